@@ -1,0 +1,47 @@
+/* berth — the command-line front end.  src/berth.c parses global options,
+ * opens the store and dispatches to one cmd_*() per command, each in its own
+ * src/cmd-*.c file.  Commands print their normal output themselves; errors are
+ * returned in err and printed once by main() as "berth: <message>". */
+#ifndef BERTH_CLI_H
+#define BERTH_CLI_H
+
+#include <stdbool.h>
+
+#include "berth/error.h"
+#include "berth/store.h"
+
+struct berth_cli {
+        struct berth_store store; /* opened before the command runs */
+        const char *self;         /* absolute path of the berth binary */
+};
+
+/* argv[0] is the command name ("images"); parse the rest with getopt_long
+ * (optind is reset by the dispatcher).  Return the process exit code (0 on
+ * success), or a negative value with *err set. */
+typedef int (*berth_cmd_fn)(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+
+/* Usage error for a command: "berth: <cmd>: <msg>\nSee 'berth <cmd> --help'."
+ * exit 125 as Docker. */
+int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* Print an aligned table: rows of cells, the first row the header; columns are
+ * separated by at least three spaces as Docker's tabwriter does. */
+struct cli_table {
+        size_t ncols, nrows;
+        char ***rows; /* rows[r][c], owned */
+};
+void cli_table_init(struct cli_table *t, size_t ncols, ...); /* header cells */
+void cli_table_add(struct cli_table *t, ...);                 /* ncols cells, copied */
+void cli_table_print(struct cli_table *t, FILE *out);
+void cli_table_free(struct cli_table *t);
+
+#define BERTH_COMMANDS(X)                                                           \
+        X(import) X(images) X(rmi) X(tag) X(run) X(create) X(start) X(stop)         \
+        X(restart) X(kill) X(rm) X(ps) X(logs) X(exec) X(inspect) X(wait) X(top)    \
+        X(version) X(info)
+#define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+BERTH_COMMANDS(X)
+#undef X
+
+#endif

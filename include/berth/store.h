@@ -1,0 +1,66 @@
+/* berth — the on-disk store.
+ *
+ * Layout (root defaults to /var/lib/berth, run to /run/berth):
+ *
+ *   ROOT/blobs/sha256/HEX         content-addressed blobs (layers, configs,
+ *                                 manifests), verified on write, never edited
+ *   ROOT/layers/HEX/diff/         a layer unpacked once, keyed by its diff_id
+ *                                 (sha256 of the uncompressed tar)
+ *   ROOT/layers/HEX/link          short name of the layer (see ROOT/l)
+ *   ROOT/l/SHORT -> ../layers/HEX/diff
+ *                                 short symlinks so overlayfs lowerdir= strings
+ *                                 stay under the page-size mount option limit
+ *   ROOT/images.json              tag index: {"docker.io/library/busybox:latest":
+ *                                 "sha256:MANIFEST", ...}; replaced atomically
+ *   ROOT/containers/ID/           one directory per container:
+ *        config.json              what the user asked for (immutable after create)
+ *        state.json               status, pid, exit code, timestamps (atomic)
+ *        upper/ work/             overlayfs upper and work dirs
+ *        hostname hosts resolv.conf
+ *   ROOT/tmp/                     staging area for half-written things; anything
+ *                                 here that no process holds a lock on is garbage
+ *   RUN/containers/ID/            runtime files (start error, notify socket)
+ *   RUN/exits/ID                  exit code of a removed --rm container, read
+ *                                 once by the attached client
+ *
+ * Locks (flock, released by close; always taken in this order):
+ *   ROOT/store.lock     exclusive for changes to images.json, to container
+ *                       names (create, rename, rm); shared for lookups that
+ *                       must see a consistent index.
+ *   ROOT/containers/ID/lock  exclusive while a container's state changes
+ *                       (start, stop bookkeeping, rm).
+ *
+ * Every file is written with write_file_atomic() (temp + fsync + rename); a
+ * directory is staged under ROOT/tmp and renamed into place.
+ */
+#ifndef BERTH_STORE_H
+#define BERTH_STORE_H
+
+#include <stdbool.h>
+
+#include "berth/error.h"
+
+struct berth_store {
+        char *root; /* /var/lib/berth */
+        char *run;  /* /run/berth */
+        int lock_fd; /* store.lock when held, else -1 */
+};
+
+/* Open the store at root (NULL: $BERTH_ROOT or /var/lib/berth) and runtime
+ * dir run (NULL: $BERTH_RUNROOT or /run/berth), creating the layout. */
+int store_open(struct berth_store *s, const char *root, const char *run, berth_error_t *err);
+void store_close(struct berth_store *s);
+
+/* Take / release ROOT/store.lock (exclusive or shared).  Nested calls are not
+ * allowed. */
+int store_lock(struct berth_store *s, bool exclusive, berth_error_t *err);
+void store_unlock(struct berth_store *s);
+
+/* Path helpers (malloc'ed). */
+char *store_path(const struct berth_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *store_run_path(const struct berth_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A fresh staging directory under ROOT/tmp (malloc'ed path). */
+int store_mkstemp_dir(struct berth_store *s, char **out, berth_error_t *err);
+
+#endif

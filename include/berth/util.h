@@ -1,0 +1,84 @@
+/* berth — small helpers shared by every module: cleanup attributes, file I/O
+ * with atomic replace, string helpers.  No berth-specific state here. */
+#ifndef BERTH_UTIL_H
+#define BERTH_UTIL_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "berth/error.h"
+
+/* ---- cleanup attributes ------------------------------------------------ */
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) { if (*fd >= 0) { int e = errno; close(*fd); errno = e; } }
+static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
+void strv_free(char **v);
+static inline void strv_freep(char ***v) { strv_free(*v); }
+
+#define cleanup_free __attribute__((cleanup(freep)))
+#define cleanup_close __attribute__((cleanup(closep)))
+#define cleanup_fclose __attribute__((cleanup(fclosep)))
+#define cleanup_dir __attribute__((cleanup(closedirp)))
+#define cleanup_strv __attribute__((cleanup(strv_freep)))
+
+/* Move ownership out of a cleanup variable. */
+#define steal_pointer(pp) ({ __typeof__(*(pp)) _p = *(pp); *(pp) = NULL; _p; })
+#define steal_fd(fdp) ({ int _fd = *(fdp); *(fdp) = -1; _fd; })
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define streq(a, b) (strcmp((a), (b)) == 0)
+
+/* ---- allocation: abort on OOM, as systemd's xmalloc style ---------------- */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- string vectors (NULL-terminated char **) ---------------------------- */
+size_t strv_length(char *const *v);
+char **strv_copy(char *const *v);
+/* Append a copy of s; *v may be NULL. */
+void strv_push(char ***v, const char *s);
+bool strv_contains(char *const *v, const char *s);
+bool startswith(const char *s, const char *prefix);
+
+/* ---- files ---------------------------------------------------------------- */
+/* mkdir -p with the given mode; existing directories are fine. */
+int mkdir_p(const char *path, mode_t mode, berth_error_t *err);
+/* Read a whole file (NUL-terminated); *len may be NULL. */
+int read_file(const char *path, char **out, size_t *len, berth_error_t *err);
+/* Write atomically: temp file in the same dir, fsync, rename, fsync dir. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, berth_error_t *err);
+/* rm -rf; missing path is not an error.  Does not cross mount points. */
+int rm_rf(const char *path, berth_error_t *err);
+/* Write all of buf to fd, retrying on EINTR / short writes. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* ---- locks: flock() on a lock file, released by close() ------------------ */
+/* Open (creating) path and take an exclusive (or shared) lock; returns fd. */
+int lock_file(const char *path, bool exclusive, berth_error_t *err);
+
+/* ---- misc ----------------------------------------------------------------- */
+/* Fill buf with n random bytes from getrandom(). */
+int random_bytes(void *buf, size_t n);
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void hex_encode(const unsigned char *in, size_t n, char *out);
+/* Current wall-clock time in nanoseconds since the epoch. */
+long long now_ns(void);
+/* RFC 3339 with nanoseconds, UTC, as Docker prints ("2024-01-02T03:04:05.123456789Z"). */
+char *format_rfc3339(long long ns);
+/* "2 minutes ago", "About an hour ago" ... as Docker's go-units HumanDuration. */
+char *format_human_ago(long long ns);
+/* "5.2MB" as Docker's go-units HumanSize (decimal units, 3 significant digits). */
+char *format_human_size(long long bytes);
+
+#endif

@@ -1,0 +1,338 @@
+/* berth — generic helpers (see include/berth/util.h). */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "berth/util.h"
+
+void *xmalloc(size_t n)
+{
+        void *p = malloc(n ? n : 1);
+        if (!p)
+                abort();
+        return p;
+}
+
+void *xcalloc(size_t n, size_t m)
+{
+        void *p = calloc(n ? n : 1, m ? m : 1);
+        if (!p)
+                abort();
+        return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+        p = realloc(p, n ? n : 1);
+        if (!p)
+                abort();
+        return p;
+}
+
+char *xstrdup(const char *s)
+{
+        char *p = strdup(s ? s : "");
+        if (!p)
+                abort();
+        return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+        char *p = strndup(s, n);
+        if (!p)
+                abort();
+        return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+        char *s = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        return s;
+}
+
+void strv_free(char **v)
+{
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+size_t strv_length(char *const *v)
+{
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+char **strv_copy(char *const *v)
+{
+        size_t n = strv_length(v);
+        char **r = xcalloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+                r[i] = xstrdup(v[i]);
+        return r;
+}
+
+void strv_push(char ***v, const char *s)
+{
+        size_t n = strv_length(*v);
+        *v = xrealloc(*v, (n + 2) * sizeof(char *));
+        (*v)[n] = xstrdup(s);
+        (*v)[n + 1] = NULL;
+}
+
+bool strv_contains(char *const *v, const char *s)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                if (streq(v[i], s))
+                        return true;
+        return false;
+}
+
+bool startswith(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, berth_error_t *err)
+{
+        cleanup_free char *p = xstrdup(path);
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return berth_error(err, errno, "create directory `%s`", p);
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return berth_error(err, errno, "create directory `%s`", p);
+        return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len, berth_error_t *err)
+{
+        cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return berth_error(err, errno, "open `%s`", path);
+        size_t cap = 4096, n = 0;
+        cleanup_free char *buf = xmalloc(cap);
+        for (;;) {
+                if (n + 1 >= cap)
+                        buf = xrealloc(buf, cap *= 2);
+                ssize_t r = read(fd, buf + n, cap - n - 1);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return berth_error(err, errno, "read `%s`", path);
+                }
+                if (r == 0)
+                        break;
+                n += r;
+        }
+        buf[n] = '\0';
+        if (len)
+                *len = n;
+        *out = steal_pointer(&buf);
+        return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+        while (len > 0) {
+                ssize_t r = write(fd, p, len);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += r;
+                len -= r;
+        }
+        return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, berth_error_t *err)
+{
+        cleanup_free char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+                *slash = '\0';
+        cleanup_free char *tmp = xasprintf("%s.tmp.%d", path, getpid());
+        cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (fd < 0)
+                return berth_error(err, errno, "create `%s`", tmp);
+        int r = write_all(fd, data, len);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(tmp);
+                return berth_error(err, -r, "write `%s`", tmp);
+        }
+        if (rename(tmp, path) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return berth_error(err, e, "rename `%s`", path);
+        }
+        cleanup_close int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void) fsync(dfd);
+        return 0;
+}
+
+static int rm_rf_at(int dfd, const char *name, dev_t dev)
+{
+        struct stat st;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISDIR(st.st_mode))
+                return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+        if (st.st_dev != dev)
+                return -EXDEV; /* never descend into a mount point */
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        cleanup_dir DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        int ret = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                int r = rm_rf_at(dirfd(d), de->d_name, dev);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        if (ret == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                ret = -errno;
+        return ret;
+}
+
+int rm_rf(const char *path, berth_error_t *err)
+{
+        struct stat st;
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : berth_error(err, errno, "stat `%s`", path);
+        int r = rm_rf_at(AT_FDCWD, path, st.st_dev);
+        if (r < 0)
+                return berth_error(err, -r, "remove `%s`", path);
+        return 0;
+}
+
+int lock_file(const char *path, bool exclusive, berth_error_t *err)
+{
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return berth_error(err, errno, "open lock `%s`", path);
+        while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+                if (errno == EINTR)
+                        continue;
+                int e = errno;
+                close(fd);
+                return berth_error(err, e, "lock `%s`", path);
+        }
+        return fd;
+}
+
+int random_bytes(void *buf, size_t n)
+{
+        char *p = buf;
+        while (n > 0) {
+                ssize_t r = getrandom(p, n, 0);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += r;
+                n -= r;
+        }
+        return 0;
+}
+
+void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = hex[in[i] >> 4];
+                out[2 * i + 1] = hex[in[i] & 15];
+        }
+        out[2 * n] = '\0';
+}
+
+long long now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+char *format_rfc3339(long long ns)
+{
+        time_t t = ns / 1000000000LL;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        char buf[64];
+        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+        return xasprintf("%s.%09lldZ", buf, ns % 1000000000LL);
+}
+
+char *format_human_ago(long long ns)
+{
+        long long s = (now_ns() - ns) / 1000000000LL;
+        const char *suffix = " ago";
+        if (s < 1)
+                return xasprintf("Less than a second%s", suffix);
+        if (s == 1)
+                return xasprintf("1 second%s", suffix);
+        if (s < 60)
+                return xasprintf("%lld seconds%s", s, suffix);
+        long long m = s / 60;
+        if (m == 1)
+                return xasprintf("About a minute%s", suffix);
+        if (m < 60)
+                return xasprintf("%lld minutes%s", m, suffix);
+        long long h = (long long) (s / 3600.0 + 0.5);
+        if (h == 1)
+                return xasprintf("About an hour%s", suffix);
+        if (h < 48)
+                return xasprintf("%lld hours%s", h, suffix);
+        if (h < 24 * 7 * 2)
+                return xasprintf("%lld days%s", h / 24, suffix);
+        if (h < 24 * 30 * 2)
+                return xasprintf("%lld weeks%s", h / 24 / 7, suffix);
+        if (h < 24 * 365 * 2)
+                return xasprintf("%lld months%s", h / 24 / 30, suffix);
+        return xasprintf("%lld years%s", h / 24 / 365, suffix);
+}
+
+char *format_human_size(long long bytes)
+{
+        static const char *units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+        double v = bytes;
+        size_t i = 0;
+        while (v >= 1000.0 && i + 1 < ARRAY_SIZE(units)) {
+                v /= 1000.0;
+                i++;
+        }
+        /* go-units: "%.4g" then unit */
+        return xasprintf("%.4g%s", v, units[i]);
+}
