@@ -1,0 +1,163 @@
+/* berth — a daemonless container engine whose containers are systemd units.
+ * This file is only the dispatcher: global options, management forms
+ * ("container ls", "image rm"), and printing the one error line. */
+#include "config.h"
+
+#include <getopt.h>
+#include <locale.h>
+#include <signal.h>
+
+#include "berth/cli.h"
+#include "berth/util.h"
+
+int cmd__shim(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+int cmd__cleanup(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+
+struct command {
+        const char *name;
+        berth_cmd_fn fn;
+        const char *summary; /* NULL: hidden */
+};
+
+static const struct command commands[] = {
+        { "run", cmd_run, "Create and run a new container from an image" },
+        { "create", cmd_create, "Create a new container" },
+        { "start", cmd_start, "Start one or more stopped containers" },
+        { "stop", cmd_stop, "Stop one or more running containers" },
+        { "restart", cmd_restart, "Restart one or more containers" },
+        { "kill", cmd_kill, "Kill one or more running containers" },
+        { "rm", cmd_rm, "Remove one or more containers" },
+        { "ps", cmd_ps, "List containers" },
+        { "logs", cmd_logs, "Fetch the logs of a container (from the journal)" },
+        { "exec", cmd_exec, "Execute a command in a running container" },
+        { "inspect", cmd_inspect, "Return low-level information on containers and images" },
+        { "wait", cmd_wait, "Block until containers stop, then print their exit codes" },
+        { "top", cmd_top, "Display the running processes of a container" },
+        { "import", cmd_import, "Import the contents from a tarball to create an image" },
+        { "images", cmd_images, "List images" },
+        { "rmi", cmd_rmi, "Remove one or more images" },
+        { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+        { "version", cmd_version, "Show the berth version information" },
+        { "info", cmd_info, "Display system-wide information" },
+        { "_shim", cmd__shim, NULL },
+        { "_cleanup", cmd__cleanup, NULL },
+};
+
+/* Management forms: "berth container ls" -> "ps", "berth image rm" -> "rmi". */
+struct alias {
+        const char *group, *sub, *target;
+};
+static const struct alias aliases[] = {
+        { "container", "ls", "ps" },      { "container", "list", "ps" },
+        { "container", "ps", "ps" },      { "container", "remove", "rm" },
+        { "image", "ls", "images" },      { "image", "list", "images" },
+        { "image", "rm", "rmi" },         { "image", "remove", "rmi" },
+        { "system", "info", "info" },
+};
+
+static const struct command *find_command(const char *name)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                if (streq(commands[i].name, name))
+                        return &commands[i];
+        return NULL;
+}
+
+static void usage(FILE *out)
+{
+        fputs("Usage:  berth [OPTIONS] COMMAND\n\n"
+              "A daemonless container engine: every container is a systemd unit.\n\n"
+              "Options:\n"
+              "      --root DIR      Persistent store (default /var/lib/berth, or $BERTH_ROOT)\n"
+              "      --runroot DIR   Runtime state (default /run/berth, or $BERTH_RUNROOT)\n"
+              "  -v, --version       Print version information and quit\n\n"
+              "Commands:\n",
+              out);
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                if (commands[i].summary)
+                        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fputs("\nManagement forms are accepted too: berth container ls, berth image rm, ...\n"
+              "Run 'berth COMMAND --help' for more information on a command.\n",
+              out);
+}
+
+int main(int argc, char **argv)
+{
+        setlocale(LC_ALL, "");
+        signal(SIGPIPE, SIG_IGN);
+
+        const char *root = NULL, *runroot = NULL;
+        static const struct option opts[] = {
+                { "root", required_argument, NULL, 'r' },
+                { "runroot", required_argument, NULL, 'R' },
+                { "version", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'r':
+                        root = optarg;
+                        break;
+                case 'R':
+                        runroot = optarg;
+                        break;
+                case 'v':
+                        printf("berth version %s\n", PACKAGE_VERSION);
+                        return 0;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        fputs("See 'berth --help'.\n", stderr);
+                        return BERTH_EXIT_ENGINE;
+                }
+        }
+        if (optind >= argc) {
+                usage(stderr);
+                return BERTH_EXIT_ENGINE;
+        }
+        char **cargv = argv + optind;
+        int cargc = argc - optind;
+
+        const char *name = cargv[0];
+        if ((streq(name, "container") || streq(name, "image") || streq(name, "system")) && cargc >= 2) {
+                const char *target = NULL;
+                for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
+                        if (streq(aliases[i].group, name) && streq(aliases[i].sub, cargv[1]))
+                                target = aliases[i].target;
+                if (!target && find_command(cargv[1]))
+                        target = cargv[1]; /* "container run", "image tag", ... */
+                if (target) {
+                        cargv++;
+                        cargc--;
+                        name = target;
+                }
+        }
+        const struct command *cmd = find_command(name);
+        if (!cmd) {
+                fprintf(stderr, "berth: '%s' is not a berth command.\nSee 'berth --help'\n", cargv[0]);
+                return BERTH_EXIT_ENGINE;
+        }
+
+        struct berth_cli cli = {};
+        cleanup_free char *self = realpath("/proc/self/exe", NULL);
+        cli.self = self ? self : argv[0];
+        berth_error_t err = NULL;
+        int r = store_open(&cli.store, root, runroot, &err);
+        if (r >= 0) {
+                optind = 0; /* full getopt re-initialisation for the command */
+                cargv[0] = (char *) name;
+                r = cmd->fn(&cli, cargc, cargv, &err);
+        }
+        store_close(&cli.store);
+        if (r < 0) {
+                fflush(stdout);
+                fprintf(stderr, "berth: %s\n", err ? err->msg : "unknown error");
+                r = err ? err->exit_code : BERTH_EXIT_ENGINE;
+                berth_error_free(&err);
+        }
+        fflush(stdout);
+        return r;
+}
