@@ -6,6 +6,8 @@
 #define BERTH_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #include "berth/error.h"
 #include "berth/store.h"

@@ -44,10 +44,12 @@ static inline void image_freep(struct berth_image **p) { if (*p) image_free(*p);
 #define cleanup_image __attribute__((cleanup(image_freep)))
 
 /* Find an image by name[:tag], name@digest, full or prefix ID ("sha256:" optional).
- * Not found is an error with the message Docker prints:
- * "Unable to find image 'NAME' locally" / "No such image: NAME". */
+ * Names are tried before ID prefixes, as Docker does.  Not found returns
+ * -ENOENT with the message "No such image: NAME" (busybox -> "busybox:latest");
+ * an ambiguous prefix is an error ("multiple IDs found with provided prefix").
+ * Takes the store lock shared unless the caller holds it. */
 int image_lookup(struct berth_store *s, const char *ref, struct berth_image **out, berth_error_t *err);
-/* All images, each once, newest first. */
+/* All images, each once (one per ID; tags merged), newest first. */
 int image_list(struct berth_store *s, struct berth_image ***out, size_t *n, berth_error_t *err);
 void image_list_free(struct berth_image **v, size_t n);
 
@@ -59,14 +61,22 @@ void image_list_free(struct berth_image **v, size_t n);
 int image_import(struct berth_store *s, int fd, const char *ref, char *const *changes,
                  const char *message, char **id_out, berth_error_t *err);
 
-/* Point name (any form image_ref_parse accepts) at the image. */
+/* Point name (any form image_ref_parse accepts but a digest) at the image;
+ * the image it pointed at before keeps its other tags or becomes <none>. */
 int image_tag(struct berth_store *s, const char *image, const char *name, berth_error_t *err);
 
 /* `rmi`: a reference that is one of several tags only untags ("Untagged: X");
  * an ID or the last tag deletes the image ("Deleted: sha256:..."), and its
- * blobs and layers no other image uses.  in_use is called with the image ID;
- * when it returns true and force is false, rmi refuses with Docker's message. */
-typedef bool (*image_in_use_fn)(const char *image_id, void *userdata);
+ * blobs and layers no other image uses.  in_use is called with the image ID
+ * (under the exclusive store lock) and may set *container_id (malloc'ed) to
+ * the container using it; when it returns true and force is false, rmi
+ * refuses with Docker's message ("conflict: unable to remove repository
+ * reference ..."); with force the tags are removed but the image and its
+ * layers stay (as <none>) because the container still needs them.  An ID of an
+ * image tagged in several repositories needs force too.  report gets each
+ * output line ("Untagged: busybox:latest", "Deleted: sha256:..."); in_use and
+ * report may be NULL. */
+typedef bool (*image_in_use_fn)(const char *image_id, char **container_id, void *userdata);
 int image_remove(struct berth_store *s, const char *ref, bool force, image_in_use_fn in_use,
                  void *userdata, void (*report)(const char *line, void *userdata), berth_error_t *err);
 
@@ -80,5 +90,54 @@ int store_blob_put_file(struct berth_store *s, const char *path, const char *exp
 int store_blob_path(struct berth_store *s, const char *digest, char **path_out, berth_error_t *err);
 int store_layer_unpack(struct berth_store *s, const char *blob_path, char **diff_id_out, long long *size_out,
                        berth_error_t *err);
+
+/* ---- additions for import/load/pull/commit ---------------------------------
+ * Digests are "sha256:" + 64 lower-case hex. */
+bool image_digest_valid(const char *digest);
+/* Store a blob from memory (JSON configs and manifests). */
+int store_blob_put_data(struct berth_store *s, const void *data, size_t len, char **digest_out, berth_error_t *err);
+/* Streaming blob writer (pull, load): bytes go to a locked staging file under
+ * ROOT/tmp while hashed; commit verifies the digest (when expect is not NULL)
+ * and renames the file to ROOT/blobs/sha256/HEX (atomic, idempotent).
+ * store_blob_writer_free() without commit discards the staging file.  The
+ * staging path can be read (e.g. unpacked) before commit. */
+struct blob_writer;
+int store_blob_writer_open(struct berth_store *s, struct blob_writer **out, berth_error_t *err);
+int store_blob_writer_write(struct blob_writer *w, const void *buf, size_t len, berth_error_t *err);
+const char *store_blob_writer_path(const struct blob_writer *w);
+long long store_blob_writer_size(const struct blob_writer *w);
+int store_blob_writer_commit(struct blob_writer *w, const char *expect, char **digest_out, berth_error_t *err);
+void store_blob_writer_free(struct blob_writer *w);
+static inline void store_blob_writer_freep(struct blob_writer **w) { if (*w) store_blob_writer_free(*w); }
+#define cleanup_blob_writer __attribute__((cleanup(store_blob_writer_freep)))
+/* Read a whole blob (verified against its digest) into memory, NUL-terminated. */
+int store_blob_read(struct berth_store *s, const char *digest, char **data, size_t *len, berth_error_t *err);
+bool store_blob_exists(struct berth_store *s, const char *digest);
+/* sha256 of a buffer as "sha256:HEX" (malloc'ed). */
+char *digest_of_data(const void *data, size_t len);
+
+/* store_layer_unpack() that also checks the diff_id (expect may be NULL) and
+ * returns at once when that layer is already unpacked. */
+int store_layer_unpack_expect(struct berth_store *s, const char *blob_path, const char *expect_diff_id,
+                              char **diff_id_out, long long *size_out, berth_error_t *err);
+bool store_layer_exists(struct berth_store *s, const char *diff_id);
+/* "l/SHORT" relative to the store root, and the layer's content size. */
+int store_layer_info(struct berth_store *s, const char *diff_id, char **link_out, long long *size_out,
+                     berth_error_t *err);
+
+/* Register an image whose manifest, config and layer blobs are stored and
+ * whose layers are unpacked (checked under the exclusive store lock), and
+ * point names (NULL-terminated, may be NULL) at it.  *id_out may be NULL. */
+int image_add(struct berth_store *s, const char *manifest_digest, char *const *names, char **id_out,
+              berth_error_t *err);
+
+/* Apply one Dockerfile-style change (`import -c`, `commit -c`) to an OCI image
+ * config's "config" object: CMD, ENTRYPOINT (JSON or shell form), ENV (K=V ...
+ * or "K V"), WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME, ONBUILD. */
+int image_config_apply_change(json_t *config, const char *change, berth_error_t *err);
+
+/* Is any container (ROOT/containers/ID/config.json "Image") using image_id?
+ * Sets *container_id (malloc'ed, may be NULL) to one that does. */
+bool store_image_in_use(struct berth_store *s, const char *image_id, char **container_id);
 
 #endif

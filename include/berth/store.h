@@ -7,11 +7,19 @@
  *   ROOT/layers/HEX/diff/         a layer unpacked once, keyed by its diff_id
  *                                 (sha256 of the uncompressed tar)
  *   ROOT/layers/HEX/link          short name of the layer (see ROOT/l)
+ *   ROOT/layers/HEX/size          bytes of file content in diff/ (decimal)
  *   ROOT/l/SHORT -> ../layers/HEX/diff
- *                                 short symlinks so overlayfs lowerdir= strings
- *                                 stay under the page-size mount option limit
- *   ROOT/images.json              tag index: {"docker.io/library/busybox:latest":
- *                                 "sha256:MANIFEST", ...}; replaced atomically
+ *                                 short (16 char) symlinks so overlayfs
+ *                                 lowerdir= strings stay under the page-size
+ *                                 mount option limit; made before the layer
+ *                                 dir is renamed into place
+ *   ROOT/images.json              the image index, replaced atomically:
+ *                                 { "manifests": {"sha256:MANIFEST": {"id": "sha256:CONFIG"}},
+ *                                   "tags": {"docker.io/library/busybox:latest": "sha256:MANIFEST"} }
+ *                                 an image is a manifest; its ID is its config
+ *                                 digest; tags are full names pointing at
+ *                                 manifests; an image without tags is <none>.
+ *                                 Read it only through image.h.
  *   ROOT/containers/ID/           one directory per container:
  *        config.json              what the user asked for (immutable after create)
  *        state.json               status, pid, exit code, timestamps (atomic)
@@ -22,6 +30,11 @@
  *   RUN/containers/ID/            runtime files (start error, notify socket)
  *   RUN/exits/ID                  exit code of a removed --rm container, read
  *                                 once by the attached client
+ *
+ * Staging entries made by store_tmp_create() hold a flock on themselves while
+ * alive, so `store_tmp_prune()` (system check) removes only dead ones.  Blobs
+ * and layers are only deleted under the exclusive store lock (rmi), and a new
+ * image is only registered under it after checking its blobs and layers exist.
  *
  * Locks (flock, released by close; always taken in this order):
  *   ROOT/store.lock     exclusive for changes to images.json, to container
@@ -44,6 +57,7 @@ struct berth_store {
         char *root; /* /var/lib/berth */
         char *run;  /* /run/berth */
         int lock_fd; /* store.lock when held, else -1 */
+        bool lock_exclusive; /* how lock_fd is held */
 };
 
 /* Open the store at root (NULL: $BERTH_ROOT or /var/lib/berth) and runtime
@@ -52,7 +66,8 @@ int store_open(struct berth_store *s, const char *root, const char *run, berth_e
 void store_close(struct berth_store *s);
 
 /* Take / release ROOT/store.lock (exclusive or shared).  Nested calls are not
- * allowed. */
+ * allowed (an error).  The image_*() functions take it themselves unless the
+ * caller already holds it (then they need it exclusive for changes). */
 int store_lock(struct berth_store *s, bool exclusive, berth_error_t *err);
 void store_unlock(struct berth_store *s);
 
@@ -62,5 +77,15 @@ char *store_run_path(const struct berth_store *s, const char *fmt, ...) __attrib
 
 /* A fresh staging directory under ROOT/tmp (malloc'ed path). */
 int store_mkstemp_dir(struct berth_store *s, char **out, berth_error_t *err);
+
+/* A staging file (dir false) or directory under ROOT/tmp named PREFIX-XXXXXX,
+ * flock'ed through *fd_out (the open file, or the directory) until that fd is
+ * closed; store_tmp_prune() leaves it alone while the lock is held. */
+int store_tmp_create(struct berth_store *s, const char *prefix, bool dir, char **path_out, int *fd_out,
+                     berth_error_t *err);
+/* Remove leftovers in ROOT/tmp: entries at least min_age_sec old that nobody
+ * holds a lock on (a killed import, load, rm...).  report may be NULL. */
+int store_tmp_prune(struct berth_store *s, long long min_age_sec, void (*report)(const char *path, void *userdata),
+                    void *userdata, berth_error_t *err);
 
 #endif

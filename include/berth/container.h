@@ -1,0 +1,82 @@
+/* berth — containers: the record in ROOT/containers/ID (config.json is what
+ * the user asked for, state.json what happened), names and IDs, and lookup.
+ *
+ * config.json mirrors the shape of `docker inspect` so inspect is a merge:
+ *   { "Id", "Name", "Created", "Image" (sha256:...), "Path", "Args",
+ *     "Config": { Hostname, User, Env, Cmd, Entrypoint, WorkingDir, Labels,
+ *                 Tty, OpenStdin, StopSignal, StopTimeout, Image },
+ *     "HostConfig": { Binds, NetworkMode, AutoRemove, Privileged,
+ *                 ReadonlyRootfs, CapAdd, CapDrop, SecurityOpt, Init,
+ *                 RestartPolicy {Name, MaximumRetryCount}, Memory, NanoCpus,
+ *                 PidsLimit, ... },
+ *     "Berth": { "Unit": "berth-NAME.service", "Limits": {"memory": "512m"},
+ *                "ImageName": "busybox:latest", "SeccompProfile": TEXT|null } }
+ * state.json: { Status, Pid, StartTime (clock ticks, to detect PID reuse),
+ *               ExitCode, StartedAt, FinishedAt, Error, RestartCount }
+ */
+#ifndef BERTH_CONTAINER_H
+#define BERTH_CONTAINER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "berth/error.h"
+#include "berth/store.h"
+
+struct berth_container {
+        char *id;      /* 64 hex */
+        char *name;    /* without the leading '/' */
+        char *dir;     /* ROOT/containers/ID */
+        json_t *config;
+        json_t *state;
+};
+
+void container_free(struct berth_container *c);
+static inline void container_freep(struct berth_container **p) { if (*p) container_free(*p); }
+#define cleanup_container __attribute__((cleanup(container_freep)))
+
+/* By exact name, full ID, or unique ID prefix.  "No such container: X". */
+int container_lookup(struct berth_store *s, const char *ref, struct berth_container **out, berth_error_t *err);
+int container_load(struct berth_store *s, const char *id, struct berth_container **out, berth_error_t *err);
+/* Every container, newest first. */
+int container_list(struct berth_store *s, struct berth_container ***out, size_t *n, berth_error_t *err);
+void container_list_free(struct berth_container **v, size_t n);
+
+/* Create the record: allocates the ID, picks a name when name is NULL, checks
+ * uniqueness under the store lock, writes config.json and state.json
+ * (Status "created") and the upper/work dirs.  config is completed in place
+ * (Id, Name, Created). */
+int container_create(struct berth_store *s, json_t *config, const char *name, struct berth_container **out,
+                     berth_error_t *err);
+/* Remove the record and its files (the caller made sure it is not running). */
+int container_remove(struct berth_store *s, struct berth_container *c, berth_error_t *err);
+
+/* Replace state.json atomically (under the container's lock). */
+int container_save_state(struct berth_container *c, berth_error_t *err);
+/* Take ROOT/containers/ID/lock. Returns the fd. */
+int container_lock(struct berth_container *c, berth_error_t *err);
+
+/* Is the container's process alive?  Reconciles a stale "running" state (a
+ * process that died without the stop hook running) to "exited". */
+bool container_is_running(struct berth_container *c);
+const char *container_status(struct berth_container *c);
+/* "Up 5 minutes", "Exited (0) 2 minutes ago", "Created" as docker ps. */
+char *container_status_text(struct berth_container *c);
+const char *container_unit(struct berth_container *c);
+/* Short (12) ID */
+char *container_short_id(const char *id);
+/* "adjective_name" */
+char *container_generate_name(void);
+/* Valid Docker container name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+bool container_name_valid(const char *name);
+
+/* Docker's RFC 3339 timestamps back to ns since the epoch (0 if unparsable). */
+long long parse_rfc3339_ns(const char *s);
+
+/* JSON accessors that tolerate missing fields. */
+const char *json_str(json_t *obj, const char *path); /* "Config.Image" */
+long long json_int(json_t *obj, const char *path, long long dflt);
+bool json_bool(json_t *obj, const char *path);
+json_t *json_at(json_t *obj, const char *path);
+
+#endif

@@ -1,0 +1,34 @@
+/* berth — starting, stopping and waiting for containers through their units.
+ * Shared by run/create/start/stop/restart/kill/rm/wait. */
+#ifndef BERTH_LIFECYCLE_H
+#define BERTH_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "berth/container.h"
+#include "berth/store.h"
+
+struct start_io {
+        bool attach;  /* stream stdout/stderr to the caller */
+        bool stdin_;  /* -i: forward the caller's stdin */
+        bool tty;     /* -t: a pty */
+        bool sig_proxy;
+};
+
+/* Start the container's transient unit.  With io->attach, relays the
+ * container's output (and input) until it exits and returns its exit code;
+ * otherwise returns 0 once the container runs.  A start failure (command not
+ * found...) is an error carrying Docker's exit code (125/126/127). */
+int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct berth_container *c,
+                    const struct start_io *io, berth_error_t *err);
+/* Stop: the stop signal, then SIGKILL after timeout_s (-1: the container's
+ * own StopTimeout).  Stopped containers are fine. */
+int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c, int timeout_s, berth_error_t *err);
+int container_kill(sd_bus *bus, struct berth_container *c, int sig, berth_error_t *err);
+/* Wait for the container to stop; *exit_code from its state (or from
+ * RUN/exits/ID for --rm containers). */
+int container_wait(struct berth_store *s, sd_bus *bus, struct berth_container *c, int *exit_code,
+                   berth_error_t *err);
+
+#endif

@@ -1,0 +1,38 @@
+/* berth — container mounts as data: an ordered list of operations applied
+ * inside the container's mount namespace (see src/mounts.c for the tables). */
+#ifndef BERTH_MOUNTS_H
+#define BERTH_MOUNTS_H
+
+#include <stddef.h>
+
+#include "berth/error.h"
+
+enum mount_op_kind {
+        OP_PROC,           /* mount proc */
+        OP_TMPFS,          /* mount a tmpfs */
+        OP_MOUNT,          /* mount src of fstype on dst */
+        OP_MOUNT_OPTIONAL, /* same, failure ignored (cgroup2 on old hosts) */
+        OP_MKNOD,          /* the char device src names, recreated at dst */
+        OP_SYMLINK,        /* symlink dst -> src */
+        OP_BIND,           /* bind mount host path src on dst */
+        OP_BIND_RO,        /* same, read-only */
+        OP_MASK,           /* hide dst: /dev/null over a file, ro tmpfs over a dir */
+        OP_READONLY,       /* remount dst read-only */
+};
+
+struct mount_op {
+        enum mount_op_kind kind;
+        const char *src;
+        const char *dst; /* absolute inside the container */
+        const char *fstype;
+        unsigned long flags;
+        const char *data;
+};
+
+const struct mount_op *mounts_base(size_t *n);
+const struct mount_op *mounts_confine(size_t *n);
+/* root is prefixed to dst ("" after pivot_root). */
+int mount_op_apply(const struct mount_op *op, const char *root, berth_error_t *err);
+int mounts_apply(const struct mount_op *ops, size_t n, const char *root, berth_error_t *err);
+
+#endif

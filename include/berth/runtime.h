@@ -1,0 +1,61 @@
+/* berth — the container runtime.
+ *
+ * A container runs as the main process of its systemd unit.  The unit's
+ * ExecStart is `berth _shim ID`: it unshares the namespaces, forks the
+ * container's PID 1, which mounts the overlay root and the standard mounts (a
+ * list of operations, see src/mounts.c), pivots into it, applies user, caps,
+ * seccomp and execs the command.  The shim hands the main PID to systemd
+ * (sd_notify MAINPID= + READY=1) and exits: no berth process stays behind.
+ * ExecStopPost is `berth _cleanup ID`, which records the exit status (from
+ * systemd's $EXIT_CODE/$EXIT_STATUS) and removes --rm containers. */
+#ifndef BERTH_RUNTIME_H
+#define BERTH_RUNTIME_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "berth/container.h"
+#include "berth/error.h"
+#include "berth/store.h"
+
+/* ExecStart of a container's unit.  attached: stdio are the client's fds,
+ * else the shim opens journal streams (PRIORITY 6 for stdout, 3 for stderr). */
+int runtime_shim(struct berth_store *s, const char *id, bool attached, berth_error_t *err);
+/* ExecStopPost: record the exit, unmount nothing (all mounts lived in the
+ * container's own mount namespace), remove --rm containers. */
+int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err);
+
+struct exec_opts {
+        char **argv;
+        char **env;      /* extra "K=V" */
+        const char *user;
+        const char *workdir;
+        bool tty;
+        bool privileged;
+        sd_bus *bus; /* to join the unit's cgroup */
+};
+/* Run a process inside a running container (berth exec): joins its
+ * namespaces and unit cgroup.  Returns the process' exit code (Docker rules)
+ * via *exit_code.  stdio are the caller's current fds 0,1,2. */
+int runtime_exec(struct berth_store *s, struct berth_container *c, const struct exec_opts *o, int *exit_code,
+                 berth_error_t *err);
+
+/* Users: resolve "name", "uid", "uid:gid", "name:group" against the
+ * container's /etc/passwd and /etc/group (root is the container's root dir). */
+struct user_spec {
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        size_t ngroups;
+        char *home;
+};
+int user_resolve(const char *rootdir, const char *user, struct user_spec *out, berth_error_t *err);
+void user_spec_free(struct user_spec *u);
+
+/* Find argv0 in PATH (from env) inside rootdir; sets Docker's exit code in err
+ * (127 not found, 126 not executable). *path_out is the path inside the
+ * container. */
+int exec_lookup(const char *rootdir, const char *argv0, char *const *env, char **path_out, berth_error_t *err);
+
+#endif

@@ -1,0 +1,57 @@
+/* berth — containers as systemd units, over sd-bus.
+ *
+ * As root berth talks to PID 1 directly on /run/systemd/private (no bus
+ * daemon hop, and PID 1 sends its signals to direct connections without a
+ * Subscribe()); otherwise it uses the system bus and subscribes. */
+#ifndef BERTH_UNIT_H
+#define BERTH_UNIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "berth/error.h"
+
+struct unit_props;
+
+struct unit_spec {
+        const char *name;        /* "berth-web.service" */
+        const char *description;
+        char **exec_start;       /* argv, argv[0] absolute */
+        char **exec_stop_post;   /* argv, failure ignored; may be NULL */
+        int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null in, journal out */
+        char **log_extra_fields; /* "KEY=VALUE" */
+        const char *syslog_identifier;
+        int kill_signal;         /* 0: SIGTERM */
+        uint64_t timeout_stop_usec;
+        char **environment;      /* "KEY=VALUE" for the ExecStart process */
+        const struct unit_props *props; /* limits, restart policy */
+};
+
+int unit_bus_open(sd_bus **bus, berth_error_t *err);
+
+/* StartTransientUnit and wait for its start job.  Returns 0 when the job
+ * result is "done", 1 when it finished with another result (the unit failed
+ * to start: the caller reads why from the container state), <0 on errors
+ * talking to systemd. */
+int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_t *err);
+/* StopUnit/RestartUnit and wait for the job. */
+int unit_stop(sd_bus *bus, const char *unit, berth_error_t *err);
+/* KillUnit: who is "main" or "all". */
+int unit_kill(sd_bus *bus, const char *unit, const char *who, int sig, berth_error_t *err);
+/* "active", "inactive", "failed", "activating", "deactivating" (malloc'ed). */
+int unit_active_state(sd_bus *bus, const char *unit, char **state, berth_error_t *err);
+/* Wait until the unit is inactive/failed or gone; timeout_usec 0 = forever.
+ * Returns 1 when it is, 0 on timeout. */
+int unit_wait_inactive(sd_bus *bus, const char *unit, uint64_t timeout_usec, berth_error_t *err);
+/* ResetFailedUnit, errors ignored (the unit may not exist). */
+void unit_reset_failed(sd_bus *bus, const char *unit);
+/* AttachProcessesToUnit: move pid into the unit's cgroup (for exec). */
+int unit_attach_pid(sd_bus *bus, const char *unit, pid_t pid, berth_error_t *err);
+
+static inline void sd_bus_flush_close_unrefp_(sd_bus **b) { if (*b) sd_bus_flush_close_unref(*b); }
+#define cleanup_bus __attribute__((cleanup(sd_bus_flush_close_unrefp_)))
+#define cleanup_bus_message __attribute__((cleanup(sd_bus_message_unrefp)))
+#define cleanup_bus_error __attribute__((cleanup(sd_bus_error_free)))
+
+#endif

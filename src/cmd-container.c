@@ -1,0 +1,315 @@
+/* berth stop / restart / kill / rm / wait / top, and the hidden unit hooks
+ * _shim and _cleanup. */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "berth/cli.h"
+#include "berth/container.h"
+#include "berth/lifecycle.h"
+#include "berth/parse.h"
+#include "berth/runtime.h"
+#include "berth/unit.h"
+#include "berth/util.h"
+
+/* Run fn on each named container, printing errors for all but failing as a
+ * whole like Docker (exit 1 if any failed; a single failure is the error). */
+typedef int (*each_fn)(struct berth_cli *cli, sd_bus *bus, struct berth_container *c, void *data, berth_error_t *err);
+
+static int for_each_container(struct berth_cli *cli, int argc, char **argv, bool need_bus, each_fn fn, void *data,
+                              bool print_name, berth_error_t *err)
+{
+        cleanup_bus sd_bus *bus = NULL;
+        if (need_bus && unit_bus_open(&bus, err) < 0)
+                return -1;
+        int failed = 0;
+        berth_error_t last = NULL;
+        for (int i = optind; i < argc; i++) {
+                cleanup_container struct berth_container *c = NULL;
+                berth_error_t e = NULL;
+                if (container_lookup(&cli->store, argv[i], &c, &e) >= 0 && fn(cli, bus, c, data, &e) >= 0) {
+                        if (print_name)
+                                printf("%s\n", argv[i]);
+                        continue;
+                }
+                failed++;
+                if (last) {
+                        fprintf(stderr, "berth: %s\n", last->msg);
+                        berth_error_free(&last);
+                }
+                last = e;
+        }
+        if (last) {
+                *err = last;
+                if (failed > 1 || argc - optind > 1)
+                        (*err)->exit_code = 1;
+                return -1;
+        }
+        return 0;
+}
+
+static int parse_simple(const char *cmd, const char *usage, int argc, char **argv, const char *shortopts,
+                        const struct option *opts, int (*on_opt)(int c, void *data, berth_error_t *err), void *data,
+                        berth_error_t *err)
+{
+        int c;
+        while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+                if (c == 'H') {
+                        fputs(usage, stdout);
+                        return 1;
+                }
+                if (c == '?' || !on_opt || on_opt(c, data, err) < 0)
+                        return *err ? -1 : cli_usage_error(err, cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+        if (optind >= argc)
+                return cli_usage_error(err, cmd, "requires at least 1 argument");
+        return 0;
+}
+
+/* ---- stop / restart ---- */
+static int on_time_opt(int c, void *data, berth_error_t *err)
+{
+        long long ns;
+        if (c != 't' || parse_duration(optarg, &ns, err) < 0)
+                return -1;
+        *(int *) data = (int) (ns / 1000000000LL);
+        return 0;
+}
+
+static int do_stop(struct berth_cli *cli, sd_bus *bus, struct berth_container *c, void *data, berth_error_t *err)
+{
+        return container_stop(&cli->store, bus, c, *(int *) data, err);
+}
+
+static const struct option time_opts[] = {
+        { "time", required_argument, NULL, 't' }, { "timeout", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'H' }, {},
+};
+
+int cmd_stop(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        int timeout = -1;
+        int r = parse_simple("stop", "Usage:  berth stop [-t SECONDS] CONTAINER [CONTAINER...]\n", argc, argv, "t:",
+                             time_opts, on_time_opt, &timeout, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        return for_each_container(cli, argc, argv, true, do_stop, &timeout, true, err);
+}
+
+static int do_restart(struct berth_cli *cli, sd_bus *bus, struct berth_container *c, void *data, berth_error_t *err)
+{
+        if (container_stop(&cli->store, bus, c, *(int *) data, err) < 0)
+                return -1;
+        cleanup_container struct berth_container *fresh = NULL;
+        if (container_load(&cli->store, c->id, &fresh, err) < 0)
+                return -1;
+        struct start_io io = {};
+        return container_start(&cli->store, bus, cli->self, fresh, &io, err);
+}
+
+int cmd_restart(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        int timeout = -1;
+        int r = parse_simple("restart", "Usage:  berth restart [-t SECONDS] CONTAINER [CONTAINER...]\n", argc, argv,
+                             "t:", time_opts, on_time_opt, &timeout, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        return for_each_container(cli, argc, argv, true, do_restart, &timeout, true, err);
+}
+
+/* ---- kill ---- */
+static int on_signal_opt(int c, void *data, berth_error_t *err)
+{
+        if (c != 's')
+                return -1;
+        return parse_signal(optarg, (int *) data, err);
+}
+
+static int do_kill(struct berth_cli *cli, sd_bus *bus, struct berth_container *c, void *data, berth_error_t *err)
+{
+        return container_kill(bus, c, *(int *) data, err);
+}
+
+int cmd_kill(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "signal", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'H' }, {},
+        };
+        int sig = SIGKILL;
+        int r = parse_simple("kill", "Usage:  berth kill [-s SIGNAL] CONTAINER [CONTAINER...]\n", argc, argv, "s:",
+                             opts, on_signal_opt, &sig, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        return for_each_container(cli, argc, argv, true, do_kill, &sig, true, err);
+}
+
+/* ---- rm ---- */
+struct rm_opts {
+        bool force, volumes;
+};
+
+static int on_rm_opt(int c, void *data, berth_error_t *err)
+{
+        struct rm_opts *o = data;
+        if (c == 'f')
+                o->force = true;
+        else if (c == 'v')
+                o->volumes = true;
+        else
+                return -1;
+        return 0;
+}
+
+static int do_rm(struct berth_cli *cli, sd_bus *bus, struct berth_container *c, void *data, berth_error_t *err)
+{
+        struct rm_opts *o = data;
+        if (container_is_running(c)) {
+                if (!o->force)
+                        return berth_error(err, 0,
+                                           "cannot remove container \"/%s\": container is running: stop the container "
+                                           "before removing or force remove",
+                                           c->name);
+                (void) unit_kill(bus, container_unit(c), "all", SIGKILL, NULL);
+                if (unit_stop(bus, container_unit(c), err) < 0)
+                        return -1;
+        }
+        /* Serialise with a stop hook that may still be running. */
+        cleanup_close int lfd = container_lock(c, err);
+        if (lfd < 0)
+                return -1;
+        return container_remove(&cli->store, c, err);
+}
+
+int cmd_rm(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "force", no_argument, NULL, 'f' }, { "volumes", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'H' }, {},
+        };
+        struct rm_opts o = {};
+        int r = parse_simple("rm", "Usage:  berth rm [-f] [-v] CONTAINER [CONTAINER...]\n", argc, argv, "fv", opts,
+                             on_rm_opt, &o, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        return for_each_container(cli, argc, argv, true, do_rm, &o, true, err);
+}
+
+/* ---- wait ---- */
+static int do_wait(struct berth_cli *cli, sd_bus *bus, struct berth_container *c, void *data, berth_error_t *err)
+{
+        int code;
+        if (container_wait(&cli->store, bus, c, &code, err) < 0)
+                return -1;
+        printf("%d\n", code);
+        fflush(stdout);
+        return 0;
+}
+
+int cmd_wait(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = { { "help", no_argument, NULL, 'H' }, {} };
+        int r = parse_simple("wait", "Usage:  berth wait CONTAINER [CONTAINER...]\n", argc, argv, "", opts, NULL, NULL,
+                             err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        return for_each_container(cli, argc, argv, true, do_wait, NULL, false, err);
+}
+
+/* ---- top: ps over the processes of the container's cgroup ---- */
+static char *unit_cgroup_procs(pid_t pid)
+{
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/cgroup", (int) pid);
+        cleanup_free char *text = NULL;
+        if (read_file(p, &text, NULL, NULL) < 0)
+                return NULL;
+        /* prefer the unified hierarchy, then systemd's named one (hybrid hosts) */
+        char *unified = NULL, *named = NULL;
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (startswith(line, "0::"))
+                        unified = line + 3;
+                else if (strstr(line, ":name=systemd:"))
+                        named = strstr(line, ":name=systemd:") + 14;
+        }
+        if (unified) {
+                char *path = xasprintf("/sys/fs/cgroup%s/cgroup.procs", unified);
+                if (access(path, R_OK) == 0)
+                        return path;
+                free(path);
+                path = xasprintf("/sys/fs/cgroup/unified%s/cgroup.procs", unified);
+                if (access(path, R_OK) == 0)
+                        return path;
+                free(path);
+        }
+        if (named)
+                return xasprintf("/sys/fs/cgroup/systemd%s/cgroup.procs", named);
+        return NULL;
+}
+
+int cmd_top(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = { { "help", no_argument, NULL, 'H' }, {} };
+        int r = parse_simple("top", "Usage:  berth top CONTAINER [ps OPTIONS]\n", argc, argv, "+", opts, NULL, NULL, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        cleanup_container struct berth_container *c = NULL;
+        if (container_lookup(&cli->store, argv[optind], &c, err) < 0)
+                return -1;
+        if (!container_is_running(c))
+                return berth_error(err, 0, "container %s is not running", c->name);
+        /* The unit's cgroup, not the container's PID namespace, so processes
+         * that exec'd in are listed too.  Like Docker, `ps` does the display. */
+        cleanup_free char *procs_path = unit_cgroup_procs(json_int(c->state, "Pid", 0));
+        cleanup_free char *procs = NULL;
+        if (!procs_path || read_file(procs_path, &procs, NULL, err) < 0)
+                return berth_error(err, 0, "cannot find the processes of container %s", c->name);
+        cleanup_free char *pids = xstrdup("");
+        char *save = NULL;
+        for (char *tok = strtok_r(procs, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+                char *n = xasprintf("%s%s%s", pids, *pids ? "," : "", tok);
+                free(pids);
+                pids = n;
+        }
+        cleanup_strv char **ps = NULL;
+        strv_push(&ps, "ps");
+        if (optind + 1 < argc)
+                for (int i = optind + 1; i < argc; i++)
+                        strv_push(&ps, argv[i]);
+        else {
+                strv_push(&ps, "-o");
+                strv_push(&ps, "user:16=UID,pid=PID,ppid=PPID,c=C,stime=STIME,tty=TTY,time=TIME,args=CMD");
+        }
+        strv_push(&ps, "-p");
+        strv_push(&ps, pids);
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+                execvp("ps", ps);
+                _exit(127);
+        }
+        int status;
+        if (pid < 0 || waitpid(pid, &status, 0) < 0)
+                return berth_error(err, errno, "run ps");
+        if (!WIFEXITED(status) || WEXITSTATUS(status) == 127)
+                return berth_error(err, 0, "top: ps failed (is procps installed?)");
+        return 0;
+}
+
+/* ---- hidden: the unit's ExecStart and ExecStopPost ---- */
+int cmd__shim(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        bool attached = argc == 3 && streq(argv[1], "--attached");
+        if (argc != 2 && !attached)
+                return berth_error(err, 0, "usage: berth _shim [--attached] ID (run by the container's unit)");
+        return runtime_shim(&cli->store, argv[argc - 1], attached, err);
+}
+
+int cmd__cleanup(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        if (argc != 2)
+                return berth_error(err, 0, "usage: berth _cleanup ID (run by the container's unit)");
+        return runtime_cleanup(&cli->store, argv[1], err);
+}

@@ -1,0 +1,356 @@
+/* berth ps / inspect / logs: reading containers back. */
+#include "config.h"
+
+#include <getopt.h>
+
+#include "berth/cli.h"
+#include "berth/container.h"
+#include "berth/image.h"
+#include "berth/journal.h"
+#include "berth/parse.h"
+#include "berth/template.h"
+#include "berth/util.h"
+
+/* The object `docker inspect` shows for a container: config.json + state. */
+static json_t *container_inspect_json(struct berth_container *c)
+{
+        json_t *j = json_deep_copy(c->config);
+        container_is_running(c);
+        json_t *st = json_deep_copy(c->state);
+        const char *status = json_str(st, "Status");
+        json_object_set_new(st, "Running", json_boolean(status && streq(status, "running")));
+        json_object_set_new(st, "Paused", json_boolean(status && streq(status, "paused")));
+        json_object_set_new(st, "Restarting", json_false());
+        json_object_set_new(st, "OOMKilled", json_false());
+        json_object_set_new(st, "Dead", json_false());
+        json_object_del(st, "StartTime");
+        json_object_set_new(j, "RestartCount", json_integer(json_int(st, "RestartCount", 0)));
+        json_object_del(st, "RestartCount");
+        json_object_set_new(j, "State", st);
+        cleanup_free char *slash_name = xasprintf("/%s", c->name);
+        json_object_set_new(j, "Name", json_string(slash_name));
+        json_t *mounts = json_deep_copy(json_at(c->config, "Berth.Mounts"));
+        json_object_set_new(j, "Mounts", mounts ? mounts : json_array());
+        json_object_set_new(j, "Driver", json_string("overlay"));
+        json_t *hc = json_object_get(j, "HostConfig");
+        json_t *limits = json_at(c->config, "Berth.Limits");
+        uint64_t v;
+        if (hc && json_str(limits, "memory") && parse_size(json_str(limits, "memory"), &v, NULL) == 0)
+                json_object_set_new(hc, "Memory", json_integer((json_int_t) v));
+        json_object_set_new(j, "Unit", json_string(container_unit(c)));
+        return j;
+}
+
+/* ---- ps ---- */
+struct ps_filter {
+        char *key, *value;
+};
+
+static bool label_matches(struct berth_container *c, const char *want)
+{
+        cleanup_free char *kv = xstrdup(want);
+        char *eq = strchr(kv, '=');
+        if (eq)
+                *eq++ = '\0';
+        const char *have = json_str(c->config, "Config.Labels") ? NULL : NULL;
+        json_t *v = json_object_get(json_at(c->config, "Config.Labels"), kv);
+        have = json_is_string(v) ? json_string_value(v) : NULL;
+        return have && (!eq || streq(have, eq));
+}
+
+static bool filter_matches(struct berth_container *c, struct ps_filter *f, size_t nf)
+{
+        for (size_t i = 0; i < nf; i++) {
+                const char *k = f[i].key, *v = f[i].value;
+                if (streq(k, "status") && !streq(container_status(c), v))
+                        return false;
+                if (streq(k, "name") && !strstr(c->name, v))
+                        return false;
+                if (streq(k, "id") && !startswith(c->id, v))
+                        return false;
+                if (streq(k, "label") && !label_matches(c, v))
+                        return false;
+                if (streq(k, "ancestor")) {
+                        const char *img = json_str(c->config, "Config.Image");
+                        const char *iid = json_str(c->config, "Image");
+                        if (!(img && streq(img, v)) && !(iid && (startswith(iid + 7, v) || streq(iid, v))))
+                                return false;
+                }
+                if (streq(k, "exited") && (!streq(container_status(c), "exited") ||
+                                           json_int(c->state, "ExitCode", -1) != atoi(v)))
+                        return false;
+        }
+        return true;
+}
+
+static char *command_text(struct berth_container *c, bool trunc)
+{
+        json_t *cmd = json_at(c->config, "Berth.Command");
+        cleanup_free char *s = xstrdup("");
+        size_t i;
+        json_t *e;
+        json_array_foreach(cmd, i, e)
+        {
+                char *n = xasprintf("%s%s%s", s, i ? " " : "", json_string_value(e));
+                free(s);
+                s = n;
+        }
+        if (trunc && strlen(s) > 20) {
+                /* Docker truncates to 20 chars with an ellipsis */
+                char *n = xasprintf("\"%.19s…\"", s);
+                return n;
+        }
+        return xasprintf("\"%s\"", s);
+}
+
+int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "all", no_argument, NULL, 'a' },      { "quiet", no_argument, NULL, 'q' },
+                { "no-trunc", no_argument, NULL, 'T' }, { "filter", required_argument, NULL, 'f' },
+                { "format", required_argument, NULL, 'F' }, { "last", required_argument, NULL, 'n' },
+                { "latest", no_argument, NULL, 'l' },   { "size", no_argument, NULL, 's' },
+                { "help", no_argument, NULL, 'H' },     {},
+        };
+        bool all = false, quiet = false, notrunc = false;
+        const char *format = NULL;
+        long last = -1;
+        struct ps_filter filters[16];
+        size_t nf = 0;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "aqf:n:ls", opts, NULL)) != -1) {
+                switch (ch) {
+                case 'a': all = true; break;
+                case 'q': quiet = true; break;
+                case 'T': notrunc = true; break;
+                case 'F': format = optarg; break;
+                case 'n': last = atol(optarg); all = true; break;
+                case 'l': last = 1; all = true; break;
+                case 's': break;
+                case 'f': {
+                        char *eq = strchr(optarg, '=');
+                        if (!eq || nf >= ARRAY_SIZE(filters))
+                                return berth_error(err, 0, "bad format of filter (expected name=value): %s", optarg);
+                        static const char *known[] = { "status", "name", "id", "label", "ancestor", "exited" };
+                        bool ok = false;
+                        for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+                                ok |= strncmp(optarg, known[i], eq - optarg) == 0 && strlen(known[i]) == (size_t) (eq - optarg);
+                        if (!ok)
+                                return berth_error(err, 0, "invalid filter '%.*s'", (int) (eq - optarg), optarg);
+                        *eq = '\0';
+                        filters[nf++] = (struct ps_filter) { optarg, eq + 1 };
+                        if (streq(optarg, "status") || streq(optarg, "exited"))
+                                all = true;
+                        break;
+                }
+                case 'H':
+                        puts("Usage:  berth ps [OPTIONS]\n\n"
+                             "  -a, --all             Show all containers (default shows just running)\n"
+                             "  -f, --filter filter   Filter output (status=, name=, id=, label=, ancestor=, exited=)\n"
+                             "      --format string   Format output using a Go template, or json\n"
+                             "  -n, --last int        Show n last created containers\n"
+                             "  -l, --latest          Show the latest created container\n"
+                             "      --no-trunc        Don't truncate output\n"
+                             "  -q, --quiet           Only display container IDs");
+                        return 0;
+                default: return cli_usage_error(err, "ps", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        struct berth_container **v = NULL;
+        size_t n = 0;
+        if (container_list(&cli->store, &v, &n, err) < 0)
+                return -1;
+        struct cli_table t;
+        cli_table_init(&t, 7, "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
+        int ret = 0;
+        long shown = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct berth_container *c = v[i];
+                if (last >= 0 && shown >= last)
+                        break;
+                if (!all && !streq(container_status(c), "running"))
+                        continue;
+                if (!filter_matches(c, filters, nf))
+                        continue;
+                shown++;
+                if (quiet) {
+                        if (notrunc)
+                                printf("%s\n", c->id);
+                        else
+                                printf("%.12s\n", c->id);
+                        continue;
+                }
+                if (format) {
+                        /* Docker's ps fields for templates */
+                        cleanup_free char *cmd = command_text(c, !notrunc);
+                        cleanup_free char *status = container_status_text(c);
+                        cleanup_free char *created = format_human_ago(parse_rfc3339_ns(json_str(c->config, "Created")));
+                        json_t *row = json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ID", c->id,
+                                                (size_t) (notrunc ? 64 : 12), "Image",
+                                                json_str(c->config, "Config.Image"), "Command", cmd, "Names", c->name,
+                                                "Status", status, "State", container_status(c), "Ports", "",
+                                                "RunningFor", created, "Unit", container_unit(c), "Labels",
+                                                json_deep_copy(json_at(c->config, "Config.Labels")));
+                        json_object_set_new(row, "CreatedAt", json_string(json_str(c->config, "Created")));
+                        cleanup_free char *out = NULL;
+                        int r = streq(format, "json") ? ((out = json_dumps(row, JSON_COMPACT)) ? 0 : -1)
+                                                      : template_render(format, row, &out, err);
+                        json_decref(row);
+                        if (r < 0) {
+                                ret = -1;
+                                break;
+                        }
+                        printf("%s\n", out);
+                        continue;
+                }
+                cleanup_free char *id = notrunc ? xstrdup(c->id) : container_short_id(c->id);
+                cleanup_free char *cmd = command_text(c, !notrunc);
+                cleanup_free char *created = format_human_ago(parse_rfc3339_ns(json_str(c->config, "Created")));
+                cleanup_free char *status = container_status_text(c);
+                cli_table_add(&t, id, json_str(c->config, "Config.Image"), cmd, created, status, "", c->name);
+        }
+        if (!quiet && !format && ret == 0)
+                cli_table_print(&t, stdout);
+        cli_table_free(&t);
+        container_list_free(v, n);
+        return ret;
+}
+
+/* ---- inspect ---- */
+int cmd_inspect(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "format", required_argument, NULL, 'f' }, { "type", required_argument, NULL, 't' },
+                { "size", no_argument, NULL, 's' },         { "help", no_argument, NULL, 'H' }, {},
+        };
+        const char *format = NULL, *type = NULL;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "f:s", opts, NULL)) != -1) {
+                switch (ch) {
+                case 'f': format = optarg; break;
+                case 't': type = optarg; break;
+                case 's': break;
+                case 'H':
+                        puts("Usage:  berth inspect [-f FORMAT] [--type container|image] NAME|ID [NAME|ID...]");
+                        return 0;
+                default: return cli_usage_error(err, "inspect", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind >= argc)
+                return cli_usage_error(err, "inspect", "requires at least 1 argument");
+        json_t *all = json_array();
+        int ret = 0;
+        for (int i = optind; i < argc; i++) {
+                json_t *obj = NULL;
+                berth_error_t e = NULL;
+                if (!type || streq(type, "container")) {
+                        cleanup_container struct berth_container *c = NULL;
+                        if (container_lookup(&cli->store, argv[i], &c, &e) == 0)
+                                obj = container_inspect_json(c);
+                        berth_error_free(&e);
+                }
+                if (!obj && (!type || streq(type, "image"))) {
+                        cleanup_image struct berth_image *img = NULL;
+                        if (image_lookup(&cli->store, argv[i], &img, &e) == 0) {
+                                json_t *cfg = img->config;
+                                json_t *tags = json_array();
+                                for (size_t k = 0; img->tags && img->tags[k]; k++) {
+                                        struct image_ref ref;
+                                        if (image_ref_parse(img->tags[k], &ref, NULL) == 0) {
+                                                json_array_append_new(tags, json_string_nocheck(image_ref_familiar(&ref)));
+                                                image_ref_free(&ref);
+                                        }
+                                }
+                                obj = json_pack("{s:s, s:o, s:O, s:O, s:O, s:O, s:I, s:s}", "Id", img->id, "RepoTags",
+                                                tags, "Created", json_object_get(cfg, "created") ?: json_null(),
+                                                "Architecture", json_object_get(cfg, "architecture") ?: json_null(),
+                                                "Os", json_object_get(cfg, "os") ?: json_null(), "Config",
+                                                json_object_get(cfg, "config") ?: json_object(), "Size",
+                                                (json_int_t) img->size, "ManifestDigest", img->manifest_digest);
+                                json_object_set(obj, "RootFS", json_object_get(cfg, "rootfs") ?: json_null());
+                        }
+                        berth_error_free(&e);
+                }
+                if (!obj) {
+                        fprintf(stderr, "Error: No such object: %s\n", argv[i]);
+                        ret = 1;
+                        continue;
+                }
+                if (format) {
+                        cleanup_free char *out = NULL;
+                        if (template_render(format, obj, &out, err) < 0) {
+                                json_decref(obj);
+                                json_decref(all);
+                                return -1;
+                        }
+                        printf("%s\n", out);
+                        json_decref(obj);
+                } else
+                        json_array_append_new(all, obj);
+        }
+        if (!format) {
+                cleanup_free char *text = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+                printf("%s\n", text ? text : "[]");
+        }
+        json_decref(all);
+        return ret;
+}
+
+/* ---- logs ---- */
+static bool logs_still_running(void *userdata)
+{
+        struct berth_container *c = userdata;
+        return container_is_running(c);
+}
+
+int cmd_logs(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "follow", no_argument, NULL, 'f' },   { "timestamps", no_argument, NULL, 't' },
+                { "tail", required_argument, NULL, 'n' }, { "since", required_argument, NULL, 'S' },
+                { "until", required_argument, NULL, 'U' }, { "details", no_argument, NULL, 'D' },
+                { "help", no_argument, NULL, 'H' },     {},
+        };
+        struct logs_opts o = { .tail = -1 };
+        int ch;
+        while ((ch = getopt_long(argc, argv, "ftn:", opts, NULL)) != -1) {
+                switch (ch) {
+                case 'f': o.follow = true; break;
+                case 't': o.timestamps = true; break;
+                case 'n':
+                        if (streq(optarg, "all"))
+                                o.tail = -1;
+                        else {
+                                char *end;
+                                o.tail = strtol(optarg, &end, 10);
+                                if (*end || o.tail < 0)
+                                        return berth_error(err, 0, "invalid value for --tail: %s", optarg);
+                        }
+                        break;
+                case 'S':
+                        if (parse_timestamp(optarg, now_ns(), &o.since_ns, err) < 0)
+                                return -1;
+                        break;
+                case 'U':
+                        if (parse_timestamp(optarg, now_ns(), &o.until_ns, err) < 0)
+                                return -1;
+                        break;
+                case 'D': break;
+                case 'H':
+                        puts("Usage:  berth logs [OPTIONS] CONTAINER\n\n"
+                             "  -f, --follow         Follow log output\n"
+                             "      --since string   Show logs since timestamp or relative (e.g. 42m)\n"
+                             "      --until string   Show logs before a timestamp or relative\n"
+                             "  -n, --tail string    Number of lines to show from the end of the logs\n"
+                             "  -t, --timestamps     Show timestamps");
+                        return 0;
+                default: return cli_usage_error(err, "logs", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind + 1 != argc)
+                return cli_usage_error(err, "logs", "requires exactly 1 argument");
+        cleanup_container struct berth_container *c = NULL;
+        if (container_lookup(&cli->store, argv[optind], &c, err) < 0)
+                return -1;
+        return journal_show_logs(c->id, &o, logs_still_running, c, err);
+}

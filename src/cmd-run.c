@@ -1,0 +1,581 @@
+/* berth run / create / start. */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "berth/cli.h"
+#include "berth/container.h"
+#include "berth/image.h"
+#include "berth/lifecycle.h"
+#include "berth/limits.h"
+#include "berth/parse.h"
+#include "berth/unit.h"
+#include "berth/util.h"
+
+enum {
+        OPT_RM = 1000, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_NETWORK, OPT_RESTART, OPT_CAP_ADD, OPT_CAP_DROP,
+        OPT_PRIVILEGED, OPT_READ_ONLY, OPT_SECURITY_OPT, OPT_INIT, OPT_TMPFS, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT,
+        OPT_MOUNT, OPT_PULL, OPT_HOSTNAME, OPT_SIG_PROXY, OPT_LIMIT = 2000,
+};
+
+struct run_opts {
+        bool detach, interactive, tty, rm, privileged, read_only, init, publish_all, sig_proxy;
+        const char *name, *entrypoint, *network, *restart, *workdir, *user, *hostname, *stop_signal, *pull;
+        long long stop_timeout;
+        char **env, **env_files, **volumes, **mounts, **publish, **labels, **cap_add, **cap_drop, **security_opts,
+                **tmpfs;
+        json_t *limits; /* flag name -> value, re-parsed at each start */
+};
+
+static void run_opts_free(struct run_opts *o)
+{
+        strv_free(o->env);
+        strv_free(o->env_files);
+        strv_free(o->volumes);
+        strv_free(o->mounts);
+        strv_free(o->publish);
+        strv_free(o->labels);
+        strv_free(o->cap_add);
+        strv_free(o->cap_drop);
+        strv_free(o->security_opts);
+        strv_free(o->tmpfs);
+        json_decref(o->limits);
+}
+
+static const char run_usage[] =
+        "Usage:  berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+        "Options:\n"
+        "  -d, --detach              Run container in background and print container ID\n"
+        "  -i, --interactive         Keep STDIN open\n"
+        "  -t, --tty                 Allocate a pseudo-TTY\n"
+        "      --rm                  Remove the container when it exits\n"
+        "      --name string         Assign a name to the container\n"
+        "  -e, --env list            Set environment variables\n"
+        "      --env-file list       Read in a file of environment variables\n"
+        "  -v, --volume list         Bind mount a volume (HOST:CONTAINER[:ro])\n"
+        "      --mount mount         Attach a filesystem mount (type=bind,source=,target=,readonly)\n"
+        "      --tmpfs list          Mount a tmpfs directory\n"
+        "  -w, --workdir string      Working directory inside the container\n"
+        "  -u, --user string         Username or UID (format: <name|uid>[:<group|gid>])\n"
+        "      --entrypoint string   Overwrite the default ENTRYPOINT of the image\n"
+        "  -h, --hostname string     Container host name\n"
+        "      --network string      Connect a container to a network (host, none)\n"
+        "  -p, --publish list        Publish a container's port(s) to the host\n"
+        "      --restart string      Restart policy (no, always, on-failure[:N], unless-stopped)\n"
+        "  -l, --label list          Set meta data on a container\n"
+        "      --cap-add list        Add Linux capabilities\n"
+        "      --cap-drop list       Drop Linux capabilities\n"
+        "      --privileged          Give extended privileges to this container\n"
+        "      --read-only           Mount the container's root filesystem as read only\n"
+        "      --security-opt list   seccomp=unconfined|PROFILE.json, no-new-privileges\n"
+        "      --init                Run an init inside the container that forwards signals and reaps processes\n"
+        "      --stop-signal string  Signal to stop the container\n"
+        "      --stop-timeout int    Timeout (in seconds) to stop a container\n"
+        "Resource limits (systemd unit properties):\n"
+        "  -m, --memory, --memory-reservation, --memory-swap, --cpus, --cpu-shares,\n"
+        "      --cpuset-cpus, --pids-limit, --blkio-weight, --device-read-bps, --device-write-bps\n";
+
+static struct option *build_options(size_t *nlimits)
+{
+        static const struct option fixed[] = {
+                { "detach", no_argument, NULL, 'd' },
+                { "interactive", no_argument, NULL, 'i' },
+                { "tty", no_argument, NULL, 't' },
+                { "rm", no_argument, NULL, OPT_RM },
+                { "name", required_argument, NULL, OPT_NAME },
+                { "env", required_argument, NULL, 'e' },
+                { "env-file", required_argument, NULL, OPT_ENV_FILE },
+                { "volume", required_argument, NULL, 'v' },
+                { "mount", required_argument, NULL, OPT_MOUNT },
+                { "tmpfs", required_argument, NULL, OPT_TMPFS },
+                { "workdir", required_argument, NULL, 'w' },
+                { "user", required_argument, NULL, 'u' },
+                { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+                { "hostname", required_argument, NULL, OPT_HOSTNAME },
+                { "network", required_argument, NULL, OPT_NETWORK },
+                { "net", required_argument, NULL, OPT_NETWORK },
+                { "publish", required_argument, NULL, 'p' },
+                { "publish-all", no_argument, NULL, 'P' },
+                { "restart", required_argument, NULL, OPT_RESTART },
+                { "label", required_argument, NULL, 'l' },
+                { "cap-add", required_argument, NULL, OPT_CAP_ADD },
+                { "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+                { "privileged", no_argument, NULL, OPT_PRIVILEGED },
+                { "read-only", no_argument, NULL, OPT_READ_ONLY },
+                { "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
+                { "init", no_argument, NULL, OPT_INIT },
+                { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
+                { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+                { "pull", required_argument, NULL, OPT_PULL },
+                { "sig-proxy", required_argument, NULL, OPT_SIG_PROXY },
+                { "help", no_argument, NULL, 'H' },
+        };
+        size_t n = limit_defs_count;
+        const struct limit_def *defs = limit_defs;
+        struct option *o = xcalloc(ARRAY_SIZE(fixed) + n + 1, sizeof(*o));
+        memcpy(o, fixed, sizeof(fixed));
+        size_t k = ARRAY_SIZE(fixed);
+        for (size_t i = 0; i < n; i++) {
+                if (streq(defs[i].flag, "restart"))
+                        continue; /* handled above: it also shapes the restart policy in inspect */
+                o[k++] = (struct option) { defs[i].flag, required_argument, NULL, OPT_LIMIT + (int) i };
+        }
+        *nlimits = n;
+        return o;
+}
+
+static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opts *o, berth_error_t *err)
+{
+        size_t nlimits;
+        cleanup_free struct option *opts = build_options(&nlimits);
+        const struct limit_def *defs = limit_defs;
+        o->limits = json_object();
+        o->stop_timeout = -1;
+        o->sig_proxy = true;
+        int c;
+        /* "+": options end at the image name, the rest is the command */
+        while ((c = getopt_long(argc, argv, "+ditm:e:v:w:u:h:p:Pl:", opts, NULL)) != -1) {
+                switch (c) {
+                case 'd': o->detach = true; break;
+                case 'i': o->interactive = true; break;
+                case 't': o->tty = true; break;
+                case OPT_RM: o->rm = true; break;
+                case OPT_NAME: o->name = optarg; break;
+                case 'e': strv_push(&o->env, optarg); break;
+                case OPT_ENV_FILE: strv_push(&o->env_files, optarg); break;
+                case 'v': strv_push(&o->volumes, optarg); break;
+                case OPT_MOUNT: strv_push(&o->mounts, optarg); break;
+                case OPT_TMPFS: strv_push(&o->tmpfs, optarg); break;
+                case 'w': o->workdir = optarg; break;
+                case 'u': o->user = optarg; break;
+                case OPT_ENTRYPOINT: o->entrypoint = optarg; break;
+                case 'h':
+                case OPT_HOSTNAME: o->hostname = optarg; break;
+                case OPT_NETWORK: o->network = optarg; break;
+                case 'p': strv_push(&o->publish, optarg); break;
+                case 'P': o->publish_all = true; break;
+                case OPT_RESTART: o->restart = optarg; break;
+                case 'l': strv_push(&o->labels, optarg); break;
+                case OPT_CAP_ADD: strv_push(&o->cap_add, optarg); break;
+                case OPT_CAP_DROP: strv_push(&o->cap_drop, optarg); break;
+                case OPT_PRIVILEGED: o->privileged = true; break;
+                case OPT_READ_ONLY: o->read_only = true; break;
+                case OPT_SECURITY_OPT: strv_push(&o->security_opts, optarg); break;
+                case OPT_INIT: o->init = true; break;
+                case OPT_STOP_SIGNAL: o->stop_signal = optarg; break;
+                case OPT_PULL: o->pull = optarg; break;
+                case OPT_SIG_PROXY: o->sig_proxy = !streq(optarg, "false"); break;
+                case OPT_STOP_TIMEOUT: {
+                        long long ns;
+                        if (parse_duration(optarg, &ns, err) < 0)
+                                return -1;
+                        o->stop_timeout = ns / 1000000000LL;
+                        break;
+                }
+                case 'm':
+                        json_object_set_new(o->limits, "memory", json_string(optarg));
+                        break;
+                case 'H':
+                        printf(run_usage, cmd);
+                        return 1;
+                default:
+                        if (c >= OPT_LIMIT && c < OPT_LIMIT + (int) nlimits) {
+                                json_object_set_new(o->limits, defs[c - OPT_LIMIT].flag, json_string(optarg));
+                                break;
+                        }
+                        return cli_usage_error(err, cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind >= argc)
+                return cli_usage_error(err, cmd, "requires at least 1 argument");
+        if (o->restart)
+                json_object_set_new(o->limits, "restart", json_string(o->restart));
+        /* Validate every limit now, so a bad value changes nothing. */
+        struct limits l = {};
+        struct unit_props props = {};
+        const char *key;
+        json_t *v;
+        int r = 0;
+        json_object_foreach(o->limits, key, v)
+        {
+                const struct limit_def *def = limit_by_flag(key);
+                if (def && (r = limits_set(&l, def, json_string_value(v), err)) < 0)
+                        break;
+        }
+        if (r >= 0)
+                r = limits_to_props(&l, &props, err);
+        limits_free(&l);
+        unit_props_free(&props);
+        if (r < 0)
+                return r;
+        if (o->rm && o->restart && !streq(o->restart, "no"))
+                return berth_error(err, 0, "Conflicting options: --restart and --rm");
+        return 0;
+}
+
+static json_t *strv_to_json(char *const *v)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; v && v[i]; i++)
+                json_array_append_new(a, json_string(v[i]));
+        return a;
+}
+
+/* Split a shell-less "a b c" entrypoint the way Docker's --entrypoint does:
+ * the whole string is the executable. */
+static int build_mounts(struct run_opts *o, json_t *mounts, json_t *binds, berth_error_t *err)
+{
+        for (size_t i = 0; o->volumes && o->volumes[i]; i++) {
+                cleanup_free char *spec = xstrdup(o->volumes[i]);
+                char *parts[3] = { NULL, NULL, NULL };
+                size_t n = 0;
+                char *save = NULL;
+                for (char *t = strtok_r(spec, ":", &save); t && n < 3; t = strtok_r(NULL, ":", &save))
+                        parts[n++] = t;
+                if (n < 2 || parts[0][0] != '/')
+                        return berth_error(err, 0,
+                                           "invalid volume specification '%s': use HOST_PATH:CONTAINER_PATH[:ro] "
+                                           "(named volumes are not supported yet)",
+                                           o->volumes[i]);
+                if (parts[1][0] != '/')
+                        return berth_error(err, 0, "invalid volume specification '%s': the container path must be absolute",
+                                           o->volumes[i]);
+                bool ro = n == 3 && (strstr(parts[2], "ro") != NULL);
+                if (n == 3 && !ro && !strstr(parts[2], "rw") && !strstr(parts[2], "z") && !strstr(parts[2], "Z"))
+                        return berth_error(err, 0, "invalid mode: %s", parts[2]);
+                struct stat st;
+                if (stat(parts[0], &st) < 0 && mkdir_p(parts[0], 0755, err) < 0) /* Docker creates it */
+                        return -1;
+                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b, s:b}", "Type", "bind", "Source",
+                                                        parts[0], "Destination", parts[1], "ReadOnly", ro, "RW", !ro));
+                json_array_append_new(binds, json_string(o->volumes[i]));
+        }
+        for (size_t i = 0; o->mounts && o->mounts[i]; i++) {
+                cleanup_free char *spec = xstrdup(o->mounts[i]);
+                const char *type = "volume", *src = NULL, *dst = NULL;
+                bool ro = false;
+                char *save = NULL;
+                for (char *t = strtok_r(spec, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                        char *eq = strchr(t, '=');
+                        char *val = eq ? eq + 1 : NULL;
+                        if (eq)
+                                *eq = '\0';
+                        if (streq(t, "type") && val)
+                                type = val;
+                        else if ((streq(t, "source") || streq(t, "src")) && val)
+                                src = val;
+                        else if ((streq(t, "target") || streq(t, "destination") || streq(t, "dst")) && val)
+                                dst = val;
+                        else if (streq(t, "readonly") || streq(t, "ro"))
+                                ro = !val || streq(val, "true") || streq(val, "1");
+                        else
+                                return berth_error(err, 0, "invalid field '%s' in --mount %s", t, o->mounts[i]);
+                }
+                if (!dst || dst[0] != '/')
+                        return berth_error(err, 0, "invalid --mount %s: target must be an absolute path", o->mounts[i]);
+                if (streq(type, "tmpfs")) {
+                        strv_push(&o->tmpfs, dst);
+                        continue;
+                }
+                if (!streq(type, "bind") || !src || src[0] != '/')
+                        return berth_error(err, 0, "invalid --mount %s: only type=bind with an absolute source and "
+                                                   "type=tmpfs are supported yet", o->mounts[i]);
+                struct stat st;
+                if (stat(src, &st) < 0)
+                        return berth_error(err, 0, "invalid mount config for type \"bind\": bind source path does not "
+                                                   "exist: %s", src);
+                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b, s:b}", "Type", "bind", "Source", src,
+                                                        "Destination", dst, "ReadOnly", ro, "RW", !ro));
+        }
+        return 0;
+}
+
+/* Build config.json for a new container from the image and the options. */
+static int build_config(struct berth_image *img, const char *image_ref, struct run_opts *o, char **cmd,
+                        json_t **out, berth_error_t *err)
+{
+        json_t *icfg = json_object_get(img->config, "config");
+        cleanup_strv char **env = NULL;
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(icfg, "Env"), i, e)
+                strv_push(&env, json_string_value(e));
+        for (size_t f = 0; o->env_files && o->env_files[f]; f++) {
+                cleanup_strv char **fenv = NULL;
+                if (parse_env_file(o->env_files[f], &fenv, err) < 0)
+                        return -1;
+                for (size_t k = 0; fenv && fenv[k]; k++)
+                        strv_push(&o->env, fenv[k]);
+        }
+        for (size_t k = 0; o->env && o->env[k]; k++) {
+                cleanup_free char *kv = NULL;
+                if (!strchr(o->env[k], '=')) { /* -e VAR: take it from our environment */
+                        const char *val = getenv(o->env[k]);
+                        if (!val)
+                                continue;
+                        kv = xasprintf("%s=%s", o->env[k], val);
+                } else
+                        kv = xstrdup(o->env[k]);
+                size_t klen = strchr(kv, '=') - kv;
+                bool replaced = false;
+                for (size_t j = 0; env && env[j]; j++)
+                        if (strncmp(env[j], kv, klen + 1) == 0) {
+                                free(env[j]);
+                                env[j] = xstrdup(kv);
+                                replaced = true;
+                        }
+                if (!replaced)
+                        strv_push(&env, kv);
+        }
+
+        /* ENTRYPOINT + CMD as Docker combines them */
+        json_t *entry = o->entrypoint ? (o->entrypoint[0] ? json_pack("[s]", o->entrypoint) : json_array())
+                                      : json_deep_copy(json_object_get(icfg, "Entrypoint"));
+        if (!json_is_array(entry)) {
+                json_decref(entry);
+                entry = json_array();
+        }
+        json_t *cmdj = cmd && cmd[0] ? strv_to_json(cmd)
+                                     : (o->entrypoint ? json_array() : json_deep_copy(json_object_get(icfg, "Cmd")));
+        if (!json_is_array(cmdj)) {
+                json_decref(cmdj);
+                cmdj = json_array();
+        }
+        json_t *full = json_deep_copy(entry);
+        json_array_extend(full, cmdj);
+        if (json_array_size(full) == 0) {
+                json_decref(entry);
+                json_decref(cmdj);
+                json_decref(full);
+                return berth_error(err, 0, "no command specified: the image has no CMD or ENTRYPOINT, give one after the "
+                                           "image name");
+        }
+
+        json_t *labels = json_deep_copy(json_object_get(icfg, "Labels"));
+        if (!json_is_object(labels)) {
+                json_decref(labels);
+                labels = json_object();
+        }
+        for (size_t k = 0; o->labels && o->labels[k]; k++) {
+                cleanup_free char *kv = xstrdup(o->labels[k]);
+                char *eq = strchr(kv, '=');
+                if (eq)
+                        *eq = '\0';
+                json_object_set_new(labels, kv, json_string(eq ? eq + 1 : ""));
+        }
+
+        bool nnp = false;
+        json_t *seccomp = json_null();
+        for (size_t k = 0; o->security_opts && o->security_opts[k]; k++) {
+                const char *so = o->security_opts[k];
+                if (streq(so, "no-new-privileges") || streq(so, "no-new-privileges:true") ||
+                    streq(so, "no-new-privileges=true"))
+                        nnp = true;
+                else if (streq(so, "no-new-privileges:false") || streq(so, "no-new-privileges=false"))
+                        nnp = false;
+                else if (startswith(so, "seccomp=") || startswith(so, "seccomp:")) {
+                        const char *v = so + 8;
+                        json_decref(seccomp);
+                        if (streq(v, "unconfined"))
+                                seccomp = json_string("unconfined");
+                        else {
+                                cleanup_free char *text = NULL;
+                                if (read_file(v, &text, NULL, err) < 0) {
+                                        json_decref(entry);
+                                        json_decref(cmdj);
+                                        json_decref(full);
+                                        json_decref(labels);
+                                        return berth_error_wrap(err, "--security-opt seccomp");
+                                }
+                                seccomp = json_string(text);
+                        }
+                } else if (startswith(so, "apparmor") || startswith(so, "label")) {
+                        /* no AppArmor/SELinux handling yet: accepted, as on hosts without them */
+                } else {
+                        json_decref(entry);
+                        json_decref(cmdj);
+                        json_decref(full);
+                        json_decref(labels);
+                        json_decref(seccomp);
+                        return berth_error(err, 0, "Invalid --security-opt: \"%s\"", so);
+                }
+        }
+
+        json_t *mounts = json_array(), *binds = json_array();
+        if (build_mounts(o, mounts, binds, err) < 0) {
+                json_decref(entry);
+                json_decref(cmdj);
+                json_decref(full);
+                json_decref(labels);
+                json_decref(seccomp);
+                json_decref(mounts);
+                json_decref(binds);
+                return -1;
+        }
+
+        const char *workdir = o->workdir ? o->workdir : json_string_value(json_object_get(icfg, "WorkingDir"));
+        const char *user = o->user ? o->user : json_string_value(json_object_get(icfg, "User"));
+        const char *stopsig = o->stop_signal ? o->stop_signal : json_string_value(json_object_get(icfg, "StopSignal"));
+        cleanup_free char *restart_name = NULL;
+        unsigned retries = 0;
+        if (parse_restart_policy(o->restart ? o->restart : "no", &restart_name, &retries, err) < 0) {
+                json_decref(entry);
+                json_decref(cmdj);
+                json_decref(full);
+                json_decref(labels);
+                json_decref(seccomp);
+                json_decref(mounts);
+                json_decref(binds);
+                return -1;
+        }
+        const char *network = o->network ? o->network : "host";
+        json_t *args = json_deep_copy(full);
+        json_t *path = json_incref(json_array_get(args, 0));
+        json_array_remove(args, 0);
+
+        json_t *cfg = json_pack(
+                "{s:s, s:o, s:o, "
+                "s:{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:b, s:b, s:b, s:s, s:I, s:s}, "
+                "s:{s:o, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:{s:s, s:i}}, "
+                "s:{s:o, s:s, s:o, s:o, s:b, s:o, s:o}}",
+                "Image", img->id, "Path", path, "Args", args,
+                "Config", "Hostname", o->hostname ? o->hostname : "", "User", user ? user : "", "Env", strv_to_json(env),
+                "Cmd", cmdj, "Entrypoint", json_array_size(entry) ? entry : (json_decref(entry), json_null()),
+                "WorkingDir", workdir ? workdir : "", "Labels", labels, "Tty", o->tty, "OpenStdin", o->interactive,
+                "AttachStdout", !o->detach, "StopSignal", stopsig ? stopsig : "SIGTERM",
+                "StopTimeout", (json_int_t) (o->stop_timeout >= 0 ? o->stop_timeout : 10), "Image", image_ref,
+                "HostConfig", "Binds", binds, "NetworkMode", network, "AutoRemove", o->rm, "Privileged",
+                o->privileged, "ReadonlyRootfs", o->read_only, "CapAdd", strv_to_json(o->cap_add), "CapDrop",
+                strv_to_json(o->cap_drop), "SecurityOpt", strv_to_json(o->security_opts), "Init", o->init,
+                "RestartPolicy", "Name", restart_name, "MaximumRetryCount", (int) retries,
+                "Berth", "Command", full, "ImageName", image_ref, "Limits", json_incref(o->limits), "Mounts", mounts,
+                "NoNewPrivileges", nnp, "SeccompProfile", seccomp, "Tmpfs", strv_to_json(o->tmpfs));
+        if (!cfg)
+                return berth_error(err, 0, "internal error: cannot build the container configuration");
+        *out = cfg;
+        return 0;
+}
+
+static int create_container(struct berth_cli *cli, const char *cmd, int argc, char **argv, struct run_opts *o,
+                            struct berth_container **out, berth_error_t *err)
+{
+        int r = parse_run_opts(cmd, argc, argv, o, err);
+        if (r != 0)
+                return r;
+        if (o->network && !streq(o->network, "host") && !streq(o->network, "none") && !streq(o->network, "default"))
+                return berth_error(err, 0, "network %s not found: berth supports --network host and none so far",
+                                   o->network);
+        if ((o->publish || o->publish_all) && (!o->network || !streq(o->network, "none")))
+                fputs("WARNING: Published ports are discarded when using host network mode\n", stderr);
+        const char *image = argv[optind];
+        cleanup_image struct berth_image *img = NULL;
+        if (image_lookup(&cli->store, image, &img, err) < 0) {
+                berth_error_free(err);
+                return berth_error(err, 0, "Unable to find image '%s' locally (import or load it first)", image);
+        }
+        json_t *cfg = NULL;
+        if (build_config(img, image, o, argv + optind + 1, &cfg, err) < 0)
+                return -1;
+        r = container_create(&cli->store, cfg, o->name, out, err);
+        json_decref(cfg);
+        return r;
+}
+
+int cmd_create(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        struct run_opts o = {};
+        cleanup_container struct berth_container *c = NULL;
+        int r = create_container(cli, "create", argc, argv, &o, &c, err);
+        run_opts_free(&o);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        printf("%s\n", c->id);
+        return 0;
+}
+
+int cmd_run(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        struct run_opts o = {};
+        cleanup_container struct berth_container *c = NULL;
+        int r = create_container(cli, "run", argc, argv, &o, &c, err);
+        if (r != 0) {
+                run_opts_free(&o);
+                return r < 0 ? r : 0;
+        }
+        cleanup_bus sd_bus *bus = NULL;
+        struct start_io io = { .attach = !o.detach, .stdin_ = o.interactive, .tty = o.tty, .sig_proxy = o.sig_proxy };
+        bool rm = o.rm;
+        run_opts_free(&o);
+        if (unit_bus_open(&bus, err) < 0)
+                goto fail;
+        r = container_start(&cli->store, bus, cli->self, c, &io, err);
+        if (r < 0)
+                goto fail;
+        if (!io.attach)
+                printf("%s\n", c->id);
+        return r;
+fail:
+        /* A container that never ran and asked for --rm leaves nothing behind. */
+        if (rm) {
+                berth_error_t e = NULL;
+                container_remove(&cli->store, c, &e);
+                berth_error_free(&e);
+        }
+        return -1;
+}
+
+int cmd_start(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "attach", no_argument, NULL, 'a' },
+                { "interactive", no_argument, NULL, 'i' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        bool attach = false, interactive = false;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "ai", opts, NULL)) != -1) {
+                switch (ch) {
+                case 'a': attach = true; break;
+                case 'i': interactive = true; break;
+                case 'h':
+                        puts("Usage:  berth start [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+                             "  -a, --attach        Attach STDOUT/STDERR and forward signals\n"
+                             "  -i, --interactive   Attach container's STDIN");
+                        return 0;
+                default: return cli_usage_error(err, "start", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind >= argc)
+                return cli_usage_error(err, "start", "requires at least 1 argument");
+        cleanup_bus sd_bus *bus = NULL;
+        if (unit_bus_open(&bus, err) < 0)
+                return -1;
+        int ret = 0;
+        for (int i = optind; i < argc; i++) {
+                cleanup_container struct berth_container *c = NULL;
+                berth_error_t e = NULL;
+                int r = container_lookup(&cli->store, argv[i], &c, &e);
+                if (r >= 0) {
+                        struct start_io io = { .attach = attach, .stdin_ = interactive,
+                                               .tty = attach && json_bool(c->config, "Config.Tty"), .sig_proxy = true };
+                        r = container_start(&cli->store, bus, cli->self, c, &io, &e);
+                        if (r >= 0 && !attach)
+                                printf("%s\n", argv[i]);
+                        if (r > 0)
+                                ret = r;
+                }
+                if (r < 0) {
+                        if (argc - optind == 1) {
+                                *err = e;
+                                return -1;
+                        }
+                        fprintf(stderr, "berth: %s\n", e->msg);
+                        berth_error_free(&e);
+                        ret = 1;
+                }
+        }
+        return ret;
+}

@@ -1,0 +1,473 @@
+/* berth — container records (see include/berth/container.h). */
+#include "config.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <time.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "berth/container.h"
+#include "berth/util.h"
+
+void container_free(struct berth_container *c)
+{
+        if (!c)
+                return;
+        free(c->id);
+        free(c->name);
+        free(c->dir);
+        json_decref(c->config);
+        json_decref(c->state);
+        free(c);
+}
+
+json_t *json_at(json_t *obj, const char *path)
+{
+        cleanup_free char *p = xstrdup(path);
+        char *save = NULL;
+        for (char *tok = strtok_r(p, ".", &save); tok && obj; tok = strtok_r(NULL, ".", &save))
+                obj = json_is_object(obj) ? json_object_get(obj, tok) : NULL;
+        return obj;
+}
+
+const char *json_str(json_t *obj, const char *path)
+{
+        json_t *v = json_at(obj, path);
+        return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+long long json_int(json_t *obj, const char *path, long long dflt)
+{
+        json_t *v = json_at(obj, path);
+        return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+bool json_bool(json_t *obj, const char *path)
+{
+        return json_is_true(json_at(obj, path));
+}
+
+char *container_short_id(const char *id)
+{
+        return xstrndup(id, 12);
+}
+
+const char *container_unit(struct berth_container *c)
+{
+        return json_str(c->config, "Berth.Unit");
+}
+
+bool container_name_valid(const char *name)
+{
+        if (!name[0] || !isalnum((unsigned char) name[0]) || strlen(name) > 200)
+                return false;
+        for (const char *p = name; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr("_.-", *p))
+                        return false;
+        return true;
+}
+
+static json_t *load_json(const char *path, berth_error_t *err)
+{
+        json_error_t jerr;
+        json_t *j = json_load_file(path, 0, &jerr);
+        if (!j)
+                berth_error(err, 0, "corrupt store file `%s`: %s", path, jerr.text);
+        return j;
+}
+
+int container_load(struct berth_store *s, const char *id, struct berth_container **out, berth_error_t *err)
+{
+        struct berth_container *c = xcalloc(1, sizeof(*c));
+        c->id = xstrdup(id);
+        c->dir = store_path(s, "containers/%s", id);
+        cleanup_free char *cfg = xasprintf("%s/config.json", c->dir);
+        cleanup_free char *st = xasprintf("%s/state.json", c->dir);
+        c->config = load_json(cfg, err);
+        if (c->config)
+                c->state = load_json(st, err);
+        if (!c->config || !c->state) {
+                container_free(c);
+                return -1;
+        }
+        const char *name = json_str(c->config, "Name");
+        c->name = xstrdup(name ? name : id);
+        *out = c;
+        return 0;
+}
+
+static bool is_hex(const char *s)
+{
+        for (; *s; s++)
+                if (!isxdigit((unsigned char) *s) || isupper((unsigned char) *s))
+                        return false;
+        return true;
+}
+
+static bool container_dir_complete(struct berth_store *s, const char *id)
+{
+        cleanup_free char *p = store_path(s, "containers/%s/state.json", id);
+        return access(p, F_OK) == 0;
+}
+
+int container_list(struct berth_store *s, struct berth_container ***out, size_t *n, berth_error_t *err)
+{
+        cleanup_free char *dir = store_path(s, "containers");
+        cleanup_dir DIR *d = opendir(dir);
+        if (!d)
+                return berth_error(err, errno, "open `%s`", dir);
+        struct berth_container **v = NULL;
+        size_t count = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (strlen(de->d_name) != 64 || !is_hex(de->d_name) || !container_dir_complete(s, de->d_name))
+                        continue;
+                struct berth_container *c = NULL;
+                berth_error_t e = NULL;
+                if (container_load(s, de->d_name, &c, &e) < 0) {
+                        /* removed while we listed, or half-written: skip */
+                        berth_error_free(&e);
+                        continue;
+                }
+                v = xrealloc(v, (count + 1) * sizeof(*v));
+                v[count++] = c;
+        }
+        /* newest first */
+        for (size_t i = 1; i < count; i++)
+                for (size_t j = i; j > 0; j--) {
+                        const char *a = json_str(v[j - 1]->config, "Created");
+                        const char *b = json_str(v[j]->config, "Created");
+                        if (a && b && strcmp(a, b) < 0) {
+                                struct berth_container *t = v[j];
+                                v[j] = v[j - 1];
+                                v[j - 1] = t;
+                        }
+                }
+        *out = v;
+        *n = count;
+        return 0;
+}
+
+void container_list_free(struct berth_container **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                container_free(v[i]);
+        free(v);
+}
+
+int container_lookup(struct berth_store *s, const char *ref, struct berth_container **out, berth_error_t *err)
+{
+        if (!ref || !*ref)
+                return berth_error(err, 0, "container name or ID must not be empty");
+        const char *r = ref[0] == '/' ? ref + 1 : ref;
+        struct berth_container **v = NULL;
+        size_t n = 0;
+        if (container_list(s, &v, &n, err) < 0)
+                return -1;
+        struct berth_container *found = NULL;
+        int matches = 0;
+        for (size_t i = 0; i < n && !found; i++)
+                if (streq(v[i]->name, r) || streq(v[i]->id, r))
+                        found = v[i];
+        if (!found && is_hex(r))
+                for (size_t i = 0; i < n; i++)
+                        if (startswith(v[i]->id, r)) {
+                                found = v[i];
+                                matches++;
+                        }
+        if (matches > 1) {
+                container_list_free(v, n);
+                return berth_error(err, 0, "multiple containers match the ID prefix '%s': use more characters", ref);
+        }
+        if (!found) {
+                container_list_free(v, n);
+                return berth_error(err, 0, "No such container: %s", ref);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (v[i] != found)
+                        container_free(v[i]);
+        free(v);
+        *out = found;
+        return 0;
+}
+
+static const char *const adjectives[] = {
+        "admiring", "adoring", "affectionate", "agitated", "amazing", "angry", "awesome", "beautiful",
+        "blissful", "bold", "boring", "brave", "busy", "charming", "clever", "compassionate", "competent",
+        "condescending", "confident", "cool", "cranky", "crazy", "dazzling", "determined", "distracted",
+        "dreamy", "eager", "ecstatic", "elastic", "elated", "elegant", "eloquent", "epic", "exciting",
+        "fervent", "festive", "flamboyant", "focused", "friendly", "frosty", "funny", "gallant", "gifted",
+        "goofy", "gracious", "great", "happy", "hardcore", "heuristic", "hopeful", "hungry", "infallible",
+        "inspiring", "intelligent", "interesting", "jolly", "jovial", "keen", "kind", "laughing", "loving",
+        "lucid", "magical", "modest", "musing", "mystifying", "naughty", "nervous", "nice", "nifty",
+        "nostalgic", "objective", "optimistic", "peaceful", "pedantic", "pensive", "practical", "priceless",
+        "quirky", "quizzical", "relaxed", "reverent", "romantic", "sad", "serene", "sharp", "silly",
+        "sleepy", "stoic", "strange", "stupefied", "suspicious", "sweet", "tender", "thirsty", "trusting",
+        "unruffled", "upbeat", "vibrant", "vigilant", "vigorous", "wizardly", "wonderful", "xenodochial",
+        "youthful", "zealous", "zen",
+};
+static const char *const surnames[] = {
+        "agnesi", "albattani", "allen", "almeida", "archimedes", "ardinghelli", "aryabhata", "austin",
+        "babbage", "banach", "bardeen", "bartik", "bassi", "bell", "benz", "bhabha", "bhaskara", "black",
+        "blackwell", "bohr", "booth", "borg", "bose", "boyd", "brahmagupta", "brattain", "brown", "carson",
+        "chandrasekhar", "chatelet", "chaum", "clarke", "colden", "cori", "cray", "curie", "darwin",
+        "davinci", "dewdney", "dijkstra", "dubinsky", "easley", "edison", "einstein", "elion", "engelbart",
+        "euclid", "euler", "faraday", "fermat", "fermi", "feynman", "franklin", "gagarin", "galileo",
+        "gates", "gauss", "germain", "goldberg", "goldstine", "goodall", "hamilton", "hawking", "heisenberg",
+        "hermann", "hodgkin", "hofstadter", "hopper", "hypatia", "jang", "jennings", "jepsen", "johnson",
+        "joliot", "jones", "kalam", "kapitsa", "keller", "kepler", "khorana", "kilby", "knuth", "lalande",
+        "lamarr", "leakey", "leavitt", "lederberg", "lehmann", "lewin", "lichterman", "liskov", "lovelace",
+        "lumiere", "mahavira", "margulis", "mayer", "mccarthy", "mcclintock", "meitner", "mendel",
+        "merkle", "mestorf", "mirzakhani", "montalcini", "moore", "morse", "napier", "nash", "newton",
+        "nightingale", "nobel", "noether", "northcutt", "noyce", "pare", "pascal", "pasteur", "payne",
+        "perlman", "pike", "poincare", "poitras", "ptolemy", "raman", "ramanujan", "ride", "ritchie",
+        "roentgen", "rosalind", "saha", "sammet", "shamir", "shannon", "shaw", "shirley", "shockley",
+        "sinoussi", "snyder", "spence", "stonebraker", "sutherland", "swanson", "swartz", "swirles",
+        "tesla", "tharp", "thompson", "torvalds", "turing", "varahamihira", "visvesvaraya", "volhard",
+        "wescoff", "wiles", "williams", "wilson", "wing", "wozniak", "wright", "yalow", "yonath",
+};
+
+char *container_generate_name(void)
+{
+        unsigned r[2] = { 0, 0 };
+        (void) random_bytes(r, sizeof(r));
+        return xasprintf("%s_%s", adjectives[r[0] % ARRAY_SIZE(adjectives)], surnames[r[1] % ARRAY_SIZE(surnames)]);
+}
+
+static bool name_in_use(struct berth_store *s, const char *name)
+{
+        struct berth_container **v = NULL;
+        size_t n = 0;
+        berth_error_t e = NULL;
+        if (container_list(s, &v, &n, &e) < 0) {
+                berth_error_free(&e);
+                return false;
+        }
+        bool used = false;
+        for (size_t i = 0; i < n; i++)
+                if (streq(v[i]->name, name))
+                        used = true;
+        container_list_free(v, n);
+        return used;
+}
+
+static int write_json(const char *path, json_t *j, berth_error_t *err)
+{
+        cleanup_free char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+        if (!text)
+                return berth_error(err, ENOMEM, "serialise `%s`", path);
+        return write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+int container_create(struct berth_store *s, json_t *config, const char *name, struct berth_container **out,
+                     berth_error_t *err)
+{
+        unsigned char raw[32];
+        char id[65];
+        if (random_bytes(raw, sizeof(raw)) < 0)
+                return berth_error(err, errno, "getrandom");
+        hex_encode(raw, sizeof(raw), id);
+        if (name && !container_name_valid(name))
+                return berth_error(err, 0, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                                   name);
+
+        if (store_lock(s, true, err) < 0)
+                return -1;
+        cleanup_free char *chosen = NULL;
+        if (name) {
+                if (name_in_use(s, name)) {
+                        store_unlock(s);
+                        struct berth_container *other = NULL;
+                        berth_error_t e = NULL;
+                        cleanup_free char *oid = NULL;
+                        if (container_lookup(s, name, &other, &e) == 0) {
+                                oid = xstrdup(other->id);
+                                container_free(other);
+                        }
+                        berth_error_free(&e);
+                        return berth_error(err, 0,
+                                           "Conflict. The container name \"/%s\" is already in use by container "
+                                           "\"%s\". You have to remove (or rename) that container to be able to "
+                                           "reuse that name",
+                                           name, oid ? oid : "?");
+                }
+                chosen = xstrdup(name);
+        } else {
+                for (int i = 0; i < 100; i++) {
+                        chosen = container_generate_name();
+                        if (!name_in_use(s, chosen))
+                                break;
+                        free(chosen);
+                        chosen = NULL;
+                }
+                if (!chosen) {
+                        store_unlock(s);
+                        return berth_error(err, 0, "could not generate a unique container name");
+                }
+        }
+
+        cleanup_free char *created = format_rfc3339(now_ns());
+        json_object_set_new(config, "Id", json_string(id));
+        json_object_set_new(config, "Name", json_string(chosen));
+        json_object_set_new(config, "Created", json_string(created));
+        json_t *berth = json_object_get(config, "Berth");
+        if (!berth)
+                json_object_set_new(config, "Berth", berth = json_object());
+        cleanup_free char *unit = xasprintf("berth-%s.service", chosen);
+        json_object_set_new(berth, "Unit", json_string(unit));
+
+        /* Stage the directory in ROOT/tmp and rename it into place, so a
+         * crash never leaves a half-made container behind. */
+        cleanup_free char *stage = NULL, *p_upper = NULL, *p_work = NULL, *p_rootfs = NULL, *p_cfg = NULL,
+                          *p_state = NULL, *final = NULL;
+        int r = store_mkstemp_dir(s, &stage, err);
+        if (r < 0)
+                goto fail;
+        p_upper = xasprintf("%s/upper", stage);
+        p_work = xasprintf("%s/work", stage);
+        p_rootfs = xasprintf("%s/rootfs", stage);
+        p_cfg = xasprintf("%s/config.json", stage);
+        p_state = xasprintf("%s/state.json", stage);
+        json_t *state = json_pack("{s:s, s:i, s:i, s:s, s:s, s:i}", "Status", "created", "Pid", 0, "ExitCode", 0,
+                                  "StartedAt", "0001-01-01T00:00:00Z", "FinishedAt", "0001-01-01T00:00:00Z",
+                                  "RestartCount", 0);
+        if (mkdir(p_upper, 0755) < 0 || mkdir(p_work, 0700) < 0 || mkdir(p_rootfs, 0755) < 0) {
+                r = berth_error(err, errno, "create container directories in `%s`", stage);
+                json_decref(state);
+                goto fail;
+        }
+        r = write_json(p_cfg, config, err);
+        if (r >= 0)
+                r = write_json(p_state, state, err);
+        json_decref(state);
+        if (r < 0)
+                goto fail;
+        final = store_path(s, "containers/%s", id);
+        if (rename(stage, final) < 0) {
+                r = berth_error(err, errno, "rename `%s` to `%s`", stage, final);
+                goto fail;
+        }
+        store_unlock(s);
+        return container_load(s, id, out, err);
+fail:
+        if (stage)
+                rm_rf(stage, NULL);
+        store_unlock(s);
+        return r;
+}
+
+int container_remove(struct berth_store *s, struct berth_container *c, berth_error_t *err)
+{
+        /* Rename out of the way first (atomic: the container vanishes at once),
+         * then delete at leisure. */
+        if (store_lock(s, true, err) < 0)
+                return -1;
+        cleanup_free char *stage = store_path(s, "tmp/rm-%s", c->id);
+        if (rename(c->dir, stage) < 0 && errno != ENOENT) {
+                int e = errno;
+                store_unlock(s);
+                return berth_error(err, e, "remove container %s", c->name);
+        }
+        store_unlock(s);
+        cleanup_free char *run = store_run_path(s, "containers/%s", c->id);
+        rm_rf(run, NULL);
+        return rm_rf(stage, err);
+}
+
+int container_lock(struct berth_container *c, berth_error_t *err)
+{
+        cleanup_free char *p = xasprintf("%s/lock", c->dir);
+        return lock_file(p, true, err);
+}
+
+int container_save_state(struct berth_container *c, berth_error_t *err)
+{
+        cleanup_free char *p = xasprintf("%s/state.json", c->dir);
+        return write_json(p, c->state, err);
+}
+
+/* starttime (field 22 of /proc/PID/stat) identifies a process beyond its PID. */
+long long proc_starttime(pid_t pid);
+long long proc_starttime(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        cleanup_free char *buf = NULL;
+        if (read_file(path, &buf, NULL, NULL) < 0)
+                return -1;
+        char *p = strrchr(buf, ')');
+        if (!p)
+                return -1;
+        /* after ") " come fields 3.. ; starttime is field 22 */
+        int field = 2;
+        for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " "))
+                if (++field == 22)
+                        return atoll(tok);
+        return -1;
+}
+
+bool container_is_running(struct berth_container *c)
+{
+        const char *st = json_str(c->state, "Status");
+        if (!st || (!streq(st, "running") && !streq(st, "paused")))
+                return false;
+        pid_t pid = json_int(c->state, "Pid", 0);
+        long long start = json_int(c->state, "StartTime", -1);
+        if (pid > 0 && proc_starttime(pid) == start)
+                return true;
+        /* The process is gone but the stop hook did not record it (systemd
+         * killed, host crashed): reconcile in memory; the next writer saves. */
+        json_object_set_new(c->state, "Status", json_string("exited"));
+        json_object_set_new(c->state, "Pid", json_integer(0));
+        if (json_int(c->state, "ExitCode", 0) == 0)
+                json_object_set_new(c->state, "ExitCode", json_integer(255));
+        return false;
+}
+
+const char *container_status(struct berth_container *c)
+{
+        container_is_running(c);
+        const char *st = json_str(c->state, "Status");
+        return st ? st : "unknown";
+}
+
+long long parse_rfc3339_ns(const char *s)
+{
+        struct tm tm = {};
+        const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+        if (!rest)
+                return 0;
+        long long ns = (long long) timegm(&tm) * 1000000000LL;
+        if (*rest == '.') {
+                long long frac = 0;
+                int digits = 0;
+                for (rest++; isdigit((unsigned char) *rest); rest++, digits++)
+                        if (digits < 9)
+                                frac = frac * 10 + (*rest - '0');
+                for (; digits < 9; digits++)
+                        frac *= 10;
+                ns += frac;
+        }
+        return ns;
+}
+
+char *container_status_text(struct berth_container *c)
+{
+        const char *st = container_status(c);
+        if (streq(st, "running") || streq(st, "paused")) {
+                cleanup_free char *ago = format_human_ago(parse_rfc3339_ns(json_str(c->state, "StartedAt")));
+                /* "Up 5 minutes": drop the " ago" */
+                size_t l = strlen(ago);
+                if (l > 4)
+                        ago[l - 4] = '\0';
+                return xasprintf("Up %s%s", ago, streq(st, "paused") ? " (Paused)" : "");
+        }
+        if (streq(st, "exited")) {
+                cleanup_free char *ago = format_human_ago(parse_rfc3339_ns(json_str(c->state, "FinishedAt")));
+                return xasprintf("Exited (%lld) %s", json_int(c->state, "ExitCode", 0), ago);
+        }
+        if (streq(st, "created"))
+                return xstrdup("Created");
+        return xstrdup(st);
+}

@@ -1,0 +1,1114 @@
+/* berth — images in the store: the index (ROOT/images.json), lookup, list,
+ * tag, remove, register, and `import` of a rootfs tarball.
+ *
+ * An image is an OCI manifest stored as a blob; its ID is the digest of its
+ * config blob, as in Docker.  images.json (see store.h) maps manifests to IDs
+ * and full tag names to manifests.  It is only read under the store lock
+ * (shared) and only replaced, atomically, under the exclusive lock; blobs and
+ * layers are only deleted under that lock, and a new image is only registered
+ * under it after checking that everything it needs is there. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "berth/image.h"
+#include "berth/util.h"
+
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* jansson's own json_decrefp() */
+#define cleanup_json __attribute__((cleanup(json_decrefp)))
+
+static int error_no_such_image(berth_error_t *err, const char *name)
+{
+        berth_error(err, 0, "No such image: %s", name);
+        if (err && *err)
+                (*err)->errnum = ENOENT;
+        return -ENOENT;
+}
+
+/* ---- the store lock, taken unless the caller holds it -------------------- */
+struct lock_scope {
+        struct berth_store *s;
+        bool taken;
+};
+
+static void lock_scope_release(struct lock_scope *l)
+{
+        if (l->taken)
+                store_unlock(l->s);
+        l->taken = false;
+}
+#define cleanup_lock_scope __attribute__((cleanup(lock_scope_release)))
+
+static int lock_scope_take(struct berth_store *s, bool exclusive, struct lock_scope *l, berth_error_t *err)
+{
+        l->s = s;
+        l->taken = false;
+        if (s->lock_fd >= 0) {
+                if (exclusive && !s->lock_exclusive)
+                        return berth_error(err, 0, "internal error: the store lock is held shared, not exclusive");
+                return 0;
+        }
+        if (store_lock(s, exclusive, err) < 0)
+                return -1;
+        l->taken = true;
+        return 0;
+}
+
+/* ---- the index --------------------------------------------------------------- */
+static int index_load(struct berth_store *s, json_t **out, berth_error_t *err)
+{
+        cleanup_free char *p = store_path(s, "images.json");
+        json_t *idx = NULL;
+        if (access(p, F_OK) < 0 && errno == ENOENT)
+                idx = json_object();
+        else {
+                json_error_t je;
+                idx = json_load_file(p, 0, &je);
+                if (!idx || !json_is_object(idx)) {
+                        json_decref(idx);
+                        return berth_error(err, 0, "the image index `%s` is corrupt (%s, line %d)", p, je.text,
+                                           je.line);
+                }
+        }
+        if (!json_is_object(json_object_get(idx, "manifests")))
+                json_object_set_new(idx, "manifests", json_object());
+        if (!json_is_object(json_object_get(idx, "tags")))
+                json_object_set_new(idx, "tags", json_object());
+        *out = idx;
+        return 0;
+}
+
+static int index_save(struct berth_store *s, json_t *idx, berth_error_t *err)
+{
+        cleanup_free char *p = store_path(s, "images.json");
+        cleanup_free char *text = json_dumps(idx, JSON_INDENT(2) | JSON_SORT_KEYS);
+        if (!text)
+                abort();
+        size_t n = strlen(text);
+        text = xrealloc(text, n + 2);
+        text[n] = '\n';
+        text[n + 1] = '\0';
+        return write_file_atomic(p, text, n + 1, 0600, err);
+}
+
+static const char *index_id_of(json_t *idx, const char *manifest)
+{
+        return json_string_value(json_object_get(json_object_get(json_object_get(idx, "manifests"), manifest), "id"));
+}
+
+/* Full tag names whose manifest has image ID id, sorted. */
+static char **index_names_of_id(json_t *idx, const char *id)
+{
+        char **v = xcalloc(1, sizeof(char *));
+        const char *name;
+        json_t *m;
+        json_object_foreach(json_object_get(idx, "tags"), name, m) {
+                const char *mid = index_id_of(idx, json_string_value(m));
+                if (mid && streq(mid, id))
+                        strv_push(&v, name);
+        }
+        size_t n = strv_length(v);
+        for (size_t i = 1; i < n; i++) /* few names: insertion sort */
+                for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+                        char *t = v[j];
+                        v[j] = v[j - 1];
+                        v[j - 1] = t;
+                }
+        return v;
+}
+
+/* The manifest to use for image ID id: one a tag points at, else any. */
+static const char *index_manifest_of_id(json_t *idx, const char *id)
+{
+        const char *name, *first = NULL;
+        json_t *m;
+        json_object_foreach(json_object_get(idx, "tags"), name, m) {
+                const char *mid = index_id_of(idx, json_string_value(m));
+                if (mid && streq(mid, id))
+                        return json_string_value(m);
+        }
+        json_object_foreach(json_object_get(idx, "manifests"), name, m) {
+                const char *mid = json_string_value(json_object_get(m, "id"));
+                if (mid && streq(mid, id) && (!first || strcmp(name, first) < 0))
+                        first = name;
+        }
+        return first;
+}
+
+/* ---- time ---------------------------------------------------------------------- */
+static long long parse_rfc3339(const char *s)
+{
+        if (!s)
+                return 0;
+        struct tm tm = {};
+        const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (!p)
+                return 0;
+        long long frac = 0;
+        if (*p == '.') {
+                int digits = 0;
+                for (p++; isdigit((unsigned char) *p); p++)
+                        if (digits < 9) {
+                                frac = frac * 10 + (*p - '0');
+                                digits++;
+                        }
+                while (digits++ < 9)
+                        frac *= 10;
+        }
+        long long off = 0;
+        if (*p == '+' || *p == '-') {
+                int hh = 0, mm = 0;
+                if (sscanf(p + 1, "%d:%d", &hh, &mm) >= 1)
+                        off = (hh * 3600LL + mm * 60LL) * (*p == '-' ? -1 : 1);
+        }
+        time_t t = timegm(&tm);
+        return ((long long) t - off) * 1000000000LL + frac;
+}
+
+/* ---- images ---------------------------------------------------------------------- */
+void image_free(struct berth_image *img)
+{
+        if (!img)
+                return;
+        free(img->id);
+        free(img->manifest_digest);
+        json_decref(img->config);
+        strv_free(img->tags);
+        strv_free(img->layer_links);
+        strv_free(img->diff_ids);
+        free(img);
+}
+
+void image_list_free(struct berth_image **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                image_free(v[i]);
+        free(v);
+}
+
+static int blob_json(struct berth_store *s, const char *digest, json_t **out, berth_error_t *err)
+{
+        cleanup_free char *data = NULL;
+        size_t len = 0;
+        int r = store_blob_read(s, digest, &data, &len, err);
+        if (r < 0)
+                return r;
+        json_error_t je;
+        json_t *j = json_loadb(data, len, 0, &je);
+        if (!j || !json_is_object(j)) {
+                json_decref(j);
+                return berth_error(err, 0, "blob %s is not a JSON object (%s)", digest, je.text);
+        }
+        *out = j;
+        return 0;
+}
+
+/* Load the image behind a manifest.  strict: every layer must be unpacked. */
+static int image_load(struct berth_store *s, json_t *idx, const char *manifest_digest, bool strict,
+                      struct berth_image **out, berth_error_t *err)
+{
+        cleanup_json json_t *manifest = NULL;
+        if (blob_json(s, manifest_digest, &manifest, err) < 0)
+                return berth_error_wrap(err, "image manifest");
+        const char *config_digest = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
+        if (!image_digest_valid(config_digest))
+                return berth_error(err, 0, "manifest %s has no valid config digest", manifest_digest);
+        struct berth_image *img __attribute__((cleanup(image_freep))) = xcalloc(1, sizeof(*img));
+        img->id = xstrdup(config_digest);
+        img->manifest_digest = xstrdup(manifest_digest);
+        if (blob_json(s, config_digest, &img->config, err) < 0)
+                return berth_error_wrap(err, "image config");
+        img->created_ns = parse_rfc3339(json_string_value(json_object_get(img->config, "created")));
+        img->tags = index_names_of_id(idx, img->id);
+        img->diff_ids = xcalloc(1, sizeof(char *));
+        img->layer_links = xcalloc(1, sizeof(char *));
+        json_t *diff_ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
+        size_t i;
+        json_t *d;
+        json_array_foreach(diff_ids, i, d) {
+                const char *diff_id = json_string_value(d);
+                if (!image_digest_valid(diff_id))
+                        return berth_error(err, 0, "image %s has an invalid layer digest", img->id);
+                strv_push(&img->diff_ids, diff_id);
+                cleanup_free char *link = NULL;
+                long long size = 0;
+                berth_error_t e2 = NULL;
+                if (store_layer_info(s, diff_id, &link, &size, &e2) < 0) {
+                        if (strict) {
+                                int r = berth_error(err, 0, "layer %s of image %s is missing from the store (%s); "
+                                                           "remove the image and import, load or pull it again",
+                                                    diff_id, img->id, e2->msg);
+                                berth_error_free(&e2);
+                                return r;
+                        }
+                        berth_error_free(&e2);
+                        link = xstrdup("");
+                }
+                strv_push(&img->layer_links, link);
+                img->size += size;
+        }
+        *out = steal_pointer(&img);
+        return 0;
+}
+
+/* What a reference resolved to. */
+struct resolved {
+        char *manifest; /* digest of the manifest */
+        char *id;       /* image ID */
+        char *tag;      /* full tag name when found by name:tag, else NULL */
+};
+
+static void resolved_clear(struct resolved *r)
+{
+        free(r->manifest);
+        free(r->id);
+        free(r->tag);
+        memset(r, 0, sizeof(*r));
+}
+
+static bool all_hex(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+                        return false;
+        return true;
+}
+
+/* Search IDs by hex prefix: 1 found, 0 not found, -1 ambiguous. */
+static int find_id_prefix(json_t *idx, const char *hex, char **id_out)
+{
+        const char *m;
+        json_t *v;
+        const char *found = NULL;
+        json_object_foreach(json_object_get(idx, "manifests"), m, v) {
+                const char *id = json_string_value(json_object_get(v, "id"));
+                if (!id || !startswith(id + 7, hex))
+                        continue;
+                if (found && !streq(found, id))
+                        return -1;
+                found = id;
+        }
+        if (!found)
+                return 0;
+        *id_out = xstrdup(found);
+        return 1;
+}
+
+static int resolve(json_t *idx, const char *ref, struct resolved *res, berth_error_t *err)
+{
+        memset(res, 0, sizeof(*res));
+        const char *hex = NULL;
+        if (startswith(ref, "sha256:"))
+                hex = ref + 7;
+        else if (strlen(ref) == 64 && all_hex(ref))
+                hex = ref;
+
+        cleanup_free char *display = NULL;
+        if (!hex) {
+                struct image_ref r;
+                berth_error_t perr = NULL;
+                if (image_ref_parse(ref, &r, &perr) == 0) {
+                        berth_error_free(&perr);
+                        display = image_ref_familiar(&r);
+                        cleanup_free char *full = image_ref_full(&r);
+                        json_t *manifests = json_object_get(idx, "manifests");
+                        if (r.digest && json_object_get(manifests, r.digest)) {
+                                res->manifest = xstrdup(r.digest);
+                        } else if (!r.digest) {
+                                const char *m = json_string_value(json_object_get(json_object_get(idx, "tags"), full));
+                                if (m && index_id_of(idx, m)) {
+                                        res->manifest = xstrdup(m);
+                                        res->tag = steal_pointer(&full);
+                                }
+                        }
+                        image_ref_free(&r);
+                        if (res->manifest) {
+                                res->id = xstrdup(index_id_of(idx, res->manifest));
+                                return 0;
+                        }
+                } else if (!all_hex(ref)) {
+                        int rr = berth_error(err, 0, "%s", perr->msg);
+                        berth_error_free(&perr);
+                        return rr;
+                } else
+                        berth_error_free(&perr);
+                if (all_hex(ref))
+                        hex = ref; /* a short ID, tried after names as Docker does */
+        }
+        if (hex && all_hex(hex)) {
+                int r = find_id_prefix(idx, hex, &res->id);
+                if (r < 0)
+                        return berth_error(err, 0, "multiple IDs found with provided prefix: %s", ref);
+                if (r > 0) {
+                        res->manifest = xstrdup(index_manifest_of_id(idx, res->id));
+                        return 0;
+                }
+        }
+        return error_no_such_image(err, display ? display : ref);
+}
+
+int image_lookup(struct berth_store *s, const char *ref, struct berth_image **out, berth_error_t *err)
+{
+        struct lock_scope cleanup_lock_scope lock = {};
+        if (lock_scope_take(s, false, &lock, err) < 0)
+                return -1;
+        cleanup_json json_t *idx = NULL;
+        if (index_load(s, &idx, err) < 0)
+                return -1;
+        struct resolved res __attribute__((cleanup(resolved_clear))) = {};
+        int r = resolve(idx, ref, &res, err);
+        if (r < 0)
+                return r;
+        return image_load(s, idx, res.manifest, true, out, err);
+}
+
+static int image_cmp(const void *a, const void *b)
+{
+        const struct berth_image *x = *(struct berth_image *const *) a, *y = *(struct berth_image *const *) b;
+        if (x->created_ns != y->created_ns)
+                return x->created_ns > y->created_ns ? -1 : 1;
+        return strcmp(x->id, y->id);
+}
+
+int image_list(struct berth_store *s, struct berth_image ***out, size_t *n, berth_error_t *err)
+{
+        struct lock_scope cleanup_lock_scope lock = {};
+        if (lock_scope_take(s, false, &lock, err) < 0)
+                return -1;
+        cleanup_json json_t *idx = NULL;
+        if (index_load(s, &idx, err) < 0)
+                return -1;
+        cleanup_strv char **seen = xcalloc(1, sizeof(char *));
+        struct berth_image **v = NULL;
+        size_t count = 0;
+        const char *m;
+        json_t *val;
+        json_object_foreach(json_object_get(idx, "manifests"), m, val) {
+                const char *id = json_string_value(json_object_get(val, "id"));
+                if (!id || strv_contains(seen, id))
+                        continue;
+                strv_push(&seen, id);
+                struct berth_image *img = NULL;
+                berth_error_t e2 = NULL;
+                /* a broken image does not hide the others; `rmi` still works on it */
+                if (image_load(s, idx, index_manifest_of_id(idx, id), false, &img, &e2) < 0) {
+                        berth_error_free(&e2);
+                        continue;
+                }
+                v = xrealloc(v, (count + 1) * sizeof(*v));
+                v[count++] = img;
+        }
+        if (count)
+                qsort(v, count, sizeof(*v), image_cmp);
+        *out = v;
+        *n = count;
+        return 0;
+}
+
+/* ---- registering ------------------------------------------------------------------ */
+static int parse_tag_name(const char *name, char **full_out, berth_error_t *err)
+{
+        struct image_ref r;
+        if (image_ref_parse(name, &r, err) < 0)
+                return -1;
+        if (r.digest) {
+                image_ref_free(&r);
+                return berth_error(err, 0, "refusing to create a tag with a digest reference (%s)", name);
+        }
+        *full_out = image_ref_full(&r);
+        image_ref_free(&r);
+        return 0;
+}
+
+int image_add(struct berth_store *s, const char *manifest_digest, char *const *names, char **id_out,
+              berth_error_t *err)
+{
+        if (!image_digest_valid(manifest_digest))
+                return berth_error(err, 0, "invalid manifest digest `%s`", manifest_digest ? manifest_digest : "");
+        cleanup_strv char **fulls = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; names && names[i]; i++) {
+                cleanup_free char *full = NULL;
+                if (parse_tag_name(names[i], &full, err) < 0)
+                        return -1;
+                strv_push(&fulls, full);
+        }
+        struct lock_scope cleanup_lock_scope lock = {};
+        if (lock_scope_take(s, true, &lock, err) < 0)
+                return -1;
+        cleanup_json json_t *manifest = NULL;
+        if (blob_json(s, manifest_digest, &manifest, err) < 0)
+                return berth_error_wrap(err, "register image");
+        const char *mt = json_string_value(json_object_get(manifest, "mediaType"));
+        if (json_integer_value(json_object_get(manifest, "schemaVersion")) != 2 ||
+            (mt && !streq(mt, MT_OCI_MANIFEST) && !streq(mt, MT_DOCKER_MANIFEST)))
+                return berth_error(err, 0, "%s is not an OCI or Docker v2 image manifest", manifest_digest);
+        const char *config_digest = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
+        cleanup_json json_t *config = NULL;
+        if (!image_digest_valid(config_digest))
+                return berth_error(err, 0, "manifest %s has no valid config digest", manifest_digest);
+        if (blob_json(s, config_digest, &config, err) < 0)
+                return berth_error_wrap(err, "register image");
+        json_t *layers = json_object_get(manifest, "layers");
+        json_t *diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+        if (!json_is_array(layers) || !json_is_array(diff_ids) || json_array_size(layers) != json_array_size(diff_ids))
+                return berth_error(err, 0, "image %s: the manifest lists %zu layers but the config %zu", config_digest,
+                                   json_array_size(layers), json_array_size(diff_ids));
+        size_t i;
+        json_t *v;
+        json_array_foreach(layers, i, v) {
+                const char *d = json_string_value(json_object_get(v, "digest"));
+                if (!store_blob_exists(s, d))
+                        return berth_error(err, 0, "layer blob %s of image %s is not in the store (removed by a "
+                                                   "concurrent rmi?); try again",
+                                           d ? d : "?", config_digest);
+                const char *diff_id = json_string_value(json_array_get(diff_ids, i));
+                if (!store_layer_exists(s, diff_id))
+                        return berth_error(err, 0, "layer %s of image %s is not unpacked (removed by a concurrent "
+                                                   "rmi?); try again",
+                                           diff_id ? diff_id : "?", config_digest);
+        }
+        cleanup_json json_t *idx = NULL;
+        if (index_load(s, &idx, err) < 0)
+                return -1;
+        json_object_set_new(json_object_get(idx, "manifests"), manifest_digest,
+                            json_pack("{s:s}", "id", config_digest));
+        for (size_t k = 0; fulls[k]; k++)
+                json_object_set_new(json_object_get(idx, "tags"), fulls[k], json_string(manifest_digest));
+        if (index_save(s, idx, err) < 0)
+                return -1;
+        if (id_out)
+                *id_out = xstrdup(config_digest);
+        return 0;
+}
+
+int image_tag(struct berth_store *s, const char *image, const char *name, berth_error_t *err)
+{
+        cleanup_free char *full = NULL;
+        if (parse_tag_name(name, &full, err) < 0)
+                return -1;
+        struct lock_scope cleanup_lock_scope lock = {};
+        if (lock_scope_take(s, true, &lock, err) < 0)
+                return -1;
+        cleanup_json json_t *idx = NULL;
+        if (index_load(s, &idx, err) < 0)
+                return -1;
+        struct resolved res __attribute__((cleanup(resolved_clear))) = {};
+        int r = resolve(idx, image, &res, err);
+        if (r < 0)
+                return r;
+        json_object_set_new(json_object_get(idx, "tags"), full, json_string(res.manifest));
+        return index_save(s, idx, err);
+}
+
+/* ---- removing -------------------------------------------------------------------- */
+static char *familiar_of_full(const char *full)
+{
+        struct image_ref r;
+        if (image_ref_parse(full, &r, NULL) < 0)
+                return xstrdup(full);
+        char *f = image_ref_familiar(&r);
+        image_ref_free(&r);
+        return f;
+}
+
+static char *repo_of_full(const char *full)
+{
+        struct image_ref r;
+        if (image_ref_parse(full, &r, NULL) < 0)
+                return xstrdup(full);
+        char *f = xasprintf("%s/%s", r.domain, r.path);
+        image_ref_free(&r);
+        return f;
+}
+
+static void report_line(void (*report)(const char *, void *), void *ud, const char *what, const char *arg)
+{
+        if (!report)
+                return;
+        cleanup_free char *line = xasprintf("%s: %s", what, arg);
+        report(line, ud);
+}
+
+/* Blob digests and diff_ids a manifest needs (best effort: a missing blob
+ * contributes what can be read). */
+static void manifest_refs(struct berth_store *s, const char *manifest_digest, char ***blobs, char ***diff_ids)
+{
+        strv_push(blobs, manifest_digest);
+        cleanup_json json_t *manifest = NULL;
+        if (blob_json(s, manifest_digest, &manifest, NULL) < 0)
+                return;
+        const char *cd = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(manifest, "layers"), i, v) {
+                const char *d = json_string_value(json_object_get(v, "digest"));
+                if (d)
+                        strv_push(blobs, d);
+        }
+        if (!cd)
+                return;
+        strv_push(blobs, cd);
+        cleanup_json json_t *config = NULL;
+        if (blob_json(s, cd, &config, NULL) < 0)
+                return;
+        json_array_foreach(json_object_get(json_object_get(config, "rootfs"), "diff_ids"), i, v) {
+                const char *d = json_string_value(v);
+                if (d)
+                        strv_push(diff_ids, d);
+        }
+}
+
+/* Under the exclusive lock, after the index no longer has the removed
+ * manifests: delete their blobs and layers that no remaining image needs.
+ * Layer dirs are renamed into ROOT/tmp (their deletion then happens in
+ * *trash, after the lock is released). */
+static void collect_garbage(struct berth_store *s, json_t *idx, char **cand_blobs, char **cand_diffs, char ***trash)
+{
+        cleanup_strv char **keep_blobs = xcalloc(1, sizeof(char *));
+        cleanup_strv char **keep_diffs = xcalloc(1, sizeof(char *));
+        const char *m;
+        json_t *v;
+        json_object_foreach(json_object_get(idx, "manifests"), m, v)
+                manifest_refs(s, m, &keep_blobs, &keep_diffs);
+        for (size_t i = 0; cand_blobs[i]; i++) {
+                if (strv_contains(keep_blobs, cand_blobs[i]) || !image_digest_valid(cand_blobs[i]))
+                        continue;
+                cleanup_free char *p = store_path(s, "blobs/sha256/%s", cand_blobs[i] + 7);
+                (void) unlink(p);
+        }
+        for (size_t i = 0; cand_diffs[i]; i++) {
+                const char *d = cand_diffs[i];
+                if (strv_contains(keep_diffs, d) || !image_digest_valid(d))
+                        continue;
+                cleanup_free char *link = NULL;
+                if (store_layer_info(s, d, &link, NULL, NULL) == 0) {
+                        cleanup_free char *lp = store_path(s, "%s", link);
+                        (void) unlink(lp);
+                }
+                cleanup_free char *dir = store_path(s, "layers/%s", d + 7);
+                unsigned char rnd[6];
+                char rhex[13];
+                if (random_bytes(rnd, sizeof(rnd)) < 0)
+                        abort();
+                hex_encode(rnd, sizeof(rnd), rhex);
+                cleanup_free char *dst = store_path(s, "tmp/rmlayer-%.12s-%s", d + 7, rhex);
+                if (rename(dir, dst) == 0)
+                        strv_push(trash, dst);
+        }
+}
+
+static void remove_manifests_of_id(json_t *idx, const char *id, char ***cand_blobs, char ***cand_diffs,
+                                   struct berth_store *s)
+{
+        json_t *manifests = json_object_get(idx, "manifests");
+        cleanup_strv char **drop = xcalloc(1, sizeof(char *));
+        const char *m;
+        json_t *v;
+        json_object_foreach(manifests, m, v) {
+                const char *mid = json_string_value(json_object_get(v, "id"));
+                if (mid && streq(mid, id))
+                        strv_push(&drop, m);
+        }
+        for (size_t i = 0; drop[i]; i++) {
+                manifest_refs(s, drop[i], cand_blobs, cand_diffs);
+                json_object_del(manifests, drop[i]);
+        }
+        /* tags can only point at manifests in the index */
+        json_t *tags = json_object_get(idx, "tags");
+        void *tmp;
+        json_object_foreach_safe(tags, tmp, m, v)
+                if (strv_contains(drop, json_string_value(v)))
+                        json_object_del(tags, m);
+}
+
+int image_remove(struct berth_store *s, const char *ref, bool force, image_in_use_fn in_use, void *userdata,
+                 void (*report)(const char *line, void *userdata), berth_error_t *err)
+{
+        cleanup_strv char **trash = xcalloc(1, sizeof(char *));
+        {
+                struct lock_scope cleanup_lock_scope lock = {};
+                if (lock_scope_take(s, true, &lock, err) < 0)
+                        return -1;
+                cleanup_json json_t *idx = NULL;
+                if (index_load(s, &idx, err) < 0)
+                        return -1;
+                struct resolved res __attribute__((cleanup(resolved_clear))) = {};
+                int r = resolve(idx, ref, &res, err);
+                if (r < 0)
+                        return r;
+                cleanup_strv char **names = index_names_of_id(idx, res.id);
+                json_t *tags = json_object_get(idx, "tags");
+                const char *hex = res.id + 7;
+                cleanup_free char *cid = NULL;
+
+                if (res.tag && strv_length(names) > 1) {
+                        /* one of several names: only untag */
+                        json_object_del(tags, res.tag);
+                        if (index_save(s, idx, err) < 0)
+                                return -1;
+                        cleanup_free char *f = familiar_of_full(res.tag);
+                        report_line(report, userdata, "Untagged", f);
+                        return 0;
+                }
+                if (!res.tag && !force) {
+                        cleanup_strv char **repos = xcalloc(1, sizeof(char *));
+                        for (size_t i = 0; names[i]; i++) {
+                                cleanup_free char *repo = repo_of_full(names[i]);
+                                if (!strv_contains(repos, repo))
+                                        strv_push(&repos, repo);
+                        }
+                        if (strv_length(repos) > 1)
+                                return berth_error(err, 0,
+                                                   "conflict: unable to delete %.12s (must be forced) - image is "
+                                                   "referenced in multiple repositories",
+                                                   hex);
+                }
+                bool used = in_use && in_use(res.id, &cid, userdata);
+                if (used && !force) {
+                        if (res.tag)
+                                return berth_error(err, 0,
+                                                   "conflict: unable to remove repository reference \"%s\" (must "
+                                                   "force) - container %.12s is using its referenced image %.12s",
+                                                   ref, cid ? cid : "?", hex);
+                        return berth_error(err, 0,
+                                           "conflict: unable to delete %.12s (must be forced) - image is being used "
+                                           "by container %.12s",
+                                           hex, cid ? cid : "?");
+                }
+                /* untag everything (a tag removes just itself: it is the last one) */
+                for (size_t i = 0; names[i]; i++)
+                        json_object_del(tags, names[i]);
+                cleanup_strv char **cand_blobs = xcalloc(1, sizeof(char *));
+                cleanup_strv char **cand_diffs = xcalloc(1, sizeof(char *));
+                if (!used)
+                        remove_manifests_of_id(idx, res.id, &cand_blobs, &cand_diffs, s);
+                if (index_save(s, idx, err) < 0)
+                        return -1;
+                for (size_t i = 0; names[i]; i++) {
+                        cleanup_free char *f = familiar_of_full(names[i]);
+                        report_line(report, userdata, "Untagged", f);
+                }
+                if (used)
+                        return 0; /* forced: the container keeps the image (now <none>) and its layers */
+                report_line(report, userdata, "Deleted", res.id);
+                collect_garbage(s, idx, cand_blobs, cand_diffs, &trash);
+        }
+        /* outside the lock: the renamed layer dirs are nobody's */
+        for (size_t i = 0; trash[i]; i++)
+                rm_rf(trash[i], NULL);
+        return 0;
+}
+
+/* ---- `import -c` changes ---------------------------------------------------------- */
+
+/* Split on blanks; with unquote, "..." (with \ escapes), '...' and \x are
+ * resolved as the Dockerfile parser does for ENV/LABEL key=value words. */
+static int split_words(const char *s, bool unquote, char ***out, berth_error_t *err)
+{
+        char **v = xcalloc(1, sizeof(char *));
+        cleanup_free char *w = xmalloc(strlen(s) + 1);
+        const char *p = s;
+        for (;;) {
+                while (*p && isspace((unsigned char) *p))
+                        p++;
+                if (!*p)
+                        break;
+                size_t n = 0;
+                char quote = 0;
+                for (; *p && (quote || !isspace((unsigned char) *p)); p++) {
+                        if (!unquote) {
+                                w[n++] = *p;
+                                continue;
+                        }
+                        if (quote == '\'') {
+                                if (*p == '\'')
+                                        quote = 0;
+                                else
+                                        w[n++] = *p;
+                        } else if (*p == '\\' && p[1] && (!quote || p[1] == '"' || p[1] == '\\' || p[1] == '$')) {
+                                w[n++] = *++p;
+                        } else if (quote == '"') {
+                                if (*p == '"')
+                                        quote = 0;
+                                else
+                                        w[n++] = *p;
+                        } else if (*p == '"' || *p == '\'')
+                                quote = *p;
+                        else
+                                w[n++] = *p;
+                }
+                if (quote) {
+                        strv_free(v);
+                        return berth_error(err, 0, "unterminated quote in `%s`", s);
+                }
+                w[n] = '\0';
+                strv_push(&v, w);
+        }
+        *out = v;
+        return 0;
+}
+
+/* JSON array of strings -> array; anything else: NULL. */
+static json_t *json_form(const char *args)
+{
+        if (args[0] != '[')
+                return NULL;
+        json_t *a = json_loads(args, JSON_DECODE_ANY, NULL);
+        if (!json_is_array(a)) {
+                json_decref(a);
+                return NULL;
+        }
+        size_t i;
+        json_t *v;
+        json_array_foreach(a, i, v) if (!json_is_string(v))
+        {
+                json_decref(a);
+                return NULL;
+        }
+        return a;
+}
+
+static json_t *exec_form(const char *args)
+{
+        json_t *a = json_form(args);
+        return a ? a : json_pack("[s,s,s]", "/bin/sh", "-c", args);
+}
+
+static void env_set(json_t *config, const char *key, const char *value)
+{
+        json_t *env = json_object_get(config, "Env");
+        if (!json_is_array(env))
+                json_object_set_new(config, "Env", env = json_array());
+        cleanup_free char *kv = xasprintf("%s=%s", key, value);
+        size_t klen = strlen(key), i;
+        json_t *v;
+        json_array_foreach(env, i, v) {
+                const char *e = json_string_value(v);
+                if (e && strncmp(e, key, klen) == 0 && e[klen] == '=') {
+                        json_array_set_new(env, i, json_string(kv));
+                        return;
+                }
+        }
+        json_array_append_new(env, json_string(kv));
+}
+
+static json_t *object_member(json_t *config, const char *key)
+{
+        json_t *o = json_object_get(config, key);
+        if (!json_is_object(o))
+                json_object_set_new(config, key, o = json_object());
+        return o;
+}
+
+/* "K=V K2=V2" or legacy "K V" -> calls set(config, K, V). */
+static int key_values(json_t *config, const char *kw, const char *args, void (*set)(json_t *, const char *, const char *),
+                      berth_error_t *err)
+{
+        size_t first = strcspn(args, " \t=");
+        if (args[first] != '=') {
+                /* legacy form: NAME VALUE (the rest of the line, as is) */
+                cleanup_free char *key = xstrndup(args, first);
+                const char *value = args + first;
+                while (*value && isspace((unsigned char) *value))
+                        value++;
+                if (!*value)
+                        return berth_error(err, 0, "%s %s: a value is needed (%s NAME=VALUE)", kw, key, kw);
+                set(config, key, value);
+                return 0;
+        }
+        cleanup_strv char **words = NULL;
+        if (split_words(args, true, &words, err) < 0)
+                return berth_error_wrap(err, "%s", kw);
+        for (size_t i = 0; words[i]; i++) {
+                char *eq = strchr(words[i], '=');
+                if (!eq)
+                        return berth_error(err, 0, "%s: syntax error - can't find = in \"%s\"; must be of the form "
+                                                   "name=value",
+                                           kw, words[i]);
+                if (eq == words[i])
+                        return berth_error(err, 0, "%s names can not be blank", kw);
+                *eq = '\0';
+                set(config, words[i], eq + 1);
+        }
+        return 0;
+}
+
+static void label_set(json_t *config, const char *key, const char *value)
+{
+        json_object_set_new(object_member(config, "Labels"), key, json_string(value));
+}
+
+static int expose(json_t *config, const char *args, berth_error_t *err)
+{
+        cleanup_strv char **words = NULL;
+        if (split_words(args, true, &words, err) < 0)
+                return -1;
+        json_t *ports = object_member(config, "ExposedPorts");
+        for (size_t i = 0; words[i]; i++) {
+                cleanup_free char *w = xstrdup(words[i]);
+                char *slash = strchr(w, '/');
+                const char *proto = "tcp";
+                if (slash) {
+                        *slash = '\0';
+                        proto = slash + 1;
+                        for (char *c = slash + 1; *c; c++)
+                                *c = tolower((unsigned char) *c);
+                }
+                if (!streq(proto, "tcp") && !streq(proto, "udp") && !streq(proto, "sctp"))
+                        return berth_error(err, 0, "EXPOSE: invalid protocol in `%s` (tcp, udp or sctp)", words[i]);
+                char *end;
+                errno = 0;
+                long lo = strtol(w, &end, 10), hi = lo;
+                if (*end == '-')
+                        hi = strtol(end + 1, &end, 10);
+                if (errno || end == w || *end || lo < 1 || hi > 65535 || hi < lo)
+                        return berth_error(err, 0, "EXPOSE: invalid port `%s`", words[i]);
+                if (hi - lo > 65535)
+                        return berth_error(err, 0, "EXPOSE: invalid port range `%s`", words[i]);
+                for (long p = lo; p <= hi; p++) {
+                        char key[32];
+                        snprintf(key, sizeof(key), "%ld/%s", p, proto);
+                        json_object_set_new(ports, key, json_object());
+                }
+        }
+        return 0;
+}
+
+static int healthcheck(json_t *config, const char *args, berth_error_t *err)
+{
+        if (strcasecmp(args, "NONE") == 0) {
+                json_object_set_new(config, "Healthcheck", json_pack("{s:[s]}", "Test", "NONE"));
+                return 0;
+        }
+        if (strncasecmp(args, "CMD", 3) != 0 || !isspace((unsigned char) args[3]))
+                return berth_error(err, 0, "HEALTHCHECK: expected NONE or CMD COMMAND (options are not supported "
+                                           "by berth yet)");
+        const char *cmd = args + 3;
+        while (isspace((unsigned char) *cmd))
+                cmd++;
+        if (!*cmd)
+                return berth_error(err, 0, "HEALTHCHECK CMD needs a command");
+        json_t *test = json_form(cmd);
+        if (test)
+                json_array_insert_new(test, 0, json_string("CMD"));
+        else
+                test = json_pack("[s,s]", "CMD-SHELL", cmd);
+        json_object_set_new(config, "Healthcheck", json_pack("{s:o}", "Test", test));
+        return 0;
+}
+
+int image_config_apply_change(json_t *config, const char *change, berth_error_t *err)
+{
+        const char *p = change;
+        while (*p && isspace((unsigned char) *p))
+                p++;
+        size_t kwlen = 0;
+        while (p[kwlen] && !isspace((unsigned char) p[kwlen]))
+                kwlen++;
+        cleanup_free char *kw = xstrndup(p, kwlen);
+        for (char *c = kw; *c; c++)
+                *c = toupper((unsigned char) *c);
+        cleanup_free char *args = xstrdup(p + kwlen);
+        char *a = args;
+        while (*a && isspace((unsigned char) *a))
+                a++;
+        for (size_t n = strlen(a); n > 0 && isspace((unsigned char) a[n - 1]); n--)
+                a[n - 1] = '\0';
+        static const char *const valid = "CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, "
+                                         "USER, VOLUME, WORKDIR";
+        if (!*kw)
+                return berth_error(err, 0, "empty change (expected one of %s)", valid);
+        if (!*a)
+                return berth_error(err, 0, "%s requires at least one argument", kw);
+
+        if (streq(kw, "CMD")) {
+                json_object_set_new(config, "Cmd", exec_form(a));
+        } else if (streq(kw, "ENTRYPOINT")) {
+                json_object_set_new(config, "Entrypoint", exec_form(a));
+        } else if (streq(kw, "ENV")) {
+                return key_values(config, "ENV", a, env_set, err);
+        } else if (streq(kw, "LABEL")) {
+                return key_values(config, "LABEL", a, label_set, err);
+        } else if (streq(kw, "WORKDIR")) {
+                const char *cur = json_string_value(json_object_get(config, "WorkingDir"));
+                cleanup_free char *dir = a[0] == '/' ? xstrdup(a)
+                                                     : xasprintf("%s/%s", cur && *cur ? cur : "", a);
+                json_object_set_new(config, "WorkingDir", json_string(dir));
+        } else if (streq(kw, "USER")) {
+                json_object_set_new(config, "User", json_string(a));
+        } else if (streq(kw, "EXPOSE")) {
+                return expose(config, a, err);
+        } else if (streq(kw, "STOPSIGNAL")) {
+                for (const char *c = a; *c; c++)
+                        if (!isalnum((unsigned char) *c) && *c != '+' && *c != '-')
+                                return berth_error(err, 0, "STOPSIGNAL: invalid signal `%s`", a);
+                json_object_set_new(config, "StopSignal", json_string(a));
+        } else if (streq(kw, "VOLUME")) {
+                json_t *vols = object_member(config, "Volumes");
+                json_t *arr = json_form(a);
+                cleanup_strv char **words = NULL;
+                if (arr) {
+                        words = xcalloc(1, sizeof(char *));
+                        size_t i;
+                        json_t *v;
+                        json_array_foreach(arr, i, v) strv_push(&words, json_string_value(v));
+                        json_decref(arr);
+                } else if (split_words(a, true, &words, err) < 0)
+                        return berth_error_wrap(err, "VOLUME");
+                for (size_t i = 0; words[i]; i++) {
+                        if (!*words[i])
+                                return berth_error(err, 0, "VOLUME specified can not be an empty string");
+                        json_object_set_new(vols, words[i], json_object());
+                }
+        } else if (streq(kw, "ONBUILD")) {
+                json_t *ob = json_object_get(config, "OnBuild");
+                if (!json_is_array(ob))
+                        json_object_set_new(config, "OnBuild", ob = json_array());
+                json_array_append_new(ob, json_string(a));
+        } else if (streq(kw, "HEALTHCHECK")) {
+                return healthcheck(config, a, err);
+        } else
+                return berth_error(err, 0, "%s is not a valid change command (expected one of %s)", kw, valid);
+        return 0;
+}
+
+/* ---- import ------------------------------------------------------------------------- */
+static const char *go_arch(void)
+{
+        static struct utsname u;
+        if (uname(&u) < 0)
+                return "amd64";
+        static const struct {
+                const char *machine, *arch;
+        } map[] = {
+                { "x86_64", "amd64" }, { "aarch64", "arm64" }, { "armv7l", "arm" },    { "armv6l", "arm" },
+                { "i686", "386" },     { "i386", "386" },      { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
+                { "riscv64", "riscv64" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+                if (streq(u.machine, map[i].machine))
+                        return map[i].arch;
+        return u.machine;
+}
+
+static void archive_read_freep(struct archive **a)
+{
+        if (*a)
+                archive_read_free(*a);
+}
+
+/* Decompress what fd delivers into a blob writer (the layer blob is the
+ * uncompressed tar, so its digest is its diff_id). */
+static int copy_decompressed(int fd, struct blob_writer *w, berth_error_t *err)
+{
+        struct archive *a __attribute__((cleanup(archive_read_freep))) = archive_read_new();
+        if (!a)
+                abort();
+        archive_read_support_filter_all(a);
+        archive_read_support_format_raw(a);
+        struct archive_entry *e;
+        if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
+                return berth_error(err, 0, "not a valid tar archive (%s)",
+                                   archive_error_string(a) ? archive_error_string(a) : "cannot read it");
+        int r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_EOF)
+                return berth_error(err, 0, "not a valid tar archive (it is empty)");
+        if (r < ARCHIVE_WARN)
+                return berth_error(err, 0, "not a valid tar archive (%s)",
+                                   archive_error_string(a) ? archive_error_string(a) : "cannot read it");
+        for (;;) {
+                const void *buf;
+                size_t n;
+                la_int64_t off;
+                r = archive_read_data_block(a, &buf, &n, &off);
+                if (r == ARCHIVE_EOF)
+                        break;
+                if (r < ARCHIVE_WARN)
+                        return berth_error(err, 0, "not a valid tar archive (%s)",
+                                           archive_error_string(a) ? archive_error_string(a) : "read error");
+                if (store_blob_writer_write(w, buf, n, err) < 0)
+                        return -1;
+        }
+        if (store_blob_writer_size(w) == 0)
+                return berth_error(err, 0, "not a valid tar archive (it is empty)");
+        return 0;
+}
+
+static int put_json(struct berth_store *s, json_t *j, char **digest_out, long long *size_out, berth_error_t *err)
+{
+        cleanup_free char *text = json_dumps(j, JSON_COMPACT);
+        if (!text)
+                abort();
+        *size_out = (long long) strlen(text);
+        return store_blob_put_data(s, text, strlen(text), digest_out, err);
+}
+
+int image_import(struct berth_store *s, int fd, const char *ref, char *const *changes, const char *message,
+                 char **id_out, berth_error_t *err)
+{
+        /* Check everything the user typed before reading the input. */
+        cleanup_free char *full = NULL;
+        if (ref && parse_tag_name(ref, &full, err) < 0)
+                return -1;
+        cleanup_json json_t *cfg = json_object();
+        json_object_set_new(cfg, "Env", json_pack("[s]", DEFAULT_PATH_ENV));
+        for (size_t i = 0; changes && changes[i]; i++)
+                if (image_config_apply_change(cfg, changes[i], err) < 0)
+                        return -1;
+
+        cleanup_blob_writer struct blob_writer *w = NULL;
+        if (store_blob_writer_open(s, &w, err) < 0)
+                return -1;
+        if (copy_decompressed(fd, w, err) < 0)
+                return -1;
+        cleanup_free char *diff_id = NULL;
+        long long content_size = 0;
+        if (store_layer_unpack(s, store_blob_writer_path(w), &diff_id, &content_size, err) < 0)
+                return -1;
+        long long layer_size = store_blob_writer_size(w);
+        cleanup_free char *layer_digest = NULL;
+        if (store_blob_writer_commit(w, diff_id, &layer_digest, err) < 0)
+                return -1;
+
+        long long now = now_ns();
+        cleanup_free char *created = format_rfc3339(now);
+        cleanup_json json_t *history = json_pack("{s:s, s:s}", "created", created, "created_by", "berth import");
+        if (message && *message)
+                json_object_set_new(history, "comment", json_string(message));
+        cleanup_json json_t *config = json_pack("{s:s, s:s, s:s, s:O, s:{s:s, s:[s]}, s:[O]}", "created", created,
+                                                "architecture", go_arch(), "os", "linux", "config", cfg, "rootfs",
+                                                "type", "layers", "diff_ids", diff_id, "history", history);
+        if (!config)
+                abort();
+        cleanup_free char *config_digest = NULL;
+        long long config_size = 0;
+        if (put_json(s, config, &config_digest, &config_size, err) < 0)
+                return -1;
+        cleanup_json json_t *manifest = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}]}",
+                                                  "schemaVersion", 2, "mediaType", MT_OCI_MANIFEST, "config",
+                                                  "mediaType", MT_OCI_CONFIG, "digest", config_digest, "size",
+                                                  (json_int_t) config_size, "layers", "mediaType", MT_OCI_LAYER,
+                                                  "digest", layer_digest, "size", (json_int_t) layer_size);
+        if (!manifest)
+                abort();
+        cleanup_free char *manifest_digest = NULL;
+        long long manifest_size = 0;
+        if (put_json(s, manifest, &manifest_digest, &manifest_size, err) < 0)
+                return -1;
+        char *names[] = { full, NULL };
+        return image_add(s, manifest_digest, full ? names : NULL, id_out, err);
+}

@@ -1,0 +1,337 @@
+/* berth — container life cycle through systemd units (see lifecycle.h). */
+#include "config.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+
+#include "berth/journal.h"
+#include "berth/lifecycle.h"
+#include "berth/limits.h"
+#include "berth/parse.h"
+#include "berth/unit.h"
+#include "berth/util.h"
+
+static int limits_from_config(json_t *cfg, struct unit_props *props, berth_error_t *err)
+{
+        struct limits l = {};
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_at(cfg, "Berth.Limits"), key, v)
+        {
+                const struct limit_def *def = limit_by_flag(key);
+                if (!def || !json_is_string(v))
+                        continue;
+                if (limits_set(&l, def, json_string_value(v), err) < 0) {
+                        limits_free(&l);
+                        return -1;
+                }
+        }
+        int r = limits_to_props(&l, props, err);
+        limits_free(&l);
+        return r;
+}
+
+static char **extra_fields(struct berth_container *c)
+{
+        struct log_fields f = {
+                .id_full = c->id,
+                .name = c->name,
+                .tag = c->name,
+                .image = json_str(c->config, "Config.Image"),
+        };
+        return journal_extra_fields(&f);
+}
+
+/* ---- relaying an attached container's I/O ---------------------------------- */
+struct relay {
+        int in_w;          /* container stdin, or -1 */
+        int out_r, err_r;  /* container stdout/stderr (err_r -1 with a tty) */
+        bool tty;
+        struct log_fields fields;
+        unsigned long long ordinal;
+        char *line[2];     /* partial lines for the journal, per stream */
+        size_t len[2];
+};
+
+static void relay_log(struct relay *r, int stream, const char *buf, size_t n, bool flush)
+{
+        /* Log whole lines, as Docker's journald driver does. */
+        int prio = stream == 0 ? 6 : 3;
+        r->line[stream] = xrealloc(r->line[stream], r->len[stream] + n + 1);
+        memcpy(r->line[stream] + r->len[stream], buf, n);
+        r->len[stream] += n;
+        char *start = r->line[stream];
+        size_t left = r->len[stream];
+        char *nl;
+        while ((nl = memchr(start, '\n', left))) {
+                size_t l = nl - start;
+                if (l > 0 && start[l - 1] == '\r')
+                        l--;
+                journal_send_line(&r->fields, prio, start, l, ++r->ordinal, false);
+                left -= nl + 1 - start;
+                start = nl + 1;
+        }
+        if (flush && left > 0) {
+                journal_send_line(&r->fields, prio, start, left, ++r->ordinal, false);
+                left = 0;
+        }
+        memmove(r->line[stream], start, left);
+        r->len[stream] = left;
+}
+
+static int relay_run(struct relay *r, sd_bus *bus, const char *unit, bool sig_proxy)
+{
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGQUIT);
+        sigaddset(&mask, SIGWINCH);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        cleanup_close int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        bool stdin_open = r->in_w >= 0;
+        char buf[16384];
+        while (r->out_r >= 0 || r->err_r >= 0) {
+                struct pollfd p[4] = {
+                        { .fd = r->out_r, .events = POLLIN },
+                        { .fd = r->err_r, .events = POLLIN },
+                        { .fd = stdin_open ? 0 : -1, .events = POLLIN },
+                        { .fd = sfd, .events = POLLIN },
+                };
+                if (poll(p, 4, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                for (int i = 0; i < 2; i++) {
+                        int *fd = i == 0 ? &r->out_r : &r->err_r;
+                        if (!p[i].revents)
+                                continue;
+                        ssize_t n = read(*fd, buf, sizeof(buf));
+                        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (n <= 0) {
+                                relay_log(r, i, "", 0, true);
+                                close(*fd);
+                                *fd = -1;
+                                continue;
+                        }
+                        (void) write_all(i == 0 ? 1 : 2, buf, n);
+                        relay_log(r, i, buf, n, false);
+                }
+                if (p[2].revents) {
+                        ssize_t n = read(0, buf, sizeof(buf));
+                        if (n <= 0) {
+                                stdin_open = false;
+                                if (!r->tty) {
+                                        close(r->in_w);
+                                        r->in_w = -1;
+                                }
+                        } else
+                                (void) write_all(r->in_w, buf, n);
+                }
+                if (p[3].revents) {
+                        struct signalfd_siginfo si;
+                        if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                                if (si.ssi_signo == SIGWINCH && r->tty) {
+                                        struct winsize ws;
+                                        if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+                                                ioctl(r->out_r, TIOCSWINSZ, &ws);
+                                } else if (sig_proxy && si.ssi_signo != SIGWINCH)
+                                        (void) unit_kill(bus, unit, "main", si.ssi_signo, NULL);
+                        }
+                }
+        }
+        sigprocmask(SIG_UNBLOCK, &mask, NULL);
+        free(r->line[0]);
+        free(r->line[1]);
+        return 0;
+}
+
+static int read_exit_code(struct berth_store *s, struct berth_container *c, int *exit_code, berth_error_t *err)
+{
+        cleanup_free char *exitfile = store_run_path(s, "exits/%s", c->id);
+        cleanup_free char *text = NULL;
+        if (read_file(exitfile, &text, NULL, NULL) == 0) {
+                *exit_code = atoi(text);
+                unlink(exitfile);
+                return 0;
+        }
+        cleanup_container struct berth_container *now = NULL;
+        if (container_load(s, c->id, &now, err) < 0)
+                return -1;
+        *exit_code = json_int(now->state, "ExitCode", 0);
+        return 0;
+}
+
+static int start_error(struct berth_store *s, struct berth_container *c, berth_error_t *err)
+{
+        cleanup_free char *p = store_run_path(s, "containers/%s/start-error", c->id);
+        cleanup_free char *text = NULL;
+        if (read_file(p, &text, NULL, NULL) < 0)
+                return berth_error(err, 0, "container %s failed to start: see 'journalctl -u %s'", c->name,
+                                   container_unit(c));
+        char *msg = strchr(text, ' ');
+        int code = atoi(text);
+        return berth_error_exit(err, code ? code : BERTH_EXIT_ENGINE, 0, "failed to start container %s: %s",
+                                c->name, msg ? msg + 1 : text);
+}
+
+int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct berth_container *c,
+                    const struct start_io *io, berth_error_t *err)
+{
+        if (container_is_running(c))
+                return 0;
+        const char *unit = container_unit(c);
+        struct unit_props props = {};
+        if (limits_from_config(c->config, &props, err) < 0)
+                return -1;
+
+        cleanup_strv char **fields = extra_fields(c);
+        char *exec_start[] = { (char *) self, "--root", s->root, "--runroot", s->run, "_shim",
+                               io->attach ? "--attached" : c->id, io->attach ? c->id : NULL, NULL };
+        char *stop_post[] = { (char *) self, "--root", s->root, "--runroot", s->run, "_cleanup", c->id, NULL };
+        cleanup_free char *desc = xasprintf("berth container %s (%s)", c->name, json_str(c->config, "Config.Image"));
+        int sig = SIGTERM;
+        const char *stopsig = json_str(c->config, "Config.StopSignal");
+        if (stopsig && *stopsig && parse_signal(stopsig, &sig, err) < 0) {
+                unit_props_free(&props);
+                return -1;
+        }
+        struct unit_spec spec = {
+                .name = unit,
+                .description = desc,
+                .exec_start = exec_start,
+                .exec_stop_post = stop_post,
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+                .log_extra_fields = fields,
+                .syslog_identifier = c->name,
+                .kill_signal = sig,
+                .timeout_stop_usec = json_int(c->config, "Config.StopTimeout", 10) * 1000000ULL,
+                .props = &props,
+        };
+
+        /* Attached: the unit's stdio are our pipes (or a pty). */
+        int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
+        int master = -1, slave = -1;
+        struct termios saved;
+        bool raw = false;
+        if (io->attach) {
+                if (io->tty) {
+                        struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+                        (void) ioctl(0, TIOCGWINSZ, &ws);
+                        if (openpty(&master, &slave, NULL, NULL, &ws) < 0) {
+                                unit_props_free(&props);
+                                return berth_error(err, errno, "allocate a pseudo-terminal");
+                        }
+                        spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = slave;
+                        if (isatty(0) && tcgetattr(0, &saved) == 0) {
+                                struct termios t = saved;
+                                cfmakeraw(&t);
+                                raw = tcsetattr(0, TCSANOW, &t) == 0;
+                        }
+                } else {
+                        if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+                            (io->stdin_ && pipe2(inp, O_CLOEXEC) < 0)) {
+                                unit_props_free(&props);
+                                return berth_error(err, errno, "pipe");
+                        }
+                        spec.stdout_fd = outp[1];
+                        spec.stderr_fd = errp[1];
+                        spec.stdin_fd = inp[0];
+                }
+        }
+
+        unit_reset_failed(bus, unit);
+        int r = unit_start_transient(bus, &spec, err);
+        unit_props_free(&props);
+        /* systemd holds its own copies now */
+        if (slave >= 0)
+                close(slave);
+        if (outp[1] >= 0)
+                close(outp[1]);
+        if (errp[1] >= 0)
+                close(errp[1]);
+        if (inp[0] >= 0)
+                close(inp[0]);
+        if (r != 0) {
+                if (raw)
+                        tcsetattr(0, TCSANOW, &saved);
+                for (int *fd = (int[]) { master, outp[0], errp[0], inp[1], -2 }; *fd != -2; fd++)
+                        if (*fd >= 0)
+                                close(*fd);
+                if (r < 0)
+                        return r;
+                (void) unit_wait_inactive(bus, unit, 5 * 1000000ULL, NULL);
+                return start_error(s, c, err);
+        }
+        if (!io->attach)
+                return 0;
+
+        struct relay rl = {
+                .in_w = io->tty ? (io->stdin_ ? master : -1) : inp[1],
+                .out_r = io->tty ? master : outp[0],
+                .err_r = io->tty ? -1 : errp[0],
+                .tty = io->tty,
+                .fields = { .id_full = c->id, .name = c->name, .tag = c->name,
+                            .image = json_str(c->config, "Config.Image") },
+        };
+        relay_run(&rl, bus, unit, io->sig_proxy);
+        if (rl.in_w >= 0 && rl.in_w != master)
+                close(rl.in_w);
+        if (raw)
+                tcsetattr(0, TCSANOW, &saved);
+        int code = 0;
+        if (unit_wait_inactive(bus, unit, 0, err) < 0 || read_exit_code(s, c, &code, err) < 0)
+                return -1;
+        return code;
+}
+
+int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c, int timeout_s, berth_error_t *err)
+{
+        if (!container_is_running(c))
+                return 0;
+        const char *unit = container_unit(c);
+        if (timeout_s < 0)
+                return unit_stop(bus, unit, err);
+        /* An explicit timeout: ask systemd to stop (no restart), and kill
+         * everything ourselves if it takes longer than asked. */
+        cleanup_bus_message sd_bus_message *reply = NULL;
+        int r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                   "org.freedesktop.systemd1.Manager", "StopUnit", NULL, &reply, "ss", unit,
+                                   "replace");
+        if (r < 0)
+                return berth_error(err, -r, "stop unit %s", unit);
+        r = unit_wait_inactive(bus, unit, (uint64_t) timeout_s * 1000000ULL + 1, err);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                (void) unit_kill(bus, unit, "all", SIGKILL, NULL);
+                if (unit_wait_inactive(bus, unit, 0, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int container_kill(sd_bus *bus, struct berth_container *c, int sig, berth_error_t *err)
+{
+        if (!container_is_running(c))
+                return berth_error(err, 0, "Cannot kill container: %s: container %s is not running", c->name, c->id);
+        return unit_kill(bus, container_unit(c), "main", sig, err);
+}
+
+int container_wait(struct berth_store *s, sd_bus *bus, struct berth_container *c, int *exit_code,
+                   berth_error_t *err)
+{
+        if (container_is_running(c) && unit_wait_inactive(bus, container_unit(c), 0, err) < 0)
+                return -1;
+        return read_exit_code(s, c, exit_code, err);
+}

@@ -1,0 +1,490 @@
+/* berth — the limits table and its systemd properties (include/berth/limits.h). */
+#include "config.h"
+
+#include <inttypes.h>
+
+#include "berth/limits.h"
+#include "berth/parse.h"
+#include "berth/util.h"
+
+#define MIN_MEMORY (6ULL * 1024 * 1024) /* Docker's linuxMinMemory */
+
+/* ---- per-row parsers -------------------------------------------------------- */
+
+static int parse_memory(struct limits *l, const char *value, berth_error_t *err)
+{
+        return parse_size(value, &l->memory, err);
+}
+
+static int parse_memory_reservation(struct limits *l, const char *value, berth_error_t *err)
+{
+        return parse_size(value, &l->memory_reservation, err);
+}
+
+static int parse_memory_swap(struct limits *l, const char *value, berth_error_t *err)
+{
+        uint64_t v;
+        if (streq(value, "-1")) {
+                l->memory_swap = -1;
+                return 0;
+        }
+        int r = parse_size(value, &v, err);
+        if (r < 0)
+                return r;
+        l->memory_swap = (int64_t) v;
+        return 0;
+}
+
+static int parse_cpus(struct limits *l, const char *value, berth_error_t *err)
+{
+        uint64_t v;
+        int r = parse_nano_cpus(value, &v, err);
+        if (r < 0)
+                return r;
+        if (v != 0 && v < 10000000)
+                return berth_error(err, 0, "invalid number of CPUs: '%s': the minimum is 0.01", value);
+        l->nano_cpus = v;
+        return 0;
+}
+
+static int parse_cpu_shares(struct limits *l, const char *value, berth_error_t *err)
+{
+        int64_t v;
+        if (parse_int64(value, &v, NULL) < 0 || v < 0)
+                return berth_error(err, 0, "invalid CPU shares: '%s' (use a number from 2 to 262144)", value);
+        l->cpu_shares = (uint64_t) v;
+        return 0;
+}
+
+static int parse_cpuset_cpus(struct limits *l, const char *value, berth_error_t *err)
+{
+        unsigned char *m;
+        size_t n;
+        int r = parse_cpuset(value, &m, &n, err);
+        if (r < 0)
+                return r;
+        free(l->cpuset);
+        l->cpuset = m;
+        l->cpuset_len = n;
+        return 0;
+}
+
+static int parse_pids_limit(struct limits *l, const char *value, berth_error_t *err)
+{
+        if (parse_int64(value, &l->pids_limit, NULL) < 0)
+                return berth_error(err, 0, "invalid PIDs limit: '%s' (use a number, -1 for unlimited)", value);
+        return 0;
+}
+
+static int parse_blkio_weight(struct limits *l, const char *value, berth_error_t *err)
+{
+        int64_t v;
+        if (parse_int64(value, &v, NULL) < 0 || (v != 0 && (v < 10 || v > 1000)))
+                return berth_error(err, 0, "invalid blkio weight: '%s' (the range is from 10 to 1000)", value);
+        l->blkio_weight = (uint64_t) v;
+        return 0;
+}
+
+static void bps_clear(struct limit_bps **v, size_t *n)
+{
+        for (size_t i = 0; i < *n; i++)
+                free((*v)[i].path);
+        free(*v);
+        *v = NULL;
+        *n = 0;
+}
+
+/* "/dev/sda:1mb" as Docker's ValidateThrottleBpsDevice. */
+static int parse_bps(struct limit_bps **v, size_t *n, const char *value, berth_error_t *err)
+{
+        if (!*value) {
+                bps_clear(v, n);
+                return 0;
+        }
+        const char *colon = strrchr(value, ':');
+        if (!colon)
+                return berth_error(err, 0, "bad format: '%s' (use <device-path>:<rate>, such as /dev/sda:1mb)", value);
+        if (!startswith(value, "/dev/"))
+                return berth_error(err, 0, "bad format for device path: '%s'", value);
+        uint64_t bytes;
+        if (parse_size(colon + 1, &bytes, NULL) < 0)
+                return berth_error(err, 0,
+                                   "invalid rate for device: '%s' (the correct format is <device-path>:<number>[<unit>], unit kb, mb or gb)",
+                                   value);
+        cleanup_free char *path = xstrndup(value, (size_t) (colon - value));
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*v)[i].path, path)) {
+                        (*v)[i].bytes = bytes; /* the same device again: last wins */
+                        return 0;
+                }
+        *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+        (*v)[*n] = (struct limit_bps){ .path = steal_pointer(&path), .bytes = bytes };
+        (*n)++;
+        return 0;
+}
+
+static int parse_device_read_bps(struct limits *l, const char *value, berth_error_t *err)
+{
+        return parse_bps(&l->read_bps, &l->n_read_bps, value, err);
+}
+
+static int parse_device_write_bps(struct limits *l, const char *value, berth_error_t *err)
+{
+        return parse_bps(&l->write_bps, &l->n_write_bps, value, err);
+}
+
+static int parse_restart(struct limits *l, const char *value, berth_error_t *err)
+{
+        char *policy;
+        unsigned retries;
+        int r = parse_restart_policy(value, &policy, &retries, err);
+        if (r < 0)
+                return r;
+        free(l->restart);
+        l->restart = policy;
+        l->restart_retries = retries;
+        return 0;
+}
+
+/* ---- the table --------------------------------------------------------------- */
+
+const struct limit_def limit_defs[] = {
+        { LIMIT_MEMORY, "memory", 'm', "Memory", "MemoryMax", "MemoryMax", "bytes",
+          "Memory limit (512m, 1g)", false, parse_memory },
+        { LIMIT_MEMORY_RESERVATION, "memory-reservation", 0, "MemoryReservation", "MemoryLow", "MemoryLow", "bytes",
+          "Memory soft limit", false, parse_memory_reservation },
+        { LIMIT_MEMORY_SWAP, "memory-swap", 0, "MemorySwap", "MemorySwapMax", "MemorySwapMax", "bytes",
+          "Swap limit equal to memory plus swap: -1 to enable unlimited swap", false, parse_memory_swap },
+        { LIMIT_CPUS, "cpus", 0, "CPUs", "CPUQuotaPerSecUSec", "CPUQuota", "decimal",
+          "Number of CPUs (1.5 is CPUQuota=150%)", false, parse_cpus },
+        { LIMIT_CPU_SHARES, "cpu-shares", 0, "CPUShares", "CPUWeight", "CPUWeight", "int",
+          "CPU shares (relative weight, 1024 is the default share)", false, parse_cpu_shares },
+        { LIMIT_CPUSET_CPUS, "cpuset-cpus", 0, "CPUSet", "AllowedCPUs", "AllowedCPUs", "list",
+          "CPUs in which to allow execution (0-3, 0,1)", false, parse_cpuset_cpus },
+        { LIMIT_PIDS_LIMIT, "pids-limit", 0, "PidsLimit", "TasksMax", "TasksMax", "int",
+          "Tune container pids limit (set -1 for unlimited)", false, parse_pids_limit },
+        { LIMIT_BLKIO_WEIGHT, "blkio-weight", 0, "IOWeight", "IOWeight", "IOWeight", "uint16",
+          "Block IO (relative weight), between 10 and 1000", false, parse_blkio_weight },
+        { LIMIT_DEVICE_READ_BPS, "device-read-bps", 0, "IOReadBandwidthMax", "IOReadBandwidthMax",
+          "IOReadBandwidthMax", "path:rate", "Limit read rate (bytes per second) from a device (/dev/sda:1mb)", true,
+          parse_device_read_bps },
+        { LIMIT_DEVICE_WRITE_BPS, "device-write-bps", 0, "IOWriteBandwidthMax", "IOWriteBandwidthMax",
+          "IOWriteBandwidthMax", "path:rate", "Limit write rate (bytes per second) to a device (/dev/sda:1mb)", true,
+          parse_device_write_bps },
+        { LIMIT_RESTART, "restart", 0, NULL, "Restart", "Restart", "policy",
+          "Restart policy to apply when a container exits (no, always, on-failure[:max-retries], unless-stopped)",
+          false, parse_restart },
+};
+const size_t limit_defs_count = ARRAY_SIZE(limit_defs);
+
+_Static_assert(ARRAY_SIZE(limit_defs) == _LIMIT_MAX, "one row per limit");
+
+const struct limit_def *limit_by_flag(const char *flag)
+{
+        if (!flag)
+                return NULL;
+        if (startswith(flag, "--"))
+                flag += 2;
+        else if (flag[0] == '-')
+                flag += 1;
+        for (size_t i = 0; i < limit_defs_count; i++) {
+                const struct limit_def *d = &limit_defs[i];
+                if (streq(d->flag, flag) || (d->short_flag && flag[0] == d->short_flag && !flag[1]))
+                        return d;
+        }
+        return NULL;
+}
+
+const struct limit_def *limit_by_key(const char *key)
+{
+        for (size_t i = 0; key && i < limit_defs_count; i++)
+                if (limit_defs[i].key && streq(limit_defs[i].key, key))
+                        return &limit_defs[i];
+        return NULL;
+}
+
+struct option *limits_getopt_options(const struct option *own)
+{
+        size_t n = 0;
+        while (own && own[n].name)
+                n++;
+        struct option *o = xcalloc(n + limit_defs_count + 1, sizeof(*o));
+        if (n)
+                memcpy(o, own, n * sizeof(*o));
+        for (size_t i = 0; i < limit_defs_count; i++)
+                o[n + i] = (struct option){
+                        .name = limit_defs[i].flag,
+                        .has_arg = required_argument,
+                        .flag = NULL,
+                        .val = limit_defs[i].short_flag ? limit_defs[i].short_flag : LIMIT_OPT_BASE + (int) i,
+                };
+        return o;
+}
+
+const char *limits_getopt_shortopts(void)
+{
+        return "m:";
+}
+
+const struct limit_def *limit_by_opt(int val)
+{
+        if (val >= LIMIT_OPT_BASE && val < LIMIT_OPT_BASE + (int) limit_defs_count)
+                return &limit_defs[val - LIMIT_OPT_BASE];
+        for (size_t i = 0; i < limit_defs_count; i++)
+                if (limit_defs[i].short_flag && limit_defs[i].short_flag == val)
+                        return &limit_defs[i];
+        return NULL;
+}
+
+int limits_set(struct limits *l, const struct limit_def *def, const char *value, berth_error_t *err)
+{
+        if (!def)
+                return berth_error(err, 0, "not a resource limit");
+        int r = def->parse(l, value, err);
+        if (r < 0)
+                return r;
+        switch (def->id) {
+        case LIMIT_DEVICE_READ_BPS:
+                l->set[def->id] = l->n_read_bps > 0;
+                break;
+        case LIMIT_DEVICE_WRITE_BPS:
+                l->set[def->id] = l->n_write_bps > 0;
+                break;
+        default:
+                l->set[def->id] = true;
+        }
+        return 0;
+}
+
+void limits_free(struct limits *l)
+{
+        free(l->cpuset);
+        bps_clear(&l->read_bps, &l->n_read_bps);
+        bps_clear(&l->write_bps, &l->n_write_bps);
+        free(l->restart);
+        *l = (struct limits){ 0 };
+}
+
+/* ---- unit properties ------------------------------------------------------- */
+
+static struct unit_prop *prop_add(struct unit_props *p, const char *name, const char *unit_key,
+                                  const char *section, char type)
+{
+        p->v = xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
+        struct unit_prop *u = &p->v[p->n++];
+        *u = (struct unit_prop){ .name = name, .unit_key = unit_key, .section = section, .type = type };
+        return u;
+}
+
+static void prop_value(struct unit_prop *u, const char *text)
+{
+        strv_push(&u->unit_values, text);
+}
+
+/* A uint64 property; UINT64_MAX is "infinity" in unit files. */
+static void prop_u64(struct unit_props *p, const char *name, const char *unit_key, const char *section, uint64_t v)
+{
+        struct unit_prop *u = prop_add(p, name, unit_key, section, 't');
+        u->u = v;
+        if (v == UINT64_MAX) {
+                prop_value(u, "infinity");
+        } else {
+                cleanup_free char *t = xasprintf("%" PRIu64, v);
+                prop_value(u, t);
+        }
+}
+
+static void prop_bps(struct unit_props *p, const char *name, const struct limit_bps *v, size_t n)
+{
+        struct unit_prop *u = prop_add(p, name, name, "Service", 'a');
+        u->bps = xcalloc(n, sizeof(*u->bps));
+        u->nbps = n;
+        for (size_t i = 0; i < n; i++) {
+                u->bps[i].path = xstrdup(v[i].path);
+                u->bps[i].bytes = v[i].bytes;
+                cleanup_free char *t = xasprintf("%s %" PRIu64, v[i].path, v[i].bytes);
+                prop_value(u, t);
+        }
+}
+
+/* "150%", "1.5%", "0.25%": CPUQuota= takes a percentage with two decimals. */
+static char *cpu_quota_text(uint64_t nano_cpus)
+{
+        uint64_t permyriad = (nano_cpus + 50000) / 100000; /* 1 CPU = 10000 */
+        if (permyriad == 0)
+                permyriad = 1;
+        if (permyriad % 100 == 0)
+                return xasprintf("%" PRIu64 "%%", permyriad / 100);
+        if (permyriad % 10 == 0)
+                return xasprintf("%" PRIu64 ".%" PRIu64 "%%", permyriad / 100, (permyriad % 100) / 10);
+        return xasprintf("%" PRIu64 ".%02" PRIu64 "%%", permyriad / 100, permyriad % 100);
+}
+
+static int limits_check(const struct limits *l, berth_error_t *err)
+{
+        uint64_t mem = l->set[LIMIT_MEMORY] ? l->memory : 0;
+        uint64_t res = l->set[LIMIT_MEMORY_RESERVATION] ? l->memory_reservation : 0;
+        int64_t swap = l->set[LIMIT_MEMORY_SWAP] ? l->memory_swap : 0;
+        if (mem && mem < MIN_MEMORY)
+                return berth_error(err, 0, "Minimum memory limit allowed is 6MB");
+        if (res && res < MIN_MEMORY)
+                return berth_error(err, 0, "Minimum memory reservation allowed is 6MB");
+        if (mem && res && mem < res)
+                return berth_error(err, 0, "Minimum memory limit can not be less than memory reservation limit, see usage");
+        if (swap > 0 && !mem)
+                return berth_error(err, 0, "You should always set the Memory limit when using Memoryswap limit, see usage");
+        if (swap > 0 && (uint64_t) swap < mem)
+                return berth_error(err, 0, "Minimum memoryswap limit should be larger than memory limit, see usage");
+        return 0;
+}
+
+int limits_to_props(const struct limits *l, struct unit_props *out, berth_error_t *err)
+{
+        int r = limits_check(l, err);
+        if (r < 0)
+                return r;
+        uint64_t mem = l->set[LIMIT_MEMORY] ? l->memory : 0;
+
+        if (mem)
+                prop_u64(out, "MemoryMax", "MemoryMax", "Service", mem);
+        if (l->set[LIMIT_MEMORY_RESERVATION] && l->memory_reservation)
+                prop_u64(out, "MemoryLow", "MemoryLow", "Service", l->memory_reservation);
+        if (l->set[LIMIT_MEMORY_SWAP] && l->memory_swap == -1)
+                prop_u64(out, "MemorySwapMax", "MemorySwapMax", "Service", UINT64_MAX);
+        else if (l->set[LIMIT_MEMORY_SWAP] && l->memory_swap > 0)
+                prop_u64(out, "MemorySwapMax", "MemorySwapMax", "Service", (uint64_t) l->memory_swap - mem);
+        else if (mem)
+                /* Docker: without --memory-swap the total is twice the memory. */
+                prop_u64(out, "MemorySwapMax", "MemorySwapMax", "Service", mem);
+
+        if (l->set[LIMIT_CPUS] && l->nano_cpus) {
+                struct unit_prop *u = prop_add(out, "CPUQuotaPerSecUSec", "CPUQuota", "Service", 't');
+                u->u = l->nano_cpus / 1000;
+                cleanup_free char *t = cpu_quota_text(l->nano_cpus);
+                prop_value(u, t);
+        }
+        if (l->set[LIMIT_CPU_SHARES] && l->cpu_shares) {
+                uint64_t s = l->cpu_shares;
+                s = s < 2 ? 2 : s > 262144 ? 262144 : s; /* the kernel clamps, Docker warns */
+                prop_u64(out, "CPUWeight", "CPUWeight", "Service", 1 + ((s - 2) * 9999) / 262142);
+        }
+        if (l->set[LIMIT_CPUSET_CPUS] && l->cpuset) {
+                struct unit_prop *u = prop_add(out, "AllowedCPUs", "AllowedCPUs", "Service", 'y');
+                u->bytes = xmalloc(l->cpuset_len);
+                memcpy(u->bytes, l->cpuset, l->cpuset_len);
+                u->nbytes = l->cpuset_len;
+                cleanup_free char *t = format_cpuset(l->cpuset, l->cpuset_len);
+                prop_value(u, t);
+        }
+        if (l->set[LIMIT_PIDS_LIMIT])
+                prop_u64(out, "TasksMax", "TasksMax", "Service",
+                         l->pids_limit > 0 ? (uint64_t) l->pids_limit : UINT64_MAX);
+        if (l->set[LIMIT_BLKIO_WEIGHT] && l->blkio_weight)
+                prop_u64(out, "IOWeight", "IOWeight", "Service", 1 + (l->blkio_weight - 10) * 9999 / 990);
+        if (l->set[LIMIT_DEVICE_READ_BPS] && l->n_read_bps)
+                prop_bps(out, "IOReadBandwidthMax", l->read_bps, l->n_read_bps);
+        if (l->set[LIMIT_DEVICE_WRITE_BPS] && l->n_write_bps)
+                prop_bps(out, "IOWriteBandwidthMax", l->write_bps, l->n_write_bps);
+
+        if (l->set[LIMIT_RESTART] && l->restart) {
+                const char *policy = streq(l->restart, "unless-stopped") ? "always" : l->restart;
+                struct unit_prop *u = prop_add(out, "Restart", "Restart", "Service", 's');
+                u->s = xstrdup(policy);
+                prop_value(u, policy);
+                if (streq(l->restart, "on-failure") && l->restart_retries > 0) {
+                        /* N restarts after the first start: N + 1 starts, ever. */
+                        struct unit_prop *b = prop_add(out, "StartLimitBurst", "StartLimitBurst", "Unit", 'u');
+                        b->u = (uint64_t) l->restart_retries + 1;
+                        cleanup_free char *t = xasprintf("%" PRIu64, b->u);
+                        prop_value(b, t);
+                        prop_u64(out, "StartLimitIntervalUSec", "StartLimitIntervalSec", "Unit", UINT64_MAX);
+                }
+        }
+        return 0;
+}
+
+static int append_one(sd_bus_message *m, const struct unit_prop *u)
+{
+        int r;
+        switch (u->type) {
+        case 't':
+                return sd_bus_message_append(m, "(sv)", u->name, "t", u->u);
+        case 'u':
+                return sd_bus_message_append(m, "(sv)", u->name, "u", (uint32_t) u->u);
+        case 'b':
+                return sd_bus_message_append(m, "(sv)", u->name, "b", (int) !!u->u);
+        case 's':
+                return sd_bus_message_append(m, "(sv)", u->name, "s", u->s);
+        case 'y':
+                if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", u->name)) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "ay")) < 0 ||
+                    (r = sd_bus_message_append_array(m, 'y', u->bytes, u->nbytes)) < 0 ||
+                    (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+                return sd_bus_message_close_container(m);
+        case 'a':
+                if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", u->name)) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "a(st)")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'a', "(st)")) < 0)
+                        return r;
+                for (size_t i = 0; i < u->nbps; i++)
+                        if ((r = sd_bus_message_append(m, "(st)", u->bps[i].path, u->bps[i].bytes)) < 0)
+                                return r;
+                if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+                return sd_bus_message_close_container(m);
+        }
+        return -EINVAL;
+}
+
+int unit_props_append_bus(sd_bus_message *m, const struct unit_props *p, berth_error_t *err)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                int r = append_one(m, &p->v[i]);
+                if (r < 0)
+                        return berth_error(err, -r, "append the unit property %s to the D-Bus message", p->v[i].name);
+        }
+        return 0;
+}
+
+char *unit_props_to_text(const struct unit_props *p, const char *section)
+{
+        char *out = xstrdup("");
+        for (size_t i = 0; i < p->n; i++) {
+                const struct unit_prop *u = &p->v[i];
+                if (section && !streq(section, u->section))
+                        continue;
+                for (size_t k = 0; u->unit_values && u->unit_values[k]; k++) {
+                        char *t = xasprintf("%s%s=%s\n", out, u->unit_key, u->unit_values[k]);
+                        free(out);
+                        out = t;
+                }
+        }
+        return out;
+}
+
+const struct unit_prop *unit_props_find(const struct unit_props *p, const char *name)
+{
+        for (size_t i = 0; i < p->n; i++)
+                if (streq(p->v[i].name, name))
+                        return &p->v[i];
+        return NULL;
+}
+
+void unit_props_free(struct unit_props *p)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                struct unit_prop *u = &p->v[i];
+                free(u->s);
+                free(u->bytes);
+                for (size_t k = 0; k < u->nbps; k++)
+                        free(u->bps[k].path);
+                free(u->bps);
+                strv_free(u->unit_values);
+        }
+        free(p->v);
+        p->v = NULL;
+        p->n = 0;
+}

@@ -1,0 +1,756 @@
+/* berth — the container runtime: the unit's ExecStart (`berth _shim`), the
+ * container's own setup before exec, the tini-like init, and the stop hook
+ * (`berth _cleanup`).  See include/berth/runtime.h for the life cycle. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <ctype.h>
+#include <grp.h>
+#include <net/if.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+
+#include "berth/image.h"
+#include "berth/mounts.h"
+#include "berth/runtime.h"
+#include "berth/security.h"
+#include "berth/unit.h"
+#include "berth/util.h"
+
+long long proc_starttime(pid_t pid);
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Everything the container's PID 1 needs, computed by the shim before fork
+ * so the child only applies it. */
+struct child_ctx {
+        const char *rootfs;   /* mount point of the overlay (host path) */
+        char *overlay_opts;   /* "lowerdir=l/A:l/B,upperdir=...,workdir=..." */
+        const char *store_root;
+        struct mount_op *binds; /* -v, /etc/hosts... (dst inside container) */
+        size_t nbinds;
+        const char *hostname;
+        bool privileged, readonly, tty, init, nnp;
+        const char *user;
+        const char *workdir;
+        char **argv;
+        char **env;
+        uint64_t caps;
+        scmp_filter_ctx seccomp;
+        int out_fd, err_fd; /* journal streams, or -1 to keep stdio */
+        int sync_fd;        /* CLOEXEC pipe: error text, EOF on exec */
+};
+
+/* ---- users ------------------------------------------------------------------ */
+void user_spec_free(struct user_spec *u)
+{
+        free(u->groups);
+        free(u->home);
+        u->groups = NULL;
+        u->home = NULL;
+}
+
+static bool all_digits(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!isdigit((unsigned char) *s))
+                        return false;
+        return true;
+}
+
+int user_resolve(const char *rootdir, const char *user, struct user_spec *out, berth_error_t *err)
+{
+        *out = (struct user_spec) { .uid = 0, .gid = 0 };
+        cleanup_free char *u = xstrdup(user && *user ? user : "0");
+        char *g = strchr(u, ':');
+        if (g)
+                *g++ = '\0';
+        cleanup_free char *pw_path = xasprintf("%s/etc/passwd", rootdir);
+        cleanup_free char *gr_path = xasprintf("%s/etc/group", rootdir);
+        bool found_user = false;
+        cleanup_free char *name = NULL;
+
+        cleanup_fclose FILE *pf = fopen(pw_path, "re");
+        struct passwd pw, *pwp;
+        char buf[4096];
+        while (pf && fgetpwent_r(pf, &pw, buf, sizeof(buf), &pwp) == 0) {
+                bool match = all_digits(u) ? pw.pw_uid == (uid_t) strtoul(u, NULL, 10) : streq(pw.pw_name, u);
+                if (!match)
+                        continue;
+                out->uid = pw.pw_uid;
+                out->gid = pw.pw_gid;
+                out->home = xstrdup(pw.pw_dir);
+                name = xstrdup(pw.pw_name);
+                found_user = true;
+                break;
+        }
+        if (!found_user) {
+                if (!all_digits(u))
+                        return berth_error(err, 0, "unable to find user %s: no matching entries in passwd file", u);
+                out->uid = strtoul(u, NULL, 10);
+                out->gid = 0;
+                out->home = xstrdup("/");
+        }
+
+        cleanup_fclose FILE *gf = fopen(gr_path, "re");
+        if (g) {
+                bool found = false;
+                if (all_digits(g)) {
+                        out->gid = strtoul(g, NULL, 10);
+                        found = true;
+                }
+                struct group gr, *grp;
+                while (!found && gf && fgetgrent_r(gf, &gr, buf, sizeof(buf), &grp) == 0)
+                        if (streq(gr.gr_name, g)) {
+                                out->gid = gr.gr_gid;
+                                found = true;
+                        }
+                if (!found) {
+                        user_spec_free(out);
+                        return berth_error(err, 0, "unable to find group %s: no matching entries in group file", g);
+                }
+        } else if (name && gf) {
+                /* supplementary groups of a named user, as Docker does */
+                struct group gr, *grp;
+                while (fgetgrent_r(gf, &gr, buf, sizeof(buf), &grp) == 0)
+                        for (char **m = gr.gr_mem; m && *m; m++)
+                                if (streq(*m, name) && gr.gr_gid != out->gid) {
+                                        out->groups = xrealloc(out->groups, (out->ngroups + 1) * sizeof(gid_t));
+                                        out->groups[out->ngroups++] = gr.gr_gid;
+                                }
+        }
+        return 0;
+}
+
+static const char *env_get(char *const *env, const char *key)
+{
+        size_t l = strlen(key);
+        for (size_t i = 0; env && env[i]; i++)
+                if (strncmp(env[i], key, l) == 0 && env[i][l] == '=')
+                        return env[i] + l + 1;
+        return NULL;
+}
+
+int exec_lookup(const char *rootdir, const char *argv0, char *const *env, char **path_out, berth_error_t *err)
+{
+        struct stat st;
+        if (strchr(argv0, '/')) {
+                cleanup_free char *p = xasprintf("%s/%s", rootdir, argv0);
+                if (stat(p, &st) < 0)
+                        return berth_error_exit(err, BERTH_EXIT_NOT_FOUND, 0,
+                                                "exec: \"%s\": stat %s: no such file or directory", argv0, argv0);
+                if (S_ISDIR(st.st_mode) || !(st.st_mode & 0111))
+                        return berth_error_exit(err, BERTH_EXIT_CANNOT_EXEC, 0, "exec: \"%s\": permission denied",
+                                                argv0);
+                *path_out = xstrdup(argv0);
+                return 0;
+        }
+        const char *path = env_get(env, "PATH");
+        cleanup_free char *copy = xstrdup(path ? path : DEFAULT_PATH);
+        char *save = NULL;
+        bool denied = false;
+        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+                cleanup_free char *p = xasprintf("%s/%s/%s", rootdir, dir, argv0);
+                if (stat(p, &st) < 0 || S_ISDIR(st.st_mode))
+                        continue;
+                if (!(st.st_mode & 0111)) {
+                        denied = true;
+                        continue;
+                }
+                *path_out = xasprintf("%s/%s", dir, argv0);
+                return 0;
+        }
+        if (denied)
+                return berth_error_exit(err, BERTH_EXIT_CANNOT_EXEC, 0, "exec: \"%s\": permission denied", argv0);
+        return berth_error_exit(err, BERTH_EXIT_NOT_FOUND, 0, "exec: \"%s\": executable file not found in $PATH",
+                                argv0);
+}
+
+/* ---- the child ---------------------------------------------------------------- */
+/* Report a setup failure to the shim over the sync pipe and exit. */
+static __attribute__((noreturn)) void child_fail(int sync_fd, berth_error_t *err)
+{
+        int code = *err ? (*err)->exit_code : BERTH_EXIT_ENGINE;
+        cleanup_free char *msg = xasprintf("%d %s", code, *err ? (*err)->msg : "container setup failed");
+        (void) write_all(sync_fd, msg, strlen(msg));
+        _exit(code);
+}
+
+/* Apply user, capabilities, seccomp, then exec: shared by the container's
+ * process and `berth exec`.  Only returns on failure (err set). */
+static int finish_and_exec(const char *path, char **argv, char **env, const struct user_spec *us, uint64_t caps,
+                           scmp_filter_ctx seccomp, bool nnp, berth_error_t *err)
+{
+        /* the order the kernel requires: see include/berth/security.h */
+        if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return berth_error(err, errno, "set no_new_privs");
+        if (!nnp && seccomp && seccomp_apply(seccomp, err) < 0)
+                return -1;
+        if (caps_prepare_bounding(caps, err) < 0)
+                return -1;
+        if (setgroups(us->ngroups, us->groups) < 0)
+                return berth_error(err, errno, "setgroups");
+        if (setresgid(us->gid, us->gid, us->gid) < 0)
+                return berth_error(err, errno, "setgid %u", (unsigned) us->gid);
+        if (setresuid(us->uid, us->uid, us->uid) < 0)
+                return berth_error(err, errno, "setuid %u", (unsigned) us->uid);
+        if (caps_finish(caps, err) < 0)
+                return -1;
+        if (nnp && seccomp && seccomp_apply(seccomp, err) < 0)
+                return -1;
+        execve(path, argv, env);
+        int e = errno;
+        if (e == ENOENT)
+                return berth_error_exit(err, BERTH_EXIT_NOT_FOUND, 0, "exec: \"%s\": no such file or directory",
+                                        argv[0]);
+        return berth_error_exit(err, BERTH_EXIT_CANNOT_EXEC, e, "exec: \"%s\"", argv[0]);
+}
+
+/* tini's job: forward signals to the child, reap every zombie, exit with
+ * the child's status. */
+static __attribute__((noreturn)) void run_init(pid_t child)
+{
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, NULL);
+        for (;;) {
+                int status;
+                pid_t p;
+                while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+                        if (p == child)
+                                _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+                siginfo_t si;
+                struct timespec ts = { .tv_sec = 1 };
+                int sig = sigtimedwait(&all, &si, &ts);
+                if (sig > 0 && sig != SIGCHLD)
+                        kill(child, sig);
+        }
+}
+
+static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
+{
+        berth_error_t err = NULL;
+        int fd = ctx->sync_fd;
+
+        if (ctx->out_fd >= 0 && (dup2(ctx->out_fd, 1) < 0 || dup2(ctx->err_fd, 2) < 0)) {
+                berth_error(&err, errno, "set up container output");
+                child_fail(fd, &err);
+        }
+        if (ctx->tty) {
+                setsid();
+                if (ioctl(0, TIOCSCTTY, 1) < 0) {
+                        berth_error(&err, errno, "set controlling terminal");
+                        child_fail(fd, &err);
+                }
+        }
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                berth_error(&err, errno, "make mounts private");
+                child_fail(fd, &err);
+        }
+        /* lowerdir= uses the short l/ links relative to the store root */
+        if (chdir(ctx->store_root) < 0 || mount("overlay", ctx->rootfs, "overlay", 0, ctx->overlay_opts) < 0) {
+                berth_error(&err, errno, "mount the container's overlay root");
+                child_fail(fd, &err);
+        }
+        size_t n;
+        const struct mount_op *base = mounts_base(&n);
+        if (mounts_apply(base, n, ctx->rootfs, &err) < 0 || mounts_apply(ctx->binds, ctx->nbinds, ctx->rootfs, &err) < 0)
+                child_fail(fd, &err);
+        if (chdir(ctx->rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
+            chdir("/") < 0) {
+                berth_error(&err, errno, "pivot_root into the container");
+                child_fail(fd, &err);
+        }
+        if (!ctx->privileged) {
+                const struct mount_op *conf = mounts_confine(&n);
+                if (mounts_apply(conf, n, "", &err) < 0)
+                        child_fail(fd, &err);
+        }
+        if (ctx->readonly && mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+                berth_error(&err, errno, "make the root read-only");
+                child_fail(fd, &err);
+        }
+        if (ctx->hostname && sethostname(ctx->hostname, strlen(ctx->hostname)) < 0) {
+                berth_error(&err, errno, "set hostname");
+                child_fail(fd, &err);
+        }
+
+        struct user_spec us;
+        if (user_resolve("", ctx->user, &us, &err) < 0)
+                child_fail(fd, &err);
+        if (!env_get(ctx->env, "HOME"))
+                strv_push(&ctx->env, xasprintf("HOME=%s", us.home)); /* leaks into exec: fine */
+
+        const char *wd = ctx->workdir && *ctx->workdir ? ctx->workdir : "/";
+        if (chdir(wd) < 0) {
+                /* Docker creates a missing working directory */
+                if (errno != ENOENT || mkdir_p(wd, 0755, NULL) < 0 || chown(wd, us.uid, us.gid) < 0 || chdir(wd) < 0) {
+                        berth_error(&err, errno, "chdir to cwd (\"%s\") set in config.json", wd);
+                        child_fail(fd, &err);
+                }
+        }
+        cleanup_free char *path = NULL;
+        if (exec_lookup("", ctx->argv[0], ctx->env, &path, &err) < 0)
+                child_fail(fd, &err);
+
+        if (ctx->init) {
+                pid_t child = fork();
+                if (child < 0) {
+                        berth_error(&err, errno, "fork the init's child");
+                        child_fail(fd, &err);
+                }
+                if (child > 0) {
+                        close(fd);
+                        run_init(child);
+                }
+                setpgid(0, 0);
+        }
+        /* Nothing of berth's may leak into the container. */
+        syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+        finish_and_exec(path, ctx->argv, ctx->env, &us, ctx->caps, ctx->seccomp, ctx->nnp, &err);
+        child_fail(fd, &err);
+}
+
+/* ---- the shim: ExecStart of the unit ------------------------------------------- */
+static int write_etc_files(struct berth_store *s, struct berth_container *c, const char *hostname, bool host_net,
+                           berth_error_t *err)
+{
+        cleanup_free char *p_host = xasprintf("%s/hostname", c->dir);
+        cleanup_free char *text = xasprintf("%s\n", hostname);
+        if (write_file_atomic(p_host, text, strlen(text), 0644, err) < 0)
+                return -1;
+
+        cleanup_free char *hosts = NULL;
+        if (host_net)
+                (void) read_file("/etc/hosts", &hosts, NULL, NULL);
+        if (!hosts)
+                hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                  "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                                  "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n",
+                                  hostname);
+        cleanup_free char *p_hosts = xasprintf("%s/hosts", c->dir);
+        if (write_file_atomic(p_hosts, hosts, strlen(hosts), 0644, err) < 0)
+                return -1;
+
+        /* Like Docker: skip systemd-resolved's stub, use its upstream list. */
+        cleanup_free char *resolv = NULL;
+        if (read_file("/etc/resolv.conf", &resolv, NULL, NULL) < 0 || strstr(resolv, "127.0.0.53")) {
+                free(resolv);
+                resolv = NULL;
+                if (read_file("/run/systemd/resolve/resolv.conf", &resolv, NULL, NULL) < 0)
+                        resolv = xstrdup("");
+        }
+        cleanup_free char *p_resolv = xasprintf("%s/resolv.conf", c->dir);
+        return write_file_atomic(p_resolv, resolv, strlen(resolv), 0644, err);
+}
+
+static void add_bind(struct child_ctx *ctx, enum mount_op_kind kind, const char *src, const char *dst)
+{
+        ctx->binds = xrealloc(ctx->binds, (ctx->nbinds + 1) * sizeof(*ctx->binds));
+        ctx->binds[ctx->nbinds++] = (struct mount_op) { .kind = kind, .src = xstrdup(src), .dst = xstrdup(dst) };
+}
+
+static char **json_strv(json_t *arr)
+{
+        char **v = xcalloc(1, sizeof(char *));
+        size_t i;
+        json_t *e;
+        json_array_foreach(arr, i, e)
+                if (json_is_string(e))
+                        strv_push(&v, json_string_value(e));
+        return v;
+}
+
+static int record_start_error(struct berth_store *s, const char *id, const char *msg)
+{
+        cleanup_free char *dir = store_run_path(s, "containers/%s", id);
+        cleanup_free char *p = xasprintf("%s/start-error", dir);
+        if (mkdir_p(dir, 0700, NULL) < 0)
+                return -1;
+        return write_file_atomic(p, msg, strlen(msg), 0600, NULL);
+}
+
+int runtime_shim(struct berth_store *s, const char *id, bool attached, berth_error_t *err)
+{
+        cleanup_container struct berth_container *c = NULL;
+        if (container_load(s, id, &c, err) < 0)
+                return -1;
+        cleanup_free char *errfile = store_run_path(s, "containers/%s/start-error", id);
+        unlink(errfile);
+
+        json_t *cfg = c->config;
+        cleanup_image struct berth_image *img = NULL;
+        if (image_lookup(s, json_str(cfg, "Image"), &img, err) < 0)
+                return berth_error_wrap(err, "image of container %s", c->name);
+
+        struct child_ctx ctx = { .out_fd = -1, .err_fd = -1, .sync_fd = -1 };
+        cleanup_free char *rootfs = xasprintf("%s/rootfs", c->dir);
+        ctx.rootfs = rootfs;
+        ctx.store_root = s->root;
+        /* overlayfs wants the top layer first */
+        size_t nl = strv_length(img->layer_links);
+        size_t cap = 64;
+        for (size_t i = 0; i < nl; i++)
+                cap += strlen(img->layer_links[i]) + 1;
+        cleanup_free char *lower = xcalloc(1, cap);
+        for (size_t i = nl; i > 0; i--) {
+                strcat(lower, img->layer_links[i - 1]);
+                if (i > 1)
+                        strcat(lower, ":");
+        }
+        ctx.overlay_opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir);
+
+        const char *netmode = json_str(cfg, "HostConfig.NetworkMode");
+        bool host_net = !netmode || streq(netmode, "host") || streq(netmode, "default");
+        cleanup_free char *host_hostname = NULL;
+        if (host_net && !json_str(cfg, "Config.Hostname")) {
+                char hn[256] = "";
+                gethostname(hn, sizeof(hn) - 1);
+                host_hostname = xstrdup(hn);
+        }
+        ctx.hostname = json_str(cfg, "Config.Hostname");
+        if (!ctx.hostname || !*ctx.hostname)
+                ctx.hostname = host_hostname ? host_hostname : json_str(cfg, "Id");
+        char short_host[13];
+        if (ctx.hostname == json_str(cfg, "Id")) {
+                snprintf(short_host, sizeof(short_host), "%s", ctx.hostname);
+                ctx.hostname = short_host;
+        }
+        if (write_etc_files(s, c, ctx.hostname, host_net, err) < 0)
+                return -1;
+        static const char *etc[] = { "hostname", "hosts", "resolv.conf" };
+        for (size_t i = 0; i < ARRAY_SIZE(etc); i++) {
+                cleanup_free char *src = xasprintf("%s/%s", c->dir, etc[i]);
+                cleanup_free char *dst = xasprintf("/etc/%s", etc[i]);
+                add_bind(&ctx, OP_BIND, src, dst);
+        }
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_at(cfg, "Berth.Mounts"), i, m)
+                add_bind(&ctx, json_bool(m, "ReadOnly") ? OP_BIND_RO : OP_BIND, json_str(m, "Source"),
+                         json_str(m, "Destination"));
+        json_array_foreach(json_at(cfg, "Berth.Tmpfs"), i, m)
+        {
+                ctx.binds = xrealloc(ctx.binds, (ctx.nbinds + 1) * sizeof(*ctx.binds));
+                ctx.binds[ctx.nbinds++] = (struct mount_op) { .kind = OP_TMPFS, .src = "tmpfs",
+                        .dst = json_string_value(m), .fstype = "tmpfs", .flags = MS_NOSUID | MS_NODEV,
+                        .data = "mode=1777" };
+        }
+
+        ctx.privileged = json_bool(cfg, "HostConfig.Privileged");
+        ctx.readonly = json_bool(cfg, "HostConfig.ReadonlyRootfs");
+        ctx.tty = attached && json_bool(cfg, "Config.Tty");
+        ctx.init = json_bool(cfg, "HostConfig.Init");
+        ctx.nnp = json_bool(cfg, "Berth.NoNewPrivileges");
+        ctx.user = json_str(cfg, "Config.User");
+        ctx.workdir = json_str(cfg, "Config.WorkingDir");
+        cleanup_strv char **argv = json_strv(json_at(cfg, "Berth.Command"));
+        if (!argv[0])
+                return berth_error(err, 0, "no command specified");
+        ctx.argv = argv;
+        cleanup_strv char **env = json_strv(json_at(cfg, "Config.Env"));
+        cleanup_free char *hn_env = xasprintf("HOSTNAME=%s", ctx.hostname);
+        if (!env_get(env, "HOSTNAME"))
+                strv_push(&env, hn_env);
+        if (!env_get(env, "PATH"))
+                strv_push(&env, "PATH=" DEFAULT_PATH);
+        if (ctx.tty && !env_get(env, "TERM"))
+                strv_push(&env, "TERM=xterm");
+        ctx.env = env;
+
+        cleanup_strv char **cap_add = json_strv(json_at(cfg, "HostConfig.CapAdd"));
+        cleanup_strv char **cap_drop = json_strv(json_at(cfg, "HostConfig.CapDrop"));
+        if (caps_compute(cap_add, cap_drop, ctx.privileged, &ctx.caps, err) < 0)
+                return -1;
+        const char *profile = json_str(cfg, "Berth.SeccompProfile");
+        if (!ctx.privileged && seccomp_build(profile, ctx.caps, &ctx.seccomp, err) < 0)
+                return -1;
+
+        cleanup_close int out_fd = -1, err_fd = -1;
+        if (!attached) {
+                out_fd = sd_journal_stream_fd(c->name, LOG_INFO, 0);
+                err_fd = sd_journal_stream_fd(c->name, LOG_ERR, 0);
+                if (out_fd < 0 || err_fd < 0)
+                        return berth_error(err, -(out_fd < 0 ? out_fd : err_fd), "connect to the journal");
+                ctx.out_fd = out_fd;
+                ctx.err_fd = err_fd;
+        }
+
+        int sync[2];
+        if (pipe2(sync, O_CLOEXEC) < 0)
+                return berth_error(err, errno, "pipe");
+        /* The mount namespace is the child's own (unshared there): the shim
+         * must keep seeing the host's filesystem after the child pivots. */
+        int flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+        if (netmode && streq(netmode, "none"))
+                flags |= CLONE_NEWNET;
+        if (unshare(flags) < 0) {
+                close(sync[0]);
+                close(sync[1]);
+                return berth_error(err, errno, "create the container's namespaces");
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(sync[0]);
+                close(sync[1]);
+                return berth_error(err, errno, "fork the container process");
+        }
+        if (pid == 0) {
+                close(sync[0]);
+                ctx.sync_fd = sync[1];
+                if (flags & CLONE_NEWNET) {
+                        /* bring loopback up: the only interface of --network none */
+                        int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                        struct ifreq ifr = { .ifr_name = "lo" };
+                        if (sk >= 0 && ioctl(sk, SIOCGIFFLAGS, &ifr) == 0) {
+                                ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+                                (void) ioctl(sk, SIOCSIFFLAGS, &ifr);
+                        }
+                        if (sk >= 0)
+                                close(sk);
+                }
+                child_run(&ctx);
+        }
+        close(sync[1]);
+        char buf[4096];
+        size_t len = 0;
+        for (;;) {
+                ssize_t r = read(sync[0], buf + len, sizeof(buf) - 1 - len);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        break;
+                len += r;
+                if (len >= sizeof(buf) - 1)
+                        break;
+        }
+        close(sync[0]);
+        buf[len] = '\0';
+        if (len > 0) {
+                int status;
+                waitpid(pid, &status, 0);
+                char *msg = strchr(buf, ' ');
+                int code = atoi(buf);
+                msg = msg ? msg + 1 : buf;
+                record_start_error(s, id, buf);
+                return berth_error_exit(err, code ? code : BERTH_EXIT_ENGINE, 0, "%s", msg);
+        }
+
+        /* Running: record it, then hand the main PID over to systemd. */
+        cleanup_close int lfd = container_lock(c, err);
+        if (lfd < 0)
+                return -1;
+        cleanup_free char *started = format_rfc3339(now_ns());
+        json_object_set_new(c->state, "Status", json_string("running"));
+        json_object_set_new(c->state, "Pid", json_integer(pid));
+        json_object_set_new(c->state, "StartTime", json_integer(proc_starttime(pid)));
+        json_object_set_new(c->state, "StartedAt", json_string(started));
+        json_object_set_new(c->state, "ExitCode", json_integer(0));
+        json_object_set_new(c->state, "Error", json_string(""));
+        if (container_save_state(c, err) < 0) {
+                kill(pid, SIGKILL);
+                return -1;
+        }
+        cleanup_free char *notify = xasprintf("MAINPID=%d\nREADY=1", (int) pid);
+        (void) sd_notify(0, notify);
+        (void) sd_notify_barrier(0, 5 * 1000000ULL);
+        return 0;
+}
+
+/* ---- the stop hook ------------------------------------------------------------ */
+static int signal_from_name(const char *name)
+{
+        for (int sig = 1; sig < NSIG; sig++) {
+                const char *abbrev = sigabbrev_np(sig);
+                if (abbrev && streq(abbrev, name))
+                        return sig;
+        }
+        return atoi(name);
+}
+
+int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
+{
+        cleanup_container struct berth_container *c = NULL;
+        if (container_load(s, id, &c, err) < 0)
+                return -1;
+        const char *code = getenv("EXIT_CODE");
+        const char *status = getenv("EXIT_STATUS");
+        int exit_code = 0;
+        if (code && status) {
+                if (streq(code, "exited"))
+                        exit_code = atoi(status);
+                else
+                        exit_code = 128 + signal_from_name(status);
+        }
+        cleanup_close int lfd = container_lock(c, err);
+        if (lfd < 0)
+                return -1;
+        cleanup_free char *finished = format_rfc3339(now_ns());
+        cleanup_free char *errfile = store_run_path(s, "containers/%s/start-error", id);
+        cleanup_free char *start_error = NULL;
+        if (read_file(errfile, &start_error, NULL, NULL) == 0) {
+                char *msg = strchr(start_error, ' ');
+                json_object_set_new(c->state, "Error", json_string(msg ? msg + 1 : start_error));
+        }
+        json_object_set_new(c->state, "Status", json_string("exited"));
+        json_object_set_new(c->state, "Pid", json_integer(0));
+        json_object_set_new(c->state, "ExitCode", json_integer(exit_code));
+        json_object_set_new(c->state, "FinishedAt", json_string(finished));
+        if (container_save_state(c, err) < 0)
+                return -1;
+        if (json_bool(c->config, "HostConfig.AutoRemove")) {
+                cleanup_free char *exitfile = store_run_path(s, "exits/%s", id);
+                cleanup_free char *text = xasprintf("%d\n", exit_code);
+                (void) write_file_atomic(exitfile, text, strlen(text), 0600, NULL);
+                close(steal_fd(&lfd));
+                return container_remove(s, c, err);
+        }
+        return 0;
+}
+
+/* ---- berth exec ----------------------------------------------------------------- */
+int runtime_exec(struct berth_store *s, struct berth_container *c, const struct exec_opts *o, int *exit_code,
+                 berth_error_t *err)
+{
+        if (!container_is_running(c))
+                return berth_error(err, 0, "container %s is not running", c->id);
+        pid_t target = json_int(c->state, "Pid", 0);
+        json_t *cfg = c->config;
+
+        /* What the process gets: the container's env, caps and seccomp */
+        cleanup_strv char **env = json_strv(json_at(cfg, "Config.Env"));
+        for (size_t i = 0; o->env && o->env[i]; i++)
+                strv_push(&env, o->env[i]);
+        if (!env_get(env, "PATH"))
+                strv_push(&env, "PATH=" DEFAULT_PATH);
+        if (o->tty && !env_get(env, "TERM"))
+                strv_push(&env, "TERM=xterm");
+        bool privileged = o->privileged || json_bool(cfg, "HostConfig.Privileged");
+        cleanup_strv char **cap_add = json_strv(json_at(cfg, "HostConfig.CapAdd"));
+        cleanup_strv char **cap_drop = json_strv(json_at(cfg, "HostConfig.CapDrop"));
+        uint64_t caps;
+        if (caps_compute(cap_add, cap_drop, privileged, &caps, err) < 0)
+                return -1;
+        scmp_filter_ctx seccomp = NULL;
+        if (!privileged && seccomp_build(json_str(cfg, "Berth.SeccompProfile"), caps, &seccomp, err) < 0)
+                return -1;
+
+        static const char *ns_names[] = { "ipc", "uts", "net", "pid", "cgroup", "mnt" };
+        int ns_fds[ARRAY_SIZE(ns_names)];
+        for (size_t i = 0; i < ARRAY_SIZE(ns_names); i++) {
+                char p[64];
+                snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int) target, ns_names[i]);
+                ns_fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+                if (ns_fds[i] < 0) {
+                        int e = errno;
+                        for (size_t k = 0; k < i; k++)
+                                close(ns_fds[k]);
+                        return berth_error(err, e, "open namespace %s of container %s", ns_names[i], c->name);
+                }
+        }
+        int sync[2];
+        if (pipe2(sync, O_CLOEXEC) < 0)
+                return berth_error(err, errno, "pipe");
+        fflush(stdout);
+        int go[2];
+        if (pipe2(go, O_CLOEXEC) < 0)
+                return berth_error(err, errno, "pipe");
+        pid_t mid = fork();
+        if (mid == 0) {
+                close(sync[0]);
+                close(go[1]);
+                berth_error_t e = NULL;
+                char b;
+                /* wait until we were moved into the container's unit cgroup */
+                if (read(go[0], &b, 1) != 1)
+                        _exit(BERTH_EXIT_ENGINE);
+                for (size_t i = 0; i < ARRAY_SIZE(ns_names); i++)
+                        if (setns(ns_fds[i], 0) < 0) {
+                                berth_error(&e, errno, "join the container's %s namespace", ns_names[i]);
+                                child_fail(sync[1], &e);
+                        }
+                /* a new child is needed to really be inside the PID namespace */
+                pid_t p = fork();
+                if (p < 0) {
+                        berth_error(&e, errno, "fork");
+                        child_fail(sync[1], &e);
+                }
+                if (p > 0) {
+                        close(sync[1]);
+                        int status;
+                        while (waitpid(p, &status, 0) < 0 && errno == EINTR)
+                                ;
+                        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+                }
+                if (o->tty) {
+                        setsid();
+                        (void) ioctl(0, TIOCSCTTY, 1);
+                }
+                struct user_spec us;
+                const char *user = o->user ? o->user : json_str(cfg, "Config.User");
+                if (user_resolve("", user, &us, &e) < 0)
+                        child_fail(sync[1], &e);
+                if (!env_get(env, "HOME"))
+                        strv_push(&env, xasprintf("HOME=%s", us.home));
+                const char *wd = o->workdir ? o->workdir : json_str(cfg, "Config.WorkingDir");
+                if (chdir(wd && *wd ? wd : "/") < 0) {
+                        berth_error(&e, errno, "chdir to `%s`", wd);
+                        child_fail(sync[1], &e);
+                }
+                cleanup_free char *path = NULL;
+                if (exec_lookup("", o->argv[0], env, &path, &e) < 0)
+                        child_fail(sync[1], &e);
+                syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+                finish_and_exec(path, o->argv, env, &us, caps, seccomp, json_bool(cfg, "Berth.NoNewPrivileges"), &e);
+                child_fail(sync[1], &e);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(ns_names); i++)
+                close(ns_fds[i]);
+        close(sync[1]);
+        close(go[0]);
+        if (mid > 0) {
+                berth_error_t e = NULL;
+                if (o->bus && unit_attach_pid(o->bus, container_unit(c), mid, &e) < 0) {
+                        /* still usable, only outside the unit's limits: say so */
+                        fprintf(stderr, "berth: warning: %s\n", e->msg);
+                        berth_error_free(&e);
+                }
+                (void) write(go[1], "x", 1);
+        }
+        close(go[1]);
+        if (seccomp)
+                seccomp_release(seccomp);
+        if (mid < 0) {
+                close(sync[0]);
+                return berth_error(err, errno, "fork");
+        }
+        char buf[4096];
+        ssize_t n, len = 0;
+        while ((n = read(sync[0], buf + len, sizeof(buf) - 1 - len)) > 0 || (n < 0 && errno == EINTR))
+                if (n > 0)
+                        len += n;
+        close(sync[0]);
+        buf[len] = '\0';
+        int status;
+        while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (len > 0) {
+                char *msg = strchr(buf, ' ');
+                int code = atoi(buf);
+                return berth_error_exit(err, code ? code : BERTH_EXIT_ENGINE, 0, "%s", msg ? msg + 1 : buf);
+        }
+        *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return 0;
+}

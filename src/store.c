@@ -1,0 +1,216 @@
+/* berth — the on-disk store: layout, the store lock, staging under ROOT/tmp.
+ * The layout and the lock discipline are documented in include/berth/store.h. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "berth/image.h"
+#include "berth/store.h"
+#include "berth/util.h"
+
+static char *absolute_path(const char *p)
+{
+        if (p[0] == '/')
+                return xstrdup(p);
+        cleanup_free char *cwd = getcwd(NULL, 0);
+        if (!cwd)
+                return xstrdup(p);
+        return xasprintf("%s/%s", cwd, p);
+}
+
+static const char *env_or(const char *name, const char *dflt)
+{
+        const char *v = getenv(name);
+        return v && *v ? v : dflt;
+}
+
+int store_open(struct berth_store *s, const char *root, const char *run, berth_error_t *err)
+{
+        s->lock_fd = -1;
+        s->lock_exclusive = false;
+        s->root = absolute_path(root ? root : env_or("BERTH_ROOT", "/var/lib/berth"));
+        s->run = absolute_path(run ? run : env_or("BERTH_RUNROOT", "/run/berth"));
+        /* Drop trailing slashes so store_path() never yields "//". */
+        for (char *p = s->root; strlen(p) > 1 && p[strlen(p) - 1] == '/';)
+                p[strlen(p) - 1] = '\0';
+        for (char *p = s->run; strlen(p) > 1 && p[strlen(p) - 1] == '/';)
+                p[strlen(p) - 1] = '\0';
+
+        static const char *const root_dirs[] = { "", "/blobs", "/blobs/sha256", "/layers", "/l", "/containers",
+                                                 "/tmp" };
+        static const char *const run_dirs[] = { "", "/containers", "/exits" };
+        for (size_t i = 0; i < ARRAY_SIZE(root_dirs); i++) {
+                cleanup_free char *p = xasprintf("%s%s", s->root, root_dirs[i]);
+                if (mkdir_p(p, 0700, err) < 0)
+                        return berth_error_wrap(err, "open the store (run berth as root, or set --root)");
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(run_dirs); i++) {
+                cleanup_free char *p = xasprintf("%s%s", s->run, run_dirs[i]);
+                if (mkdir_p(p, 0700, err) < 0)
+                        return berth_error_wrap(err, "open the runtime dir (run berth as root, or set --runroot)");
+        }
+        return 0;
+}
+
+void store_close(struct berth_store *s)
+{
+        store_unlock(s);
+        free(s->root);
+        free(s->run);
+        s->root = s->run = NULL;
+}
+
+int store_lock(struct berth_store *s, bool exclusive, berth_error_t *err)
+{
+        if (s->lock_fd >= 0)
+                return berth_error(err, 0, "internal error: the store lock is already held");
+        cleanup_free char *p = store_path(s, "store.lock");
+        int fd = lock_file(p, exclusive, err);
+        if (fd < 0)
+                return fd;
+        s->lock_fd = fd;
+        s->lock_exclusive = exclusive;
+        return 0;
+}
+
+void store_unlock(struct berth_store *s)
+{
+        if (s->lock_fd >= 0)
+                close(s->lock_fd);
+        s->lock_fd = -1;
+        s->lock_exclusive = false;
+}
+
+char *store_path(const struct berth_store *s, const char *fmt, ...)
+{
+        cleanup_free char *rel = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&rel, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        return xasprintf("%s/%s", s->root, rel);
+}
+
+char *store_run_path(const struct berth_store *s, const char *fmt, ...)
+{
+        cleanup_free char *rel = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&rel, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        return xasprintf("%s/%s", s->run, rel);
+}
+
+int store_mkstemp_dir(struct berth_store *s, char **out, berth_error_t *err)
+{
+        char *p = store_path(s, "tmp/stage-XXXXXX");
+        if (!mkdtemp(p)) {
+                int e = errno;
+                free(p);
+                return berth_error(err, e, "create a staging directory in `%s/tmp`", s->root);
+        }
+        *out = p;
+        return 0;
+}
+
+int store_tmp_create(struct berth_store *s, const char *prefix, bool dir, char **path_out, int *fd_out,
+                     berth_error_t *err)
+{
+        cleanup_free char *p = store_path(s, "tmp/%s-XXXXXX", prefix);
+        cleanup_close int fd = -1;
+        if (dir) {
+                if (!mkdtemp(p))
+                        return berth_error(err, errno, "create a staging directory in `%s/tmp`", s->root);
+                fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        } else
+                fd = mkostemp(p, O_CLOEXEC);
+        if (fd < 0) {
+                int e = errno;
+                if (dir)
+                        rmdir(p);
+                return berth_error(err, e, "create a staging file in `%s/tmp`", s->root);
+        }
+        /* Nobody else knows the name yet, so this never blocks; it tells
+         * store_tmp_prune() that the entry is alive. */
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int e = errno;
+                if (dir)
+                        rmdir(p);
+                else
+                        unlink(p);
+                return berth_error(err, e, "lock `%s`", p);
+        }
+        *fd_out = steal_fd(&fd);
+        *path_out = steal_pointer(&p);
+        return 0;
+}
+
+int store_tmp_prune(struct berth_store *s, long long min_age_sec, void (*report)(const char *path, void *userdata),
+                    void *userdata, berth_error_t *err)
+{
+        cleanup_free char *tmp = store_path(s, "tmp");
+        cleanup_dir DIR *d = opendir(tmp);
+        if (!d)
+                return berth_error(err, errno, "open `%s`", tmp);
+        time_t now = time(NULL);
+        struct dirent *de;
+        int ret = 0;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (now - st.st_mtime < min_age_sec)
+                        continue;
+                if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+                        cleanup_close int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+                                                                                    O_NONBLOCK);
+                        if (fd < 0)
+                                continue;
+                        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                                continue; /* someone is still working on it */
+                }
+                cleanup_free char *p = xasprintf("%s/%s", tmp, de->d_name);
+                if (rm_rf(p, err) < 0)
+                        ret = -1;
+                else if (report)
+                        report(p, userdata);
+        }
+        return ret;
+}
+
+bool store_image_in_use(struct berth_store *s, const char *image_id, char **container_id)
+{
+        if (container_id)
+                *container_id = NULL;
+        cleanup_free char *dir = store_path(s, "containers");
+        cleanup_dir DIR *d = opendir(dir);
+        if (!d)
+                return false;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                cleanup_free char *p = xasprintf("%s/%s/config.json", dir, de->d_name);
+                json_t *cfg = json_load_file(p, 0, NULL);
+                if (!cfg)
+                        continue;
+                const char *img = json_string_value(json_object_get(cfg, "Image"));
+                bool match = img && streq(img, image_id);
+                json_decref(cfg);
+                if (match) {
+                        if (container_id)
+                                *container_id = xstrdup(de->d_name);
+                        return true;
+                }
+        }
+        return false;
+}

@@ -1,0 +1,348 @@
+/* berth — systemd units over sd-bus (see include/berth/unit.h). */
+#include "config.h"
+
+#include <signal.h>
+#include <time.h>
+
+#include "berth/limits.h"
+#include "berth/unit.h"
+#include "berth/util.h"
+
+#define SD_DEST "org.freedesktop.systemd1"
+#define SD_PATH "/org/freedesktop/systemd1"
+#define SD_MANAGER "org.freedesktop.systemd1.Manager"
+#define SD_UNIT "org.freedesktop.systemd1.Unit"
+
+static int bus_error(berth_error_t *err, int r, const sd_bus_error *e, const char *what)
+{
+        if (e && sd_bus_error_is_set(e) && e->message)
+                return berth_error(err, 0, "%s: %s", what, e->message);
+        return berth_error(err, -r, "%s", what);
+}
+
+int unit_bus_open(sd_bus **bus, berth_error_t *err)
+{
+        sd_bus *b = NULL;
+        int r;
+        if (geteuid() == 0 && access("/run/systemd/private", F_OK) == 0) {
+                r = sd_bus_new(&b);
+                if (r >= 0)
+                        r = sd_bus_set_address(b, "unix:path=/run/systemd/private");
+                if (r >= 0)
+                        r = sd_bus_negotiate_fds(b, true);
+                if (r >= 0)
+                        r = sd_bus_start(b);
+                if (r >= 0) {
+                        *bus = b;
+                        return 0;
+                }
+                b = sd_bus_unref(b);
+        }
+        r = sd_bus_open_system(&b);
+        if (r < 0)
+                return berth_error(err, -r, "connect to systemd (is systemd running as PID 1?)");
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        r = sd_bus_call_method(b, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &e, NULL, NULL);
+        if (r < 0) {
+                sd_bus_unref(b);
+                return bus_error(err, r, &e, "subscribe to systemd");
+        }
+        *bus = b;
+        return 0;
+}
+
+static char *unit_path(const char *unit)
+{
+        char *p = NULL;
+        if (sd_bus_path_encode(SD_PATH "/unit", unit, &p) < 0)
+                abort();
+        return p;
+}
+
+/* ---- waiting for jobs ----------------------------------------------------- */
+struct job_wait {
+        char *job;    /* object path of the job we wait for */
+        char *result; /* set when JobRemoved arrived */
+};
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        struct job_wait *w = userdata;
+        uint32_t id;
+        const char *path, *unit, *result;
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+                return 0;
+        if (w->job && streq(path, w->job) && !w->result)
+                w->result = xstrdup(result);
+        return 0;
+}
+
+static int bus_run_until(sd_bus *bus, bool (*done)(void *), void *userdata, uint64_t timeout_usec,
+                         berth_error_t *err)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t start = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+        for (;;) {
+                int r;
+                while ((r = sd_bus_process(bus, NULL)) > 0)
+                        ;
+                if (r < 0)
+                        return berth_error(err, -r, "talk to systemd");
+                if (done(userdata))
+                        return 1;
+                uint64_t wait = UINT64_MAX;
+                if (timeout_usec) {
+                        clock_gettime(CLOCK_MONOTONIC, &ts);
+                        uint64_t now = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+                        if (now - start >= timeout_usec)
+                                return 0;
+                        wait = timeout_usec - (now - start);
+                }
+                r = sd_bus_wait(bus, wait);
+                if (r < 0 && r != -EINTR)
+                        return berth_error(err, -r, "wait for systemd");
+        }
+}
+
+static bool job_done(void *userdata)
+{
+        return ((struct job_wait *) userdata)->result != NULL;
+}
+
+/* Call a Manager method that returns a job path, then wait for the job. */
+static int call_and_wait_job(sd_bus *bus, sd_bus_message *m, const char *what, char **result, berth_error_t *err)
+{
+        struct job_wait w = {};
+        sd_bus_slot *slot = NULL;
+        int r = sd_bus_match_signal(bus, &slot, NULL, SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed, &w);
+        if (r < 0)
+                return berth_error(err, -r, "watch systemd jobs");
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        cleanup_bus_message sd_bus_message *reply = NULL;
+        r = sd_bus_call(bus, m, 0, &e, &reply);
+        if (r < 0) {
+                sd_bus_slot_unref(slot);
+                return bus_error(err, r, &e, what);
+        }
+        const char *job;
+        r = sd_bus_message_read(reply, "o", &job);
+        if (r < 0) {
+                sd_bus_slot_unref(slot);
+                return berth_error(err, -r, "%s: bad reply", what);
+        }
+        w.job = xstrdup(job);
+        r = bus_run_until(bus, job_done, &w, 0, err);
+        sd_bus_slot_unref(slot);
+        free(w.job);
+        if (r < 0) {
+                free(w.result);
+                return r;
+        }
+        *result = w.result;
+        return 0;
+}
+
+/* ---- StartTransientUnit ----------------------------------------------------- */
+static int append_exec(sd_bus_message *m, const char *prop, char **argv, bool ignore_failure)
+{
+        int r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", prop);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "a(sasb)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sasb)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'r', "sasb");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", argv[0]);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, argv);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "b", ignore_failure);
+        for (int i = 0; i < 4 && r >= 0; i++)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int append_strv_prop(sd_bus_message *m, const char *prop, char **v)
+{
+        int r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", prop);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, v);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int append_extra_fields(sd_bus_message *m, char **fields)
+{
+        int r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "LogExtraFields");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "aay");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "ay");
+        for (size_t i = 0; fields && fields[i] && r >= 0; i++)
+                r = sd_bus_message_append_array(m, 'y', fields[i], strlen(fields[i]));
+        for (int i = 0; i < 3 && r >= 0; i++)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_t *err)
+{
+        cleanup_bus_message sd_bus_message *m = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "StartTransientUnit");
+        if (r < 0)
+                return berth_error(err, -r, "create StartTransientUnit message");
+        r = sd_bus_message_append(m, "ss", spec->name, "fail");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", spec->description,
+                                          "Type", "s", "notify", "NotifyAccess", "s", "all", "KillMode", "s",
+                                          "mixed", "KillSignal", "i", spec->kill_signal ? spec->kill_signal : SIGTERM,
+                                          "CollectMode", "s", "inactive-or-failed", "SendSIGHUP", "b", 0);
+        if (r >= 0 && spec->timeout_stop_usec)
+                r = sd_bus_message_append(m, "(sv)", "TimeoutStopUSec", "t", spec->timeout_stop_usec);
+        if (r >= 0 && spec->syslog_identifier)
+                r = sd_bus_message_append(m, "(sv)", "SyslogIdentifier", "s", spec->syslog_identifier);
+        if (r >= 0)
+                r = append_exec(m, "ExecStart", spec->exec_start, false);
+        if (r >= 0 && spec->exec_stop_post)
+                r = append_exec(m, "ExecStopPost", spec->exec_stop_post, true);
+        if (r >= 0 && spec->environment)
+                r = append_strv_prop(m, "Environment", spec->environment);
+        if (r >= 0 && spec->log_extra_fields)
+                r = append_extra_fields(m, spec->log_extra_fields);
+        if (r >= 0 && spec->stdin_fd >= 0)
+                r = sd_bus_message_append(m, "(sv)", "StandardInputFileDescriptor", "h", spec->stdin_fd);
+        if (r >= 0 && spec->stdout_fd >= 0)
+                r = sd_bus_message_append(m, "(sv)", "StandardOutputFileDescriptor", "h", spec->stdout_fd);
+        else if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)", "StandardOutput", "s", "journal");
+        if (r >= 0 && spec->stderr_fd >= 0)
+                r = sd_bus_message_append(m, "(sv)", "StandardErrorFileDescriptor", "h", spec->stderr_fd);
+        else if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)", "StandardError", "s", "journal");
+        if (r >= 0 && spec->props)
+                r = unit_props_append_bus(m, spec->props, err);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a(sa(sv))", 0);
+        if (r < 0)
+                return berth_error(err, -r, "build StartTransientUnit message");
+
+        cleanup_free char *result = NULL;
+        cleanup_free char *what = xasprintf("start unit %s", spec->name);
+        r = call_and_wait_job(bus, m, what, &result, err);
+        if (r < 0)
+                return r;
+        return streq(result, "done") ? 0 : 1;
+}
+
+static int manager_job_call(sd_bus *bus, const char *method, const char *unit, berth_error_t *err)
+{
+        cleanup_bus_message sd_bus_message *m = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, method);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", unit, "replace");
+        if (r < 0)
+                return berth_error(err, -r, "create %s message", method);
+        cleanup_free char *result = NULL;
+        cleanup_free char *what = xasprintf("%s %s", method, unit);
+        return call_and_wait_job(bus, m, what, &result, err);
+}
+
+int unit_stop(sd_bus *bus, const char *unit, berth_error_t *err)
+{
+        return manager_job_call(bus, "StopUnit", unit, err);
+}
+
+int unit_kill(sd_bus *bus, const char *unit, const char *who, int sig, berth_error_t *err)
+{
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "KillUnit", &e, NULL, "ssi", unit, who, sig);
+        if (r < 0) {
+                cleanup_free char *what = xasprintf("kill %s", unit);
+                return bus_error(err, r, &e, what);
+        }
+        return 0;
+}
+
+int unit_active_state(sd_bus *bus, const char *unit, char **state, berth_error_t *err)
+{
+        cleanup_free char *path = unit_path(unit);
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "ActiveState", &e, state);
+        if (r < 0)
+                return bus_error(err, r, &e, "query unit state");
+        return 0;
+}
+
+struct inactive_wait {
+        sd_bus *bus;
+        const char *unit;
+        bool dirty; /* a PropertiesChanged arrived: look again */
+        bool done;
+        int error;
+};
+
+static bool inactive_done(void *userdata)
+{
+        struct inactive_wait *w = userdata;
+        if (w->done)
+                return true;
+        if (!w->dirty)
+                return false;
+        w->dirty = false;
+        cleanup_free char *st = NULL;
+        if (unit_active_state(w->bus, w->unit, &st, NULL) < 0 || streq(st, "inactive") || streq(st, "failed"))
+                w->done = true;
+        return w->done;
+}
+
+static int on_props_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        ((struct inactive_wait *) userdata)->dirty = true;
+        return 0;
+}
+
+int unit_wait_inactive(sd_bus *bus, const char *unit, uint64_t timeout_usec, berth_error_t *err)
+{
+        cleanup_free char *path = unit_path(unit);
+        struct inactive_wait w = { .bus = bus, .unit = unit, .dirty = true };
+        sd_bus_slot *slot = NULL;
+        int r = sd_bus_match_signal(bus, &slot, NULL, path, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                    on_props_changed, &w);
+        if (r < 0)
+                return berth_error(err, -r, "watch unit %s", unit);
+        r = bus_run_until(bus, inactive_done, &w, timeout_usec, err);
+        sd_bus_slot_unref(slot);
+        return r;
+}
+
+void unit_reset_failed(sd_bus *bus, const char *unit)
+{
+        (void) sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", NULL, NULL, "s", unit);
+}
+
+int unit_attach_pid(sd_bus *bus, const char *unit, pid_t pid, berth_error_t *err)
+{
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "AttachProcessesToUnit", &e, NULL, "ssau",
+                                   unit, "", 1, (uint32_t) pid);
+        if (r < 0)
+                return bus_error(err, r, &e, "attach process to unit");
+        return 0;
+}

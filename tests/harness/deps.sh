@@ -1,0 +1,55 @@
+# tests/harness/deps.sh — the Debian 12 packages berth needs to build and test.
+# Sourced by tests/run-all.sh and tests/quickstart.sh:
+#
+#   . tests/harness/deps.sh && berth_install_deps
+#
+# Set BERTH_SKIP_DEPS=1 to skip the installation (e.g. offline, no root).
+
+# To build berth (autotools, the libraries configure.ac checks for).
+BERTH_DEPS_BUILD=(
+    build-essential autoconf automake libtool pkg-config make
+    libsystemd-dev libseccomp-dev libcap-dev libarchive-dev libjansson-dev
+    libssl-dev libcurl4-openssl-dev
+)
+
+# To run it and its tests: the unit test framework and valgrind, the
+# throwaway systemd of the harness (systemd, dbus, util-linux for unshare
+# and nsenter, iproute2), bats, the busybox test image, the real peers of
+# TESTING.md (registry, skopeo, umoci) and the tools tests use to look at
+# what berth did (nft, jq, curl, getfattr, getcap...).
+BERTH_DEPS_TEST=(
+    check valgrind bats busybox-static
+    systemd dbus util-linux mount iproute2 kmod procps
+    nftables jq curl wget ca-certificates tar gzip xz-utils zstd
+    attr libcap2-bin
+    docker-registry skopeo umoci
+)
+
+# Only for the benchmarks (bench/), not installed by the test command.
+BERTH_DEPS_BENCH=(podman runc hyperfine)
+
+# berth_install_deps [EXTRA_PACKAGES...]: install what is missing. Tolerates
+# a failing `apt-get update` (stale or offline lists) and fails only if a
+# package is still missing afterwards.
+berth_install_deps() {
+    local pkgs=("${BERTH_DEPS_BUILD[@]}" "${BERTH_DEPS_TEST[@]}" "$@") missing=() p
+    if [ -n "${BERTH_SKIP_DEPS:-}" ]; then
+        echo "deps: BERTH_SKIP_DEPS set, not installing packages" >&2
+        return 0
+    fi
+    for p in "${pkgs[@]}"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q ' installed$' || missing+=("$p")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        echo "deps: all ${#pkgs[@]} packages are installed" >&2
+        return 0
+    fi
+    echo "deps: installing ${missing[*]}" >&2
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: not root, cannot install: ${missing[*]}" >&2
+        return 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q || echo "deps: apt-get update failed; trying the package lists we have" >&2
+    apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+}

@@ -1,0 +1,192 @@
+#!/bin/bash
+# tests/harness/init.sh — PID 1 of the harness' fresh namespaces, before systemd.
+#
+# Started by boot.sh through `unshare --pid --fork --mount --uts --ipc --net`,
+# so this script is PID 1 of a new PID namespace with a private mount
+# namespace. It builds a private root and then execs systemd on it:
+#
+#   tmpfs  $H_WORK/t                 (upper + work dirs of the overlay)
+#   overlay $H_WORK/t/root           lowerdir=/ : the host's root, copy-on-write
+#     /proc            fresh proc of this PID namespace (/proc/sys read-only
+#                      except /proc/sys/net, which belongs to our netns)
+#     /dev             private tmpfs with a few host nodes bound in, new devpts
+#     /sys             fresh sysfs of our netns (read-only) + the host's
+#                      /sys/fs/cgroup (systemd manages its own subtree there)
+#     /tmp /run        fresh tmpfs (systemd-tmpfiles empties /tmp at boot!)
+#     /var/lib/berth   tmpfs, or the --state dir (overlayfs upper dirs
+#     /etc/berth       cannot live on an overlayfs)
+#     $H_BINDS         the checkout and build dirs, at the same paths
+#
+# Nothing here writes to the host: every change to / lands in the tmpfs
+# upper dir, which vanishes with the namespace.
+#
+# Input (environment, set by boot.sh): H_WORK, H_CGROUPS, H_BINDS, H_STATE,
+# H_TARGET, H_MACHINE_ID. Output: stdout/stderr are the console log.
+set -euo pipefail
+
+die() { echo "harness-init: $*" >&2; exit 1; }
+[ "$$" = 1 ] || die "must run as PID 1 of a new PID namespace"
+: "${H_WORK:?}" "${H_TARGET:?}" "${H_MACHINE_ID:?}"
+
+# Join the cgroup boot.sh prepared (one cgroup.procs file per hierarchy), so
+# the systemd below takes that cgroup as its root and never touches cgroups
+# of the host or of another harness running in parallel. "0" = this process.
+for procs in ${H_CGROUPS:-}; do
+    echo 0 >"$procs" || die "cannot join cgroup $procs"
+done
+
+# Nothing we mount may leak back to the host.
+mount --make-rprivate /
+
+T=$H_WORK/t
+N=$T/root
+mkdir -p "$T"
+mount -t tmpfs -o mode=0755 berth-harness "$T"
+mkdir "$T/upper" "$T/work" "$N"
+mount -t overlay -o "lowerdir=/,upperdir=$T/upper,workdir=$T/work" berth-harness-root "$N"
+
+# /proc: a fresh one for this PID namespace. Kernel-wide knobs stay
+# read-only (systemd-sysctl, binfmt etc. then skip themselves), but
+# /proc/sys/net is per network namespace and tests need it (ip_forward).
+mount -t proc -o nosuid,nodev,noexec proc "$N/proc"
+mount --bind "$N/proc/sys" "$N/proc/sys"
+mount -o remount,bind,ro,nosuid,nodev,noexec "$N/proc/sys"
+mount --bind "$N/proc/sys/net" "$N/proc/sys/net"
+mount -o remount,bind,rw,nosuid,nodev,noexec "$N/proc/sys/net"
+if [ -e "$N/proc/sysrq-trigger" ]; then
+    mount --bind "$N/proc/sysrq-trigger" "$N/proc/sysrq-trigger"
+    mount -o remount,bind,ro "$N/proc/sysrq-trigger"
+fi
+
+# /dev: private, so that systemd-tmpfiles-setup-dev & co. cannot chmod/chown
+# the host's device nodes and nothing writes to the host's /dev/kmsg.
+mount -t tmpfs -o mode=0755,nosuid,size=4m berth-harness-dev "$N/dev"
+for node in null zero full random urandom tty; do
+    [ -c "/dev/$node" ] || continue
+    touch "$N/dev/$node"
+    mount --bind "/dev/$node" "$N/dev/$node"
+done
+mkdir -m 0755 "$N/dev/pts"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec devpts "$N/dev/pts"
+ln -s pts/ptmx "$N/dev/ptmx"
+mkdir -m 1777 "$N/dev/shm"
+mount -t tmpfs -o mode=1777,nosuid,nodev berth-harness-shm "$N/dev/shm"
+ln -s /proc/self/fd "$N/dev/fd"
+ln -s /proc/self/fd/0 "$N/dev/stdin"
+ln -s /proc/self/fd/1 "$N/dev/stdout"
+ln -s /proc/self/fd/2 "$N/dev/stderr"
+
+# /sys: a fresh sysfs shows only this netns' interfaces; read-only so that
+# udev-ish units skip themselves.
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$N/sys"
+# The cgroup hierarchies are the host's (systemd manages its own subtree in
+# them). On a v1/hybrid host they sit in a tmpfs, which systemd remounts
+# read-only and adds directories to: give the guest a tmpfs of its own with
+# the host's hierarchies bound in, never the host's tmpfs itself.
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    mount --bind /sys/fs/cgroup "$N/sys/fs/cgroup"
+else
+    mount -t tmpfs -o mode=0755,nosuid,nodev,noexec berth-harness-cgroup "$N/sys/fs/cgroup"
+    for entry in /sys/fs/cgroup/*; do
+        name=${entry##*/}
+        if [ -L "$entry" ]; then                  # cpu -> cpu,cpuacct etc.
+            ln -s "$(readlink "$entry")" "$N/sys/fs/cgroup/$name"
+        elif mountpoint -q "$entry"; then
+            mkdir "$N/sys/fs/cgroup/$name"
+            mount --bind "$entry" "$N/sys/fs/cgroup/$name"
+        fi
+    done
+fi
+
+mount -t tmpfs -o mode=1777,nosuid,nodev berth-harness-tmp "$N/tmp"
+mount -t tmpfs -o mode=0755,nosuid,nodev berth-harness-run "$N/run"
+
+# The store and the engine config: tmpfs, or the persistent --state dir.
+mkdir -p "$N/var/lib/berth" "$N/etc/berth"
+if [ -n "${H_STATE:-}" ]; then
+    mount --bind "$H_STATE/lib" "$N/var/lib/berth"
+    mount --bind "$H_STATE/etc" "$N/etc/berth"
+else
+    mount -t tmpfs -o mode=0700 berth-harness-store "$N/var/lib/berth"
+    mount -t tmpfs -o mode=0755 berth-harness-etc "$N/etc/berth"
+fi
+
+# The checkout, build and output dirs, at the same absolute paths as on the
+# host ("ro:/path" or "rw:/path", parents before children).
+while IFS= read -r bind; do
+    [ -n "$bind" ] || continue
+    mode=${bind%%:*} path=${bind#*:}
+    mkdir -p "$N$path"
+    mount --bind "$path" "$N$path"
+    if [ "$mode" = ro ]; then
+        mount -o remount,bind,ro "$N$path"
+    fi
+done <<<"${H_BINDS:-}"
+
+# ---- configuration of the guest (all of it lands in the overlay's upper dir)
+echo "$H_MACHINE_ID" >"$N/etc/machine-id"      # own journal dir, own boot
+echo berth-test >"$N/etc/hostname"
+echo "# berth test harness: no filesystems to mount" >"$N/etc/fstab"
+
+# Never let tmpfiles empty /tmp (a bind-mounted build dir may live there).
+mkdir -p "$N/etc/tmpfiles.d"
+echo "d /tmp 1777 root root -" >"$N/etc/tmpfiles.d/tmp.conf"
+
+# A volatile journal without rate limits, so tests can read every line.
+mkdir -p "$N/etc/systemd/journald.conf.d"
+cat >"$N/etc/systemd/journald.conf.d/berth-harness.conf" <<'EOF'
+[Journal]
+Storage=volatile
+RateLimitIntervalSec=0
+RateLimitBurst=0
+EOF
+
+# Units that would touch the host (devices, kernel knobs, clock, disks) or
+# only cost boot time. Masked in the overlay's /etc, which beats /usr/lib.
+mask=(
+    systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket
+    systemd-udev-trigger.service systemd-udev-settle.service
+    systemd-modules-load.service systemd-sysctl.service systemd-binfmt.service
+    proc-sys-fs-binfmt_misc.automount proc-sys-fs-binfmt_misc.mount
+    systemd-timesyncd.service systemd-pstore.service systemd-firstboot.service
+    systemd-repart.service systemd-machine-id-commit.service
+    systemd-hwdb-update.service systemd-journal-catalog-update.service
+    sys-kernel-debug.mount sys-kernel-tracing.mount sys-kernel-config.mount
+    sys-fs-fuse-connections.mount dev-hugepages.mount
+    systemd-tmpfiles-clean.timer systemd-tmpfiles-clean.service
+    getty.target console-getty.service
+)
+# Every timer the host enables (apt-daily, e2scrub_all, fstrim...).
+for wants in "$N"/etc/systemd/system/timers.target.wants "$N"/lib/systemd/system/timers.target.wants; do
+    [ -d "$wants" ] || continue
+    for unit in "$wants"/*; do
+        [ -e "$unit" ] || [ -L "$unit" ] || continue
+        mask+=("${unit##*/}")
+    done
+done
+for unit in "${mask[@]}"; do
+    rm -f "$N/etc/systemd/system/$unit"
+    ln -s /dev/null "$N/etc/systemd/system/$unit"
+done
+
+# The harness' own small target (boot.sh may ask for another with --target).
+mkdir -p "$N/run/systemd/system"
+cat >"$N/run/systemd/system/berth-harness.target" <<'EOF'
+[Unit]
+Description=berth test harness
+Requires=basic.target dbus.socket systemd-journald.socket
+After=basic.target dbus.socket systemd-journald.socket
+AllowIsolate=yes
+EOF
+
+# ---- switch to the private root
+cd "$N"
+pivot_root . .
+umount -l .
+cd /
+
+ip link set lo up
+
+exec env -i container=berth-test \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    /lib/systemd/systemd --system --unit="$H_TARGET" --show-status=no ${H_SYSTEMD_ARGS:-}

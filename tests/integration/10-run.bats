@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# berth run: output, exit codes, detached containers, the journal.
+
+load helpers
+
+setup_file() { ensure_busybox_image; }
+teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
+
+@test "run --rm prints the command's output and leaves no container" {
+    run berth run --rm busybox echo hello
+    [ "$status" -eq 0 ]
+    [ "$output" = "hello" ]
+    [ -z "$(berth ps -aq)" ]
+}
+
+@test "the container's exit status is berth's" {
+    run berth run --rm busybox sh -c 'exit 3'
+    [ "$status" -eq 3 ]
+}
+
+@test "stdout and stderr stay apart" {
+    run --separate-stderr berth run --rm busybox sh -c 'echo out; echo err >&2'
+    [ "$status" -eq 0 ]
+    [ "$output" = "out" ]
+    [ "$stderr" = "err" ]
+}
+
+@test "a command that does not exist exits 127 with one clear line" {
+    run berth run --rm busybox no-such-command
+    [ "$status" -eq 127 ]
+    [[ "$output" == *'berth: '*'"no-such-command": executable file not found in $PATH'* ]]
+    [ "${#lines[@]}" -eq 1 ]
+}
+
+@test "a command that cannot be executed exits 126" {
+    run berth run --rm busybox /etc/passwd
+    [ "$status" -eq 126 ]
+    [[ "$output" == *"permission denied"* ]]
+}
+
+@test "an unknown image exits 125 and creates nothing" {
+    run berth run --rm no-such-image:1 true
+    [ "$status" -eq 125 ]
+    [[ "$output" == "berth: Unable to find image 'no-such-image:1' locally"* ]]
+    [ -z "$(berth ps -aq)" ]
+}
+
+@test "an unknown flag exits 125 and creates nothing" {
+    run berth run --no-such-flag busybox true
+    [ "$status" -eq 125 ]
+    [[ "$output" == "berth: run: "* ]]
+    [ -z "$(berth ps -aq)" ]
+}
+
+@test "a bad memory size exits 125 and creates nothing" {
+    run berth run -m 12q busybox true
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"12q"* ]]
+    [ -z "$(berth ps -aq)" ]
+}
+
+@test "a detached container runs in its own unit and logs to the journal" {
+    id=$(berth run -d --name web busybox sh -c 'echo hello-out; echo hello-err >&2; sleep 1000')
+    [[ "$id" =~ ^[0-9a-f]{64}$ ]]
+    [ "$(systemctl is-active berth-web.service)" = active ]
+    # no berth process stays behind: the unit's main process is the container's
+    main=$(systemctl show -p MainPID --value berth-web.service)
+    [ "$(cat /proc/$main/comm)" = sh ]
+    ! pgrep -x berth
+    wait_until 20 bash -c 'berth logs web | grep -q hello-out'
+    run --separate-stderr berth logs web
+    [ "$output" = "hello-out" ]
+    [ "$stderr" = "hello-err" ]
+    run journalctl -o cat CONTAINER_NAME=web
+    [[ "$output" == *hello-out* ]]
+    [[ "$output" == *hello-err* ]]
+    # Docker's journald field names
+    run journalctl -o export CONTAINER_NAME=web MESSAGE=hello-err
+    [[ "$output" == *"CONTAINER_ID=${id:0:12}"* ]]
+    [[ "$output" == *"CONTAINER_ID_FULL=$id"* ]]
+    [[ "$output" == *"CONTAINER_TAG=web"* ]]
+    [[ "$output" == *"IMAGE_NAME=busybox"* ]]
+    [[ "$output" == *"SYSLOG_IDENTIFIER=web"* ]]
+    [[ "$output" == *"PRIORITY=3"* ]]
+    run journalctl -o export CONTAINER_NAME=web MESSAGE=hello-out
+    [[ "$output" == *"PRIORITY=6"* ]]
+    run journalctl -o cat -u berth-web.service
+    [[ "$output" == *hello-out* ]]
+}
+
+@test "ps, stop and ps -a show the life cycle as docker does" {
+    berth run -d --name life busybox sleep 1000
+    run berth ps
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" =~ ^CONTAINER\ ID\ +IMAGE\ +COMMAND\ +CREATED\ +STATUS\ +PORTS\ +NAMES$ ]]
+    [[ "${lines[1]}" == *busybox*'"sleep 1000"'*Up*life ]]
+    run berth stop -t 1 life
+    [ "$status" -eq 0 ]
+    [ "$output" = life ]
+    run berth ps --format '{{.Names}}'
+    [ -z "$output" ]
+    run berth ps -a --format '{{.Names}} {{.Status}}'
+    [[ "$output" == "life Exited (137) "* ]]
+    run berth ps -a -f status=exited -q
+    [ "${#lines[@]}" -eq 1 ]
+    [ "$(systemctl is-active berth-life.service)" != active ]
+}
+
+@test "a stopped container whose process handles SIGTERM exits 0" {
+    berth run -d --name term busybox sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+    berth stop term
+    run berth inspect -f '{{.State.Status}} {{.State.ExitCode}}' term
+    [ "$output" = "exited 0" ]
+}
+
+@test "names are unique and a taken name is refused" {
+    berth create --name taken busybox true
+    run berth create --name taken busybox true
+    [ "$status" -eq 125 ]
+    [[ "$output" == *'The container name "/taken" is already in use'* ]]
+    [ "$(berth ps -aq | wc -l)" -eq 1 ]
+}
+
+@test "generated names look like docker's" {
+    berth create busybox true
+    run berth ps -a --format '{{.Names}}'
+    [[ "$output" =~ ^[a-z]+_[a-z]+$ ]]
+}
+
+@test "create then start -a, and start of an exited container runs it again" {
+    berth create --name again busybox echo ran
+    run berth ps -a --format '{{.Status}}'
+    [ "$output" = Created ]
+    run berth start -a again
+    [ "$status" -eq 0 ]
+    [ "$output" = ran ]
+    run berth start -a again
+    [ "$output" = ran ]
+}
+
+@test "rm refuses a running container without -f" {
+    berth run -d --name busy busybox sleep 1000
+    run berth rm busy
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"container is running: stop the container before removing or force remove"* ]]
+    berth ps -q | grep -q .
+    berth rm -f busy
+    [ -z "$(berth ps -aq)" ]
+    [ "$(systemctl is-active berth-busy.service)" != active ]
+}
+
+@test "any unique ID prefix works" {
+    id=$(berth create busybox true)
+    run berth inspect -f '{{.Id}}' "${id:0:5}"
+    [ "$output" = "$id" ]
+    run berth inspect -f '{{.Id}}' nosuchcontainer
+    [ "$status" -ne 0 ]
+}
+
+@test "stdin reaches the container with -i" {
+    run bash -c 'echo piped | berth run --rm -i busybox cat'
+    [ "$status" -eq 0 ]
+    [ "$output" = piped ]
+}
+
+@test "-t gives the container a terminal" {
+    run script -qec 'berth run --rm -t busybox tty' /dev/null
+    [ "$status" -eq 0 ]
+    [[ "$output" == */dev/pts/* ]]
+}
+
+@test "attached runs are logged to the journal too" {
+    berth run --name attached busybox echo attached-line
+    wait_until 20 bash -c 'journalctl -o cat CONTAINER_NAME=attached | grep -q attached-line'
+    run berth logs attached
+    [ "$output" = attached-line ]
+}
+
+@test "wait prints the exit code" {
+    berth run -d --name waiter busybox sh -c 'sleep 1; exit 7'
+    run berth wait waiter
+    [ "$output" = 7 ]
+}
+
+@test "the exit status survives the unit" {
+    berth run --name gone busybox sh -c 'exit 4' || true
+    run systemctl is-active berth-gone.service
+    [ "$output" != active ]
+    run berth ps -a --format '{{.Status}}'
+    [[ "$output" == "Exited (4) "* ]]
+}

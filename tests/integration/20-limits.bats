@@ -1,0 +1,44 @@
+#!/usr/bin/env bats
+# Resource limits are systemd properties of the container's unit.
+
+load helpers
+
+setup_file() { ensure_busybox_image; }
+teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
+
+@test "memory, cpus, pids and cpu-shares land on the unit" {
+    berth run -d --name lim -m 512m --cpus 1.5 --pids-limit 100 --cpu-shares 1024 \
+        --memory-reservation 256m busybox sleep 1000
+    [ "$(systemctl show -p MemoryMax --value berth-lim.service)" = 536870912 ]
+    [ "$(systemctl show -p MemoryLow --value berth-lim.service)" = 268435456 ]
+    [ "$(systemctl show -p CPUQuotaPerSecUSec --value berth-lim.service)" = 1.500000s ]
+    [ "$(systemctl show -p TasksMax --value berth-lim.service)" = 100 ]
+    [ "$(systemctl show -p CPUWeight --value berth-lim.service)" = 39 ]
+}
+
+@test "the kernel enforces the task limit" {
+    run berth run --rm --pids-limit 5 busybox sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait'
+    [[ "$output" == *"can't fork"* || "$output" == *"Resource temporarily unavailable"* ]]
+}
+
+@test "cpuset and restart policy" {
+    berth run -d --name pol --cpuset-cpus 0 --restart on-failure:3 busybox sleep 1000
+    [ "$(systemctl show -p AllowedCPUs --value berth-pol.service)" = 0 ]
+    [ "$(systemctl show -p Restart --value berth-pol.service)" = on-failure ]
+    [ "$(systemctl show -p StartLimitBurst --value berth-pol.service)" = 3 ]
+}
+
+@test "restart=always brings a killed container back" {
+    berth run -d --name phoenix --restart always busybox sleep 1000
+    pid1=$(berth inspect -f '{{.State.Pid}}' phoenix)
+    kill -9 "$pid1"
+    wait_until 20 bash -c '[ "$(berth inspect -f "{{.State.Status}}" phoenix)" = running ] && [ "$(berth inspect -f "{{.State.Pid}}" phoenix)" != "'"$pid1"'" ]'
+    berth stop phoenix
+    [ "$(berth inspect -f '{{.State.Status}}' phoenix)" = exited ]
+}
+
+@test "the description names the image" {
+    berth run -d --name described busybox sleep 1000
+    run systemctl show -p Description --value berth-described.service
+    [[ "$output" == *busybox* ]]
+}

@@ -1,0 +1,130 @@
+# tests/integration/helpers.bash — loaded by every integration test file:
+#
+#   load helpers
+#   setup_file() { ensure_busybox_image; }
+#
+# Integration tests run only inside the throwaway systemd of
+# tests/harness/boot.sh (tests/run-all.sh arranges that); they never run
+# against the host.
+
+if [ "${BERTH_HARNESS:-}" != 1 ] || [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]; then
+    echo "helpers.bash: integration tests run only inside tests/harness/boot.sh" >&2
+    echo "  e.g. tests/harness/boot.sh -- tests/harness/in-systemd.sh build" >&2
+    exit 1
+fi
+
+# `run --separate-stderr` and `run -N` need bats >= 1.5.
+bats_require_minimum_version 1.5.0
+
+# The checkout (bound at the same path inside the harness).
+REPO=${BERTH_HARNESS_REPO:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+export REPO
+
+# ---- images
+
+# Import busybox:latest (a rootfs tarball from Debian's busybox-static, see
+# tests/harness/mkbusybox.sh) unless the store has it already. Safe to call
+# from every setup_file: a lock serialises concurrent callers.
+ensure_busybox_image() {
+    (
+        flock -w 120 9 || { echo "ensure_busybox_image: lock timeout" >&2; exit 1; }
+        if [ -z "$(berth images -q busybox:latest 2>/dev/null)" ]; then
+            local tar
+            tar=$(mktemp /tmp/busybox-rootfs.XXXXXX.tar)
+            "$REPO/tests/harness/mkbusybox.sh" "$tar" >&2 || exit 1
+            berth import "$tar" busybox:latest >&2 || { rm -f "$tar"; exit 1; }
+            rm -f "$tar"
+        fi
+        if [ -z "$(berth images -q busybox:latest)" ]; then
+            echo "ensure_busybox_image: busybox:latest is missing after the import" >&2
+            exit 1
+        fi
+    ) 9>/run/lock/berth-tests-busybox.lock
+}
+
+# A name unique to this test (containers, volumes, units...): PREFIX-N-RANDOM.
+unique_name() {
+    echo "${1:-t}-${BATS_TEST_NUMBER:-0}-$RANDOM$RANDOM"
+}
+
+# ---- asserts on the last `run` ($status, $output, $lines). Each prints
+# what it expected and what it got, then fails the test.
+
+_fail() {
+    {
+        printf '%s\n' "$@"
+        echo "-- status: ${status:-?}"
+        echo "-- output:"
+        printf '%s\n' "${output:-}"
+        echo "--"
+    } >&2
+    return 1
+}
+
+assert_status() {
+    [ "$status" -eq "$1" ] || _fail "expected exit status $1, got $status"
+}
+
+assert_success() {
+    [ "$status" -eq 0 ] || _fail "expected success (exit status 0)"
+}
+
+assert_failure() {
+    [ "$status" -ne 0 ] || _fail "expected a failure (non-zero exit status)"
+}
+
+# The whole output equals STR.
+assert_output() {
+    [ "$output" = "$1" ] || _fail "expected output: $1"
+}
+
+assert_output_contains() {
+    [[ $output == *"$1"* ]] || _fail "expected output to contain: $1"
+}
+
+assert_output_not_contains() {
+    [[ $output != *"$1"* ]] || _fail "expected output not to contain: $1"
+}
+
+# Some line of the output matches the extended regex RE.
+assert_line_matches() {
+    local l
+    for l in "${lines[@]}"; do
+        [[ $l =~ $1 ]] && return 0
+    done
+    _fail "expected a line matching: $1"
+}
+
+# assert_equal ACTUAL EXPECTED
+assert_equal() {
+    [ "$1" = "$2" ] || {
+        printf 'expected: %s\nactual:   %s\n' "$2" "$1" >&2
+        return 1
+    }
+}
+
+# ---- waiting for asynchronous things (journal lines, unit states, ports)
+
+# wait_until SECONDS CMD [ARGS...]: run CMD every 0.1 s until it succeeds;
+# fails (and says so) if it never did within SECONDS.
+wait_until() {
+    local timeout=$1 deadline
+    shift
+    deadline=$(( $(date +%s%N) + timeout * 1000000000 ))
+    until "$@" >/dev/null 2>&1; do
+        if [ "$(date +%s%N)" -ge "$deadline" ]; then
+            echo "wait_until: '$*' did not succeed within ${timeout}s" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# journal_has JOURNALCTL_MATCHES... -- TEXT: some journal message matching
+# the matches (e.g. CONTAINER_NAME=web, -u unit, -t tag) contains TEXT.
+journal_has() {
+    local args=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+    shift
+    journalctl --no-pager -o cat "${args[@]}" 2>/dev/null | grep -qF -- "$1"
+}

@@ -1,0 +1,202 @@
+#!/bin/bash
+# tests/run-all.sh — THE test command: builds berth and runs every test.
+#
+#   sudo tests/run-all.sh        (as root, on Debian 12; .ci/run execs it)
+#
+# Stages, each of which can fail without stopping the others:
+#   deps        apt-get install of tests/harness/deps.sh's packages
+#   build       autoreconf; build/ with --enable-werror, make check (unit
+#               tests, check framework)
+#   asan        build-asan/ with --enable-sanitizers, make check again
+#   valgrind    the unit test binaries test-parse* (and $BERTH_VALGRIND_TESTS)
+#               under valgrind --leak-check=full, CK_FORK=no
+#   integration tests/integration/*.bats inside a throwaway systemd
+#               (tests/harness/boot.sh -> tests/harness/in-systemd.sh)
+#
+# The last line printed is the tally over all stages:
+#   N passed, N failed[, N skipped]
+# where a unit test case, a valgrind-checked binary and a bats test each
+# count once per stage that ran them, and a stage that broke before it could
+# run its tests (a build error, say) counts as one failure.
+# Exit status: 0 only if nothing failed.
+#
+# Environment: BERTH_SKIP_DEPS=1 skips apt-get; BERTH_STAGES="build
+# integration" runs only those stages; BERTH_VALGRIND_TESTS="test-foo
+# test-bar" adds unit test binaries to the valgrind stage; JOBS (default 2).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$repo"
+jobs=${JOBS:-2}
+stages=${BERTH_STAGES:-deps build asan valgrind integration}
+configure_flags=(--enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var)
+
+passed=0 failed=0 skipped=0
+report=()          # one summary line per stage, printed at the end
+
+log() { printf '\n==== %s\n' "$*"; }
+# stage_result NAME PASSED FAILED [SKIPPED]
+stage_result() {
+    passed=$((passed + $2)) failed=$((failed + $3)) skipped=$((skipped + ${4:-0}))
+    report+=("$(printf '%-12s %4d passed, %4d failed, %4d skipped' "$1" "$2" "$3" "${4:-0}")")
+}
+stage_broke() {
+    echo "run-all: stage $1 FAILED: $2" >&2
+    stage_result "$1" 0 1
+}
+want() { [[ " $stages " == *" $1 "* ]]; }
+
+# The tally is the last line, whatever happens (even an unexpected error).
+finish() {
+    local rc=$?
+    trap - EXIT
+    [ "$rc" -eq 0 ] || stage_broke run-all "unexpected error (exit $rc)"
+    printf '\n==== summary\n'
+    printf '%s\n' "${report[@]}"
+    local line="$passed passed, $failed failed"
+    [ "$skipped" -eq 0 ] || line+=", $skipped skipped"
+    echo "$line"
+    [ "$failed" -eq 0 ] && exit 0 || exit 1
+}
+trap finish EXIT
+t_start=$(date +%s)
+
+# unit_counts BUILD_DIR: "PASSED FAILED" over the unit test logs of the last
+# `make check` in BUILD_DIR. A check program's log has a line like
+# "100%: Checks: 12, Failures: 0, Errors: 0"; a program without one (it
+# crashed, or is not a check program) counts once, by its .trs result.
+unit_counts() {
+    local dir=$1 p=0 f=0 trs log n fl er res
+    while IFS= read -r trs; do
+        log=${trs%.trs}.log
+        res=$(sed -n 's/^:test-result: //p' "$trs" | head -n1)
+        if read -r n fl er < <(sed -n 's/.*Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' "$log" 2>/dev/null | tail -n1) && [ -n "$n" ]; then
+            p=$((p + n - fl - er)) f=$((f + fl + er))
+            # Crashed after printing its tally (e.g. a sanitizer at exit).
+            [ "$res" != FAIL ] || [ $((fl + er)) -gt 0 ] || f=$((f + 1))
+        else
+            case $res in PASS|XFAIL) p=$((p + 1)) ;; SKIP) ;; *) f=$((f + 1)) ;; esac
+        fi
+    done < <(find "$dir" -name '*.trs' -type f 2>/dev/null | sort)
+    echo "$p $f"
+}
+
+# build_and_check NAME DIR CONFIGURE_FLAGS...: configure, make, make check.
+build_and_check() {
+    local name=$1 dir=$2 p f check_rc=0
+    shift 2
+    mkdir -p "$dir"
+    find "$dir" -name '*.trs' -delete 2>/dev/null || true
+    ( cd "$dir" && "$repo/configure" "$@" >configure.out 2>&1 ) || {
+        tail -n 30 "$dir/configure.out"; stage_broke "$name" "configure failed"; return 0; }
+    make -C "$dir" -j"$jobs" >"$dir/make.out" 2>&1 || {
+        grep -E 'error|Error' "$dir/make.out" | head -n 40; stage_broke "$name" "make failed (log: $dir/make.out)"; return 0; }
+    CK_VERBOSITY=normal make -C "$dir" -j"$jobs" check >"$dir/check.out" 2>&1 || check_rc=$?
+    # Show the test summary and the logs of failed unit tests.
+    sed -n '/^=====/,$p' "$dir/check.out" | head -n 40
+    grep -hE '^(FAIL|ERROR|XPASS):' "$dir/check.out" || true
+    if [ -f "$dir/test-suite.log" ] && [ "$check_rc" -ne 0 ]; then
+        head -n 150 "$dir/test-suite.log"
+    fi
+    read -r p f < <(unit_counts "$dir")
+    if [ "$check_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        tail -n 30 "$dir/check.out"
+        stage_broke "$name" "make check failed before running the tests"
+        p=0 f=0
+    fi
+    stage_result "$name" "$p" "$f"
+}
+
+# ---- deps
+if want deps; then
+    log "deps"
+    . "$repo/tests/harness/deps.sh"
+    berth_install_deps || stage_broke deps "could not install the packages"
+fi
+
+# ---- autotools
+built=''
+if want build || want asan; then
+    log "autoreconf"
+    if autoreconf -fi >autoreconf.out 2>&1; then
+        built=1
+    else
+        cat autoreconf.out
+        stage_broke autoreconf "autoreconf -fi failed"
+    fi
+    rm -f autoreconf.out
+fi
+
+# ---- build A: warnings are errors, the unit tests
+if want build && [ -n "$built" ]; then
+    log "build/ (--enable-werror) + make check"
+    build_and_check unit build "${configure_flags[@]}"
+fi
+
+# ---- build B: the same unit tests under ASan + UBSan
+if want asan && [ -n "$built" ]; then
+    log "build-asan/ (--enable-sanitizers) + make check"
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+        build_and_check unit-asan build-asan "${configure_flags[@]}" --enable-sanitizers
+fi
+
+# ---- valgrind over the parser tests (built in build/ by make check)
+if want valgrind; then
+    log "valgrind"
+    vg_pass=0 vg_fail=0
+    mapfile -t vg_bins < <(
+        { find build -type f -perm -u+x -name 'test-parse*' ! -name '*.*' 2>/dev/null
+          for t in ${BERTH_VALGRIND_TESTS:-}; do find build -type f -perm -u+x -name "$t" 2>/dev/null; done
+        } | sort -u)
+    if [ ${#vg_bins[@]} -eq 0 ]; then
+        echo "valgrind: no test-parse* binaries in build/ yet"
+    fi
+    for bin in "${vg_bins[@]}"; do
+        if CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full \
+                --log-file="$bin.valgrind.log" "$bin" >"$bin.valgrind.out" 2>&1; then
+            echo "valgrind: clean: $bin"
+            vg_pass=$((vg_pass + 1))
+        else
+            echo "valgrind: FAILED: $bin"
+            head -n 60 "$bin.valgrind.log" "$bin.valgrind.out"
+            vg_fail=$((vg_fail + 1))
+        fi
+    done
+    stage_result valgrind "$vg_pass" "$vg_fail"
+fi
+
+# ---- integration tests inside a throwaway systemd
+if want integration; then
+    log "integration (tests/integration/*.bats in a throwaway systemd)"
+    out=$repo/build/harness-out
+    rm -rf "$out"
+    mkdir -p "$out"
+    if [ ! -x build/berth ]; then
+        stage_broke integration "build/berth was not built"
+    else
+        int_rc=0
+        timeout -k 30 "${BERTH_INTEGRATION_TIMEOUT:-2400}" \
+            "$repo/tests/harness/boot.sh" --out "$out" -- tests/harness/in-systemd.sh build \
+            || int_rc=$?
+        tap=$out/integration.tap
+        if [ -s "$tap" ]; then
+            ok=$(grep -cE '^ok [0-9]+' "$tap" || true)
+            skip=$(grep -cE '^ok [0-9]+ .*# skip' "$tap" || true)
+            notok=$(grep -cE '^not ok [0-9]+' "$tap" || true)
+            planned=$(sed -n 's/^1\.\.\([0-9]\+\)$/\1/p' "$tap" | head -n1)
+            # Tests that never reported (bats broke off) count as failed.
+            missing=$(( ${planned:-0} - ok - notok ))
+            [ "$missing" -gt 0 ] || missing=0
+            stage_result integration $((ok - skip)) $((notok + missing)) "$skip"
+            if [ "$int_rc" -ne 0 ] && [ "$notok" -eq 0 ] && [ "$missing" -eq 0 ]; then
+                stage_broke integration "the harness exited $int_rc"
+            fi
+        else
+            stage_broke integration "no TAP output (harness exited $int_rc)"
+        fi
+    fi
+fi
+
+echo
+echo "run-all: finished in $(( $(date +%s) - t_start )) s"
