@@ -148,6 +148,7 @@ int main(int argc, char **argv)
         int r = store_open(&cli.store, root, runroot, &err);
         if (r >= 0) {
                 optind = 0; /* full getopt re-initialisation for the command */
+                opterr = 0; /* commands report bad options themselves, in one line */
                 cargv[0] = (char *) name;
                 r = cmd->fn(&cli, cargc, cargv, &err);
         }

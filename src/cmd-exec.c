@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
-#include <pty.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -16,8 +15,9 @@
 #include "berth/util.h"
 
 /* Copy between our terminal and the pty master until the process is done. */
-static void pty_relay(int master, bool interactive)
+static void pty_relay(int master, void *userdata)
 {
+        bool interactive = *(bool *) userdata;
         char buf[8192];
         bool in_open = interactive;
         for (;;) {
@@ -125,12 +125,8 @@ int cmd_exec(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 return code;
         }
 
-        /* -t: the process gets a pty of its own; we relay our terminal. */
-        struct winsize ws = { .ws_row = 24, .ws_col = 80 };
-        (void) ioctl(0, TIOCGWINSZ, &ws);
-        int master, slave;
-        if (openpty(&master, &slave, NULL, NULL, &ws) < 0)
-                return berth_error(err, errno, "allocate a pseudo-terminal");
+        /* -t: the process gets a pty of its own, made inside the container;
+         * we relay our terminal to its master. */
         struct termios saved;
         bool raw = false;
         if (isatty(0) && tcgetattr(0, &saved) == 0) {
@@ -138,29 +134,9 @@ int cmd_exec(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 cfmakeraw(&t);
                 raw = tcsetattr(0, TCSANOW, &t) == 0;
         }
-        int saved_fds[3] = { dup(0), dup(1), dup(2) };
-        dup2(slave, 0);
-        dup2(slave, 1);
-        dup2(slave, 2);
-        close(slave);
-        /* runtime_exec blocks until the process ends, so relay from a child */
-        pid_t relay = fork();
-        if (relay == 0) {
-                dup2(saved_fds[0], 0);
-                dup2(saved_fds[1], 1);
-                dup2(saved_fds[2], 2);
-                pty_relay(master, interactive);
-                _exit(0);
-        }
+        o.relay = pty_relay;
+        o.userdata = &interactive;
         int r = runtime_exec(&cli->store, c, &o, &code, err);
-        for (int i = 0; i < 3; i++) {
-                dup2(saved_fds[i], i);
-                close(saved_fds[i]);
-        }
-        /* the relay drains until every slave fd is closed (EIO) */
-        int st;
-        waitpid(relay, &st, 0);
-        close(master);
         if (raw)
                 tcsetattr(0, TCSANOW, &saved);
         return r < 0 ? r : code;

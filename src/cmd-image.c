@@ -12,6 +12,7 @@
 #include "berth/template.h"
 #include "berth/util.h"
 
+/* Docker's images SIZE: go-units HumanSizeWithPrecision(size, 3), "77.8MB". */
 static int usage_ok(const char *text)
 {
         fputs(text, stdout);

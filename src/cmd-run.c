@@ -11,6 +11,7 @@
 #include "berth/lifecycle.h"
 #include "berth/limits.h"
 #include "berth/parse.h"
+#include "berth/security.h"
 #include "berth/unit.h"
 #include "berth/util.h"
 
@@ -389,6 +390,17 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
                                         json_decref(labels);
                                         return berth_error_wrap(err, "--security-opt seccomp");
                                 }
+                                /* refuse a bad profile now, not at start */
+                                scmp_filter_ctx ctx = NULL;
+                                if (seccomp_build(text, caps_default_mask(), &ctx, err) < 0) {
+                                        json_decref(entry);
+                                        json_decref(cmdj);
+                                        json_decref(full);
+                                        json_decref(labels);
+                                        return berth_error_wrap(err, "--security-opt %s", so);
+                                }
+                                if (ctx)
+                                        seccomp_release(ctx);
                                 seccomp = json_string(text);
                         }
                 } else if (startswith(so, "apparmor") || startswith(so, "label")) {
@@ -403,8 +415,10 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
                 }
         }
 
+        uint64_t caps_mask;
         json_t *mounts = json_array(), *binds = json_array();
-        if (build_mounts(o, mounts, binds, err) < 0) {
+        if (caps_compute(o->cap_add, o->cap_drop, o->privileged, &caps_mask, err) < 0 ||
+            build_mounts(o, mounts, binds, err) < 0) {
                 json_decref(entry);
                 json_decref(cmdj);
                 json_decref(full);

@@ -241,6 +241,45 @@ static int make_whiteout(int rootfd, const char *display, const char *norm, stru
         return 0;
 }
 
+/* Overlayfs reads trusted.overlay.* (opaque, redirect, metacopy...) from the
+ * layer dirs; only berth sets them, from the OCI markers, never a tar. */
+static void drop_overlay_xattrs(struct archive_entry *e)
+{
+        if (archive_entry_xattr_reset(e) == 0)
+                return;
+        const char *name;
+        const void *value;
+        size_t size;
+        bool found = false;
+        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+                if (startswith(name, "trusted.overlay."))
+                        found = true;
+        if (!found)
+                return;
+        size_t n = (size_t) archive_entry_xattr_count(e), k = 0;
+        char **names = xcalloc(n, sizeof(char *));
+        void **values = xcalloc(n, sizeof(void *));
+        size_t *sizes = xcalloc(n, sizeof(size_t));
+        archive_entry_xattr_reset(e);
+        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+                if (startswith(name, "trusted.overlay."))
+                        continue;
+                names[k] = xstrdup(name);
+                values[k] = xmalloc(size);
+                memcpy(values[k], value, size);
+                sizes[k++] = size;
+        }
+        archive_entry_xattr_clear(e);
+        for (size_t i = 0; i < k; i++) {
+                archive_entry_xattr_add_entry(e, names[i], values[i], sizes[i]);
+                free(names[i]);
+                free(values[i]);
+        }
+        free(names);
+        free(values);
+        free(sizes);
+}
+
 /* ---- extraction ------------------------------------------------------------- */
 struct cwd_guard {
         int fd; /* the caller's cwd, or -1 (then "/" is restored) */
@@ -257,6 +296,12 @@ static void cwd_restore(struct cwd_guard *g)
 
 static int extract_entries(struct archive *inner, int rootfd, long long *size, berth_error_t *err)
 {
+        /* Declared before the writer so it is cleaned up after it: freeing
+         * the writer runs its pending fixups (directory modes and times)
+         * with relative names, which must still resolve in the staging dir. */
+        struct cwd_guard __attribute__((cleanup(cwd_restore))) guard = {
+                .fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+        };
         cleanup_archive_write struct archive *disk = archive_write_disk_new();
         if (!disk)
                 abort();
@@ -269,9 +314,6 @@ static int extract_entries(struct archive *inner, int rootfd, long long *size, b
                                                      ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
                                                      ARCHIVE_EXTRACT_SECURE_SYMLINKS);
 
-        struct cwd_guard __attribute__((cleanup(cwd_restore))) guard = {
-                .fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
-        };
         if (fchdir(rootfd) < 0)
                 return berth_error(err, errno, "enter the staging directory");
         guard.moved = true;
@@ -312,6 +354,7 @@ static int extract_entries(struct archive *inner, int rootfd, long long *size, b
                         archive_entry_set_hardlink(e, nlink);
                 }
                 archive_entry_set_pathname(e, *norm ? norm : ".");
+                drop_overlay_xattrs(e);
                 if (!hardlink && archive_entry_filetype(e) == AE_IFREG)
                         *size += archive_entry_size(e);
 

@@ -3,12 +3,14 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pty.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 
+#include "berth/console.h"
 #include "berth/journal.h"
 #include "berth/lifecycle.h"
 #include "berth/limits.h"
@@ -172,9 +174,11 @@ static int read_exit_code(struct berth_store *s, struct berth_container *c, int 
 
 static int start_error(struct berth_store *s, struct berth_container *c, berth_error_t *err)
 {
-        cleanup_free char *p = store_run_path(s, "containers/%s/start-error", c->id);
+        cleanup_free char *p = store_run_path(s, "exits/%s.error", c->id);
         cleanup_free char *text = NULL;
-        if (read_file(p, &text, NULL, NULL) < 0)
+        int r = read_file(p, &text, NULL, NULL);
+        unlink(p);
+        if (r < 0)
                 return berth_error(err, 0, "container %s failed to start: see 'journalctl -u %s'", c->name,
                                    container_unit(c));
         char *msg = strchr(text, ' ');
@@ -194,8 +198,18 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 return -1;
 
         cleanup_strv char **fields = extra_fields(c);
-        char *exec_start[] = { (char *) self, "--root", s->root, "--runroot", s->run, "_shim",
-                               io->attach ? "--attached" : c->id, io->attach ? c->id : NULL, NULL };
+        cleanup_strv char **exec_start = NULL;
+        strv_push(&exec_start, self);
+        strv_push(&exec_start, "--root");
+        strv_push(&exec_start, s->root);
+        strv_push(&exec_start, "--runroot");
+        strv_push(&exec_start, s->run);
+        strv_push(&exec_start, "_shim");
+        if (io->attach)
+                strv_push(&exec_start, "--attached");
+        if (io->attach && io->tty)
+                strv_push(&exec_start, "--tty");
+        strv_push(&exec_start, c->id);
         char *stop_post[] = { (char *) self, "--root", s->root, "--runroot", s->run, "_cleanup", c->id, NULL };
         cleanup_free char *desc = xasprintf("berth container %s (%s)", c->name, json_str(c->config, "Config.Image"));
         int sig = SIGTERM;
@@ -219,43 +233,42 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 .props = &props,
         };
 
-        /* Attached: the unit's stdio are our pipes (or a pty). */
+        /* Attached: the unit's stdio are our pipes; with -t the container
+         * makes its own pty and sends us the master over console.sock. */
         int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
-        int master = -1, slave = -1;
+        cleanup_close int listener = -1;
         struct termios saved;
         bool raw = false;
-        if (io->attach) {
-                if (io->tty) {
-                        struct winsize ws = { .ws_row = 24, .ws_col = 80 };
-                        (void) ioctl(0, TIOCGWINSZ, &ws);
-                        if (openpty(&master, &slave, NULL, NULL, &ws) < 0) {
-                                unit_props_free(&props);
-                                return berth_error(err, errno, "allocate a pseudo-terminal");
-                        }
-                        spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = slave;
-                        if (isatty(0) && tcgetattr(0, &saved) == 0) {
-                                struct termios t = saved;
-                                cfmakeraw(&t);
-                                raw = tcsetattr(0, TCSANOW, &t) == 0;
-                        }
-                } else {
-                        if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-                            (io->stdin_ && pipe2(inp, O_CLOEXEC) < 0)) {
-                                unit_props_free(&props);
-                                return berth_error(err, errno, "pipe");
-                        }
-                        spec.stdout_fd = outp[1];
-                        spec.stderr_fd = errp[1];
-                        spec.stdin_fd = inp[0];
+        if (io->attach && io->tty) {
+                cleanup_free char *dir = store_run_path(s, "containers/%s", c->id);
+                cleanup_free char *path = store_run_path(s, "containers/%s/console.sock", c->id);
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                if (mkdir_p(dir, 0700, err) < 0 || strlen(path) >= sizeof(sa.sun_path)) {
+                        unit_props_free(&props);
+                        return berth_error(err, ENAMETOOLONG, "console socket `%s`", path);
                 }
+                strcpy(sa.sun_path, path);
+                unlink(path);
+                listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (listener < 0 || bind(listener, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(listener, 1) < 0) {
+                        unit_props_free(&props);
+                        return berth_error(err, errno, "listen on `%s`", path);
+                }
+        } else if (io->attach) {
+                if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+                    (io->stdin_ && pipe2(inp, O_CLOEXEC) < 0)) {
+                        unit_props_free(&props);
+                        return berth_error(err, errno, "pipe");
+                }
+                spec.stdout_fd = outp[1];
+                spec.stderr_fd = errp[1];
+                spec.stdin_fd = inp[0];
         }
 
         unit_reset_failed(bus, unit);
         int r = unit_start_transient(bus, &spec, err);
         unit_props_free(&props);
         /* systemd holds its own copies now */
-        if (slave >= 0)
-                close(slave);
         if (outp[1] >= 0)
                 close(outp[1]);
         if (errp[1] >= 0)
@@ -263,9 +276,7 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         if (inp[0] >= 0)
                 close(inp[0]);
         if (r != 0) {
-                if (raw)
-                        tcsetattr(0, TCSANOW, &saved);
-                for (int *fd = (int[]) { master, outp[0], errp[0], inp[1], -2 }; *fd != -2; fd++)
+                for (int *fd = (int[]) { outp[0], errp[0], inp[1], -2 }; *fd != -2; fd++)
                         if (*fd >= 0)
                                 close(*fd);
                 if (r < 0)
@@ -276,9 +287,24 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         if (!io->attach)
                 return 0;
 
+        int master = -1;
+        if (io->tty) {
+                struct pollfd p = { .fd = listener, .events = POLLIN };
+                cleanup_close int conn = -1;
+                if (poll(&p, 1, 10000) == 1)
+                        conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+                if (conn < 0 || (master = console_recv_master(conn, err)) < 0)
+                        return berth_error(err, 0, "the container did not send its terminal");
+                console_copy_winsize(master);
+                if (isatty(0) && tcgetattr(0, &saved) == 0) {
+                        struct termios t = saved;
+                        cfmakeraw(&t);
+                        raw = tcsetattr(0, TCSANOW, &t) == 0;
+                }
+        }
         struct relay rl = {
                 .in_w = io->tty ? (io->stdin_ ? master : -1) : inp[1],
-                .out_r = io->tty ? master : outp[0],
+                .out_r = io->tty ? dup(master) : outp[0],
                 .err_r = io->tty ? -1 : errp[0],
                 .tty = io->tty,
                 .fields = { .id_full = c->id, .name = c->name, .tag = c->name,
@@ -287,6 +313,8 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         relay_run(&rl, bus, unit, io->sig_proxy);
         if (rl.in_w >= 0 && rl.in_w != master)
                 close(rl.in_w);
+        if (master >= 0)
+                close(master);
         if (raw)
                 tcsetattr(0, TCSANOW, &saved);
         int code = 0;

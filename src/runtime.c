@@ -14,12 +14,14 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 
+#include "berth/console.h"
 #include "berth/image.h"
 #include "berth/mounts.h"
 #include "berth/runtime.h"
@@ -48,7 +50,8 @@ struct child_ctx {
         uint64_t caps;
         scmp_filter_ctx seccomp;
         int out_fd, err_fd; /* journal streams, or -1 to keep stdio */
-        int sync_fd;        /* CLOEXEC pipe: error text, EOF on exec */
+        int console_fd;     /* -t: connected to the client's console socket */
+        int sync_fd;        /* SOCK_SEQPACKET to the shim: "R" ready / "E<code> <msg>"; "G" back */
 };
 
 /* ---- users ------------------------------------------------------------------ */
@@ -183,7 +186,7 @@ int exec_lookup(const char *rootdir, const char *argv0, char *const *env, char *
 static __attribute__((noreturn)) void child_fail(int sync_fd, berth_error_t *err)
 {
         int code = *err ? (*err)->exit_code : BERTH_EXIT_ENGINE;
-        cleanup_free char *msg = xasprintf("%d %s", code, *err ? (*err)->msg : "container setup failed");
+        cleanup_free char *msg = xasprintf("E%d %s", code, *err ? (*err)->msg : "container setup failed");
         (void) write_all(sync_fd, msg, strlen(msg));
         _exit(code);
 }
@@ -248,14 +251,7 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
                 berth_error(&err, errno, "set up container output");
                 child_fail(fd, &err);
         }
-        if (ctx->tty) {
-                setsid();
-                if (ioctl(0, TIOCSCTTY, 1) < 0) {
-                        berth_error(&err, errno, "set controlling terminal");
-                        child_fail(fd, &err);
-                }
-        }
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
                 berth_error(&err, errno, "make mounts private");
                 child_fail(fd, &err);
         }
@@ -282,6 +278,11 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
                 berth_error(&err, errno, "make the root read-only");
                 child_fail(fd, &err);
         }
+        if (ctx->console_fd >= 0) {
+                if (console_setup_child(ctx->console_fd, &err) < 0)
+                        child_fail(fd, &err);
+                close(ctx->console_fd);
+        }
         if (ctx->hostname && sethostname(ctx->hostname, strlen(ctx->hostname)) < 0) {
                 berth_error(&err, errno, "set hostname");
                 child_fail(fd, &err);
@@ -304,6 +305,12 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
         cleanup_free char *path = NULL;
         if (exec_lookup("", ctx->argv[0], ctx->env, &path, &err) < 0)
                 child_fail(fd, &err);
+
+        /* Ready: wait until systemd has made us the unit's main process, so
+         * even a command that exits at once is seen exiting by it. */
+        char go = 0;
+        if (write(fd, "R", 1) != 1 || read(fd, &go, 1) != 1 || go != 'G')
+                _exit(BERTH_EXIT_ENGINE);
 
         if (ctx->init) {
                 pid_t child = fork();
@@ -373,29 +380,31 @@ static char **json_strv(json_t *arr)
         return v;
 }
 
+/* RUN/exits/ID.error: why the container could not start ("CODE message"),
+ * kept past the removal of a --rm container for the client to read. */
 static int record_start_error(struct berth_store *s, const char *id, const char *msg)
 {
-        cleanup_free char *dir = store_run_path(s, "containers/%s", id);
-        cleanup_free char *p = xasprintf("%s/start-error", dir);
-        if (mkdir_p(dir, 0700, NULL) < 0)
-                return -1;
+        cleanup_free char *p = store_run_path(s, "exits/%s.error", id);
         return write_file_atomic(p, msg, strlen(msg), 0600, NULL);
 }
 
-int runtime_shim(struct berth_store *s, const char *id, bool attached, berth_error_t *err)
+int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty, berth_error_t *err)
 {
         cleanup_container struct berth_container *c = NULL;
         if (container_load(s, id, &c, err) < 0)
                 return -1;
-        cleanup_free char *errfile = store_run_path(s, "containers/%s/start-error", id);
+        cleanup_free char *errfile = store_run_path(s, "exits/%s.error", id);
         unlink(errfile);
+        cleanup_free char *rundir = store_run_path(s, "containers/%s", id);
+        if (mkdir_p(rundir, 0700, err) < 0)
+                return -1;
 
         json_t *cfg = c->config;
         cleanup_image struct berth_image *img = NULL;
         if (image_lookup(s, json_str(cfg, "Image"), &img, err) < 0)
                 return berth_error_wrap(err, "image of container %s", c->name);
 
-        struct child_ctx ctx = { .out_fd = -1, .err_fd = -1, .sync_fd = -1 };
+        struct child_ctx ctx = { .out_fd = -1, .err_fd = -1, .sync_fd = -1, .console_fd = -1 };
         cleanup_free char *rootfs = xasprintf("%s/rootfs", c->dir);
         ctx.rootfs = rootfs;
         ctx.store_root = s->root;
@@ -415,7 +424,8 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, berth_err
         const char *netmode = json_str(cfg, "HostConfig.NetworkMode");
         bool host_net = !netmode || streq(netmode, "host") || streq(netmode, "default");
         cleanup_free char *host_hostname = NULL;
-        if (host_net && !json_str(cfg, "Config.Hostname")) {
+        const char *want_hostname = json_str(cfg, "Config.Hostname");
+        if (host_net && (!want_hostname || !*want_hostname)) {
                 char hn[256] = "";
                 gethostname(hn, sizeof(hn) - 1);
                 host_hostname = xstrdup(hn);
@@ -451,7 +461,7 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, berth_err
 
         ctx.privileged = json_bool(cfg, "HostConfig.Privileged");
         ctx.readonly = json_bool(cfg, "HostConfig.ReadonlyRootfs");
-        ctx.tty = attached && json_bool(cfg, "Config.Tty");
+        ctx.tty = tty;
         ctx.init = json_bool(cfg, "HostConfig.Init");
         ctx.nnp = json_bool(cfg, "Berth.NoNewPrivileges");
         ctx.user = json_str(cfg, "Config.User");
@@ -488,24 +498,33 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, berth_err
                 ctx.err_fd = err_fd;
         }
 
+        cleanup_close int console = -1;
+        if (tty) {
+                /* the client listens there; the child sends the pty master */
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                cleanup_free char *path = store_run_path(s, "containers/%s/console.sock", id);
+                if (strlen(path) >= sizeof(sa.sun_path))
+                        return berth_error(err, ENAMETOOLONG, "console socket `%s`", path);
+                strcpy(sa.sun_path, path);
+                console = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (console < 0 || connect(console, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                        return berth_error(err, errno, "connect to the console socket `%s`", path);
+                ctx.console_fd = console;
+        }
         int sync[2];
-        if (pipe2(sync, O_CLOEXEC) < 0)
-                return berth_error(err, errno, "pipe");
-        /* The mount namespace is the child's own (unshared there): the shim
-         * must keep seeing the host's filesystem after the child pivots. */
-        int flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0)
+                return berth_error(err, errno, "socketpair");
+        /* CLONE_PARENT: the container's process is systemd's child from the
+         * start, so systemd supervises it fully as the unit's main process
+         * (an adopted "alien" main PID would not be waited for on stop). */
+        int flags = CLONE_PARENT | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
         if (netmode && streq(netmode, "none"))
                 flags |= CLONE_NEWNET;
-        if (unshare(flags) < 0) {
-                close(sync[0]);
-                close(sync[1]);
-                return berth_error(err, errno, "create the container's namespaces");
-        }
-        pid_t pid = fork();
+        pid_t pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
         if (pid < 0) {
                 close(sync[0]);
                 close(sync[1]);
-                return berth_error(err, errno, "fork the container process");
+                return berth_error(err, errno, "create the container's process and namespaces");
         }
         if (pid == 0) {
                 close(sync[0]);
@@ -525,27 +544,18 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, berth_err
         }
         close(sync[1]);
         char buf[4096];
-        size_t len = 0;
-        for (;;) {
-                ssize_t r = read(sync[0], buf + len, sizeof(buf) - 1 - len);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r <= 0)
-                        break;
-                len += r;
-                if (len >= sizeof(buf) - 1)
-                        break;
-        }
-        close(sync[0]);
-        buf[len] = '\0';
-        if (len > 0) {
-                int status;
-                waitpid(pid, &status, 0);
-                char *msg = strchr(buf, ' ');
-                int code = atoi(buf);
-                msg = msg ? msg + 1 : buf;
-                record_start_error(s, id, buf);
-                return berth_error_exit(err, code ? code : BERTH_EXIT_ENGINE, 0, "%s", msg);
+        ssize_t len;
+        while ((len = recv(sync[0], buf, sizeof(buf) - 1, 0)) < 0 && errno == EINTR)
+                ;
+        buf[len > 0 ? len : 0] = '\0';
+        if (len <= 0 || buf[0] != 'R') {
+                /* the child reaps itself: it is systemd's child, not ours */
+                close(sync[0]);
+                const char *text = len > 0 ? buf + 1 : "125 the container process died during setup";
+                char *msg = strchr(text, ' ');
+                int code = atoi(text);
+                record_start_error(s, id, text);
+                return berth_error_exit(err, code ? code : BERTH_EXIT_ENGINE, 0, "%s", msg ? msg + 1 : text);
         }
 
         /* Running: record it, then hand the main PID over to systemd. */
@@ -564,8 +574,16 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, berth_err
                 return -1;
         }
         cleanup_free char *notify = xasprintf("MAINPID=%d\nREADY=1", (int) pid);
-        (void) sd_notify(0, notify);
-        (void) sd_notify_barrier(0, 5 * 1000000ULL);
+        int r = sd_notify(0, notify);
+        if (r > 0)
+                r = sd_notify_barrier(0, 5 * 1000000ULL);
+        if (r <= 0) {
+                kill(pid, SIGKILL);
+                close(sync[0]);
+                return berth_error(err, r < 0 ? -r : 0, "hand the container over to systemd (sd_notify)");
+        }
+        (void) send(sync[0], "G", 1, MSG_NOSIGNAL);
+        close(sync[0]);
         return 0;
 }
 
@@ -598,7 +616,7 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         if (lfd < 0)
                 return -1;
         cleanup_free char *finished = format_rfc3339(now_ns());
-        cleanup_free char *errfile = store_run_path(s, "containers/%s/start-error", id);
+        cleanup_free char *errfile = store_run_path(s, "exits/%s.error", id);
         cleanup_free char *start_error = NULL;
         if (read_file(errfile, &start_error, NULL, NULL) == 0) {
                 char *msg = strchr(start_error, ' ');
@@ -664,8 +682,8 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
         if (pipe2(sync, O_CLOEXEC) < 0)
                 return berth_error(err, errno, "pipe");
         fflush(stdout);
-        int go[2];
-        if (pipe2(go, O_CLOEXEC) < 0)
+        int go[2], con[2] = { -1, -1 };
+        if (pipe2(go, O_CLOEXEC) < 0 || (o->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0))
                 return berth_error(err, errno, "pipe");
         pid_t mid = fork();
         if (mid == 0) {
@@ -689,15 +707,17 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
                 }
                 if (p > 0) {
                         close(sync[1]);
+                        if (con[1] >= 0)
+                                close(con[1]);
                         int status;
                         while (waitpid(p, &status, 0) < 0 && errno == EINTR)
                                 ;
                         _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
                 }
-                if (o->tty) {
-                        setsid();
-                        (void) ioctl(0, TIOCSCTTY, 1);
-                }
+                if (o->tty && console_setup_child(con[1], &e) < 0)
+                        child_fail(sync[1], &e);
+                if (con[1] >= 0)
+                        close(con[1]);
                 struct user_spec us;
                 const char *user = o->user ? o->user : json_str(cfg, "Config.User");
                 if (user_resolve("", user, &us, &e) < 0)
@@ -730,6 +750,21 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
                 (void) write(go[1], "x", 1);
         }
         close(go[1]);
+        if (con[1] >= 0)
+                close(con[1]);
+        if (mid > 0 && o->tty) {
+                berth_error_t e = NULL;
+                int master = console_recv_master(con[0], &e);
+                berth_error_free(&e); /* on failure the sync pipe says why */
+                if (master >= 0) {
+                        console_copy_winsize(master);
+                        if (o->relay)
+                                o->relay(master, o->userdata);
+                        close(master);
+                }
+        }
+        if (con[0] >= 0)
+                close(con[0]);
         if (seccomp)
                 seccomp_release(seccomp);
         if (mid < 0) {
@@ -748,7 +783,7 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
                 ;
         if (len > 0) {
                 char *msg = strchr(buf, ' ');
-                int code = atoi(buf);
+                int code = atoi(buf + 1);
                 return berth_error_exit(err, code ? code : BERTH_EXIT_ENGINE, 0, "%s", msg ? msg + 1 : buf);
         }
         *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

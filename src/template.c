@@ -1231,8 +1231,9 @@ static int arg_int(struct fn_ctx *c, json_t *v, long long *n)
                 *n = json_integer_value(v);
                 return 0;
         }
-        if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v))) {
-                *n = (long long) json_real_value(v);
+        double d = json_is_real(v) ? json_real_value(v) : 0.5;
+        if (d > -9.2e18 && d < 9.2e18 && (double) (long long) d == d) { /* a whole float; no libm */
+                *n = (long long) d;
                 return 0;
         }
         return fn_error(c, "wrong type for value; expected int; got %s", go_type(v));

@@ -209,9 +209,13 @@ int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_
                 r = sd_bus_message_open_container(m, 'a', "(sv)");
         if (r >= 0)
                 r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", spec->description,
-                                          "Type", "s", "notify", "NotifyAccess", "s", "all", "KillMode", "s",
+                                          "Type", "s", "notify", "NotifyAccess", "s", "main", "KillMode", "s",
                                           "mixed", "KillSignal", "i", spec->kill_signal ? spec->kill_signal : SIGTERM,
                                           "CollectMode", "s", "inactive-or-failed", "SendSIGHUP", "b", 0);
+        /* Delegate: berth exec moves its process into the unit's cgroup
+         * (AttachProcessesToUnit needs a delegated unit). */
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
         if (r >= 0 && spec->timeout_stop_usec)
                 r = sd_bus_message_append(m, "(sv)", "TimeoutStopUSec", "t", spec->timeout_stop_usec);
         if (r >= 0 && spec->syslog_identifier)

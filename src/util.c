@@ -326,13 +326,13 @@ char *format_human_ago(long long ns)
 
 char *format_human_size(long long bytes)
 {
-        static const char *units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+        static const char *units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
         double v = bytes;
         size_t i = 0;
         while (v >= 1000.0 && i + 1 < ARRAY_SIZE(units)) {
                 v /= 1000.0;
                 i++;
         }
-        /* go-units: "%.4g" then unit */
-        return xasprintf("%.4g%s", v, units[i]);
+        /* go-units' HumanSize: 3 significant digits ("2.02MB") */
+        return xasprintf("%.3g%s", v, units[i]);
 }

@@ -15,7 +15,9 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
 
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# Commands shown in bold when the output is a terminal.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+say() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 # step CMD...: show the command, run it, stop the demo if it fails.
 step() {
     say "$*"
@@ -24,12 +26,12 @@ step() {
 
 # ---- the demo (on the host, or inside the harness as `quickstart.sh --demo BUILD`)
 demo() {
-    local build=${1:-} tar i
+    local build=${1:-} i
     if [ -n "$build" ]; then
         step make -s -C "$build" install
         step systemctl daemon-reload
     fi
-    tar=$(mktemp "${TMPDIR:-/tmp}/busybox-rootfs.XXXXXX.tar")
+    tar=$(mktemp "${TMPDIR:-/tmp}/busybox-rootfs.XXXXXX.tar")   # global: the trap needs it
     trap 'rm -f "$tar"' EXIT
 
     step "$repo/tests/harness/mkbusybox.sh" "$tar"
@@ -49,11 +51,16 @@ demo() {
     step berth ps
     step berth logs web
     step journalctl CONTAINER_NAME=web --no-pager
-    step systemctl list-units --no-pager 'berth-*'
+    step systemctl list-units --no-pager 'berth-web.*'
     step berth rm -f web
     step berth ps -a
     echo
-    echo "quickstart: done. berth is installed; try: berth run --rm -it busybox sh"
+    if [ -n "${BERTH_HARNESS:-}" ]; then
+        echo "quickstart: done (in a throwaway systemd, gone now; on a host run by systemd"
+        echo "this installs berth into /usr and runs the same demo there)"
+    else
+        echo "quickstart: done. berth is installed; try: berth run --rm -it busybox sh"
+    fi
 }
 
 if [ "${1:-}" = --demo ]; then

@@ -110,7 +110,9 @@ build_and_check() {
 # ---- deps
 if want deps; then
     log "deps"
+    # shellcheck source=tests/harness/deps.sh
     . "$repo/tests/harness/deps.sh"
+    # shellcheck disable=SC2119
     berth_install_deps || stage_broke deps "could not install the packages"
 fi
 
@@ -186,10 +188,10 @@ if want integration; then
             notok=$(grep -cE '^not ok [0-9]+' "$tap" || true)
             planned=$(sed -n 's/^1\.\.\([0-9]\+\)$/\1/p' "$tap" | head -n1)
             # Tests that never reported (bats broke off) count as failed.
-            missing=$(( ${planned:-0} - ok - notok ))
-            [ "$missing" -gt 0 ] || missing=0
-            stage_result integration $((ok - skip)) $((notok + missing)) "$skip"
-            if [ "$int_rc" -ne 0 ] && [ "$notok" -eq 0 ] && [ "$missing" -eq 0 ]; then
+            unreported=$(( ${planned:-0} - ok - notok ))
+            [ "$unreported" -gt 0 ] || unreported=0
+            stage_result integration $((ok - skip)) $((notok + unreported)) "$skip"
+            if [ "$int_rc" -ne 0 ] && [ "$notok" -eq 0 ] && [ "$unreported" -eq 0 ]; then
                 stage_broke integration "the harness exited $int_rc"
             fi
         else

@@ -84,7 +84,9 @@ int image_remove(struct berth_store *s, const char *ref, bool force, image_in_us
  * (verifying the digest when expect is not NULL) and unpack a layer tar
  * (compressed or not) into ROOT/layers/DIFFID, honouring whiteouts, hard links,
  * xattrs, file capabilities, ownership and mtimes, refusing entries that
- * escape the layer directory.  Both are atomic and idempotent. */
+ * escape the layer directory.  Both are atomic and idempotent.
+ * store_layer_unpack() extracts with the staging dir as the working directory
+ * (restored before it returns): not for use from several threads at once. */
 int store_blob_put_file(struct berth_store *s, const char *path, const char *expect, char **digest_out,
                         berth_error_t *err);
 int store_blob_path(struct berth_store *s, const char *digest, char **path_out, berth_error_t *err);
@@ -133,7 +135,8 @@ int image_add(struct berth_store *s, const char *manifest_digest, char *const *n
 
 /* Apply one Dockerfile-style change (`import -c`, `commit -c`) to an OCI image
  * config's "config" object: CMD, ENTRYPOINT (JSON or shell form), ENV (K=V ...
- * or "K V"), WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME, ONBUILD. */
+ * or "K V"), WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME, ONBUILD,
+ * HEALTHCHECK (NONE or CMD without options).  No $VAR substitution. */
 int image_config_apply_change(json_t *config, const char *change, berth_error_t *err);
 
 /* Is any container (ROOT/containers/ID/config.json "Image") using image_id?

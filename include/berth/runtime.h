@@ -6,6 +6,8 @@
  * list of operations, see src/mounts.c), pivots into it, applies user, caps,
  * seccomp and execs the command.  The shim hands the main PID to systemd
  * (sd_notify MAINPID= + READY=1) and exits: no berth process stays behind.
+ * The container's process is cloned with CLONE_PARENT, so it is systemd's own
+ * child, and it waits to exec until systemd has taken it as the main PID.
  * ExecStopPost is `berth _cleanup ID`, which records the exit status (from
  * systemd's $EXIT_CODE/$EXIT_STATUS) and removes --rm containers. */
 #ifndef BERTH_RUNTIME_H
@@ -21,7 +23,7 @@
 
 /* ExecStart of a container's unit.  attached: stdio are the client's fds,
  * else the shim opens journal streams (PRIORITY 6 for stdout, 3 for stderr). */
-int runtime_shim(struct berth_store *s, const char *id, bool attached, berth_error_t *err);
+int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty, berth_error_t *err);
 /* ExecStopPost: record the exit, unmount nothing (all mounts lived in the
  * container's own mount namespace), remove --rm containers. */
 int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err);
@@ -34,6 +36,10 @@ struct exec_opts {
         bool tty;
         bool privileged;
         sd_bus *bus; /* to join the unit's cgroup */
+        /* tty: called with the pty master (made inside the container) to
+         * relay it; returns when the terminal closes. */
+        void (*relay)(int master, void *userdata);
+        void *userdata;
 };
 /* Run a process inside a running container (berth exec): joins its
  * namespaces and unit cgroup.  Returns the process' exit code (Docker rules)

@@ -13,6 +13,9 @@
  * arrays as "[a b]", objects as "map[k:v]".  A missing key is an error as in
  * Go's templates over structs:
  *   template: :1:2: executing "" at <.Foo>: map has no entry for key "Foo"
+ * while `index` of a missing key yields Go's zero value: "" when the object's
+ * values are all strings (Labels, as Docker's map[string]string), else nil.
+ * upper/lower/title change ASCII letters only.
  *
  * Table formats (Docker's `--format 'table {{.ID}}\t{{.Names}}'`) are the
  * CLI's job: template_is_table() tells, template_preformat() strips the

@@ -60,7 +60,7 @@ done
 [ $# -gt 0 ] || usage
 
 [ "$(id -u)" = 0 ] || die "must run as root (it mounts and creates namespaces)"
-for tool in unshare nsenter mount umount pivot_root ip findmnt; do
+for tool in unshare nsenter setpriv mount umount pivot_root ip findmnt; do
     command -v "$tool" >/dev/null || die "$tool not found (apt-get install util-linux iproute2 mount)"
 done
 [ -x /lib/systemd/systemd ] || die "/lib/systemd/systemd not found (apt-get install systemd dbus)"
@@ -103,9 +103,31 @@ fi
 binds_sorted=$(for b in "${bind_list[@]}"; do printf '%s\t%s\n' "${#b}" "$b"; done \
     | sort -n | cut -f2-)
 
+# ---- leftovers of runs that were killed (SIGKILL leaves no time to clean
+# up): their work dir holds the pid of a boot.sh that is gone. Remove it and
+# its cgroup dirs (named after it), which are empty by then.
+reap_stale() {
+    local dir pid name
+    for dir in "${TMPDIR:-/tmp}"/berth-harness.*; do
+        [ -f "$dir/pid" ] || continue
+        pid=$(cat "$dir/pid" 2>/dev/null) || continue
+        if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
+           tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'boot\.sh'; then
+            continue                            # still running
+        fi
+        name=${dir##*/}
+        find /sys/fs/cgroup -maxdepth 8 -type d -name "$name" 2>/dev/null | while IFS= read -r cg; do
+            find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+        done
+        rm -rf --one-file-system "$dir"
+    done
+}
+reap_stale
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/berth-harness.XXXXXX")
+echo $$ >"$work/pid"
 machine_id=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-upid='' pid1='' cgroup_dirs=() cgroup_made=()
+upid='' pid1='' cmd_pid='' cgroup_made=()
 
 # ---- cgroup_setup: a cgroup of our own in the hierarchies systemd tracks
 # processes with (cgroup2, and v1 name=systemd on hybrid/legacy hosts). The
@@ -127,7 +149,7 @@ cgroup_setup() {
             mkdir -p "$mnt$base/supervisor" "$mnt$path"
             echo $$ >"$mnt$base/supervisor/cgroup.procs"
             if [ -f "$mnt$base/cgroup.controllers" ]; then
-                for c in $(cat "$mnt$base/cgroup.controllers"); do
+                for c in $(<"$mnt$base/cgroup.controllers"); do
                     echo "+$c" >"$mnt$base/cgroup.subtree_control" 2>/dev/null || true
                 done
             fi
@@ -150,12 +172,14 @@ cgroup_setup() {
 }
 
 # ---- cleanup: the guest gone, remove what we made on the host.
+# shellcheck disable=SC2317  # (called by the EXIT trap)
 cleanup() {
     local status=$? d mnt
     trap - EXIT INT TERM HUP
     if [ -n "$pid1" ] && kill -0 "$pid1" 2>/dev/null; then
         kill -KILL "$pid1" 2>/dev/null || true
     fi
+    if [ -n "$cmd_pid" ]; then wait "$cmd_pid" 2>/dev/null || true; fi
     if [ -n "$upid" ]; then wait "$upid" 2>/dev/null || true; fi
     # The guest's systemd leaves its unit cgroups behind when killed; remove
     # our subtree in every hierarchy (depth first), then the dirs we made.
@@ -179,16 +203,20 @@ trap 'say "interrupted"; exit 130' INT TERM HUP
 cgroup_setup
 
 # ---- boot
+# Should this script die without cleaning up (SIGKILL), the guest dies too:
+# setpriv makes unshare get SIGKILL when we go, and --kill-child passes it
+# on to the guest's PID 1, which takes its whole namespace with it.
 t0=$(date +%s%N)
 H_WORK=$work H_CGROUPS=$H_CGROUPS H_BINDS=$binds_sorted H_STATE=$state \
 H_TARGET=$target H_MACHINE_ID=$machine_id H_SYSTEMD_ARGS=${BERTH_HARNESS_SYSTEMD_ARGS:-} \
+    setpriv --pdeathsig KILL \
     unshare --pid --fork --kill-child --mount --uts --ipc --net --propagation private \
     "$repo/tests/harness/init.sh" </dev/null >"$work/console.log" 2>&1 &
 upid=$!
 
 # The guest's PID 1 is unshare's only child.
 for _ in $(seq 100); do
-    pid1=$(cat "/proc/$upid/task/$upid/children" 2>/dev/null | awk '{print $1}') || true
+    pid1=$(awk '{print $1}' "/proc/$upid/task/$upid/children" 2>/dev/null) || true
     [ -n "$pid1" ] && break
     kill -0 "$upid" 2>/dev/null || break
     sleep 0.05
@@ -245,13 +273,19 @@ cmd_env+=("${envs[@]}")
 
 # A transient scope makes CMD a proper unit of the guest's systemd (its own
 # cgroup, killed at poweroff) while keeping our stdin/stdout/exit status.
-set +e
+# It runs in the background so that a signal to this script (Ctrl-C, a CI
+# timeout) is handled at once: the trap then kills the whole guest.
+# (A background job gets /dev/null as stdin unless told otherwise: fd 3.)
+{ exec 3<&0; } 2>/dev/null || exec 3</dev/null     # (stdin may be closed)
 enter env -i --chdir="$repo" "${cmd_env[@]}" \
-    systemd-run --quiet --scope --collect --unit="harness-cmd-$$" -- "$@"
-status=$?
-set -e
+    systemd-run --quiet --scope --collect --unit="harness-cmd-$$" -- "$@" <&3 3<&- &
+cmd_pid=$!
+exec 3<&-
+status=0
+wait "$cmd_pid" || status=$?
 
 # ---- power off and wait for the namespace to end (kill it if it hangs)
+t2=$(date +%s%N)
 enter systemctl poweroff --no-block >/dev/null 2>&1 || true
 for _ in $(seq 300); do
     kill -0 "$upid" 2>/dev/null || break
@@ -263,5 +297,5 @@ if kill -0 "$upid" 2>/dev/null; then
 fi
 wait "$upid" 2>/dev/null || true
 upid='' pid1=''
-say "powered off after $(( ($(date +%s%N) - t1) / 1000000 )) ms; command exited $status"
+say "powered off in $(( ($(date +%s%N) - t2) / 1000000 )) ms; command exited $status"
 exit "$status"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # tests/harness/deps.sh — the Debian 12 packages berth needs to build and test.
 # Sourced by tests/run-all.sh and tests/quickstart.sh:
 #
@@ -51,5 +52,5 @@ berth_install_deps() {
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q || echo "deps: apt-get update failed; trying the package lists we have" >&2
-    apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+    apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" </dev/null
 }

@@ -53,7 +53,7 @@ else
     [ -e "${files[0]}" ] || die "no tests/integration/*.bats"
 fi
 # A hung test must not hang the whole run (bats >= 1.7 honours this).
-export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
 
 # Read bats' TAP as it streams: a test starts when the previous one ended,
 # so each result line closes the time window of the test it reports.

@@ -187,6 +187,7 @@ cd /
 
 ip link set lo up
 
+# shellcheck disable=SC2086  # H_SYSTEMD_ARGS: several words on purpose
 exec env -i container=berth-test \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     /lib/systemd/systemd --system --unit="$H_TARGET" --show-status=no ${H_SYSTEMD_ARGS:-}

@@ -33,7 +33,9 @@ install -m 0755 "$busybox" "$dir/bin/busybox"
 
 # Every applet this busybox has, at the path it asks for (bin/sh, usr/bin/wget...).
 "$dir/bin/busybox" --list-full | while IFS= read -r applet; do
-    [ -n "$applet" ] && [ ! -e "$dir/$applet" ] && [ ! -L "$dir/$applet" ] || continue
+    if [ -z "$applet" ] || [ -e "$dir/$applet" ] || [ -L "$dir/$applet" ]; then
+        continue
+    fi
     mkdir -p "$dir/$(dirname "$applet")"
     ln -s /bin/busybox "$dir/$applet"
 done

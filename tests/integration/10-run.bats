@@ -26,14 +26,14 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
 }
 
 @test "a command that does not exist exits 127 with one clear line" {
-    run berth run --rm busybox no-such-command
+    run -127 berth run --rm busybox no-such-command
     [ "$status" -eq 127 ]
     [[ "$output" == *'berth: '*'"no-such-command": executable file not found in $PATH'* ]]
     [ "${#lines[@]}" -eq 1 ]
 }
 
 @test "a command that cannot be executed exits 126" {
-    run berth run --rm busybox /etc/passwd
+    run -126 berth run --rm busybox /etc/passwd
     [ "$status" -eq 126 ]
     [[ "$output" == *"permission denied"* ]]
 }
@@ -65,7 +65,8 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     [ "$(systemctl is-active berth-web.service)" = active ]
     # no berth process stays behind: the unit's main process is the container's
     main=$(systemctl show -p MainPID --value berth-web.service)
-    [ "$(cat /proc/$main/comm)" = sh ]
+    [ "$main" = "$(berth inspect -f '{{.State.Pid}}' web)" ]
+    wait_until 10 grep -q hello-out /proc/$main/cmdline
     ! pgrep -x berth
     wait_until 20 bash -c 'berth logs web | grep -q hello-out'
     run --separate-stderr berth logs web
@@ -107,7 +108,8 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
 }
 
 @test "a stopped container whose process handles SIGTERM exits 0" {
-    berth run -d --name term busybox sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+    berth run -d --name term busybox sh -c 'trap "exit 0" TERM; echo trapped; while :; do sleep 0.1; done'
+    wait_until 10 bash -c 'berth logs term | grep -q trapped'
     berth stop term
     run berth inspect -f '{{.State.Status}} {{.State.ExitCode}}' term
     [ "$output" = "exited 0" ]

@@ -38,8 +38,11 @@ DEFAULT_CAPS=00000000a80425fb
 }
 
 @test "masked and read-only paths as docker" {
-    run berth run --rm busybox sh -c 'wc -c < /proc/kcore'
-    [ "$output" = 0 ]
+    # whichever of them this kernel has: masked (empty), and a mount point
+    run berth run --rm busybox sh -c 'for f in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do
+        [ -e $f ] && echo "$f $(cat $f | wc -c) $(grep -c " $f " /proc/self/mountinfo)"; done'
+    [ "${#lines[@]}" -ge 1 ]
+    for l in "${lines[@]}"; do [[ "$l" == *" 0 1" ]]; done
     run berth run --rm busybox sh -c 'ls /sys/firmware | wc -l'
     [ "$output" = 0 ]
     run berth run --rm busybox sh -c 'echo 1 > /proc/sys/kernel/panic'
@@ -63,7 +66,7 @@ DEFAULT_CAPS=00000000a80425fb
     [ "$status" -ne 0 ]
     run berth run --rm --privileged busybox sh -c 'grep CapEff /proc/self/status'
     [[ "$output" != *"$DEFAULT_CAPS"* ]]
-    run berth run --rm --privileged busybox mount -t tmpfs t /mnt
+    run berth run --rm --privileged busybox mount -t tmpfs t /tmp
     [ "$status" -eq 0 ]
 }
 

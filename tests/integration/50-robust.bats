@@ -7,8 +7,9 @@ setup_file() { ensure_busybox_image; }
 teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
 
 @test "20 parallel run -d then rm -f leave a consistent store" {
-    for i in $(seq 1 20); do berth run -d --name par$i busybox sleep 1000 >/dev/null & done
-    wait
+    pids=()
+    for i in $(seq 1 20); do berth run -d --name par$i busybox sleep 1000 >/dev/null & pids+=($!); done
+    wait "${pids[@]}"   # not a bare wait: the harness' per-test timer is a child too
     [ "$(berth ps -q | wc -l)" -eq 20 ]
     [ "$(berth ps --format '{{.Names}}' | sort -u | wc -l)" -eq 20 ]
     berth rm -f $(berth ps -aq) >/dev/null
@@ -18,8 +19,11 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
 }
 
 @test "parallel runs asking for the same name: exactly one wins" {
-    for i in $(seq 1 8); do berth run -d --name same busybox sleep 1000 >/dev/null 2>&1 & done
-    wait || true
+    pids=()
+    for i in $(seq 1 8); do berth run -d --name same busybox sleep 1000 >/dev/null 2>&1 & pids+=($!); done
+    wins=0
+    for p in "${pids[@]}"; do wait "$p" && wins=$((wins + 1)); done
+    [ "$wins" -eq 1 ]
     [ "$(berth ps -aq | wc -l)" -eq 1 ]
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # ($status, $output, $lines come from bats' run)
 # tests/integration/helpers.bash — loaded by every integration test file:
 #
 #   load helpers

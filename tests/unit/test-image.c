@@ -72,8 +72,9 @@ struct tentry {
         const char *data; /* file content, or link target */
         mode_t mode;
         uid_t uid;
-        const void *xattr_value; /* security.capability */
+        const void *xattr_value; /* security.capability unless xattr_name */
         size_t xattr_len;
+        const char *xattr_name;
 };
 
 /* filter: ARCHIVE_FILTER_NONE, _GZIP, _ZSTD, _XZ, _BZIP2.  truncate_to > 0
@@ -120,8 +121,9 @@ static char *make_tar(const char *name, int filter, const struct tentry *ents, s
                         break;
                 }
                 if (ents[i].xattr_value)
-                        archive_entry_xattr_add_entry(e, "security.capability", ents[i].xattr_value,
-                                                      ents[i].xattr_len);
+                        archive_entry_xattr_add_entry(e, ents[i].xattr_name ? ents[i].xattr_name
+                                                                            : "security.capability",
+                                                      ents[i].xattr_value, ents[i].xattr_len);
                 ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
                 if (ents[i].type == T_FILE && ents[i].data)
                         archive_write_data(a, ents[i].data, strlen(ents[i].data));
@@ -402,6 +404,9 @@ START_TEST(test_layer_whiteouts)
                 { T_FILE, "opt/new", "n", 0644, 0, NULL, 0 },
                 { T_FILE, "var/lib/.wh.gone", "", 0644, 0, NULL, 0 }, /* parents not in the tar */
                 { T_FILE, ".wh..wh.plnk", "", 0644, 0, NULL, 0 },     /* aufs metadata: dropped */
+                /* overlay xattrs from the tar itself are not trusted */
+                { T_DIR, "forged", NULL, 0755, 0, "y", 1, "trusted.overlay.opaque" },
+                { T_FILE, "forged/f", "x", 0644, 0, "v", 1, "user.keep" },
         };
         cleanup_free char *tar = make_tar("wh.tar", ARCHIVE_FILTER_NONE, ents, ARRAY_SIZE(ents), 0);
         berth_error_t err = NULL;
@@ -428,6 +433,10 @@ START_TEST(test_layer_whiteouts)
         ck_assert_int_eq(lstat(nf, &s), 0);
         cleanup_free char *plnk = layer_path(diff_id, ".wh..wh.plnk");
         ck_assert_int_eq(lstat(plnk, &s), -1);
+        cleanup_free char *forged = layer_path(diff_id, "forged");
+        ck_assert_int_eq(lgetxattr(forged, "trusted.overlay.opaque", v, sizeof(v)), -1);
+        cleanup_free char *kept = layer_path(diff_id, "forged/f");
+        ck_assert_int_eq(lgetxattr(kept, "user.keep", v, sizeof(v)), 1);
 }
 END_TEST
 
@@ -452,6 +461,27 @@ START_TEST(test_layer_refusals)
         };
         cleanup_free char *t1 = make_tar("dotdot.tar", ARCHIVE_FILTER_NONE, dotdot, ARRAY_SIZE(dotdot), 0);
         expect_refused(t1, "layer entry `../../etc/x` escapes the layer");
+
+        /* a failed unpack leaves the caller's working directory alone (the
+         * writer's deferred directory fixups use relative names) */
+        cleanup_free char *fixdir = xasprintf("%s/fixdir", tdir);
+        ck_assert_int_eq(mkdir(fixdir, 0755), 0);
+        struct stat before, after;
+        ck_assert_int_eq(stat(fixdir, &before), 0);
+        const struct tentry fix[] = {
+                { T_DIR, "fixdir", NULL, 0700, 0, NULL, 0 },
+                { T_FILE, "../x", "evil", 0644, 0, NULL, 0 },
+        };
+        cleanup_free char *tfix = make_tar("fix.tar", ARCHIVE_FILTER_NONE, fix, 2, 0);
+        cleanup_free char *oldcwd = getcwd(NULL, 0);
+        ck_assert_int_eq(chdir(tdir), 0);
+        expect_refused(tfix, "escapes the layer");
+        cleanup_free char *cwd = getcwd(NULL, 0);
+        ck_assert_str_eq(cwd, tdir);
+        ck_assert_int_eq(chdir(oldcwd), 0);
+        ck_assert_int_eq(stat(fixdir, &after), 0);
+        ck_assert_uint_eq(after.st_mode, before.st_mode);
+        ck_assert_int_eq(after.st_mtime, before.st_mtime);
 
         const struct tentry inner_dotdot[] = { { T_FILE, "a/../../x", "evil", 0644, 0, NULL, 0 } };
         cleanup_free char *t1b = make_tar("dotdot2.tar", ARCHIVE_FILTER_NONE, inner_dotdot, 1, 0);

@@ -1,0 +1,78 @@
+/* berth — container terminals passed over a unix socket (see console.h). */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+
+#include "berth/console.h"
+#include "berth/util.h"
+
+int console_setup_child(int sock, berth_error_t *err)
+{
+        cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                return berth_error(err, errno, "open /dev/ptmx");
+        if (grantpt(master) < 0 || unlockpt(master) < 0)
+                return berth_error(err, errno, "unlock the pseudo-terminal");
+        char name[64];
+        if (ptsname_r(master, name, sizeof(name)) != 0)
+                return berth_error(err, errno, "ptsname");
+        cleanup_close int slave = open(name, O_RDWR | O_NOCTTY);
+        if (slave < 0)
+                return berth_error(err, errno, "open `%s`", name);
+        if (setsid() < 0 && errno != EPERM)
+                return berth_error(err, errno, "setsid");
+        if (ioctl(slave, TIOCSCTTY, 0) < 0)
+                return berth_error(err, errno, "set the controlling terminal");
+        for (int fd = 0; fd < 3; fd++)
+                if (dup2(slave, fd) < 0)
+                        return berth_error(err, errno, "dup2");
+
+        char dummy = 't';
+        struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } u = {};
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                              .msg_controllen = sizeof(u.buf) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &master, sizeof(int));
+        if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+                return berth_error(err, errno, "send the terminal to berth");
+        return 0;
+}
+
+int console_recv_master(int sock, berth_error_t *err)
+{
+        char dummy;
+        struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } u = {};
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                              .msg_controllen = sizeof(u.buf) };
+        ssize_t n;
+        while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+                ;
+        struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+        if (!c || c->cmsg_type != SCM_RIGHTS)
+                return berth_error(err, n < 0 ? errno : 0, "receive the container's terminal");
+        int fd;
+        memcpy(&fd, CMSG_DATA(c), sizeof(int));
+        return fd;
+}
+
+void console_copy_winsize(int master)
+{
+        struct winsize ws;
+        if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+                (void) ioctl(master, TIOCSWINSZ, &ws);
+}
