@@ -105,6 +105,10 @@ int cmd_exec(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                         dup2(devnull, 2);
                         int code = 0;
                         berth_error_t ee = NULL;
+                        /* an sd-bus connection cannot cross fork() */
+                        sd_bus *child_bus = NULL;
+                        o.bus = unit_bus_open(&child_bus, &ee) == 0 ? child_bus : NULL;
+                        berth_error_free(&ee);
                         runtime_exec(&cli->store, c, &o, &code, &ee);
                         _exit(0);
                 }

@@ -66,7 +66,9 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     # no berth process stays behind: the unit's main process is the container's
     main=$(systemctl show -p MainPID --value berth-web.service)
     [ "$main" = "$(berth inspect -f '{{.State.Pid}}' web)" ]
-    wait_until 10 grep -q hello-out /proc/$main/cmdline
+    wait_until 10 bash -c 'berth logs web | grep -q hello-out'
+    # busybox sh execs its last command: the main process is that sleep
+    [ "$(tr '\0' ' ' < /proc/$main/cmdline)" = "sleep 1000 " ]
     ! pgrep -x berth
     wait_until 20 bash -c 'berth logs web | grep -q hello-out'
     run --separate-stderr berth logs web
