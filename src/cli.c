@@ -8,11 +8,9 @@
 
 int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
 {
-        cleanup_free char *msg = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                abort();
+        cleanup_free char *msg = xvasprintf(fmt, ap);
         va_end(ap);
         return berth_error(err, 0, "%s: %s (see 'berth %s --help')", cmd, msg, cmd);
 }

@@ -224,8 +224,7 @@ static json_t *strv_to_json(char *const *v)
         return a;
 }
 
-/* Split a shell-less "a b c" entrypoint the way Docker's --entrypoint does:
- * the whole string is the executable. */
+/* -v HOST:CTR[:ro] and --mount into config.json's Berth.Mounts / Binds. */
 static int build_mounts(struct run_opts *o, json_t *mounts, json_t *binds, berth_error_t *err)
 {
         for (size_t i = 0; o->volumes && o->volumes[i]; i++) {
@@ -293,72 +292,116 @@ static int build_mounts(struct run_opts *o, json_t *mounts, json_t *binds, berth
         return 0;
 }
 
+/* "K=V" list with later entries replacing earlier ones of the same key. */
+static void env_set(char ***env, const char *kv)
+{
+        size_t klen = strchr(kv, '=') - kv;
+        for (size_t j = 0; *env && (*env)[j]; j++)
+                if (strncmp((*env)[j], kv, klen + 1) == 0) {
+                        free((*env)[j]);
+                        (*env)[j] = xstrdup(kv);
+                        return;
+                }
+        strv_push(env, kv);
+}
+
+/* The container's environment: the image's, then --env-file, then -e. */
+static int build_env(json_t *icfg, struct run_opts *o, char ***out, berth_error_t *err)
+{
+        cleanup_strv char **env = NULL;
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(icfg, "Env"), i, e)
+                if (json_is_string(e) && strchr(json_string_value(e), '='))
+                        strv_push(&env, json_string_value(e));
+        for (size_t f = 0; o->env_files && o->env_files[f]; f++) {
+                cleanup_strv char **fenv = NULL;
+                if (parse_env_file(o->env_files[f], &fenv, err) < 0)
+                        return -1;
+                for (size_t k = 0; fenv && fenv[k]; k++)
+                        env_set(&env, fenv[k]);
+        }
+        for (size_t k = 0; o->env && o->env[k]; k++) {
+                if (strchr(o->env[k], '=')) {
+                        env_set(&env, o->env[k]);
+                        continue;
+                }
+                const char *val = getenv(o->env[k]); /* -e VAR: from our environment */
+                if (val) {
+                        cleanup_free char *kv = xasprintf("%s=%s", o->env[k], val);
+                        env_set(&env, kv);
+                }
+        }
+        *out = steal_pointer(&env);
+        return 0;
+}
+
+/* --security-opt: no-new-privileges, seccomp=unconfined|FILE (checked now). */
+static int parse_security_opts(struct run_opts *o, bool *nnp, json_t **seccomp, berth_error_t *err)
+{
+        *nnp = false;
+        *seccomp = json_null();
+        for (size_t k = 0; o->security_opts && o->security_opts[k]; k++) {
+                const char *so = o->security_opts[k];
+                if (streq(so, "no-new-privileges") || streq(so, "no-new-privileges:true") ||
+                    streq(so, "no-new-privileges=true")) {
+                        *nnp = true;
+                } else if (streq(so, "no-new-privileges:false") || streq(so, "no-new-privileges=false")) {
+                        *nnp = false;
+                } else if (startswith(so, "seccomp=") || startswith(so, "seccomp:")) {
+                        const char *v = so + 8;
+                        json_decref(*seccomp);
+                        *seccomp = json_null();
+                        if (streq(v, "unconfined")) {
+                                *seccomp = json_string("unconfined");
+                                continue;
+                        }
+                        cleanup_free char *text = NULL;
+                        scmp_filter_ctx ctx = NULL;
+                        if (read_file(v, &text, NULL, err) < 0 ||
+                            seccomp_build(text, caps_default_mask(), &ctx, err) < 0)
+                                return berth_error_wrap(err, "--security-opt %s", so);
+                        if (ctx)
+                                seccomp_release(ctx);
+                        *seccomp = json_string(text);
+                } else if (!startswith(so, "apparmor") && !startswith(so, "label")) {
+                        /* apparmor/label: accepted, as on hosts without AppArmor/SELinux */
+                        return berth_error(err, 0, "Invalid --security-opt: \"%s\"", so);
+                }
+        }
+        return 0;
+}
+
+static json_t *json_array_or_empty(json_t *v)
+{
+        return json_is_array(v) ? json_deep_copy(v) : json_array();
+}
+
 /* Build config.json for a new container from the image and the options. */
 static int build_config(struct berth_image *img, const char *image_ref, struct run_opts *o, char **cmd,
                         json_t **out, berth_error_t *err)
 {
         json_t *icfg = json_object_get(img->config, "config");
         cleanup_strv char **env = NULL;
-        size_t i;
-        json_t *e;
-        json_array_foreach(json_object_get(icfg, "Env"), i, e)
-                strv_push(&env, json_string_value(e));
-        for (size_t f = 0; o->env_files && o->env_files[f]; f++) {
-                cleanup_strv char **fenv = NULL;
-                if (parse_env_file(o->env_files[f], &fenv, err) < 0)
-                        return -1;
-                for (size_t k = 0; fenv && fenv[k]; k++)
-                        strv_push(&o->env, fenv[k]);
-        }
-        for (size_t k = 0; o->env && o->env[k]; k++) {
-                cleanup_free char *kv = NULL;
-                if (!strchr(o->env[k], '=')) { /* -e VAR: take it from our environment */
-                        const char *val = getenv(o->env[k]);
-                        if (!val)
-                                continue;
-                        kv = xasprintf("%s=%s", o->env[k], val);
-                } else
-                        kv = xstrdup(o->env[k]);
-                size_t klen = strchr(kv, '=') - kv;
-                bool replaced = false;
-                for (size_t j = 0; env && env[j]; j++)
-                        if (strncmp(env[j], kv, klen + 1) == 0) {
-                                free(env[j]);
-                                env[j] = xstrdup(kv);
-                                replaced = true;
-                        }
-                if (!replaced)
-                        strv_push(&env, kv);
-        }
+        if (build_env(icfg, o, &env, err) < 0)
+                return -1;
 
-        /* ENTRYPOINT + CMD as Docker combines them */
-        json_t *entry = o->entrypoint ? (o->entrypoint[0] ? json_pack("[s]", o->entrypoint) : json_array())
-                                      : json_deep_copy(json_object_get(icfg, "Entrypoint"));
-        if (!json_is_array(entry)) {
-                json_decref(entry);
-                entry = json_array();
-        }
-        json_t *cmdj = cmd && cmd[0] ? strv_to_json(cmd)
-                                     : (o->entrypoint ? json_array() : json_deep_copy(json_object_get(icfg, "Cmd")));
-        if (!json_is_array(cmdj)) {
-                json_decref(cmdj);
-                cmdj = json_array();
-        }
-        json_t *full = json_deep_copy(entry);
+        /* ENTRYPOINT + CMD as Docker combines them: --entrypoint resets CMD,
+         * arguments after the image replace CMD. */
+        json_auto_t *entry = o->entrypoint ? (o->entrypoint[0] ? json_pack("[s]", o->entrypoint) : json_array())
+                                                   : json_array_or_empty(json_object_get(icfg, "Entrypoint"));
+        json_auto_t *cmdj = cmd && cmd[0] ? strv_to_json(cmd)
+                                  : o->entrypoint ? json_array()
+                                                  : json_array_or_empty(json_object_get(icfg, "Cmd"));
+        json_auto_t *full = json_deep_copy(entry);
         json_array_extend(full, cmdj);
-        if (json_array_size(full) == 0) {
-                json_decref(entry);
-                json_decref(cmdj);
-                json_decref(full);
-                return berth_error(err, 0, "no command specified: the image has no CMD or ENTRYPOINT, give one after the "
-                                           "image name");
-        }
+        if (json_array_size(full) == 0)
+                return berth_error(err, 0, "no command specified: the image has no CMD or ENTRYPOINT, give one after "
+                                           "the image name");
 
-        json_t *labels = json_deep_copy(json_object_get(icfg, "Labels"));
-        if (!json_is_object(labels)) {
-                json_decref(labels);
-                labels = json_object();
-        }
+        json_auto_t *labels = json_is_object(json_object_get(icfg, "Labels"))
+                                              ? json_deep_copy(json_object_get(icfg, "Labels"))
+                                              : json_object();
         for (size_t k = 0; o->labels && o->labels[k]; k++) {
                 cleanup_free char *kv = xstrdup(o->labels[k]);
                 char *eq = strchr(kv, '=');
@@ -367,104 +410,44 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
                 json_object_set_new(labels, kv, json_string(eq ? eq + 1 : ""));
         }
 
-        bool nnp = false;
-        json_t *seccomp = json_null();
-        for (size_t k = 0; o->security_opts && o->security_opts[k]; k++) {
-                const char *so = o->security_opts[k];
-                if (streq(so, "no-new-privileges") || streq(so, "no-new-privileges:true") ||
-                    streq(so, "no-new-privileges=true"))
-                        nnp = true;
-                else if (streq(so, "no-new-privileges:false") || streq(so, "no-new-privileges=false"))
-                        nnp = false;
-                else if (startswith(so, "seccomp=") || startswith(so, "seccomp:")) {
-                        const char *v = so + 8;
-                        json_decref(seccomp);
-                        if (streq(v, "unconfined"))
-                                seccomp = json_string("unconfined");
-                        else {
-                                cleanup_free char *text = NULL;
-                                if (read_file(v, &text, NULL, err) < 0) {
-                                        json_decref(entry);
-                                        json_decref(cmdj);
-                                        json_decref(full);
-                                        json_decref(labels);
-                                        return berth_error_wrap(err, "--security-opt seccomp");
-                                }
-                                /* refuse a bad profile now, not at start */
-                                scmp_filter_ctx ctx = NULL;
-                                if (seccomp_build(text, caps_default_mask(), &ctx, err) < 0) {
-                                        json_decref(entry);
-                                        json_decref(cmdj);
-                                        json_decref(full);
-                                        json_decref(labels);
-                                        return berth_error_wrap(err, "--security-opt %s", so);
-                                }
-                                if (ctx)
-                                        seccomp_release(ctx);
-                                seccomp = json_string(text);
-                        }
-                } else if (startswith(so, "apparmor") || startswith(so, "label")) {
-                        /* no AppArmor/SELinux handling yet: accepted, as on hosts without them */
-                } else {
-                        json_decref(entry);
-                        json_decref(cmdj);
-                        json_decref(full);
-                        json_decref(labels);
-                        json_decref(seccomp);
-                        return berth_error(err, 0, "Invalid --security-opt: \"%s\"", so);
-                }
-        }
-
-        uint64_t caps_mask;
-        json_t *mounts = json_array(), *binds = json_array();
-        if (caps_compute(o->cap_add, o->cap_drop, o->privileged, &caps_mask, err) < 0 ||
-            build_mounts(o, mounts, binds, err) < 0) {
-                json_decref(entry);
-                json_decref(cmdj);
-                json_decref(full);
-                json_decref(labels);
-                json_decref(seccomp);
-                json_decref(mounts);
-                json_decref(binds);
+        bool nnp;
+        json_auto_t *seccomp = NULL;
+        if (parse_security_opts(o, &nnp, &seccomp, err) < 0)
                 return -1;
-        }
+        uint64_t caps_mask; /* checked now so a bad name creates nothing */
+        if (caps_compute(o->cap_add, o->cap_drop, o->privileged, &caps_mask, err) < 0)
+                return -1;
+        json_auto_t *mounts = json_array(), *binds = json_array();
+        if (build_mounts(o, mounts, binds, err) < 0)
+                return -1;
 
         const char *workdir = o->workdir ? o->workdir : json_string_value(json_object_get(icfg, "WorkingDir"));
         const char *user = o->user ? o->user : json_string_value(json_object_get(icfg, "User"));
         const char *stopsig = o->stop_signal ? o->stop_signal : json_string_value(json_object_get(icfg, "StopSignal"));
         cleanup_free char *restart_name = NULL;
         unsigned retries = 0;
-        if (parse_restart_policy(o->restart ? o->restart : "no", &restart_name, &retries, err) < 0) {
-                json_decref(entry);
-                json_decref(cmdj);
-                json_decref(full);
-                json_decref(labels);
-                json_decref(seccomp);
-                json_decref(mounts);
-                json_decref(binds);
+        if (parse_restart_policy(o->restart ? o->restart : "no", &restart_name, &retries, err) < 0)
                 return -1;
-        }
-        const char *network = o->network ? o->network : "host";
-        json_t *args = json_deep_copy(full);
-        json_t *path = json_incref(json_array_get(args, 0));
+        json_auto_t *args = json_deep_copy(full);
         json_array_remove(args, 0);
 
+        /* "O" takes a new reference: the cleanup variables keep theirs */
         json_t *cfg = json_pack(
-                "{s:s, s:o, s:o, "
-                "s:{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:b, s:b, s:b, s:s, s:I, s:s}, "
-                "s:{s:o, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:{s:s, s:i}}, "
-                "s:{s:o, s:s, s:o, s:o, s:b, s:o, s:o}}",
-                "Image", img->id, "Path", path, "Args", args,
-                "Config", "Hostname", o->hostname ? o->hostname : "", "User", user ? user : "", "Env", strv_to_json(env),
-                "Cmd", cmdj, "Entrypoint", json_array_size(entry) ? entry : (json_decref(entry), json_null()),
+                "{s:s, s:O, s:O, "
+                "s:{s:s, s:s, s:o, s:O, s:O, s:s, s:O, s:b, s:b, s:b, s:s, s:I, s:s}, "
+                "s:{s:O, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:{s:s, s:i}}, "
+                "s:{s:O, s:s, s:O, s:O, s:b, s:O, s:o}}",
+                "Image", img->id, "Path", json_array_get(full, 0), "Args", args,
+                "Config", "Hostname", o->hostname ? o->hostname : "", "User", user ? user : "", "Env",
+                strv_to_json(env), "Cmd", cmdj, "Entrypoint", json_array_size(entry) ? entry : json_null(),
                 "WorkingDir", workdir ? workdir : "", "Labels", labels, "Tty", o->tty, "OpenStdin", o->interactive,
-                "AttachStdout", !o->detach, "StopSignal", stopsig ? stopsig : "SIGTERM",
-                "StopTimeout", (json_int_t) (o->stop_timeout >= 0 ? o->stop_timeout : 10), "Image", image_ref,
-                "HostConfig", "Binds", binds, "NetworkMode", network, "AutoRemove", o->rm, "Privileged",
-                o->privileged, "ReadonlyRootfs", o->read_only, "CapAdd", strv_to_json(o->cap_add), "CapDrop",
-                strv_to_json(o->cap_drop), "SecurityOpt", strv_to_json(o->security_opts), "Init", o->init,
+                "AttachStdout", !o->detach, "StopSignal", stopsig ? stopsig : "SIGTERM", "StopTimeout",
+                (json_int_t) (o->stop_timeout >= 0 ? o->stop_timeout : 10), "Image", image_ref,
+                "HostConfig", "Binds", binds, "NetworkMode", o->network ? o->network : "host", "AutoRemove", o->rm,
+                "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "CapAdd", strv_to_json(o->cap_add),
+                "CapDrop", strv_to_json(o->cap_drop), "SecurityOpt", strv_to_json(o->security_opts), "Init", o->init,
                 "RestartPolicy", "Name", restart_name, "MaximumRetryCount", (int) retries,
-                "Berth", "Command", full, "ImageName", image_ref, "Limits", json_incref(o->limits), "Mounts", mounts,
+                "Berth", "Command", full, "ImageName", image_ref, "Limits", o->limits, "Mounts", mounts,
                 "NoNewPrivileges", nnp, "SeccompProfile", seccomp, "Tmpfs", strv_to_json(o->tmpfs));
         if (!cfg)
                 return berth_error(err, 0, "internal error: cannot build the container configuration");

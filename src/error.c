@@ -14,9 +14,7 @@ static int error_vset(berth_error_t *err, int exit_code, int errnum, const char 
         int ret = errnum > 0 ? -errnum : -1;
         if (!err || *err)
                 return ret;
-        char *msg = NULL;
-        if (vasprintf(&msg, fmt, ap) < 0)
-                abort();
+        char *msg = xvasprintf(fmt, ap);
         struct berth_error *e = xcalloc(1, sizeof(*e));
         e->errnum = errnum;
         e->exit_code = exit_code;
@@ -51,11 +49,9 @@ int berth_error_wrap(berth_error_t *err, const char *fmt, ...)
 {
         if (!err || !*err)
                 return -1;
-        char *ctx = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&ctx, fmt, ap) < 0)
-                abort();
+        char *ctx = xvasprintf(fmt, ap);
         va_end(ap);
         char *msg = xasprintf("%s: %s", ctx, (*err)->msg);
         free(ctx);

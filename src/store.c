@@ -88,22 +88,18 @@ void store_unlock(struct berth_store *s)
 
 char *store_path(const struct berth_store *s, const char *fmt, ...)
 {
-        cleanup_free char *rel = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&rel, fmt, ap) < 0)
-                abort();
+        cleanup_free char *rel = xvasprintf(fmt, ap);
         va_end(ap);
         return xasprintf("%s/%s", s->root, rel);
 }
 
 char *store_run_path(const struct berth_store *s, const char *fmt, ...)
 {
-        cleanup_free char *rel = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&rel, fmt, ap) < 0)
-                abort();
+        cleanup_free char *rel = xvasprintf(fmt, ap);
         va_end(ap);
         return xasprintf("%s/%s", s->run, rel);
 }

@@ -40,11 +40,9 @@ static void buf_puts(struct buf *b, const char *s)
 static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void buf_printf(struct buf *b, const char *fmt, ...)
 {
-        char *s = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                abort();
+        char *s = xvasprintf(fmt, ap);
         va_end(ap);
         buf_puts(b, s);
         free(s);

@@ -4,6 +4,7 @@
 #define BERTH_UTIL_H
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* ---- string vectors (NULL-terminated char **) ---------------------------- */
 size_t strv_length(char *const *v);

@@ -16,7 +16,7 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     [ "$output" = "y /tmp 65534" ]
     run berth exec ex sh -c 'exit 5'
     [ "$status" -eq 5 ]
-    run berth exec ex nosuchcmd
+    run -127 berth exec ex nosuchcmd
     [ "$status" -eq 127 ]
     # the exec'd process is in the unit's cgroup
     berth exec -d ex sleep 777
@@ -40,18 +40,11 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     berth run -d --name insp -e K=v --label app=web busybox sleep 1000
     run berth inspect insp
     [ "$status" -eq 0 ]
-    echo "$output" | python3 -c '
-import json,sys
-d=json.load(sys.stdin)[0]
-assert d["Name"]=="/insp", d["Name"]
-assert d["State"]["Running"] is True
-assert d["State"]["Pid"]>0
-assert "K=v" in d["Config"]["Env"]
-assert d["Config"]["Labels"]["app"]=="web"
-assert d["Config"]["Image"]=="busybox"
-assert d["HostConfig"]["NetworkMode"]=="host"
-assert d["Image"].startswith("sha256:")
-'
+    echo "$output" | jq -e '.[0] |
+        .Name == "/insp" and .State.Running == true and .State.Pid > 0 and
+        (.Config.Env | index("K=v")) != null and .Config.Labels.app == "web" and
+        .Config.Image == "busybox" and .HostConfig.NetworkMode == "host" and
+        (.Image | startswith("sha256:"))'
     pid=$(berth inspect -f '{{.State.Pid}}' insp)
     [ "$pid" = "$(systemctl show -p MainPID --value berth-insp.service)" ]
     run berth inspect -f '{{index .Config.Labels "app"}}' insp
