@@ -12,6 +12,8 @@
 
 int cmd__shim(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 int cmd__cleanup(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+int cmd__unit_stop(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 
 struct command {
         const char *name;
@@ -41,6 +43,7 @@ static const struct command commands[] = {
         { "info", cmd_info, "Display system-wide information" },
         { "_shim", cmd__shim, NULL },
         { "_cleanup", cmd__cleanup, NULL },
+
 };
 
 /* Management forms: "berth container ls" -> "ps", "berth image rm" -> "rmi". */

@@ -18,7 +18,7 @@
 enum {
         OPT_RM = 1000, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_NETWORK, OPT_RESTART, OPT_CAP_ADD, OPT_CAP_DROP,
         OPT_PRIVILEGED, OPT_READ_ONLY, OPT_SECURITY_OPT, OPT_INIT, OPT_TMPFS, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT,
-        OPT_MOUNT, OPT_PULL, OPT_HOSTNAME, OPT_SIG_PROXY, OPT_LIMIT = 2000,
+        OPT_MOUNT, OPT_PULL, OPT_HOSTNAME, OPT_SIG_PROXY, OPT_ULIMIT, OPT_LIMIT = 2000,
 };
 
 struct run_opts {
@@ -26,7 +26,7 @@ struct run_opts {
         const char *name, *entrypoint, *network, *restart, *workdir, *user, *hostname, *stop_signal, *pull;
         long long stop_timeout;
         char **env, **env_files, **volumes, **mounts, **publish, **labels, **cap_add, **cap_drop, **security_opts,
-                **tmpfs;
+                **tmpfs, **ulimits;
         json_t *limits; /* flag name -> value, re-parsed at each start */
 };
 
@@ -42,6 +42,7 @@ static void run_opts_free(struct run_opts *o)
         strv_free(o->cap_drop);
         strv_free(o->security_opts);
         strv_free(o->tmpfs);
+        strv_free(o->ulimits);
         json_decref(o->limits);
 }
 
@@ -74,6 +75,7 @@ static const char run_usage[] =
         "      --init                Run an init inside the container that forwards signals and reaps processes\n"
         "      --stop-signal string  Signal to stop the container\n"
         "      --stop-timeout int    Timeout (in seconds) to stop a container\n"
+        "      --ulimit ulimit       Ulimit options (NAME=SOFT[:HARD], as systemd's LimitNAME=)\n"
         "Resource limits (systemd unit properties):\n"
         "  -m, --memory, --memory-reservation, --memory-swap, --cpus, --cpu-shares,\n"
         "      --cpuset-cpus, --pids-limit, --blkio-weight, --device-read-bps, --device-write-bps\n";
@@ -111,6 +113,7 @@ static struct option *build_options(size_t *nlimits)
                 { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
                 { "pull", required_argument, NULL, OPT_PULL },
                 { "sig-proxy", required_argument, NULL, OPT_SIG_PROXY },
+                { "ulimit", required_argument, NULL, OPT_ULIMIT },
                 { "help", no_argument, NULL, 'H' },
         };
         size_t n = limit_defs_count;
@@ -168,6 +171,14 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
                 case OPT_STOP_SIGNAL: o->stop_signal = optarg; break;
                 case OPT_PULL: o->pull = optarg; break;
                 case OPT_SIG_PROXY: o->sig_proxy = !streq(optarg, "false"); break;
+                case OPT_ULIMIT: {
+                        const char *prop;
+                        uint64_t soft, hard;
+                        if (parse_ulimit(optarg, &prop, &soft, &hard, err) < 0)
+                                return -1;
+                        strv_push(&o->ulimits, optarg);
+                        break;
+                }
                 case OPT_STOP_TIMEOUT: {
                         long long ns;
                         if (parse_duration(optarg, &ns, err) < 0)
@@ -372,6 +383,23 @@ static int parse_security_opts(struct run_opts *o, bool *nnp, json_t **seccomp, 
         return 0;
 }
 
+/* Docker's HostConfig.Ulimits: [{"Name": "nofile", "Soft": 1024, "Hard": 2048}] */
+static json_t *ulimits_json(char *const *ulimits)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; ulimits && ulimits[i]; i++) {
+                const char *prop;
+                uint64_t soft, hard;
+                if (parse_ulimit(ulimits[i], &prop, &soft, &hard, NULL) < 0)
+                        continue; /* validated when parsed */
+                cleanup_free char *name = xstrndup(ulimits[i], strchr(ulimits[i], '=') - ulimits[i]);
+                json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "Name", name,
+                                                   "Soft", soft == UINT64_MAX ? (json_int_t) -1 : (json_int_t) soft,
+                                                   "Hard", hard == UINT64_MAX ? (json_int_t) -1 : (json_int_t) hard));
+        }
+        return a;
+}
+
 static json_t *json_array_or_empty(json_t *v)
 {
         return json_is_array(v) ? json_deep_copy(v) : json_array();
@@ -435,7 +463,7 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
         json_t *cfg = json_pack(
                 "{s:s, s:O, s:O, "
                 "s:{s:s, s:s, s:o, s:O, s:O, s:s, s:O, s:b, s:b, s:b, s:s, s:I, s:s}, "
-                "s:{s:O, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:{s:s, s:i}}, "
+                "s:{s:O, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:{s:s, s:i}, s:o}, "
                 "s:{s:O, s:s, s:O, s:O, s:b, s:O, s:o}}",
                 "Image", img->id, "Path", json_array_get(full, 0), "Args", args,
                 "Config", "Hostname", o->hostname ? o->hostname : "", "User", user ? user : "", "Env",
@@ -446,7 +474,8 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
                 "HostConfig", "Binds", binds, "NetworkMode", o->network ? o->network : "host", "AutoRemove", o->rm,
                 "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "CapAdd", strv_to_json(o->cap_add),
                 "CapDrop", strv_to_json(o->cap_drop), "SecurityOpt", strv_to_json(o->security_opts), "Init", o->init,
-                "RestartPolicy", "Name", restart_name, "MaximumRetryCount", (int) retries,
+                "RestartPolicy", "Name", restart_name, "MaximumRetryCount", (int) retries, "Ulimits",
+                ulimits_json(o->ulimits),
                 "Berth", "Command", full, "ImageName", image_ref, "Limits", o->limits, "Mounts", mounts,
                 "NoNewPrivileges", nnp, "SeccompProfile", seccomp, "Tmpfs", strv_to_json(o->tmpfs));
         if (!cfg)
@@ -456,7 +485,7 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
 }
 
 static int create_container(struct berth_cli *cli, const char *cmd, int argc, char **argv, struct run_opts *o,
-                            struct berth_container **out, berth_error_t *err)
+                            const char *id, json_t *extra, struct berth_container **out, berth_error_t *err)
 {
         int r = parse_run_opts(cmd, argc, argv, o, err);
         if (r != 0)
@@ -475,6 +504,10 @@ static int create_container(struct berth_cli *cli, const char *cmd, int argc, ch
         json_t *cfg = NULL;
         if (build_config(img, image, o, argv + optind + 1, &cfg, err) < 0)
                 return -1;
+        if (id)
+                json_object_set_new(cfg, "Id", json_string(id));
+        if (extra)
+                json_object_update_recursive(json_object_get(cfg, "Berth"), extra);
         r = container_create(&cli->store, cfg, o->name, out, err);
         json_decref(cfg);
         return r;
@@ -484,7 +517,7 @@ int cmd_create(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
         struct run_opts o = {};
         cleanup_container struct berth_container *c = NULL;
-        int r = create_container(cli, "create", argc, argv, &o, &c, err);
+        int r = create_container(cli, "create", argc, argv, &o, NULL, NULL, &c, err);
         run_opts_free(&o);
         if (r != 0)
                 return r < 0 ? r : 0;
@@ -496,7 +529,7 @@ int cmd_run(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
         struct run_opts o = {};
         cleanup_container struct berth_container *c = NULL;
-        int r = create_container(cli, "run", argc, argv, &o, &c, err);
+        int r = create_container(cli, "run", argc, argv, &o, NULL, NULL, &c, err);
         if (r != 0) {
                 run_opts_free(&o);
                 return r < 0 ? r : 0;
@@ -575,4 +608,14 @@ int cmd_start(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 }
         }
         return ret;
+}
+
+int run_create_container(struct berth_cli *cli, int argc, char **argv, const char *id, json_t *berth_extra,
+                         struct berth_container **out, berth_error_t *err)
+{
+        struct run_opts o = {};
+        optind = 0;
+        int r = create_container(cli, "run", argc, argv, &o, id, berth_extra, out, err);
+        run_opts_free(&o);
+        return r;
 }

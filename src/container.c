@@ -265,9 +265,14 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
 {
         unsigned char raw[32];
         char id[65];
-        if (random_bytes(raw, sizeof(raw)) < 0)
-                return berth_error(err, errno, "getrandom");
-        hex_encode(raw, sizeof(raw), id);
+        const char *preset = json_str(config, "Id"); /* definition containers keep theirs */
+        if (preset && strlen(preset) == 64 && is_hex(preset))
+                snprintf(id, sizeof(id), "%s", preset);
+        else {
+                if (random_bytes(raw, sizeof(raw)) < 0)
+                        return berth_error(err, errno, "getrandom");
+                hex_encode(raw, sizeof(raw), id);
+        }
         if (name && !container_name_valid(name))
                 return berth_error(err, 0, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                                    name);
@@ -314,8 +319,10 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
         json_t *berth = json_object_get(config, "Berth");
         if (!berth)
                 json_object_set_new(config, "Berth", berth = json_object());
-        cleanup_free char *unit = xasprintf("berth-%s.service", chosen);
-        json_object_set_new(berth, "Unit", json_string(unit));
+        if (!json_str(berth, "Unit")) {
+                cleanup_free char *unit = xasprintf("berth-%s.service", chosen);
+                json_object_set_new(berth, "Unit", json_string(unit));
+        }
 
         /* Stage the directory in ROOT/tmp and rename it into place, so a
          * crash never leaves a half-made container behind. */

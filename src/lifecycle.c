@@ -193,6 +193,13 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         if (container_is_running(c))
                 return 0;
         const char *unit = container_unit(c);
+        if (json_str(c->config, "Berth.Definition")) {
+                /* a definition container lives in its own unit: systemd starts it */
+                if (io->attach)
+                        return berth_error(err, 0, "%s runs in %s: use 'berth logs -f %s' to follow it", c->name,
+                                           unit, c->name);
+                return unit_start(bus, unit, err);
+        }
         struct unit_props props = {};
         if (limits_from_config(c->config, &props, err) < 0)
                 return -1;
@@ -218,7 +225,23 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 unit_props_free(&props);
                 return -1;
         }
+        /* --ulimit: LimitX=/LimitXSoft= of the unit */
+        size_t nrl = json_array_size(json_at(c->config, "HostConfig.Ulimits"));
+        cleanup_free struct unit_rlimit *rlimits = xcalloc(nrl + 1, sizeof(*rlimits));
+        size_t idx;
+        json_t *ul;
+        json_array_foreach(json_at(c->config, "HostConfig.Ulimits"), idx, ul)
+        {
+                cleanup_free char *spec_text = xasprintf("%s=%lld:%lld", json_str(ul, "Name"),
+                                                         json_int(ul, "Soft", -1), json_int(ul, "Hard", -1));
+                if (parse_ulimit(spec_text, &rlimits[idx].property, &rlimits[idx].soft, &rlimits[idx].hard, err) < 0) {
+                        unit_props_free(&props);
+                        return -1;
+                }
+        }
         struct unit_spec spec = {
+                .rlimits = rlimits,
+                .n_rlimits = nrl,
                 .name = unit,
                 .description = desc,
                 .exec_start = exec_start,

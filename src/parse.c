@@ -657,3 +657,46 @@ char *format_cpuset(const unsigned char *mask, size_t len)
         }
         return out;
 }
+
+/* Docker's ulimit names and systemd's LimitX= properties (systemd.exec(5)). */
+static const struct {
+        const char *name, *property;
+} ulimit_table[] = {
+        { "core", "LimitCORE" },         { "cpu", "LimitCPU" },       { "data", "LimitDATA" },
+        { "fsize", "LimitFSIZE" },       { "locks", "LimitLOCKS" },   { "memlock", "LimitMEMLOCK" },
+        { "msgqueue", "LimitMSGQUEUE" }, { "nice", "LimitNICE" },     { "nofile", "LimitNOFILE" },
+        { "nproc", "LimitNPROC" },       { "rss", "LimitRSS" },       { "rtprio", "LimitRTPRIO" },
+        { "rttime", "LimitRTTIME" },     { "sigpending", "LimitSIGPENDING" }, { "stack", "LimitSTACK" },
+        { "as", "LimitAS" },
+};
+
+static int parse_rlimit_value(const char *s, const char *whole, uint64_t *out, berth_error_t *err)
+{
+        int64_t v;
+        if (parse_int64(s, &v, NULL) < 0 || v < -1)
+                return berth_error(err, 0, "invalid ulimit argument: %s", whole);
+        *out = v == -1 ? UINT64_MAX : (uint64_t) v;
+        return 0;
+}
+
+int parse_ulimit(const char *s, const char **property, uint64_t *soft, uint64_t *hard, berth_error_t *err)
+{
+        const char *eq = strchr(s, '=');
+        if (!eq)
+                return berth_error(err, 0, "invalid ulimit argument: %s (want NAME=SOFT[:HARD])", s);
+        *property = NULL;
+        for (size_t i = 0; i < ARRAY_SIZE(ulimit_table); i++)
+                if (strlen(ulimit_table[i].name) == (size_t) (eq - s) && strncmp(ulimit_table[i].name, s, eq - s) == 0)
+                        *property = ulimit_table[i].property;
+        if (!*property)
+                return berth_error(err, 0, "invalid ulimit type: %.*s", (int) (eq - s), s);
+        cleanup_free char *val = xstrdup(eq + 1);
+        char *colon = strchr(val, ':');
+        if (colon)
+                *colon++ = '\0';
+        if (parse_rlimit_value(val, s, soft, err) < 0 || parse_rlimit_value(colon ? colon : val, s, hard, err) < 0)
+                return -1;
+        if (*soft > *hard)
+                return berth_error(err, 0, "ulimit soft limit must be less than or equal to hard limit: %s", s);
+        return 0;
+}

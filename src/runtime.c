@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -699,6 +700,12 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
                                 berth_error(&e, errno, "join the container's %s namespace", ns_names[i]);
                                 child_fail(sync[1], &e);
                         }
+                /* the container's rlimits (--ulimit, LimitX= of its unit) */
+                for (int res = 0; res < RLIM_NLIMITS; res++) {
+                        struct rlimit rl;
+                        if (prlimit(target, res, NULL, &rl) == 0)
+                                (void) setrlimit(res, &rl);
+                }
                 /* a new child is needed to really be inside the PID namespace */
                 pid_t p = fork();
                 if (p < 0) {

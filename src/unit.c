@@ -240,6 +240,11 @@ int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_
                 r = sd_bus_message_append(m, "(sv)", "StandardError", "s", "journal");
         if (r >= 0 && spec->props)
                 r = unit_props_append_bus(m, spec->props, err);
+        for (size_t i = 0; r >= 0 && i < spec->n_rlimits; i++) {
+                cleanup_free char *soft = xasprintf("%sSoft", spec->rlimits[i].property);
+                r = sd_bus_message_append(m, "(sv)(sv)", spec->rlimits[i].property, "t", spec->rlimits[i].hard, soft,
+                                          "t", spec->rlimits[i].soft);
+        }
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
@@ -265,7 +270,18 @@ static int manager_job_call(sd_bus *bus, const char *method, const char *unit, b
                 return berth_error(err, -r, "create %s message", method);
         cleanup_free char *result = NULL;
         cleanup_free char *what = xasprintf("%s %s", method, unit);
-        return call_and_wait_job(bus, m, what, &result, err);
+        r = call_and_wait_job(bus, m, what, &result, err);
+        if (r < 0)
+                return r;
+        if (!streq(result, "done"))
+                return berth_error(err, 0, "%s: the job ended with result '%s': see 'journalctl -u %s'", what, result,
+                                   unit);
+        return 0;
+}
+
+int unit_start(sd_bus *bus, const char *unit, berth_error_t *err)
+{
+        return manager_job_call(bus, "StartUnit", unit, err);
 }
 
 int unit_stop(sd_bus *bus, const char *unit, berth_error_t *err)

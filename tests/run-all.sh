@@ -12,6 +12,8 @@
 #               under valgrind --leak-check=full, CK_FORK=no
 #   integration tests/integration/*.bats inside a throwaway systemd
 #               (tests/harness/boot.sh -> tests/harness/in-systemd.sh)
+#   boot        tests/boot/reboot.sh: a container enabled for boot runs after
+#               a power-off and a second boot on the same store
 #
 # The last line printed is the tally over all stages:
 #   N passed, N failed[, N skipped]
@@ -198,6 +200,24 @@ if want integration; then
         else
             stage_broke integration "no TAP output (harness exited $int_rc)"
         fi
+    fi
+fi
+
+# ---- boot: a container enabled for boot runs after a reboot (two boots
+# sharing the store, see tests/boot/reboot.sh)
+if want boot; then
+    log "boot (tests/boot/reboot.sh: power off, boot again)"
+    if [ ! -x build/berth ]; then
+        stage_broke boot "build/berth was not built"
+    else
+        boot_tap=$repo/build/boot.tap
+        timeout -k 30 600 "$repo/tests/boot/reboot.sh" build | tee "$boot_tap" || true
+        ok=$(grep -cE '^ok [0-9]+' "$boot_tap" || true)
+        notok=$(grep -cE '^not ok [0-9]+' "$boot_tap" || true)
+        planned=$(sed -n 's/^1\.\.\([0-9]\+\)$/\1/p' "$boot_tap" | head -n1)
+        unreported=$(( ${planned:-1} - ok - notok ))
+        [ "$unreported" -gt 0 ] || unreported=0
+        stage_result boot "$ok" $((notok + unreported))
     fi
 fi
 

@@ -38,6 +38,14 @@ void cli_table_add(struct cli_table *t, ...);                 /* ncols cells, co
 void cli_table_print(struct cli_table *t, FILE *out);
 void cli_table_free(struct cli_table *t);
 
+/* `berth create` from an argument vector ("run" options, IMAGE, COMMAND...)
+ * with a preset container ID and extra "Berth" config fields (for definition
+ * containers).  argv[0] is ignored. */
+struct berth_container;
+typedef struct json_t json_t;
+int run_create_container(struct berth_cli *cli, int argc, char **argv, const char *id, json_t *berth_extra,
+                         struct berth_container **out, berth_error_t *err);
+
 #define BERTH_COMMANDS(X)                                                           \
         X(import) X(images) X(rmi) X(tag) X(run) X(create) X(start) X(stop)         \
         X(restart) X(kill) X(rm) X(ps) X(logs) X(exec) X(inspect) X(wait) X(top)    \

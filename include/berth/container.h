@@ -45,7 +45,9 @@ void container_list_free(struct berth_container **v, size_t n);
 /* Create the record: allocates the ID, picks a name when name is NULL, checks
  * uniqueness under the store lock, writes config.json and state.json
  * (Status "created") and the upper/work dirs.  config is completed in place
- * (Id, Name, Created). */
+ * (Id, Name, Created).  A config that carries "Id" (64 hex) and/or
+ * "Berth.Unit" keeps them: definition containers have a stable ID and run in
+ * container@NAME.service. */
 int container_create(struct berth_store *s, json_t *config, const char *name, struct berth_container **out,
                      berth_error_t *err);
 /* Remove the record and its files (the caller made sure it is not running). */

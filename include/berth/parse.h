@@ -70,4 +70,8 @@ char *format_cpuset(const unsigned char *mask, size_t len);
 /* A whole decimal integer with an optional sign, no spaces or suffixes. */
 int parse_int64(const char *s, int64_t *out, berth_error_t *err);
 
+/* Docker's --ulimit NAME=SOFT[:HARD] ("nofile=1024:2048", -1 = unlimited):
+ * *property is systemd's "LimitNOFILE"; UINT64_MAX means infinity. */
+int parse_ulimit(const char *s, const char **property, uint64_t *soft, uint64_t *hard, berth_error_t *err);
+
 #endif

@@ -14,6 +14,12 @@
 
 struct unit_props;
 
+/* --ulimit: systemd's LimitX= (hard) and LimitXSoft= (soft) properties. */
+struct unit_rlimit {
+        const char *property; /* "LimitNOFILE" */
+        uint64_t soft, hard;  /* UINT64_MAX = infinity */
+};
+
 struct unit_spec {
         const char *name;        /* "berth-web.service" */
         const char *description;
@@ -26,6 +32,8 @@ struct unit_spec {
         uint64_t timeout_stop_usec;
         char **environment;      /* "KEY=VALUE" for the ExecStart process */
         const struct unit_props *props; /* limits, restart policy */
+        const struct unit_rlimit *rlimits;
+        size_t n_rlimits;
 };
 
 int unit_bus_open(sd_bus **bus, berth_error_t *err);
@@ -35,7 +43,8 @@ int unit_bus_open(sd_bus **bus, berth_error_t *err);
  * to start: the caller reads why from the container state), <0 on errors
  * talking to systemd. */
 int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_t *err);
-/* StopUnit/RestartUnit and wait for the job. */
+/* StartUnit/StopUnit and wait for the job. */
+int unit_start(sd_bus *bus, const char *unit, berth_error_t *err);
 int unit_stop(sd_bus *bus, const char *unit, berth_error_t *err);
 /* KillUnit: who is "main" or "all". */
 int unit_kill(sd_bus *bus, const char *unit, const char *who, int sig, berth_error_t *err);

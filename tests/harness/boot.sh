@@ -22,6 +22,9 @@
 #   --bind-rw DIR  the same, read-write. Repeatable.
 #   --rw           bind the checkout read-write (default: read-only, so that
 #                  nothing inside can damage the host's files).
+#   --install BUILD  `make install` BUILD (a configured, built tree, also
+#                  given with --bind) into the guest's root before systemd
+#                  starts, so berth's generator runs at boot.
 #   --target UNIT  boot UNIT instead of the minimal berth-harness.target,
 #                  e.g. multi-user.target for boot-time start tests.
 #   --env NAME=VAL pass a variable to CMD. Repeatable. Variables named
@@ -40,7 +43,7 @@ say() { [ -n "$quiet" ] || echo "harness: $*" >&2; }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 orig_args=("$@")
-state='' out='' target=berth-harness.target quiet='' checkout_mode=ro
+state='' out='' install='' target=berth-harness.target quiet='' checkout_mode=ro
 binds=() envs=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
         --bind-rw) binds+=("rw:${2:?--bind-rw needs a dir}"); shift 2 ;;
         --rw) checkout_mode=rw; shift ;;
         --target) target=${2:?--target needs a unit}; shift 2 ;;
+        --install) install=${2:?--install needs a build dir}; shift 2 ;;
         --env) [[ ${2:-} == ?*=* ]] || die "--env needs NAME=VALUE"; envs+=("$2"); shift 2 ;;
         -q|--quiet) quiet=1; shift ;;
         -h|--help) usage ;;
@@ -208,7 +212,7 @@ cgroup_setup
 # on to the guest's PID 1, which takes its whole namespace with it.
 t0=$(date +%s%N)
 H_WORK=$work H_CGROUPS=$H_CGROUPS H_BINDS=$binds_sorted H_STATE=$state \
-H_TARGET=$target H_MACHINE_ID=$machine_id H_SYSTEMD_ARGS=${BERTH_HARNESS_SYSTEMD_ARGS:-} \
+H_INSTALL=$install H_TARGET=$target H_MACHINE_ID=$machine_id H_SYSTEMD_ARGS=${BERTH_HARNESS_SYSTEMD_ARGS:-} \
     setpriv --pdeathsig KILL \
     unshare --pid --fork --kill-child --mount --uts --ipc --net --propagation private \
     "$repo/tests/harness/init.sh" </dev/null >"$work/console.log" 2>&1 &

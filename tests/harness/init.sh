@@ -179,6 +179,12 @@ After=basic.target dbus.socket systemd-journald.socket
 AllowIsolate=yes
 EOF
 
+# --install BUILD: berth installed into the guest's root before systemd
+# starts, so its generator and units are there at boot (the reboot test).
+if [ -n "${H_INSTALL:-}" ]; then
+    make -s -C "$H_INSTALL" install DESTDIR="$N" >/dev/null
+fi
+
 # ---- switch to the private root
 cd "$N"
 pivot_root . .

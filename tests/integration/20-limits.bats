@@ -37,3 +37,19 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     run systemctl show -p Description --value berth-described.service
     [[ "$output" == *busybox* ]]
 }
+
+@test "--ulimit becomes LimitX= of the unit and the container's rlimit" {
+    berth run -d --name ul --ulimit nofile=512:1024 busybox sleep 1000
+    [ "$(systemctl show -p LimitNOFILE --value berth-ul.service)" = 1024 ]
+    [ "$(systemctl show -p LimitNOFILESoft --value berth-ul.service)" = 512 ]
+    run berth exec ul sh -c 'ulimit -n; ulimit -Hn'
+    [ "${lines[0]}" = 512 ]
+    [ "${lines[1]}" = 1024 ]
+    run bash -c "berth inspect ul | jq -c '.[0].HostConfig.Ulimits[0] | [.Name, .Soft, .Hard]'"
+    [ "$output" = '["nofile",512,1024]' ]
+    run berth run --rm --ulimit nofiles=1 busybox true
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"invalid ulimit type: nofiles"* ]]
+    run berth run --rm --ulimit nofile=10:5 busybox true
+    [ "$status" -eq 125 ]
+}

@@ -1,0 +1,91 @@
+/* berth — definition files: /etc/berth/containers/NAME.container.
+ *
+ * systemd INI syntax (comments, line continuation, repeated keys, an empty
+ * assignment resets a list, %-specifiers), sections [Unit], [Container],
+ * [Service], [Install].  [Container] keys are Podman Quadlet's names where
+ * Quadlet has one plus the limit keys of limits.h; each key is one row of a
+ * table (key -> how it becomes `berth run` arguments or unit properties).
+ * [Unit]/[Service]/[Install] lines pass through to the unit and win over the
+ * convenience keys.
+ *
+ * Used by berth-generator (drop-ins for container@NAME.service), by
+ * `berth generate --dry-run`, and by the unit's own ExecStart
+ * (`berth _unit-start NAME`), which turns the definition into a container. */
+#ifndef BERTH_DEFINITION_H
+#define BERTH_DEFINITION_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "berth/error.h"
+#include "berth/limits.h"
+
+/* Search path, earlier wins (like unit search paths).  $BERTH_DEFINITION_PATH
+ * (colon-separated) replaces it, for tests. */
+#define BERTH_DEFINITION_DIRS "/etc/berth/containers:/run/berth/containers:/usr/lib/berth/containers"
+
+struct definition {
+        char *name;          /* NAME of NAME.container (the template instance) */
+        char *path;          /* the file it came from */
+        char *image;         /* Image= (required) */
+        char *container_name;/* ContainerName=, default NAME */
+        char **command;      /* Exec=, split like systemd's ExecStart (quotes) */
+        char **run_args;     /* berth run options from the other [Container] keys,
+                                e.g. {"-e", "A=b", "-v", "/a:/b", "--read-only"} */
+        char *pull;          /* Pull=: "missing" (default), "always", "never", "newer" */
+        bool notify;         /* Notify=yes: the container sends READY=1 itself */
+        bool publishes;      /* has PublishPort=: order after network-online.target */
+        long long stop_timeout; /* StopTimeout= in seconds (also TimeoutStopSec=), -1: not set */
+        struct limits limits;/* the limit keys (Memory=, CPUs=, ...) */
+        char **ulimit_lines; /* [Service] lines of Ulimit=: "LimitNOFILE=1024:2048" */
+        char **unit_lines;   /* "Key=Value" of [Unit], in file order */
+        char **service_lines;/* of [Service] */
+        char **install_lines;/* of [Install] */
+};
+
+void definition_free(struct definition *d);
+static inline void definition_freep(struct definition **d) { if (*d) definition_free(*d); }
+#define cleanup_definition __attribute__((cleanup(definition_freep)))
+
+/* Find NAME.container on the search path. */
+int definition_find(const char *name, char **path_out, berth_error_t *err);
+/* Parse a file.  Any unknown section or key, bad value or missing Image= is
+ * an error "FILE:LINE: what is wrong" (one line) and nothing is returned. */
+int definition_load(const char *path, const char *name, struct definition **out, berth_error_t *err);
+/* All definitions on the search path (one per NAME, earliest dir wins, a
+ * symlink to /dev/null masks NAME), sorted by NAME; bad files are reported
+ * through report(file_line_message) and skipped.  Returns the number of
+ * files reported (0: all good).  Free with definitions_free(). */
+int definition_load_all(struct definition ***out, size_t *n, void (*report)(const char *msg, void *ud), void *ud);
+void definitions_free(struct definition **v, size_t n);
+
+/* A definition NAME must be a container name that is also a unit instance:
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters. */
+bool definition_name_valid(const char *name);
+
+/* The text of the drop-in for container@NAME.service (what the generator
+ * writes to DIR/container@NAME.service.d/50-berth.conf). */
+char *definition_dropin(const struct definition *d);
+/* The file the drop-in goes to, "OUTDIR/container@NAME.service.d/50-berth.conf". */
+char *definition_dropin_path(const struct definition *d, const char *outdir);
+/* The links of [Install] WantedBy=/RequiredBy=/UpheldBy=, relative to the
+ * output dir: {"multi-user.target.wants/container@NAME.service", ...}, each
+ * pointing at DEFINITION_TEMPLATE_UNIT.  A new strv (maybe empty). */
+char **definition_install_links(const struct definition *d);
+/* Write the drop-in and the .wants/ links of [Install] WantedBy=/RequiredBy=
+ * into a generator output dir. */
+int definition_generate(const struct definition *d, const char *outdir, berth_error_t *err);
+/* Print what definition_generate() would write: "# PATH" + the drop-in text,
+ * then "# LINK -> TARGET" per link (berth generate --dry-run). */
+void definition_print(const struct definition *d, const char *outdir, FILE *out);
+
+/* The template unit the links point at (SYSTEMD_UNIT_DIR/container@.service). */
+extern const char DEFINITION_TEMPLATE_UNIT[];
+/* Where generators write at runtime, and `berth generate` by default. */
+#define DEFINITION_GENERATOR_DIR "/run/systemd/generator"
+
+/* The container ID of a definition's container: stable across starts (so
+ * `berth logs NAME` and CONTAINER_ID_FULL= cover every run), 64 hex. */
+char *definition_container_id(const char *name);
+
+#endif

@@ -1,0 +1,51 @@
+#!/bin/bash
+# tests/boot/reboot.sh BUILD_DIR — a container enabled for boot starts at boot.
+#
+# Two boots of the throwaway systemd (tests/harness/boot.sh) sharing one
+# store and /etc/berth (--state): the first installs berth, imports busybox
+# and writes a definition with [Install] WantedBy=multi-user.target, then
+# powers off; the second boots multi-user.target and checks the container is
+# running without anyone starting it.  Prints TAP; exit 0 only if all passed.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+build=$(cd "${1:?usage: reboot.sh BUILD_DIR}" && pwd -P)
+state=$(mktemp -d /var/tmp/berth-reboot.XXXXXX)
+trap 'rm -rf "$state"' EXIT
+boot=("$repo/tests/harness/boot.sh" -q --state "$state" --bind-rw "$build" --install "$build")
+
+echo "1..2"
+first=$(cat <<SCRIPT
+set -e
+tar=\$(mktemp /tmp/rootfs.XXXXXX.tar)
+'$repo/tests/harness/mkbusybox.sh' "\$tar" >/dev/null
+berth import "\$tar" busybox:latest >/dev/null
+mkdir -p /etc/berth/containers
+printf '%s\n' '[Container]' 'Image=busybox' 'Exec=httpd -f -p 8082 -h /www' '' \
+    '[Install]' 'WantedBy=multi-user.target' > /etc/berth/containers/atboot.container
+SCRIPT
+)
+if "${boot[@]}" -- bash -c "$first"; then
+    echo "ok 1 first boot: berth installed, image imported, definition written"
+else
+    echo "not ok 1 first boot: berth installed, image imported, definition written"
+    echo "not ok 2 second boot: not tried, the first boot failed"
+    exit 1
+fi
+
+second=$(cat <<SCRIPT
+set -e
+for i in \$(seq 50); do
+    [ "\$(systemctl is-active container@atboot.service)" = active ] && break
+    sleep 0.2
+done
+systemctl status --no-pager container@atboot.service
+wget -qO- http://127.0.0.1:8082/ >/dev/null
+berth ps --format '{{.Names}} {{.Unit}}' | grep -qx 'atboot container@atboot.service'
+SCRIPT
+)
+if "${boot[@]}" --target multi-user.target -- bash -c "$second"; then
+    echo "ok 2 second boot: the enabled container runs without anyone starting it"
+else
+    echo "not ok 2 second boot: the enabled container runs without anyone starting it"
+    exit 1
+fi
