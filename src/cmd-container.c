@@ -43,8 +43,7 @@ static int for_each_container(struct berth_cli *cli, int argc, char **argv, bool
         }
         if (last) {
                 *err = last;
-                if (failed > 1 || argc - optind > 1)
-                        (*err)->exit_code = 1;
+                (*err)->exit_code = 1; /* as docker: "Error response from daemon: ...", exit 1 */
                 return -1;
         }
         return 0;
@@ -102,6 +101,8 @@ static int do_restart(struct berth_cli *cli, sd_bus *bus, struct berth_container
 {
         if (container_stop(&cli->store, bus, c, *(int *) data, err) < 0)
                 return -1;
+        if (access(c->dir, F_OK) < 0)
+                return berth_error(err, 0, "container %s was started with --rm: stopping it removed it", c->name);
         cleanup_container struct berth_container *fresh = NULL;
         if (container_load(&cli->store, c->id, &fresh, err) < 0)
                 return -1;
@@ -174,6 +175,8 @@ static int do_rm(struct berth_cli *cli, sd_bus *bus, struct berth_container *c, 
                 (void) unit_kill(bus, container_unit(c), "all", SIGKILL, NULL);
                 if (unit_stop(bus, container_unit(c), err) < 0)
                         return -1;
+                if (access(c->dir, F_OK) < 0)
+                        return 0; /* a --rm container: its stop hook removed it */
         }
         /* Serialise with a stop hook that may still be running. */
         cleanup_close int lfd = container_lock(c, err);

@@ -112,7 +112,7 @@ static struct option *build_options(size_t *nlimits)
                 { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
                 { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
                 { "pull", required_argument, NULL, OPT_PULL },
-                { "sig-proxy", required_argument, NULL, OPT_SIG_PROXY },
+                { "sig-proxy", optional_argument, NULL, OPT_SIG_PROXY },
                 { "ulimit", required_argument, NULL, OPT_ULIMIT },
                 { "help", no_argument, NULL, 'H' },
         };
@@ -151,7 +151,11 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
                 case OPT_ENV_FILE: strv_push(&o->env_files, optarg); break;
                 case 'v': strv_push(&o->volumes, optarg); break;
                 case OPT_MOUNT: strv_push(&o->mounts, optarg); break;
-                case OPT_TMPFS: strv_push(&o->tmpfs, optarg); break;
+                case OPT_TMPFS:
+                        if (optarg[0] != '/')
+                                return berth_error(err, 0, "invalid --tmpfs %s: the path must be absolute", optarg);
+                        strv_push(&o->tmpfs, optarg);
+                        break;
                 case 'w': o->workdir = optarg; break;
                 case 'u': o->user = optarg; break;
                 case OPT_ENTRYPOINT: o->entrypoint = optarg; break;
@@ -170,7 +174,7 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
                 case OPT_INIT: o->init = true; break;
                 case OPT_STOP_SIGNAL: o->stop_signal = optarg; break;
                 case OPT_PULL: o->pull = optarg; break;
-                case OPT_SIG_PROXY: o->sig_proxy = !streq(optarg, "false"); break;
+                case OPT_SIG_PROXY: o->sig_proxy = !optarg || !streq(optarg, "false"); break;
                 case OPT_ULIMIT: {
                         const char *prop;
                         uint64_t soft, hard;
@@ -303,19 +307,6 @@ static int build_mounts(struct run_opts *o, json_t *mounts, json_t *binds, berth
         return 0;
 }
 
-/* "K=V" list with later entries replacing earlier ones of the same key. */
-static void env_set(char ***env, const char *kv)
-{
-        size_t klen = strchr(kv, '=') - kv;
-        for (size_t j = 0; *env && (*env)[j]; j++)
-                if (strncmp((*env)[j], kv, klen + 1) == 0) {
-                        free((*env)[j]);
-                        (*env)[j] = xstrdup(kv);
-                        return;
-                }
-        strv_push(env, kv);
-}
-
 /* The container's environment: the image's, then --env-file, then -e. */
 static int build_env(json_t *icfg, struct run_opts *o, char ***out, berth_error_t *err)
 {
@@ -330,17 +321,17 @@ static int build_env(json_t *icfg, struct run_opts *o, char ***out, berth_error_
                 if (parse_env_file(o->env_files[f], &fenv, err) < 0)
                         return -1;
                 for (size_t k = 0; fenv && fenv[k]; k++)
-                        env_set(&env, fenv[k]);
+                        strv_env_set(&env, fenv[k]);
         }
         for (size_t k = 0; o->env && o->env[k]; k++) {
                 if (strchr(o->env[k], '=')) {
-                        env_set(&env, o->env[k]);
+                        strv_env_set(&env, o->env[k]);
                         continue;
                 }
                 const char *val = getenv(o->env[k]); /* -e VAR: from our environment */
                 if (val) {
                         cleanup_free char *kv = xasprintf("%s=%s", o->env[k], val);
-                        env_set(&env, kv);
+                        strv_env_set(&env, kv);
                 }
         }
         *out = steal_pointer(&env);

@@ -423,8 +423,22 @@ bool container_is_running(struct berth_container *c)
         long long start = json_int(c->state, "StartTime", -1);
         if (pid > 0 && proc_starttime(pid) == start)
                 return true;
-        /* The process is gone but the stop hook did not record it (systemd
-         * killed, host crashed): reconcile in memory; the next writer saves. */
+        /* The process is gone: its unit's stop hook records the exit in a
+         * moment.  Give it that moment, then read what it wrote. */
+        cleanup_free char *path = xasprintf("%s/state.json", c->dir);
+        for (int i = 0; i < 40; i++) {
+                json_t *fresh = json_load_file(path, 0, NULL);
+                const char *fst = json_str(fresh, "Status");
+                if (fst && !streq(fst, "running") && !streq(fst, "paused")) {
+                        json_decref(c->state);
+                        c->state = fresh;
+                        return false;
+                }
+                json_decref(fresh);
+                usleep(25 * 1000);
+        }
+        /* Nobody recorded it (systemd killed, host crashed): reconcile in
+         * memory; the next writer saves. */
         json_object_set_new(c->state, "Status", json_string("exited"));
         json_object_set_new(c->state, "Pid", json_integer(0));
         if (json_int(c->state, "ExitCode", 0) == 0)

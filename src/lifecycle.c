@@ -43,7 +43,7 @@ static char **extra_fields(struct berth_container *c)
         struct log_fields f = {
                 .id_full = c->id,
                 .name = c->name,
-                .tag = c->name,
+                .tag = NULL, /* Docker's default tag: the short ID */
                 .image = json_str(c->config, "Config.Image"),
         };
         return journal_extra_fields(&f);
@@ -330,7 +330,7 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 .out_r = io->tty ? dup(master) : outp[0],
                 .err_r = io->tty ? -1 : errp[0],
                 .tty = io->tty,
-                .fields = { .id_full = c->id, .name = c->name, .tag = c->name,
+                .fields = { .id_full = c->id, .name = c->name, .tag = NULL,
                             .image = json_str(c->config, "Config.Image") },
         };
         relay_run(&rl, bus, unit, io->sig_proxy);

@@ -454,10 +454,15 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                          json_str(m, "Destination"));
         json_array_foreach(json_at(cfg, "Berth.Tmpfs"), i, m)
         {
+                /* --tmpfs PATH[:OPTIONS], Docker's default options otherwise */
+                char *dst = xstrdup(json_string_value(m));
+                char *opts = strchr(dst, ':');
+                if (opts)
+                        *opts++ = '\0';
                 ctx.binds = xrealloc(ctx.binds, (ctx.nbinds + 1) * sizeof(*ctx.binds));
-                ctx.binds[ctx.nbinds++] = (struct mount_op) { .kind = OP_TMPFS, .src = "tmpfs",
-                        .dst = json_string_value(m), .fstype = "tmpfs", .flags = MS_NOSUID | MS_NODEV,
-                        .data = "mode=1777" };
+                ctx.binds[ctx.nbinds++] = (struct mount_op) { .kind = OP_TMPFS, .src = "tmpfs", .dst = dst,
+                        .fstype = "tmpfs", .flags = MS_NOSUID | MS_NODEV,
+                        .data = opts && *opts ? opts : "mode=1777" };
         }
 
         ctx.privileged = json_bool(cfg, "HostConfig.Privileged");
@@ -650,8 +655,15 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
 
         /* What the process gets: the container's env, caps and seccomp */
         cleanup_strv char **env = json_strv(json_at(cfg, "Config.Env"));
-        for (size_t i = 0; o->env && o->env[i]; i++)
-                strv_push(&env, o->env[i]);
+        for (size_t i = 0; o->env && o->env[i]; i++) {
+                /* -e K=V replaces the container's K; -e K takes berth's own */
+                const char *val = strchr(o->env[i], '=') ? NULL : getenv(o->env[i]);
+                cleanup_free char *kv = strchr(o->env[i], '=') ? xstrdup(o->env[i])
+                                        : val ? xasprintf("%s=%s", o->env[i], val) : NULL;
+                if (!kv)
+                        continue;
+                strv_env_set(&env, kv);
+        }
         if (!env_get(env, "PATH"))
                 strv_push(&env, "PATH=" DEFAULT_PATH);
         if (o->tty && !env_get(env, "TERM"))

@@ -109,6 +109,19 @@ bool strv_contains(char *const *v, const char *s)
         return false;
 }
 
+void strv_env_set(char ***env, const char *kv)
+{
+        const char *eq = strchr(kv, '=');
+        size_t klen = eq ? (size_t) (eq - kv) : strlen(kv);
+        for (size_t j = 0; *env && (*env)[j]; j++)
+                if (strncmp((*env)[j], kv, klen) == 0 && (*env)[j][klen] == '=') {
+                        free((*env)[j]);
+                        (*env)[j] = xstrdup(kv);
+                        return;
+                }
+        strv_push(env, kv);
+}
+
 bool startswith(const char *s, const char *prefix)
 {
         return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -51,6 +51,8 @@ char **strv_copy(char *const *v);
 /* Append a copy of s; *v may be NULL. */
 void strv_push(char ***v, const char *s);
 bool strv_contains(char *const *v, const char *s);
+/* Set "K=V" in an environment list, replacing an entry with the same K. */
+void strv_env_set(char ***env, const char *kv);
 bool startswith(const char *s, const char *prefix);
 
 /* ---- files ---------------------------------------------------------------- */

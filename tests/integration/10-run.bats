@@ -81,7 +81,7 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     run journalctl -o export CONTAINER_NAME=web MESSAGE=hello-err
     [[ "$output" == *"CONTAINER_ID=${id:0:12}"* ]]
     [[ "$output" == *"CONTAINER_ID_FULL=$id"* ]]
-    [[ "$output" == *"CONTAINER_TAG=web"* ]]
+    [[ "$output" == *"CONTAINER_TAG=${id:0:12}"* ]]   # docker's default tag: the short ID
     [[ "$output" == *"IMAGE_NAME=busybox"* ]]
     [[ "$output" == *"SYSLOG_IDENTIFIER=web"* ]]
     [[ "$output" == *"PRIORITY=3"* ]]

@@ -86,3 +86,12 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     run berth logs done
     [ "$output" = finished-line ]
 }
+
+@test "exec -e replaces the container's variable and takes a bare name from berth's environment" {
+    berth run -d --name envc -e A=old busybox sleep 1000
+    run berth exec -e A=new envc sh -c 'echo $A; env | grep -c "^A="'
+    [ "${lines[0]}" = new ]
+    [ "${lines[1]}" = 1 ]
+    FROMHOST=yes run berth exec -e FROMHOST envc sh -c 'echo $FROMHOST'
+    [ "$output" = yes ]
+}

@@ -1,0 +1,97 @@
+/* berth _unit-start / _unit-stop: ExecStart and ExecStopPost of the template
+ * unit container@.service.  The container runs in that unit's own cgroup (no
+ * second, transient unit): _unit-start makes the container from the
+ * definition file and becomes its shim (clone, MAINPID handover, exit). */
+#include "config.h"
+
+#include <systemd/sd-daemon.h>
+
+#include "berth/cli.h"
+#include "berth/container.h"
+#include "berth/definition.h"
+#include "berth/image.h"
+#include "berth/runtime.h"
+#include "berth/util.h"
+
+/* The record of a previous start is replaced: a definition describes the
+ * container, each start makes it afresh (as Quadlet's --replace). */
+static int remove_previous(struct berth_cli *cli, const char *id, const char *name, berth_error_t *err)
+{
+        cleanup_container struct berth_container *old = NULL;
+        berth_error_t e = NULL;
+        if (container_lookup(&cli->store, name, &old, &e) < 0) {
+                berth_error_free(&e);
+                return 0;
+        }
+        if (!streq(old->id, id))
+                return berth_error(err, 0,
+                                   "the container name \"%s\" is in use by container %.12s, which is not this "
+                                   "definition's: remove it first (berth rm -f %s)",
+                                   name, old->id, name);
+        if (container_is_running(old))
+                return berth_error(err, 0, "container %s is still running", name);
+        return container_remove(&cli->store, old, err);
+}
+
+int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        if (argc != 2)
+                return berth_error(err, 0, "usage: berth _unit-start NAME (the ExecStart of container@NAME.service)");
+        const char *name = argv[1];
+        cleanup_free char *path = NULL;
+        cleanup_definition struct definition *d = NULL;
+        if (definition_find(name, &path, err) < 0 || definition_load(path, name, &d, err) < 0)
+                return -1;
+
+        /* The image, as Pull= says.  Registries come later: until then a
+         * missing image can only be loaded or imported by the admin. */
+        cleanup_image struct berth_image *img = NULL;
+        berth_error_t e = NULL;
+        if (image_lookup(&cli->store, d->image, &img, &e) < 0) {
+                berth_error_free(&e);
+                if (d->pull && streq(d->pull, "never"))
+                        return berth_error(err, 0, "%s: image %s is not in the store and Pull=never", path, d->image);
+                return berth_error(err, 0,
+                                   "%s: image %s is not in the store (berth cannot pull from registries yet: "
+                                   "berth load or berth import it)",
+                                   path, d->image);
+        }
+        if (d->pull && streq(d->pull, "always"))
+                fprintf(stderr, "berth: %s: Pull=always: no registry support yet, using the local image %s\n", path,
+                        d->image);
+
+        cleanup_free char *id = definition_container_id(name);
+        const char *cname = d->container_name ? d->container_name : name;
+        if (remove_previous(cli, id, cname, err) < 0)
+                return -1;
+
+        /* `berth run` arguments: --name, the [Container] keys, image, Exec= */
+        cleanup_strv char **args = NULL;
+        strv_push(&args, "run");
+        strv_push(&args, "--name");
+        strv_push(&args, cname);
+        for (size_t i = 0; d->run_args && d->run_args[i]; i++)
+                strv_push(&args, d->run_args[i]);
+        strv_push(&args, d->image);
+        for (size_t i = 0; d->command && d->command[i]; i++)
+                strv_push(&args, d->command[i]);
+        cleanup_free char *unit = xasprintf("container@%s.service", name);
+        json_t *extra = json_pack("{s:s, s:s, s:b}", "Unit", unit, "Definition", path, "Notify", d->notify);
+        cleanup_container struct berth_container *c = NULL;
+        int r = run_create_container(cli, (int) strv_length(args), args, id, extra, &c, err);
+        json_decref(extra);
+        if (r != 0)
+                return r < 0 ? berth_error_wrap(err, "%s", path) : BERTH_EXIT_ENGINE;
+        return runtime_shim(&cli->store, c->id, false, false, err);
+}
+
+int cmd__unit_stop(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        if (argc != 2)
+                return berth_error(err, 0, "usage: berth _unit-stop NAME (the ExecStopPost of container@NAME.service)");
+        cleanup_free char *id = definition_container_id(argv[1]);
+        cleanup_free char *p = store_path(&cli->store, "containers/%s", id);
+        if (access(p, F_OK) < 0)
+                return 0; /* never created (bad definition, missing image) */
+        return runtime_cleanup(&cli->store, id, err);
+}

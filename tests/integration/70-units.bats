@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# Definition files, berth-generator and container@.service.
+
+load helpers
+
+setup_file() { ensure_busybox_image; }
+
+teardown() {
+    for u in $(systemctl list-units --no-legend --plain 'container@*' | awk '{print $1}'); do
+        systemctl stop "$u" || true
+    done
+    systemctl reset-failed 'container@*' 2>/dev/null || true
+    rm -f /etc/berth/containers/*.container
+    systemctl daemon-reload
+    berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true
+}
+
+write_web() {
+    mkdir -p /etc/berth/containers "$BATS_TEST_TMPDIR/data"
+    echo from-volume > "$BATS_TEST_TMPDIR/data/file"
+    cat > /etc/berth/containers/web.container <<EOF2
+# a web server, Quadlet style
+[Unit]
+Description=the test web server
+
+[Container]
+Image=busybox
+Exec=sh -c 'echo started \$GREETING; cat /data/file; exec httpd -f -p 8081 -h /www'
+Environment=GREETING=hello "OTHER=two words"
+Volume=$BATS_TEST_TMPDIR/data:/data:ro
+Memory=64M
+PidsLimit=50
+
+[Service]
+Restart=on-failure
+RestartSec=1
+
+[Install]
+WantedBy=multi-user.target
+EOF2
+    systemctl daemon-reload
+}
+
+@test "a definition becomes container@NAME.service with its limits, journal and answers" {
+    write_web
+    systemctl start container@web.service
+    [ "$(systemctl is-active container@web.service)" = active ]
+    [ "$(systemctl show -p MemoryMax --value container@web.service)" = 67108864 ]
+    [ "$(systemctl show -p TasksMax --value container@web.service)" = 50 ]
+    [ "$(systemctl show -p Description --value container@web.service)" = "the test web server" ]
+    wait_until 10 wget -qO- http://127.0.0.1:8081/
+    # the container's process is the unit's main process, in the unit's cgroup
+    main=$(systemctl show -p MainPID --value container@web.service)
+    [ "$main" = "$(berth inspect -f '{{.State.Pid}}' web)" ]
+    wait_until 10 journal_has -u container@web.service -- "started hello"
+    journal_has CONTAINER_NAME=web -- from-volume
+    run berth logs web
+    [[ "$output" == *"started hello"* ]]
+    run berth ps --format '{{.Names}} {{.Unit}}'
+    [ "$output" = "web container@web.service" ]
+    systemctl stop container@web.service
+    run berth ps -a --format '{{.Names}} {{.Status}}'
+    [[ "$output" == "web Exited "* ]]
+}
+
+@test "berth stop and restart go through systemd" {
+    write_web
+    systemctl start container@web.service
+    pid1=$(berth inspect -f '{{.State.Pid}}' web)
+    berth restart web
+    [ "$(systemctl is-active container@web.service)" = active ]
+    [ "$(berth inspect -f '{{.State.Pid}}' web)" != "$pid1" ]
+    berth stop web
+    [ "$(systemctl is-active container@web.service)" != active ]
+    berth start web
+    [ "$(systemctl is-active container@web.service)" = active ]
+}
+
+@test "Restart=on-failure brings a killed container back" {
+    write_web
+    systemctl start container@web.service
+    pid1=$(systemctl show -p MainPID --value container@web.service)
+    kill -9 "$pid1"
+    wait_until 20 bash -c '[ "$(systemctl is-active container@web.service)" = active ] &&
+        p=$(systemctl show -p MainPID --value container@web.service) && [ "$p" != 0 ] && [ "$p" != '"$pid1"' ]'
+    wait_until 10 wget -qO- http://127.0.0.1:8081/
+}
+
+@test "systemctl enable and disable work on the template" {
+    write_web
+    run systemctl enable container@web.service
+    [ "$status" -eq 0 ]
+    [ -L /etc/systemd/system/multi-user.target.wants/container@web.service ]
+    systemctl disable container@web.service
+    [ ! -e /etc/systemd/system/multi-user.target.wants/container@web.service ]
+}
+
+@test "the generator links WantedBy= so the container starts at boot" {
+    write_web
+    [ -L /run/systemd/generator/multi-user.target.wants/container@web.service ]
+    run berth generate --dry-run web
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"MemoryMax=67108864"* ]]
+    [[ "$output" == *"LogExtraFields=CONTAINER_NAME=web"* ]]
+}
+
+@test "bad definitions are reported with file:line and the others still work" {
+    write_web
+    cat > /etc/berth/containers/bad1.container <<'EOF2'
+[Container]
+Image=busybox
+Frobnicate=yes
+EOF2
+    cat > /etc/berth/containers/bad2.container <<'EOF2'
+[Container]
+Image=busybox
+Memory=12q
+EOF2
+    cat > /etc/berth/containers/bad3.container <<'EOF2'
+[Container]
+Exec=true
+EOF2
+    cat > /etc/berth/containers/bad4.container <<'EOF2'
+[Contaner]
+Image=busybox
+EOF2
+    systemctl daemon-reload
+    run berth generate --dry-run
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"bad1.container:3: "*Frobnicate* ]]
+    [[ "$output" == *"bad2.container:3: "*12q* ]]
+    [[ "$output" == *"bad3.container"*Image* ]]
+    [[ "$output" == *"bad4.container:1: "*Contaner* ]]
+    journal_has -t berth-generator -- "bad1.container:3"
+    # no drop-in for the bad ones, the good one is unaffected
+    [ ! -e /run/systemd/generator/container@bad1.service.d/50-berth.conf ]
+    systemctl start container@web.service
+    [ "$(systemctl is-active container@web.service)" = active ]
+}
+
+@test "a missing image fails the unit with a clear journal line" {
+    mkdir -p /etc/berth/containers
+    printf '[Container]\nImage=no-such-image:1\nExec=true\n' > /etc/berth/containers/noimg.container
+    systemctl daemon-reload
+    run systemctl start container@noimg.service
+    [ "$status" -ne 0 ]
+    journal_has -u container@noimg.service -- "image no-such-image:1 is not in the store"
+}
+
+@test "a Quadlet-style file with only shared keys works unchanged" {
+    mkdir -p /etc/berth/containers
+    cat > /etc/berth/containers/quad.container <<'EOF2'
+[Unit]
+Description=Quadlet file
+
+[Container]
+Image=busybox
+ContainerName=quad
+Exec=sleep 1000
+Environment=FOO=bar
+WorkingDir=/tmp
+User=nobody
+HostName=quadhost
+ReadOnly=true
+DropCapability=ALL
+AddCapability=CAP_NET_BIND_SERVICE
+NoNewPrivileges=true
+Label=app=quad
+Tmpfs=/scratch
+
+[Install]
+WantedBy=default.target
+EOF2
+    systemctl daemon-reload
+    systemctl start container@quad.service
+    run berth exec quad sh -c 'echo $FOO $(pwd) $(id -un) $(hostname)'
+    [ "$output" = "bar /tmp nobody quadhost" ]
+    run berth inspect -f '{{index .Config.Labels "app"}}' quad
+    [ "$output" = quad ]
+}
