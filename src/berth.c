@@ -41,6 +41,7 @@ static const struct command commands[] = {
         { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
         { "version", cmd_version, "Show the berth version information" },
         { "info", cmd_info, "Display system-wide information" },
+        { "generate", cmd_generate, "Show or write the units berth-generator makes from definition files" },
         { "_shim", cmd__shim, NULL },
         { "_cleanup", cmd__cleanup, NULL },
 

@@ -3,7 +3,10 @@
 
 #include <stdarg.h>
 
+#include <jansson.h>
+
 #include "berth/cli.h"
+#include "berth/template.h"
 #include "berth/util.h"
 
 int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
@@ -77,4 +80,63 @@ void cli_table_free(struct cli_table *t)
         free(t->rows);
         t->rows = NULL;
         t->nrows = 0;
+}
+
+/* Split a line on tabs into exactly ncols cells (the last takes the rest). */
+static char **split_cells(const char *line, size_t ncols)
+{
+        char **cells = xcalloc(ncols, sizeof(char *));
+        for (size_t col = 0; col < ncols; col++) {
+                size_t len = col + 1 < ncols ? strcspn(line, "\t") : strlen(line);
+                cells[col] = xstrndup(line, len);
+                line += len;
+                if (*line == '\t')
+                        line++;
+        }
+        return cells;
+}
+
+int cli_print_formatted(const char *format, const char *default_table, json_t *header, json_t *const *rows, size_t n,
+                        berth_error_t *err)
+{
+        if (streq(format, "json")) {
+                for (size_t i = 0; i < n; i++) {
+                        cleanup_free char *text = json_dumps(rows[i], JSON_COMPACT);
+                        puts(text ? text : "{}");
+                }
+                return 0;
+        }
+        bool table = template_is_table(format);
+        cleanup_free char *pre = template_preformat(format);
+        if (table && !*pre) {
+                free(pre);
+                pre = xstrdup(default_table);
+        }
+        cleanup_template struct template *t = NULL;
+        if (template_parse(pre, &t, err) < 0)
+                return -1;
+        cleanup_strv char **lines = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i <= n; i++) {
+                if (i == 0 && !table)
+                        continue;
+                cleanup_free char *line = NULL;
+                if (template_execute(t, i ? rows[i - 1] : header, &line, err) < 0)
+                        return -1;
+                strv_push(&lines, line);
+        }
+        if (!table) {
+                for (size_t i = 0; lines[i]; i++)
+                        puts(lines[i]);
+                return 0;
+        }
+        size_t ncols = 1;
+        for (const char *p = lines[0]; *p; p++)
+                ncols += *p == '\t';
+        struct cli_table tab = { .ncols = ncols, .nrows = strv_length(lines) };
+        tab.rows = xcalloc(tab.nrows, sizeof(char **));
+        for (size_t r = 0; r < tab.nrows; r++)
+                tab.rows[r] = split_cells(lines[r], ncols);
+        cli_table_print(&tab, stdout);
+        cli_table_free(&tab);
+        return 0;
 }

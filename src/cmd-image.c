@@ -231,61 +231,21 @@ static json_t *row_object(const struct image_row *row, bool no_trunc, bool heade
         return o;
 }
 
-/* Split a line on tabs into exactly ncols cells (the last takes the rest). */
-static char **split_cells(const char *line, size_t ncols)
-{
-        char **cells = xcalloc(ncols, sizeof(char *));
-        for (size_t col = 0; col < ncols; col++) {
-                size_t len = col + 1 < ncols ? strcspn(line, "\t") : strlen(line);
-                cells[col] = xstrndup(line, len);
-                line += len;
-                if (*line == '\t')
-                        line++;
-        }
-        return cells;
-}
-
-/* --format: Docker's templates over each row (template.h), "json", or
- * "table TEMPLATE" (a header row, then aligned tab-separated columns). */
+/* --format: Docker's templates over each row, "json", or "table TEMPLATE". */
 static int print_formatted(const char *format, struct image_row *rows, size_t nrows, bool no_trunc,
                            berth_error_t *err)
 {
-        bool table = template_is_table(format);
-        cleanup_free char *pre = template_preformat(format);
-        if (table && !*pre) {
-                free(pre);
-                pre = xstrdup("{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}");
-        }
-        cleanup_template struct template *t = NULL;
-        if (template_parse(pre, &t, err) < 0)
-                return -1;
-        cleanup_strv char **lines = xcalloc(1, sizeof(char *));
-        for (size_t i = 0; i <= nrows; i++) {
-                if (i == 0 && !table)
-                        continue;
-                json_t *o = row_object(i ? &rows[i - 1] : NULL, no_trunc, i == 0);
-                cleanup_free char *line = NULL;
-                int r = template_execute(t, o, &line, err);
-                json_decref(o);
-                if (r < 0)
-                        return -1;
-                strv_push(&lines, line);
-        }
-        if (!table) {
-                for (size_t i = 0; lines[i]; i++)
-                        puts(lines[i]);
-                return 0;
-        }
-        size_t ncols = 1;
-        for (const char *p = lines[0]; *p; p++)
-                ncols += *p == '\t';
-        struct cli_table tab = { .ncols = ncols, .nrows = strv_length(lines) };
-        tab.rows = xcalloc(tab.nrows, sizeof(char **));
-        for (size_t r = 0; r < tab.nrows; r++)
-                tab.rows[r] = split_cells(lines[r], ncols);
-        cli_table_print(&tab, stdout);
-        cli_table_free(&tab);
-        return 0;
+        json_t *header = row_object(NULL, no_trunc, true);
+        json_t **objs = xcalloc(nrows + 1, sizeof(json_t *));
+        for (size_t i = 0; i < nrows; i++)
+                objs[i] = row_object(&rows[i], no_trunc, false);
+        int r = cli_print_formatted(format, "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+                                    header, objs, nrows, err);
+        for (size_t i = 0; i < nrows; i++)
+                json_decref(objs[i]);
+        free(objs);
+        json_decref(header);
+        return r;
 }
 
 int cmd_images(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)

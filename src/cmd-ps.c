@@ -52,32 +52,41 @@ static bool label_matches(struct berth_container *c, const char *want)
         char *eq = strchr(kv, '=');
         if (eq)
                 *eq++ = '\0';
-        const char *have = json_str(c->config, "Config.Labels") ? NULL : NULL;
         json_t *v = json_object_get(json_at(c->config, "Config.Labels"), kv);
-        have = json_is_string(v) ? json_string_value(v) : NULL;
+        const char *have = json_is_string(v) ? json_string_value(v) : NULL;
         return have && (!eq || streq(have, eq));
 }
 
+static bool filter_one(struct berth_container *c, const char *k, const char *v)
+{
+        if (streq(k, "status"))
+                return streq(container_status(c), v);
+        if (streq(k, "name"))
+                return strstr(c->name, v) != NULL;
+        if (streq(k, "id"))
+                return startswith(c->id, v);
+        if (streq(k, "label"))
+                return label_matches(c, v);
+        if (streq(k, "ancestor")) {
+                const char *img = json_str(c->config, "Config.Image");
+                const char *iid = json_str(c->config, "Image");
+                return (img && streq(img, v)) || (iid && (startswith(iid + 7, v) || streq(iid, v)));
+        }
+        if (streq(k, "exited"))
+                return streq(container_status(c), "exited") && json_int(c->state, "ExitCode", -1) == atoi(v);
+        return false;
+}
+
+/* As docker: filters with the same key are ORed, different keys ANDed
+ * (labels are ANDed: every label asked for must be there). */
 static bool filter_matches(struct berth_container *c, struct ps_filter *f, size_t nf)
 {
         for (size_t i = 0; i < nf; i++) {
-                const char *k = f[i].key, *v = f[i].value;
-                if (streq(k, "status") && !streq(container_status(c), v))
-                        return false;
-                if (streq(k, "name") && !strstr(c->name, v))
-                        return false;
-                if (streq(k, "id") && !startswith(c->id, v))
-                        return false;
-                if (streq(k, "label") && !label_matches(c, v))
-                        return false;
-                if (streq(k, "ancestor")) {
-                        const char *img = json_str(c->config, "Config.Image");
-                        const char *iid = json_str(c->config, "Image");
-                        if (!(img && streq(img, v)) && !(iid && (startswith(iid + 7, v) || streq(iid, v))))
-                                return false;
-                }
-                if (streq(k, "exited") && (!streq(container_status(c), "exited") ||
-                                           json_int(c->state, "ExitCode", -1) != atoi(v)))
+                bool any = false;
+                for (size_t j = 0; j < nf && !any; j++)
+                        if (streq(f[j].key, f[i].key) && (streq(f[i].key, "label") ? j == i : true))
+                                any = filter_one(c, f[j].key, f[j].value);
+                if (!any)
                         return false;
         }
         return true;
@@ -101,6 +110,31 @@ static char *command_text(struct berth_container *c, bool trunc)
                 return n;
         }
         return xasprintf("\"%s\"", s);
+}
+
+#define PS_DEFAULT_TABLE "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
+/* One container as the fields of Docker's ps templates. */
+static json_t *ps_row(struct berth_container *c, bool notrunc)
+{
+        cleanup_free char *cmd = command_text(c, !notrunc);
+        cleanup_free char *status = container_status_text(c);
+        cleanup_free char *created = format_human_ago(parse_rfc3339_ns(json_str(c->config, "Created")));
+        /* Labels as docker prints them: "k=v,k2=v2" */
+        cleanup_free char *labels = xstrdup("");
+        const char *k;
+        json_t *val;
+        json_object_foreach(json_at(c->config, "Config.Labels"), k, val)
+        {
+                char *l = xasprintf("%s%s%s=%s", labels, *labels ? "," : "", k, json_string_value(val) ?: "");
+                free(labels);
+                labels = l;
+        }
+        return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", c->id,
+                         (size_t) (notrunc ? 64 : 12), "Image", json_str(c->config, "Config.Image") ?: "", "Command",
+                         cmd, "Names", c->name, "Status", status, "State", container_status(c), "Ports", "",
+                         "RunningFor", created, "CreatedAt", json_str(c->config, "Created") ?: "", "Unit",
+                         container_unit(c) ?: "", "Labels", labels, "Size", "0B");
 }
 
 int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
@@ -160,9 +194,8 @@ int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         size_t n = 0;
         if (container_list(&cli->store, &v, &n, err) < 0)
                 return -1;
-        struct cli_table t;
-        cli_table_init(&t, 7, "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
-        int ret = 0;
+        json_t **rows = xcalloc(n + 1, sizeof(json_t *));
+        size_t nrows = 0;
         long shown = 0;
         for (size_t i = 0; i < n; i++) {
                 struct berth_container *c = v[i];
@@ -174,44 +207,24 @@ int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                         continue;
                 shown++;
                 if (quiet) {
-                        if (notrunc)
-                                printf("%s\n", c->id);
-                        else
-                                printf("%.12s\n", c->id);
+                        printf("%.*s\n", notrunc ? 64 : 12, c->id);
                         continue;
                 }
-                if (format) {
-                        /* Docker's ps fields for templates */
-                        cleanup_free char *cmd = command_text(c, !notrunc);
-                        cleanup_free char *status = container_status_text(c);
-                        cleanup_free char *created = format_human_ago(parse_rfc3339_ns(json_str(c->config, "Created")));
-                        json_t *row = json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ID", c->id,
-                                                (size_t) (notrunc ? 64 : 12), "Image",
-                                                json_str(c->config, "Config.Image"), "Command", cmd, "Names", c->name,
-                                                "Status", status, "State", container_status(c), "Ports", "",
-                                                "RunningFor", created, "Unit", container_unit(c), "Labels",
-                                                json_deep_copy(json_at(c->config, "Config.Labels")));
-                        json_object_set_new(row, "CreatedAt", json_string(json_str(c->config, "Created")));
-                        cleanup_free char *out = NULL;
-                        int r = streq(format, "json") ? ((out = json_dumps(row, JSON_COMPACT)) ? 0 : -1)
-                                                      : template_render(format, row, &out, err);
-                        json_decref(row);
-                        if (r < 0) {
-                                ret = -1;
-                                break;
-                        }
-                        printf("%s\n", out);
-                        continue;
-                }
-                cleanup_free char *id = notrunc ? xstrdup(c->id) : container_short_id(c->id);
-                cleanup_free char *cmd = command_text(c, !notrunc);
-                cleanup_free char *created = format_human_ago(parse_rfc3339_ns(json_str(c->config, "Created")));
-                cleanup_free char *status = container_status_text(c);
-                cli_table_add(&t, id, json_str(c->config, "Config.Image"), cmd, created, status, "", c->name);
+                rows[nrows++] = ps_row(c, notrunc);
         }
-        if (!quiet && !format && ret == 0)
-                cli_table_print(&t, stdout);
-        cli_table_free(&t);
+        int ret = 0;
+        if (!quiet) {
+                json_t *header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
+                                           "CONTAINER ID", "Image", "IMAGE", "Command", "COMMAND", "RunningFor",
+                                           "CREATED", "CreatedAt", "CREATED AT", "Status", "STATUS", "State", "STATE",
+                                           "Ports", "PORTS", "Names", "NAMES", "Unit", "UNIT", "Labels", "LABELS",
+                                           "Size", "SIZE");
+                ret = cli_print_formatted(format ? format : "table", PS_DEFAULT_TABLE, header, rows, nrows, err);
+                json_decref(header);
+        }
+        for (size_t i = 0; i < nrows; i++)
+                json_decref(rows[i]);
+        free(rows);
         container_list_free(v, n);
         return ret;
 }

@@ -38,18 +38,25 @@ void cli_table_add(struct cli_table *t, ...);                 /* ncols cells, co
 void cli_table_print(struct cli_table *t, FILE *out);
 void cli_table_free(struct cli_table *t);
 
+/* Docker's --format for list commands: "json" (one object per line), a Go
+ * template per row, or "table [TEMPLATE]" (header from running the template
+ * over `header`, which maps each field to its column title; then aligned
+ * tab-separated columns; default_table is used for a bare "table"). */
+typedef struct json_t json_t;
+int cli_print_formatted(const char *format, const char *default_table, json_t *header, json_t *const *rows, size_t n,
+                        berth_error_t *err);
+
 /* `berth create` from an argument vector ("run" options, IMAGE, COMMAND...)
  * with a preset container ID and extra "Berth" config fields (for definition
  * containers).  argv[0] is ignored. */
 struct berth_container;
-typedef struct json_t json_t;
 int run_create_container(struct berth_cli *cli, int argc, char **argv, const char *id, json_t *berth_extra,
                          struct berth_container **out, berth_error_t *err);
 
 #define BERTH_COMMANDS(X)                                                           \
         X(import) X(images) X(rmi) X(tag) X(run) X(create) X(start) X(stop)         \
         X(restart) X(kill) X(rm) X(ps) X(logs) X(exec) X(inspect) X(wait) X(top)    \
-        X(version) X(info)
+        X(version) X(info) X(generate)
 #define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 BERTH_COMMANDS(X)
 #undef X

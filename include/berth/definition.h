@@ -38,9 +38,14 @@ struct definition {
         long long stop_timeout; /* StopTimeout= in seconds (also TimeoutStopSec=), -1: not set */
         struct limits limits;/* the limit keys (Memory=, CPUs=, ...) */
         char **ulimit_lines; /* [Service] lines of Ulimit=: "LimitNOFILE=1024:2048" */
-        char **unit_lines;   /* "Key=Value" of [Unit], in file order */
+        char **unit_lines;   /* "Key=Value" of [Unit], in file order, specifiers expanded */
         char **service_lines;/* of [Service] */
-        char **install_lines;/* of [Install] */
+        char **install_lines;/* of [Install] (WantedBy=, RequiredBy=, UpheldBy=) */
+        /* [Unit]/[Service] lines as written, before specifier expansion: what
+         * the drop-in carries, since systemd expands specifiers itself (with
+         * the same values: the unit is container@NAME.service). */
+        char **unit_lines_raw;
+        char **service_lines_raw;
 };
 
 void definition_free(struct definition *d);

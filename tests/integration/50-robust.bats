@@ -82,3 +82,15 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     [[ "$output" == *busybox* ]]
     berth container rm mgmt
 }
+
+@test "ps --format table, repeated filters of one key are ORed" {
+    berth create --name c1 busybox true
+    berth run --name c2 busybox true
+    run berth ps -a -f status=exited -f status=created --format '{{.Names}}'
+    [ "${#lines[@]}" -eq 2 ]
+    run berth ps -a --format 'table {{.Names}}\t{{.Status}}'
+    [[ "${lines[0]}" =~ ^NAMES\ +STATUS$ ]]
+    [ "${#lines[@]}" -eq 3 ]
+    run berth ps -a --format json
+    [ "$(echo "${lines[0]}" | jq -r .Names)" = c2 ]
+}

@@ -1,0 +1,89 @@
+/* berth-generator — the systemd generator of berth's definition files.
+ *
+ *     berth-generator NORMAL_DIR [EARLY_DIR LATE_DIR]     (as systemd calls it)
+ *     berth-generator --dry-run [NORMAL_DIR]               (prints, writes nothing)
+ *
+ * For every NAME.container on the search path it writes the drop-in
+ * NORMAL_DIR/container@NAME.service.d/50-berth.conf and the .wants/,
+ * .requires/, .upholds/ links of its [Install] section (systemd.generator(7)).
+ * A bad definition is logged with FILE:LINE to the journal (priority err,
+ * SYSLOG_IDENTIFIER=berth-generator) and to stderr, and skipped; the others
+ * are still generated.  A generator must never fail the boot: the exit status
+ * is always 0.  BERTH_GENERATOR_DRY_RUN=1 is the same as --dry-run. */
+#include "config.h"
+
+#include <syslog.h>
+#include <systemd/sd-journal.h>
+
+#include "berth/definition.h"
+#include "berth/util.h"
+
+static void log_error_line(const char *msg)
+{
+        fprintf(stderr, "berth-generator: %s\n", msg);
+        sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_ERR, "SYSLOG_IDENTIFIER=berth-generator", NULL);
+}
+
+static void report(const char *msg, void *ud)
+{
+        (void) ud;
+        log_error_line(msg);
+}
+
+static void usage(FILE *out)
+{
+        fputs("Usage: berth-generator NORMAL_DIR [EARLY_DIR LATE_DIR]\n"
+              "       berth-generator --dry-run [NORMAL_DIR]\n\n"
+              "systemd generator: turns /etc/berth/containers/NAME.container (and /run/berth/containers,\n"
+              "/usr/lib/berth/containers) into drop-ins for container@NAME.service.\n"
+              "See berth-generator(8) and berth.container(5).\n",
+              out);
+}
+
+int main(int argc, char **argv)
+{
+        const char *dry = getenv("BERTH_GENERATOR_DRY_RUN");
+        bool dry_run = dry && (streq(dry, "1") || streq(dry, "yes") || streq(dry, "true"));
+        const char *dirs[3] = { NULL };
+        size_t ndirs = 0;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--dry-run") || streq(argv[i], "-n"))
+                        dry_run = true;
+                else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+                        usage(stdout);
+                        return 0;
+                } else if (argv[i][0] == '-' || ndirs == ARRAY_SIZE(dirs)) {
+                        usage(stderr);
+                        return 0;
+                } else
+                        dirs[ndirs++] = argv[i];
+        }
+        if (!ndirs && !dry_run) {
+                usage(stderr);
+                return 0;
+        }
+        /* Everything goes into the normal dir: definitions are ordinary
+         * configuration, below /etc, above /usr (systemd.generator(7)). */
+        const char *outdir = ndirs ? dirs[0] : DEFINITION_GENERATOR_DIR;
+
+        struct definition **defs = NULL;
+        size_t n = 0;
+        definition_load_all(&defs, &n, report, NULL);
+        for (size_t i = 0; i < n; i++) {
+                if (dry_run) {
+                        definition_print(defs[i], outdir, stdout);
+                        if (i + 1 < n)
+                                putchar('\n');
+                        continue;
+                }
+                berth_error_t err = NULL;
+                if (definition_generate(defs[i], outdir, &err) < 0) {
+                        cleanup_free char *msg = xasprintf("%s: %s", defs[i]->path, err ? err->msg : "cannot generate");
+                        log_error_line(msg);
+                        berth_error_free(&err);
+                }
+        }
+        definitions_free(defs, n);
+        fflush(stdout);
+        return 0;
+}
