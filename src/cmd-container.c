@@ -2,6 +2,7 @@
  * _shim and _cleanup. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -269,35 +270,62 @@ int cmd_top(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         cleanup_free char *procs = NULL;
         if (!procs_path || read_file(procs_path, &procs, NULL, err) < 0)
                 return berth_error(err, 0, "cannot find the processes of container %s", c->name);
-        cleanup_free char *pids = xstrdup("");
-        char *save = NULL;
-        for (char *tok = strtok_r(procs, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
-                char *n = xasprintf("%s%s%s", pids, *pids ? "," : "", tok);
-                free(pids);
-                pids = n;
-        }
+        cleanup_free char *procs_nl = xasprintf("\n%s\n", procs); /* "\nPID\n" lookups */
+        /* As docker: run `ps [ARGS]` (default -ef) over the whole system
+         * and keep the header and the lines whose PID is the container's. */
         cleanup_strv char **ps = NULL;
         strv_push(&ps, "ps");
         if (optind + 1 < argc)
                 for (int i = optind + 1; i < argc; i++)
                         strv_push(&ps, argv[i]);
-        else {
-                strv_push(&ps, "-o");
-                strv_push(&ps, "user:16=UID,pid=PID,ppid=PPID,c=C,stime=STIME,tty=TTY,time=TIME,args=CMD");
-        }
-        strv_push(&ps, "-p");
-        strv_push(&ps, pids);
+        else
+                strv_push(&ps, "-ef");
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return berth_error(err, errno, "pipe");
         fflush(stdout);
         pid_t pid = fork();
         if (pid == 0) {
+                dup2(pfd[1], 1);
                 execvp("ps", ps);
                 _exit(127);
         }
+        close(pfd[1]);
+        cleanup_fclose FILE *out = fdopen(pfd[0], "r");
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        int pid_col = -1;
+        for (bool header = true; out && (len = getline(&line, &cap, out)) > 0; header = false) {
+                /* which whitespace-separated column is PID */
+                cleanup_free char *copy = xstrdup(line);
+                char *save = NULL;
+                int col = 0;
+                bool keep = header;
+                for (char *tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save), col++) {
+                        if (header && streq(tok, "PID"))
+                                pid_col = col;
+                        if (!header && col == pid_col) {
+                                char pat[32];
+                                snprintf(pat, sizeof(pat), "\n%s\n", tok);
+                                keep = strstr(procs_nl, pat) != NULL;
+                        }
+                }
+                if (header && pid_col < 0) {
+                        free(line);
+                        waitpid(pid, NULL, 0);
+                        return berth_error(err, 0, "top: ps output has no PID column (give ps options that show it)");
+                }
+                if (keep)
+                        fputs(line, stdout);
+        }
+        free(line);
         int status;
         if (pid < 0 || waitpid(pid, &status, 0) < 0)
                 return berth_error(err, errno, "run ps");
-        if (!WIFEXITED(status) || WEXITSTATUS(status) == 127)
-                return berth_error(err, 0, "top: ps failed (is procps installed?)");
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return berth_error(err, 0, "top: ps %s failed (exit %d)", optind + 1 < argc ? "with these options" : "-ef",
+                                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         return 0;
 }
 

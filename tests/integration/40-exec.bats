@@ -61,6 +61,11 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     [ "$status" -eq 0 ]
     [[ "${lines[0]}" == *PID*CMD* ]]
     [[ "$output" == *"sleep 1000"* ]]
+    [ "${#lines[@]}" -eq 2 ]            # the header and the one process: nothing of the host
+    run berth top topc aux              # ps options, as docker passes them on
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == *USER*PID* ]]
+    [ "${#lines[@]}" -eq 2 ]
 }
 
 @test "logs --tail, -t, --since and -f" {
