@@ -2,55 +2,145 @@
 # bench/run.sh — time berth against podman and runc on this machine, in one
 # run, and print medians and ratios.  Timings never go into tests.
 #
-#   bench/run.sh            from the checkout, as root: builds, boots the
-#                           throwaway systemd of tests/harness and runs there
+#   sudo bench/run.sh       from the checkout, as root: installs podman, runc
+#                           and hyperfine if missing, builds the checkout in
+#                           build-bench/, boots the throwaway systemd of
+#                           tests/harness (never the host's) and measures there
 #   bench/run.sh --inside   (what the harness runs) the measurements only
 #
-# What is measured (hyperfine, N runs each, medians):
-#   run:  `berth run --rm busybox true`
-#         `podman --runtime runc run --rm --network none busybox true`
-#         `runc run` of an OCI bundle of the same rootfs
+# Environment: BENCH_RUNS (default 20) timed runs per command, after 3
+# warm-up runs; BENCH_OUT=DIR keeps hyperfine's JSON in DIR/bench-run.json.
+#
+# What is measured (hyperfine, median of BENCH_RUNS runs each), all on the
+# same busybox rootfs (tests/harness/mkbusybox.sh):
+#   berth    berth run --rm busybox true
+#   berth-nn berth run --rm --network none busybox true   (own netns, like
+#            the two below: berth's default network is still the host's)
+#   podman   podman --runtime runc run --rm --network none
+#                   --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 IMAGE true
+#            (crun refuses this host's hybrid cgroups; the hard rlimits here
+#            are lower than podman's defaults: see /work/shared/TESTING.md)
+#   runc     runc run of an OCI bundle (`runc spec`, terminal false, args
+#            ["true"]), a fresh container id per run
 # Target (issue 2): berth's median at most 1/4 of podman's.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+build=$repo/build-bench
+stage=$build/stage              # `make install DESTDIR=` of the build
 runs=${BENCH_RUNS:-20}
+die() { echo "bench: $*" >&2; exit 1; }
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
 
+# ---------------------------------------------------------------- on the host
 if [ "${1:-}" != --inside ]; then
-    [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
+    [ "$(id -u)" = 0 ] || die "run as root (sudo bench/run.sh)"
     . "$repo/tests/harness/deps.sh"
-    berth_install_deps podman runc hyperfine
-    (cd "$repo" && { [ -x configure ] || autoreconf -fi; } && mkdir -p build-bench && cd build-bench &&
-        { [ -f Makefile ] || ../configure -q --prefix=/usr --sysconfdir=/etc --localstatedir=/var CFLAGS=-O2; } &&
-        make -s -j2 >/dev/null)
-    exec "$repo/tests/harness/boot.sh" --env BENCH_RUNS="$runs" -- \
-        bash -c "make -s -C '$repo/build-bench' install >/dev/null && '$repo/bench/run.sh' --inside"
+    berth_install_deps "${BERTH_DEPS_BENCH[@]}"
+
+    # Build and stage on the host: the checkout is read-only inside the
+    # guest, so `make install` there would fail as soon as a source file is
+    # newer than the build. The guest only copies the staged files.
+    echo "bench: building $repo in $build" >&2
+    (
+        cd "$repo"
+        [ -x configure ] || autoreconf -fi
+        mkdir -p "$build" && cd "$build"
+        [ -f Makefile ] || ../configure -q --prefix=/usr --sysconfdir=/etc \
+            --localstatedir=/var CFLAGS=-O2
+        make -s -j"$(nproc)" >/dev/null
+        rm -rf "$stage"
+        make -s install DESTDIR="$stage" >/dev/null
+    ) || die "the build failed"
+
+    harness=(--env BENCH_RUNS="$runs")
+    if [ -n "${BENCH_OUT:-}" ]; then
+        harness+=(--out "$BENCH_OUT")
+    fi
+    exec "$repo/tests/harness/boot.sh" "${harness[@]}" -- "$repo/bench/run.sh" --inside
 fi
 
-[ "${BERTH_HARNESS:-}" = 1 ] || { echo "bench: --inside is for the harness" >&2; exit 1; }
-work=$(mktemp -d /tmp/bench.XXXXXX)
-# podman's overlay driver cannot sit on the harness' overlay root
-mkdir -p /var/lib/containers && mount -t tmpfs tmpfs /var/lib/containers
+# ---------------------------------------------------- inside the harness guest
+if [ "${BERTH_HARNESS:-}" != 1 ] || [ "$(cat /proc/1/comm)" != systemd ]; then
+    die "--inside runs only in tests/harness/boot.sh"
+fi
+[ -x "$stage/usr/bin/berth" ] || die "no staged build in $stage"
+# (tar, not cp: /lib, /bin... are symlinks into /usr on Debian 12)
+tar -C "$stage" -cf - . | tar -C / -xf - --keep-directory-symlink --no-same-owner
+systemctl daemon-reload
+[ "$(command -v berth)" = /usr/bin/berth ] || die "berth did not land in /usr/bin"
 
-"$repo/tests/harness/mkbusybox.sh" "$work/rootfs.tar" >/dev/null
+work=$(mktemp -d /tmp/bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+# podman's store: overlayfs upper dirs cannot sit on the guest's overlay root.
+mkdir -p /var/lib/containers
+mount -t tmpfs -o mode=0700 bench-containers /var/lib/containers
+
+# The same rootfs for the three engines.
+"$repo/tests/harness/mkbusybox.sh" "$work/rootfs.tar"
 berth import "$work/rootfs.tar" busybox:latest >/dev/null
 podman import -q "$work/rootfs.tar" localhost/busybox:latest >/dev/null
 mkdir -p "$work/bundle/rootfs"
 tar -C "$work/bundle/rootfs" -xf "$work/rootfs.tar"
-(cd "$work/bundle" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"true"/' config.json)
+(cd "$work/bundle" && runc spec)
+python3 - "$work/bundle/config.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+spec = json.load(open(path))
+spec["process"]["terminal"] = False
+spec["process"]["args"] = ["true"]
+json.dump(spec, open(path, "w"), indent=1)
+PY
 
-podman_flags=(--runtime runc --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
-hyperfine --warmup 3 --runs "$runs" --export-json "$work/run.json" \
-    -n berth "berth run --rm busybox true" \
-    -n podman "podman ${podman_flags[*]} run --rm localhost/busybox true" \
-    -n runc "runc run -b $work/bundle bench-\$RANDOM-\$\$" >/dev/null
+podman_cmd="podman --runtime runc run --rm --network none"
+podman_cmd+=" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/busybox true"
+names=(berth berth-nn podman runc)
+cmds=(
+    "berth run --rm busybox true"
+    "berth run --rm --network none busybox true"
+    "$podman_cmd"
+    # hyperfine runs each through sh: $$ is a new container id every run
+    "runc run --bundle $work/bundle bench-\$\$"
+)
 
-python3 - "$work/run.json" <<'PY'
+# Each must work once (with its output shown) before it is timed.
+for i in "${!cmds[@]}"; do
+    sh -c "${cmds[$i]}" || die "${names[$i]} failed: ${cmds[$i]}"
+done
+
+hf=(--style basic --warmup 3 --runs "$runs" --export-json "$work/run.json")
+for i in "${!cmds[@]}"; do
+    hf+=(-n "${names[$i]}" "${cmds[$i]}")
+done
+# Other work on the machine skews the figures: say how busy it was.
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: hyperfine, $runs runs per command (load average before: $load)" >&2
+hyperfine "${hf[@]}" >&2
+[ -z "${BERTH_HARNESS_OUT:-}" ] || cp "$work/run.json" "$BERTH_HARNESS_OUT/bench-run.json"
+
+# ------------------------------------------------------------------ the table
+echo
+echo "berth bench, $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) CPUs," \
+    "$(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), load before: $load"
+berth_version=$(berth version 2>/dev/null | awk '$1 == "Version:" {print $2; exit}')
+echo "  berth ${berth_version:-?} (-O2); $(podman --version); $(runc --version | head -n1)"
+echo "  podman: $(podman info --format '{{.Host.CgroupManager}} cgroup manager, {{.Store.GraphDriverName}} storage, {{.Host.EventLogger}} events')"
+python3 - "$work/run.json" "${names[@]}" <<'PY'
 import json, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-med = {k: v["median"] * 1000 for k, v in res.items()}
-print("run --rm busybox true (median of %d runs, ms)" % len(res["berth"]["times"]))
-for k in ("berth", "podman", "runc"):
-    print("  %-8s %8.1f ms   berth/%s = %.2f" % (k, med[k], k, med["berth"] / med[k]))
-print("  target: berth <= podman/4: %s" % ("met" if med["berth"] <= med["podman"] / 4 else "NOT met"))
+names = sys.argv[2:]
+ms = lambda s: s * 1000
+berth = res["berth"]["median"]
+print()
+print("%-10s %9s %19s %9s %9s %8s" % ("engine", "median", "mean ± sd", "min", "max", "berth/x"))
+for n in names:
+    r = res[n]
+    print("%-10s %6.1f ms %8.1f ± %5.1f ms %6.1f ms %6.1f ms %8.2f"
+          % (n, ms(r["median"]), ms(r["mean"]), ms(r["stddev"] or 0), ms(r["min"]),
+             ms(r["max"]), berth / r["median"]))
+podman = res["podman"]["median"]
+print()
+print("berth/podman = %.2f   berth/runc = %.2f   (podman/berth = %.1fx)"
+      % (berth / podman, berth / res["runc"]["median"], podman / berth))
+print("target berth median <= podman median / 4 (%.1f ms): %s"
+      % (ms(podman / 4), "MET" if berth <= podman / 4 else "NOT MET"))
 PY
-rm -rf "$work"

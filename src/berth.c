@@ -44,6 +44,8 @@ static const struct command commands[] = {
         { "generate", cmd_generate, "Show or write the units berth-generator makes from definition files" },
         { "_shim", cmd__shim, NULL },
         { "_cleanup", cmd__cleanup, NULL },
+        { "_unit-start", cmd__unit_start, NULL },
+        { "_unit-stop", cmd__unit_stop, NULL },
 
 };
 

@@ -532,7 +532,6 @@ struct container_key {
         const char *arg;  /* KEY_BOOL: the flag's argument when true; otherwise a prefix of each value */
         int (*check)(const char *value, berth_error_t *err); /* one value or word */
         apply_fn apply;   /* NULL: emit_flags() */
-        const char *doc;  /* what the key becomes, for the man page and --help */
 };
 
 static void push_flag(struct definition *d, const char *flag, const char *prefix, const char *value)
@@ -705,33 +704,32 @@ static int apply_ulimit(struct parser *p, const struct container_key *k, struct 
 /* The [Container] keys, in the order their run flags are emitted.  The limit
  * keys (Memory=, CPUs=, ...) are limits.h's table. */
 static const struct container_key container_keys[] = {
-        { "Image", KEY_STRING, NULL, NULL, NULL, apply_image, "the image (required)" },
-        { "ContainerName", KEY_STRING, NULL, NULL, check_container_name, apply_container_name, "--name" },
-        { "Exec", KEY_COMMAND, NULL, NULL, NULL, apply_exec, "the command after the image" },
-        { "Entrypoint", KEY_STRING, "--entrypoint", NULL, NULL, NULL, NULL },
-        { "Environment", KEY_WORDS, "-e", NULL, check_environment, NULL, NULL },
-        { "EnvironmentFile", KEY_LIST, "--env-file", NULL, NULL, apply_path, NULL },
-        { "PublishPort", KEY_LIST, "-p", NULL, NULL, apply_publish, NULL },
-        { "Volume", KEY_LIST, "-v", NULL, NULL, apply_volume, NULL },
-        { "Mount", KEY_LIST, "--mount", NULL, NULL, NULL, NULL },
-        { "Tmpfs", KEY_LIST, "--tmpfs", NULL, NULL, NULL, NULL },
-        { "Network", KEY_STRING, "--network", NULL, NULL, NULL, NULL },
-        { "User", KEY_STRING, "-u", NULL, NULL, apply_user, NULL },
-        { "Group", KEY_STRING, NULL, NULL, NULL, apply_nothing, "-u USER:GROUP" },
-        { "WorkingDir", KEY_STRING, "-w", NULL, check_absolute, NULL, NULL },
-        { "HostName", KEY_STRING, "--hostname", NULL, NULL, NULL, NULL },
-        { "ReadOnly", KEY_BOOL, "--read-only", NULL, NULL, NULL, NULL },
-        { "AddCapability", KEY_WORDS, "--cap-add", NULL, check_capability, NULL, NULL },
-        { "DropCapability", KEY_WORDS, "--cap-drop", NULL, check_capability, NULL, NULL },
-        { "NoNewPrivileges", KEY_BOOL, "--security-opt", "no-new-privileges", NULL, NULL, NULL },
-        { "SeccompProfile", KEY_STRING, "--security-opt", "seccomp=", NULL, apply_seccomp, NULL },
-        { "Label", KEY_WORDS, "-l", NULL, NULL, NULL, NULL },
-        { "RunInit", KEY_BOOL, "--init", NULL, NULL, NULL, NULL },
-        { "StopTimeout", KEY_STRING, "--stop-timeout", NULL, check_stop_timeout, apply_stop_timeout,
-          "--stop-timeout and TimeoutStopSec=" },
-        { "Notify", KEY_BOOL, NULL, NULL, NULL, apply_notify, "NotifyAccess=all" },
-        { "Pull", KEY_STRING, NULL, NULL, check_pull, apply_pull, "pull policy before the start" },
-        { "Ulimit", KEY_LIST, NULL, NULL, check_ulimit, apply_ulimit, "LimitNOFILE= ... in [Service]" },
+        { "Image", KEY_STRING, NULL, NULL, NULL, apply_image },
+        { "ContainerName", KEY_STRING, NULL, NULL, check_container_name, apply_container_name },
+        { "Exec", KEY_COMMAND, NULL, NULL, NULL, apply_exec },
+        { "Entrypoint", KEY_STRING, "--entrypoint", NULL, NULL, NULL },
+        { "Environment", KEY_WORDS, "-e", NULL, check_environment, NULL },
+        { "EnvironmentFile", KEY_LIST, "--env-file", NULL, NULL, apply_path },
+        { "PublishPort", KEY_LIST, "-p", NULL, NULL, apply_publish },
+        { "Volume", KEY_LIST, "-v", NULL, NULL, apply_volume },
+        { "Mount", KEY_LIST, "--mount", NULL, NULL, NULL },
+        { "Tmpfs", KEY_LIST, "--tmpfs", NULL, NULL, NULL },
+        { "Network", KEY_STRING, "--network", NULL, NULL, NULL },
+        { "User", KEY_STRING, "-u", NULL, NULL, apply_user },
+        { "Group", KEY_STRING, NULL, NULL, NULL, apply_nothing }, /* apply_user: -u USER:GROUP */
+        { "WorkingDir", KEY_STRING, "-w", NULL, check_absolute, NULL },
+        { "HostName", KEY_STRING, "--hostname", NULL, NULL, NULL },
+        { "ReadOnly", KEY_BOOL, "--read-only", NULL, NULL, NULL },
+        { "AddCapability", KEY_WORDS, "--cap-add", NULL, check_capability, NULL },
+        { "DropCapability", KEY_WORDS, "--cap-drop", NULL, check_capability, NULL },
+        { "NoNewPrivileges", KEY_BOOL, "--security-opt", "no-new-privileges", NULL, NULL },
+        { "SeccompProfile", KEY_STRING, "--security-opt", "seccomp=", NULL, apply_seccomp },
+        { "Label", KEY_WORDS, "-l", NULL, NULL, NULL },
+        { "RunInit", KEY_BOOL, "--init", NULL, NULL, NULL },
+        { "StopTimeout", KEY_STRING, "--stop-timeout", NULL, check_stop_timeout, apply_stop_timeout },
+        { "Notify", KEY_BOOL, NULL, NULL, NULL, apply_notify },
+        { "Pull", KEY_STRING, NULL, NULL, check_pull, apply_pull },
+        { "Ulimit", KEY_LIST, NULL, NULL, check_ulimit, apply_ulimit },
 };
 
 static const struct container_key *container_key_by_name(const char *key)
@@ -1197,7 +1195,8 @@ char *definition_dropin(const struct definition *d)
         fprintf(f, "Environment=%s\n", env_q);
         fprintf(f, "SyslogIdentifier=%s\n", cname);
         cleanup_free char *id = definition_container_id(d->name);
-        struct log_fields lf = { .id_full = id, .name = cname, .tag = cname, .image = d->image };
+        /* CONTAINER_TAG: Docker's default, the short ID, as for `berth run` containers */
+        struct log_fields lf = { .id_full = id, .name = cname, .tag = NULL, .image = d->image };
         cleanup_strv char **fields = journal_extra_fields(&lf);
         for (size_t i = 0; fields && fields[i]; i++) {
                 cleanup_free char *ef = escape_specifiers(fields[i]);

@@ -127,5 +127,6 @@ journal_has() {
     local args=()
     while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
     shift
-    journalctl --no-pager -o cat "${args[@]}" 2>/dev/null | grep -qF -- "$1"
+    # not grep -q: quitting early would SIGPIPE journalctl, a failure under pipefail
+    journalctl --no-pager -o cat "${args[@]}" 2>/dev/null | grep -F -- "$1" >/dev/null
 }

@@ -53,7 +53,9 @@ EOF2
     main=$(systemctl show -p MainPID --value container@web.service)
     [ "$main" = "$(berth inspect -f '{{.State.Pid}}' web)" ]
     wait_until 10 journal_has -u container@web.service -- "started hello"
-    journal_has CONTAINER_NAME=web -- from-volume
+    wait_until 10 journal_has CONTAINER_NAME=web -- from-volume
+    id=$(berth inspect -f '{{.Id}}' web)
+    journal_has CONTAINER_ID_FULL="$id" -- "started hello"
     run berth logs web
     [[ "$output" == *"started hello"* ]]
     run berth ps --format '{{.Names}} {{.Unit}}'
