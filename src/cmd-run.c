@@ -447,6 +447,7 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
         unsigned retries = 0;
         if (parse_restart_policy(o->restart ? o->restart : "no", &restart_name, &retries, err) < 0)
                 return -1;
+        cleanup_free char *lowerdir = image_lowerdir(img);
         json_auto_t *args = json_deep_copy(full);
         json_array_remove(args, 0);
 
@@ -455,7 +456,7 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
                 "{s:s, s:O, s:O, "
                 "s:{s:s, s:s, s:o, s:O, s:O, s:s, s:O, s:b, s:b, s:b, s:s, s:I, s:s}, "
                 "s:{s:O, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:{s:s, s:i}, s:o}, "
-                "s:{s:O, s:s, s:O, s:O, s:b, s:O, s:o}}",
+                "s:{s:O, s:s, s:O, s:O, s:b, s:O, s:o, s:s}}",
                 "Image", img->id, "Path", json_array_get(full, 0), "Args", args,
                 "Config", "Hostname", o->hostname ? o->hostname : "", "User", user ? user : "", "Env",
                 strv_to_json(env), "Cmd", cmdj, "Entrypoint", json_array_size(entry) ? entry : json_null(),
@@ -468,7 +469,8 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
                 "RestartPolicy", "Name", restart_name, "MaximumRetryCount", (int) retries, "Ulimits",
                 ulimits_json(o->ulimits),
                 "Berth", "Command", full, "ImageName", image_ref, "Limits", o->limits, "Mounts", mounts,
-                "NoNewPrivileges", nnp, "SeccompProfile", seccomp, "Tmpfs", strv_to_json(o->tmpfs));
+                "NoNewPrivileges", nnp, "SeccompProfile", seccomp, "Tmpfs", strv_to_json(o->tmpfs), "LowerDir",
+                lowerdir);
         if (!cfg)
                 return berth_error(err, 0, "internal error: cannot build the container configuration");
         *out = cfg;

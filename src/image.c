@@ -1112,3 +1112,15 @@ int image_import(struct berth_store *s, int fd, const char *ref, char *const *ch
         char *names[] = { full, NULL };
         return image_add(s, manifest_digest, full ? names : NULL, id_out, err);
 }
+
+char *image_lowerdir(const struct berth_image *img)
+{
+        /* overlayfs wants the top layer first */
+        char *lower = xstrdup("");
+        for (size_t i = strv_length(img->layer_links); i > 0; i--) {
+                char *n = xasprintf("%s%s%s", lower, *lower ? ":" : "", img->layer_links[i - 1]);
+                free(lower);
+                lower = n;
+        }
+        return lower;
+}

@@ -1,7 +1,9 @@
 /* berth — container logs in the journal (include/berth/journal.h). */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 
 /* Docker's entries carry no CODE_FILE/CODE_LINE/CODE_FUNC: do not add ours. */
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
@@ -227,4 +229,28 @@ int journal_show_logs(const char *container_id_full, const struct logs_opts *o,
         fflush(stdout);
         fflush(stderr);
         return 0;
+}
+
+int journal_stream_open(const char *identifier, const char *unit, int priority)
+{
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/run/systemd/journal/stdout" };
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || shutdown(fd, SHUT_RD) < 0) {
+                int e = errno;
+                close(fd);
+                return -e;
+        }
+        int sndbuf = 8 * 1024 * 1024;
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+        /* journald's stream header: identifier, unit, priority, level
+         * prefix, forward to syslog, to kmsg, to console */
+        cleanup_free char *header = xasprintf("%s\n%s\n%d\n0\n0\n0\n0\n", identifier, unit ? unit : "", priority);
+        int r = write_all(fd, header, strlen(header));
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
 }

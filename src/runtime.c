@@ -24,6 +24,7 @@
 
 #include "berth/console.h"
 #include "berth/image.h"
+#include "berth/journal.h"
 #include "berth/mounts.h"
 #include "berth/runtime.h"
 #include "berth/security.h"
@@ -49,8 +50,9 @@ struct child_ctx {
         char **argv;
         char **env;
         uint64_t caps;
-        scmp_filter_ctx seccomp;
-        int out_fd, err_fd; /* journal streams, or -1 to keep stdio */
+        struct seccomp_program seccomp;
+        const char *journal_id; /* detached: connect stdout/stderr to the journal as this */
+        const char *journal_unit; /* ... lines of this unit */
         int console_fd;     /* -t: connected to the client's console socket */
         int sync_fd;        /* SOCK_SEQPACKET to the shim: "R" ready / "E<code> <msg>"; "G" back */
 };
@@ -195,12 +197,12 @@ static __attribute__((noreturn)) void child_fail(int sync_fd, berth_error_t *err
 /* Apply user, capabilities, seccomp, then exec: shared by the container's
  * process and `berth exec`.  Only returns on failure (err set). */
 static int finish_and_exec(const char *path, char **argv, char **env, const struct user_spec *us, uint64_t caps,
-                           scmp_filter_ctx seccomp, bool nnp, berth_error_t *err)
+                           const struct seccomp_program *seccomp, bool nnp, berth_error_t *err)
 {
         /* the order the kernel requires: see include/berth/security.h */
         if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return berth_error(err, errno, "set no_new_privs");
-        if (!nnp && seccomp && seccomp_apply(seccomp, err) < 0)
+        if (!nnp && seccomp_load_program(seccomp, err) < 0)
                 return -1;
         if (caps_prepare_bounding(caps, err) < 0)
                 return -1;
@@ -212,7 +214,7 @@ static int finish_and_exec(const char *path, char **argv, char **env, const stru
                 return berth_error(err, errno, "setuid %u", (unsigned) us->uid);
         if (caps_finish(caps, err) < 0)
                 return -1;
-        if (nnp && seccomp && seccomp_apply(seccomp, err) < 0)
+        if (nnp && seccomp_load_program(seccomp, err) < 0)
                 return -1;
         execve(path, argv, env);
         int e = errno;
@@ -248,9 +250,20 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
         berth_error_t err = NULL;
         int fd = ctx->sync_fd;
 
-        if (ctx->out_fd >= 0 && (dup2(ctx->out_fd, 1) < 0 || dup2(ctx->err_fd, 2) < 0)) {
-                berth_error(&err, errno, "set up container output");
-                child_fail(fd, &err);
+        if (ctx->journal_id) {
+                /* Connected from this process, which is the container's main
+                 * process for its whole life: journald resolves the unit (and
+                 * its LogExtraFields=) from the stream's peer, and re-reads it
+                 * while the peer lives.  Streams made by the short-lived shim
+                 * would lose the CONTAINER_* fields once the shim is gone. */
+                int o = journal_stream_open(ctx->journal_id, ctx->journal_unit, LOG_INFO);
+                int e = journal_stream_open(ctx->journal_id, ctx->journal_unit, LOG_ERR);
+                if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) {
+                        berth_error(&err, o < 0 ? -o : e < 0 ? -e : errno, "connect the container's output to the journal");
+                        child_fail(fd, &err);
+                }
+                close(o);
+                close(e);
         }
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
                 berth_error(&err, errno, "make mounts private");
@@ -327,7 +340,7 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
         }
         /* Nothing of berth's may leak into the container. */
         syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
-        finish_and_exec(path, ctx->argv, ctx->env, &us, ctx->caps, ctx->seccomp, ctx->nnp, &err);
+        finish_and_exec(path, ctx->argv, ctx->env, &us, ctx->caps, &ctx->seccomp, ctx->nnp, &err);
         child_fail(fd, &err);
 }
 
@@ -401,25 +414,15 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 return -1;
 
         json_t *cfg = c->config;
-        cleanup_image struct berth_image *img = NULL;
-        if (image_lookup(s, json_str(cfg, "Image"), &img, err) < 0)
-                return berth_error_wrap(err, "image of container %s", c->name);
+        /* the layers were resolved when the container was created */
+        const char *lower = json_str(cfg, "Berth.LowerDir");
+        if (!lower)
+                return berth_error(err, 0, "container %s has no image layers recorded: re-create it", c->name);
 
-        struct child_ctx ctx = { .out_fd = -1, .err_fd = -1, .sync_fd = -1, .console_fd = -1 };
+        struct child_ctx ctx = { .sync_fd = -1, .console_fd = -1 };
         cleanup_free char *rootfs = xasprintf("%s/rootfs", c->dir);
         ctx.rootfs = rootfs;
         ctx.store_root = s->root;
-        /* overlayfs wants the top layer first */
-        size_t nl = strv_length(img->layer_links);
-        size_t cap = 64;
-        for (size_t i = 0; i < nl; i++)
-                cap += strlen(img->layer_links[i]) + 1;
-        cleanup_free char *lower = xcalloc(1, cap);
-        for (size_t i = nl; i > 0; i--) {
-                strcat(lower, img->layer_links[i - 1]);
-                if (i > 1)
-                        strcat(lower, ":");
-        }
         ctx.overlay_opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir);
 
         const char *netmode = json_str(cfg, "HostConfig.NetworkMode");
@@ -491,17 +494,13 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         if (caps_compute(cap_add, cap_drop, ctx.privileged, &ctx.caps, err) < 0)
                 return -1;
         const char *profile = json_str(cfg, "Berth.SeccompProfile");
-        if (!ctx.privileged && seccomp_build(profile, ctx.caps, &ctx.seccomp, err) < 0)
+        cleanup_free char *seccomp_cache = store_run_path(s, "seccomp");
+        if (!ctx.privileged && seccomp_program(profile, ctx.caps, seccomp_cache, &ctx.seccomp, err) < 0)
                 return -1;
 
-        cleanup_close int out_fd = -1, err_fd = -1;
         if (!attached) {
-                out_fd = sd_journal_stream_fd(c->name, LOG_INFO, 0);
-                err_fd = sd_journal_stream_fd(c->name, LOG_ERR, 0);
-                if (out_fd < 0 || err_fd < 0)
-                        return berth_error(err, -(out_fd < 0 ? out_fd : err_fd), "connect to the journal");
-                ctx.out_fd = out_fd;
-                ctx.err_fd = err_fd;
+                ctx.journal_id = c->name;
+                ctx.journal_unit = container_unit(c);
         }
 
         cleanup_close int console = -1;
@@ -674,8 +673,10 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
         uint64_t caps;
         if (caps_compute(cap_add, cap_drop, privileged, &caps, err) < 0)
                 return -1;
-        scmp_filter_ctx seccomp = NULL;
-        if (!privileged && seccomp_build(json_str(cfg, "Berth.SeccompProfile"), caps, &seccomp, err) < 0)
+        struct seccomp_program seccomp = {};
+        cleanup_free char *seccomp_cache = store_run_path(s, "seccomp");
+        if (!privileged &&
+            seccomp_program(json_str(cfg, "Berth.SeccompProfile"), caps, seccomp_cache, &seccomp, err) < 0)
                 return -1;
 
         static const char *ns_names[] = { "ipc", "uts", "net", "pid", "cgroup", "mnt" };
@@ -752,7 +753,7 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
                 if (exec_lookup("", o->argv[0], env, &path, &e) < 0)
                         child_fail(sync[1], &e);
                 syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
-                finish_and_exec(path, o->argv, env, &us, caps, seccomp, json_bool(cfg, "Berth.NoNewPrivileges"), &e);
+                finish_and_exec(path, o->argv, env, &us, caps, &seccomp, json_bool(cfg, "Berth.NoNewPrivileges"), &e);
                 child_fail(sync[1], &e);
         }
         for (size_t i = 0; i < ARRAY_SIZE(ns_names); i++)
@@ -784,8 +785,7 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
         }
         if (con[0] >= 0)
                 close(con[0]);
-        if (seccomp)
-                seccomp_release(seccomp);
+        seccomp_program_free(&seccomp);
         if (mid < 0) {
                 close(sync[0]);
                 return berth_error(err, errno, "fork");

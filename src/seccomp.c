@@ -16,6 +16,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 
 #include <jansson.h>
@@ -494,4 +497,118 @@ int seccomp_apply(scmp_filter_ctx ctx, berth_error_t *err)
         if (r < 0)
                 return berth_error(err, -r, "load seccomp filter");
         return 0;
+}
+
+/* ---- compiled programs, cached ---------------------------------------------------
+ * libseccomp regenerates a ~1000-instruction program on every seccomp_load();
+ * on the container start path that is the largest single cost.  The shim asks
+ * for the program once per (profile, capabilities, architecture), keeps it in
+ * a cache file, and the container's process loads it with one seccomp(2). */
+struct cached_prog_header {
+        uint32_t magic;
+        uint32_t flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+};
+#define SECCOMP_CACHE_MAGIC 0x62657331u /* "bes1" */
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+        const unsigned char *p = data;
+        for (size_t i = 0; i < len; i++) {
+                h ^= p[i];
+                h *= 0x100000001b3ULL;
+        }
+        return h;
+}
+
+static int program_from_file(const char *path, struct seccomp_program *out)
+{
+        cleanup_free char *data = NULL;
+        size_t len;
+        if (read_file(path, &data, &len, NULL) < 0)
+                return -1;
+        struct cached_prog_header h;
+        if (len < sizeof(h) || (len - sizeof(h)) % sizeof(struct sock_filter) != 0 ||
+            (len - sizeof(h)) / sizeof(struct sock_filter) > BPF_MAXINSNS)
+                return -1;
+        memcpy(&h, data, sizeof(h));
+        if (h.magic != SECCOMP_CACHE_MAGIC)
+                return -1;
+        size_t n = (len - sizeof(h)) / sizeof(struct sock_filter);
+        out->filter = xmalloc(n * sizeof(struct sock_filter));
+        memcpy(out->filter, data + sizeof(h), n * sizeof(struct sock_filter));
+        out->len = n;
+        out->flags = h.flags;
+        return 0;
+}
+
+int seccomp_program(const char *profile, uint64_t caps_mask, const char *cache_dir, struct seccomp_program *out,
+                    berth_error_t *err)
+{
+        *out = (struct seccomp_program) {};
+        if (profile && streq(profile, "unconfined"))
+                return 0;
+        const char *text = profile ? profile : seccomp_default_profile_json;
+        const struct scmp_version *v = seccomp_version();
+        uint64_t h = 0xcbf29ce484222325ULL;
+        h = fnv1a(h, text, strlen(text));
+        h = fnv1a(h, &caps_mask, sizeof(caps_mask));
+        uint32_t arch = seccomp_arch_native();
+        h = fnv1a(h, &arch, sizeof(arch));
+        if (v)
+                h = fnv1a(h, v, sizeof(*v));
+        cleanup_free char *path = xasprintf("%s/%016llx.bpf", cache_dir, (unsigned long long) h);
+        if (program_from_file(path, out) == 0)
+                return 0;
+
+        cleanup_seccomp scmp_filter_ctx ctx = NULL;
+        if (seccomp_build(profile, caps_mask, &ctx, err) < 0)
+                return -1;
+        if (mkdir_p(cache_dir, 0700, err) < 0)
+                return -1;
+        cleanup_free char *tmp = xasprintf("%s.%d.tmp", path, (int) getpid());
+        cleanup_close int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return berth_error(err, errno, "create `%s`", tmp);
+        struct cached_prog_header hdr = { .magic = SECCOMP_CACHE_MAGIC };
+        uint32_t on = 0;
+        if (seccomp_attr_get(ctx, SCMP_FLTATR_CTL_TSYNC, &on) == 0 && on)
+                hdr.flags |= SECCOMP_FILTER_FLAG_TSYNC;
+        if (seccomp_attr_get(ctx, SCMP_FLTATR_CTL_LOG, &on) == 0 && on)
+                hdr.flags |= SECCOMP_FILTER_FLAG_LOG;
+        if (seccomp_attr_get(ctx, SCMP_FLTATR_CTL_SSB, &on) == 0 && on)
+                hdr.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+        int r = write_all(fd, &hdr, sizeof(hdr));
+        if (r == 0)
+                r = seccomp_export_bpf(ctx, fd);
+        if (r < 0) {
+                unlink(tmp);
+                return berth_error(err, -r, "export the seccomp program");
+        }
+        if (rename(tmp, path) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return berth_error(err, e, "rename `%s`", tmp);
+        }
+        if (program_from_file(path, out) < 0)
+                return berth_error(err, 0, "read back the seccomp program `%s`", path);
+        return 0;
+}
+
+int seccomp_load_program(const struct seccomp_program *p, berth_error_t *err)
+{
+        if (!p->filter)
+                return 0;
+        struct sock_fprog prog = { .len = p->len, .filter = p->filter };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &prog) < 0) {
+                if (errno == EACCES)
+                        return berth_error(err, EACCES, "load seccomp filter (needs no_new_privs or CAP_SYS_ADMIN)");
+                return berth_error(err, errno, "load seccomp filter");
+        }
+        return 0;
+}
+
+void seccomp_program_free(struct seccomp_program *p)
+{
+        free(p->filter);
+        *p = (struct seccomp_program) {};
 }

@@ -40,6 +40,9 @@ struct berth_image {
         long long size;        /* sum of uncompressed layer sizes */
 };
 void image_free(struct berth_image *img);
+/* overlayfs lowerdir= of the image: its l/ links, top layer first, relative
+ * to the store root ("l/B:l/A"). */
+char *image_lowerdir(const struct berth_image *img);
 static inline void image_freep(struct berth_image **p) { if (*p) image_free(*p); }
 #define cleanup_image __attribute__((cleanup(image_freep)))
 

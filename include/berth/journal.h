@@ -57,4 +57,12 @@ struct logs_opts {
 int journal_show_logs(const char *container_id_full, const struct logs_opts *o,
                       bool (*still_running)(void *userdata), void *userdata, berth_error_t *err);
 
+/* A journal stream (what a unit's StandardOutput=journal is) whose lines
+ * belong to `unit`: journald takes the unit from the stream header when the
+ * writing process is gone before its line is read (a short-lived child), so
+ * _SYSTEMD_UNIT= and the unit's LogExtraFields= (CONTAINER_NAME=...) are on
+ * every line.  The unit name is honoured for root peers only, as berth is.
+ * Returns the fd or a negative errno. */
+int journal_stream_open(const char *identifier, const char *unit, int priority);
+
 #endif

@@ -54,6 +54,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/filter.h>
 #include <seccomp.h>
 
 #include "berth/error.h"
@@ -124,5 +125,20 @@ static inline void seccomp_releasep(scmp_filter_ctx *ctx)
                 seccomp_release(*ctx);
 }
 #define cleanup_seccomp __attribute__((cleanup(seccomp_releasep)))
+
+/* A compiled filter, cached in cache_dir by (profile, capabilities, native
+ * architecture, libseccomp version), so starting a container does not run
+ * libseccomp's compiler.  "unconfined" gives an empty program (filter NULL). */
+struct seccomp_program {
+        struct sock_filter *filter;
+        unsigned short len;
+        unsigned int flags; /* SECCOMP_FILTER_FLAG_* */
+};
+int seccomp_program(const char *profile, uint64_t caps_mask, const char *cache_dir, struct seccomp_program *out,
+                    berth_error_t *err);
+/* seccomp(SECCOMP_SET_MODE_FILTER) of the program; same rules as
+ * seccomp_apply() about no_new_privs and CAP_SYS_ADMIN.  NULL filter: no-op. */
+int seccomp_load_program(const struct seccomp_program *p, berth_error_t *err);
+void seccomp_program_free(struct seccomp_program *p);
 
 #endif
