@@ -260,6 +260,7 @@ struct member {
         bool committed;    /* w was committed to the store */
         char *digest;      /* sha256 of the content */
         long long size;
+        char *diff_id;     /* of its uncompressed content, once known */
 };
 
 struct members {
@@ -277,6 +278,7 @@ static void members_free(struct members *ms)
                 free(m->data);
                 store_blob_writer_free(m->w);
                 free(m->digest);
+                free(m->diff_id);
         }
         free(ms->v);
         memset(ms, 0, sizeof(*ms));
@@ -950,11 +952,61 @@ static int commit_member(struct berth_store *s, struct member *m, const char *di
         return 0;
 }
 
+/* sha256 of a layer member's uncompressed content (its diff_id). */
+static int member_diff_id(struct berth_store *s, struct member *m, char **out, berth_error_t *err)
+{
+        if (m->diff_id) {
+                *out = xstrdup(m->diff_id);
+                return 0;
+        }
+        cleanup_free char *path = NULL;
+        if (!m->data) {
+                if (!m->committed)
+                        path = xstrdup(store_blob_writer_path(m->w));
+                else if (store_blob_path(s, m->digest, &path, err) < 0)
+                        return -1;
+        }
+        cleanup_archive_read struct archive *a = archive_read_new();
+        if (!a)
+                abort();
+        archive_read_support_filter_all(a);
+        archive_read_support_format_raw(a);
+        int r = m->data ? archive_read_open_memory(a, m->data, m->len) : archive_read_open_filename(a, path, 1 << 16);
+        struct archive_entry *e;
+        if (r != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
+                return berth_error(err, 0, "invalid image archive: layer `%s`: %s", m->name, arch_msg(a));
+        EVP_MD_CTX *md cleanup_md = sha256_new();
+        for (;;) {
+                const void *buf;
+                size_t n;
+                la_int64_t off;
+                r = archive_read_data_block(a, &buf, &n, &off);
+                if (r == ARCHIVE_EOF)
+                        break;
+                if (r < ARCHIVE_WARN)
+                        return berth_error(err, 0, "invalid image archive: layer `%s`: %s", m->name, arch_msg(a));
+                EVP_DigestUpdate(md, buf, n);
+        }
+        m->diff_id = sha256_final(md);
+        *out = xstrdup(m->diff_id);
+        return 0;
+}
+
 static int load_layer(struct berth_store *s, struct plan_layer *pl, struct added *added,
                       const struct image_archive_report *report, berth_error_t *err)
 {
         cleanup_free char *hsize = format_human_size(pl->m->size);
         if (store_layer_exists(s, pl->diff_id)) {
+                /* not unpacked again, but what the archive holds must still
+                 * be that layer */
+                cleanup_free char *got = NULL;
+                if (streq(pl->m->digest, pl->diff_id))
+                        got = xstrdup(pl->diff_id); /* an uncompressed tar */
+                else if (member_diff_id(s, pl->m, &got, err) < 0)
+                        return -1;
+                if (!streq(got, pl->diff_id))
+                        return berth_error(err, 0, "layer %s (`%s`): layer digest mismatch: expected %s, got %s",
+                                           pl->diff_id, pl->m->name, pl->diff_id, got);
                 report_progress(report, "Layer %.12s already exists", pl->diff_id + 7);
                 return commit_member(s, pl->m, pl->digest, added, err);
         }
@@ -970,6 +1022,8 @@ static int load_layer(struct berth_store *s, struct plan_layer *pl, struct added
         if (store_layer_unpack_expect(s, path, pl->diff_id, NULL, NULL, err) < 0)
                 return berth_error_wrap(err, "layer %s (`%s`)", pl->diff_id, pl->m->name);
         strv_push(&added->layers, pl->diff_id);
+        if (!pl->m->diff_id)
+                pl->m->diff_id = xstrdup(pl->diff_id); /* verified by the unpack */
         return commit_member(s, pl->m, pl->digest, added, err);
 }
 
@@ -1238,6 +1292,7 @@ int image_save_archive(struct berth_store *s, char *const *refs, enum image_arch
                                        "manifests");
         json_auto_t *dmanifest = json_array();
         json_auto_t *repositories = json_object();
+        json_auto_t *layout = NULL;
         if (archive_write_open_fd(a, fd) != ARCHIVE_OK) {
                 berth_error(err, 0, "write the archive: %s", arch_msg(a));
                 goto out;
@@ -1325,7 +1380,7 @@ int image_save_archive(struct berth_store *s, char *const *refs, enum image_arch
                 goto out;
         if (format == IMAGE_ARCHIVE_DOCKER && write_json_member(a, "manifest.json", dmanifest, err) < 0)
                 goto out;
-        json_auto_t *layout = json_pack("{s:s}", "imageLayoutVersion", "1.0.0");
+        layout = json_pack("{s:s}", "imageLayoutVersion", "1.0.0");
         if (write_json_member(a, "oci-layout", layout, err) < 0)
                 goto out;
         if (format == IMAGE_ARCHIVE_DOCKER && json_object_size(repositories) &&
@@ -1491,7 +1546,7 @@ static int walk_dir(struct walk *w, int dfd, const char *rel_dir, berth_error_t 
                 cleanup_free char *rel = *rel_dir ? xasprintf("%s/%s", rel_dir, de->d_name) : xstrdup(de->d_name);
                 if (strv_contains(w->excluded, rel))
                         continue;
-                struct stat st, lst;
+                struct stat st, lst = {};
                 if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         if (errno == ENOENT)
                                 continue; /* a running container removed it */
@@ -1629,14 +1684,16 @@ static void drop_overlay_xattrs(struct archive_entry *e)
         archive_entry_free(copy);
 }
 
-/* Write e (and the file's data from fd when it is a regular file) through
- * the hard link resolver. */
+/* Write e (and the file's data from fd when it is a regular file), through
+ * the hard link resolver when lr is not NULL (files read from disk; not the
+ * whiteouts made up here, which have no inode). */
 static int tar_put(struct archive *a, struct archive_entry_linkresolver *lr, struct archive_entry *e, int fd,
                    const char *display, berth_error_t *err)
 {
         struct archive_entry *spare = NULL;
         struct archive_entry *cur = e;
-        archive_entry_linkify(lr, &cur, &spare);
+        if (lr)
+                archive_entry_linkify(lr, &cur, &spare);
         if (!cur)
                 return 0;
         int r = archive_write_header(a, cur);
@@ -1700,7 +1757,7 @@ static int commit_entry(struct archive *a, struct archive *disk, struct archive_
                 archive_entry_set_size(e, 0);
                 if (fstatat(ufd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
                         archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-                return tar_put(a, lr, e, -1, ch->path, err);
+                return tar_put(a, NULL, e, -1, ch->path, err);
         }
         struct stat st;
         if (fstatat(ufd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -1736,7 +1793,7 @@ static int commit_entry(struct archive *a, struct archive *disk, struct archive_
                 archive_entry_set_perm(o, 0);
                 archive_entry_set_size(o, 0);
                 archive_entry_set_mtime(o, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-                if (tar_put(a, lr, o, -1, ch->path, err) < 0)
+                if (tar_put(a, NULL, o, -1, ch->path, err) < 0)
                         return -1;
         }
         return 0;
@@ -1980,8 +2037,8 @@ out:
 
 /* Runs in the child, in its own mount namespace: mount the merged view
  * read-only on mnt and write it as a tar to fd. */
-static int export_child(struct berth_store *s, struct berth_container *c, struct berth_image *img, const char *mnt,
-                        int fd, berth_error_t *err)
+static int export_child(struct berth_store *s, struct berth_container *c, const char *lower, const char *mnt, int fd,
+                        berth_error_t *err)
 {
         if (unshare(CLONE_NEWNS) < 0)
                 return berth_error(err, errno, "create a mount namespace");
@@ -1989,13 +2046,7 @@ static int export_child(struct berth_store *s, struct berth_container *c, struct
                 return berth_error(err, errno, "make mounts private");
         /* the upper dir as the topmost lower dir: a read-only overlay that
          * leaves the container's own upper/work dirs alone */
-        size_t nl = strv_length(img->layer_links);
-        cleanup_free char *opts = xasprintf("lowerdir=%s/upper", c->dir);
-        for (size_t i = nl; i > 0; i--) {
-                char *next = xasprintf("%s:%s", opts, img->layer_links[i - 1]);
-                free(opts);
-                opts = next;
-        }
+        cleanup_free char *opts = xasprintf("lowerdir=%s/upper:%s", c->dir, lower);
         if (chdir(s->root) < 0)
                 return berth_error(err, errno, "enter `%s`", s->root);
         if (mount("overlay", mnt, "overlay", MS_RDONLY, opts) < 0)
@@ -2068,10 +2119,17 @@ out:
 
 int container_export(struct berth_store *s, struct berth_container *c, int fd, berth_error_t *err)
 {
-        cleanup_image struct berth_image *img = NULL;
-        if (image_lookup(s, json_str(c->config, "Image"), &img, err) < 0)
-                return berth_error_wrap(err, "the image of container %s", c->name);
-        if (strv_length(img->layer_links) == 0)
+        /* the layers the container runs on (resolved when it was created) */
+        cleanup_free char *lower = json_str(c->config, "Berth.LowerDir") ? xstrdup(json_str(c->config, "Berth.LowerDir"))
+                                                                           : NULL;
+        if (!lower || !*lower) {
+                cleanup_image struct berth_image *img = NULL;
+                if (image_lookup(s, json_str(c->config, "Image"), &img, err) < 0)
+                        return berth_error_wrap(err, "the image of container %s", c->name);
+                free(lower);
+                lower = image_lowerdir(img);
+        }
+        if (!*lower)
                 return berth_error(err, 0, "the image of container %s has no layers", c->name);
         cleanup_free char *mnt = NULL;
         cleanup_close int mnt_fd = -1;
@@ -2094,7 +2152,7 @@ int container_export(struct berth_store *s, struct berth_container *c, int fd, b
         if (pid == 0) {
                 close(pfd[0]);
                 berth_error_t cerr = NULL;
-                if (export_child(s, c, img, mnt, fd, &cerr) < 0) {
+                if (export_child(s, c, lower, mnt, fd, &cerr) < 0) {
                         const char *msg = cerr && cerr->msg ? cerr->msg : "export failed";
                         (void) !write(pfd[1], msg, strlen(msg));
                         _exit(1);

@@ -30,7 +30,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
 jobs=${JOBS:-2}
-stages=${BERTH_STAGES:-deps build asan valgrind integration}
+stages=${BERTH_STAGES:-deps build asan valgrind integration boot}
 configure_flags=(--enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var)
 
 passed=0 failed=0 skipped=0

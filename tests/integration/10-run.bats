@@ -193,3 +193,26 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     run berth ps -a --format '{{.Status}}'
     [[ "$output" == "Exited (4) "* ]]
 }
+
+@test "kill -s sends the signal to the container's main process" {
+    berth run -d --name killme busybox sh -c 'trap "echo got-usr1; exit 9" USR1; echo ready; while :; do sleep 0.1; done'
+    wait_until 10 bash -c 'berth logs killme | grep -q ready'
+    berth kill -s USR1 killme
+    run berth wait killme
+    [ "$output" = 9 ]
+    wait_until 10 bash -c 'berth logs killme | grep -q got-usr1'
+    run berth kill killme
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"is not running"* ]]
+}
+
+@test "restart runs the same container again" {
+    berth run -d --name again2 busybox sleep 1000
+    pid1=$(berth inspect -f '{{.State.Pid}}' again2)
+    id1=$(berth inspect -f '{{.Id}}' again2)
+    run berth restart -t 1 again2
+    [ "$status" -eq 0 ]
+    [ "$(berth inspect -f '{{.State.Status}}' again2)" = running ]
+    [ "$(berth inspect -f '{{.State.Pid}}' again2)" != "$pid1" ]
+    [ "$(berth inspect -f '{{.Id}}' again2)" = "$id1" ]
+}

@@ -144,3 +144,12 @@ P
     run berth inspect -f '{{.State.ExitCode}}' initd
     [ "$output" = 143 ]
 }
+
+@test "--init reaps orphaned zombies" {
+    # sh starts a child that leaves a grandchild behind, then execs sleep:
+    # the orphan is reparented to PID 1, which must reap it when it exits
+    berth run -d --name reaper --init busybox sh -c '(sleep 1 &) ; exec sleep 1000'
+    sleep 3
+    run berth exec reaper sh -c 'ps -o stat,comm | grep -c "^Z"'
+    [ "$output" = 0 ]
+}

@@ -100,3 +100,11 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     FROMHOST=yes run berth exec -e FROMHOST envc sh -c 'echo $FROMHOST'
     [ "$output" = yes ]
 }
+
+@test "exec -i passes stdin, without -i the process reads nothing" {
+    berth run -d --name ei busybox sleep 1000
+    run bash -c 'echo piped | berth exec -i ei cat'
+    [ "$output" = piped ]
+    run bash -c 'echo piped | berth exec ei cat'
+    [ -z "$output" ]
+}
