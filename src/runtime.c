@@ -468,6 +468,13 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                         .data = opts && *opts ? opts : "mode=1777" };
         }
 
+        /* Notify=yes (definition containers): the container says READY=1
+         * itself, through the unit's notify socket bound into it. */
+        const char *notify_socket = getenv("NOTIFY_SOCKET");
+        bool container_notifies = json_bool(cfg, "Berth.Notify") && notify_socket && notify_socket[0] == '/';
+        if (container_notifies)
+                add_bind(&ctx, OP_BIND, notify_socket, "/run/notify/notify.sock");
+
         ctx.privileged = json_bool(cfg, "HostConfig.Privileged");
         ctx.readonly = json_bool(cfg, "HostConfig.ReadonlyRootfs");
         ctx.tty = tty;
@@ -487,6 +494,8 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 strv_push(&env, "PATH=" DEFAULT_PATH);
         if (ctx.tty && !env_get(env, "TERM"))
                 strv_push(&env, "TERM=xterm");
+        if (container_notifies)
+                strv_env_set(&env, "NOTIFY_SOCKET=/run/notify/notify.sock");
         ctx.env = env;
 
         cleanup_strv char **cap_add = json_strv(json_at(cfg, "HostConfig.CapAdd"));
@@ -578,7 +587,7 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 kill(pid, SIGKILL);
                 return -1;
         }
-        cleanup_free char *notify = xasprintf("MAINPID=%d\nREADY=1", (int) pid);
+        cleanup_free char *notify = xasprintf("MAINPID=%d%s", (int) pid, container_notifies ? "" : "\nREADY=1");
         int r = sd_notify(0, notify);
         if (r > 0)
                 r = sd_notify_barrier(0, 5 * 1000000ULL);

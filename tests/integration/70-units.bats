@@ -180,3 +180,41 @@ EOF2
     run berth inspect -f '{{index .Config.Labels "app"}}' quad
     [ "$output" = quad ]
 }
+
+@test "Notify=yes: the unit is started when the container itself says READY=1" {
+    # a static program (the image has no sd_notify tool) that says READY=1
+    # after two seconds, over the socket berth binds into the container
+    mkdir -p "$BATS_TEST_TMPDIR/bin"
+    cat > "$BATS_TEST_TMPDIR/notify.c" <<'C'
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(void)
+{
+        sleep(2);
+        const char *path = getenv("NOTIFY_SOCKET");
+        if (!path)
+                return 3;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+        int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+        if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return 4;
+        pause();
+        return 0;
+}
+C
+    gcc -static -O2 -o "$BATS_TEST_TMPDIR/bin/notify" "$BATS_TEST_TMPDIR/notify.c"
+    mkdir -p /etc/berth/containers
+    printf '[Container]\nImage=busybox\nExec=/x/notify\nVolume=%s:/x:ro\nNotify=yes\n' "$BATS_TEST_TMPDIR/bin" \
+        > /etc/berth/containers/notif.container
+    systemctl daemon-reload
+    systemctl start --no-block container@notif.service
+    # running, but not ready until the container says so
+    wait_until 10 bash -c '[ "$(berth inspect -f "{{.State.Status}}" notif 2>/dev/null)" = running ]'
+    [ "$(systemctl is-active container@notif.service)" = activating ]
+    wait_until 10 bash -c '[ "$(systemctl is-active container@notif.service)" = active ]'
+    [ "$(systemctl show -p NotifyAccess --value container@notif.service)" = all ]
+}
