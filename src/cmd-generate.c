@@ -75,6 +75,7 @@ int cmd_generate(struct berth_cli *cli, int argc, char **argv, berth_error_t *er
                 }
         }
 
+        definitions_use_store(defs, n);
         size_t written = 0;
         for (size_t i = 0; i < n; i++) {
                 if (dry_run) {

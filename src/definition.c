@@ -28,6 +28,7 @@
 #include <sys/utsname.h>
 
 #include "berth/definition.h"
+#include "berth/image.h"
 #include "berth/journal.h"
 #include "berth/parse.h"
 #include "berth/security.h"
@@ -1013,6 +1014,7 @@ void definition_free(struct definition *d)
         free(d->path);
         free(d->image);
         free(d->container_name);
+        free(d->stop_signal);
         strv_free(d->command);
         strv_free(d->run_args);
         free(d->pull);
@@ -1210,6 +1212,8 @@ char *definition_dropin(const struct definition *d)
                 fprintf(f, "TimeoutStopSec=%lld\n", d->stop_timeout);
         if (d->notify)
                 fputs("NotifyAccess=all\n", f);
+        if (d->stop_signal)
+                fprintf(f, "KillSignal=%s\n", d->stop_signal);
         for (size_t i = 0; d->ulimit_lines && d->ulimit_lines[i]; i++)
                 fprintf(f, "%s\n", d->ulimit_lines[i]);
         /* last, so that they win over everything above */
@@ -1289,4 +1293,34 @@ void definition_print(const struct definition *d, const char *outdir, FILE *out)
         cleanup_strv char **links = definition_install_links(d);
         for (size_t i = 0; links[i]; i++)
                 fprintf(out, "# %s/%s -> %s\n", outdir, links[i], DEFINITION_TEMPLATE_UNIT);
+}
+
+void definitions_use_store(struct definition **defs, size_t n)
+{
+        /* Only a store that exists is read: a generator runs early at boot
+         * and must not create /var/lib/berth (which may not be mounted). */
+        const char *root = getenv("BERTH_ROOT") ? getenv("BERTH_ROOT") : "/var/lib/berth";
+        cleanup_free char *index = xasprintf("%s/images.json", root);
+        if (n == 0 || access(index, R_OK) < 0)
+                return;
+        struct berth_store s = { .lock_fd = -1 };
+        berth_error_t err = NULL;
+        if (store_open(&s, root, NULL, &err) < 0) {
+                berth_error_free(&err);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct berth_image *img = NULL;
+                if (image_lookup(&s, defs[i]->image, &img, &err) < 0) {
+                        berth_error_free(&err);
+                        continue;
+                }
+                json_t *sig = json_object_get(json_object_get(img->config, "config"), "StopSignal");
+                if (json_is_string(sig) && *json_string_value(sig)) {
+                        free(defs[i]->stop_signal);
+                        defs[i]->stop_signal = xstrdup(json_string_value(sig));
+                }
+                image_free(img);
+        }
+        store_close(&s);
 }

@@ -69,6 +69,7 @@ int main(int argc, char **argv)
         struct definition **defs = NULL;
         size_t n = 0;
         definition_load_all(&defs, &n, report, NULL);
+        definitions_use_store(defs, n);
         for (size_t i = 0; i < n; i++) {
                 if (dry_run) {
                         definition_print(defs[i], outdir, stdout);

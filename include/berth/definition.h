@@ -35,6 +35,7 @@ struct definition {
         char *pull;          /* Pull=: "missing" (default), "always", "never", "newer" */
         bool notify;         /* Notify=yes: the container sends READY=1 itself */
         bool publishes;      /* has PublishPort=: order after network-online.target */
+        char *stop_signal;   /* the image's STOPSIGNAL (KillSignal=), when known */
         long long stop_timeout; /* StopTimeout= in seconds (also TimeoutStopSec=), -1: not set */
         struct limits limits;/* the limit keys (Memory=, CPUs=, ...) */
         char **ulimit_lines; /* [Service] lines of Ulimit=: "LimitNOFILE=1024:2048" */
@@ -88,6 +89,11 @@ void definition_print(const struct definition *d, const char *outdir, FILE *out)
 extern const char DEFINITION_TEMPLATE_UNIT[];
 /* Where generators write at runtime, and `berth generate` by default. */
 #define DEFINITION_GENERATOR_DIR "/run/systemd/generator"
+
+/* Fill in what the images say (STOPSIGNAL -> KillSignal=) for the
+ * definitions whose image is in the store; a missing store or image is
+ * fine (the default, SIGTERM, stays). */
+void definitions_use_store(struct definition **defs, size_t n);
 
 /* The container ID of a definition's container: stable across starts (so
  * `berth logs NAME` and CONTAINER_ID_FULL= cover every run), 64 hex. */

@@ -218,3 +218,23 @@ C
     wait_until 10 bash -c '[ "$(systemctl is-active container@notif.service)" = active ]'
     [ "$(systemctl show -p NotifyAccess --value container@notif.service)" = all ]
 }
+
+@test "stop sends the image's STOPSIGNAL" {
+    tar=$(mktemp /tmp/rootfs.XXXXXX.tar)
+    "$REPO/tests/harness/mkbusybox.sh" "$tar" >/dev/null
+    berth import -c 'STOPSIGNAL SIGUSR1' "$tar" stopsig:1 >/dev/null
+    rm -f "$tar"
+    mkdir -p /etc/berth/containers
+    printf '%s\n' '[Container]' 'Image=stopsig:1' \
+        "Exec=sh -c 'trap \"echo got-usr1; exit 0\" USR1; echo ready; while :; do sleep 0.1; done'" \
+        > /etc/berth/containers/sig.container
+    systemctl daemon-reload
+    [ "$(systemctl show -p KillSignal --value container@sig.service)" = 10 ]
+    systemctl start container@sig.service
+    wait_until 10 journal_has CONTAINER_NAME=sig -- ready
+    systemctl stop container@sig.service
+    journal_has CONTAINER_NAME=sig -- got-usr1
+    [ "$(berth inspect -f '{{.State.ExitCode}}' sig)" = 0 ]
+    berth rm sig
+    berth rmi stopsig:1
+}
