@@ -144,3 +144,46 @@ print("berth/podman = %.2f   berth/runc = %.2f   (podman/berth = %.1fx)"
 print("target berth median <= podman median / 4 (%.1f ms): %s"
       % (ms(podman / 4), "MET" if berth <= podman / 4 else "NOT MET"))
 PY
+
+# ------------------------------------- unit start: systemctl start until READY
+# Issue 4: a definition container (container@NAME.service, berth's shim
+# hands the main PID over and says READY=1) against a podman-run unit of the
+# same image as `podman generate systemd --new` writes it (Type=notify,
+# --sdnotify=conmon).  The stop before each run is hyperfine's --prepare,
+# not timed; SIGKILL keeps it short (sleep as PID 1 ignores SIGTERM).
+mkdir -p /etc/berth/containers
+printf '%s\n' '[Container]' 'Image=busybox' 'Exec=sleep 100000' '' '[Service]' 'KillSignal=SIGKILL' \
+    > /etc/berth/containers/benchu.container
+cat > /run/systemd/system/podman-benchu.service <<UNIT
+[Service]
+Type=notify
+NotifyAccess=all
+Environment=PODMAN_SYSTEMD_UNIT=%n
+ExecStartPre=/bin/rm -f %t/%n.ctr-id
+ExecStart=/usr/bin/podman run --cidfile=%t/%n.ctr-id --cgroups=no-conmon --rm --sdnotify=conmon --replace -d \\
+    --name benchu --runtime runc --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \\
+    localhost/busybox sleep 100000
+ExecStop=/usr/bin/podman stop --ignore -t 0 --cidfile=%t/%n.ctr-id
+ExecStopPost=/usr/bin/podman rm -f --ignore --cidfile=%t/%n.ctr-id
+KillMode=mixed
+UNIT
+systemctl daemon-reload
+units=(container@benchu.service podman-benchu.service)
+for u in "${units[@]}"; do
+    systemctl start "$u" && systemctl stop "$u" || die "$u does not start"
+done
+uruns=$(( runs < 10 ? runs : 10 ))
+hyperfine --style basic --runs "$uruns" --export-json "$work/units.json" \
+    --prepare "systemctl stop ${units[0]} ${units[1]}; systemctl reset-failed ${units[0]} ${units[1]} 2>/dev/null; true" \
+    -n berth-unit "systemctl start ${units[0]}" -n podman-unit "systemctl start ${units[1]}" >&2
+systemctl stop "${units[@]}" || true
+python3 - "$work/units.json" <<'PY'
+import json, sys
+res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+b, p = res["berth-unit"]["median"], res["podman-unit"]["median"]
+print()
+print("systemctl start until READY (median of %d runs)" % len(res["berth-unit"]["times"]))
+print("  container@benchu.service (berth)   %7.1f ms" % (b * 1000))
+print("  podman-benchu.service (podman run) %7.1f ms" % (p * 1000))
+print("  berth/podman = %.2f" % (b / p))
+PY

@@ -205,8 +205,10 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 return -1;
 
         cleanup_strv char **fields = extra_fields(c);
+        /* the small berth-runtime when installed, else this very binary */
+        const char *hooks = access(BERTH_LIBEXECDIR "/berth-runtime", X_OK) == 0 ? BERTH_LIBEXECDIR "/berth-runtime" : self;
         cleanup_strv char **exec_start = NULL;
-        strv_push(&exec_start, self);
+        strv_push(&exec_start, hooks);
         strv_push(&exec_start, "--root");
         strv_push(&exec_start, s->root);
         strv_push(&exec_start, "--runroot");
@@ -217,7 +219,7 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         if (io->attach && io->tty)
                 strv_push(&exec_start, "--tty");
         strv_push(&exec_start, c->id);
-        char *stop_post[] = { (char *) self, "--root", s->root, "--runroot", s->run, "_cleanup", c->id, NULL };
+        char *stop_post[] = { (char *) hooks, "--root", s->root, "--runroot", s->run, "_cleanup", c->id, NULL };
         cleanup_free char *desc = xasprintf("berth container %s (%s)", c->name, json_str(c->config, "Config.Image"));
         int sig = SIGTERM;
         const char *stopsig = json_str(c->config, "Config.StopSignal");

@@ -1,0 +1,52 @@
+/* berth-runtime — the part of berth that a container's transient unit runs:
+ *   berth-runtime --root DIR --runroot DIR _shim [--attached] [--tty] ID
+ *   berth-runtime --root DIR --runroot DIR _cleanup ID
+ * (see src/cmd-hooks.c).  Kept apart from the CLI so that the hooks on every
+ * container's start and stop load only the libraries they use. */
+#include "config.h"
+
+#include <signal.h>
+
+#include "berth/cli.h"
+#include "berth/util.h"
+
+int cmd__shim(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+int cmd__cleanup(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+
+int main(int argc, char **argv)
+{
+        signal(SIGPIPE, SIG_IGN);
+        const char *root = NULL, *runroot = NULL;
+        int i = 1;
+        for (; i + 1 < argc && startswith(argv[i], "--"); i += 2) {
+                if (streq(argv[i], "--root"))
+                        root = argv[i + 1];
+                else if (streq(argv[i], "--runroot"))
+                        runroot = argv[i + 1];
+                else
+                        break;
+        }
+        berth_cmd_fn fn = NULL;
+        if (i < argc && streq(argv[i], "_shim"))
+                fn = cmd__shim;
+        else if (i < argc && streq(argv[i], "_cleanup"))
+                fn = cmd__cleanup;
+        if (!fn) {
+                fputs("berth-runtime: run by berth's container units: "
+                      "berth-runtime [--root DIR] [--runroot DIR] _shim|_cleanup ...\n",
+                      stderr);
+                return BERTH_EXIT_ENGINE;
+        }
+        struct berth_cli cli = {};
+        berth_error_t err = NULL;
+        int r = store_open(&cli.store, root, runroot, &err);
+        if (r >= 0)
+                r = fn(&cli, argc - i, argv + i, &err);
+        store_close(&cli.store);
+        if (r < 0) {
+                fprintf(stderr, "berth: %s\n", err ? err->msg : "unknown error");
+                r = err ? err->exit_code : BERTH_EXIT_ENGINE;
+                berth_error_free(&err);
+        }
+        return r;
+}
