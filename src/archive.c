@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "berth/archive.h"
+#include "berth/archive-util.h"
 #include "berth/mounts.h"
 #include "berth/util.h"
 
@@ -49,28 +50,11 @@
 #define MAX_MEMBERS 100000
 #define MAX_LINK_HOPS 16
 
-static void archive_read_freep(struct archive **a)
-{
-        if (*a)
-                archive_read_free(*a);
-}
-static void archive_write_freep(struct archive **a)
-{
-        if (*a)
-                archive_write_free(*a);
-}
-static void archive_entry_freep(struct archive_entry **e)
-{
-        if (*e)
-                archive_entry_free(*e);
-}
+
 static void md_freep(EVP_MD_CTX **md)
 {
         EVP_MD_CTX_free(*md);
 }
-#define cleanup_archive_read __attribute__((cleanup(archive_read_freep)))
-#define cleanup_archive_write __attribute__((cleanup(archive_write_freep)))
-#define cleanup_archive_entry __attribute__((cleanup(archive_entry_freep)))
 #define cleanup_md __attribute__((cleanup(md_freep)))
 
 static const char *arch_msg(struct archive *a)
@@ -123,24 +107,6 @@ static void report_result(const struct image_archive_report *r, const char *fmt,
         r->result(line, r->userdata);
 }
 
-/* Go's GOARCH for this machine, as image configs and indexes name it. */
-static const char *go_arch(void)
-{
-        static struct utsname u;
-        if (uname(&u) < 0)
-                return "amd64";
-        static const struct {
-                const char *machine, *arch;
-        } map[] = {
-                { "x86_64", "amd64" }, { "aarch64", "arm64" }, { "armv7l", "arm" },      { "armv6l", "arm" },
-                { "i686", "386" },     { "i386", "386" },      { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
-                { "riscv64", "riscv64" },
-        };
-        for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-                if (streq(u.machine, map[i].machine))
-                        return map[i].arch;
-        return u.machine;
-}
 
 static char *json_compact(json_t *j)
 {
@@ -752,7 +718,7 @@ static int plan_oci_desc(struct members *ms, json_t *desc, char **names, int dep
                         continue; /* buildkit attestations */
                 nimages++;
                 only = d;
-                if (!pick && (!os || streq(os, "linux")) && arch && streq(arch, go_arch()) &&
+                if (!pick && (!os || streq(os, "linux")) && arch && streq(arch, image_go_arch()) &&
                     (!dmt || !streq(dmt, MT_OCI_INDEX)))
                         pick = d;
         }
@@ -760,7 +726,7 @@ static int plan_oci_desc(struct members *ms, json_t *desc, char **names, int dep
                 pick = only;
         if (!pick)
                 return berth_error(err, 0, "invalid image archive: the image index %s has no linux/%s image",
-                                   digest, go_arch());
+                                   digest, image_go_arch());
         return plan_oci_desc(ms, pick, names, depth + 1, p, err);
 }
 

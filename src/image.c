@@ -17,6 +17,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "berth/archive-util.h"
 #include "berth/image.h"
 #include "berth/util.h"
 
@@ -987,7 +988,8 @@ int image_config_apply_change(json_t *config, const char *change, berth_error_t 
 }
 
 /* ---- import ------------------------------------------------------------------------- */
-static const char *go_arch(void)
+/* Go's GOARCH for this machine, as image configs and indexes name it. */
+const char *image_go_arch(void)
 {
         static struct utsname u;
         if (uname(&u) < 0)
@@ -1005,17 +1007,12 @@ static const char *go_arch(void)
         return u.machine;
 }
 
-static void archive_read_freep(struct archive **a)
-{
-        if (*a)
-                archive_read_free(*a);
-}
 
 /* Decompress what fd delivers into a blob writer (the layer blob is the
  * uncompressed tar, so its digest is its diff_id). */
 static int copy_decompressed(int fd, struct blob_writer *w, berth_error_t *err)
 {
-        struct archive *a __attribute__((cleanup(archive_read_freep))) = archive_read_new();
+        cleanup_archive_read struct archive *a = archive_read_new();
         if (!a)
                 abort();
         archive_read_support_filter_all(a);
@@ -1090,7 +1087,7 @@ int image_import(struct berth_store *s, int fd, const char *ref, char *const *ch
         if (message && *message)
                 json_object_set_new(history, "comment", json_string(message));
         cleanup_json json_t *config = json_pack("{s:s, s:s, s:s, s:O, s:{s:s, s:[s]}, s:[O]}", "created", created,
-                                                "architecture", go_arch(), "os", "linux", "config", cfg, "rootfs",
+                                                "architecture", image_go_arch(), "os", "linux", "config", cfg, "rootfs",
                                                 "type", "layers", "diff_ids", diff_id, "history", history);
         if (!config)
                 abort();

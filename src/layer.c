@@ -25,6 +25,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "berth/archive-util.h"
 #include "berth/image.h"
 #include "berth/util.h"
 
@@ -33,18 +34,7 @@
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
 #define SHORT_LINK_LEN 16
 
-static void archive_read_freep(struct archive **a)
-{
-        if (*a)
-                archive_read_free(*a);
-}
-static void archive_write_freep(struct archive **a)
-{
-        if (*a)
-                archive_write_free(*a);
-}
-#define cleanup_archive_read __attribute__((cleanup(archive_read_freep)))
-#define cleanup_archive_write __attribute__((cleanup(archive_write_freep)))
+
 
 static void md_freep(EVP_MD_CTX **md)
 {

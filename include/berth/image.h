@@ -43,6 +43,8 @@ void image_free(struct berth_image *img);
 /* overlayfs lowerdir= of the image: its l/ links, top layer first, relative
  * to the store root ("l/B:l/A"). */
 char *image_lowerdir(const struct berth_image *img);
+/* Go's GOARCH for this machine ("amd64"), as image configs name it. */
+const char *image_go_arch(void);
 static inline void image_freep(struct berth_image **p) { if (*p) image_free(*p); }
 #define cleanup_image __attribute__((cleanup(image_freep)))
 
