@@ -48,6 +48,10 @@ static const struct command commands[] = {
         { "version", cmd_version, "Show the berth version information" },
         { "info", cmd_info, "Display system-wide information" },
         { "generate", cmd_generate, "Show or write the units berth-generator makes from definition files" },
+        { "image-prune", cmd_image_prune, NULL },
+        { "system-df", cmd_system_df, NULL },
+        { "system-check", cmd_system_check, NULL },
+        { "system-prune", cmd_system_prune, NULL },
         { "_shim", cmd__shim, NULL },
         { "_cleanup", cmd__cleanup, NULL },
         { "_unit-start", cmd__unit_start, NULL },
@@ -65,6 +69,8 @@ static const struct alias aliases[] = {
         { "image", "ls", "images" },      { "image", "list", "images" },
         { "image", "rm", "rmi" },         { "image", "remove", "rmi" },
         { "system", "info", "info" },
+        { "image", "prune", "image-prune" }, { "system", "df", "system-df" },
+        { "system", "check", "system-check" }, { "system", "prune", "system-prune" },
 };
 
 static const struct command *find_command(const char *name)

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "berth/container.h"
+#include "berth/image.h"
 #include "berth/util.h"
 
 void container_free(struct berth_container *c)
@@ -279,6 +280,13 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
 
         if (store_lock(s, true, err) < 0)
                 return -1;
+        /* an rmi between the caller's image lookup and this lock must not
+         * leave a container without its image */
+        const char *image = json_str(config, "Image");
+        if (image && !store_blob_exists(s, image)) {
+                store_unlock(s);
+                return berth_error(err, 0, "No such image: %s (it was removed meanwhile)", image);
+        }
         cleanup_free char *chosen = NULL;
         if (name) {
                 if (name_in_use(s, name)) {

@@ -1,0 +1,659 @@
+/* berth image prune | system df | system check | system prune: Docker's
+ * flags and output over image.h, container.h and the store layout of
+ * store.h. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "berth/cli.h"
+#include "berth/container.h"
+#include "berth/image.h"
+#include "berth/util.h"
+
+/* ---- shared ------------------------------------------------------------------- */
+static int usage_ok(const char *text)
+{
+        fputs(text, stdout);
+        return 0;
+}
+
+/* Docker asks only on a terminal; piped or scripted use proceeds. */
+static bool confirm(const char *warning)
+{
+        if (!isatty(STDIN_FILENO))
+                return true;
+        printf("%s\nAre you sure you want to continue? [y/N] ", warning);
+        fflush(stdout);
+        char buf[64];
+        if (!fgets(buf, sizeof(buf), stdin))
+                return false;
+        return buf[0] == 'y' || buf[0] == 'Y';
+}
+
+static long long du_total;
+static int du_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void) path;
+        (void) ftw;
+        if (flag == FTW_F && S_ISREG(st->st_mode))
+                du_total += st->st_size;
+        return 0;
+}
+
+/* Bytes of file content under path (not crossing mount points). */
+static long long dir_size(const char *path)
+{
+        du_total = 0;
+        (void) nftw(path, du_visit, 16, FTW_PHYS | FTW_MOUNT);
+        return du_total;
+}
+
+/* Every layer (diff_id) of every image with its size: the sizes are summed
+ * once per layer however many images share it. */
+struct layer_sizes {
+        char **ids;
+        long long *sizes;
+        size_t n;
+};
+
+static void layer_sizes_add(struct layer_sizes *ls, struct berth_store *s, const char *diff_id)
+{
+        for (size_t i = 0; i < ls->n; i++)
+                if (streq(ls->ids[i], diff_id))
+                        return;
+        long long size = 0;
+        (void) store_layer_info(s, diff_id, NULL, &size, NULL);
+        ls->ids = xrealloc(ls->ids, (ls->n + 1) * sizeof(char *));
+        ls->sizes = xrealloc(ls->sizes, (ls->n + 1) * sizeof(long long));
+        ls->ids[ls->n] = xstrdup(diff_id);
+        ls->sizes[ls->n] = size;
+        ls->n++;
+}
+
+static void layer_sizes_free(struct layer_sizes *ls)
+{
+        for (size_t i = 0; i < ls->n; i++)
+                free(ls->ids[i]);
+        free(ls->ids);
+        free(ls->sizes);
+        *ls = (struct layer_sizes){};
+}
+
+static int all_layers(struct berth_store *s, struct layer_sizes *ls, berth_error_t *err)
+{
+        struct berth_image **imgs = NULL;
+        size_t n = 0;
+        if (image_list(s, &imgs, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; imgs[i]->diff_ids && imgs[i]->diff_ids[k]; k++)
+                        layer_sizes_add(ls, s, imgs[i]->diff_ids[k]);
+        image_list_free(imgs, n);
+        return 0;
+}
+
+/* ---- image prune -------------------------------------------------------------- */
+static const char image_prune_usage[] =
+        "Usage:  berth image prune [OPTIONS]\n\n"
+        "Remove unused images\n\n"
+        "Options:\n"
+        "  -a, --all     Remove all unused images, not just dangling ones\n"
+        "  -f, --force   Do not prompt for confirmation (berth prompts only when\n"
+        "                stdin is a terminal)\n";
+
+static bool container_uses_image(const char *image_id, char **container_id, void *userdata)
+{
+        return store_image_in_use(userdata, image_id, container_id);
+}
+
+struct prune_out {
+        bool header_done;
+        const char *header;
+};
+
+/* image_remove() reports "Untagged: X" / "Deleted: X"; prune prints them as
+ * Docker does, lower-case, under a "Deleted Images:" header. */
+static void prune_line(const char *line, void *userdata)
+{
+        struct prune_out *o = userdata;
+        if (!o->header_done) {
+                printf("%s\n", o->header);
+                o->header_done = true;
+        }
+        if (startswith(line, "Untagged: "))
+                printf("untagged: %s\n", line + strlen("Untagged: "));
+        else if (startswith(line, "Deleted: "))
+                printf("deleted: %s\n", line + strlen("Deleted: "));
+        else
+                printf("%s\n", line);
+}
+
+struct prune_ctx {
+        struct berth_store *s;
+        struct prune_out out;
+};
+
+static void prune_report(const char *line, void *userdata)
+{
+        prune_line(line, &((struct prune_ctx *) userdata)->out);
+}
+
+static bool prune_in_use(const char *image_id, char **container_id, void *userdata)
+{
+        return container_uses_image(image_id, container_id, ((struct prune_ctx *) userdata)->s);
+}
+
+/* Remove dangling (all: every unused) image; *reclaimed gets the bytes of the
+ * layers that are gone afterwards.  printed tells whether anything was. */
+static int prune_images(struct berth_store *s, bool all, long long *reclaimed, bool *printed, berth_error_t *err)
+{
+        struct layer_sizes before = {};
+        struct layer_sizes after = {};
+        struct berth_image **imgs = NULL;
+        size_t n = 0;
+        int ret = -1;
+        struct prune_ctx ctx = { s, { false, "Deleted Images:" } };
+        *reclaimed = 0;
+        if (all_layers(s, &before, err) < 0 || image_list(s, &imgs, &n, err) < 0)
+                goto out;
+        for (size_t i = 0; i < n; i++) {
+                struct berth_image *img = imgs[i];
+                size_t ntags = strv_length(img->tags);
+                if (ntags && !all)
+                        continue;
+                if (store_image_in_use(s, img->id, NULL))
+                        continue;
+                /* untag one name at a time: the last one deletes the image
+                 * (image_remove re-checks use under the exclusive lock) */
+                char **refs = ntags ? img->tags : NULL;
+                char *const byid[] = { img->id, NULL };
+                for (char *const *r = refs ? refs : byid; *r; r++) {
+                        berth_error_t e = NULL;
+                        if (image_remove(s, *r, false, prune_in_use, &ctx, prune_report, &e) < 0) {
+                                fflush(stdout);
+                                fprintf(stderr, "berth: %s\n", e ? e->msg : "unknown error");
+                                berth_error_free(&e);
+                                break;
+                        }
+                }
+        }
+        if (all_layers(s, &after, err) < 0)
+                goto out;
+        for (size_t i = 0; i < before.n; i++) {
+                bool kept = false;
+                for (size_t k = 0; k < after.n && !kept; k++)
+                        kept = streq(before.ids[i], after.ids[k]);
+                if (!kept)
+                        *reclaimed += before.sizes[i];
+        }
+        ret = 0;
+out:
+        *printed = ctx.out.header_done;
+        image_list_free(imgs, n);
+        layer_sizes_free(&before);
+        layer_sizes_free(&after);
+        return ret;
+}
+
+static int parse_prune_opts(const char *cmd, const char *usage, int argc, char **argv, bool *all, bool *force,
+                            berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "all", no_argument, NULL, 'a' },
+                { "force", no_argument, NULL, 'f' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "afh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'a':
+                        *all = true;
+                        break;
+                case 'f':
+                        *force = true;
+                        break;
+                case 'h':
+                        usage_ok(usage);
+                        return 1;
+                default:
+                        return cli_usage_error(err, cmd, "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(err, cmd, "\"%s\" accepts no arguments", cmd);
+        return 0;
+}
+
+int cmd_image_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        bool all = false, force = false;
+        int r = parse_prune_opts("image prune", image_prune_usage, argc, argv, &all, &force, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!force && !confirm(all ? "WARNING! This will remove all images without at least one container "
+                                     "associated to them."
+                                   : "WARNING! This will remove all dangling images."))
+                return 0;
+        long long reclaimed = 0;
+        bool printed = false;
+        if (prune_images(&cli->store, all, &reclaimed, &printed, err) < 0)
+                return -1;
+        cleanup_free char *size = format_human_size(reclaimed);
+        if (printed)
+                printf("\n");
+        printf("Total reclaimed space: %s\n", size);
+        return 0;
+}
+
+/* ---- system prune -------------------------------------------------------------- */
+static const char system_prune_usage[] =
+        "Usage:  berth system prune [OPTIONS]\n\n"
+        "Remove unused data: stopped containers, then dangling images (with -a every\n"
+        "image no container uses)\n\n"
+        "Options:\n"
+        "  -a, --all     Remove all unused images, not just dangling ones\n"
+        "  -f, --force   Do not prompt for confirmation (berth prompts only when\n"
+        "                stdin is a terminal)\n";
+
+int cmd_system_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        bool all = false, force = false;
+        int r = parse_prune_opts("system prune", system_prune_usage, argc, argv, &all, &force, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!force && !confirm(all ? "WARNING! This will remove:\n  - all stopped containers\n"
+                                     "  - all images without at least one container associated to them\n"
+                                   : "WARNING! This will remove:\n  - all stopped containers\n"
+                                     "  - all dangling images\n"))
+                return 0;
+        long long reclaimed = 0;
+        struct berth_container **cs = NULL;
+        size_t n = 0;
+        if (container_list(&cli->store, &cs, &n, err) < 0)
+                return -1;
+        bool header = false;
+        for (size_t i = 0; i < n; i++) {
+                struct berth_container *c = cs[i];
+                if (container_is_running(c))
+                        continue;
+                berth_error_t e = NULL;
+                cleanup_close int lfd = container_lock(c, &e);
+                if (lfd < 0 || container_is_running(c)) {
+                        berth_error_free(&e);
+                        continue;
+                }
+                cleanup_free char *upper = xasprintf("%s/upper", c->dir);
+                long long size = dir_size(upper);
+                if (container_remove(&cli->store, c, &e) < 0) {
+                        fflush(stdout);
+                        fprintf(stderr, "berth: %s\n", e ? e->msg : "unknown error");
+                        berth_error_free(&e);
+                        continue;
+                }
+                if (!header)
+                        printf("Deleted Containers:\n");
+                header = true;
+                printf("%s\n", c->id);
+                reclaimed += size;
+        }
+        container_list_free(cs, n);
+        if (header)
+                printf("\n");
+        long long img_reclaimed = 0;
+        bool printed = false;
+        if (prune_images(&cli->store, all, &img_reclaimed, &printed, err) < 0)
+                return -1;
+        if (printed)
+                printf("\n");
+        cleanup_free char *size = format_human_size(reclaimed + img_reclaimed);
+        printf("Total reclaimed space: %s\n", size);
+        return 0;
+}
+
+/* ---- system df ----------------------------------------------------------------- */
+static const char system_df_usage[] = "Usage:  berth system df\n\n"
+                                      "Show berth disk usage\n";
+
+static char *reclaimable(long long part, long long total)
+{
+        cleanup_free char *h = format_human_size(part);
+        if (total <= 0)
+                return xasprintf("%s", h);
+        return xasprintf("%s (%lld%%)", h, part * 100 / total);
+}
+
+int cmd_system_df(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+                if (c == 'h')
+                        return usage_ok(system_df_usage);
+                if (c == 'v')
+                        return cli_usage_error(err, "system df", "--verbose is not supported yet");
+                return cli_usage_error(err, "system df", "unknown option '%s'", argv[optind - 1]);
+        }
+        if (optind < argc)
+                return cli_usage_error(err, "system df", "\"system df\" accepts no arguments");
+        struct berth_store *s = &cli->store;
+        int ret = -1;
+        struct berth_image **imgs = NULL;
+        size_t nimg = 0;
+        struct berth_container **cs = NULL;
+        size_t ncs = 0;
+        struct layer_sizes used = {}, all = {};
+        cleanup_free char *isz = NULL, *irec = NULL, *csz = NULL, *crec = NULL;
+        if (image_list(s, &imgs, &nimg, err) < 0 || container_list(s, &cs, &ncs, err) < 0)
+                goto out;
+        size_t active_imgs = 0;
+        for (size_t i = 0; i < nimg; i++) {
+                bool in_use = store_image_in_use(s, imgs[i]->id, NULL);
+                active_imgs += in_use;
+                for (size_t k = 0; imgs[i]->diff_ids && imgs[i]->diff_ids[k]; k++) {
+                        layer_sizes_add(&all, s, imgs[i]->diff_ids[k]);
+                        if (in_use)
+                                layer_sizes_add(&used, s, imgs[i]->diff_ids[k]);
+                }
+        }
+        long long img_size = 0, img_used = 0;
+        for (size_t i = 0; i < all.n; i++)
+                img_size += all.sizes[i];
+        for (size_t i = 0; i < used.n; i++)
+                img_used += used.sizes[i];
+        size_t running = 0;
+        long long ctr_size = 0, ctr_reclaim = 0;
+        for (size_t i = 0; i < ncs; i++) {
+                cleanup_free char *upper = xasprintf("%s/upper", cs[i]->dir);
+                long long sz = dir_size(upper);
+                ctr_size += sz;
+                if (container_is_running(cs[i]))
+                        running++;
+                else
+                        ctr_reclaim += sz;
+        }
+        char tot_i[32], act_i[32], tot_c[32], act_c[32];
+        snprintf(tot_i, sizeof(tot_i), "%zu", nimg);
+        snprintf(act_i, sizeof(act_i), "%zu", active_imgs);
+        snprintf(tot_c, sizeof(tot_c), "%zu", ncs);
+        snprintf(act_c, sizeof(act_c), "%zu", running);
+        isz = format_human_size(img_size);
+        irec = reclaimable(img_size - img_used, img_size);
+        csz = format_human_size(ctr_size);
+        crec = reclaimable(ctr_reclaim, ctr_size);
+        struct cli_table t;
+        cli_table_init(&t, 5, "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
+        cli_table_add(&t, "Images", tot_i, act_i, isz, irec);
+        cli_table_add(&t, "Containers", tot_c, act_c, csz, crec);
+        cli_table_add(&t, "Local Volumes", "0", "0", "0B", "0B");
+        cli_table_add(&t, "Build Cache", "0", "0", "0B", "0B");
+        cli_table_print(&t, stdout);
+        cli_table_free(&t);
+        ret = 0;
+out:
+        image_list_free(imgs, nimg);
+        container_list_free(cs, ncs);
+        layer_sizes_free(&used);
+        layer_sizes_free(&all);
+        return ret;
+}
+
+/* ---- system check ---------------------------------------------------------------- */
+static const char system_check_usage[] =
+        "Usage:  berth system check [--repair]\n\n"
+        "Find leftovers of an interrupted berth: staging entries in ROOT/tmp, layers and\n"
+        "blobs no image references, dangling l/ links, incomplete container directories.\n"
+        "Exits 1 when something was found; --repair removes them and exits 0.\n\n"
+        "Options:\n"
+        "  -r, --repair   Remove what was found\n";
+
+struct check {
+        struct berth_store *s;
+        bool repair;
+        size_t found;
+        char **trash; /* renamed into ROOT/tmp, deleted after the lock is released */
+};
+
+static void finding(struct check *ck, const char *what, const char *path)
+{
+        ck->found++;
+        printf("%s%s: %s\n", ck->repair ? "removed " : "", what, path);
+}
+
+static void tmp_reported(const char *path, void *userdata)
+{
+        finding(userdata, "leftover staging entry", path);
+}
+
+/* ROOT/tmp: report (not repair) entries nobody holds a lock on, as
+ * store_tmp_prune() would remove them; *live counts the locked ones. */
+static int scan_tmp(struct check *ck, size_t *live, berth_error_t *err)
+{
+        cleanup_free char *tmp = store_path(ck->s, "tmp");
+        cleanup_dir DIR *d = opendir(tmp);
+        if (!d)
+                return berth_error(err, errno, "open `%s`", tmp);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+                        cleanup_close int fd =
+                                openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+                        if (fd < 0)
+                                continue;
+                        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                                (*live)++;
+                                continue;
+                        }
+                }
+                if (ck->repair)
+                        continue;
+                cleanup_free char *p = xasprintf("%s/%s", tmp, de->d_name);
+                finding(ck, "leftover staging entry", p);
+        }
+        return 0;
+}
+
+/* Blobs and layers the image index needs (every manifest, not just one per
+ * image ID): read-only use of images.json, best effort per manifest. */
+static int referenced(struct berth_store *s, char ***blobs, char ***diffs, berth_error_t *err)
+{
+        cleanup_free char *p = store_path(s, "images.json");
+        if (access(p, F_OK) < 0 && errno == ENOENT)
+                return 0;
+        json_error_t je;
+        json_t *idx = json_load_file(p, 0, &je);
+        if (!idx)
+                return berth_error(err, 0, "the image index `%s` is corrupt (%s); not checking blobs and layers", p,
+                                   je.text);
+        const char *m;
+        json_t *v;
+        json_object_foreach(json_object_get(idx, "manifests"), m, v) {
+                strv_push(blobs, m);
+                const char *id = json_string_value(json_object_get(v, "id"));
+                if (id)
+                        strv_push(blobs, id);
+                cleanup_free char *data = NULL;
+                size_t len = 0;
+                if (store_blob_read(s, m, &data, &len, NULL) < 0)
+                        continue;
+                json_t *man = json_loadb(data, len, 0, NULL);
+                const char *cd = json_string_value(json_object_get(json_object_get(man, "config"), "digest"));
+                if (cd)
+                        strv_push(blobs, cd);
+                size_t i;
+                json_t *l;
+                json_array_foreach(json_object_get(man, "layers"), i, l)
+                        if (json_string_value(json_object_get(l, "digest")))
+                                strv_push(blobs, json_string_value(json_object_get(l, "digest")));
+                cleanup_free char *cdata = NULL;
+                if (cd && store_blob_read(s, cd, &cdata, &len, NULL) == 0) {
+                        json_t *cfg = json_loadb(cdata, len, 0, NULL);
+                        json_array_foreach(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"), i, l)
+                                if (json_string_value(l))
+                                        strv_push(diffs, json_string_value(l));
+                        json_decref(cfg);
+                }
+                json_decref(man);
+        }
+        json_decref(idx);
+        return 0;
+}
+
+static void check_layers(struct check *ck, char **diffs)
+{
+        cleanup_free char *dir = store_path(ck->s, "layers");
+        cleanup_dir DIR *d = opendir(dir);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                cleanup_free char *digest = xasprintf("sha256:%s", de->d_name);
+                if (strv_contains(diffs, digest))
+                        continue;
+                cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
+                finding(ck, "unreferenced layer", p);
+                if (!ck->repair)
+                        continue;
+                cleanup_free char *link = NULL;
+                if (image_digest_valid(digest) && store_layer_info(ck->s, digest, &link, NULL, NULL) == 0) {
+                        cleanup_free char *lp = store_path(ck->s, "%s", link);
+                        (void) unlink(lp);
+                }
+                unsigned char rnd[6];
+                char rhex[13];
+                if (random_bytes(rnd, sizeof(rnd)) < 0)
+                        abort();
+                hex_encode(rnd, sizeof(rnd), rhex);
+                cleanup_free char *dst = store_path(ck->s, "tmp/rmlayer-%.12s-%s", de->d_name, rhex);
+                if (rename(p, dst) == 0)
+                        strv_push(&ck->trash, dst);
+        }
+}
+
+static void check_blobs(struct check *ck, char **blobs)
+{
+        cleanup_free char *dir = store_path(ck->s, "blobs/sha256");
+        cleanup_dir DIR *d = opendir(dir);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                cleanup_free char *digest = xasprintf("sha256:%s", de->d_name);
+                if (strv_contains(blobs, digest))
+                        continue;
+                cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
+                finding(ck, "unreferenced blob", p);
+                if (ck->repair)
+                        (void) rm_rf(p, NULL);
+        }
+}
+
+static void check_links(struct check *ck)
+{
+        cleanup_free char *dir = store_path(ck->s, "l");
+        cleanup_dir DIR *d = opendir(dir);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, 0) == 0)
+                        continue; /* resolves */
+                cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
+                finding(ck, "dangling link", p);
+                if (ck->repair)
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        }
+}
+
+static void check_containers(struct check *ck)
+{
+        cleanup_free char *dir = store_path(ck->s, "containers");
+        cleanup_dir DIR *d = opendir(dir);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
+                cleanup_free char *cfg = xasprintf("%s/config.json", p);
+                cleanup_free char *st = xasprintf("%s/state.json", p);
+                if (access(cfg, F_OK) == 0 && access(st, F_OK) == 0)
+                        continue;
+                finding(ck, "incomplete container directory", p);
+                if (ck->repair)
+                        (void) rm_rf(p, NULL);
+        }
+}
+
+int cmd_system_check(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "repair", no_argument, NULL, 'r' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct check ck = { .s = &cli->store };
+        int c;
+        while ((c = getopt_long(argc, argv, "rh", opts, NULL)) != -1) {
+                if (c == 'h')
+                        return usage_ok(system_check_usage);
+                if (c == 'r')
+                        ck.repair = true;
+                else
+                        return cli_usage_error(err, "system check", "unknown option '%s'", argv[optind - 1]);
+        }
+        if (optind < argc)
+                return cli_usage_error(err, "system check", "\"system check\" accepts no arguments");
+        /* Shared is enough to look (creates and rmi hold it exclusive);
+         * removing needs it exclusive, as rmi. */
+        if (store_lock(ck.s, ck.repair, err) < 0)
+                return -1;
+        ck.trash = xcalloc(1, sizeof(char *));
+        cleanup_strv char **blobs = xcalloc(1, sizeof(char *));
+        cleanup_strv char **diffs = xcalloc(1, sizeof(char *));
+        size_t live = 0;
+        int ret = -1;
+        if (scan_tmp(&ck, &live, err) < 0)
+                goto out;
+        if (ck.repair && store_tmp_prune(ck.s, 0, tmp_reported, &ck, err) < 0)
+                goto out;
+        if (referenced(ck.s, &blobs, &diffs, err) < 0)
+                goto out;
+        check_layers(&ck, diffs);
+        check_blobs(&ck, blobs);
+        /* A layer being unpacked has its l/ link before its directory is in
+         * place: while some berth is staging, leave dangling links alone. */
+        if (live == 0)
+                check_links(&ck);
+        check_containers(&ck);
+        ret = 0;
+out:
+        store_unlock(ck.s);
+        for (size_t i = 0; ck.trash[i]; i++)
+                (void) rm_rf(ck.trash[i], NULL);
+        strv_free(ck.trash);
+        if (ret < 0)
+                return ret;
+        return ck.found && !ck.repair ? 1 : 0;
+}
