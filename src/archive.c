@@ -1366,7 +1366,6 @@ out:
  * Container changes (diff), commit, export
  * ====================================================================== */
 #define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
-#define OVERLAY_XATTR_PREFIX "trusted.overlay."
 
 void fs_changes_free(struct fs_change *v, size_t n)
 {
@@ -1622,33 +1621,6 @@ int container_changes(struct berth_store *s, struct berth_container *c, struct b
 
 /* ---- tar writing shared by commit and export ----------------------------------- */
 
-/* Overlayfs keeps its bookkeeping in trusted.overlay.*: never part of a tar. */
-static void drop_overlay_xattrs(struct archive_entry *e)
-{
-        if (archive_entry_xattr_reset(e) == 0)
-                return;
-        const char *name;
-        const void *value;
-        size_t size;
-        bool found = false;
-        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
-                if (startswith(name, OVERLAY_XATTR_PREFIX))
-                        found = true;
-        if (!found)
-                return;
-        struct archive_entry *copy = archive_entry_new();
-        if (!copy)
-                abort();
-        archive_entry_xattr_reset(e);
-        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
-                if (!startswith(name, OVERLAY_XATTR_PREFIX))
-                        archive_entry_xattr_add_entry(copy, name, value, size);
-        archive_entry_xattr_clear(e);
-        archive_entry_xattr_reset(copy);
-        while (archive_entry_xattr_next(copy, &name, &value, &size) == ARCHIVE_OK)
-                archive_entry_xattr_add_entry(e, name, value, size);
-        archive_entry_free(copy);
-}
 
 /* Write e (and the file's data from fd when it is a regular file), through
  * the hard link resolver when lr is not NULL (files read from disk; not the
@@ -1748,7 +1720,7 @@ static int commit_entry(struct archive *a, struct archive *disk, struct archive_
         if (archive_read_disk_entry_from_file(disk, e, fd, &st) < ARCHIVE_WARN)
                 return berth_error(err, 0, "`%s`: %s", ch->path, arch_msg(disk));
         archive_entry_copy_pathname(e, rel);
-        drop_overlay_xattrs(e);
+        archive_entry_drop_overlay_xattrs(e);
         if (tar_put(a, lr, e, fd, ch->path, err) < 0)
                 return -1;
         if (ch->opaque && S_ISDIR(st.st_mode)) {
@@ -2060,7 +2032,7 @@ static int export_child(struct berth_store *s, struct berth_container *c, const 
                         continue;
                 cleanup_free char *name = xstrdup(rel);
                 archive_entry_copy_pathname(e, name);
-                drop_overlay_xattrs(e);
+                archive_entry_drop_overlay_xattrs(e);
                 cleanup_close int dfd = -1;
                 if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
                         dfd = open(archive_entry_sourcepath(e), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

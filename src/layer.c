@@ -231,9 +231,7 @@ static int make_whiteout(int rootfd, const char *display, const char *norm, stru
         return 0;
 }
 
-/* Overlayfs reads trusted.overlay.* (opaque, redirect, metacopy...) from the
- * layer dirs; only berth sets them, from the OCI markers, never a tar. */
-static void drop_overlay_xattrs(struct archive_entry *e)
+void archive_entry_drop_overlay_xattrs(struct archive_entry *e)
 {
         if (archive_entry_xattr_reset(e) == 0)
                 return;
@@ -344,7 +342,7 @@ static int extract_entries(struct archive *inner, int rootfd, long long *size, b
                         archive_entry_set_hardlink(e, nlink);
                 }
                 archive_entry_set_pathname(e, *norm ? norm : ".");
-                drop_overlay_xattrs(e);
+                archive_entry_drop_overlay_xattrs(e);
                 if (!hardlink && archive_entry_filetype(e) == AE_IFREG)
                         *size += archive_entry_size(e);
 

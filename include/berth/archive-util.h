@@ -25,4 +25,9 @@ static inline void archive_entry_freep(struct archive_entry **e)
 #define cleanup_archive_write __attribute__((cleanup(archive_write_freep)))
 #define cleanup_archive_entry __attribute__((cleanup(archive_entry_freep)))
 
+/* Remove trusted.overlay.* xattrs from an entry.  overlayfs reads them
+ * (opaque, redirect, metacopy...) from layer dirs: only berth sets them, from
+ * the OCI whiteout markers; they never come from or go into a tar. */
+void archive_entry_drop_overlay_xattrs(struct archive_entry *e);
+
 #endif

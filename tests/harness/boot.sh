@@ -121,6 +121,8 @@ reap_stale() {
         fi
         name=${dir##*/}
         find /sys/fs/cgroup -maxdepth 8 -type d -name "$name" 2>/dev/null | while IFS= read -r cg; do
+            # best effort: a cgroup that still has processes stays, and is
+            # retried by the next run; a leftover must not fail this one
             find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
         done
         rm -rf --one-file-system "$dir"
@@ -154,6 +156,8 @@ cgroup_setup() {
             echo $$ >"$mnt$base/supervisor/cgroup.procs"
             if [ -f "$mnt$base/cgroup.controllers" ]; then
                 for c in $(<"$mnt$base/cgroup.controllers"); do
+                    # a controller the kernel will not delegate here is just
+                    # not available to the guest (its systemd copes)
                     echo "+$c" >"$mnt$base/cgroup.subtree_control" 2>/dev/null || true
                 done
             fi
@@ -180,6 +184,9 @@ cgroup_setup() {
 cleanup() {
     local status=$? d mnt
     trap - EXIT INT TERM HUP
+    # Teardown, not a check: the guest may already be gone (kill fails) and
+    # the waits return the children's own statuses, which the caller's
+    # result (status, saved above) must not be replaced by.
     if [ -n "$pid1" ] && kill -0 "$pid1" 2>/dev/null; then
         kill -KILL "$pid1" 2>/dev/null || true
     fi
