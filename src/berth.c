@@ -28,6 +28,8 @@ static const struct command commands[] = {
         { "stop", cmd_stop, "Stop one or more running containers" },
         { "restart", cmd_restart, "Restart one or more containers" },
         { "kill", cmd_kill, "Kill one or more running containers" },
+        { "pause", cmd_pause, "Pause all processes within one or more containers" },
+        { "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
         { "rm", cmd_rm, "Remove one or more containers" },
         { "ps", cmd_ps, "List containers" },
         { "logs", cmd_logs, "Fetch the logs of a container (from the journal)" },
@@ -49,6 +51,8 @@ static const struct command commands[] = {
         { "info", cmd_info, "Display system-wide information" },
         { "generate", cmd_generate, "Show or write the units berth-generator makes from definition files" },
         { "image-prune", cmd_image_prune, NULL },
+        { "image-inspect", cmd_image_inspect, NULL },
+        { "container-inspect", cmd_container_inspect, NULL },
         { "system-df", cmd_system_df, NULL },
         { "system-check", cmd_system_check, NULL },
         { "system-prune", cmd_system_prune, NULL },
@@ -70,6 +74,7 @@ static const struct alias aliases[] = {
         { "image", "rm", "rmi" },         { "image", "remove", "rmi" },
         { "system", "info", "info" },
         { "image", "prune", "image-prune" }, { "system", "df", "system-df" },
+        { "image", "inspect", "image-inspect" }, { "container", "inspect", "container-inspect" },
         { "system", "check", "system-check" }, { "system", "prune", "system-prune" },
 };
 

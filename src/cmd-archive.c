@@ -11,6 +11,8 @@
 #include "berth/cli.h"
 #include "berth/container.h"
 #include "berth/image.h"
+#include "berth/lifecycle.h"
+#include "berth/unit.h"
 #include "berth/util.h"
 
 static int usage_ok(const char *text)
@@ -374,8 +376,7 @@ static const char commit_usage[] =
         "  -a, --author string    Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")\n"
         "  -c, --change list      Apply Dockerfile instruction to the created image\n"
         "  -m, --message string   Commit message\n"
-        "  -p, --pause            Pause container during commit (accepted; berth reads the\n"
-        "                         container's changes as they are)\n";
+        "  -p, --pause            Pause container during commit (default true)\n";
 
 int cmd_commit(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
@@ -420,8 +421,25 @@ int cmd_commit(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         cleanup_container struct berth_container *ct = NULL;
         if (container_lookup(&cli->store, argv[optind], &ct, err) < 0)
                 return -1;
+        /* As Docker: a running container is paused while its upper dir is
+         * read, so the layer is one consistent snapshot. */
+        cleanup_bus sd_bus *bus = NULL;
+        bool paused = false;
+        if (pause && container_is_running(ct) && !streq(json_str(ct->state, "Status"), "paused")) {
+                if (unit_bus_open(&bus, err) < 0 || container_pause(bus, ct, err) < 0)
+                        return berth_error_wrap(err, "commit %s: pause", ct->name);
+                paused = true;
+        }
         cleanup_free char *id = NULL;
-        if (container_commit(&cli->store, ct, &o, &id, err) < 0)
+        int r = container_commit(&cli->store, ct, &o, &id, err);
+        if (paused) {
+                berth_error_t e = NULL;
+                if (container_unpause(bus, ct, &e) < 0) {
+                        fprintf(stderr, "berth: commit %s: unpause: %s\n", ct->name, e->msg);
+                        berth_error_free(&e);
+                }
+        }
+        if (r < 0)
                 return berth_error_wrap(err, "commit %s", ct->name);
         printf("%s\n", id);
         return 0;

@@ -147,6 +147,33 @@ int cmd_kill(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         return for_each_container(cli, argc, argv, true, do_kill, &sig, true, err);
 }
 
+/* ---- pause / unpause ---- */
+static int do_pause(struct berth_cli *cli, sd_bus *bus, struct berth_container *c, void *data, berth_error_t *err)
+{
+        return *(bool *) data ? container_pause(bus, c, err) : container_unpause(bus, c, err);
+}
+
+static int pause_or_unpause(struct berth_cli *cli, int argc, char **argv, bool pause, berth_error_t *err)
+{
+        static const struct option opts[] = { { "help", no_argument, NULL, 'H' }, {} };
+        const char *usage = pause ? "Usage:  berth pause CONTAINER [CONTAINER...]\n\nPause all processes within one or more containers\n"
+                                  : "Usage:  berth unpause CONTAINER [CONTAINER...]\n\nUnpause all processes within one or more containers\n";
+        int r = parse_simple(argv[0], usage, argc, argv, "", opts, NULL, NULL, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        return for_each_container(cli, argc, argv, true, do_pause, &pause, true, err);
+}
+
+int cmd_pause(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        return pause_or_unpause(cli, argc, argv, true, err);
+}
+
+int cmd_unpause(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        return pause_or_unpause(cli, argc, argv, false, err);
+}
+
 /* ---- rm ---- */
 struct rm_opts {
         bool force, volumes;

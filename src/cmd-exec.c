@@ -86,6 +86,8 @@ int cmd_exec(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 return -1;
         if (!container_is_running(c))
                 return berth_error(err, 0, "container %s is not running", c->name);
+        if (streq(json_str(c->state, "Status"), "paused"))
+                return berth_error(err, 0, "container %s is paused, unpause the container before exec", c->name);
         cleanup_bus sd_bus *bus = NULL;
         berth_error_t e = NULL;
         if (unit_bus_open(&bus, &e) < 0)

@@ -201,7 +201,7 @@ int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 struct berth_container *c = v[i];
                 if (last >= 0 && shown >= last)
                         break;
-                if (!all && !streq(container_status(c), "running"))
+                if (!all && !container_is_running(c)) /* running or paused, as docker ps */
                         continue;
                 if (!filter_matches(c, filters, nf))
                         continue;
@@ -230,27 +230,82 @@ int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 }
 
 /* ---- inspect ---- */
-int cmd_inspect(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+static bool json_strings_contain(json_t *array, const char *s)
+{
+        size_t i;
+        json_t *v;
+        json_array_foreach (array, i, v)
+                if (json_is_string(v) && streq(json_string_value(v), s))
+                        return true;
+        return false;
+}
+
+/* The object `docker image inspect` shows, from the image config. */
+static json_t *image_inspect_json(const struct berth_image *img)
+{
+        json_t *cfg = img->config;
+        json_t *tags = json_array(), *digests = json_array();
+        for (size_t k = 0; img->tags && img->tags[k]; k++) {
+                struct image_ref ref;
+                if (image_ref_parse(img->tags[k], &ref, NULL) < 0)
+                        continue;
+                json_array_append_new(tags, json_string_nocheck(image_ref_familiar(&ref)));
+                cleanup_free char *repo = image_ref_familiar_repo(&ref);
+                cleanup_free char *rd = xasprintf("%s@%s", repo, img->manifest_digest);
+                if (!json_strings_contain(digests, rd))
+                        json_array_append_new(digests, json_string(rd));
+                image_ref_free(&ref);
+        }
+        /* Docker's Comment is the top history entry's comment. */
+        json_t *history = json_object_get(cfg, "history");
+        json_t *top = json_array_size(history) ? json_array_get(history, json_array_size(history) - 1) : NULL;
+        json_t *obj = json_pack("{s:s, s:o, s:o, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:O, s:s}", "Id", img->id,
+                                "RepoTags", tags, "RepoDigests", digests, "Parent", "", "Comment",
+                                json_object_get(top, "comment") ?: json_string(""), "Created",
+                                json_object_get(cfg, "created") ?: json_null(), "Author",
+                                json_object_get(cfg, "author") ?: json_string(""), "Config",
+                                json_object_get(cfg, "config") ?: json_object(), "Architecture",
+                                json_object_get(cfg, "architecture") ?: json_null(), "Os",
+                                json_object_get(cfg, "os") ?: json_null(), "Size", (json_int_t) img->size, "RootFS",
+                                json_object_get(cfg, "rootfs") ?: json_null(), "ManifestDigest",
+                                img->manifest_digest);
+        return obj;
+}
+
+/* inspect, image inspect (type "image") and container inspect ("container"). */
+static int inspect_objects(struct berth_cli *cli, int argc, char **argv, const char *forced_type, berth_error_t *err)
 {
         static const struct option opts[] = {
                 { "format", required_argument, NULL, 'f' }, { "type", required_argument, NULL, 't' },
                 { "size", no_argument, NULL, 's' },         { "help", no_argument, NULL, 'H' }, {},
         };
-        const char *format = NULL, *type = NULL;
+        const char *format = NULL, *type = forced_type;
+        const char *what = forced_type ? forced_type : "object";
         int ch;
         while ((ch = getopt_long(argc, argv, "f:s", opts, NULL)) != -1) {
                 switch (ch) {
                 case 'f': format = optarg; break;
-                case 't': type = optarg; break;
+                case 't':
+                        if (forced_type)
+                                return cli_usage_error(err, argv[0], "unknown option '--type'");
+                        type = optarg;
+                        break;
                 case 's': break;
                 case 'H':
-                        puts("Usage:  berth inspect [-f FORMAT] [--type container|image] NAME|ID [NAME|ID...]");
+                        if (forced_type)
+                                printf("Usage:  berth %s inspect [-f FORMAT] %s [%s...]\n", forced_type,
+                                       streq(forced_type, "image") ? "IMAGE" : "CONTAINER",
+                                       streq(forced_type, "image") ? "IMAGE" : "CONTAINER");
+                        else
+                                puts("Usage:  berth inspect [-f FORMAT] [--type container|image] NAME|ID [NAME|ID...]");
                         return 0;
-                default: return cli_usage_error(err, "inspect", "unknown option '%s'", argv[optind - 1]);
+                default: return cli_usage_error(err, argv[0], "unknown option '%s'", argv[optind - 1]);
                 }
         }
+        if (type && !streq(type, "container") && !streq(type, "image"))
+                return cli_usage_error(err, argv[0], "\"%s\" is not a valid value for --type (container, image)", type);
         if (optind >= argc)
-                return cli_usage_error(err, "inspect", "requires at least 1 argument");
+                return cli_usage_error(err, argv[0], "requires at least 1 argument");
         json_t *all = json_array();
         int ret = 0;
         for (int i = optind; i < argc; i++) {
@@ -264,28 +319,12 @@ int cmd_inspect(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
                 }
                 if (!obj && (!type || streq(type, "image"))) {
                         cleanup_image struct berth_image *img = NULL;
-                        if (image_lookup(&cli->store, argv[i], &img, &e) == 0) {
-                                json_t *cfg = img->config;
-                                json_t *tags = json_array();
-                                for (size_t k = 0; img->tags && img->tags[k]; k++) {
-                                        struct image_ref ref;
-                                        if (image_ref_parse(img->tags[k], &ref, NULL) == 0) {
-                                                json_array_append_new(tags, json_string_nocheck(image_ref_familiar(&ref)));
-                                                image_ref_free(&ref);
-                                        }
-                                }
-                                obj = json_pack("{s:s, s:o, s:O, s:O, s:O, s:O, s:I, s:s}", "Id", img->id, "RepoTags",
-                                                tags, "Created", json_object_get(cfg, "created") ?: json_null(),
-                                                "Architecture", json_object_get(cfg, "architecture") ?: json_null(),
-                                                "Os", json_object_get(cfg, "os") ?: json_null(), "Config",
-                                                json_object_get(cfg, "config") ?: json_object(), "Size",
-                                                (json_int_t) img->size, "ManifestDigest", img->manifest_digest);
-                                json_object_set(obj, "RootFS", json_object_get(cfg, "rootfs") ?: json_null());
-                        }
+                        if (image_lookup(&cli->store, argv[i], &img, &e) == 0)
+                                obj = image_inspect_json(img);
                         berth_error_free(&e);
                 }
                 if (!obj) {
-                        fprintf(stderr, "Error: No such object: %s\n", argv[i]);
+                        fprintf(stderr, "Error: No such %s: %s\n", what, argv[i]);
                         ret = 1;
                         continue;
                 }
@@ -307,6 +346,21 @@ int cmd_inspect(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
         }
         json_decref(all);
         return ret;
+}
+
+int cmd_inspect(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        return inspect_objects(cli, argc, argv, NULL, err);
+}
+
+int cmd_image_inspect(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        return inspect_objects(cli, argc, argv, "image", err);
+}
+
+int cmd_container_inspect(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        return inspect_objects(cli, argc, argv, "container", err);
 }
 
 /* ---- logs ---- */

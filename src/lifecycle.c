@@ -353,6 +353,9 @@ int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c
         if (!container_is_running(c))
                 return 0;
         const char *unit = container_unit(c);
+        /* A frozen cgroup cannot act on the stop signal: thaw it first. */
+        if (streq(json_str(c->state, "Status"), "paused") && container_unpause(bus, c, err) < 0)
+                return -1;
         if (timeout_s < 0)
                 return unit_stop(bus, unit, err);
         /* An explicit timeout: ask systemd to stop (no restart), and kill
@@ -379,6 +382,72 @@ int container_kill(sd_bus *bus, struct berth_container *c, int sig, berth_error_
         if (!container_is_running(c))
                 return berth_error(err, 0, "Cannot kill container: %s: container %s is not running", c->name, c->id);
         return unit_kill(bus, container_unit(c), "main", sig, err);
+}
+
+/* Record Status (and how the container was paused) under its lock, on a
+ * fresh copy of state.json: the unit's hooks write it too. */
+static int set_paused_state(struct berth_container *c, const char *method, berth_error_t *err)
+{
+        cleanup_close int lfd = container_lock(c, err);
+        if (lfd < 0)
+                return -1;
+        cleanup_free char *path = xasprintf("%s/state.json", c->dir);
+        json_t *fresh = json_load_file(path, 0, NULL);
+        if (fresh) {
+                json_decref(c->state);
+                c->state = fresh;
+        }
+        const char *st = json_str(c->state, "Status");
+        if (!st || (!streq(st, "running") && !streq(st, "paused")))
+                return berth_error(err, 0, "container %s is not running", c->name);
+        json_object_set_new(c->state, "Status", json_string(method ? "paused" : "running"));
+        if (method)
+                json_object_set_new(c->state, "PauseMethod", json_string(method));
+        else
+                json_object_del(c->state, "PauseMethod");
+        return container_save_state(c, err);
+}
+
+/* Docker pauses with the cgroup freezer.  systemd does that for us
+ * (FreezeUnit) where the host has cgroup v2; on v1 and hybrid hosts it
+ * cannot, and every process of the unit gets SIGSTOP instead (the same
+ * snapshot for commit; SIGCONT on unpause, and systemd sends SIGCONT after
+ * the stop signal, so a paused container still stops). */
+int container_pause(sd_bus *bus, struct berth_container *c, berth_error_t *err)
+{
+        if (!container_is_running(c))
+                return berth_error(err, 0, "container %s is not running", c->name);
+        if (streq(json_str(c->state, "Status"), "paused"))
+                return berth_error(err, 0, "container %s is already paused", c->name);
+        const char *unit = container_unit(c), *method = "freezer";
+        int r = unit_freeze(bus, unit, true, err);
+        if (r == -EOPNOTSUPP) {
+                method = "signal";
+                r = unit_kill(bus, unit, "all", SIGSTOP, err);
+        }
+        if (r < 0)
+                return r;
+        if (set_paused_state(c, method, err) < 0) {
+                berth_error_t e = NULL;
+                (void) (streq(method, "freezer") ? unit_freeze(bus, unit, false, &e)
+                                                 : unit_kill(bus, unit, "all", SIGCONT, &e));
+                berth_error_free(&e);
+                return -1;
+        }
+        return 0;
+}
+
+int container_unpause(sd_bus *bus, struct berth_container *c, berth_error_t *err)
+{
+        if (!container_is_running(c) || !streq(json_str(c->state, "Status"), "paused"))
+                return berth_error(err, 0, "container %s is not paused", c->name);
+        const char *unit = container_unit(c);
+        const char *method = json_str(c->state, "PauseMethod");
+        int r = method && streq(method, "signal") ? unit_kill(bus, unit, "all", SIGCONT, err)
+                                                   : unit_freeze(bus, unit, false, err);
+        if (r < 0)
+                return r;
+        return set_paused_state(c, NULL, err);
 }
 
 int container_wait(struct berth_store *s, sd_bus *bus, struct berth_container *c, int *exit_code,

@@ -300,6 +300,20 @@ int unit_kill(sd_bus *bus, const char *unit, const char *who, int sig, berth_err
         return 0;
 }
 
+int unit_freeze(sd_bus *bus, const char *unit, bool freeze, berth_error_t *err)
+{
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *method = freeze ? "FreezeUnit" : "ThawUnit";
+        int r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, method, &e, NULL, "s", unit);
+        if (r >= 0)
+                return 0;
+        /* cgroup v1 (and hybrid) hosts have no systemd freezer */
+        if (sd_bus_error_has_names(&e, SD_BUS_ERROR_NOT_SUPPORTED, SD_BUS_ERROR_UNKNOWN_METHOD))
+                return -EOPNOTSUPP;
+        cleanup_free char *what = xasprintf("%s %s", freeze ? "freeze" : "thaw", unit);
+        return bus_error(err, r, &e, what);
+}
+
 int unit_active_state(sd_bus *bus, const char *unit, char **state, berth_error_t *err)
 {
         cleanup_free char *path = unit_path(unit);

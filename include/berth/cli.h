@@ -55,9 +55,9 @@ int run_create_container(struct berth_cli *cli, int argc, char **argv, const cha
 
 #define BERTH_COMMANDS(X)                                                           \
         X(import) X(images) X(rmi) X(tag) X(run) X(create) X(start) X(stop)         \
-        X(restart) X(kill) X(rm) X(ps) X(logs) X(exec) X(inspect) X(wait) X(top)    \
+        X(restart) X(kill) X(pause) X(unpause) X(rm) X(ps) X(logs) X(exec) X(inspect) X(wait) X(top)    \
         X(version) X(info) X(generate) X(save) X(load) X(history) X(commit)       \
-        X(export) X(diff) X(image_prune) X(system_df) X(system_check) X(system_prune)
+        X(export) X(diff) X(image_prune) X(image_inspect) X(container_inspect) X(system_df) X(system_check) X(system_prune)
 #define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 BERTH_COMMANDS(X)
 #undef X

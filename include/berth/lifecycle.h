@@ -26,6 +26,9 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
  * own StopTimeout).  Stopped containers are fine. */
 int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c, int timeout_s, berth_error_t *err);
 int container_kill(sd_bus *bus, struct berth_container *c, int sig, berth_error_t *err);
+/* `pause`/`unpause`: freeze the unit's processes (state "paused"). */
+int container_pause(sd_bus *bus, struct berth_container *c, berth_error_t *err);
+int container_unpause(sd_bus *bus, struct berth_container *c, berth_error_t *err);
 /* Wait for the container to stop; *exit_code from its state (or from
  * RUN/exits/ID for --rm containers). */
 int container_wait(struct berth_store *s, sd_bus *bus, struct berth_container *c, int *exit_code,

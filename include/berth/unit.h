@@ -48,6 +48,9 @@ int unit_start(sd_bus *bus, const char *unit, berth_error_t *err);
 int unit_stop(sd_bus *bus, const char *unit, berth_error_t *err);
 /* KillUnit: who is "main" or "all". */
 int unit_kill(sd_bus *bus, const char *unit, const char *who, int sig, berth_error_t *err);
+/* FreezeUnit/ThawUnit (the cgroup v2 freezer).  -EOPNOTSUPP without an
+ * error set where systemd cannot freeze (cgroup v1 and hybrid hosts). */
+int unit_freeze(sd_bus *bus, const char *unit, bool freeze, berth_error_t *err);
 /* "active", "inactive", "failed", "activating", "deactivating" (malloc'ed). */
 int unit_active_state(sd_bus *bus, const char *unit, char **state, berth_error_t *err);
 /* Wait until the unit is inactive/failed or gone; timeout_usec 0 = forever.

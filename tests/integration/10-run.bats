@@ -216,3 +216,40 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     [ "$(berth inspect -f '{{.State.Pid}}' again2)" != "$pid1" ]
     [ "$(berth inspect -f '{{.Id}}' again2)" = "$id1" ]
 }
+
+@test "pause stops every process of the container until unpause; stop and exec know about it" {
+    berth run -d --name pz busybox sh -c 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done'
+    wait_until 10 bash -c '[ "$(berth logs pz | wc -l)" -ge 3 ]'
+    run berth pause pz
+    assert_success
+    assert_output pz
+    [ "$(berth inspect -f '{{.State.Status}} {{.State.Paused}}' pz)" = "paused true" ]
+    [[ "$(berth ps --filter name=pz --format '{{.Status}}')" == Up*"(Paused)" ]] || _fail "ps does not say Paused"
+    # Nothing runs: no new lines while paused (a tick every 0.1 s otherwise).
+    sleep 0.3
+    n1=$(berth logs pz | wc -l)
+    sleep 1
+    n2=$(berth logs pz | wc -l)
+    [ "$n1" -eq "$n2" ] || _fail "the container kept printing while paused ($n1 -> $n2)"
+    run berth pause pz
+    assert_status 1
+    assert_output "berth: container pz is already paused"
+    run berth exec pz true
+    assert_status 125
+    assert_output_contains "is paused, unpause the container before exec"
+    run berth unpause pz
+    assert_success
+    [ "$(berth inspect -f '{{.State.Status}} {{.State.Paused}}' pz)" = "running false" ]
+    wait_until 10 bash -c "[ \"\$(berth logs pz | wc -l)\" -gt $n2 ]"
+    run berth unpause pz
+    assert_status 1
+    assert_output "berth: container pz is not paused"
+    # A paused container still stops promptly.
+    berth pause pz
+    run timeout 20 berth stop -t 5 pz
+    assert_success
+    [ "$(berth inspect -f '{{.State.Status}}' pz)" = exited ]
+    run berth pause pz
+    assert_status 1
+    assert_output "berth: container pz is not running"
+}

@@ -322,6 +322,15 @@ linked"
 made by test
 Tester <t@example.com>
 2"
+    # image inspect shows the same, and only looks at images
+    run berth image inspect -f '{{.Author}}|{{.Comment}}|{{index .Config.Env 1}}|{{len .RootFS.diff_ids}}' img60/commit:1
+    assert_output "Tester <t@example.com>|made by test|A=b|2"
+    run --separate-stderr berth image inspect "$name"
+    assert_status 1
+    assert_output "[]"
+    [ "$stderr" = "Error: No such image: $name" ] || _fail "stderr: $stderr"
+    run berth container inspect -f '{{.Name}}' "$name"
+    assert_output "/$name"
     # the layer carries the deletions as whiteouts
     top=$(tar -xOf "$T60/commit.tar" manifest.json | jq -r '.[0].Layers[-1]')
     run sh -c "tar -xOf '$T60/commit.tar' '$top' | tar -t"
@@ -330,6 +339,27 @@ Tester <t@example.com>
     assert_line_matches '^var/www/\.wh\.\.wh\.\.opq$'
     assert_output_not_contains "etc/hostname"
     assert_output_not_contains "resolv.conf"
+}
+
+@test "commit of a running container pauses it for the snapshot and resumes it" {
+    restore_base
+    name=$(unique_name live)
+    berth run -d --name "$name" img60/base:1 sh -c 'echo state-1 > /live; echo ready; exec sleep 1000'
+    wait_until 10 bash -c "berth logs $name | grep -q ready"
+    pid=$(berth inspect -f '{{.State.Pid}}' "$name")
+    run berth commit "$name" img60/live:1
+    assert_success
+    # still the same process, running and no longer paused
+    [ "$(berth inspect -f '{{.State.Status}} {{.State.Paused}} {{.State.Pid}}' "$name")" = "running false $pid" ]
+    grep -q '^State:.*S (sleeping)' "/proc/$pid/status" || _fail "the container was left stopped: $(grep State /proc/$pid/status)"
+    run berth run --rm img60/live:1 cat /live
+    assert_output state-1
+    run berth commit --pause=false "$name" img60/live:2
+    assert_success
+    run berth commit --pause=maybe "$name" img60/live:3
+    assert_status 125
+    assert_output_contains "invalid value \`maybe\` for --pause"
+    berth rm -f "$name" >/dev/null
 }
 
 @test "commit of an unknown container or with a bad change fails and adds nothing" {
