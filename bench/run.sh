@@ -23,6 +23,9 @@
 #   runc     runc run of an OCI bundle (`runc spec`, terminal false, args
 #            ["true"]), a fresh container id per run
 # Target (issue 2): berth's median at most 1/4 of podman's.
+# Then (issues 4, 3): systemctl start of a container@ unit against a podman-run
+# unit; load of the same archive by berth and podman (MB/s); disk use of ten
+# images sharing a base layer.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 build=$repo/build-bench
@@ -186,4 +189,62 @@ print("systemctl start until READY (median of %d runs)" % len(res["berth-unit"][
 print("  container@benchu.service (berth)   %7.1f ms" % (b * 1000))
 print("  podman-benchu.service (podman run) %7.1f ms" % (p * 1000))
 print("  berth/podman = %.2f" % (b / p))
+PY
+
+# ------------------------------------------------ load: MB/s against podman
+# Issue 3: `load` of the same docker-archive (busybox + a layer of 4000
+# small files and one 20 MB file, made by berth commit + save) by berth and
+# by `podman load`; every timed run starts from a store without it (the
+# --prepare step, not timed).  Then disk use of ten images that share the
+# busybox layer, each with its own 1 MB layer, loaded into an empty store.
+berth run --name bench-mkload busybox sh -c '
+    mkdir /data; i=0
+    while [ $i -lt 4000 ]; do head -c 4096 /dev/urandom > /data/f$i; i=$((i+1)); done
+    head -c 20000000 /dev/urandom > /big' >/dev/null
+berth commit bench-mkload bench/load:1 >/dev/null
+berth rm bench-mkload >/dev/null
+berth save -q -o "$work/load.tar" bench/load:1
+ten=()
+for i in $(seq 1 10); do
+    berth run --name "bench-mk$i" busybox sh -c "head -c 1048576 /dev/urandom > /data$i" >/dev/null
+    berth commit "bench-mk$i" "bench/ten:$i" >/dev/null
+    berth rm "bench-mk$i" >/dev/null
+    ten+=("bench/ten:$i")
+done
+berth save -q -o "$work/ten.tar" "${ten[@]}"
+# from here on the stores start empty
+berth_empty() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; berth image prune -af >/dev/null; }
+berth_empty
+podman rmi -af >/dev/null 2>&1 || true
+berth load -q -i "$work/load.tar" >/dev/null && podman load -q -i "$work/load.tar" >/dev/null \
+    || die "load of $work/load.tar failed"
+lruns=$(( runs < 10 ? runs : 10 ))
+hyperfine --style basic --runs "$lruns" --export-json "$work/load.json" \
+    --prepare "berth image prune -af >/dev/null; podman rmi -af >/dev/null 2>&1; sync; true" \
+    -n berth-load "berth load -q -i $work/load.tar" -n podman-load "podman load -q -i $work/load.tar" >&2
+berth_empty
+podman rmi -af >/dev/null 2>&1 || true
+du_b0=$(du -sxb /var/lib/berth | cut -f1)
+du_p0=$(du -sxb /var/lib/containers/storage | cut -f1)
+berth load -q -i "$work/ten.tar" >/dev/null
+podman load -q -i "$work/ten.tar" >/dev/null
+du_b1=$(du -sxb /var/lib/berth | cut -f1)
+du_p1=$(du -sxb /var/lib/containers/storage | cut -f1)
+python3 - "$work/load.json" "$(stat -c %s "$work/load.tar")" "$(stat -c %s "$work/ten.tar")" \
+    "$((du_b1 - du_b0))" "$((du_p1 - du_p0))" <<'PY'
+import json, sys
+res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+size, ten, db, dp = (int(x) for x in sys.argv[2:6])
+b, p = res["berth-load"]["median"], res["podman-load"]["median"]
+mb = size / 1e6
+print()
+print("load of a %.1f MB docker-archive, 2 layers, 4000+ files (median of %d runs)"
+      % (mb, len(res["berth-load"]["times"])))
+print("  berth load   %7.1f ms  %6.1f MB/s" % (b * 1000, mb / b))
+print("  podman load  %7.1f ms  %6.1f MB/s" % (p * 1000, mb / p))
+print("  berth/podman = %.2f (time)" % (b / p))
+print()
+print("disk use of ten images sharing the busybox layer (archive %.1f MB), loaded into empty stores:" % (ten / 1e6))
+print("  berth  /var/lib/berth               +%6.1f MB" % (db / 1e6))
+print("  podman /var/lib/containers/storage  +%6.1f MB" % (dp / 1e6))
 PY
