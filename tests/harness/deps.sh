@@ -16,18 +16,18 @@ BERTH_DEPS_BUILD=(
 # To run it and its tests: the unit test framework and valgrind, the
 # throwaway systemd of the harness (systemd, dbus, util-linux for unshare
 # and nsenter, iproute2), bats, the busybox test image, the real peers of
-# TESTING.md (registry, skopeo, umoci) and the tools tests use to look at
+# TESTING.md (registry, skopeo, umoci, podman for archive interop) and the tools tests use to look at
 # what berth did (nft, jq, curl, getfattr, getcap...).
 BERTH_DEPS_TEST=(
     check valgrind bats busybox-static
     systemd dbus util-linux mount iproute2 kmod procps
     nftables jq curl wget ca-certificates tar gzip xz-utils zstd
     attr libcap2-bin
-    docker-registry skopeo umoci
+    docker-registry skopeo umoci podman
 )
 
 # Only for the benchmarks (bench/), not installed by the test command.
-BERTH_DEPS_BENCH=(podman runc hyperfine)
+BERTH_DEPS_BENCH=(runc hyperfine)
 
 # berth_install_deps [EXTRA_PACKAGES...]: install what is missing. Tolerates
 # a failing `apt-get update` (stale or offline lists) and fails only if a

@@ -189,6 +189,44 @@ busybox:latest img60/base:1,img60/base:second"
     assert_output "umoci-made"
 }
 
+@test "podman save's archives load into berth and run; berth's archives load into podman" {
+    restore_base
+    # podman's own store on the guest's tmpfs (vfs: no overlay on overlay);
+    # import and save need no container runtime.
+    pm() {
+        podman --root "$T60/pm/root" --runroot "$T60/pm/run" --storage-driver vfs \
+            --cgroup-manager cgroupfs --events-backend none "$@"
+    }
+    rm -rf "$T60/pm"
+    echo podman-made >"$T60/m/pm-file"
+    cp "$T60/rootfs.tar" "$T60/pm-rootfs.tar"
+    tar -rf "$T60/pm-rootfs.tar" -C "$T60/m" pm-file
+    pm import -q -c 'CMD ["cat","/pm-file"]' "$T60/pm-rootfs.tar" localhost/img60/pm:1 >/dev/null
+    pm save -q -o "$T60/pm-docker.tar" localhost/img60/pm:1
+    pm save -q --format oci-archive -o "$T60/pm-oci.tar" localhost/img60/pm:1
+    run --separate-stderr berth load -i "$T60/pm-docker.tar"
+    assert_success
+    assert_output "Loaded image: localhost/img60/pm:1"
+    run berth run --rm localhost/img60/pm:1
+    assert_success
+    assert_output podman-made
+    berth rmi localhost/img60/pm:1 >/dev/null
+    run --separate-stderr berth load -i "$T60/pm-oci.tar"
+    assert_success
+    run berth run --rm localhost/img60/pm:1
+    assert_output podman-made
+
+    # the other way: podman loads what berth saved, with the same layers
+    berth save -q -o "$T60/to-podman.tar" img60/base:1
+    run pm load -q -i "$T60/to-podman.tar"
+    assert_success
+    run pm image inspect --format '{{json .RootFS.Layers}}' img60/base:1
+    assert_success
+    [ "$output" = "$(berth image inspect -f '{{json .RootFS.diff_ids}}' img60/base:1)" ] || _fail "layers differ: $output"
+    berth rmi localhost/img60/pm:1 >/dev/null
+    rm -rf "$T60/pm"
+}
+
 @test "truncated, random, bad-digest and escaping archives are refused and the store is unchanged" {
     restore_base
     berth save -q -o "$T60/good.tar" img60/base:1
