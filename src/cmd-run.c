@@ -477,6 +477,44 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
         return 0;
 }
 
+int run_ensure_image(struct berth_cli *cli, const char *image, const char *policy, FILE *progress,
+                     registry_tick_fn tick, void *userdata, struct berth_image **out, berth_error_t *err)
+{
+        policy = policy ? policy : "missing";
+        bool always = streq(policy, "always") || streq(policy, "newer");
+        if (!always && !streq(policy, "missing") && !streq(policy, "never"))
+                return berth_error(err, 0, "invalid pull policy: '%s' (use missing, always, never or newer)", policy);
+        berth_error_t e = NULL;
+        if (!always && image_lookup(&cli->store, image, out, &e) == 0)
+                return 0;
+        berth_error_free(&e);
+        if (streq(policy, "never"))
+                return berth_error(err, 0, "Unable to find image '%s' locally and the pull policy is never", image);
+        struct image_ref ref;
+        if (image_ref_parse(image, &ref, &e) < 0) {
+                /* an ID (prefix) that is not in the store: nothing to pull */
+                berth_error_free(&e);
+                return berth_error(err, 0, "Unable to find image '%s' locally", image);
+        }
+        image_ref_free(&ref);
+        if (!always && progress)
+                fprintf(progress, "Unable to find image '%s' locally\n", image);
+        struct registry_pull_opts po = { .progress = progress, .tick = tick, .userdata = userdata };
+        cleanup_free char *id = NULL;
+        if (registry_pull(&cli->store, image, &po, &id, err) < 0) {
+                /* `newer`: a registry that cannot be asked leaves the local image in use */
+                if (streq(policy, "newer") && image_lookup(&cli->store, image, out, &e) == 0) {
+                        if (progress)
+                                fprintf(progress, "WARNING: %s; using the local image %s\n", (*err)->msg, image);
+                        berth_error_free(err);
+                        return 0;
+                }
+                berth_error_free(&e);
+                return -1;
+        }
+        return image_lookup(&cli->store, id, out, err);
+}
+
 static int create_container(struct berth_cli *cli, const char *cmd, int argc, char **argv, struct run_opts *o,
                             const char *id, json_t *extra, struct berth_container **out, berth_error_t *err)
 {
@@ -490,10 +528,8 @@ static int create_container(struct berth_cli *cli, const char *cmd, int argc, ch
                 fputs("WARNING: Published ports are discarded when using host network mode\n", stderr);
         const char *image = argv[optind];
         cleanup_image struct berth_image *img = NULL;
-        if (image_lookup(&cli->store, image, &img, err) < 0) {
-                berth_error_free(err);
-                return berth_error(err, 0, "Unable to find image '%s' locally (import or load it first)", image);
-        }
+        if (run_ensure_image(cli, image, o->pull, stderr, NULL, NULL, &img, err) < 0)
+                return -1;
         json_t *cfg = NULL;
         if (build_config(img, image, o, argv + optind + 1, &cfg, err) < 0)
                 return -1;

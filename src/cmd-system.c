@@ -466,52 +466,6 @@ static int scan_tmp(struct check *ck, size_t *live, berth_error_t *err)
         return 0;
 }
 
-/* Blobs and layers the image index needs (every manifest, not just one per
- * image ID): read-only use of images.json, best effort per manifest. */
-static int referenced(struct berth_store *s, char ***blobs, char ***diffs, berth_error_t *err)
-{
-        cleanup_free char *p = store_path(s, "images.json");
-        if (access(p, F_OK) < 0 && errno == ENOENT)
-                return 0;
-        json_error_t je;
-        json_t *idx = json_load_file(p, 0, &je);
-        if (!idx)
-                return berth_error(err, 0, "the image index `%s` is corrupt (%s); not checking blobs and layers", p,
-                                   je.text);
-        const char *m;
-        json_t *v;
-        json_object_foreach(json_object_get(idx, "manifests"), m, v) {
-                strv_push(blobs, m);
-                const char *id = json_string_value(json_object_get(v, "id"));
-                if (id)
-                        strv_push(blobs, id);
-                cleanup_free char *data = NULL;
-                size_t len = 0;
-                if (store_blob_read(s, m, &data, &len, NULL) < 0)
-                        continue;
-                json_t *man = json_loadb(data, len, 0, NULL);
-                const char *cd = json_string_value(json_object_get(json_object_get(man, "config"), "digest"));
-                if (cd)
-                        strv_push(blobs, cd);
-                size_t i;
-                json_t *l;
-                json_array_foreach(json_object_get(man, "layers"), i, l)
-                        if (json_string_value(json_object_get(l, "digest")))
-                                strv_push(blobs, json_string_value(json_object_get(l, "digest")));
-                cleanup_free char *cdata = NULL;
-                if (cd && store_blob_read(s, cd, &cdata, &len, NULL) == 0) {
-                        json_t *cfg = json_loadb(cdata, len, 0, NULL);
-                        json_array_foreach(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"), i, l)
-                                if (json_string_value(l))
-                                        strv_push(diffs, json_string_value(l));
-                        json_decref(cfg);
-                }
-                json_decref(man);
-        }
-        json_decref(idx);
-        return 0;
-}
-
 static void check_layers(struct check *ck, char **diffs)
 {
         cleanup_free char *dir = store_path(ck->s, "layers");
@@ -638,7 +592,7 @@ int cmd_system_check(struct berth_cli *cli, int argc, char **argv, berth_error_t
                 goto out;
         if (ck.repair && store_tmp_prune(ck.s, 0, tmp_reported, &ck, err) < 0)
                 goto out;
-        if (referenced(ck.s, &blobs, &diffs, err) < 0)
+        if (image_referenced_content(ck.s, &blobs, &diffs, err) < 0)
                 goto out;
         check_layers(&ck, diffs);
         check_blobs(&ck, blobs);

@@ -33,6 +33,19 @@ static int remove_previous(struct berth_cli *cli, const char *id, const char *na
         return container_remove(&cli->store, old, err);
 }
 
+/* While pulling: EXTEND_TIMEOUT_USEC= every few seconds, each granting 30 s
+ * more than the time already taken. */
+static int extend_start_timeout(long long done, long long total, void *userdata)
+{
+        static long long last;
+        long long now = now_ns();
+        if (now - last >= 5000000000LL) {
+                last = now;
+                (void) sd_notify(0, "EXTEND_TIMEOUT_USEC=30000000");
+        }
+        return 0;
+}
+
 int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
         if (argc != 2)
@@ -43,22 +56,12 @@ int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t 
         if (definition_find(name, &path, err) < 0 || definition_load(path, name, &d, err) < 0)
                 return -1;
 
-        /* The image, as Pull= says.  Registries come later: until then a
-         * missing image can only be loaded or imported by the admin. */
+        /* The image, as Pull= says.  Pull output goes to the unit's journal;
+         * a long pull keeps pushing the start timeout out (systemd's
+         * TimeoutStartSec= would otherwise kill a slow first start). */
         cleanup_image struct berth_image *img = NULL;
-        berth_error_t e = NULL;
-        if (image_lookup(&cli->store, d->image, &img, &e) < 0) {
-                berth_error_free(&e);
-                if (d->pull && streq(d->pull, "never"))
-                        return berth_error(err, 0, "%s: image %s is not in the store and Pull=never", path, d->image);
-                return berth_error(err, 0,
-                                   "%s: image %s is not in the store (berth cannot pull from registries yet: "
-                                   "berth load or berth import it)",
-                                   path, d->image);
-        }
-        if (d->pull && streq(d->pull, "always"))
-                fprintf(stderr, "berth: %s: Pull=always: no registry support yet, using the local image %s\n", path,
-                        d->image);
+        if (run_ensure_image(cli, d->image, d->pull, stderr, extend_start_timeout, NULL, &img, err) < 0)
+                return berth_error_wrap(err, "%s", path);
 
         cleanup_free char *id = definition_container_id(name);
         const char *cname = d->container_name ? d->container_name : name;

@@ -19,6 +19,7 @@
 
 #include "berth/archive-util.h"
 #include "berth/image.h"
+#include "berth/registry.h"
 #include "berth/util.h"
 
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -372,8 +373,16 @@ int image_lookup(struct berth_store *s, const char *ref, struct berth_image **ou
                 return -1;
         struct resolved res __attribute__((cleanup(resolved_clear))) = {};
         int r = resolve(idx, ref, &res, err);
-        if (r < 0)
-                return r;
+        if (r < 0) {
+                /* a short name pulled from the configured default registry */
+                cleanup_free char *alt = registry_default_name(ref);
+                berth_error_t e = NULL;
+                if (!alt || resolve(idx, alt, &res, &e) < 0) {
+                        berth_error_free(&e);
+                        return r;
+                }
+                berth_error_free(err);
+        }
         return image_load(s, idx, res.manifest, true, out, err);
 }
 
@@ -1120,4 +1129,45 @@ char *image_lowerdir(const struct berth_image *img)
                 lower = n;
         }
         return lower;
+}
+
+/* Every manifest of the index counts, not just one per image ID; a manifest
+ * or config that cannot be read contributes what could be read. */
+int image_referenced_content(struct berth_store *s, char ***blobs, char ***diffs, berth_error_t *err)
+{
+        json_t *idx = NULL;
+        if (index_load(s, &idx, err) < 0)
+                return -1;
+        const char *m;
+        json_t *v;
+        json_object_foreach(json_object_get(idx, "manifests"), m, v) {
+                strv_push(blobs, m);
+                const char *id = json_string_value(json_object_get(v, "id"));
+                if (id)
+                        strv_push(blobs, id);
+                cleanup_free char *data = NULL;
+                size_t len = 0;
+                if (store_blob_read(s, m, &data, &len, NULL) < 0)
+                        continue;
+                json_t *man = json_loadb(data, len, 0, NULL);
+                const char *cd = json_string_value(json_object_get(json_object_get(man, "config"), "digest"));
+                if (cd)
+                        strv_push(blobs, cd);
+                size_t i;
+                json_t *l;
+                json_array_foreach(json_object_get(man, "layers"), i, l)
+                        if (json_string_value(json_object_get(l, "digest")))
+                                strv_push(blobs, json_string_value(json_object_get(l, "digest")));
+                cleanup_free char *cdata = NULL;
+                if (cd && store_blob_read(s, cd, &cdata, &len, NULL) == 0) {
+                        json_t *cfg = json_loadb(cdata, len, 0, NULL);
+                        json_array_foreach(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"), i, l)
+                                if (json_string_value(l))
+                                        strv_push(diffs, json_string_value(l));
+                        json_decref(cfg);
+                }
+                json_decref(man);
+        }
+        json_decref(idx);
+        return 0;
 }

@@ -8,7 +8,8 @@
 #   build       autoreconf; build/ with --enable-werror, make check (unit
 #               tests, check framework)
 #   asan        build-asan/ with --enable-sanitizers, make check again
-#   valgrind    the unit test binaries test-parse*, test-image and test-archive (and $BERTH_VALGRIND_TESTS)
+#   valgrind    the unit test binaries test-parse*, test-image, test-archive and test-registry
+#               (and $BERTH_VALGRIND_TESTS)
 #               under valgrind --leak-check=full, CK_FORK=no
 #   integration tests/integration/*.bats inside a throwaway systemd
 #               (tests/harness/boot.sh -> tests/harness/in-systemd.sh)
@@ -152,7 +153,7 @@ if want valgrind; then
     mapfile -t vg_bins < <(
         { find build -type f -perm -u+x -name 'test-parse*' ! -name '*.*' 2>/dev/null
           # the reference, tar and JSON parsers of the image store too
-          for t in test-image test-archive ${BERTH_VALGRIND_TESTS:-}; do find build -type f -perm -u+x -name "$t" 2>/dev/null; done
+          for t in test-image test-archive test-registry ${BERTH_VALGRIND_TESTS:-}; do find build -type f -perm -u+x -name "$t" 2>/dev/null; done
         } | sort -u)
     if [ ${#vg_bins[@]} -eq 0 ]; then
         echo "valgrind: no test-parse* binaries in build/ yet"

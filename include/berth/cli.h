@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "berth/error.h"
+#include "berth/registry.h"
 #include "berth/store.h"
 
 struct berth_cli {
@@ -53,11 +54,23 @@ struct berth_container;
 int run_create_container(struct berth_cli *cli, int argc, char **argv, const char *id, json_t *berth_extra,
                          struct berth_container **out, berth_error_t *err);
 
+/* The image a container is created from, as the pull policy says
+ * (`--pull`, `Pull=`): "missing" (NULL: the default) pulls it when it is
+ * not in the store ("Unable to find image 'X' locally" first), "always"
+ * pulls every time, "newer" pulls but keeps a local image when the registry
+ * cannot be asked, "never" only looks in the store.  Pull output goes to
+ * progress (stderr for run/create, the journal for units); tick as for
+ * registry_pull(). */
+struct berth_image;
+int run_ensure_image(struct berth_cli *cli, const char *image, const char *policy, FILE *progress,
+                     registry_tick_fn tick, void *userdata, struct berth_image **out, berth_error_t *err);
+
 #define BERTH_COMMANDS(X)                                                           \
         X(import) X(images) X(rmi) X(tag) X(run) X(create) X(start) X(stop)         \
         X(restart) X(kill) X(pause) X(unpause) X(rm) X(ps) X(logs) X(exec) X(inspect) X(wait) X(top)    \
         X(version) X(info) X(generate) X(save) X(load) X(history) X(commit)       \
-        X(export) X(diff) X(image_prune) X(image_inspect) X(container_inspect) X(system_df) X(system_check) X(system_prune)
+        X(export) X(diff) X(image_prune) X(image_inspect) X(container_inspect) X(system_df) X(system_check) X(system_prune) \
+        X(pull) X(push) X(login) X(logout)
 #define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 BERTH_COMMANDS(X)
 #undef X

@@ -144,6 +144,11 @@ int image_add(struct berth_store *s, const char *manifest_digest, char *const *n
  * HEALTHCHECK (NONE or CMD without options).  No $VAR substitution. */
 int image_config_apply_change(json_t *config, const char *change, berth_error_t *err);
 
+/* The blobs (manifests, configs, layer blobs) and layer diff IDs that the
+ * image index references, appended to *blobs and *diffs (`system check`
+ * reports or removes the rest).  Read only; the caller holds the lock. */
+int image_referenced_content(struct berth_store *s, char ***blobs, char ***diffs, berth_error_t *err);
+
 /* Is any container (ROOT/containers/ID/config.json "Image") using image_id?
  * Sets *container_id (malloc'ed, may be NULL) to one that does. */
 bool store_image_in_use(struct berth_store *s, const char *image_id, char **container_id);

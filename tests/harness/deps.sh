@@ -24,6 +24,7 @@ BERTH_DEPS_TEST=(
     nftables jq curl wget ca-certificates tar gzip xz-utils zstd
     attr libcap2-bin
     docker-registry skopeo umoci podman
+    python3 openssl
 )
 
 # Only for the benchmarks (bench/), not installed by the test command.

@@ -39,9 +39,17 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
 }
 
 @test "an unknown image exits 125 and creates nothing" {
-    run berth run --rm no-such-image:1 true
+    run berth run --rm --pull=never no-such-image:1 true
     [ "$status" -eq 125 ]
-    [[ "$output" == "berth: Unable to find image 'no-such-image:1' locally"* ]]
+    assert_output "berth: Unable to find image 'no-such-image:1' locally and the pull policy is never"
+    # the default policy pulls: from a registry that is not there here
+    run --separate-stderr berth run --rm 127.0.0.1:1/no-such-image:1 true
+    [ "$status" -eq 125 ]
+    [ "${stderr_lines[0]}" = "Unable to find image '127.0.0.1:1/no-such-image:1' locally" ] || _fail "$stderr"
+    [[ "${stderr_lines[-1]}" == "berth: "*"127.0.0.1:1"* ]] || _fail "$stderr"
+    run berth create --pull=sometimes busybox true
+    [ "$status" -eq 125 ]
+    assert_output "berth: invalid pull policy: 'sometimes' (use missing, always, never or newer)"
     [ -z "$(berth ps -aq)" ]
 }
 

@@ -28,6 +28,7 @@ Image=busybox
 Exec=sh -c 'echo started \$GREETING; cat /data/file; exec httpd -f -p 8081 -h /www'
 Environment=GREETING=hello "OTHER=two words"
 Volume=$BATS_TEST_TMPDIR/data:/data:ro
+PublishPort=8081:8081
 Memory=64M
 PidsLimit=50
 
@@ -142,11 +143,22 @@ EOF2
 
 @test "a missing image fails the unit with a clear journal line" {
     mkdir -p /etc/berth/containers
-    printf '[Container]\nImage=no-such-image:1\nExec=true\n' > /etc/berth/containers/noimg.container
+    # Pull=never: only the store is looked at
+    printf '[Container]\nImage=no-such-image:1\nExec=true\nPull=never\n' > /etc/berth/containers/noimg.container
+    # Pull=missing (the default) from a registry that is not there
+    printf '[Container]\nImage=127.0.0.1:1/nothing:1\nExec=true\n' > /etc/berth/containers/noreg.container
     systemctl daemon-reload
     run systemctl start container@noimg.service
     [ "$status" -ne 0 ]
-    journal_has -u container@noimg.service -- "image no-such-image:1 is not in the store"
+    journal_has -u container@noimg.service -- "Unable to find image 'no-such-image:1' locally and the pull policy is never"
+    run systemctl start container@noreg.service
+    [ "$status" -ne 0 ]
+    journal_has -u container@noreg.service -- "Unable to find image '127.0.0.1:1/nothing:1' locally"
+    journal_has -u container@noreg.service -- "127.0.0.1:1"
+    [ -z "$(berth ps -aq --filter name=noimg)" ]
+    [ -z "$(berth ps -aq --filter name=noreg)" ]
+    rm -f /etc/berth/containers/noimg.container /etc/berth/containers/noreg.container
+    systemctl daemon-reload
 }
 
 @test "a Quadlet-style file with only shared keys works unchanged" {

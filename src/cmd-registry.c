@@ -1,0 +1,198 @@
+/* berth pull | push | login | logout: Docker's flags and output over
+ * registry.h. */
+#include "config.h"
+
+#include <getopt.h>
+
+#include "berth/cli.h"
+#include "berth/registry.h"
+#include "berth/util.h"
+
+static int usage_ok(const char *text)
+{
+        fputs(text, stdout);
+        return 0;
+}
+
+/* ---- pull ----------------------------------------------------------------- */
+static const char pull_usage[] =
+        "Usage:  berth pull [OPTIONS] NAME[:TAG|@DIGEST]\n\n"
+        "Download an image from a registry\n\n"
+        "Options:\n"
+        "      --platform string   Set platform if server is multi-platform capable (os/arch[/variant])\n"
+        "  -q, --quiet             Suppress verbose output\n";
+
+int cmd_pull(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "platform", required_argument, NULL, 'P' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "all-tags", no_argument, NULL, 'a' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct registry_pull_opts o = { .progress = stdout };
+        int c;
+        while ((c = getopt_long(argc, argv, "qah", opts, NULL)) != -1) {
+                switch (c) {
+                case 'P':
+                        o.platform = optarg;
+                        break;
+                case 'q':
+                        o.quiet = true;
+                        break;
+                case 'a':
+                        return cli_usage_error(err, "pull", "--all-tags is not supported");
+                case 'h':
+                        return usage_ok(pull_usage);
+                default:
+                        return cli_usage_error(err, "pull", "unknown option");
+                }
+        }
+        if (argc - optind != 1)
+                return cli_usage_error(err, "pull", "\"pull\" requires exactly 1 argument");
+        return registry_pull(&cli->store, argv[optind], &o, NULL, err) < 0 ? -1 : 0;
+}
+
+/* ---- push ----------------------------------------------------------------- */
+static const char push_usage[] =
+        "Usage:  berth push [OPTIONS] NAME[:TAG] [DESTINATION]\n\n"
+        "Upload an image to a registry (to DESTINATION, a NAME[:TAG] in another\n"
+        "repository, when given)\n\n"
+        "Options:\n"
+        "  -q, --quiet   Suppress verbose output\n";
+
+int cmd_push(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct registry_push_opts o = { .progress = stdout };
+        int c;
+        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'q':
+                        o.quiet = true;
+                        break;
+                case 'h':
+                        return usage_ok(push_usage);
+                default:
+                        return cli_usage_error(err, "push", "unknown option");
+                }
+        }
+        int n = argc - optind;
+        if (n < 1 || n > 2)
+                return cli_usage_error(err, "push", "\"push\" requires 1 or 2 arguments");
+        cleanup_free char *digest = NULL;
+        if (registry_push(&cli->store, argv[optind], n == 2 ? argv[optind + 1] : NULL, &o, &digest, err) < 0)
+                return -1;
+        if (o.quiet)
+                printf("%s\n", digest);
+        return 0;
+}
+
+/* ---- login / logout ----------------------------------------------------------- */
+static const char login_usage[] =
+        "Usage:  berth login [OPTIONS] [SERVER]\n\n"
+        "Log in to a registry (the default registry when SERVER is not given)\n\n"
+        "Options:\n"
+        "  -p, --password string   Password\n"
+        "      --password-stdin    Take the password from stdin\n"
+        "  -u, --username string   Username\n";
+
+/* The password from stdin: the first line, without its newline. */
+static int read_password_stdin(char **out, berth_error_t *err)
+{
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n = getline(&line, &cap, stdin);
+        if (n < 0) {
+                free(line);
+                return berth_error(err, 0, "login: no password on stdin");
+        }
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                line[--n] = '\0';
+        *out = line;
+        return 0;
+}
+
+int cmd_login(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        (void) cli;
+        static const struct option opts[] = {
+                { "username", required_argument, NULL, 'u' },
+                { "password", required_argument, NULL, 'p' },
+                { "password-stdin", no_argument, NULL, 'S' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *user = NULL, *pass = NULL;
+        bool from_stdin = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "u:p:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'u':
+                        user = optarg;
+                        break;
+                case 'p':
+                        pass = optarg;
+                        break;
+                case 'S':
+                        from_stdin = true;
+                        break;
+                case 'h':
+                        return usage_ok(login_usage);
+                default:
+                        return cli_usage_error(err, "login", "unknown option");
+                }
+        }
+        if (argc - optind > 1)
+                return cli_usage_error(err, "login", "\"login\" requires at most 1 argument");
+        if (from_stdin && pass)
+                return cli_usage_error(err, "login", "--password and --password-stdin are mutually exclusive");
+        if (!user)
+                return cli_usage_error(err, "login", "a username is required (-u)");
+        cleanup_free char *stdin_pass = NULL;
+        if (from_stdin) {
+                if (read_password_stdin(&stdin_pass, err) < 0)
+                        return -1;
+                pass = stdin_pass;
+        }
+        if (!pass)
+                return cli_usage_error(err, "login", "a password is required (-p or --password-stdin)");
+        if (!from_stdin)
+                fputs("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n", stderr);
+        if (registry_login(argc > optind ? argv[optind] : NULL, user, pass, err) < 0)
+                return -1;
+        puts("Login Succeeded");
+        return 0;
+}
+
+static const char logout_usage[] = "Usage:  berth logout [SERVER]\n\n"
+                                   "Log out from a registry (the default registry when SERVER is not given)\n";
+
+int cmd_logout(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        (void) cli;
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                if (c == 'h')
+                        return usage_ok(logout_usage);
+                return cli_usage_error(err, "logout", "unknown option");
+        }
+        if (argc - optind > 1)
+                return cli_usage_error(err, "logout", "\"logout\" requires at most 1 argument");
+        const char *server = argc > optind ? argv[optind] : NULL;
+        bool was = false;
+        cleanup_free char *host = NULL;
+        if (registry_logout(server, &was, &host, err) < 0)
+                return -1;
+        printf(was ? "Removing login credentials for %s\n" : "Not logged in to %s\n", host);
+        return 0;
+}

@@ -1,0 +1,398 @@
+#!/usr/bin/env bats
+# Registries: berth pull / push / login / logout against real docker-registry
+# servers on loopback (plain HTTP listed as insecure, htpasswd Basic auth,
+# TLS from a CA in certs.d, Bearer tokens from a token server), with skopeo
+# and umoci as the peers, and the failures a user meets (down, 401, 404,
+# digest mismatch, a connection cut mid-layer).
+
+load helpers
+
+PLAIN=5100 BASIC=5101 TLS=5102 TOKEN=5103 CUT=5105
+
+setup_file() {
+    ensure_busybox_image
+    REG_DIR=$(mktemp -d /tmp/t80.XXXXXX)
+    export REG_DIR
+    # shellcheck source=../harness/registry.sh
+    . "$REPO/tests/harness/registry.sh"
+    mkdir -p /etc/berth
+    [ -f /etc/berth/config.json ] && cp /etc/berth/config.json "$REG_DIR/config.json.orig"
+    cat >/etc/berth/config.json <<JSON
+{ "insecure-registries": ["127.0.0.1:$PLAIN", "127.0.0.1:$BASIC", "127.0.0.1:$TOKEN", "127.0.0.1:$CUT", "127.0.0.1:5999"] }
+JSON
+    reg_start plain $PLAIN
+    reg_start basic $BASIC alice 'pw-alice'
+    reg_start tls $TLS
+    reg_start token $TOKEN tok 'pw-tok'
+    reg_cut_proxy $CUT $PLAIN 3000
+    # An image made by umoci, pushed by skopeo: busybox's binary and a marker.
+    (
+        set -e
+        cd "$REG_DIR"
+        umoci init --layout oci
+        umoci new --image oci:u
+        umoci unpack --image oci:u bundle
+        mkdir -p bundle/rootfs/bin
+        cp /bin/busybox bundle/rootfs/bin/busybox
+        echo "made by umoci" >bundle/rootfs/marker
+        umoci repack --image oci:u bundle
+        umoci config --image oci:u --config.cmd /bin/busybox --config.cmd cat --config.cmd /marker
+        skopeo copy -q --dest-tls-verify=false oci:oci:u docker://127.0.0.1:$PLAIN/umoci/img:1
+    ) >&2
+}
+
+teardown_file() {
+    . "$REPO/tests/harness/registry.sh"
+    reg_stop_all
+    if [ -f "$REG_DIR/config.json.orig" ]; then
+        cp "$REG_DIR/config.json.orig" /etc/berth/config.json
+    else
+        rm -f /etc/berth/config.json
+    fi
+    rm -rf /etc/berth/certs.d/127.0.0.1:$TLS
+    for i in $(berth images --format '{{.Repository}}:{{.Tag}}' | grep '^127.0.0.1:'); do
+        berth rmi -f "$i" >/dev/null 2>&1 || true
+    done
+    rm -rf "$REG_DIR"
+}
+
+setup() {
+    . "$REPO/tests/harness/registry.sh"
+    export XDG_CONFIG_HOME=$REG_DIR/xdg-$BATS_TEST_NUMBER
+}
+
+# Blob uploads the registry on PORT (mode MODE) has logged so far.
+uploads() { grep -c 'PUT /v2/.*/blobs/uploads/' "$(reg_log "$1" "$2")" || true; }
+
+# Remove every tag of the umoci image, so its layer leaves the store.
+forget_umoci() {
+    local t
+    for t in 127.0.0.1:$PLAIN/multi:latest 127.0.0.1:$PLAIN/umoci/img:1 127.0.0.1:$CUT/umoci/img:1; do
+        berth rmi -f "$t" >/dev/null 2>&1 || true
+    done
+}
+
+staging_empty() {
+    [ -z "$(ls -A /var/lib/berth/tmp 2>/dev/null)" ] || _fail "staging left in /var/lib/berth/tmp: $(ls /var/lib/berth/tmp)"
+}
+
+@test "push, rmi, pull, run: a round trip through a plain HTTP registry; a second push sends no blob" {
+    local r=127.0.0.1:$PLAIN/rt/busybox
+    run berth push busybox:latest $r:1
+    assert_success
+    assert_line_matches "^The push refers to repository \[$r\]$"
+    assert_line_matches '^[0-9a-f]{12}: Pushed$'
+    assert_line_matches "^1: digest: sha256:[0-9a-f]{64} size: [0-9]+$"
+    local before
+    before=$(uploads plain $PLAIN)
+    [ "$before" -ge 2 ] || _fail "expected blob uploads in the registry log, got $before"
+
+    run berth push busybox:latest $r:1
+    assert_success
+    assert_line_matches '^[0-9a-f]{12}: Layer already exists$'
+    assert_output_not_contains "Pushed"
+    assert_equal "$(uploads plain $PLAIN)" "$before"
+
+    berth tag busybox:latest $r:1
+    run berth rmi $r:1
+    assert_success
+    run berth pull $r:1
+    assert_success
+    assert_line_matches '^1: Pulling from rt/busybox$'
+    assert_line_matches '^Digest: sha256:[0-9a-f]{64}$'
+    assert_line_matches "^Status: Image is up to date for $r:1$|^Status: Downloaded newer image for $r:1$"
+    assert_equal "${lines[-1]}" "$r:1"
+    assert_equal "$(berth images -q $r:1)" "$(berth images -q busybox:latest)"
+    run berth run --rm $r:1 echo pulled-and-ran
+    assert_success
+    assert_output "pulled-and-ran"
+    # again: up to date, nothing downloaded
+    run berth pull $r:1
+    assert_success
+    assert_line_matches "^Status: Image is up to date for $r:1$"
+    assert_output_not_contains "Pulling fs layer"
+    run berth pull -q $r:1
+    assert_success
+    assert_output "$r:1"
+    # by digest: the manifest digest push printed
+    local digest
+    digest=$(berth push -q $r:1)
+    run berth pull $r@$digest
+    assert_success
+    assert_line_matches "^Digest: $digest$"
+    assert_equal "${lines[-1]}" "$r@$digest"
+    run berth run --rm $r@$digest echo by-digest
+    assert_output "by-digest"
+}
+
+@test "registry-mirrors serve docker.io names; default-registry resolves short names" {
+    cp /etc/berth/config.json "$REG_DIR/config.saved"
+    berth push -q busybox:latest 127.0.0.1:$PLAIN/library/mirrored:1 >/dev/null
+    cat >/etc/berth/config.json <<JSON
+{ "insecure-registries": ["127.0.0.1:$PLAIN"], "registry-mirrors": ["http://127.0.0.1:$PLAIN"] }
+JSON
+    # (the harness has no way out: only the mirror can answer)
+    run berth pull mirrored:1
+    assert_success
+    assert_equal "${lines[-1]}" "docker.io/library/mirrored:1"
+    assert_line_matches "^Status: (Downloaded newer image|Image is up to date) for mirrored:1$"
+    berth rmi mirrored:1 >/dev/null
+    cat >/etc/berth/config.json <<JSON
+{ "insecure-registries": ["127.0.0.1:$PLAIN"], "default-registry": "127.0.0.1:$PLAIN" }
+JSON
+    run berth pull mirrored:1
+    assert_status 125
+    assert_output "berth: manifest for 127.0.0.1:$PLAIN/mirrored:1 not found: manifest unknown"
+    run berth pull library/mirrored:1
+    assert_success
+    assert_equal "${lines[-1]}" "127.0.0.1:$PLAIN/library/mirrored:1"
+    # the short name finds what it pulled, without pulling again
+    run --separate-stderr berth run --rm library/mirrored:1 echo found-locally
+    assert_success
+    assert_output found-locally
+    [ -z "$stderr" ] || _fail "pulled again: $stderr"
+    cp "$REG_DIR/config.saved" /etc/berth/config.json
+    berth rmi 127.0.0.1:$PLAIN/library/mirrored:1 >/dev/null
+}
+
+@test "run and create pull a missing image first; --pull=always|never; a unit's Pull= pulls before the start" {
+    local r=127.0.0.1:$PLAIN/autopull/busybox
+    berth push -q busybox:latest $r:1 >/dev/null
+    berth rmi -f $r:1 >/dev/null 2>&1 || true
+    run --separate-stderr berth run --rm $r:1 echo pulled-and-ran
+    assert_success
+    assert_output pulled-and-ran
+    [ "${stderr_lines[0]}" = "Unable to find image '$r:1' locally" ] || _fail "stderr: $stderr"
+    [[ "$stderr" == *"Status: "*" for $r:1"* ]] || _fail "no pull status on stderr: $stderr"
+    # present now: no pull; --pull=always asks the registry again
+    run --separate-stderr berth run --rm $r:1 true
+    [ -z "$stderr" ] || _fail "pulled again: $stderr"
+    run --separate-stderr berth run --rm --pull=always $r:1 true
+    assert_success
+    [[ "$stderr" == *"Status: Image is up to date for $r:1"* ]] || _fail "stderr: $stderr"
+    berth rmi $r:1 >/dev/null
+    run berth create --pull=never --name never-pulled $r:1
+    assert_status 125
+    assert_output "berth: Unable to find image '$r:1' locally and the pull policy is never"
+    run --separate-stderr berth create --name autopull-created $r:1 true
+    assert_success
+    [ "$(berth inspect -f '{{.Config.Image}}' autopull-created)" = "$r:1" ]
+    berth rm autopull-created >/dev/null
+    berth rmi $r:1 >/dev/null
+
+    # a definition whose image is not in the store: the unit pulls it
+    mkdir -p /etc/berth/containers
+    printf '[Container]\nImage=%s\nExec=sh -c "echo unit-pulled; sleep 1000"\n' "$r:1" \
+        >/etc/berth/containers/autopull.container
+    systemctl daemon-reload
+    run systemctl start container@autopull.service
+    assert_success
+    wait_until 10 bash -c 'berth logs autopull | grep -q unit-pulled'
+    journal_has -u container@autopull.service -- "Status: Downloaded newer image for $r:1"
+    systemctl stop container@autopull.service
+    rm -f /etc/berth/containers/autopull.container
+    systemctl daemon-reload
+    berth rm -f autopull >/dev/null 2>&1 || true
+    berth rmi -f $r:1 >/dev/null
+}
+
+@test "an image made by umoci and pushed by skopeo is pulled (layers downloaded) and run" {
+    local r=127.0.0.1:$PLAIN/umoci/img
+    berth rmi -f $r:1 >/dev/null 2>&1 || true
+    run berth pull $r:1
+    assert_success
+    assert_line_matches '^[0-9a-f]{12}: Pulling fs layer$'
+    assert_line_matches '^[0-9a-f]{12}: Pull complete$'
+    assert_line_matches "^Status: Downloaded newer image for $r:1$"
+    run berth run --rm $r:1
+    assert_success
+    assert_output "made by umoci"
+    staging_empty
+}
+
+@test "pull without a tag uses latest, and a missing tag is one line: manifest unknown" {
+    run berth pull 127.0.0.1:$PLAIN/umoci/img
+    assert_status 125
+    assert_equal "${lines[0]}" "Using default tag: latest"
+    assert_line_matches "^berth: manifest for 127.0.0.1:$PLAIN/umoci/img:latest not found: manifest unknown$"
+    run berth pull 127.0.0.1:$PLAIN/umoci/img:nope
+    assert_status 125
+    assert_output "berth: manifest for 127.0.0.1:$PLAIN/umoci/img:nope not found: manifest unknown"
+}
+
+@test "an image pushed by berth is read by skopeo inspect and copied out by skopeo" {
+    local r=127.0.0.1:$PLAIN/sk/busybox:2
+    run berth push -q busybox:latest $r
+    assert_success
+    local digest=$output
+    [[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] || _fail "push -q printed $digest"
+    run skopeo inspect --tls-verify=false docker://$r
+    assert_success
+    assert_equal "$(jq -r .Digest <<<"$output")" "$digest"
+    assert_equal "$(jq -r .Architecture <<<"$output")" "$(go_arch)"
+    run skopeo copy -q --src-tls-verify=false docker://$r oci:$REG_DIR/out:x
+    assert_success
+    [ -f "$REG_DIR/out/index.json" ] || _fail "no OCI layout written"
+    # the copy is the same image: same config digest as berth's image ID
+    local cfg
+    cfg=$(skopeo inspect --raw oci:$REG_DIR/out:x | jq -r .config.digest)
+    assert_equal "$cfg" "$(berth images -q --no-trunc busybox:latest)"
+}
+
+go_arch() { dpkg --print-architecture; }
+
+@test "a multi-arch index pulls this machine's entry, and --platform another" {
+    local repo=127.0.0.1:$PLAIN/multi
+    berth push -q busybox:latest $repo:amd64 >/dev/null
+    skopeo copy -q --dest-tls-verify=false docker://127.0.0.1:$PLAIN/umoci/img:1 docker://$repo:arm64 \
+        --src-tls-verify=false
+    local a b sa sb
+    a=$(curl -sI -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://127.0.0.1:$PLAIN/v2/multi/manifests/amd64" | tr -d '\r' | sed -n 's/^Docker-Content-Digest: //Ip')
+    b=$(curl -sI -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://127.0.0.1:$PLAIN/v2/multi/manifests/arm64" | tr -d '\r' | sed -n 's/^Docker-Content-Digest: //Ip')
+    sa=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://127.0.0.1:$PLAIN/v2/multi/manifests/$a" | wc -c)
+    sb=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://127.0.0.1:$PLAIN/v2/multi/manifests/$b" | wc -c)
+    cat >"$REG_DIR/index.json" <<JSON
+{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+ {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "$b", "size": $sb,
+  "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+ {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "$a", "size": $sa,
+  "platform": {"os": "linux", "architecture": "amd64"}}]}
+JSON
+    run curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
+        --data-binary @"$REG_DIR/index.json" "http://127.0.0.1:$PLAIN/v2/multi/manifests/latest"
+    assert_output 201
+    run berth pull $repo:latest
+    assert_success
+    assert_equal "$(berth images -q --no-trunc $repo:latest)" "$(berth images -q --no-trunc busybox:latest)"
+    run berth pull --platform linux/arm64 $repo:latest
+    assert_success
+    assert_equal "$(berth images -q --no-trunc $repo:latest)" \
+        "$(berth images -q --no-trunc 127.0.0.1:$PLAIN/umoci/img:1)"
+    run berth pull --platform linux/s390x $repo:latest
+    assert_status 125
+    assert_output "berth: no matching manifest for linux/s390x in the manifest list entries"
+}
+
+@test "htpasswd Basic auth: 401 without login, wrong password refused, login/logout" {
+    local r=127.0.0.1:$BASIC/priv/busybox:1
+    run berth push busybox:latest $r
+    assert_status 125
+    assert_line_matches "^berth: 127.0.0.1:$BASIC: unauthorized: authentication required; run \`berth login 127.0.0.1:$BASIC\`$"
+    run berth login -u alice -p wrong 127.0.0.1:$BASIC
+    assert_status 125
+    assert_line_matches "^berth: login to 127.0.0.1:$BASIC failed: unauthorized: incorrect username or password$"
+    [ ! -e "$XDG_CONFIG_HOME/berth/auth.json" ] || _fail "a failed login wrote auth.json"
+    run bash -c "echo pw-alice | berth login -u alice --password-stdin 127.0.0.1:$BASIC"
+    assert_success
+    assert_output "Login Succeeded"
+    assert_equal "$(stat -c %a "$XDG_CONFIG_HOME/berth/auth.json")" 600
+    assert_equal "$(jq -r '.auths["127.0.0.1:'$BASIC'"].auth' "$XDG_CONFIG_HOME/berth/auth.json" | base64 -d)" \
+        "alice:pw-alice"
+    berth tag busybox:latest $r
+    run berth push $r
+    assert_success
+    berth rmi $r >/dev/null
+    run berth pull $r
+    assert_success
+    run berth logout 127.0.0.1:$BASIC
+    assert_success
+    assert_output "Removing login credentials for 127.0.0.1:$BASIC"
+    run berth logout 127.0.0.1:$BASIC
+    assert_success
+    assert_output "Not logged in to 127.0.0.1:$BASIC"
+    run berth pull $r
+    assert_status 125
+    assert_output_contains "run \`berth login 127.0.0.1:$BASIC\`"
+    # Docker's ~/.docker/config.json is read too
+    mkdir -p "$REG_DIR/home/.docker"
+    printf '{"auths":{"http://127.0.0.1:%s/v1/":{"auth":"%s"}}}' $BASIC "$(printf alice:pw-alice | base64)" \
+        >"$REG_DIR/home/.docker/config.json"
+    HOME=$REG_DIR/home run berth pull $r
+    assert_success
+    berth rmi $r >/dev/null
+}
+
+@test "TLS with a self-signed CA: refused until its ca.crt is in certs.d" {
+    local r=127.0.0.1:$TLS/tls/busybox:1
+    rm -rf /etc/berth/certs.d/127.0.0.1:$TLS
+    run berth push busybox:latest $r
+    assert_status 125
+    [[ ${lines[-1]} =~ ^berth:\ .*(certificate|SSL) ]] || _fail "expected a certificate error last"
+    mkdir -p /etc/berth/certs.d/127.0.0.1:$TLS
+    cp "$REG_DIR/ca/ca.crt" /etc/berth/certs.d/127.0.0.1:$TLS/ca.crt
+    berth tag busybox:latest $r
+    run berth push $r
+    assert_success
+    berth rmi $r >/dev/null
+    run berth pull $r
+    assert_success
+    assert_line_matches "^Status: Downloaded newer image for $r$"
+}
+
+@test "Bearer tokens from the registry's token server" {
+    local r=127.0.0.1:$TOKEN/tok/busybox:1
+    run berth pull $r
+    assert_status 125
+    assert_output "berth: 127.0.0.1:$TOKEN: unauthorized: authentication required; run \`berth login 127.0.0.1:$TOKEN\`"
+    run berth login -u tok -p bad 127.0.0.1:$TOKEN
+    assert_status 125
+    assert_output_contains "incorrect username or password"
+    run berth login -u tok -p pw-tok 127.0.0.1:$TOKEN
+    assert_success
+    assert_line_matches "^Login Succeeded$"
+    berth tag busybox:latest $r
+    run berth push $r
+    assert_success
+    assert_line_matches '^[0-9a-f]{12}: Pushed$'
+    berth rmi $r >/dev/null
+    run berth pull $r
+    assert_success
+    run berth run --rm $r echo token-ok
+    assert_output "token-ok"
+    grep -q 'GET /token?.*scope=repository%3Atok%2Fbusybox%3Apull' "$REG_DIR/token-$((TOKEN + 1)).log" ||
+        _fail "the token server saw no pull scope: $(cat "$REG_DIR/token-$((TOKEN + 1)).log")"
+}
+
+@test "a registry that is down is one line; the store is untouched" {
+    local before
+    before=$(cat /var/lib/berth/images.json)
+    run berth pull 127.0.0.1:5999/nothing/here:1
+    assert_status 125
+    assert_equal "${#lines[@]}" 1
+    assert_output "berth: registry 127.0.0.1:5999 is unreachable: GET http://127.0.0.1:5999/v2/nothing/here/manifests/1: Connection refused"
+    assert_equal "$(cat /var/lib/berth/images.json)" "$before"
+}
+
+@test "a corrupt blob in the registry is a digest mismatch; nothing half-written; a retry after the fix works" {
+    local r=127.0.0.1:$PLAIN/umoci/img:1 st layer data
+    forget_umoci
+    layer=$(skopeo inspect --raw --tls-verify=false docker://$r | jq -r '.layers[0].digest')
+    st=$(reg_storage plain $PLAIN)
+    data=$st/blobs/sha256/${layer:7:2}/${layer:7}/data
+    [ -f "$data" ] || _fail "no blob file $data"
+    cp "$data" "$REG_DIR/good-blob"
+    printf 'XXXX' | dd of="$data" bs=1 seek=100 conv=notrunc status=none
+    run berth pull $r
+    assert_status 125
+    assert_line_matches "^berth: layer $layer from 127.0.0.1:$PLAIN: digest mismatch: expected $layer, got sha256:[0-9a-f]{64}$"
+    assert_equal "$(berth images -q $r)" ""
+    [ ! -e /var/lib/berth/blobs/sha256/${layer:7} ] || _fail "the bad layer blob entered the store"
+    staging_empty
+    cp "$REG_DIR/good-blob" "$data"
+    run berth pull $r
+    assert_success
+    assert_line_matches "^Status: Downloaded newer image for $r$"
+}
+
+@test "a connection cut mid-layer is one line and leaves no staging; a retry works" {
+    local r=127.0.0.1:$CUT/umoci/img:1
+    forget_umoci
+    run berth pull $r
+    assert_status 125
+    assert_line_matches "^berth: layer sha256:[0-9a-f]{64}: download from 127.0.0.1:$CUT failed: .*"
+    assert_equal "$(berth images -q $r)" ""
+    staging_empty
+    run berth pull 127.0.0.1:$PLAIN/umoci/img:1
+    assert_success
+    assert_line_matches "^Status: Downloaded newer image for 127.0.0.1:$PLAIN/umoci/img:1$"
+}
