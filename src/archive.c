@@ -83,6 +83,28 @@ static char *sha256_final(EVP_MD_CTX *md)
 
 static void report_progress(const struct image_archive_report *r, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+/* A layer's progress bar on a terminal, redrawn in place. */
+struct layer_bar {
+        FILE *f;
+        const char *verb; /* "Loading layer" */
+        const char *hex;  /* the layer's digest (hex) */
+};
+
+static void layer_bar_draw(long long done, long long total, void *userdata)
+{
+        struct layer_bar *b = userdata;
+        cleanup_free char *bar = format_progress_bar(done, total);
+        fprintf(b->f, "\r\033[2K%s %.12s %s", b->verb, b->hex, bar);
+        fflush(b->f);
+}
+
+static void layer_bar_end(struct layer_bar *b, long long size, bool ok)
+{
+        if (ok)
+                layer_bar_draw(size, size, b);
+        fputc('\n', b->f);
+}
+
 static void report_progress(const struct image_archive_report *r, const char *fmt, ...)
 {
         if (!r || !r->progress)
@@ -976,7 +998,12 @@ static int load_layer(struct berth_store *s, struct plan_layer *pl, struct added
                 report_progress(report, "Layer %.12s already exists", pl->diff_id + 7);
                 return commit_member(s, pl->m, pl->digest, added, err);
         }
-        report_progress(report, "Loading layer %.12s %s", pl->diff_id + 7, hsize);
+        struct layer_bar bar = { report ? report->bar : NULL, "Loading layer", pl->diff_id + 7 };
+        struct layer_progress lp = { layer_bar_draw, &bar };
+        if (bar.f)
+                layer_bar_draw(0, pl->m->size, &bar);
+        else
+                report_progress(report, "Loading layer %.12s %s", pl->diff_id + 7, hsize);
         cleanup_free char *path = NULL;
         if (pl->m->w && !pl->m->committed)
                 path = xstrdup(store_blob_writer_path(pl->m->w));
@@ -985,7 +1012,10 @@ static int load_layer(struct berth_store *s, struct plan_layer *pl, struct added
                     store_blob_path(s, pl->digest, &path, err) < 0)
                         return -1;
         }
-        if (store_layer_unpack_expect(s, path, pl->diff_id, NULL, NULL, err) < 0)
+        int r = store_layer_unpack_progress(s, path, pl->diff_id, bar.f ? &lp : NULL, NULL, NULL, err);
+        if (bar.f)
+                layer_bar_end(&bar, pl->m->size, r >= 0);
+        if (r < 0)
                 return berth_error_wrap(err, "layer %s (`%s`)", pl->diff_id, pl->m->name);
         strv_push(&added->layers, pl->diff_id);
         if (!pl->m->diff_id)
@@ -1110,7 +1140,8 @@ static int write_mem(struct archive *a, const char *name, const void *data, size
 }
 
 /* A blob from the store, checked against its digest as it is copied. */
-static int write_blob(struct berth_store *s, struct archive *a, const char *digest, berth_error_t *err)
+static int write_blob(struct berth_store *s, struct archive *a, const char *digest, struct layer_bar *bar,
+                      berth_error_t *err)
 {
         cleanup_free char *path = NULL;
         if (store_blob_path(s, digest, &path, err) < 0)
@@ -1135,6 +1166,8 @@ static int write_blob(struct berth_store *s, struct archive *a, const char *dige
                 if (n == 0)
                         break;
                 EVP_DigestUpdate(md, buf, (size_t) n);
+                if (bar && total >> 20 != (total + n) >> 20)
+                        layer_bar_draw(total + n, st.st_size, bar);
                 total += n;
                 if (write_data(a, buf, (size_t) n, err) < 0)
                         return -1;
@@ -1283,8 +1316,15 @@ int image_save_archive(struct berth_store *s, char *const *refs, enum image_arch
                                 continue;
                         json_int_t size = json_integer_value(json_object_get(l, "size"));
                         cleanup_free char *hsize = format_human_size(size);
-                        report_progress(report, "Saving layer %.12s %s", d + 7, hsize);
-                        if (write_blob(s, a, d, err) < 0)
+                        struct layer_bar bar = { report ? report->bar : NULL, "Saving layer", d + 7 };
+                        if (bar.f)
+                                layer_bar_draw(0, size, &bar);
+                        else
+                                report_progress(report, "Saving layer %.12s %s", d + 7, hsize);
+                        int wr = write_blob(s, a, d, bar.f ? &bar : NULL, err);
+                        if (bar.f)
+                                layer_bar_end(&bar, size, wr >= 0);
+                        if (wr < 0)
                                 goto out;
                         strv_push(&written, d);
                 }

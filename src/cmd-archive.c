@@ -156,7 +156,8 @@ int cmd_save(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         cleanup_strv char **refs = xcalloc(1, sizeof(char *));
         for (int i = optind; i < argc; i++)
                 strv_push(&refs, argv[i]);
-        struct image_archive_report report = { .progress = quiet ? NULL : print_stderr };
+        struct image_archive_report report = { .progress = quiet ? NULL : print_stderr,
+                                               .bar = !quiet && isatty(STDERR_FILENO) ? stderr : NULL };
         int r = image_save_archive(&cli->store, refs, format, out.fd, &report, err);
         if (output_close(&out, r == 0, r == 0 ? err : NULL) < 0)
                 return -1;
@@ -206,7 +207,8 @@ int cmd_load(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                         return berth_error(err, errno, "open `%s`", input);
         } else if (isatty(STDIN_FILENO))
                 return berth_error(err, 0, "requested load from stdin, but stdin is empty");
-        struct image_archive_report report = { .progress = quiet ? NULL : print_stderr, .result = print_stdout };
+        struct image_archive_report report = { .progress = quiet ? NULL : print_stderr, .result = print_stdout,
+                                               .bar = !quiet && isatty(STDERR_FILENO) ? stderr : NULL };
         if (image_load_archive(&cli->store, fd >= 0 ? fd : STDIN_FILENO, &report, NULL, err) < 0)
                 return berth_error_wrap(err, "load %s", fd >= 0 ? input : "from standard input");
         return 0;

@@ -53,6 +53,8 @@ struct stream {
         EVP_MD_CTX *md;
         long long total;
         bool eof;
+        const struct layer_progress *progress;
+        long long blob_size, last_report;
 };
 
 static la_ssize_t stream_read(struct archive *inner, void *userdata, const void **buf)
@@ -76,6 +78,11 @@ static la_ssize_t stream_read(struct archive *inner, void *userdata, const void 
                         continue;
                 EVP_DigestUpdate(st->md, b, n);
                 st->total += n;
+                if (st->progress && st->total - st->last_report >= (1 << 20)) {
+                        st->last_report = st->total;
+                        st->progress->fn(archive_filter_bytes(st->outer, -1), st->blob_size,
+                                         st->progress->userdata);
+                }
                 *buf = b;
                 return (la_ssize_t) n;
         }
@@ -432,6 +439,13 @@ static void short_link_name(char out[SHORT_LINK_LEN + 1])
 int store_layer_unpack_expect(struct berth_store *s, const char *blob_path, const char *expect_diff_id,
                               char **diff_id_out, long long *size_out, berth_error_t *err)
 {
+        return store_layer_unpack_progress(s, blob_path, expect_diff_id, NULL, diff_id_out, size_out, err);
+}
+
+int store_layer_unpack_progress(struct berth_store *s, const char *blob_path, const char *expect_diff_id,
+                                const struct layer_progress *progress, char **diff_id_out, long long *size_out,
+                                berth_error_t *err)
+{
         if (expect_diff_id && !image_digest_valid(expect_diff_id))
                 return berth_error(err, 0, "invalid layer digest `%s`", expect_diff_id);
         if (expect_diff_id && store_layer_exists(s, expect_diff_id)) {
@@ -460,7 +474,10 @@ int store_layer_unpack_expect(struct berth_store *s, const char *blob_path, cons
         if (r < ARCHIVE_WARN)
                 return berth_error(err, 0, "not a valid tar archive (%s)", arch_msg(outer));
 
-        struct stream st = { .outer = outer, .md = md };
+        struct stream st = { .outer = outer, .md = md, .progress = progress && progress->fn ? progress : NULL };
+        struct stat sb;
+        if (st.progress && stat(blob_path, &sb) == 0)
+                st.blob_size = sb.st_size;
         if (archive_read_open(inner, &st, NULL, stream_read, NULL) != ARCHIVE_OK) {
                 if (st.total == 0)
                         return berth_error(err, 0, "not a valid tar archive (it is empty)");

@@ -725,17 +725,8 @@ static void layer_bar(struct pull *p, struct pull_layer *l)
 {
         if (!p->out.tty || p->out.quiet || !p->out.f)
                 return;
-        long long total = l->size > 0 ? l->size : 0;
-        int width = 50, fill = total ? (int) (l->r.done * width / total) : 0;
-        if (fill > width)
-                fill = width;
-        char bar[64];
-        for (int i = 0; i < width; i++)
-                bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
-        bar[width] = '\0';
-        cleanup_free char *d = format_human_size(l->r.done);
-        cleanup_free char *t = format_human_size(total);
-        cleanup_free char *s = xasprintf("Downloading [%s]  %s/%s", bar, d, t);
+        cleanup_free char *bar = format_progress_bar(l->r.done, l->size > 0 ? l->size : 0);
+        cleanup_free char *s = xasprintf("Downloading %s", bar);
         layer_status(p, l, s);
 }
 

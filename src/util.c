@@ -355,3 +355,20 @@ char *format_human_size(long long bytes)
         /* go-units' HumanSize: 3 significant digits ("2.02MB") */
         return xasprintf("%.3g%s", v, units[i]);
 }
+
+char *format_progress_bar(long long done, long long total)
+{
+        enum { WIDTH = 50 };
+        char bar[WIDTH + 1];
+        int fill = total > 0 ? (int) (done * WIDTH / total) : 0;
+        if (fill > WIDTH)
+                fill = WIDTH;
+        for (int i = 0; i < WIDTH; i++)
+                bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+        bar[WIDTH] = '\0';
+        cleanup_free char *d = format_human_size(done);
+        if (total <= 0)
+                return xasprintf("[%s]  %s", bar, d);
+        cleanup_free char *t = format_human_size(total);
+        return xasprintf("[%s]  %s/%s", bar, d, t);
+}

@@ -37,6 +37,9 @@ struct image_archive_report {
         void (*progress)(const char *line, void *userdata);
         void (*result)(const char *line, void *userdata);
         void *userdata;
+        /* A terminal: each layer gets a progress bar there instead of its
+         * progress line ("Loading layer 3f4d90098f5b [===>   ] 1MB/5MB"). */
+        FILE *bar;
 };
 
 /* Write the images refs (names, IDs; NULL-terminated, several allowed, each

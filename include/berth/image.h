@@ -127,6 +127,15 @@ char *digest_of_data(const void *data, size_t len);
  * returns at once when that layer is already unpacked. */
 int store_layer_unpack_expect(struct berth_store *s, const char *blob_path, const char *expect_diff_id,
                               char **diff_id_out, long long *size_out, berth_error_t *err);
+/* The same, calling progress->fn about every MB of the layer with the bytes
+ * of the blob read so far and the blob's size (for progress bars). */
+struct layer_progress {
+        void (*fn)(long long done, long long total, void *userdata);
+        void *userdata;
+};
+int store_layer_unpack_progress(struct berth_store *s, const char *blob_path, const char *expect_diff_id,
+                                const struct layer_progress *progress, char **diff_id_out, long long *size_out,
+                                berth_error_t *err);
 bool store_layer_exists(struct berth_store *s, const char *diff_id);
 /* "l/SHORT" relative to the store root, and the layer's content size. */
 int store_layer_info(struct berth_store *s, const char *diff_id, char **link_out, long long *size_out,

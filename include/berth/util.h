@@ -84,5 +84,8 @@ char *format_rfc3339(long long ns);
 char *format_human_ago(long long ns);
 /* "5.2MB" as Docker's go-units HumanSize (decimal units, 3 significant digits). */
 char *format_human_size(long long bytes);
+/* Docker's progress bar: "[=====>      ]  1.2MB/5MB" (50 columns); total 0:
+ * unknown, an empty bar and the bytes done only. */
+char *format_progress_bar(long long done, long long total);
 
 #endif

@@ -92,6 +92,22 @@ docker.io/img60/base:1"
     assert_output "$(cat "$T60/m/img60-marker")"
 }
 
+@test "on a terminal, save and load draw a progress bar per layer; -q draws none" {
+    restore_base
+    # script(1) gives berth a terminal (stderr included)
+    script -qec "berth save -o $T60/bar.tar img60/base:1" /dev/null >"$T60/bar-save.out"
+    run sh -c "tr '\r' '\n' < '$T60/bar-save.out'"
+    assert_line_matches '^.*Saving layer [0-9a-f]{12} \[=+\]  [0-9.]+[kM]?B/[0-9.]+[kM]?B$'
+    berth rmi img60/base:1 >/dev/null
+    script -qec "berth load -i $T60/bar.tar" /dev/null >"$T60/bar-load.out"
+    run sh -c "tr '\r' '\n' < '$T60/bar-load.out'"
+    assert_line_matches '^.*Loading layer [0-9a-f]{12} \[=+\]  [0-9.]+[kM]?B/[0-9.]+[kM]?B$'
+    assert_line_matches '^Loaded image: img60/base:1$'
+    [ -n "$(base_id)" ]
+    script -qec "berth save -q -o $T60/bar.tar img60/base:1" /dev/null >"$T60/bar-q.out"
+    [ ! -s "$T60/bar-q.out" ] || _fail "quiet save printed: $(cat -v "$T60/bar-q.out")"
+}
+
 @test "several images and tags in one archive; save to stdout" {
     restore_base
     berth tag img60/base:1 img60/base:second
