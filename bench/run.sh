@@ -13,9 +13,10 @@
 #
 # What is measured (hyperfine, median of BENCH_RUNS runs each), all on the
 # same busybox rootfs (tests/harness/mkbusybox.sh):
-#   berth    berth run --rm busybox true
-#   berth-nn berth run --rm --network none busybox true   (own netns, like
-#            the two below: berth's default network is still the host's)
+#   berth    berth run --rm busybox true   (the default bridge network: a
+#            veth pair on berth0, over rtnetlink)
+#   berth-nn berth run --rm --network none busybox true   (own netns with
+#            only lo, like the two below)
 #   podman   podman --runtime runc run --rm --network none
 #                   --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 IMAGE true
 #            (crun refuses this host's hybrid cgroups; the hard rlimits here

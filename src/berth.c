@@ -50,6 +50,10 @@ static const struct command commands[] = {
         { "version", cmd_version, "Show the berth version information" },
         { "info", cmd_info, "Display system-wide information" },
         { "generate", cmd_generate, "Show or write the units berth-generator makes from definition files" },
+        { "network", cmd_network, "Manage networks (create, ls, inspect, rm)" },
+        { "port", cmd_port, "List port mappings of a container" },
+        { "volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)" },
+        { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
         { "pull", cmd_pull, "Download an image from a registry" },
         { "push", cmd_push, "Upload an image to a registry" },
         { "login", cmd_login, "Log in to a registry" },
@@ -78,6 +82,7 @@ static const struct alias aliases[] = {
         { "image", "rm", "rmi" },         { "image", "remove", "rmi" },
         { "system", "info", "info" },
         { "image", "prune", "image-prune" }, { "system", "df", "system-df" },
+
         { "image", "inspect", "image-inspect" }, { "container", "inspect", "container-inspect" },
         { "system", "check", "system-check" }, { "system", "prune", "system-prune" },
 };

@@ -14,6 +14,7 @@
 #include "berth/runtime.h"
 #include "berth/unit.h"
 #include "berth/util.h"
+#include "berth/volume.h"
 
 /* Run fn on each named container, printing errors for all but failing as a
  * whole like Docker (exit 1 if any failed; a single failure is the error). */
@@ -210,7 +211,11 @@ static int do_rm(struct berth_cli *cli, sd_bus *bus, struct berth_container *c, 
         cleanup_close int lfd = container_lock(c, err);
         if (lfd < 0)
                 return -1;
-        return container_remove(&cli->store, c, err);
+        if (container_remove(&cli->store, c, err) < 0)
+                return -1;
+        if (o->volumes) /* rm -v: its anonymous volumes go too */
+                volume_remove_anonymous(&cli->store, c->config);
+        return 0;
 }
 
 int cmd_rm(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)

@@ -7,6 +7,7 @@
 #include "berth/container.h"
 #include "berth/image.h"
 #include "berth/journal.h"
+#include "berth/network.h"
 #include "berth/parse.h"
 #include "berth/template.h"
 #include "berth/util.h"
@@ -24,6 +25,10 @@ static json_t *container_inspect_json(struct berth_container *c)
         json_object_set_new(st, "OOMKilled", json_false());
         json_object_set_new(st, "Dead", json_false());
         json_object_del(st, "StartTime");
+        /* the network part of the state is docker's top-level NetworkSettings */
+        json_t *ns = json_object_get(st, "NetworkSettings");
+        json_object_set_new(j, "NetworkSettings", ns ? json_incref(ns) : json_pack("{s:{}, s:{}}", "Ports", "Networks"));
+        json_object_del(st, "NetworkSettings");
         json_object_set_new(j, "RestartCount", json_integer(json_int(st, "RestartCount", 0)));
         json_object_del(st, "RestartCount");
         json_object_set_new(j, "State", st);
@@ -120,6 +125,7 @@ static json_t *ps_row(struct berth_container *c, bool notrunc)
         cleanup_free char *cmd = command_text(c, !notrunc);
         cleanup_free char *status = container_status_text(c);
         cleanup_free char *created = format_human_ago(parse_rfc3339_ns(json_str(c->config, "Created")));
+        cleanup_free char *ports = network_ports_text(c); /* "0.0.0.0:8080->80/tcp" */
         /* Labels as docker prints them: "k=v,k2=v2" */
         cleanup_free char *labels = xstrdup("");
         const char *k;
@@ -132,7 +138,7 @@ static json_t *ps_row(struct berth_container *c, bool notrunc)
         }
         return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", c->id,
                          (size_t) (notrunc ? 64 : 12), "Image", json_str(c->config, "Config.Image") ?: "", "Command",
-                         cmd, "Names", c->name, "Status", status, "State", container_status(c), "Ports", "",
+                         cmd, "Names", c->name, "Status", status, "State", container_status(c), "Ports", ports,
                          "RunningFor", created, "CreatedAt", json_str(c->config, "Created") ?: "", "Unit",
                          container_unit(c) ?: "", "Labels", labels, "Size", "0B");
 }

@@ -10,10 +10,12 @@
 #include "berth/image.h"
 #include "berth/lifecycle.h"
 #include "berth/limits.h"
+#include "berth/network.h"
 #include "berth/parse.h"
 #include "berth/security.h"
 #include "berth/unit.h"
 #include "berth/util.h"
+#include "berth/volume.h"
 
 enum {
         OPT_RM = 1000, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_NETWORK, OPT_RESTART, OPT_CAP_ADD, OPT_CAP_DROP,
@@ -28,6 +30,8 @@ struct run_opts {
         char **env, **env_files, **volumes, **mounts, **publish, **labels, **cap_add, **cap_drop, **security_opts,
                 **tmpfs, **ulimits;
         json_t *limits; /* flag name -> value, re-parsed at each start */
+        struct berth_store *store;
+        struct volume_holds volume_holds; /* see build_mounts() */
 };
 
 static void run_opts_free(struct run_opts *o)
@@ -44,6 +48,7 @@ static void run_opts_free(struct run_opts *o)
         strv_free(o->tmpfs);
         strv_free(o->ulimits);
         json_decref(o->limits);
+        volume_holds_release(&o->volume_holds);
 }
 
 static const char run_usage[] =
@@ -56,15 +61,16 @@ static const char run_usage[] =
         "      --name string         Assign a name to the container\n"
         "  -e, --env list            Set environment variables\n"
         "      --env-file list       Read in a file of environment variables\n"
-        "  -v, --volume list         Bind mount a volume (HOST:CONTAINER[:ro])\n"
-        "      --mount mount         Attach a filesystem mount (type=bind,source=,target=,readonly)\n"
+        "  -v, --volume list         Bind mount a host path or a volume ([HOST_PATH|NAME:]CONTAINER[:ro])\n"
+        "      --mount mount         Attach a filesystem mount (type=bind|volume|tmpfs,source=,target=,readonly)\n"
         "      --tmpfs list          Mount a tmpfs directory\n"
         "  -w, --workdir string      Working directory inside the container\n"
         "  -u, --user string         Username or UID (format: <name|uid>[:<group|gid>])\n"
         "      --entrypoint string   Overwrite the default ENTRYPOINT of the image\n"
         "  -h, --hostname string     Container host name\n"
-        "      --network string      Connect a container to a network (host, none)\n"
-        "  -p, --publish list        Publish a container's port(s) to the host\n"
+        "      --network string      Connect a container to a network (bridge, host, none, NAME, container:NAME)\n"
+        "  -p, --publish list        Publish a container's port(s) to the host ([IP:]HOSTPORT:PORT[/udp], PORT)\n"
+        "  -P, --publish-all         Publish all exposed ports to random ports\n"
         "      --restart string      Restart policy (no, always, on-failure[:N], unless-stopped)\n"
         "  -l, --label list          Set meta data on a container\n"
         "      --cap-add list        Add Linux capabilities\n"
@@ -239,72 +245,32 @@ static json_t *strv_to_json(char *const *v)
         return a;
 }
 
-/* -v HOST:CTR[:ro] and --mount into config.json's Berth.Mounts / Binds. */
-static int build_mounts(struct run_opts *o, json_t *mounts, json_t *binds, berth_error_t *err)
+/* -v and --mount into config.json's Berth.Mounts / Binds (volume.c makes
+ * named and anonymous volumes, also for the image's VOLUME paths, and holds
+ * their locks in o->volume_holds until the container is recorded). */
+static int build_mounts(struct run_opts *o, struct berth_image *img, json_t *mounts, json_t *binds,
+                        berth_error_t *err)
 {
-        for (size_t i = 0; o->volumes && o->volumes[i]; i++) {
-                cleanup_free char *spec = xstrdup(o->volumes[i]);
-                char *parts[3] = { NULL, NULL, NULL };
-                size_t n = 0;
-                char *save = NULL;
-                for (char *t = strtok_r(spec, ":", &save); t && n < 3; t = strtok_r(NULL, ":", &save))
-                        parts[n++] = t;
-                if (n < 2 || parts[0][0] != '/')
-                        return berth_error(err, 0,
-                                           "invalid volume specification '%s': use HOST_PATH:CONTAINER_PATH[:ro] "
-                                           "(named volumes are not supported yet)",
-                                           o->volumes[i]);
-                if (parts[1][0] != '/')
-                        return berth_error(err, 0, "invalid volume specification '%s': the container path must be absolute",
-                                           o->volumes[i]);
-                bool ro = n == 3 && (strstr(parts[2], "ro") != NULL);
-                if (n == 3 && !ro && !strstr(parts[2], "rw") && !strstr(parts[2], "z") && !strstr(parts[2], "Z"))
-                        return berth_error(err, 0, "invalid mode: %s", parts[2]);
-                struct stat st;
-                if (stat(parts[0], &st) < 0 && mkdir_p(parts[0], 0755, err) < 0) /* Docker creates it */
-                        return -1;
-                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b, s:b}", "Type", "bind", "Source",
-                                                        parts[0], "Destination", parts[1], "ReadOnly", ro, "RW", !ro));
-                json_array_append_new(binds, json_string(o->volumes[i]));
+        size_t nv = strv_length(o->volumes), nm = strv_length(o->mounts);
+        struct mount_spec *specs = xcalloc(nv + nm + 1, sizeof(*specs));
+        int r = 0;
+        /* parse all first: a bad spec creates no volume */
+        for (size_t i = 0; r == 0 && i < nv + nm; i++)
+                r = i < nv ? mount_spec_parse_volume(o->volumes[i], &specs[i], err)
+                           : mount_spec_parse_mount(o->mounts[i - nv], &specs[i], err);
+        if (r == 0) {
+                cleanup_free char *lowerdir = image_lowerdir(img);
+                json_t *ivols = json_object_get(json_object_get(img->config, "config"), "Volumes");
+                r = volume_prepare_mounts(o->store, specs, nv + nm, json_is_object(ivols) ? ivols : NULL, lowerdir,
+                                          mounts, &o->tmpfs, &o->volume_holds, err);
         }
-        for (size_t i = 0; o->mounts && o->mounts[i]; i++) {
-                cleanup_free char *spec = xstrdup(o->mounts[i]);
-                const char *type = "volume", *src = NULL, *dst = NULL;
-                bool ro = false;
-                char *save = NULL;
-                for (char *t = strtok_r(spec, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                        char *eq = strchr(t, '=');
-                        char *val = eq ? eq + 1 : NULL;
-                        if (eq)
-                                *eq = '\0';
-                        if (streq(t, "type") && val)
-                                type = val;
-                        else if ((streq(t, "source") || streq(t, "src")) && val)
-                                src = val;
-                        else if ((streq(t, "target") || streq(t, "destination") || streq(t, "dst")) && val)
-                                dst = val;
-                        else if (streq(t, "readonly") || streq(t, "ro"))
-                                ro = !val || streq(val, "true") || streq(val, "1");
-                        else
-                                return berth_error(err, 0, "invalid field '%s' in --mount %s", t, o->mounts[i]);
-                }
-                if (!dst || dst[0] != '/')
-                        return berth_error(err, 0, "invalid --mount %s: target must be an absolute path", o->mounts[i]);
-                if (streq(type, "tmpfs")) {
-                        strv_push(&o->tmpfs, dst);
-                        continue;
-                }
-                if (!streq(type, "bind") || !src || src[0] != '/')
-                        return berth_error(err, 0, "invalid --mount %s: only type=bind with an absolute source and "
-                                                   "type=tmpfs are supported yet", o->mounts[i]);
-                struct stat st;
-                if (stat(src, &st) < 0)
-                        return berth_error(err, 0, "invalid mount config for type \"bind\": bind source path does not "
-                                                   "exist: %s", src);
-                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b, s:b}", "Type", "bind", "Source", src,
-                                                        "Destination", dst, "ReadOnly", ro, "RW", !ro));
-        }
-        return 0;
+        for (size_t i = 0; r == 0 && i < nv; i++)
+                if (specs[i].kind != MOUNT_SPEC_ANON) /* Docker lists binds and named volumes there */
+                        json_array_append_new(binds, json_string(o->volumes[i]));
+        for (size_t i = 0; i < nv + nm; i++)
+                mount_spec_clear(&specs[i]);
+        free(specs);
+        return r;
 }
 
 /* The container's environment: the image's, then --env-file, then -e. */
@@ -436,9 +402,6 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
         uint64_t caps_mask; /* checked now so a bad name creates nothing */
         if (caps_compute(o->cap_add, o->cap_drop, o->privileged, &caps_mask, err) < 0)
                 return -1;
-        json_auto_t *mounts = json_array(), *binds = json_array();
-        if (build_mounts(o, mounts, binds, err) < 0)
-                return -1;
 
         const char *workdir = o->workdir ? o->workdir : json_string_value(json_object_get(icfg, "WorkingDir"));
         const char *user = o->user ? o->user : json_string_value(json_object_get(icfg, "User"));
@@ -446,6 +409,10 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
         cleanup_free char *restart_name = NULL;
         unsigned retries = 0;
         if (parse_restart_policy(o->restart ? o->restart : "no", &restart_name, &retries, err) < 0)
+                return -1;
+        /* last of the checks: it creates volumes */
+        json_auto_t *mounts = json_array(), *binds = json_array();
+        if (build_mounts(o, img, mounts, binds, err) < 0)
                 return -1;
         cleanup_free char *lowerdir = image_lowerdir(img);
         json_auto_t *args = json_deep_copy(full);
@@ -463,7 +430,7 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
                 "WorkingDir", workdir ? workdir : "", "Labels", labels, "Tty", o->tty, "OpenStdin", o->interactive,
                 "AttachStdout", !o->detach, "StopSignal", stopsig ? stopsig : "SIGTERM", "StopTimeout",
                 (json_int_t) (o->stop_timeout >= 0 ? o->stop_timeout : 10), "Image", image_ref,
-                "HostConfig", "Binds", binds, "NetworkMode", o->network ? o->network : "host", "AutoRemove", o->rm,
+                "HostConfig", "Binds", binds, "NetworkMode", o->network ? o->network : "bridge", "AutoRemove", o->rm,
                 "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "CapAdd", strv_to_json(o->cap_add),
                 "CapDrop", strv_to_json(o->cap_drop), "SecurityOpt", strv_to_json(o->security_opts), "Init", o->init,
                 "RestartPolicy", "Name", restart_name, "MaximumRetryCount", (int) retries, "Ulimits",
@@ -521,23 +488,26 @@ static int create_container(struct berth_cli *cli, const char *cmd, int argc, ch
         int r = parse_run_opts(cmd, argc, argv, o, err);
         if (r != 0)
                 return r;
-        if (o->network && !streq(o->network, "host") && !streq(o->network, "none") && !streq(o->network, "default"))
-                return berth_error(err, 0, "network %s not found: berth supports --network host and none so far",
-                                   o->network);
-        if ((o->publish || o->publish_all) && (!o->network || !streq(o->network, "none")))
-                fputs("WARNING: Published ports are discarded when using host network mode\n", stderr);
         const char *image = argv[optind];
         cleanup_image struct berth_image *img = NULL;
         if (run_ensure_image(cli, image, o->pull, stderr, NULL, NULL, &img, err) < 0)
                 return -1;
         json_t *cfg = NULL;
+        o->store = &cli->store;
         if (build_config(img, image, o, argv + optind + 1, &cfg, err) < 0)
                 return -1;
         if (id)
                 json_object_set_new(cfg, "Id", json_string(id));
         if (extra)
                 json_object_update_recursive(json_object_get(cfg, "Berth"), extra);
-        r = container_create(&cli->store, cfg, o->name, out, err);
+        /* --network, -p, -P: checked (a taken host port too) before anything is made */
+        r = network_prepare_config(&cli->store, cfg, o->publish, o->publish_all,
+                                   json_at(img->config, "config.ExposedPorts"), err);
+        if (r >= 0)
+                r = container_create(&cli->store, cfg, o->name, out, err);
+        volume_holds_release(&o->volume_holds);
+        if (r < 0)
+                volume_remove_anonymous(&cli->store, cfg); /* the ones made for it */
         json_decref(cfg);
         return r;
 }
@@ -581,6 +551,7 @@ fail:
                 berth_error_t e = NULL;
                 container_remove(&cli->store, c, &e);
                 berth_error_free(&e);
+                volume_remove_anonymous(&cli->store, c->config);
         }
         return -1;
 }

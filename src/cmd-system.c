@@ -13,6 +13,7 @@
 #include "berth/container.h"
 #include "berth/image.h"
 #include "berth/util.h"
+#include "berth/volume.h"
 
 /* ---- shared ------------------------------------------------------------------- */
 static int usage_ok(const char *text)
@@ -199,18 +200,26 @@ out:
         return ret;
 }
 
+static bool prune_volumes; /* system prune --volumes */
+
 static int parse_prune_opts(const char *cmd, const char *usage, int argc, char **argv, bool *all, bool *force,
                             berth_error_t *err)
 {
         static const struct option opts[] = {
                 { "all", no_argument, NULL, 'a' },
                 { "force", no_argument, NULL, 'f' },
+                { "volumes", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         int c;
         while ((c = getopt_long(argc, argv, "afh", opts, NULL)) != -1) {
                 switch (c) {
+                case 'V': /* system prune --volumes */
+                        if (!streq(cmd, "system prune"))
+                                return cli_usage_error(err, cmd, "unknown option '--volumes'");
+                        prune_volumes = true;
+                        break;
                 case 'a':
                         *all = true;
                         break;
@@ -258,7 +267,8 @@ static const char system_prune_usage[] =
         "Options:\n"
         "  -a, --all     Remove all unused images, not just dangling ones\n"
         "  -f, --force   Do not prompt for confirmation (berth prompts only when\n"
-        "                stdin is a terminal)\n";
+        "                stdin is a terminal)\n"
+        "      --volumes Prune anonymous volumes no container uses\n";
 
 int cmd_system_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
@@ -310,6 +320,8 @@ int cmd_system_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t
                 return -1;
         if (printed)
                 printf("\n");
+        if (prune_volumes && volume_prune_unused(&cli->store, false, &reclaimed, err) < 0)
+                return -1;
         cleanup_free char *size = format_human_size(reclaimed + img_reclaimed);
         printf("Total reclaimed space: %s\n", size);
         return 0;
@@ -393,7 +405,30 @@ int cmd_system_df(struct berth_cli *cli, int argc, char **argv, berth_error_t *e
         cli_table_init(&t, 5, "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
         cli_table_add(&t, "Images", tot_i, act_i, isz, irec);
         cli_table_add(&t, "Containers", tot_c, act_c, csz, crec);
-        cli_table_add(&t, "Local Volumes", "0", "0", "0B", "0B");
+        struct volume_info *vols = NULL;
+        size_t nvol = 0, active_vols = 0;
+        long long vol_size = 0, vol_reclaim = 0;
+        berth_error_t verr = NULL;
+        if (volume_list(s, &vols, &nvol, &verr) < 0)
+                berth_error_free(&verr); /* shown as none */
+        for (size_t i = 0; i < nvol; i++) {
+                long long sz = volume_size(s, vols[i].name);
+                char **users = volume_users(s, vols[i].name);
+                vol_size += sz;
+                if (users[0])
+                        active_vols++;
+                else
+                        vol_reclaim += sz;
+                strv_free(users);
+        }
+        volume_list_free(vols, nvol);
+        char tot_v[32], act_v[32];
+        snprintf(tot_v, sizeof(tot_v), "%zu", nvol);
+        snprintf(act_v, sizeof(act_v), "%zu", active_vols);
+        char *vsz = format_human_size(vol_size), *vrec = reclaimable(vol_reclaim, vol_size);
+        cli_table_add(&t, "Local Volumes", tot_v, act_v, vsz, vrec);
+        free(vsz);
+        free(vrec);
         cli_table_add(&t, "Build Cache", "0", "0", "0B", "0B");
         cli_table_print(&t, stdout);
         cli_table_free(&t);

@@ -12,6 +12,7 @@
 #include "berth/image.h"
 #include "berth/runtime.h"
 #include "berth/util.h"
+#include "berth/volume.h"
 
 /* The record of a previous start is replaced: a definition describes the
  * container, each start makes it afresh (as Quadlet's --replace). */
@@ -30,7 +31,10 @@ static int remove_previous(struct berth_cli *cli, const char *id, const char *na
                                    name, old->id, name);
         if (container_is_running(old))
                 return berth_error(err, 0, "container %s is still running", name);
-        return container_remove(&cli->store, old, err);
+        if (container_remove(&cli->store, old, err) < 0)
+                return -1;
+        volume_remove_anonymous(&cli->store, old->config); /* each start makes fresh ones */
+        return 0;
 }
 
 /* While pulling: EXTEND_TIMEOUT_USEC= every few seconds, each granting 30 s

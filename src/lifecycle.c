@@ -361,9 +361,12 @@ int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c
         /* An explicit timeout: ask systemd to stop (no restart), and kill
          * everything ourselves if it takes longer than asked. */
         cleanup_bus_message sd_bus_message *reply = NULL;
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
         int r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                   "org.freedesktop.systemd1.Manager", "StopUnit", NULL, &reply, "ss", unit,
+                                   "org.freedesktop.systemd1.Manager", "StopUnit", &e, &reply, "ss", unit,
                                    "replace");
+        if (r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
+                return 0; /* it ended (and was collected) since we looked */
         if (r < 0)
                 return berth_error(err, -r, "stop unit %s", unit);
         r = unit_wait_inactive(bus, unit, (uint64_t) timeout_s * 1000000ULL + 1, err);

@@ -26,10 +26,12 @@
 #include "berth/image.h"
 #include "berth/journal.h"
 #include "berth/mounts.h"
+#include "berth/network.h"
 #include "berth/runtime.h"
 #include "berth/security.h"
 #include "berth/unit.h"
 #include "berth/util.h"
+#include "berth/volume.h"
 
 long long proc_starttime(pid_t pid);
 
@@ -373,6 +375,12 @@ static int write_etc_files(struct berth_store *s, struct berth_container *c, con
                 if (read_file("/run/systemd/resolve/resolv.conf", &resolv, NULL, NULL) < 0)
                         resolv = xstrdup("");
         }
+        if (!host_net) {
+                /* the host's loopback is not the container's */
+                char *own = network_resolv_conf(resolv);
+                free(resolv);
+                resolv = own;
+        }
         cleanup_free char *p_resolv = xasprintf("%s/resolv.conf", c->dir);
         return write_file_atomic(p_resolv, resolv, strlen(resolv), 0644, err);
 }
@@ -426,7 +434,7 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         ctx.overlay_opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir);
 
         const char *netmode = json_str(cfg, "HostConfig.NetworkMode");
-        bool host_net = !netmode || streq(netmode, "host") || streq(netmode, "default");
+        bool host_net = !netmode || streq(netmode, "host");
         cleanup_free char *host_hostname = NULL;
         const char *want_hostname = json_str(cfg, "Config.Hostname");
         if (host_net && (!want_hostname || !*want_hostname)) {
@@ -532,8 +540,14 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
          * start, so systemd supervises it fully as the unit's main process
          * (an adopted "alien" main PID would not be waited for on stop). */
         int flags = CLONE_PARENT | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
-        if (netmode && streq(netmode, "none"))
+        if (network_mode_private(netmode))
                 flags |= CLONE_NEWNET;
+        cleanup_close int join_net = -1; /* --network container:NAME */
+        if (network_join_fd(s, netmode, &join_net, err) < 0) {
+                close(sync[0]);
+                close(sync[1]);
+                return -1;
+        }
         pid_t pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
         if (pid < 0) {
                 close(sync[0]);
@@ -543,6 +557,11 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         if (pid == 0) {
                 close(sync[0]);
                 ctx.sync_fd = sync[1];
+                if (join_net >= 0 && setns(join_net, CLONE_NEWNET) < 0) {
+                        berth_error_t e = NULL;
+                        berth_error(&e, errno, "join the network namespace of %s", netmode + 10);
+                        child_fail(ctx.sync_fd, &e);
+                }
                 if (flags & CLONE_NEWNET) {
                         /* bring loopback up: the only interface of --network none */
                         int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -570,6 +589,15 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 int code = atoi(text);
                 record_start_error(s, id, text);
                 return berth_error_exit(err, code ? code : BERTH_EXIT_ENGINE, 0, "%s", msg ? msg + 1 : text);
+        }
+
+        /* The child waits in its own network namespace: connect it (the
+         * shim is in the host's, with CAP_NET_ADMIN).  On failure the unit's
+         * ExecStopPost undoes what was done. */
+        if (network_attach(s, c, pid, err) < 0) {
+                kill(pid, SIGKILL);
+                close(sync[0]);
+                return -1;
         }
 
         /* Running: record it, then hand the main PID over to systemd. */
@@ -636,6 +664,7 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
                 char *msg = strchr(start_error, ' ');
                 json_object_set_new(c->state, "Error", json_string(msg ? msg + 1 : start_error));
         }
+        network_detach(s, c); /* veth, nft rules, address, ports, peers' hosts */
         json_object_set_new(c->state, "Status", json_string("exited"));
         json_object_set_new(c->state, "Pid", json_integer(0));
         json_object_set_new(c->state, "ExitCode", json_integer(exit_code));
@@ -647,7 +676,10 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
                 cleanup_free char *text = xasprintf("%d\n", exit_code);
                 (void) write_file_atomic(exitfile, text, strlen(text), 0600, NULL);
                 close(steal_fd(&lfd));
-                return container_remove(s, c, err);
+                if (container_remove(s, c, err) < 0)
+                        return -1;
+                volume_remove_anonymous(s, c->config); /* --rm takes its anonymous volumes along */
+                return 0;
         }
         return 0;
 }

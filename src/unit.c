@@ -123,6 +123,12 @@ static int call_and_wait_job(sd_bus *bus, sd_bus_message *m, const char *what, c
         r = sd_bus_call(bus, m, 0, &e, &reply);
         if (r < 0) {
                 sd_bus_slot_unref(slot);
+                /* StopUnit of a unit that is already gone (it exited and
+                 * was collected since we looked): nothing left to stop. */
+                if (sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit") && startswith(what, "StopUnit ")) {
+                        *result = xstrdup("done");
+                        return 0;
+                }
                 return bus_error(err, r, &e, what);
         }
         const char *job;

@@ -39,9 +39,9 @@ demo() {
     step berth images
     step berth run --rm busybox echo hello
 
-    # A web server as a systemd unit; the network is the host's for now.
+    # A web server as a systemd unit, its port published on the host.
     berth rm -f web >/dev/null 2>&1 || true
-    step berth run -d --name web busybox httpd -f -v -p 8080 -h /www
+    step berth run -d --name web -p 8080:8080 busybox httpd -f -v -p 8080 -h /www
     for i in $(seq 50); do
         wget -qO /dev/null http://127.0.0.1:8080/ 2>/dev/null && break
         [ "$i" -lt 50 ] || { echo "quickstart: nothing answers on 127.0.0.1:8080" >&2; exit 1; }

@@ -8,7 +8,8 @@
 #   build       autoreconf; build/ with --enable-werror, make check (unit
 #               tests, check framework)
 #   asan        build-asan/ with --enable-sanitizers, make check again
-#   valgrind    the unit test binaries test-parse*, test-image, test-archive and test-registry
+#   valgrind    the unit test binaries test-parse*, test-image, test-archive, test-registry,
+#               test-volume, test-network, test-dockerfile and test-dockerignore
 #               (and $BERTH_VALGRIND_TESTS)
 #               under valgrind --leak-check=full, CK_FORK=no
 #   integration tests/integration/*.bats inside a throwaway systemd
@@ -152,8 +153,9 @@ if want valgrind; then
     vg_pass=0 vg_fail=0
     mapfile -t vg_bins < <(
         { find build -type f -perm -u+x -name 'test-parse*' ! -name '*.*' 2>/dev/null
-          # the reference, tar and JSON parsers of the image store too
-          for t in test-image test-archive test-registry ${BERTH_VALGRIND_TESTS:-}; do find build -type f -perm -u+x -name "$t" 2>/dev/null; done
+          # the reference, tar and JSON parsers of the image store too, and
+          # the Dockerfile and .dockerignore parsers
+          for t in test-image test-archive test-dockerfile test-dockerignore test-registry test-volume test-network ${BERTH_VALGRIND_TESTS:-}; do find build -type f -perm -u+x -name "$t" 2>/dev/null; done
         } | sort -u)
     if [ ${#vg_bins[@]} -eq 0 ]; then
         echo "valgrind: no test-parse* binaries in build/ yet"

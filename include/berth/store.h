@@ -27,6 +27,10 @@
  *        hostname hosts resolv.conf
  *   ROOT/tmp/                     staging area for half-written things; anything
  *                                 here that no process holds a lock on is garbage
+ *   ROOT/networks/NAME.json       network definitions; RUN/networks/ who is
+ *                                 attached and which host ports are taken
+ *                                 (see network.h, its lock RUN/networks/lock
+ *                                 comes after a container's lock)
  *   RUN/containers/ID/            runtime files (start error, notify socket)
  *   RUN/exits/ID                  exit code of a removed --rm container, read
  *                                 once by the attached client

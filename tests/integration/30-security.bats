@@ -17,8 +17,13 @@ DEFAULT_CAPS=00000000a80425fb
 @test "hostname defaults to the host's on the host network, -h sets it" {
     run berth run --rm --hostname box1 busybox hostname
     [ "$output" = box1 ]
-    run berth run --rm busybox cat /etc/hostname
+    run berth run --rm --network host busybox cat /etc/hostname
     [ "$output" = "$(hostname)" ]
+    # on the default bridge network it is the short container ID, as Docker's
+    id=$(berth run -d busybox sleep 1000)
+    run berth exec "$id" hostname
+    [ "$output" = "${id:0:12}" ]
+    berth rm -f "$id"
 }
 
 @test "--network none has only loopback, up" {

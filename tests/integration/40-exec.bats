@@ -43,7 +43,7 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     echo "$output" | jq -e '.[0] |
         .Name == "/insp" and .State.Running == true and .State.Pid > 0 and
         (.Config.Env | index("K=v")) != null and .Config.Labels.app == "web" and
-        .Config.Image == "busybox" and .HostConfig.NetworkMode == "host" and
+        .Config.Image == "busybox" and .HostConfig.NetworkMode == "bridge" and
         (.Image | startswith("sha256:"))'
     pid=$(berth inspect -f '{{.State.Pid}}' insp)
     [ "$pid" = "$(systemctl show -p MainPID --value berth-insp.service)" ]

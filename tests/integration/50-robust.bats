@@ -70,7 +70,7 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     run berth info
     [ "$status" -eq 0 ]
     [[ "$output" == *"Cgroup Driver: systemd"* ]]
-    [[ "$output" == *"Default Network: host"* ]]
+    [[ "$output" == *"Default Network: bridge"* ]]
     [[ "$output" == *"Logging Driver: journald"* ]]
 }
 

@@ -1,0 +1,125 @@
+/* berth — volumes: mount specs (-v, --mount), named and anonymous volumes.
+ *
+ * Layout:
+ *   ROOT/volumes/NAME/_data        what the container sees
+ *   ROOT/volumes/NAME/volume.json  {"Name", "Driver": "local", "CreatedAt",
+ *                                   "Labels": {}, "Anonymous": bool}
+ *   ROOT/volumes/NAME/lock         flock: exclusive while the volume is made,
+ *                                  filled (copy-up) or removed
+ *
+ * Which containers use a volume is not stored twice: it is read from the
+ * containers' config.json (Berth.Mounts entries of Type "volume"), so it can
+ * never go stale.  To close the window between "the volume exists" and "the
+ * container that uses it is recorded", `run` holds the volume's lock from
+ * volume_acquire() until its container is created; `volume rm/prune` take
+ * the store lock exclusive, then the volume's lock without waiting (busy:
+ * in use) — lock order: volume lock, then store lock, never waiting the
+ * other way round.
+ */
+#ifndef BERTH_VOLUME_H
+#define BERTH_VOLUME_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "berth/error.h"
+#include "berth/store.h"
+
+/* ---- mount specs (pure parsing, no I/O) -------------------------------- */
+enum mount_spec_kind {
+        MOUNT_SPEC_BIND,   /* host path */
+        MOUNT_SPEC_VOLUME, /* named volume (source is the name) */
+        MOUNT_SPEC_ANON,   /* anonymous volume (no source) */
+        MOUNT_SPEC_TMPFS,  /* tmpfs (source: mount options or NULL) */
+};
+
+struct mount_spec {
+        enum mount_spec_kind kind;
+        char *source; /* host path, volume name, tmpfs options, or NULL */
+        char *target; /* absolute path in the container */
+        bool readonly;
+        bool nocopy;  /* volume-nocopy / :nocopy: no copy-up of image content */
+        bool create_host_dir; /* -v HOST:..: a missing host dir is made (Docker's -v, not --mount) */
+};
+
+void mount_spec_clear(struct mount_spec *m);
+/* -v / --volume: [SOURCE:]TARGET[:MODE], MODE a comma list of ro, rw, z, Z,
+ * nocopy and propagation words.  SOURCE absolute: bind; else a volume name;
+ * none: an anonymous volume. */
+int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_error_t *err);
+/* --mount type=bind|volume|tmpfs,source=,target=,readonly[=BOOL],... */
+int mount_spec_parse_mount(const char *spec, struct mount_spec *out, berth_error_t *err);
+
+/* Docker's local volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (at most 255). */
+bool volume_name_valid(const char *name);
+/* A 64-hex name: what anonymous volumes are called. */
+bool volume_name_is_anonymous(const char *name);
+
+/* ---- the store --------------------------------------------------------- */
+struct volume_info {
+        char *name;
+        char *mountpoint; /* ROOT/volumes/NAME/_data */
+        json_t *meta;     /* volume.json */
+};
+void volume_info_free(struct volume_info *v);
+
+/* volume create: make NAME (NULL: an anonymous 64-hex name) with labels
+ * (object or NULL).  An existing volume is fine (as Docker), its labels kept.
+ * *name_out (may be NULL) gets the name. */
+int volume_create(struct berth_store *s, const char *name, json_t *labels, bool anonymous, char **name_out,
+                  berth_error_t *err);
+int volume_get(struct berth_store *s, const char *name, struct volume_info *out, berth_error_t *err);
+/* Every volume, sorted by name. */
+int volume_list(struct berth_store *s, struct volume_info **out, size_t *n, berth_error_t *err);
+void volume_list_free(struct volume_info *v, size_t n);
+/* Names of the containers (as "NAME") whose config uses volume name; NULL-terminated. */
+char **volume_users(struct berth_store *s, const char *name);
+/* volume rm: refuses a volume any container uses ("volume is in use"), even
+ * with force (as Docker); force only makes a missing volume no error. */
+int volume_remove(struct berth_store *s, const char *name, bool force, berth_error_t *err);
+/* Bytes of file content under the volume's _data. */
+long long volume_size(struct berth_store *s, const char *name);
+
+/* ---- containers -------------------------------------------------------- */
+/* Volume locks held by `run` from volume_acquire() until the container is recorded. */
+struct volume_holds {
+        int *fds;
+        size_t n;
+};
+void volume_holds_release(struct volume_holds *h);
+
+/* For run/create: turn the mount specs into config.json Berth.Mounts entries
+ * (Docker's inspect shape, plus ReadOnly for the runtime), creating named and anonymous volumes
+ * (and anonymous ones for the image's VOLUME paths no spec covers), filling
+ * each new, empty volume with what the image has at the target (copy-up,
+ * through a read-only overlay of lowerdir, relative to the store root).
+ * tmpfs specs are appended to tmpfs as "PATH[:OPTIONS]". */
+int volume_prepare_mounts(struct berth_store *s, const struct mount_spec *specs, size_t n, json_t *image_volumes,
+                          const char *lowerdir, json_t *mounts, char ***tmpfs, struct volume_holds *holds,
+                          berth_error_t *err);
+/* rm -v / --rm: remove the anonymous volumes in the container's Berth.Mounts
+ * that no other container uses.  Errors are ignored (best effort, as Docker). */
+void volume_remove_anonymous(struct berth_store *s, json_t *config);
+
+/* volume prune (src/cmd-volume.c, also for system prune --volumes): remove
+ * unused volumes, anonymous ones only unless all (as Docker 23+), printing
+ * "Deleted Volumes:" and the names; adds their sizes to *reclaimed. */
+int volume_prune_unused(struct berth_store *s, bool all, long long *reclaimed, berth_error_t *err);
+
+/* ---- working inside a container's filesystem (copy-up, cp) -------------- */
+/* openat2(RESOLVE_IN_ROOT): path resolved as if rootfd were "/", symlinks
+ * included, so nothing in the tree can lead outside it. */
+int volume_open_in_root(int rootfd, const char *path, int flags);
+/* Run fn(data) in a forked child (which closes close_in_child, unless -1);
+ * its error comes back over *errfd.  Returns the child's pid. */
+pid_t volume_child_spawn(int (*fn)(void *data, berth_error_t *err), void *data, int close_in_child, int *errfd,
+                         berth_error_t *err);
+/* Wait for the child; its error, the cause, wins over r (the parent's part). */
+int volume_child_reap(pid_t pid, int errfd, int r, berth_error_t *err);
+
+/* Copy the tree at src_dir (a directory) into dst_dir, keeping owners,
+ * modes, times, xattrs, symlinks and device nodes.  dst_dir must exist. */
+int volume_copy_tree(int src_dirfd, int dst_dirfd, berth_error_t *err);
+
+#endif

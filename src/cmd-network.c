@@ -1,0 +1,170 @@
+/* berth network create|ls|inspect|rm, berth port. */
+#include "config.h"
+
+#include <getopt.h>
+
+#include "berth/cli.h"
+#include "berth/container.h"
+#include "berth/network.h"
+#include "berth/util.h"
+
+static const char network_usage[] =
+        "Usage:  berth network COMMAND\n\n"
+        "Manage networks\n\n"
+        "Commands:\n"
+        "  create [--subnet CIDR] NAME   Create a bridge network\n"
+        "  ls                            List networks\n"
+        "  inspect NAME [NAME...]        Display detailed information on networks\n"
+        "  rm NAME [NAME...]             Remove networks (not while containers use them)\n";
+
+static int network_create_cmd(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "subnet", required_argument, NULL, 's' },
+                { "driver", required_argument, NULL, 'd' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *subnet = NULL;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
+                switch (ch) {
+                case 's': subnet = optarg; break;
+                case 'd':
+                        if (!streq(optarg, "bridge"))
+                                return berth_error(err, 0, "network driver %s is not supported (bridge only)", optarg);
+                        break;
+                case 'h': puts("Usage:  berth network create [--subnet CIDR] [-d bridge] NAME"); return 0;
+                default: return cli_usage_error(err, "network create", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind + 1 != argc)
+                return cli_usage_error(err, "network create", "requires exactly 1 argument");
+        json_auto_t *def = NULL;
+        if (network_create(&cli->store, argv[optind], subnet, &def, err) < 0)
+                return -1;
+        printf("%s\n", json_str(def, "Id"));
+        return 0;
+}
+
+static int network_ls_cmd(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        bool quiet = argc > 1 && (streq(argv[1], "-q") || streq(argv[1], "--quiet"));
+        if (argc > (quiet ? 2 : 1))
+                return cli_usage_error(err, "network ls", "unknown option or argument '%s'", argv[quiet ? 2 : 1]);
+        json_auto_t *all = NULL;
+        if (network_list(&cli->store, &all, err) < 0)
+                return -1;
+        struct cli_table t;
+        cli_table_init(&t, 4, "NETWORK ID", "NAME", "DRIVER", "SCOPE");
+        size_t i;
+        json_t *def;
+        json_array_foreach(all, i, def)
+        {
+                char id[13];
+                snprintf(id, sizeof(id), "%s", json_str(def, "Id"));
+                if (quiet)
+                        printf("%s\n", id);
+                else
+                        cli_table_add(&t, id, json_str(def, "Name"), json_str(def, "Driver"), "local");
+        }
+        if (!quiet)
+                cli_table_print(&t, stdout);
+        cli_table_free(&t);
+        return 0;
+}
+
+static int network_inspect_cmd(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        if (argc < 2)
+                return cli_usage_error(err, "network inspect", "requires at least 1 argument");
+        json_auto_t *out = json_array();
+        for (int i = 1; i < argc; i++) {
+                json_t *def = NULL;
+                if (network_lookup(&cli->store, argv[i], &def, err) < 0)
+                        return -1;
+                json_t *members = network_members(&cli->store, json_str(def, "Name"));
+                const char *id;
+                json_t *m;
+                json_object_foreach(members, id, m)
+                        json_object_del(m, "Hostname");
+                json_object_set_new(def, "Containers", members);
+                json_array_append_new(out, def);
+        }
+        cleanup_free char *text = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+        printf("%s\n", text);
+        return 0;
+}
+
+static int network_rm_cmd(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        if (argc < 2)
+                return cli_usage_error(err, "network rm", "requires at least 1 argument");
+        for (int i = 1; i < argc; i++) {
+                if (network_remove(&cli->store, argv[i], err) < 0)
+                        return -1;
+                printf("%s\n", argv[i]);
+        }
+        return 0;
+}
+
+int cmd_network(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct {
+                const char *name;
+                berth_cmd_fn fn;
+        } subs[] = {
+                { "create", network_create_cmd }, { "ls", network_ls_cmd }, { "list", network_ls_cmd },
+                { "inspect", network_inspect_cmd }, { "rm", network_rm_cmd }, { "remove", network_rm_cmd },
+        };
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                fputs(network_usage, argc < 2 ? stderr : stdout);
+                return argc < 2 ? BERTH_EXIT_ENGINE : 0;
+        }
+        if (argc > 2 && (streq(argv[2], "--help") || streq(argv[2], "-h"))) {
+                fputs(network_usage, stdout);
+                return 0;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
+                if (streq(subs[i].name, argv[1])) {
+                        optind = 0;
+                        return subs[i].fn(cli, argc - 1, argv + 1, err);
+                }
+        return cli_usage_error(err, "network", "unknown command '%s'", argv[1]);
+}
+
+int cmd_port(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        if (argc > 1 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+                puts("Usage:  berth port CONTAINER [PRIVATE_PORT[/PROTO]]");
+                return 0;
+        }
+        if (argc < 2 || argc > 3)
+                return cli_usage_error(err, "port", "requires 1 or 2 arguments");
+        cleanup_container struct berth_container *c = NULL;
+        if (container_lookup(&cli->store, argv[1], &c, err) < 0)
+                return -1;
+        cleanup_free char *want = argc == 3 ? (strchr(argv[2], '/') ? xstrdup(argv[2]) : xasprintf("%s/tcp", argv[2]))
+                                            : NULL;
+        bool running = container_is_running(c), found = false;
+        const char *k;
+        json_t *v;
+        json_object_foreach(running ? json_at(c->state, "NetworkSettings.Ports") : NULL, k, v)
+        {
+                if (want && !streq(want, k))
+                        continue;
+                size_t i;
+                json_t *b;
+                json_array_foreach(v, i, b)
+                {
+                        found = true;
+                        if (want)
+                                printf("%s:%s\n", json_str(b, "HostIp"), json_str(b, "HostPort"));
+                        else
+                                printf("%s -> %s:%s\n", k, json_str(b, "HostIp"), json_str(b, "HostPort"));
+                }
+        }
+        if (want && !found)
+                return berth_error(err, 0, "No public port '%s' published for %s", want, c->name);
+        return 0;
+}

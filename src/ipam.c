@@ -1,0 +1,91 @@
+/* berth — IPv4 address management: subnets, gateways, picking a free address
+ * or a free subnet.  Pure functions: the state they work on is kept by
+ * src/network.c in RUN/networks/NAME.json under the network lock. */
+#include "config.h"
+
+#include <arpa/inet.h>
+
+#include "berth/network.h"
+#include "berth/util.h"
+
+static uint32_t prefix_mask(unsigned prefix)
+{
+        return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+}
+
+int ipam_parse_subnet(const char *s, struct ipv4_subnet *out, berth_error_t *err)
+{
+        const char *slash = strchr(s, '/');
+        char *end = NULL;
+        if (!slash)
+                return berth_error(err, 0, "invalid subnet %s: use ADDRESS/PREFIX, e.g. 172.20.0.0/16", s);
+        errno = 0;
+        unsigned long prefix = strtoul(slash + 1, &end, 10);
+        if (errno || end == slash + 1 || *end || prefix < 8 || prefix > 30)
+                return berth_error(err, 0, "invalid subnet %s: the prefix length must be 8 to 30", s);
+        cleanup_free char *ip = xstrndup(s, slash - s);
+        struct in_addr a;
+        if (inet_pton(AF_INET, ip, &a) != 1)
+                return berth_error(err, 0, "invalid subnet %s: %s is not an IPv4 address", s, ip);
+        uint32_t addr = ntohl(a.s_addr);
+        if (addr & ~prefix_mask(prefix)) {
+                cleanup_free char *net = ipam_format(addr & prefix_mask(prefix));
+                return berth_error(err, 0, "invalid subnet %s: host bits are set (did you mean %s/%lu?)", s, net,
+                                   prefix);
+        }
+        *out = (struct ipv4_subnet) { .addr = addr, .prefix = prefix };
+        return 0;
+}
+
+char *ipam_format(uint32_t addr)
+{
+        return xasprintf("%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255);
+}
+
+uint32_t ipam_gateway(const struct ipv4_subnet *sn)
+{
+        return sn->addr + 1;
+}
+
+bool ipam_overlaps(const struct ipv4_subnet *a, const struct ipv4_subnet *b)
+{
+        uint32_t m = prefix_mask(a->prefix < b->prefix ? a->prefix : b->prefix);
+        return (a->addr & m) == (b->addr & m);
+}
+
+int ipam_pick(const struct ipv4_subnet *sn, const uint32_t *used, size_t nused, uint32_t *out)
+{
+        uint32_t last = sn->addr | ~prefix_mask(sn->prefix); /* broadcast */
+        for (uint32_t a = ipam_gateway(sn) + 1; a < last; a++) {
+                bool taken = false;
+                for (size_t i = 0; i < nused && !taken; i++)
+                        taken = used[i] == a;
+                if (!taken) {
+                        *out = a;
+                        return 0;
+                }
+        }
+        return -ENOSPC;
+}
+
+int ipam_pick_subnet(const struct ipv4_subnet *used, size_t nused, struct ipv4_subnet *out)
+{
+        /* Docker's default pools: 172.17-31.0.0/16 (17 is the default
+         * bridge), then 192.168.0.0/20 steps. */
+        struct ipv4_subnet c;
+        for (unsigned i = 0; i < 14 + 16; i++) {
+                if (i < 14)
+                        c = (struct ipv4_subnet) { .addr = (172u << 24) | ((18u + i) << 16), .prefix = 16 };
+                else
+                        c = (struct ipv4_subnet) { .addr = (192u << 24) | (168u << 16) | ((i - 14) * 16u << 8),
+                                                   .prefix = 20 };
+                bool clash = false;
+                for (size_t k = 0; k < nused && !clash; k++)
+                        clash = ipam_overlaps(&c, &used[k]);
+                if (!clash) {
+                        *out = c;
+                        return 0;
+                }
+        }
+        return -ENOSPC;
+}

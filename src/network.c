@@ -1,0 +1,838 @@
+/* berth — networks: definitions, attachment of containers, published ports,
+ * /etc/hosts of containers on a network.  See include/berth/network.h. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "berth/network.h"
+#include "berth/util.h"
+
+/* ---- -p specs ----------------------------------------------------------------- */
+static int parse_port_range(const char *s, unsigned *lo, unsigned *hi)
+{
+        char *end;
+        errno = 0;
+        unsigned long a = strtoul(s, &end, 10), b = a;
+        if (errno || end == s || a < 1 || a > 65535)
+                return -1;
+        if (*end == '-') {
+                const char *t = end + 1;
+                b = strtoul(t, &end, 10);
+                if (errno || end == t || b < a || b > 65535)
+                        return -1;
+        }
+        if (*end)
+                return -1;
+        *lo = a;
+        *hi = b;
+        return 0;
+}
+
+int port_spec_parse(const char *s, struct port_spec *out, berth_error_t *err)
+{
+        *out = (struct port_spec) { .proto = "tcp" };
+        cleanup_free char *spec = xstrdup(s);
+        char *proto = strchr(spec, '/');
+        if (proto) {
+                *proto++ = '\0';
+                if (!streq(proto, "tcp") && !streq(proto, "udp"))
+                        return berth_error(err, 0, "invalid proto: %s (use tcp or udp)", proto);
+                strcpy(out->proto, proto);
+        }
+        /* from the right: CTRPORT, then HOSTPORT, then IP (which may be empty) */
+        char *ctr = strrchr(spec, ':');
+        char *host = NULL, *ip = NULL;
+        if (ctr) {
+                *ctr++ = '\0';
+                host = strrchr(spec, ':');
+                if (host) {
+                        *host++ = '\0';
+                        ip = spec;
+                } else
+                        host = spec;
+        } else
+                ctr = spec;
+        if (parse_port_range(ctr, &out->ctr_port, &out->ctr_port_end) < 0)
+                return berth_error(err, 0, "invalid containerPort: %s", ctr);
+        if (host && *host) {
+                if (parse_port_range(host, &out->host_port, &out->host_port_end) < 0)
+                        return berth_error(err, 0, "invalid hostPort: %s", host);
+                if (out->host_port_end - out->host_port != out->ctr_port_end - out->ctr_port)
+                        return berth_error(err, 0, "invalid ranges specified for container and host Ports: %s:%s",
+                                           host, ctr);
+        }
+        if (ip && *ip) {
+                struct in_addr a;
+                if (inet_pton(AF_INET, ip, &a) != 1)
+                        return berth_error(err, 0, "invalid IP address in -p %s: %s (IPv4 only)", s, ip);
+                snprintf(out->host_ip, sizeof(out->host_ip), "%s", ip);
+        }
+        return 0;
+}
+
+char *network_resolv_conf(const char *host)
+{
+        char *out = xstrdup("");
+        bool has_ns = false;
+        const char *line = host;
+        while (line && *line) {
+                size_t len = strcspn(line, "\n");
+                cleanup_free char *l = xstrndup(line, len);
+                char addr[64] = "";
+                bool ns = sscanf(l, " nameserver %63s", addr) == 1;
+                if (!ns || (!startswith(addr, "127.") && !streq(addr, "::1"))) {
+                        has_ns |= ns;
+                        char *t = xasprintf("%s%s\n", out, l);
+                        free(out);
+                        out = t;
+                }
+                line += len + (line[len] == '\n');
+        }
+        if (!has_ns) {
+                char *t = xasprintf("%snameserver 8.8.8.8\nnameserver 8.8.4.4\n", out);
+                free(out);
+                out = t;
+        }
+        return out;
+}
+
+/* ---- files and the lock --------------------------------------------------------- */
+static int network_lock(struct berth_store *s, berth_error_t *err)
+{
+        cleanup_free char *dir = store_run_path(s, "networks");
+        cleanup_free char *path = store_run_path(s, "networks/lock");
+        if (mkdir_p(dir, 0700, err) < 0)
+                return -1;
+        return lock_file(path, true, err);
+}
+
+static json_t *json_load_or(const char *path, json_t *dflt)
+{
+        json_t *j = json_load_file(path, 0, NULL);
+        if (j) {
+                json_decref(dflt);
+                return j;
+        }
+        return dflt;
+}
+
+static int json_save(const char *path, json_t *j, berth_error_t *err)
+{
+        cleanup_free char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+        return write_file_atomic(path, text, strlen(text), 0644, err);
+}
+
+static char *members_path(struct berth_store *s, const char *name)
+{
+        return store_run_path(s, "networks/%s.json", name);
+}
+
+json_t *network_members(struct berth_store *s, const char *name)
+{
+        cleanup_free char *p = members_path(s, name);
+        json_t *j = json_load_or(p, json_object());
+        json_t *m = json_object_get(j, "Containers");
+        m = json_is_object(m) ? json_incref(m) : json_object();
+        json_decref(j);
+        return m;
+}
+
+static int members_save(struct berth_store *s, const char *name, json_t *members, berth_error_t *err)
+{
+        cleanup_free char *p = members_path(s, name);
+        json_auto_t *j = json_pack("{s:O}", "Containers", members);
+        return json_save(p, j, err);
+}
+
+/* ---- definitions ------------------------------------------------------------------ */
+static json_t *network_def_new(const char *name, const char *driver, const char *subnet, const char *bridge)
+{
+        unsigned char raw[32];
+        char id[65];
+        (void) random_bytes(raw, sizeof(raw));
+        hex_encode(raw, sizeof(raw), id);
+        cleanup_free char *created = format_rfc3339(now_ns());
+        json_t *cfg = json_array();
+        if (subnet) {
+                struct ipv4_subnet sn;
+                if (ipam_parse_subnet(subnet, &sn, NULL) == 0) {
+                        cleanup_free char *gw = ipam_format(ipam_gateway(&sn));
+                        json_array_append_new(cfg, json_pack("{s:s, s:s}", "Subnet", subnet, "Gateway", gw));
+                }
+        }
+        json_t *opts = json_object();
+        if (bridge)
+                json_object_set_new(opts, "com.docker.network.bridge.name", json_string(bridge));
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:o}, s:b, s:o, s:{}}", "Name", name, "Id", id,
+                         "Created", created, "Scope", "local", "Driver", driver, "EnableIPv6", 0, "IPAM", "Driver",
+                         "default", "Config", cfg, "Internal", 0, "Options", opts, "Labels");
+}
+
+static const char *def_subnet(json_t *def)
+{
+        return json_string_value(json_object_get(json_array_get(json_at(def, "IPAM.Config"), 0), "Subnet"));
+}
+
+static const char *def_bridge(json_t *def)
+{
+        return json_string_value(json_object_get(json_object_get(def, "Options"), "com.docker.network.bridge.name"));
+}
+
+static bool network_builtin(const char *name)
+{
+        return streq(name, "bridge") || streq(name, "host") || streq(name, "none");
+}
+
+/* Append the subnets of the host's own IPv4 addresses (but berth0's) to
+ * *v: a network picked for berth must not hide a route of the host's, as
+ * Docker checks. */
+static void host_subnets(struct ipv4_subnet **v, size_t *n)
+{
+        struct ifaddrs *ifa = NULL;
+        if (getifaddrs(&ifa) < 0)
+                return;
+        for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+                if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask ||
+                    streq(i->ifa_name, NETWORK_DEFAULT_BRIDGE))
+                        continue;
+                uint32_t a = ntohl(((struct sockaddr_in *) i->ifa_addr)->sin_addr.s_addr);
+                uint32_t m = ntohl(((struct sockaddr_in *) i->ifa_netmask)->sin_addr.s_addr);
+                *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+                (*v)[(*n)++] = (struct ipv4_subnet) { .addr = a & m, .prefix = __builtin_popcount(m) };
+        }
+        freeifaddrs(ifa);
+}
+
+/* The default bridge's subnet: Docker's 172.17.0.0/16 unless the host uses
+ * it, then the first free one of the pool. */
+static char *default_subnet(void)
+{
+        cleanup_free struct ipv4_subnet *used = NULL;
+        size_t n = 0;
+        host_subnets(&used, &n);
+        struct ipv4_subnet want;
+        if (ipam_parse_subnet(NETWORK_DEFAULT_SUBNET, &want, NULL) < 0)
+                abort();
+        for (size_t i = 0; i < n; i++)
+                if (ipam_overlaps(&want, &used[i])) {
+                        if (ipam_pick_subnet(used, n, &want) < 0)
+                                return xstrdup(NETWORK_DEFAULT_SUBNET);
+                        break;
+                }
+        cleanup_free char *net = ipam_format(want.addr);
+        return xasprintf("%s/%u", net, want.prefix);
+}
+
+/* bridge, host, none: written on first use (a race only costs a new ID). */
+static int network_builtins_ensure(struct berth_store *s, berth_error_t *err)
+{
+        cleanup_free char *dir = store_path(s, "networks");
+        if (mkdir_p(dir, 0700, err) < 0)
+                return -1;
+        static const char *names[][2] = { { "bridge", "bridge" }, { "host", "host" }, { "none", "null" } };
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+                cleanup_free char *p = store_path(s, "networks/%s.json", names[i][0]);
+                if (access(p, F_OK) == 0)
+                        continue;
+                bool br = streq(names[i][0], "bridge");
+                cleanup_free char *subnet = br ? default_subnet() : NULL;
+                json_auto_t *def = network_def_new(names[i][0], names[i][1], subnet, br ? NETWORK_DEFAULT_BRIDGE : NULL);
+                if (json_save(p, def, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int network_list(struct berth_store *s, json_t **out, berth_error_t *err)
+{
+        if (network_builtins_ensure(s, err) < 0)
+                return -1;
+        cleanup_free char *dir = store_path(s, "networks");
+        cleanup_dir DIR *d = opendir(dir);
+        if (!d)
+                return berth_error(err, errno, "open `%s`", dir);
+        json_t *all = json_array();
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                if (l < 6 || !streq(de->d_name + l - 5, ".json"))
+                        continue;
+                cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
+                json_t *def = json_load_file(p, 0, NULL);
+                if (def)
+                        json_array_append_new(all, def);
+        }
+        /* sorted by name, as docker network ls */
+        size_t n = json_array_size(all);
+        for (size_t i = 1; i < n; i++)
+                for (size_t k = i; k > 0; k--) {
+                        json_t *a = json_array_get(all, k - 1), *b = json_array_get(all, k);
+                        if (strcmp(json_str(a, "Name"), json_str(b, "Name")) <= 0)
+                                break;
+                        json_incref(a);
+                        json_array_set(all, k - 1, b);
+                        json_array_set_new(all, k, a);
+                }
+        *out = all;
+        return 0;
+}
+
+int network_lookup(struct berth_store *s, const char *ref, json_t **out, berth_error_t *err)
+{
+        json_auto_t *all = NULL;
+        if (network_list(s, &all, err) < 0)
+                return -1;
+        json_t *found = NULL;
+        size_t i, matches = 0;
+        json_t *def;
+        json_array_foreach(all, i, def)
+        {
+                if (streq(json_str(def, "Name"), ref) || streq(json_str(def, "Id"), ref)) {
+                        *out = json_incref(def);
+                        return 0;
+                }
+                if (strlen(ref) >= 3 && startswith(json_str(def, "Id"), ref)) {
+                        found = def;
+                        matches++;
+                }
+        }
+        if (matches == 1) {
+                *out = json_incref(found);
+                return 0;
+        }
+        return berth_error(err, 0, "network %s not found", ref);
+}
+
+int network_create(struct berth_store *s, const char *name, const char *subnet, json_t **out, berth_error_t *err)
+{
+        if (!container_name_valid(name) || strlen(name) > 64)
+                return berth_error(err, 0, "invalid network name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                                   name);
+        struct ipv4_subnet want = {};
+        if (subnet && ipam_parse_subnet(subnet, &want, err) < 0)
+                return -1;
+        cleanup_close int lfd = network_lock(s, err);
+        if (lfd < 0)
+                return -1;
+        json_auto_t *all = NULL;
+        if (network_list(s, &all, err) < 0)
+                return -1;
+        size_t i, n = 0;
+        json_t *def;
+        cleanup_free struct ipv4_subnet *used = xcalloc(json_array_size(all) + 1, sizeof(*used));
+        json_array_foreach(all, i, def)
+        {
+                if (streq(json_str(def, "Name"), name))
+                        return berth_error(err, 0, "network with name %s already exists", name);
+                const char *sub = def_subnet(def);
+                if (sub && ipam_parse_subnet(sub, &used[n], NULL) == 0)
+                        n++;
+        }
+        if (subnet) {
+                for (size_t k = 0; k < n; k++)
+                        if (ipam_overlaps(&want, &used[k]))
+                                return berth_error(err, 0, "invalid pool request: subnet %s overlaps with a subnet "
+                                                           "of another network", subnet);
+        } else {
+                host_subnets(&used, &n);
+                if (ipam_pick_subnet(used, n, &want) < 0)
+                        return berth_error(err, 0, "could not find an available, non-overlapping IPv4 address pool "
+                                                   "among the defaults to assign to the network");
+        }
+        cleanup_free char *net = ipam_format(want.addr);
+        cleanup_free char *cidr = xasprintf("%s/%u", net, want.prefix);
+        json_t *nd = network_def_new(name, "bridge", cidr, NULL);
+        cleanup_free char *bridge = xasprintf("br-%.12s", json_str(nd, "Id"));
+        json_object_set_new(json_object_get(nd, "Options"), "com.docker.network.bridge.name", json_string(bridge));
+        cleanup_free char *p = store_path(s, "networks/%s.json", name);
+        if (json_save(p, nd, err) < 0) {
+                json_decref(nd);
+                return -1;
+        }
+        *out = nd;
+        return 0;
+}
+
+int network_remove(struct berth_store *s, const char *ref, berth_error_t *err)
+{
+        json_auto_t *def = NULL;
+        if (network_lookup(s, ref, &def, err) < 0)
+                return -1;
+        const char *name = json_str(def, "Name");
+        if (network_builtin(name))
+                return berth_error(err, 0, "%s is a pre-defined network and cannot be removed", name);
+        cleanup_close int lfd = network_lock(s, err);
+        if (lfd < 0)
+                return -1;
+        json_auto_t *members = network_members(s, name);
+        if (json_object_size(members) > 0)
+                return berth_error(err, 0, "error while removing network: network %s id %s has active endpoints",
+                                   name, json_str(def, "Id"));
+        if (nl_link_delete(def_bridge(def), err) < 0)
+                return -1;
+        if (def_subnet(def) && nft_subnet_delete(def_subnet(def), err) < 0)
+                return -1;
+        cleanup_free char *mp = members_path(s, name);
+        cleanup_free char *nat_mark = store_run_path(s, "networks/%s.nat", name);
+        cleanup_free char *p = store_path(s, "networks/%s.json", name);
+        unlink(mp);
+        unlink(nat_mark);
+        if (unlink(p) < 0)
+                return berth_error(err, errno, "remove `%s`", p);
+        return 0;
+}
+
+/* ---- ports ----------------------------------------------------------------------- */
+static char *ports_path(struct berth_store *s)
+{
+        return store_run_path(s, "networks/ports.json");
+}
+
+/* Is proto/port free on the host?  A listening socket (or a bound UDP one)
+ * there makes bind() fail; TIME_WAIT leftovers do not (SO_REUSEADDR). */
+static bool host_port_free(const char *proto, const char *ip, unsigned port, unsigned *picked)
+{
+        bool udp = streq(proto, "udp");
+        cleanup_close int fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return true; /* cannot tell: the reservation file still guards */
+        int one = 1;
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+        if (ip && *ip)
+                inet_pton(AF_INET, ip, &sa.sin_addr);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return false;
+        if (picked) {
+                socklen_t l = sizeof(sa);
+                if (getsockname(fd, (struct sockaddr *) &sa, &l) < 0)
+                        return false;
+                *picked = ntohs(sa.sin_port);
+        }
+        return true;
+}
+
+static const char *display_ip(const char *ip)
+{
+        return ip && *ip ? ip : "0.0.0.0";
+}
+
+/* Check one host port against the reservations (other than self's) and the
+ * host's sockets.  Returns 0 or -1 with Docker's message. */
+static int port_check(json_t *reserved, const char *self, const char *proto, const char *ip, unsigned port,
+                      berth_error_t *err)
+{
+        char key[32];
+        snprintf(key, sizeof(key), "%s/%u", proto, port);
+        json_t *r = json_object_get(reserved, key);
+        const char *owner = json_str(r, "Container");
+        if (owner && (!self || !streq(owner, self)))
+                return berth_error(err, 0, "Bind for %s:%u/%s failed: port is already allocated (by container %s)",
+                                   display_ip(ip), port, proto, json_str(r, "Name") ?: owner);
+        if (!host_port_free(proto, ip, port, NULL))
+                return berth_error(err, 0, "Bind for %s:%u/%s failed: address already in use on the host",
+                                   display_ip(ip), port, proto);
+        return 0;
+}
+
+/* A free host port for -p CTRPORT: the kernel's pick among its ephemeral
+ * ports, not reserved by a container. */
+static int port_pick(json_t *reserved, const char *proto, const char *ip, unsigned *out, berth_error_t *err)
+{
+        for (int tries = 0; tries < 64; tries++) {
+                unsigned p = 0;
+                if (!host_port_free(proto, ip, 0, &p))
+                        break;
+                char key[32];
+                snprintf(key, sizeof(key), "%s/%u", proto, p);
+                if (!json_object_get(reserved, key)) {
+                        *out = p;
+                        return 0;
+                }
+        }
+        return berth_error(err, 0, "no free host port for %s", proto);
+}
+
+/* ---- run / create ----------------------------------------------------------------- */
+bool network_mode_private(const char *mode)
+{
+        return mode && !streq(mode, "host") && !startswith(mode, "container:");
+}
+
+static const char *mode_network(const char *mode)
+{
+        return !mode || streq(mode, "default") ? NETWORK_DEFAULT : mode;
+}
+
+static void add_binding(json_t *bindings, json_t *exposed, const char *key, const char *ip, unsigned host_port)
+{
+        json_t *list = json_object_get(bindings, key);
+        if (!list) {
+                list = json_array();
+                json_object_set_new(bindings, key, list);
+        }
+        cleanup_free char *hp = host_port ? xasprintf("%u", host_port) : xstrdup("");
+        json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", hp));
+        json_object_set_new(exposed, key, json_object());
+}
+
+int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publish, bool publish_all,
+                           json_t *image_exposed, berth_error_t *err)
+{
+        json_t *hc = json_object_get(cfg, "HostConfig");
+        json_t *config = json_object_get(cfg, "Config");
+        const char *mode = json_str(hc, "NetworkMode");
+        if (!mode || streq(mode, "default"))
+                json_object_set_new(hc, "NetworkMode", json_string(mode = NETWORK_DEFAULT));
+        if (startswith(mode, "container:")) {
+                cleanup_container struct berth_container *other = NULL;
+                if (container_lookup(s, mode + 10, &other, err) < 0)
+                        return berth_error_wrap(err, "--network %s", mode);
+        } else if (!streq(mode, "host") && !streq(mode, "none")) {
+                json_auto_t *def = NULL;
+                if (network_lookup(s, mode, &def, err) < 0)
+                        return -1;
+                if (!streq(json_str(def, "Driver"), "bridge"))
+                        return berth_error(err, 0, "network %s: only bridge networks can be joined by name", mode);
+                /* an ID (prefix) is recorded as the network's name */
+                json_object_set_new(hc, "NetworkMode", json_string(json_str(def, "Name")));
+                mode = json_str(hc, "NetworkMode");
+        }
+
+        json_t *bindings = json_object(), *exposed = json_object();
+        json_object_set_new(hc, "PortBindings", bindings);
+        json_object_set_new(hc, "PublishAllPorts", json_boolean(publish_all));
+        const char *k;
+        json_t *v;
+        json_object_foreach(image_exposed, k, v)
+                json_object_set_new(exposed, k, json_object());
+        json_object_set_new(config, "ExposedPorts", exposed);
+        for (size_t i = 0; publish && publish[i]; i++) {
+                struct port_spec ps;
+                if (port_spec_parse(publish[i], &ps, err) < 0)
+                        return berth_error_wrap(err, "-p %s", publish[i]);
+                for (unsigned p = ps.ctr_port; p <= ps.ctr_port_end; p++) {
+                        cleanup_free char *key = xasprintf("%u/%s", p, ps.proto);
+                        add_binding(bindings, exposed, key, ps.host_ip, ps.host_port ? ps.host_port + p - ps.ctr_port : 0);
+                }
+        }
+        if ((publish || publish_all) && !network_mode_private(mode)) {
+                fputs("WARNING: Published ports are discarded when using host network mode\n", stderr);
+                return 0;
+        }
+        /* a clash is refused now, before anything is created */
+        cleanup_free char *pp = ports_path(s);
+        json_auto_t *reserved = json_load_or(pp, json_object());
+        json_auto_t *mine = json_object(); /* the same host port twice in one run */
+        json_object_foreach(bindings, k, v)
+        {
+                const char *proto = strchr(k, '/') + 1;
+                size_t i;
+                json_t *b;
+                json_array_foreach(v, i, b)
+                {
+                        unsigned port = atoi(json_str(b, "HostPort"));
+                        if (!port)
+                                continue;
+                        cleanup_free char *key = xasprintf("%s/%u", proto, port);
+                        if (json_object_get(mine, key))
+                                return berth_error(err, 0, "host port %u/%s is published twice", port, proto);
+                        json_object_set_new(mine, key, json_true());
+                        if (port_check(reserved, json_str(cfg, "Id"), proto, json_str(b, "HostIp"), port, err) < 0)
+                                return -1;
+                }
+        }
+        return 0;
+}
+
+int network_join_fd(struct berth_store *s, const char *mode, int *fd, berth_error_t *err)
+{
+        *fd = -1;
+        if (!mode || !startswith(mode, "container:"))
+                return 0;
+        cleanup_container struct berth_container *other = NULL;
+        if (container_lookup(s, mode + 10, &other, err) < 0)
+                return -1;
+        if (!container_is_running(other))
+                return berth_error(err, 0, "cannot join the network of container %s: it is not running", other->name);
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/ns/net", (int) json_int(other->state, "Pid", 0));
+        *fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (*fd < 0)
+                return berth_error(err, errno, "open the network namespace of container %s", other->name);
+        return 0;
+}
+
+/* ---- /etc/hosts -------------------------------------------------------------------- */
+static const char hosts_base[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                                 "ff02::2\tip6-allrouters\n";
+
+static void ip_only(const char *cidr, char *out, size_t n)
+{
+        snprintf(out, n, "%.*s", (int) strcspn(cidr ? cidr : "", "/"), cidr ? cidr : "");
+}
+
+/* The file is bind-mounted into the running container: rewrite it in place
+ * (a rename would leave the container with the old inode). */
+static void hosts_write(struct berth_store *s, const char *id, json_t *members, bool peers)
+{
+        json_t *self = json_object_get(members, id);
+        if (!self)
+                return;
+        char ip[32];
+        ip_only(json_str(self, "IPv4Address"), ip, sizeof(ip));
+        cleanup_free char *text = xasprintf("%s%s\t%s %s\n", hosts_base, ip, json_str(self, "Hostname"),
+                                            json_str(self, "Name"));
+        const char *pid;
+        json_t *m;
+        json_object_foreach(members, pid, m)
+        {
+                if (!peers || streq(pid, id))
+                        continue;
+                ip_only(json_str(m, "IPv4Address"), ip, sizeof(ip));
+                char *t = xasprintf("%s%s\t%s\n", text, ip, json_str(m, "Name"));
+                free(text);
+                text = t;
+        }
+        cleanup_free char *path = store_path(s, "containers/%s/hosts", id);
+        cleanup_close int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0)
+                (void) write_all(fd, text, strlen(text));
+}
+
+/* On a user network every member knows every other by name. */
+static void hosts_sync(struct berth_store *s, const char *network, json_t *members, const char *only)
+{
+        bool peers = !streq(network, NETWORK_DEFAULT);
+        const char *id;
+        json_t *m;
+        json_object_foreach(members, id, m)
+                if (peers || (only && streq(id, only)))
+                        hosts_write(s, id, members, peers);
+}
+
+/* ---- attach / detach -------------------------------------------------------------- */
+static char *veth_name(const char *id)
+{
+        return xasprintf("veth%.11s", id);
+}
+
+/* The container's bindings: -p ones plus, with -P, the exposed ports. */
+static json_t *wanted_bindings(json_t *cfg)
+{
+        json_t *b = json_deep_copy(json_at(cfg, "HostConfig.PortBindings"));
+        if (!json_is_object(b)) {
+                json_decref(b);
+                b = json_object();
+        }
+        if (json_bool(cfg, "HostConfig.PublishAllPorts")) {
+                const char *k;
+                json_t *v;
+                json_object_foreach(json_at(cfg, "Config.ExposedPorts"), k, v)
+                        if (!json_object_get(b, k))
+                                json_object_set_new(b, k, json_pack("[{s:s, s:s}]", "HostIp", "", "HostPort", ""));
+        }
+        return b;
+}
+
+/* Reserve the host ports (picking the random ones): the resulting
+ * NetworkSettings.Ports.  Under the network lock. */
+static int ports_reserve(struct berth_store *s, struct berth_container *c, json_t **out, berth_error_t *err)
+{
+        cleanup_free char *pp = ports_path(s);
+        json_auto_t *reserved = json_load_or(pp, json_object());
+        json_auto_t *want = wanted_bindings(c->config);
+        json_auto_t *ports = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(want, k, v)
+        {
+                const char *proto = strchr(k, '/') ? strchr(k, '/') + 1 : "tcp";
+                json_t *list = json_array();
+                json_object_set_new(ports, k, list);
+                size_t i;
+                json_t *b;
+                json_array_foreach(v, i, b)
+                {
+                        const char *ip = json_str(b, "HostIp");
+                        unsigned port = atoi(json_str(b, "HostPort") ?: "0");
+                        if (port ? port_check(reserved, c->id, proto, ip, port, err) < 0
+                                 : port_pick(reserved, proto, ip, &port, err) < 0)
+                                return -1;
+                        char key[32], num[8];
+                        snprintf(key, sizeof(key), "%s/%u", proto, port);
+                        snprintf(num, sizeof(num), "%u", port);
+                        json_object_set_new(reserved, key, json_pack("{s:s, s:s, s:s}", "Container", c->id, "Name",
+                                                                     c->name, "HostIp", display_ip(ip)));
+                        json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", display_ip(ip), "HostPort", num));
+                }
+        }
+        if (json_object_size(want) > 0 && json_save(pp, reserved, err) < 0)
+                return -1;
+        *out = json_incref(ports);
+        return 0;
+}
+
+/* Allocate the address and reserve the ports under the lock; update the
+ * members' hosts files. */
+static int network_allocate(struct berth_store *s, struct berth_container *c, const char *name,
+                            const struct ipv4_subnet *sn, uint32_t *addr, json_t **ports, berth_error_t *err)
+{
+        cleanup_close int lfd = network_lock(s, err);
+        if (lfd < 0)
+                return -1;
+        json_auto_t *members = network_members(s, name);
+        json_object_del(members, c->id); /* a stale entry of ours */
+        size_t n = 0;
+        cleanup_free uint32_t *used = xcalloc(json_object_size(members) + 1, sizeof(uint32_t));
+        const char *id;
+        json_t *m;
+        json_object_foreach(members, id, m)
+        {
+                char ip[32];
+                struct in_addr a;
+                ip_only(json_str(m, "IPv4Address"), ip, sizeof(ip));
+                if (inet_pton(AF_INET, ip, &a) == 1)
+                        used[n++] = ntohl(a.s_addr);
+        }
+        if (ipam_pick(sn, used, n, addr) < 0)
+                return berth_error(err, 0, "no available IPv4 addresses on network %s", name);
+        if (ports_reserve(s, c, ports, err) < 0)
+                return -1;
+        cleanup_free char *ip = ipam_format(*addr);
+        cleanup_free char *cidr = xasprintf("%s/%u", ip, sn->prefix);
+        const char *hostname = json_str(c->config, "Config.Hostname");
+        char short_id[13];
+        snprintf(short_id, sizeof(short_id), "%s", c->id);
+        json_object_set_new(members, c->id, json_pack("{s:s, s:s, s:s}", "Name", c->name, "Hostname",
+                                                      hostname && *hostname ? hostname : short_id, "IPv4Address",
+                                                      cidr));
+        if (members_save(s, name, members, err) < 0)
+                return -1;
+        hosts_sync(s, name, members, c->id);
+        return 0;
+}
+
+int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, berth_error_t *err)
+{
+        const char *mode = json_str(c->config, "HostConfig.NetworkMode");
+        if (!network_mode_private(mode) || streq(mode, "none"))
+                return 0;
+        const char *name = mode_network(mode);
+        json_auto_t *def = NULL;
+        if (network_lookup(s, name, &def, err) < 0)
+                return -1;
+        struct ipv4_subnet sn;
+        const char *subnet = def_subnet(def), *bridge = def_bridge(def);
+        if (!subnet || !bridge || ipam_parse_subnet(subnet, &sn, err) < 0)
+                return berth_error(err, 0, "network %s has no subnet or bridge", name);
+        uint32_t addr;
+        json_auto_t *ports = NULL;
+        if (network_allocate(s, c, name, &sn, &addr, &ports, err) < 0)
+                return -1;
+        cleanup_free char *ip = ipam_format(addr);
+        cleanup_free char *gw = ipam_format(ipam_gateway(&sn));
+        cleanup_free char *veth = veth_name(c->id);
+        if (nl_bridge_ensure(bridge, ipam_gateway(&sn), sn.prefix, err) < 0)
+                return -1;
+        /* forwarding, and 127.0.0.1 DNAT'd onto the bridge (published ports
+         * reached from the host itself) */
+        cleanup_free char *localnet = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
+        const char *sysctls[] = { "/proc/sys/net/ipv4/ip_forward", localnet };
+        for (size_t i = 0; i < ARRAY_SIZE(sysctls); i++) {
+                cleanup_close int fd = open(sysctls[i], O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, "1", 1) != 1)
+                        return berth_error(err, errno, "set %s", sysctls[i]);
+        }
+        if (nl_veth_attach(veth, bridge, pid, addr, sn.prefix, ipam_gateway(&sn), err) < 0)
+                return -1;
+        /* nftables only for published ports, or once for the network's
+         * masquerade (see nft.c: each transaction costs milliseconds) */
+        cleanup_free char *nat_mark = store_run_path(s, "networks/%s.nat", name);
+        bool nat_done = access(nat_mark, F_OK) == 0;
+        int r = 0;
+        if (json_object_size(ports) > 0)
+                r = nft_ports_add(c->id, subnet, ip, ports, err);
+        else if (!nat_done)
+                r = nft_network_add(subnet, err);
+        if (r < 0)
+                return -1;
+        if (!nat_done)
+                (void) write_file_atomic(nat_mark, "", 0, 0644, NULL);
+        json_t *ns = json_pack("{s:s, s:s, s:s, s:i, s:s, s:O, s:{s:{s:s, s:s, s:s, s:i}}}", "Bridge", bridge,
+                               "IPAddress", ip, "Gateway", gw, "IPPrefixLen", (int) sn.prefix, "SandboxKey", "",
+                               "Ports", ports, "Networks", name, "NetworkID", json_str(def, "Id"), "IPAddress", ip,
+                               "Gateway", gw, "IPPrefixLen", (int) sn.prefix);
+        json_object_set_new(c->state, "NetworkSettings", ns);
+        return 0;
+}
+
+void network_detach(struct berth_store *s, struct berth_container *c)
+{
+        const char *mode = json_str(c->config, "HostConfig.NetworkMode");
+        if (!network_mode_private(mode) || streq(mode, "none"))
+                return;
+        const char *name = mode_network(mode);
+        berth_error_t e = NULL;
+        cleanup_free char *veth = veth_name(c->id);
+        (void) nl_link_delete(veth, &e);
+        berth_error_free(&e);
+
+        json_auto_t *mine = json_object();
+        cleanup_close int lfd = network_lock(s, &e);
+        berth_error_free(&e);
+        json_auto_t *members = network_members(s, name);
+        if (json_object_get(members, c->id)) {
+                json_object_del(members, c->id);
+                (void) members_save(s, name, members, NULL);
+                hosts_sync(s, name, members, NULL);
+        }
+        cleanup_free char *pp = ports_path(s);
+        json_auto_t *reserved = json_load_or(pp, json_object());
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(reserved, tmp, k, v)
+                if (streq(json_str(v, "Container") ?: "", c->id)) {
+                        json_object_set(mine, k, v);
+                        json_object_del(reserved, k);
+                }
+        if (json_object_size(mine) > 0)
+                (void) json_save(pp, reserved, NULL);
+        if (lfd >= 0)
+                close(steal_fd(&lfd));
+        (void) nft_ports_delete(mine, &e);
+        berth_error_free(&e);
+        json_t *ns = json_object_get(c->state, "NetworkSettings");
+        if (ns) {
+                json_object_set_new(ns, "Ports", json_object());
+                json_object_set_new(ns, "IPAddress", json_string(""));
+        }
+}
+
+char *network_ports_text(struct berth_container *c)
+{
+        char *text = xstrdup("");
+        if (!container_is_running(c))
+                return text;
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_at(c->state, "NetworkSettings.Ports"), k, v)
+        {
+                size_t i;
+                json_t *b;
+                json_array_foreach(v, i, b)
+                {
+                        char *t = xasprintf("%s%s%s:%s->%s", text, *text ? ", " : "", json_str(b, "HostIp"),
+                                            json_str(b, "HostPort"), k);
+                        free(text);
+                        text = t;
+                }
+        }
+        return text;
+}

@@ -1,0 +1,147 @@
+/* berth — nftables through libnftables: one table, `ip berth`.
+ *
+ *   set subnets        the bridge networks' subnets (interval set)
+ *   chain prerouting   nat hook: traffic to a local address -> ports
+ *   chain output       the same for the host's own traffic (127.0.0.1:PORT)
+ *   chain postrouting  masquerade what leaves the subnets, and the host's
+ *                      127.0.0.1 traffic that the output chain sent to one
+ *   chain ports        DNAT through four maps: {tcp,udp}_any (HOSTPORT ->
+ *                      ADDR . PORT) and {tcp,udp}_addr (HOSTIP . HOSTPORT ->
+ *                      ADDR . PORT); an element per published port, its
+ *                      comment the container's ID
+ *
+ * Each transaction costs milliseconds (the kernel waits for RCU grace
+ * periods), so a container without published ports makes none, and one
+ * with ports one at start and one at stop.  The base is (re)written whole in
+ * each of them: flushed and refilled chains, whatever happened to the table
+ * meanwhile.  No `nft` subprocess. */
+#include "config.h"
+
+#include <nftables/libnftables.h>
+
+#include "berth/network.h"
+#include "berth/util.h"
+
+static const char nft_base[] =
+        "add table ip berth\n"
+        "add set ip berth subnets { type ipv4_addr; flags interval; }\n"
+        "add map ip berth tcp_any { type inet_service : ipv4_addr . inet_service; }\n"
+        "add map ip berth udp_any { type inet_service : ipv4_addr . inet_service; }\n"
+        "add map ip berth tcp_addr { type ipv4_addr . inet_service : ipv4_addr . inet_service; }\n"
+        "add map ip berth udp_addr { type ipv4_addr . inet_service : ipv4_addr . inet_service; }\n"
+        "add chain ip berth prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+        "add chain ip berth output { type nat hook output priority -100; policy accept; }\n"
+        "add chain ip berth postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+        "add chain ip berth ports\n"
+        "flush chain ip berth prerouting\n"
+        "flush chain ip berth output\n"
+        "flush chain ip berth postrouting\n"
+        "flush chain ip berth ports\n"
+        "add rule ip berth prerouting fib daddr type local jump ports\n"
+        "add rule ip berth output fib daddr type local jump ports\n"
+        "add rule ip berth postrouting ip saddr 127.0.0.0/8 ip daddr @subnets masquerade\n"
+        "add rule ip berth postrouting ip saddr @subnets ip daddr != @subnets masquerade\n"
+        "add rule ip berth ports dnat ip to ip daddr . tcp dport map @tcp_addr\n"
+        "add rule ip berth ports dnat ip to ip daddr . udp dport map @udp_addr\n"
+        "add rule ip berth ports dnat ip to tcp dport map @tcp_any\n"
+        "add rule ip berth ports dnat ip to udp dport map @udp_any\n";
+
+/* Run commands in one transaction. */
+static int nft_run(const char *cmds, berth_error_t *err)
+{
+        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (!ctx)
+                return berth_error(err, 0, "nftables: cannot create a context");
+        nft_ctx_buffer_error(ctx);
+        int r = nft_run_cmd_from_buffer(ctx, cmds);
+        if (r != 0) {
+                const char *e = nft_ctx_get_error_buffer(ctx);
+                size_t len = e ? strcspn(e, "\n") : 0;
+                berth_error(err, 0, "nftables: %.*s", (int) len, len ? e : "the transaction failed");
+                nft_ctx_free(ctx);
+                return -1;
+        }
+        nft_ctx_free(ctx);
+        return 0;
+}
+
+static void append(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void append(char **buf, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        cleanup_free char *more = xvasprintf(fmt, ap);
+        va_end(ap);
+        char *n = xasprintf("%s%s", *buf ? *buf : "", more);
+        free(*buf);
+        *buf = n;
+}
+
+/* The key of a published port in its map: "tcp_any { 8080" or
+ * "tcp_addr { 127.0.0.1 . 8080" (the caller closes it). */
+static char *port_key(const char *proto, const char *host_ip, const char *host_port)
+{
+        bool any = !host_ip || !*host_ip || streq(host_ip, "0.0.0.0");
+        const char *p = proto && streq(proto, "udp") ? "udp" : "tcp";
+        if (any)
+                return xasprintf("%s_any { %s", p, host_port);
+        return xasprintf("%s_addr { %s . %s", p, host_ip, host_port);
+}
+
+int nft_network_add(const char *subnet, berth_error_t *err)
+{
+        cleanup_free char *cmds = xasprintf("%sadd element ip berth subnets { %s }\n", nft_base, subnet);
+        return nft_run(cmds, err);
+}
+
+int nft_ports_add(const char *id, const char *subnet, const char *ctr_ip, json_t *ports, berth_error_t *err)
+{
+        cleanup_free char *cmds = xasprintf("%sadd element ip berth subnets { %s }\n", nft_base, subnet);
+        const char *key;
+        json_t *binds;
+        json_object_foreach(ports, key, binds)
+        {
+                const char *slash = strchr(key, '/');
+                unsigned ctr_port = atoi(key);
+                size_t i;
+                json_t *b;
+                json_array_foreach(binds, i, b)
+                {
+                        cleanup_free char *k = port_key(slash ? slash + 1 : "tcp", json_str(b, "HostIp"),
+                                                        json_str(b, "HostPort") ?: "0");
+                        append(&cmds, "add element ip berth %s comment \"%s\" : %s . %u }\n", k, id, ctr_ip,
+                               ctr_port);
+                }
+        }
+        return nft_run(cmds, err);
+}
+
+int nft_ports_delete(json_t *reservations, berth_error_t *err)
+{
+        cleanup_free char *cmds = NULL;
+        const char *key;
+        json_t *r;
+        json_object_foreach(reservations, key, r)
+        {
+                /* "tcp/8080" -> { HostIp } */
+                cleanup_free char *proto = xstrndup(key, strcspn(key, "/"));
+                const char *port = strchr(key, '/') ? strchr(key, '/') + 1 : "0";
+                cleanup_free char *k = port_key(proto, json_str(r, "HostIp"), port);
+                append(&cmds, "delete element ip berth %s }\n", k);
+        }
+        if (!cmds)
+                return 0;
+        return nft_run(cmds, err);
+}
+
+int nft_subnet_delete(const char *subnet, berth_error_t *err)
+{
+        cleanup_free char *cmds = xasprintf("delete element ip berth subnets { %s }\n", subnet);
+        berth_error_t e = NULL;
+        if (nft_run(cmds, &e) < 0) {
+                /* not there (no table, or never used): nothing to undo */
+                berth_error_free(&e);
+        }
+        (void) err;
+        return 0;
+}

@@ -1,0 +1,199 @@
+/* Unit tests: -p specs and IPv4 address management (network.h).  Pure
+ * functions; runs under valgrind in CI (CK_FORK=no). */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+
+#include "berth/network.h"
+#include "berth/util.h"
+
+static struct port_spec spec_ok(const char *s)
+{
+        struct port_spec ps;
+        cleanup_error berth_error_t err = NULL;
+        ck_assert_msg(port_spec_parse(s, &ps, &err) == 0, "port_spec_parse(%s): %s", s, err ? err->msg : "");
+        return ps;
+}
+
+static char *spec_error(const char *s)
+{
+        struct port_spec ps;
+        berth_error_t err = NULL;
+        ck_assert_int_lt(port_spec_parse(s, &ps, &err), 0);
+        ck_assert_ptr_nonnull(err);
+        char *m = xstrdup(err->msg);
+        berth_error_free(&err);
+        return m;
+}
+
+START_TEST(test_port_full)
+{
+        struct port_spec ps = spec_ok("127.0.0.1:8080:80/udp");
+        ck_assert_str_eq(ps.host_ip, "127.0.0.1");
+        ck_assert_uint_eq(ps.host_port, 8080);
+        ck_assert_uint_eq(ps.host_port_end, 8080);
+        ck_assert_uint_eq(ps.ctr_port, 80);
+        ck_assert_str_eq(ps.proto, "udp");
+}
+END_TEST
+
+START_TEST(test_port_host_ctr)
+{
+        struct port_spec ps = spec_ok("8080:80");
+        ck_assert_str_eq(ps.host_ip, "");
+        ck_assert_uint_eq(ps.host_port, 8080);
+        ck_assert_uint_eq(ps.ctr_port, 80);
+        ck_assert_str_eq(ps.proto, "tcp");
+}
+END_TEST
+
+START_TEST(test_port_ctr_only)
+{
+        struct port_spec ps = spec_ok("80");
+        ck_assert_uint_eq(ps.host_port, 0);
+        ck_assert_uint_eq(ps.ctr_port, 80);
+        ck_assert_uint_eq(ps.ctr_port_end, 80);
+        ps = spec_ok("53/udp");
+        ck_assert_uint_eq(ps.ctr_port, 53);
+        ck_assert_str_eq(ps.proto, "udp");
+        /* IP::CTRPORT: a random port on that address */
+        ps = spec_ok("127.0.0.1::80");
+        ck_assert_str_eq(ps.host_ip, "127.0.0.1");
+        ck_assert_uint_eq(ps.host_port, 0);
+        ck_assert_uint_eq(ps.ctr_port, 80);
+}
+END_TEST
+
+START_TEST(test_port_ranges)
+{
+        struct port_spec ps = spec_ok("8000-8002:80-82");
+        ck_assert_uint_eq(ps.host_port, 8000);
+        ck_assert_uint_eq(ps.host_port_end, 8002);
+        ck_assert_uint_eq(ps.ctr_port, 80);
+        ck_assert_uint_eq(ps.ctr_port_end, 82);
+        cleanup_free char *m = spec_error("8000-8003:80-82");
+        ck_assert_str_eq(m, "invalid ranges specified for container and host Ports: 8000-8003:80-82");
+}
+END_TEST
+
+START_TEST(test_port_errors)
+{
+        static const char *bad[][2] = {
+                { "", "invalid containerPort: " },
+                { "abc", "invalid containerPort: abc" },
+                { "0", "invalid containerPort: 0" },
+                { "65536", "invalid containerPort: 65536" },
+                { "8080:", "invalid containerPort: " },
+                { "x:80", "invalid hostPort: x" },
+                { "80/sctp", "invalid proto: sctp (use tcp or udp)" },
+                { "1.2.3:8080:80", "invalid IP address in -p 1.2.3:8080:80: 1.2.3 (IPv4 only)" },
+                { "90-80", "invalid containerPort: 90-80" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                cleanup_free char *m = spec_error(bad[i][0]);
+                ck_assert_str_eq(m, bad[i][1]);
+        }
+}
+END_TEST
+
+static struct ipv4_subnet subnet_ok(const char *s)
+{
+        struct ipv4_subnet sn;
+        cleanup_error berth_error_t err = NULL;
+        ck_assert_msg(ipam_parse_subnet(s, &sn, &err) == 0, "ipam_parse_subnet(%s): %s", s, err ? err->msg : "");
+        return sn;
+}
+
+START_TEST(test_subnet_parse)
+{
+        struct ipv4_subnet sn = subnet_ok("172.17.0.0/16");
+        ck_assert_uint_eq(sn.addr, 0xac110000u);
+        ck_assert_uint_eq(sn.prefix, 16);
+        cleanup_free char *gw = ipam_format(ipam_gateway(&sn));
+        ck_assert_str_eq(gw, "172.17.0.1");
+
+        static const char *bad[][2] = {
+                { "172.17.0.0", "invalid subnet 172.17.0.0: use ADDRESS/PREFIX, e.g. 172.20.0.0/16" },
+                { "172.17.0.0/33", "invalid subnet 172.17.0.0/33: the prefix length must be 8 to 30" },
+                { "172.17.0.0/", "invalid subnet 172.17.0.0/: the prefix length must be 8 to 30" },
+                { "foo/16", "invalid subnet foo/16: foo is not an IPv4 address" },
+                { "172.17.0.1/16", "invalid subnet 172.17.0.1/16: host bits are set (did you mean 172.17.0.0/16?)" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                berth_error_t err = NULL;
+                ck_assert_int_lt(ipam_parse_subnet(bad[i][0], &sn, &err), 0);
+                ck_assert_str_eq(err->msg, bad[i][1]);
+                berth_error_free(&err);
+        }
+}
+END_TEST
+
+START_TEST(test_ipam_pick)
+{
+        struct ipv4_subnet sn = subnet_ok("10.1.2.0/29"); /* .1 gateway, .2-.6 hosts, .7 broadcast */
+        uint32_t used[8];
+        size_t n = 0;
+        uint32_t a;
+        for (unsigned want = 2; want <= 6; want++) {
+                ck_assert_int_eq(ipam_pick(&sn, used, n, &a), 0);
+                ck_assert_uint_eq(a, sn.addr + want);
+                used[n++] = a;
+        }
+        ck_assert_int_eq(ipam_pick(&sn, used, n, &a), -ENOSPC);
+        /* a freed address is the next one handed out */
+        used[1] = used[--n];
+        ck_assert_int_eq(ipam_pick(&sn, used, n, &a), 0);
+        ck_assert_uint_eq(a, sn.addr + 3);
+}
+END_TEST
+
+START_TEST(test_ipam_pick_subnet)
+{
+        struct ipv4_subnet used[3] = { subnet_ok("172.17.0.0/16"), subnet_ok("172.18.0.0/16"),
+                                       subnet_ok("172.19.128.0/24") };
+        struct ipv4_subnet sn;
+        ck_assert_int_eq(ipam_pick_subnet(used, 3, &sn), 0);
+        cleanup_free char *s = ipam_format(sn.addr);
+        ck_assert_str_eq(s, "172.20.0.0");
+        ck_assert_uint_eq(sn.prefix, 16);
+        ck_assert(ipam_overlaps(&used[1], &used[1]));
+        ck_assert(!ipam_overlaps(&used[0], &used[1]));
+        struct ipv4_subnet big = subnet_ok("172.16.0.0/12");
+        ck_assert(ipam_overlaps(&big, &used[2]));
+        ck_assert(ipam_overlaps(&used[2], &big));
+}
+END_TEST
+
+START_TEST(test_resolv_conf)
+{
+        cleanup_free char *a = network_resolv_conf("# generated\nnameserver 127.0.0.1\nnameserver 10.0.0.2\n"
+                                                   "search example.org\nnameserver ::1");
+        ck_assert_str_eq(a, "# generated\nnameserver 10.0.0.2\nsearch example.org\n");
+        cleanup_free char *b = network_resolv_conf("nameserver 127.0.0.11\noptions ndots:0\n");
+        ck_assert_str_eq(b, "options ndots:0\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        cleanup_free char *c = network_resolv_conf("");
+        ck_assert_str_eq(c, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("network");
+        TCase *tc = tcase_create("parse");
+        tcase_add_test(tc, test_port_full);
+        tcase_add_test(tc, test_port_host_ctr);
+        tcase_add_test(tc, test_port_ctr_only);
+        tcase_add_test(tc, test_port_ranges);
+        tcase_add_test(tc, test_port_errors);
+        tcase_add_test(tc, test_subnet_parse);
+        tcase_add_test(tc, test_ipam_pick);
+        tcase_add_test(tc, test_ipam_pick_subnet);
+        tcase_add_test(tc, test_resolv_conf);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
