@@ -1849,6 +1849,34 @@ static char *join_command(json_t *c)
         return steal_pointer(&out);
 }
 
+/* Add a layer to an image config: its diff_id to rootfs.diff_ids and entry
+ * (a history entry, reference taken) to history, padding the history of a
+ * parent (parent_config) that had fewer entries than layers. */
+static void config_append_layer(json_t *cfg, json_t *parent_config, const char *diff_id, json_t *entry)
+{
+        const char *created = json_string_value(json_object_get(entry, "created"));
+        json_t *rootfs = json_object_get(cfg, "rootfs");
+        if (!json_is_object(rootfs))
+                json_object_set_new(cfg, "rootfs", rootfs = json_pack("{s:s, s:[]}", "type", "layers", "diff_ids"));
+        json_t *diff_ids = json_object_get(rootfs, "diff_ids");
+        if (!json_is_array(diff_ids))
+                json_object_set_new(rootfs, "diff_ids", diff_ids = json_array());
+        size_t parent_layers = json_array_size(diff_ids);
+        json_array_append_new(diff_ids, json_string(diff_id));
+        json_t *history = json_object_get(cfg, "history");
+        if (!json_is_array(history))
+                json_object_set_new(cfg, "history", history = json_array());
+        /* one history entry per layer: pad a parent that had none */
+        size_t with_layer = 0, i;
+        json_t *h;
+        json_array_foreach(history, i, h) if (!json_is_true(json_object_get(h, "empty_layer"))) with_layer++;
+        const char *pcreated = json_string_value(json_object_get(parent_config, "created"));
+        for (; with_layer < parent_layers; with_layer++)
+                json_array_append_new(history,
+                                      json_pack("{s:s}", "created", pcreated ? pcreated : created ? created : ""));
+        json_array_append_new(history, entry);
+}
+
 /* The new image config: the parent's, with the container's run settings,
  * the changes, one more layer and history entry. */
 static int commit_config(struct berth_container *c, struct berth_image *img, const struct commit_opts *o,
@@ -1884,31 +1912,13 @@ static int commit_config(struct berth_container *c, struct berth_image *img, con
         else
                 json_object_del(cfg, "author");
         json_object_set_new(cfg, "container", json_string(c->id));
-        json_t *rootfs = json_object_get(cfg, "rootfs");
-        if (!json_is_object(rootfs))
-                json_object_set_new(cfg, "rootfs", rootfs = json_pack("{s:s, s:[]}", "type", "layers", "diff_ids"));
-        json_t *diff_ids = json_object_get(rootfs, "diff_ids");
-        if (!json_is_array(diff_ids))
-                json_object_set_new(rootfs, "diff_ids", diff_ids = json_array());
-        size_t parent_layers = json_array_size(diff_ids);
-        json_array_append_new(diff_ids, json_string(diff_id));
-        json_t *history = json_object_get(cfg, "history");
-        if (!json_is_array(history))
-                json_object_set_new(cfg, "history", history = json_array());
-        /* one history entry per layer: pad a parent that had none */
-        size_t with_layer = 0, i;
-        json_t *h;
-        json_array_foreach(history, i, h) if (!json_is_true(json_object_get(h, "empty_layer"))) with_layer++;
-        const char *pcreated = json_string_value(json_object_get(img->config, "created"));
-        for (; with_layer < parent_layers; with_layer++)
-                json_array_append_new(history, json_pack("{s:s}", "created", pcreated ? pcreated : created));
         cleanup_free char *by = join_command(c->config);
         json_t *entry = json_pack("{s:s, s:s}", "created", created, "created_by", by);
         if (o->author && *o->author)
                 json_object_set_new(entry, "author", json_string(o->author));
         if (o->message && *o->message)
                 json_object_set_new(entry, "comment", json_string(o->message));
-        json_array_append_new(history, entry);
+        config_append_layer(cfg, img->config, diff_id, entry);
         *out = json_incref(cfg);
         return 0;
 }
@@ -1919,9 +1929,9 @@ static int commit_register(struct berth_store *s, struct berth_image *img, json_
 {
         cleanup_free char *pdata = NULL;
         size_t plen = 0;
-        if (store_blob_read(s, img->manifest_digest, &pdata, &plen, err) < 0)
+        if (img->manifest_digest && store_blob_read(s, img->manifest_digest, &pdata, &plen, err) < 0)
                 return berth_error_wrap(err, "the container's image");
-        json_auto_t *parent = json_loadb(pdata, plen, 0, NULL);
+        json_auto_t *parent = pdata ? json_loadb(pdata, plen, 0, NULL) : NULL;
         json_auto_t *layers = json_array();
         size_t i;
         json_t *l;
@@ -1931,8 +1941,9 @@ static int commit_register(struct berth_store *s, struct berth_image *img, json_
                                     json_string(oci_layer_type(json_string_value(json_object_get(l, "mediaType")))));
                 json_array_append_new(layers, copy);
         }
-        json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType", MT_OCI_LAYER, "digest", layer_digest,
-                                                "size", (json_int_t) layer_size));
+        if (layer_digest) /* NULL: a new config on the same layers */
+                json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType", MT_OCI_LAYER, "digest",
+                                                        layer_digest, "size", (json_int_t) layer_size));
         cleanup_free char *ctext = json_compact(config);
         cleanup_free char *cdigest = digest_of_data(ctext, strlen(ctext));
         bool had = store_blob_exists(s, cdigest);
@@ -1956,6 +1967,37 @@ static int commit_register(struct berth_store *s, struct berth_image *img, json_
         return image_add(s, mdigest, ref ? names : NULL, id_out, err);
 }
 
+/* The changes of c's upper dir against img as a layer: tar, blob, unpacked
+ * layer (what it added is recorded in added for a rollback). */
+static int commit_upper_layer(struct berth_store *s, struct berth_container *c, struct berth_image *img,
+                              struct added *added, char **diff_id_out, long long *size_out, berth_error_t *err)
+{
+        struct fs_change *changes = NULL;
+        size_t n = 0;
+        if (container_changes(s, c, img, &changes, &n, err) < 0)
+                return -1;
+        cleanup_blob_writer struct blob_writer *w = NULL;
+        cleanup_free char *diff_id = NULL; /* the tar is uncompressed: blob digest = diff_id */
+        int r = store_blob_writer_open(s, &w, err);
+        if (r == 0)
+                r = write_changes_tar(c, changes, n, w, &diff_id, err);
+        fs_changes_free(changes, n);
+        if (r < 0)
+                return -1;
+        *size_out = store_blob_writer_size(w);
+        bool had_layer = store_layer_exists(s, diff_id), had_blob = store_blob_exists(s, diff_id);
+        if (store_layer_unpack_expect(s, store_blob_writer_path(w), diff_id, NULL, NULL, err) < 0)
+                return -1;
+        if (!had_layer)
+                strv_push(&added->layers, diff_id);
+        if (store_blob_writer_commit(w, diff_id, NULL, err) < 0)
+                return -1;
+        if (!had_blob)
+                strv_push(&added->blobs, diff_id);
+        *diff_id_out = steal_pointer(&diff_id);
+        return 0;
+}
+
 int container_commit(struct berth_store *s, struct berth_container *c, const struct commit_opts *o, char **id_out,
                      berth_error_t *err)
 {
@@ -1975,36 +2017,44 @@ int container_commit(struct berth_store *s, struct berth_container *c, const str
         if (image_lookup(s, json_str(c->config, "Image"), &img, err) < 0)
                 return berth_error_wrap(err, "the image of container %s", c->name);
 
-        struct fs_change *changes = NULL;
-        size_t n = 0;
-        if (container_changes(s, c, img, &changes, &n, err) < 0)
-                return -1;
-        cleanup_blob_writer struct blob_writer *w = NULL;
-        cleanup_free char *diff_id = NULL; /* the tar is uncompressed: blob digest = diff_id */
-        int r = store_blob_writer_open(s, &w, err);
-        if (r == 0)
-                r = write_changes_tar(c, changes, n, w, &diff_id, err);
-        fs_changes_free(changes, n);
-        if (r < 0)
-                return -1;
-
         struct added added = {};
         json_auto_t *config = NULL;
-        long long layer_size = store_blob_writer_size(w);
-        bool had_layer = store_layer_exists(s, diff_id), had_blob = store_blob_exists(s, diff_id);
-        r = -1;
-        if (store_layer_unpack_expect(s, store_blob_writer_path(w), diff_id, NULL, NULL, err) < 0)
-                goto out;
-        if (!had_layer)
-                strv_push(&added.layers, diff_id);
-        if (store_blob_writer_commit(w, diff_id, NULL, err) < 0)
-                goto out;
-        if (!had_blob)
-                strv_push(&added.blobs, diff_id);
-        if (commit_config(c, img, o, diff_id, &config, err) < 0)
-                goto out;
-        r = commit_register(s, img, config, diff_id, layer_size, o->ref, &added, id_out, err);
-out:
+        cleanup_free char *diff_id = NULL;
+        long long layer_size = 0;
+        int r = commit_upper_layer(s, c, img, &added, &diff_id, &layer_size, err);
+        if (r == 0)
+                r = commit_config(c, img, o, diff_id, &config, err);
+        if (r == 0)
+                r = commit_register(s, img, config, diff_id, layer_size, o->ref, &added, id_out, err);
+        if (r < 0)
+                added_rollback(s, &added);
+        added_free(&added);
+        return r < 0 ? -1 : 0;
+}
+
+int image_commit_changes(struct berth_store *s, struct berth_container *c, struct berth_image *img, json_t *config,
+                         json_t *history_entry, char **id_out, berth_error_t *err)
+{
+        struct added added = {};
+        cleanup_free char *diff_id = NULL;
+        long long layer_size = 0;
+        int r = commit_upper_layer(s, c, img, &added, &diff_id, &layer_size, err);
+        if (r == 0) {
+                json_auto_t *cfg = json_deep_copy(config);
+                config_append_layer(cfg, img->config, diff_id, json_incref(history_entry));
+                r = commit_register(s, img, cfg, diff_id, layer_size, NULL, &added, id_out, err);
+        }
+        if (r < 0)
+                added_rollback(s, &added);
+        added_free(&added);
+        return r < 0 ? -1 : 0;
+}
+
+int image_commit_config(struct berth_store *s, struct berth_image *img, json_t *config, char **id_out,
+                        berth_error_t *err)
+{
+        struct added added = {};
+        int r = commit_register(s, img, config, NULL, 0, NULL, &added, id_out, err);
         if (r < 0)
                 added_rollback(s, &added);
         added_free(&added);

@@ -58,6 +58,7 @@ static const struct command commands[] = {
         { "push", cmd_push, "Upload an image to a registry" },
         { "login", cmd_login, "Log in to a registry" },
         { "logout", cmd_logout, "Log out from a registry" },
+        { "build", cmd_build, "Build an image from a Dockerfile" },
         { "image-prune", cmd_image_prune, NULL },
         { "image-inspect", cmd_image_inspect, NULL },
         { "container-inspect", cmd_container_inspect, NULL },
@@ -82,7 +83,7 @@ static const struct alias aliases[] = {
         { "image", "rm", "rmi" },         { "image", "remove", "rmi" },
         { "system", "info", "info" },
         { "image", "prune", "image-prune" }, { "system", "df", "system-df" },
-
+        { "image", "build", "build" },
         { "image", "inspect", "image-inspect" }, { "container", "inspect", "container-inspect" },
         { "system", "check", "system-check" }, { "system", "prune", "system-prune" },
 };

@@ -248,6 +248,34 @@ static int print_formatted(const char *format, struct image_row *rows, size_t nr
         return r;
 }
 
+/* As Docker's: an untagged image that another image was built on (the steps
+ * of `berth build`, kept for its cache) is intermediate, shown only with -a.
+ * Y was built on X when X's history and layers are a prefix of Y's. */
+static bool json_array_prefix(json_t *prefix, json_t *of)
+{
+        if (!json_is_array(prefix) || !json_is_array(of) || json_array_size(prefix) > json_array_size(of))
+                return false;
+        for (size_t i = 0; i < json_array_size(prefix); i++)
+                if (!json_equal(json_array_get(prefix, i), json_array_get(of, i)))
+                        return false;
+        return true;
+}
+
+static bool image_is_intermediate(const struct berth_image *x, struct berth_image **all, size_t n)
+{
+        json_t *xh = json_object_get(x->config, "history");
+        json_t *xl = json_object_get(json_object_get(x->config, "rootfs"), "diff_ids");
+        for (size_t i = 0; i < n; i++) {
+                json_t *yh = json_object_get(all[i]->config, "history");
+                if (all[i] == x || json_array_size(yh) <= json_array_size(xh))
+                        continue;
+                if (json_array_prefix(xh, yh) &&
+                    json_array_prefix(xl, json_object_get(json_object_get(all[i]->config, "rootfs"), "diff_ids")))
+                        return true;
+        }
+        return false;
+}
+
 int cmd_images(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
@@ -256,7 +284,7 @@ int cmd_images(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 { "filter", required_argument, NULL, 'f' }, { "format", required_argument, NULL, 'F' },
                 { "help", no_argument, NULL, 'h' },      {},
         };
-        bool quiet = false, no_trunc = false, digests = false;
+        bool quiet = false, no_trunc = false, digests = false, all = false;
         const char *format = NULL;
         struct images_filter flt = { .dangling = -1 };
         cleanup_strv char **filters = xcalloc(1, sizeof(char *));
@@ -264,7 +292,8 @@ int cmd_images(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         while ((c = getopt_long(argc, argv, "aqf:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'a':
-                        break; /* berth keeps no intermediate images */
+                        all = true;
+                        break;
                 case 'q':
                         quiet = true;
                         break;
@@ -312,6 +341,8 @@ int cmd_images(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                         continue;
                 size_t ntags = strv_length(img->tags);
                 if ((flt.dangling == 1 && ntags) || (flt.dangling == 0 && !ntags))
+                        continue;
+                if (!ntags && !all && image_is_intermediate(img, imgs, nimg))
                         continue;
                 if (ntags == 0) {
                         if (flt.references)

@@ -117,7 +117,11 @@ static char *command_text(struct berth_container *c, bool trunc)
         return xasprintf("\"%s\"", s);
 }
 
-#define PS_DEFAULT_TABLE "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+/* Docker's columns; a container of a definition (container@NAME.service)
+ * names its unit after the status, as Docker adds "(healthy)". */
+#define PS_DEFAULT_TABLE                                                                               \
+        "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}{{if .DefinitionUnit}} "          \
+        "({{.DefinitionUnit}}){{end}}\t{{.Ports}}\t{{.Names}}"
 
 /* One container as the fields of Docker's ps templates. */
 static json_t *ps_row(struct berth_container *c, bool notrunc)
@@ -136,11 +140,13 @@ static json_t *ps_row(struct berth_container *c, bool notrunc)
                 free(labels);
                 labels = l;
         }
-        return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", c->id,
+        const char *def_unit = json_str(c->config, "Berth.Definition") ? container_unit(c) : NULL;
+        return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", c->id,
                          (size_t) (notrunc ? 64 : 12), "Image", json_str(c->config, "Config.Image") ?: "", "Command",
                          cmd, "Names", c->name, "Status", status, "State", container_status(c), "Ports", ports,
                          "RunningFor", created, "CreatedAt", json_str(c->config, "Created") ?: "", "Unit",
-                         container_unit(c) ?: "", "Labels", labels, "Size", "0B");
+                         container_unit(c) ?: "", "DefinitionUnit", def_unit ? def_unit : "", "Labels", labels,
+                         "Size", "0B");
 }
 
 int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
@@ -220,11 +226,11 @@ int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         }
         int ret = 0;
         if (!quiet) {
-                json_t *header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
-                                           "CONTAINER ID", "Image", "IMAGE", "Command", "COMMAND", "RunningFor",
+                json_t *header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                                           "ID", "CONTAINER ID", "Image", "IMAGE", "Command", "COMMAND", "RunningFor",
                                            "CREATED", "CreatedAt", "CREATED AT", "Status", "STATUS", "State", "STATE",
-                                           "Ports", "PORTS", "Names", "NAMES", "Unit", "UNIT", "Labels", "LABELS",
-                                           "Size", "SIZE");
+                                           "Ports", "PORTS", "Names", "NAMES", "Unit", "UNIT", "DefinitionUnit", "",
+                                           "Labels", "LABELS", "Size", "SIZE");
                 ret = cli_print_formatted(format ? format : "table", PS_DEFAULT_TABLE, header, rows, nrows, err);
                 json_decref(header);
         }
@@ -255,7 +261,8 @@ static json_t *image_inspect_json(const struct berth_image *img)
                 struct image_ref ref;
                 if (image_ref_parse(img->tags[k], &ref, NULL) < 0)
                         continue;
-                json_array_append_new(tags, json_string_nocheck(image_ref_familiar(&ref)));
+                cleanup_free char *familiar = image_ref_familiar(&ref);
+                json_array_append_new(tags, json_string(familiar));
                 cleanup_free char *repo = image_ref_familiar_repo(&ref);
                 cleanup_free char *rd = xasprintf("%s@%s", repo, img->manifest_digest);
                 if (!json_strings_contain(digests, rd))

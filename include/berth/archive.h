@@ -85,6 +85,18 @@ struct commit_opts {
 int container_commit(struct berth_store *s, struct berth_container *c, const struct commit_opts *o, char **id_out,
                      berth_error_t *err);
 
+/* For builders (berth build): a new untagged image on top of img.
+ * image_commit_changes(): the changes in c->dir/upper as a new layer; config
+ * is the complete new image config before that layer (copied), to which the
+ * layer's diff_id and history_entry are added.  c need not be a registered
+ * container (its config may be an empty object).  image_commit_config(): the
+ * same layers as img with a new config.  img->manifest_digest may be NULL
+ * (an image with no layers, FROM scratch).  *id_out gets "sha256:HEX". */
+int image_commit_changes(struct berth_store *s, struct berth_container *c, struct berth_image *img, json_t *config,
+                         json_t *history_entry, char **id_out, berth_error_t *err);
+int image_commit_config(struct berth_store *s, struct berth_image *img, json_t *config, char **id_out,
+                        berth_error_t *err);
+
 /* `export`: the container's merged filesystem (image layers + upper dir,
  * mounted read-only in a private mount namespace of a child) as a tar on fd. */
 int container_export(struct berth_store *s, struct berth_container *c, int fd, berth_error_t *err);

@@ -72,7 +72,8 @@ int run_ensure_image(struct berth_cli *cli, const char *image, const char *polic
         X(export) X(diff) X(image_prune) X(image_inspect) X(container_inspect) X(system_df) X(system_check) X(system_prune) \
         X(pull) X(push) X(login) X(logout) \
         X(network) X(port) \
-        X(volume) X(cp)
+        X(volume) X(cp) \
+        X(build)
 #define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 BERTH_COMMANDS(X)
 #undef X

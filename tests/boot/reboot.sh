@@ -20,7 +20,9 @@ tar=\$(mktemp /tmp/rootfs.XXXXXX.tar)
 '$repo/tests/harness/mkbusybox.sh' "\$tar" >/dev/null
 berth import "\$tar" busybox:latest >/dev/null
 mkdir -p /etc/berth/containers
-printf '%s\n' '[Container]' 'Image=busybox' 'Exec=httpd -f -p 8082 -h /www' '' \
+# on the default bridge network, published on the host's port 8082 (which
+# also orders it after network-online.target at boot)
+printf '%s\n' '[Container]' 'Image=busybox' 'Exec=httpd -f -p 8082 -h /www' 'PublishPort=8082:8082' '' \
     '[Install]' 'WantedBy=multi-user.target' > /etc/berth/containers/atboot.container
 SCRIPT
 )

@@ -61,6 +61,9 @@ EOF2
     [[ "$output" == *"started hello"* ]]
     run berth ps --format '{{.Names}} {{.Unit}}'
     [ "$output" = "web container@web.service" ]
+    # the default table names the unit after the status
+    run berth ps
+    [[ "${lines[1]}" =~ \ Up\ .*\ \(container@web\.service\)\ +.*\ web$ ]] || _fail "ps: ${lines[1]}"
     systemctl stop container@web.service
     run berth ps -a --format '{{.Names}} {{.Status}}'
     [[ "$output" == "web Exited "* ]]
