@@ -20,48 +20,22 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 build=$repo/build-bench-build
-stage=$build/stage
 runs=${BENCH_RUNS:-10}
 die() { echo "bench-build: $*" >&2; exit 1; }
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
 
 # ---------------------------------------------------------------- on the host
+# shellcheck source=lib.sh
+. "$repo/bench/lib.sh"
 if [ "${1:-}" != --inside ]; then
-    [ "$(id -u)" = 0 ] || die "run as root (sudo bench/build.sh)"
-    . "$repo/tests/harness/deps.sh"
-    berth_install_deps podman hyperfine
-    echo "bench-build: building $repo in $build" >&2
-    (
-        cd "$repo"
-        [ -x configure ] || autoreconf -fi
-        mkdir -p "$build" && cd "$build"
-        [ -f Makefile ] || ../configure -q --prefix=/usr --sysconfdir=/etc \
-            --localstatedir=/var CFLAGS=-O2
-        make -s -j"$(nproc)" >/dev/null
-        rm -rf "$stage"
-        make -s install DESTDIR="$stage" >/dev/null
-    ) || die "the build failed"
-    harness=(--env BENCH_RUNS="$runs")
-    if [ -n "${BENCH_OUT:-}" ]; then
-        harness+=(--out "$BENCH_OUT")
-    fi
-    exec "$repo/tests/harness/boot.sh" "${harness[@]}" -- "$repo/bench/build.sh" --inside
+    bench_host build.sh BENCH_RUNS="$runs" -- podman hyperfine
 fi
 
 # ---------------------------------------------------- inside the harness guest
-if [ "${BERTH_HARNESS:-}" != 1 ] || [ "$(cat /proc/1/comm)" != systemd ]; then
-    die "--inside runs only in tests/harness/boot.sh"
-fi
-[ -x "$stage/usr/bin/berth" ] || die "no staged build in $stage"
-tar -C "$stage" -cf - . | tar -C / -xf - --keep-directory-symlink --no-same-owner
-systemctl daemon-reload
-[ "$(command -v berth)" = /usr/bin/berth ] || die "berth did not land in /usr/bin"
+bench_guest
 
 work=$(mktemp -d /tmp/bench-build.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-# podman's store: overlayfs upper dirs cannot sit on the guest's overlay root.
-mkdir -p /var/lib/containers
-mount -t tmpfs -o mode=0700 bench-containers /var/lib/containers
 
 "$repo/tests/harness/mkbusybox.sh" "$work/rootfs.tar" >/dev/null
 berth import "$work/rootfs.tar" bench/base:1 >/dev/null

@@ -23,7 +23,6 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 build=$repo/build-bench-pull
-stage=$build/stage
 runs=${BENCH_RUNS:-10}
 layers=${BENCH_LAYERS:-4}
 layer_mb=${BENCH_LAYER_MB:-16}
@@ -33,36 +32,14 @@ die() { echo "bench-pull: $*" >&2; exit 1; }
 [[ $layer_mb =~ ^[1-9][0-9]*$ ]] || die "BENCH_LAYER_MB must be a positive number"
 
 # ---------------------------------------------------------------- on the host
+# shellcheck source=lib.sh
+. "$repo/bench/lib.sh"
 if [ "${1:-}" != --inside ]; then
-    [ "$(id -u)" = 0 ] || die "run as root (sudo bench/pull.sh)"
-    . "$repo/tests/harness/deps.sh"
-    berth_install_deps podman hyperfine
-    echo "bench-pull: building $repo in $build" >&2
-    (
-        cd "$repo"
-        [ -x configure ] || autoreconf -fi
-        mkdir -p "$build" && cd "$build"
-        [ -f Makefile ] || ../configure -q --prefix=/usr --sysconfdir=/etc \
-            --localstatedir=/var CFLAGS=-O2
-        make -s -j"$(nproc)" >/dev/null
-        rm -rf "$stage"
-        make -s install DESTDIR="$stage" >/dev/null
-    ) || die "the build failed"
-    harness=(--env BENCH_RUNS="$runs" --env BENCH_LAYERS="$layers" --env BENCH_LAYER_MB="$layer_mb")
-    if [ -n "${BENCH_OUT:-}" ]; then
-        harness+=(--out "$BENCH_OUT")
-    fi
-    exec "$repo/tests/harness/boot.sh" "${harness[@]}" -- "$repo/bench/pull.sh" --inside
+    bench_host pull.sh BENCH_RUNS="$runs" BENCH_LAYERS="$layers" BENCH_LAYER_MB="$layer_mb" -- podman hyperfine
 fi
 
 # ---------------------------------------------------- inside the harness guest
-if [ "${BERTH_HARNESS:-}" != 1 ] || [ "$(cat /proc/1/comm)" != systemd ]; then
-    die "--inside runs only in tests/harness/boot.sh"
-fi
-[ -x "$stage/usr/bin/berth" ] || die "no staged build in $stage"
-tar -C "$stage" -cf - . | tar -C / -xf - --keep-directory-symlink --no-same-owner
-systemctl daemon-reload
-[ "$(command -v berth)" = /usr/bin/berth ] || die "berth did not land in /usr/bin"
+bench_guest
 
 work=$(mktemp -d /tmp/bench-pull.XXXXXX)
 REG_DIR=$work/reg
@@ -70,9 +47,6 @@ mkdir -p "$REG_DIR"
 # shellcheck source=../tests/harness/registry.sh
 . "$repo/tests/harness/registry.sh"
 trap 'reg_stop_all; rm -rf "$work"' EXIT
-# podman's store: overlayfs upper dirs cannot sit on the guest's overlay root.
-mkdir -p /var/lib/containers
-mount -t tmpfs -o mode=0700 bench-containers /var/lib/containers
 
 mkdir -p /etc/berth
 echo '{"insecure-registries": ["127.0.0.1:5100"]}' >/etc/berth/config.json

@@ -14,48 +14,6 @@
 #include "berth/parse.h"
 #include "berth/util.h"
 
-/* ---- a growing string ------------------------------------------------------ */
-struct sbuf {
-        char *s;
-        size_t len, cap;
-};
-
-static void sbuf_addn(struct sbuf *b, const char *p, size_t n)
-{
-        if (b->len + n + 1 > b->cap) {
-                b->cap = (b->len + n + 1) * 2;
-                b->s = xrealloc(b->s, b->cap);
-        }
-        memcpy(b->s + b->len, p, n);
-        b->len += n;
-        b->s[b->len] = '\0';
-}
-
-static void sbuf_addc(struct sbuf *b, char c)
-{
-        sbuf_addn(b, &c, 1);
-}
-
-static void sbuf_adds(struct sbuf *b, const char *s)
-{
-        sbuf_addn(b, s, strlen(s));
-}
-
-/* The buffer's string (never NULL), ownership to the caller. */
-static char *sbuf_steal(struct sbuf *b)
-{
-        char *s = b->s ? b->s : xstrdup("");
-        b->s = NULL;
-        b->len = b->cap = 0;
-        return s;
-}
-
-static void sbuf_freep(struct sbuf *b)
-{
-        free(b->s);
-}
-#define cleanup_sbuf __attribute__((cleanup(sbuf_freep)))
-
 static bool is_blank(char c)
 {
         return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
@@ -255,7 +213,7 @@ static char **split_blanks(const char *rest)
 static char **split_quoted_words(const char *rest, char escape)
 {
         char **v = xcalloc(1, sizeof(char *));
-        cleanup_sbuf struct sbuf w = { 0 };
+        cleanup_strbuf struct strbuf w = { 0 };
         bool in_word = false, blank_ok = false;
         char quote = 0;
         for (const char *p = rest;; p++) {
@@ -276,10 +234,10 @@ static char **split_quoted_words(const char *rest, char escape)
                         else if (c == escape && quote != '\'') {
                                 if (!p[1])
                                         continue;
-                                sbuf_addc(&w, c);
+                                strbuf_addc(&w, c);
                                 c = *++p;
                         }
-                        sbuf_addc(&w, c);
+                        strbuf_addc(&w, c);
                         continue;
                 }
                 if (is_blank(c)) {
@@ -297,10 +255,10 @@ static char **split_quoted_words(const char *rest, char escape)
                 } else if (c == escape) {
                         if (!p[1])
                                 continue;
-                        sbuf_addc(&w, c);
+                        strbuf_addc(&w, c);
                         c = *++p;
                 }
-                sbuf_addc(&w, c);
+                strbuf_addc(&w, c);
         }
         return v;
 }
@@ -799,7 +757,7 @@ static int heredoc_read(struct line_reader *r, struct df_insn *in, const struct 
 {
         for (size_t i = 0; i < in->nheredocs; i++) {
                 struct df_heredoc *h = &in->heredocs[i];
-                cleanup_sbuf struct sbuf body = { 0 };
+                cleanup_strbuf struct strbuf body = { 0 };
                 for (;;) {
                         cleanup_free char *l = next_line(r);
                         if (!l)
@@ -810,10 +768,10 @@ static int heredoc_read(struct line_reader *r, struct df_insn *in, const struct 
                                         t++;
                         if (streq(t, h->name))
                                 break;
-                        sbuf_adds(&body, t);
-                        sbuf_addc(&body, '\n');
+                        strbuf_adds(&body, t);
+                        strbuf_addc(&body, '\n');
                 }
-                h->content = sbuf_steal(&body);
+                h->content = strbuf_steal(&body);
         }
         return 0;
 }
@@ -832,9 +790,9 @@ static int logical_line(struct line_reader *r, char *first, struct dockerfile *d
 {
         cleanup_free char *owned = first;
         struct df_insn_ctx ctx = { .file = file, .line = r->line, .escape = df->escape };
-        cleanup_sbuf struct sbuf l = { 0 };
+        cleanup_strbuf struct strbuf l = { 0 };
         bool more = strip_continuation(first, df->escape);
-        sbuf_adds(&l, first);
+        strbuf_adds(&l, first);
         while (more) {
                 cleanup_free char *next = next_line(r);
                 if (!next)
@@ -842,7 +800,7 @@ static int logical_line(struct line_reader *r, char *first, struct dockerfile *d
                 if (is_comment(next) || !*skip_blanks(next))
                         continue; /* Docker drops these inside a continued line */
                 more = strip_continuation(next, df->escape);
-                sbuf_adds(&l, next);
+                strbuf_adds(&l, next);
         }
         struct df_insn *in = insn_append(df);
         const char *p = skip_blanks(l.s);
@@ -890,7 +848,7 @@ struct lexer {
         char *const *env;
 };
 
-static int lex_word(struct lexer *lx, char stop, struct sbuf *out, berth_error_t *err);
+static int lex_word(struct lexer *lx, char stop, struct strbuf *out, berth_error_t *err);
 
 static const char *env_get(char *const *env, const char *name)
 {
@@ -913,7 +871,7 @@ static bool name_char(char c)
 }
 
 /* After "${NAME" + modifier: the word up to the closing brace. */
-static int lex_modifier_word(struct lexer *lx, struct sbuf *word, berth_error_t *err)
+static int lex_modifier_word(struct lexer *lx, struct strbuf *word, berth_error_t *err)
 {
         if (lex_word(lx, '}', word, err) < 0)
                 return -1;
@@ -924,7 +882,7 @@ static int lex_modifier_word(struct lexer *lx, struct sbuf *word, berth_error_t 
 }
 
 /* At "${": the braced form. */
-static int lex_braced(struct lexer *lx, struct sbuf *out, berth_error_t *err)
+static int lex_braced(struct lexer *lx, struct strbuf *out, berth_error_t *err)
 {
         lx->i += 2;
         size_t n0 = lx->i;
@@ -938,7 +896,7 @@ static int lex_braced(struct lexer *lx, struct sbuf *out, berth_error_t *err)
         if (c == '}') {
                 lx->i++;
                 if (val)
-                        sbuf_adds(out, val);
+                        strbuf_adds(out, val);
                 return 0;
         }
         if (!c)
@@ -949,24 +907,24 @@ static int lex_braced(struct lexer *lx, struct sbuf *out, berth_error_t *err)
         if (c != '-' && c != '+' && c != '?')
                 return berth_error(err, 0, "unsupported modifier (%c) in substitution", c ? c : ' ');
         lx->i++;
-        cleanup_sbuf struct sbuf word = { 0 };
+        cleanup_strbuf struct strbuf word = { 0 };
         if (lex_modifier_word(lx, &word, err) < 0)
                 return -1;
         bool set = val != NULL && (!colon || *val);
         const char *w = word.s ? word.s : "";
         if (c == '-')
-                sbuf_adds(out, set ? val : w);
+                strbuf_adds(out, set ? val : w);
         else if (c == '+')
-                sbuf_adds(out, set ? w : "");
+                strbuf_adds(out, set ? w : "");
         else if (set)
-                sbuf_adds(out, val);
+                strbuf_adds(out, val);
         else
                 return berth_error(err, 0, "%s: %s", name, *w ? w : "is not allowed to be unset");
         return 0;
 }
 
 /* At '$': a variable, or a plain '$'. */
-static int lex_dollar(struct lexer *lx, struct sbuf *out, berth_error_t *err)
+static int lex_dollar(struct lexer *lx, struct strbuf *out, berth_error_t *err)
 {
         const char *s = lx->s;
         if (s[lx->i + 1] == '{')
@@ -978,19 +936,19 @@ static int lex_dollar(struct lexer *lx, struct sbuf *out, berth_error_t *err)
         } else if (isdigit((unsigned char) s[n0]))
                 e = n0 + 1; /* $1: a positional parameter, never set here */
         if (e == n0) {
-                sbuf_addc(out, '$');
+                strbuf_addc(out, '$');
                 lx->i++;
                 return 0;
         }
         cleanup_free char *name = xstrndup(s + n0, e - n0);
         const char *val = env_get(lx->env, name);
         if (val)
-                sbuf_adds(out, val);
+                strbuf_adds(out, val);
         lx->i = e;
         return 0;
 }
 
-static int lex_double_quoted(struct lexer *lx, struct sbuf *out, berth_error_t *err)
+static int lex_double_quoted(struct lexer *lx, struct strbuf *out, berth_error_t *err)
 {
         lx->i++;
         for (;;) {
@@ -1010,18 +968,18 @@ static int lex_double_quoted(struct lexer *lx, struct sbuf *out, berth_error_t *
                 if (c == lx->escape) {
                         char n = lx->s[lx->i + 1];
                         if (n == '"' || n == '$' || n == lx->escape) {
-                                sbuf_addc(out, n);
+                                strbuf_addc(out, n);
                                 lx->i += 2;
                                 continue;
                         }
                 }
-                sbuf_addc(out, c);
+                strbuf_addc(out, c);
                 lx->i++;
         }
 }
 
 /* The word up to stop (a '}' of an enclosing ${...}) or the end. */
-static int lex_word(struct lexer *lx, char stop, struct sbuf *out, berth_error_t *err)
+static int lex_word(struct lexer *lx, char stop, struct strbuf *out, berth_error_t *err)
 {
         for (;;) {
                 char c = lx->s[lx->i];
@@ -1032,7 +990,7 @@ static int lex_word(struct lexer *lx, char stop, struct sbuf *out, berth_error_t
                         if (!e)
                                 return berth_error(err, 0, "unexpected end of statement while looking for matching "
                                                            "single-quote");
-                        sbuf_addn(out, lx->s + lx->i + 1, (size_t) (e - (lx->s + lx->i + 1)));
+                        strbuf_addn(out, lx->s + lx->i + 1, (size_t) (e - (lx->s + lx->i + 1)));
                         lx->i = (size_t) (e - lx->s) + 1;
                 } else if (c == '"') {
                         if (lex_double_quoted(lx, out, err) < 0)
@@ -1043,9 +1001,9 @@ static int lex_word(struct lexer *lx, char stop, struct sbuf *out, berth_error_t
                 } else if (c == lx->escape) {
                         lx->i++;
                         if (lx->s[lx->i])
-                                sbuf_addc(out, lx->s[lx->i++]);
+                                strbuf_addc(out, lx->s[lx->i++]);
                 } else {
-                        sbuf_addc(out, c);
+                        strbuf_addc(out, c);
                         lx->i++;
                 }
         }
@@ -1054,31 +1012,31 @@ static int lex_word(struct lexer *lx, char stop, struct sbuf *out, berth_error_t
 int df_expand(const char *word, char *const *env, char escape, char **out, berth_error_t *err)
 {
         struct lexer lx = { .s = word, .i = 0, .escape = escape ? escape : '\\', .env = env };
-        cleanup_sbuf struct sbuf b = { 0 };
+        cleanup_strbuf struct strbuf b = { 0 };
         if (lex_word(&lx, 0, &b, err) < 0)
                 return berth_error_wrap(err, "%s", word);
-        *out = sbuf_steal(&b);
+        *out = strbuf_steal(&b);
         return 0;
 }
 
 int df_expand_heredoc(const char *text, char *const *env, char escape, char **out, berth_error_t *err)
 {
         struct lexer lx = { .s = text, .i = 0, .escape = escape ? escape : '\\', .env = env };
-        cleanup_sbuf struct sbuf b = { 0 };
+        cleanup_strbuf struct strbuf b = { 0 };
         while (text[lx.i]) {
                 char c = text[lx.i];
                 if (c == lx.escape && text[lx.i + 1] == '$') {
-                        sbuf_addc(&b, '$');
+                        strbuf_addc(&b, '$');
                         lx.i += 2;
                 } else if (c == '$') {
                         if (lex_dollar(&lx, &b, err) < 0)
                                 return -1;
                 } else {
-                        sbuf_addc(&b, c);
+                        strbuf_addc(&b, c);
                         lx.i++;
                 }
         }
-        *out = sbuf_steal(&b);
+        *out = strbuf_steal(&b);
         return 0;
 }
 

@@ -14,49 +14,6 @@
 #include "berth/template.h"
 #include "berth/util.h"
 
-/* ---- output buffer ------------------------------------------------------------ */
-
-struct buf {
-        char *p;
-        size_t n, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-        if (b->n + n + 1 > b->cap) {
-                b->cap = (b->n + n + 1) * 2;
-                b->p = xrealloc(b->p, b->cap);
-        }
-        memcpy(b->p + b->n, s, n);
-        b->n += n;
-        b->p[b->n] = '\0';
-}
-
-static void buf_puts(struct buf *b, const char *s)
-{
-        buf_add(b, s, strlen(s));
-}
-
-static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        char *s = xvasprintf(fmt, ap);
-        va_end(ap);
-        buf_puts(b, s);
-        free(s);
-}
-
-static char *buf_steal(struct buf *b)
-{
-        if (!b->p)
-                return xstrdup("");
-        char *p = b->p;
-        *b = (struct buf){ 0 };
-        return p;
-}
-
 /* ---- tokens ------------------------------------------------------------------- */
 
 enum tok_type {
@@ -277,7 +234,7 @@ static bool is_ident_char(char c)
         return is_ident_start(c) || isdigit((unsigned char) c);
 }
 
-static void utf8_put(struct buf *b, uint32_t cp)
+static void utf8_put(struct strbuf *b, uint32_t cp)
 {
         char s[4];
         size_t n;
@@ -300,7 +257,7 @@ static void utf8_put(struct buf *b, uint32_t cp)
                 s[3] = (char) (0x80 | (cp & 0x3f));
                 n = 4;
         }
-        buf_add(b, s, n);
+        strbuf_addn(b, s, n);
 }
 
 static int hexval(char c)
@@ -318,18 +275,18 @@ static int hexval(char c)
 static int lex_string(const char *src, size_t *i, struct token *t, berth_error_t *err)
 {
         size_t start = *i;
-        struct buf b = { 0 };
+        struct strbuf b = { 0 };
         size_t p = start + 1;
         for (;;) {
                 char c = src[p];
                 if (!c || c == '\n') {
-                        free(b.p);
+                        free(b.s);
                         return parse_error(src, start, err, "unterminated quoted string");
                 }
                 if (c == '"')
                         break;
                 if (c != '\\') {
-                        buf_add(&b, &c, 1);
+                        strbuf_addn(&b, &c, 1);
                         p++;
                         continue;
                 }
@@ -337,7 +294,7 @@ static int lex_string(const char *src, size_t *i, struct token *t, berth_error_t
                 const char *simple = strchr("abfnrtv\\\"'", e);
                 if (e && simple) {
                         static const char from[] = "abfnrtv\\\"'", to[] = "\a\b\f\n\r\t\v\\\"'";
-                        buf_add(&b, &to[strchr(from, e) - from], 1);
+                        strbuf_addn(&b, &to[strchr(from, e) - from], 1);
                         p += 2;
                         continue;
                 }
@@ -352,19 +309,19 @@ static int lex_string(const char *src, size_t *i, struct token *t, berth_error_t
                         cp = cp * 16 + (uint32_t) h;
                 }
                 if (!digits) {
-                        free(b.p);
+                        free(b.s);
                         return parse_error(src, start, err, "invalid syntax in quoted string");
                 }
                 if (e == 'x') {
                         char ch = (char) cp;
-                        buf_add(&b, &ch, 1);
+                        strbuf_addn(&b, &ch, 1);
                 } else
                         utf8_put(&b, cp);
                 p += 2 + (size_t) digits;
         }
         t->type = T_STRING;
-        t->vlen = b.n;
-        t->val = b.p ? b.p : xstrdup("");
+        t->vlen = b.len;
+        t->val = b.s ? b.s : xstrdup("");
         *i = p + 1;
         return 0;
 }
@@ -915,18 +872,18 @@ static const char *go_type(const json_t *v)
 
 /* Go's %v of a float64: shortest representation, exponent form outside
  * 1e-4 <= |v| < 1e21. */
-static void print_float(struct buf *b, double d)
+static void print_float(struct strbuf *b, double d)
 {
         if (isnan(d)) {
-                buf_puts(b, "NaN");
+                strbuf_adds(b, "NaN");
                 return;
         }
         if (isinf(d)) {
-                buf_puts(b, d > 0 ? "+Inf" : "-Inf");
+                strbuf_adds(b, d > 0 ? "+Inf" : "-Inf");
                 return;
         }
         if (d == 0) {
-                buf_puts(b, signbit(d) ? "-0" : "0");
+                strbuf_adds(b, signbit(d) ? "-0" : "0");
                 return;
         }
         char tmp[64];
@@ -950,25 +907,25 @@ static void print_float(struct buf *b, double d)
         digits[nd] = '\0';
         int exp = atoi(p + 1);
         if (neg)
-                buf_puts(b, "-");
+                strbuf_adds(b, "-");
         if (exp < -4 || exp >= 21) {
-                buf_add(b, digits, 1);
+                strbuf_addn(b, digits, 1);
                 if (nd > 1) {
-                        buf_puts(b, ".");
-                        buf_add(b, digits + 1, nd - 1);
+                        strbuf_adds(b, ".");
+                        strbuf_addn(b, digits + 1, nd - 1);
                 }
-                buf_printf(b, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+                strbuf_printf(b, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
         } else if (exp < 0) {
-                buf_puts(b, "0.");
+                strbuf_adds(b, "0.");
                 for (int k = 0; k < -exp - 1; k++)
-                        buf_puts(b, "0");
-                buf_add(b, digits, nd);
+                        strbuf_adds(b, "0");
+                strbuf_addn(b, digits, nd);
         } else {
                 for (int k = 0; k <= exp; k++)
-                        buf_add(b, (size_t) k < nd ? &digits[k] : "0", 1);
+                        strbuf_addn(b, (size_t) k < nd ? &digits[k] : "0", 1);
                 if (nd > (size_t) exp + 1) {
-                        buf_puts(b, ".");
-                        buf_add(b, digits + exp + 1, nd - (size_t) exp - 1);
+                        strbuf_adds(b, ".");
+                        strbuf_addn(b, digits + exp + 1, nd - (size_t) exp - 1);
                 }
         }
 }
@@ -993,47 +950,47 @@ static const char **sorted_keys(json_t *obj, size_t *n)
 }
 
 /* fmt.Print of an interface{} holding decoded JSON; top = an action's value. */
-static void print_value(struct buf *b, json_t *v, bool top)
+static void print_value(struct strbuf *b, json_t *v, bool top)
 {
         switch (json_typeof(v)) {
         case JSON_STRING:
-                buf_add(b, json_string_value(v), json_string_length(v));
+                strbuf_addn(b, json_string_value(v), json_string_length(v));
                 break;
         case JSON_INTEGER:
-                buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+                strbuf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
                 break;
         case JSON_REAL:
                 print_float(b, json_real_value(v));
                 break;
         case JSON_TRUE:
-                buf_puts(b, "true");
+                strbuf_adds(b, "true");
                 break;
         case JSON_FALSE:
-                buf_puts(b, "false");
+                strbuf_adds(b, "false");
                 break;
         case JSON_NULL:
-                buf_puts(b, top ? "<no value>" : "<nil>");
+                strbuf_adds(b, top ? "<no value>" : "<nil>");
                 break;
         case JSON_ARRAY:
-                buf_puts(b, "[");
+                strbuf_adds(b, "[");
                 for (size_t i = 0; i < json_array_size(v); i++) {
                         if (i)
-                                buf_puts(b, " ");
+                                strbuf_adds(b, " ");
                         print_value(b, json_array_get(v, i), false);
                 }
-                buf_puts(b, "]");
+                strbuf_adds(b, "]");
                 break;
         case JSON_OBJECT: {
                 size_t n;
                 cleanup_free const char **keys = sorted_keys(v, &n);
-                buf_puts(b, "map[");
+                strbuf_adds(b, "map[");
                 for (size_t i = 0; i < n; i++) {
                         if (i)
-                                buf_puts(b, " ");
-                        buf_printf(b, "%s:", keys[i]);
+                                strbuf_adds(b, " ");
+                        strbuf_printf(b, "%s:", keys[i]);
                         print_value(b, json_object_get(v, keys[i]), false);
                 }
-                buf_puts(b, "]");
+                strbuf_adds(b, "]");
                 break;
         }
         }
@@ -1041,9 +998,9 @@ static void print_value(struct buf *b, json_t *v, bool top)
 
 static char *value_to_string(json_t *v)
 {
-        struct buf b = { 0 };
+        struct strbuf b = { 0 };
         print_value(&b, v, false);
-        return buf_steal(&b);
+        return strbuf_steal(&b);
 }
 
 static bool truth(json_t *v)
@@ -1076,7 +1033,7 @@ struct var {
 struct exec {
         const char *src;
         json_t *root;
-        struct buf out;
+        struct strbuf out;
         struct var *vars;
         size_t nvars;
         berth_error_t *err;
@@ -1260,13 +1217,13 @@ static int fn_join(struct fn_ctx *c, json_t **args, size_t n, json_t **out)
         }
         if (!json_is_array(args[0]))
                 return fn_error(c, "wrong type for value; expected []string; got %s", go_type(args[0]));
-        struct buf b = { 0 };
+        struct strbuf b = { 0 };
         for (size_t i = 0; i < json_array_size(args[0]); i++) {
                 if (i)
-                        buf_puts(&b, sep);
+                        strbuf_adds(&b, sep);
                 print_value(&b, json_array_get(args[0], i), false);
         }
-        cleanup_free char *s = buf_steal(&b);
+        cleanup_free char *s = strbuf_steal(&b);
         *out = json_string_nocheck(s);
         return 0;
 }
@@ -1536,16 +1493,16 @@ static int fn_or(struct fn_ctx *c, json_t **args, size_t n, json_t **out)
 
 static int fn_print_common(json_t **args, size_t n, bool ln, json_t **out)
 {
-        struct buf b = { 0 };
+        struct strbuf b = { 0 };
         for (size_t i = 0; i < n; i++) {
                 /* fmt.Sprint: a space between operands when neither is a string */
                 if (i && (ln || (!json_is_string(args[i - 1]) && !json_is_string(args[i]))))
-                        buf_puts(&b, " ");
+                        strbuf_adds(&b, " ");
                 print_value(&b, args[i], false);
         }
         if (ln)
-                buf_puts(&b, "\n");
-        cleanup_free char *s = buf_steal(&b);
+                strbuf_adds(&b, "\n");
+        cleanup_free char *s = strbuf_steal(&b);
         *out = json_string_nocheck(s);
         return 0;
 }
@@ -1565,24 +1522,24 @@ static int fn_printf(struct fn_ctx *c, json_t **args, size_t n, json_t **out)
         cleanup_free char *fmt = NULL;
         if (arg_string(c, args[0], &fmt) < 0)
                 return -1;
-        struct buf b = { 0 };
+        struct strbuf b = { 0 };
         size_t ai = 1;
         for (const char *p = fmt; *p; p++) {
                 if (*p != '%') {
-                        buf_add(&b, p, 1);
+                        strbuf_addn(&b, p, 1);
                         continue;
                 }
                 char verb = *++p;
                 if (!verb) {
-                        buf_puts(&b, "%!(NOVERB)");
+                        strbuf_adds(&b, "%!(NOVERB)");
                         break;
                 }
                 if (verb == '%') {
-                        buf_puts(&b, "%");
+                        strbuf_adds(&b, "%");
                         continue;
                 }
                 if (ai >= n) {
-                        buf_printf(&b, "%%!%c(MISSING)", verb);
+                        strbuf_printf(&b, "%%!%c(MISSING)", verb);
                         continue;
                 }
                 json_t *v = args[ai++];
@@ -1590,15 +1547,15 @@ static int fn_printf(struct fn_ctx *c, json_t **args, size_t n, json_t **out)
                         print_value(&b, v, false);
                 else if (verb == 'q' && json_is_string(v)) {
                         char *q = json_dumps(v, JSON_ENCODE_ANY);
-                        buf_puts(&b, q ? q : "\"\"");
+                        strbuf_adds(&b, q ? q : "\"\"");
                         free(q);
                 } else {
-                        buf_printf(&b, "%%!%c(%s=", verb, go_type(v));
+                        strbuf_printf(&b, "%%!%c(%s=", verb, go_type(v));
                         print_value(&b, v, false);
-                        buf_puts(&b, ")");
+                        strbuf_adds(&b, ")");
                 }
         }
-        cleanup_free char *s = buf_steal(&b);
+        cleanup_free char *s = strbuf_steal(&b);
         *out = json_string_nocheck(s);
         return 0;
 }
@@ -1756,7 +1713,7 @@ static int exec_node(struct exec *ex, const struct node *n, json_t *dot)
         size_t mark = ex->nvars;
         switch (n->type) {
         case N_TEXT:
-                buf_add(&ex->out, n->text, n->tlen);
+                strbuf_addn(&ex->out, n->text, n->tlen);
                 return 0;
         case N_ACTION:
                 r = eval_pipe_decl(ex, n->pipe, dot, &v);
@@ -1808,10 +1765,10 @@ int template_execute(const struct template *t, json_t *obj, char **out, berth_er
         if (!obj)
                 json_decref(root);
         if (r < 0) {
-                free(ex.out.p);
+                free(ex.out.s);
                 return r;
         }
-        *out = buf_steal(&ex.out);
+        *out = strbuf_steal(&ex.out);
         return 0;
 }
 
@@ -1839,13 +1796,13 @@ char *template_preformat(const char *format)
         size_t n = strlen(s);
         while (n > 0 && s[n - 1] == ' ')
                 n--;
-        struct buf b = { 0 };
+        struct strbuf b = { 0 };
         for (size_t i = 0; i < n; i++) {
                 if (s[i] == '\\' && i + 1 < n && (s[i + 1] == 't' || s[i + 1] == 'n')) {
-                        buf_add(&b, s[i + 1] == 't' ? "\t" : "\n", 1);
+                        strbuf_addn(&b, s[i + 1] == 't' ? "\t" : "\n", 1);
                         i++;
                 } else
-                        buf_add(&b, &s[i], 1);
+                        strbuf_addn(&b, &s[i], 1);
         }
-        return buf_steal(&b);
+        return strbuf_steal(&b);
 }

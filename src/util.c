@@ -372,3 +372,40 @@ char *format_progress_bar(long long done, long long total)
         cleanup_free char *t = format_human_size(total);
         return xasprintf("[%s]  %s/%s", bar, d, t);
 }
+
+void strbuf_addn(struct strbuf *b, const char *p, size_t n)
+{
+        if (b->len + n + 1 > b->cap) {
+                b->cap = (b->len + n + 1) * 2;
+                b->s = xrealloc(b->s, b->cap);
+        }
+        memcpy(b->s + b->len, p, n);
+        b->len += n;
+        b->s[b->len] = '\0';
+}
+
+void strbuf_adds(struct strbuf *b, const char *s)
+{
+        strbuf_addn(b, s, strlen(s));
+}
+
+void strbuf_addc(struct strbuf *b, char c)
+{
+        strbuf_addn(b, &c, 1);
+}
+
+void strbuf_printf(struct strbuf *b, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        cleanup_free char *s = xvasprintf(fmt, ap);
+        va_end(ap);
+        strbuf_adds(b, s);
+}
+
+char *strbuf_steal(struct strbuf *b)
+{
+        char *s = b->s ? b->s : xstrdup("");
+        *b = (struct strbuf){ 0 };
+        return s;
+}

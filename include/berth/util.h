@@ -84,6 +84,20 @@ char *format_rfc3339(long long ns);
 char *format_human_ago(long long ns);
 /* "5.2MB" as Docker's go-units HumanSize (decimal units, 3 significant digits). */
 char *format_human_size(long long bytes);
+
+/* A growing NUL-terminated string.  s is NULL until something is added. */
+struct strbuf {
+        char *s;
+        size_t len, cap;
+};
+void strbuf_addn(struct strbuf *b, const char *p, size_t n);
+void strbuf_adds(struct strbuf *b, const char *s);
+void strbuf_addc(struct strbuf *b, char c);
+void strbuf_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The string (never NULL), ownership to the caller; the buffer is empty. */
+char *strbuf_steal(struct strbuf *b);
+static inline void strbuf_freep(struct strbuf *b) { free(b->s); }
+#define cleanup_strbuf __attribute__((cleanup(strbuf_freep)))
 /* Docker's progress bar: "[=====>      ]  1.2MB/5MB" (50 columns); total 0:
  * unknown, an empty bar and the bytes done only. */
 char *format_progress_bar(long long done, long long total);

@@ -172,16 +172,18 @@ PY
     _reg_wait_port "$port" || { cat "$REG_DIR/token-$port.log" >&2; return 1; }
 }
 
-# reg_cut_proxy PORT TARGET_PORT BYTES: forwards to 127.0.0.1:TARGET_PORT but
-# cuts every blob download after BYTES bytes of its body (a connection lost
-# mid-layer); everything else passes whole.
+# reg_cut_proxy PORT TARGET_PORT BYTES [SECONDS]: forwards to
+# 127.0.0.1:TARGET_PORT but cuts every blob download after BYTES bytes of its
+# body (a connection lost mid-layer); everything else passes whole.  With
+# SECONDS, blob bodies (of layers: over 10 kB) are not cut but trickle out
+# over that many seconds (a slow registry).
 reg_cut_proxy() {
-    local port=$1 target=$2 bytes=$3
+    local port=$1 target=$2 bytes=$3 slow=${4:-0}
     cat >"$REG_DIR/cut-proxy.py" <<'PY'
-import http.client, sys
+import http.client, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-port, target, cut = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+port, target, cut, slow = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -199,7 +201,13 @@ class H(BaseHTTPRequestHandler):
                 self.send_header(k, v)
         self.send_header("Connection", "close")
         self.end_headers()
-        if "/blobs/sha256:" in self.path and method == "GET" and r.status == 200 and len(data) > cut:
+        if slow and "/blobs/sha256:" in self.path and method == "GET" and r.status == 200 and len(data) > 10000:
+            step = max(1, len(data) // 20)
+            for i in range(0, len(data), step):
+                self.wfile.write(data[i:i + step]); self.wfile.flush()
+                time.sleep(slow / 20)
+            return
+        if cut and "/blobs/sha256:" in self.path and method == "GET" and r.status == 200 and len(data) > cut:
             self.wfile.write(data[:cut]); self.wfile.flush()
             self.close_connection = True
             return
@@ -210,7 +218,7 @@ class H(BaseHTTPRequestHandler):
 
 ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 PY
-    setsid python3 "$REG_DIR/cut-proxy.py" "$port" "$target" "$bytes" >"$REG_DIR/cut-$port.log" 2>&1 </dev/null &
+    setsid python3 "$REG_DIR/cut-proxy.py" "$port" "$target" "$bytes" "$slow" >"$REG_DIR/cut-$port.log" 2>&1 </dev/null &
     echo $! >>"$REG_DIR/pids"
     _reg_wait_port "$port"
 }

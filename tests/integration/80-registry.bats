@@ -7,7 +7,7 @@
 
 load helpers
 
-PLAIN=5100 BASIC=5101 TLS=5102 TOKEN=5103 CUT=5105
+PLAIN=5100 BASIC=5101 TLS=5102 TOKEN=5103 CUT=5105 SLOW=5106
 
 setup_file() {
     ensure_busybox_image
@@ -18,13 +18,14 @@ setup_file() {
     mkdir -p /etc/berth
     [ -f /etc/berth/config.json ] && cp /etc/berth/config.json "$REG_DIR/config.json.orig"
     cat >/etc/berth/config.json <<JSON
-{ "insecure-registries": ["127.0.0.1:$PLAIN", "127.0.0.1:$BASIC", "127.0.0.1:$TOKEN", "127.0.0.1:$CUT", "127.0.0.1:5999"] }
+{ "insecure-registries": ["127.0.0.1:$PLAIN", "127.0.0.1:$BASIC", "127.0.0.1:$TOKEN", "127.0.0.1:$CUT", "127.0.0.1:$SLOW", "127.0.0.1:5999"] }
 JSON
     reg_start plain $PLAIN
     reg_start basic $BASIC alice 'pw-alice'
     reg_start tls $TLS
     reg_start token $TOKEN tok 'pw-tok'
     reg_cut_proxy $CUT $PLAIN 3000
+    reg_cut_proxy $SLOW $PLAIN 0 5
     # An image made by umoci, pushed by skopeo: busybox's binary and a marker.
     (
         set -e
@@ -194,6 +195,32 @@ JSON
     systemctl daemon-reload
     berth rm -f autopull >/dev/null 2>&1 || true
     berth rmi -f $r:1 >/dev/null
+}
+
+@test "a unit whose pull outlasts TimeoutStartSec= keeps extending it and starts" {
+    # a layer the store does not have, which trickles out over 5 s; the
+    # unit allows 2 s to start
+    local mk=slowmk-$RANDOM
+    berth run --name $mk busybox sh -c 'head -c 300000 /dev/urandom > /junk' >/dev/null
+    berth commit $mk t80/slowsrc:1 >/dev/null
+    berth rm $mk >/dev/null
+    berth push -q t80/slowsrc:1 127.0.0.1:$PLAIN/slow/busybox:1 >/dev/null
+    berth rmi t80/slowsrc:1 >/dev/null
+    mkdir -p /etc/berth/containers
+    printf '%s\n' '[Container]' "Image=127.0.0.1:$SLOW/slow/busybox:1" 'Exec=sleep 1000' \
+        '[Service]' 'TimeoutStartSec=2' >/etc/berth/containers/slowpull.container
+    systemctl daemon-reload
+    SECONDS=0
+    run systemctl start container@slowpull.service
+    assert_success
+    [ "$SECONDS" -ge 4 ] || _fail "the pull was not slow ($SECONDS s): the test proves nothing"
+    [ "$(systemctl is-active container@slowpull.service)" = active ]
+    journal_has -u container@slowpull.service -- "Status: Downloaded newer image for 127.0.0.1:$SLOW/slow/busybox:1"
+    systemctl stop container@slowpull.service
+    rm -f /etc/berth/containers/slowpull.container
+    systemctl daemon-reload
+    berth rm -f slowpull >/dev/null 2>&1 || true
+    berth rmi -f 127.0.0.1:$SLOW/slow/busybox:1 >/dev/null
 }
 
 @test "an image made by umoci and pushed by skopeo is pulled (layers downloaded) and run" {

@@ -24,6 +24,7 @@
 #include "berth/util.h"
 
 #include "store-fixture.h"
+#include "check-main.h"
 
 static size_t count_images(void)
 {
@@ -829,11 +830,4 @@ static Suite *archive_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(archive_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BERTH_CHECK_MAIN(archive_suite)

@@ -21,6 +21,7 @@
 #include "berth/util.h"
 
 #include "store-fixture.h"
+#include "check-main.h"
 
 static void assert_store_empty(void)
 {
@@ -853,11 +854,4 @@ static Suite *image_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(image_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BERTH_CHECK_MAIN(image_suite)

@@ -8,6 +8,8 @@
 #include "berth/network.h"
 #include "berth/util.h"
 
+#include "check-main.h"
+
 static struct port_spec spec_ok(const char *s)
 {
         struct port_spec ps;
@@ -177,7 +179,7 @@ START_TEST(test_resolv_conf)
 }
 END_TEST
 
-int main(void)
+static Suite *network_suite(void)
 {
         Suite *s = suite_create("network");
         TCase *tc = tcase_create("parse");
@@ -191,9 +193,7 @@ int main(void)
         tcase_add_test(tc, test_ipam_pick_subnet);
         tcase_add_test(tc, test_resolv_conf);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return s;
 }
+
+BERTH_CHECK_MAIN(network_suite)

@@ -11,6 +11,7 @@
 
 #include "berth/definition.h"
 #include "berth/util.h"
+#include "check-main.h"
 
 static char *tmpdir; /* a fresh directory per test */
 
@@ -729,11 +730,4 @@ static Suite *suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BERTH_CHECK_MAIN(suite)

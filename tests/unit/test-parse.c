@@ -16,6 +16,7 @@
 #include "berth/parse.h"
 #include "berth/template.h"
 #include "berth/util.h"
+#include "check-main.h"
 
 #define NS 1000000000LL
 
@@ -1093,11 +1094,4 @@ static Suite *suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BERTH_CHECK_MAIN(suite)

@@ -26,6 +26,7 @@
 
 #include "berth/security.h"
 #include "berth/util.h"
+#include "check-main.h"
 
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
@@ -788,11 +789,4 @@ static Suite *security_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(security_suite());
-        srunner_run_all(sr, CK_ENV);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+BERTH_CHECK_MAIN(security_suite)

@@ -9,6 +9,7 @@
 
 #include "berth/util.h"
 #include "berth/volume.h"
+#include "check-main.h"
 
 /* Parse spec with fn; the parsed spec (caller clears it). */
 static struct mount_spec parse_ok(int (*fn)(const char *, struct mount_spec *, berth_error_t *), const char *spec)
@@ -245,11 +246,4 @@ static Suite *suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+BERTH_CHECK_MAIN(suite)
