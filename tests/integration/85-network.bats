@@ -87,6 +87,32 @@ teardown() {
     rm -rf "$www"
 }
 
+@test "a published port is reachable from another host" {
+    # "another host": a network namespace of its own, joined to the harness
+    # (itself a namespace, never the machine's) by a veth pair
+    local peer=berthpeer$$
+    ip netns add $peer
+    ip link add vpeer0 type veth peer name vpeer1
+    ip link set vpeer1 netns $peer
+    ip addr add 10.99.7.1/24 dev vpeer0
+    ip link set vpeer0 up
+    ip -n $peer addr add 10.99.7.2/24 dev vpeer1
+    ip -n $peer link set vpeer1 up
+    ip -n $peer link set lo up
+    www=$(mktemp -d)
+    echo "seen from afar" >"$www/index.html"
+    berth run -d --name farweb -p 8091:80 -v "$www":/www:ro busybox httpd -f -p 80 -h /www
+    wait_until 10 ip netns exec $peer curl -sf http://10.99.7.1:8091/
+    run ip netns exec $peer curl -sf http://10.99.7.1:8091/
+    local out=$output st=$status
+    berth rm -f farweb >/dev/null
+    ip link del vpeer0
+    ip netns del $peer
+    rm -rf "$www"
+    [ "$st" -eq 0 ] || _fail "curl from the peer failed ($st)"
+    [ "$out" = "seen from afar" ] || _fail "got: $out"
+}
+
 @test "-p CTRPORT picks a free host port; -P publishes nothing without EXPOSE" {
     berth run -d --name rnd -p 80 busybox httpd -f -p 80 -h /www
     run berth port rnd 80/tcp
