@@ -12,6 +12,7 @@
 #include "berth/container.h"
 #include "berth/image.h"
 #include "berth/lifecycle.h"
+#include "berth/parse.h"
 #include "berth/unit.h"
 #include "berth/util.h"
 
@@ -244,19 +245,6 @@ static char *ellipsis(const char *s, size_t max)
         return xasprintf("%.*s…", (int) cut, s);
 }
 
-static bool parse_bool_arg(const char *arg, bool *out)
-{
-        if (!arg || streq(arg, "true") || streq(arg, "1")) {
-                *out = true;
-                return true;
-        }
-        if (streq(arg, "false") || streq(arg, "0")) {
-                *out = false;
-                return true;
-        }
-        return false;
-}
-
 static json_t *history_object(const struct history_row *r)
 {
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id, "CreatedSince", r->created_since, "CreatedAt",
@@ -282,7 +270,7 @@ int cmd_history(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
                         format = optarg;
                         break;
                 case 'H':
-                        if (!parse_bool_arg(optarg, &human))
+                        if (!parse_bool_flag(optarg, &human))
                                 return cli_usage_error(err, "history", "invalid value `%s` for --human", optarg);
                         break;
                 case 'T':
@@ -406,7 +394,7 @@ int cmd_commit(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                         o.message = optarg;
                         break;
                 case 'p':
-                        if (!parse_bool_arg(optarg, &pause))
+                        if (!parse_bool_flag(optarg, &pause))
                                 return cli_usage_error(err, "commit", "invalid value `%s` for --pause", optarg);
                         break;
                 case 'h':

@@ -175,6 +175,26 @@ int cmd_unpause(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
         return pause_or_unpause(cli, argc, argv, false, err);
 }
 
+/* ---- rename ---- */
+int cmd_rename(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = { { "help", no_argument, NULL, 'H' }, {} };
+        int c;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                if (c == 'H') {
+                        puts("Usage:  berth rename CONTAINER NEW_NAME\n\nRename a container");
+                        return 0;
+                }
+                return cli_usage_error(err, "rename", "unknown option '%s'", argv[optind - 1]);
+        }
+        if (argc - optind != 2)
+                return cli_usage_error(err, "rename", "\"rename\" requires exactly 2 arguments");
+        cleanup_container struct berth_container *ct = NULL;
+        if (container_lookup(&cli->store, argv[optind], &ct, err) < 0)
+                return -1;
+        return container_rename(&cli->store, ct, argv[optind + 1], err);
+}
+
 /* ---- rm ---- */
 struct rm_opts {
         bool force, volumes;

@@ -2,14 +2,17 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 
 #include "berth/cli.h"
 #include "berth/container.h"
 #include "berth/image.h"
 #include "berth/journal.h"
+#include "berth/lifecycle.h"
 #include "berth/network.h"
 #include "berth/parse.h"
 #include "berth/template.h"
+#include "berth/unit.h"
 #include "berth/util.h"
 
 /* The object `docker inspect` shows for a container: config.json + state. */
@@ -433,4 +436,74 @@ int cmd_logs(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         if (container_lookup(&cli->store, argv[optind], &c, err) < 0)
                 return -1;
         return journal_show_logs(c->id, &o, logs_still_running, c, err);
+}
+
+/* ---- attach ---- */
+/* The container's main process (host PID) for the signal proxy. */
+static volatile pid_t attach_pid;
+
+static void attach_forward(int sig)
+{
+        if (attach_pid > 0)
+                kill(attach_pid, sig);
+}
+
+/* `docker attach` to a detached container: its output from now on, as it
+ * comes (from the journal, where a detached container's output goes), with
+ * the signals berth gets passed on to it (--sig-proxy), until it exits;
+ * then its exit status.  Its stdin is not connected: a detached container
+ * has none. */
+int cmd_attach(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        enum { OPT_SIG_PROXY = 1000, OPT_NO_STDIN, OPT_DETACH_KEYS };
+        static const struct option opts[] = {
+                { "sig-proxy", optional_argument, NULL, OPT_SIG_PROXY },
+                { "no-stdin", no_argument, NULL, OPT_NO_STDIN },
+                { "detach-keys", required_argument, NULL, OPT_DETACH_KEYS },
+                { "help", no_argument, NULL, 'H' },
+                {},
+        };
+        bool sig_proxy = true;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                switch (ch) {
+                case OPT_SIG_PROXY:
+                        if (!parse_bool_flag(optarg, &sig_proxy))
+                                return cli_usage_error(err, "attach", "invalid value `%s` for --sig-proxy", optarg);
+                        break;
+                case OPT_NO_STDIN:
+                case OPT_DETACH_KEYS: break;
+                case 'H':
+                        puts("Usage:  berth attach [OPTIONS] CONTAINER\n\n"
+                             "Attach to a running container's output (and pass signals on to it)\n\n"
+                             "      --no-stdin         Do not attach STDIN (berth never does)\n"
+                             "      --sig-proxy        Proxy all received signals to the process (default true)");
+                        return 0;
+                default: return cli_usage_error(err, "attach", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind + 1 != argc)
+                return cli_usage_error(err, "attach", "requires exactly 1 argument");
+        cleanup_container struct berth_container *c = NULL;
+        if (container_lookup(&cli->store, argv[optind], &c, err) < 0)
+                return -1;
+        if (!container_is_running(c))
+                return berth_error(err, 0, "You cannot attach to a stopped container, start it first");
+        if (streq(json_str(c->state, "Status"), "paused"))
+                return berth_error(err, 0, "You cannot attach to a paused container, unpause it first");
+        if (sig_proxy) {
+                attach_pid = (pid_t) json_int(c->state, "Pid", 0);
+                const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+                struct sigaction sa = { .sa_handler = attach_forward, .sa_flags = SA_RESTART };
+                for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+                        sigaction(sigs[i], &sa, NULL);
+        }
+        struct logs_opts o = { .follow = true, .tail = 0 };
+        if (journal_show_logs(c->id, &o, logs_still_running, c, err) < 0)
+                return -1;
+        cleanup_bus sd_bus *bus = NULL;
+        int code = 0;
+        if (unit_bus_open(&bus, err) < 0 || container_wait(&cli->store, bus, c, &code, err) < 0)
+                return -1;
+        return code;
 }

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "berth/cli.h"
 #include "berth/registry.h"
@@ -103,18 +105,52 @@ static const char login_usage[] =
         "  -u, --username string   Username\n";
 
 /* The password from stdin: the first line, without its newline. */
-static int read_password_stdin(char **out, berth_error_t *err)
+/* One line of stdin without its line end; NULL at EOF. */
+static char *read_line_stdin(void)
 {
         char *line = NULL;
         size_t cap = 0;
         ssize_t n = getline(&line, &cap, stdin);
         if (n < 0) {
                 free(line);
-                return berth_error(err, 0, "login: no password on stdin");
+                return NULL;
         }
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
                 line[--n] = '\0';
-        *out = line;
+        return line;
+}
+
+static int read_password_stdin(char **out, berth_error_t *err)
+{
+        *out = read_line_stdin();
+        return *out ? 0 : berth_error(err, 0, "login: no password on stdin");
+}
+
+/* As `docker login` on a terminal: "Username: " and "Password: " (not
+ * echoed) on stderr, answers from the terminal on stdin. */
+static int prompt(const char *question, bool secret, char **out, berth_error_t *err)
+{
+        if (!isatty(STDIN_FILENO))
+                return berth_error(err, 0, "Cannot perform an interactive login from a non TTY device "
+                                           "(use -u and --password-stdin)");
+        fputs(question, stderr);
+        fflush(stderr);
+        struct termios old, quiet;
+        bool restore = secret && tcgetattr(STDIN_FILENO, &old) == 0;
+        if (restore) {
+                quiet = old;
+                quiet.c_lflag &= ~(tcflag_t) ECHO;
+                quiet.c_lflag |= ECHONL;
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+        }
+        *out = read_line_stdin();
+        if (restore)
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &old);
+        if (!*out || !**out) {
+                free(*out);
+                *out = NULL;
+                return berth_error(err, 0, "login: %s is required", secret ? "a password" : "a username");
+        }
         return 0;
 }
 
@@ -152,17 +188,23 @@ int cmd_login(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 return cli_usage_error(err, "login", "\"login\" requires at most 1 argument");
         if (from_stdin && pass)
                 return cli_usage_error(err, "login", "--password and --password-stdin are mutually exclusive");
-        if (!user)
-                return cli_usage_error(err, "login", "a username is required (-u)");
-        cleanup_free char *stdin_pass = NULL;
+        if (from_stdin && !user)
+                return cli_usage_error(err, "login", "--password-stdin needs a username (-u)");
+        cleanup_free char *asked_user = NULL, *stdin_pass = NULL;
+        if (!user) {
+                if (prompt("Username: ", false, &asked_user, err) < 0)
+                        return -1;
+                user = asked_user;
+        }
         if (from_stdin) {
                 if (read_password_stdin(&stdin_pass, err) < 0)
                         return -1;
                 pass = stdin_pass;
-        }
-        if (!pass)
-                return cli_usage_error(err, "login", "a password is required (-p or --password-stdin)");
-        if (!from_stdin)
+        } else if (!pass) {
+                if (prompt("Password: ", true, &stdin_pass, err) < 0)
+                        return -1;
+                pass = stdin_pass;
+        } else
                 fputs("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n", stderr);
         if (registry_login(argc > optind ? argv[optind] : NULL, user, pass, err) < 0)
                 return -1;

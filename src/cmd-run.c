@@ -180,7 +180,10 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
                 case OPT_INIT: o->init = true; break;
                 case OPT_STOP_SIGNAL: o->stop_signal = optarg; break;
                 case OPT_PULL: o->pull = optarg; break;
-                case OPT_SIG_PROXY: o->sig_proxy = !optarg || !streq(optarg, "false"); break;
+                case OPT_SIG_PROXY:
+                        if (!parse_bool_flag(optarg, &o->sig_proxy))
+                                return cli_usage_error(err, cmd, "invalid value `%s` for --sig-proxy", optarg);
+                        break;
                 case OPT_ULIMIT: {
                         const char *prop;
                         uint64_t soft, hard;

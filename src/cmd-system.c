@@ -270,21 +270,13 @@ static const char system_prune_usage[] =
         "                stdin is a terminal)\n"
         "      --volumes Prune anonymous volumes no container uses\n";
 
-int cmd_system_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+/* Remove every container that is not running: "Deleted Containers:" and
+ * their IDs (and an empty line) on stdout, *reclaimed += their upper dirs. */
+static int prune_containers(struct berth_store *s, long long *reclaimed, berth_error_t *err)
 {
-        bool all = false, force = false;
-        int r = parse_prune_opts("system prune", system_prune_usage, argc, argv, &all, &force, err);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        if (!force && !confirm(all ? "WARNING! This will remove:\n  - all stopped containers\n"
-                                     "  - all images without at least one container associated to them\n"
-                                   : "WARNING! This will remove:\n  - all stopped containers\n"
-                                     "  - all dangling images\n"))
-                return 0;
-        long long reclaimed = 0;
         struct berth_container **cs = NULL;
         size_t n = 0;
-        if (container_list(&cli->store, &cs, &n, err) < 0)
+        if (container_list(s, &cs, &n, err) < 0)
                 return -1;
         bool header = false;
         for (size_t i = 0; i < n; i++) {
@@ -299,7 +291,7 @@ int cmd_system_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t
                 }
                 cleanup_free char *upper = xasprintf("%s/upper", c->dir);
                 long long size = dir_size(upper);
-                if (container_remove(&cli->store, c, &e) < 0) {
+                if (container_remove(s, c, &e) < 0) {
                         fflush(stdout);
                         fprintf(stderr, "berth: %s\n", e ? e->msg : "unknown error");
                         berth_error_free(&e);
@@ -309,11 +301,53 @@ int cmd_system_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t
                         printf("Deleted Containers:\n");
                 header = true;
                 printf("%s\n", c->id);
-                reclaimed += size;
+                *reclaimed += size;
         }
         container_list_free(cs, n);
         if (header)
                 printf("\n");
+        return 0;
+}
+
+static const char container_prune_usage[] =
+        "Usage:  berth container prune [OPTIONS]\n\n"
+        "Remove all stopped containers\n\n"
+        "Options:\n"
+        "  -f, --force   Do not prompt for confirmation (berth prompts only when\n"
+        "                stdin is a terminal)\n";
+
+int cmd_container_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        bool all = false, force = false;
+        int r = parse_prune_opts("container prune", container_prune_usage, argc, argv, &all, &force, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (all)
+                return cli_usage_error(err, "container prune", "unknown option '--all'");
+        if (!force && !confirm("WARNING! This will remove all stopped containers."))
+                return 0;
+        long long reclaimed = 0;
+        if (prune_containers(&cli->store, &reclaimed, err) < 0)
+                return -1;
+        cleanup_free char *size = format_human_size(reclaimed);
+        printf("Total reclaimed space: %s\n", size);
+        return 0;
+}
+
+int cmd_system_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        bool all = false, force = false;
+        int r = parse_prune_opts("system prune", system_prune_usage, argc, argv, &all, &force, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!force && !confirm(all ? "WARNING! This will remove:\n  - all stopped containers\n"
+                                     "  - all images without at least one container associated to them\n"
+                                   : "WARNING! This will remove:\n  - all stopped containers\n"
+                                     "  - all dangling images\n"))
+                return 0;
+        long long reclaimed = 0;
+        if (prune_containers(&cli->store, &reclaimed, err) < 0)
+                return -1;
         long long img_reclaimed = 0;
         bool printed = false;
         if (prune_images(&cli->store, all, &img_reclaimed, &printed, err) < 0)

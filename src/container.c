@@ -402,6 +402,60 @@ int container_save_state(struct berth_container *c, berth_error_t *err)
         return write_json(p, c->state, err);
 }
 
+/* The part of rename under the store lock. */
+static int rename_locked(struct berth_store *s, struct berth_container *c, const char *name, berth_error_t *err)
+{
+        if (name_in_use(s, name))
+                return berth_error(err, 0, "Conflict. The container name \"/%s\" is already in use", name);
+        cleanup_close int lfd = container_lock(c, err);
+        if (lfd < 0)
+                return -1;
+        json_object_set_new(c->config, "Name", json_string(name));
+        /* A running container keeps its unit until it stops; a stopped one
+         * starts as berth-NEW.service from now on. */
+        if (!container_is_running(c)) {
+                cleanup_free char *unit = xasprintf("berth-%s.service", name);
+                json_object_set_new(json_object_get(c->config, "Berth"), "Unit", json_string(unit));
+        }
+        cleanup_free char *p = xasprintf("%s/config.json", c->dir);
+        if (write_json(p, c->config, err) < 0)
+                return -1;
+        free(c->name);
+        c->name = xstrdup(name);
+        return 0;
+}
+
+int container_sync_unit_name(struct berth_container *c, berth_error_t *err)
+{
+        cleanup_free char *want = xasprintf("berth-%s.service", c->name);
+        if (json_str(c->config, "Berth.Definition") || streq(container_unit(c), want))
+                return 0;
+        cleanup_close int lfd = container_lock(c, err);
+        if (lfd < 0)
+                return -1;
+        json_object_set_new(json_object_get(c->config, "Berth"), "Unit", json_string(want));
+        cleanup_free char *p = xasprintf("%s/config.json", c->dir);
+        return write_json(p, c->config, err);
+}
+
+int container_rename(struct berth_store *s, struct berth_container *c, const char *name, berth_error_t *err)
+{
+        if (!container_name_valid(name))
+                return berth_error(err, 0, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                                   name);
+        if (json_str(c->config, "Berth.Definition"))
+                return berth_error(err, 0,
+                                   "container %s comes from %s (unit %s): change ContainerName= there",
+                                   c->name, json_str(c->config, "Berth.Definition"), container_unit(c));
+        if (streq(name, c->name))
+                return berth_error(err, 0, "Renaming a container with the same name as its current name");
+        if (store_lock(s, true, err) < 0)
+                return -1;
+        int r = rename_locked(s, c, name, err);
+        store_unlock(s);
+        return r;
+}
+
 /* starttime (field 22 of /proc/PID/stat) identifies a process beyond its PID. */
 long long proc_starttime(pid_t pid);
 long long proc_starttime(pid_t pid)

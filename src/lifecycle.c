@@ -192,6 +192,8 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
 {
         if (container_is_running(c))
                 return 0;
+        if (container_sync_unit_name(c, err) < 0)
+                return -1;
         const char *unit = container_unit(c);
         if (json_str(c->config, "Berth.Definition")) {
                 /* a definition container lives in its own unit: systemd starts it */

@@ -700,3 +700,16 @@ int parse_ulimit(const char *s, const char **property, uint64_t *soft, uint64_t 
                 return berth_error(err, 0, "ulimit soft limit must be less than or equal to hard limit: %s", s);
         return 0;
 }
+
+bool parse_bool_flag(const char *arg, bool *out)
+{
+        if (!arg || streq(arg, "true") || streq(arg, "1")) {
+                *out = true;
+                return true;
+        }
+        if (streq(arg, "false") || streq(arg, "0")) {
+                *out = false;
+                return true;
+        }
+        return false;
+}

@@ -53,6 +53,16 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
 /* Remove the record and its files (the caller made sure it is not running). */
 int container_remove(struct berth_store *s, struct berth_container *c, berth_error_t *err);
 
+/* `rename`: a new unique, valid name (config.json Name).  A stopped
+ * container's unit becomes berth-NEW.service; a running one keeps its unit
+ * (and its journal fields) until it stops.  Definition containers are named
+ * by their definition and refused. */
+int container_rename(struct berth_store *s, struct berth_container *c, const char *name, berth_error_t *err);
+
+/* Before a start: a container renamed while it ran gets the unit of its
+ * new name (berth-NAME.service). */
+int container_sync_unit_name(struct berth_container *c, berth_error_t *err);
+
 /* Replace state.json atomically (under the container's lock). */
 int container_save_state(struct berth_container *c, berth_error_t *err);
 /* Take ROOT/containers/ID/lock. Returns the fd. */

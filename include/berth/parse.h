@@ -74,4 +74,9 @@ int parse_int64(const char *s, int64_t *out, berth_error_t *err);
  * *property is systemd's "LimitNOFILE"; UINT64_MAX means infinity. */
 int parse_ulimit(const char *s, const char **property, uint64_t *soft, uint64_t *hard, berth_error_t *err);
 
+/* A boolean flag with an optional value, as Docker's `--pause`,
+ * `--sig-proxy=false`: NULL (no value), "true"/"1" or "false"/"0".  false
+ * for anything else (*out untouched). */
+bool parse_bool_flag(const char *arg, bool *out);
+
 #endif

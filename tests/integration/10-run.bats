@@ -261,3 +261,57 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     assert_status 1
     assert_output "berth: container pz is not running"
 }
+
+@test "attach follows a detached container's output, passes signals on, and exits with its status" {
+    berth run -d --name att busybox sh -c 'trap "echo got-int; exit 3" INT; i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.2; done'
+    wait_until 10 bash -c 'berth logs att | grep -q "line 2"'
+    berth attach att >"$BATS_TEST_TMPDIR/att.out" 2>&1 &
+    apid=$!
+    wait_until 10 grep -q line "$BATS_TEST_TMPDIR/att.out"
+    # only what comes after the attach: not the first lines again
+    ! grep -qx 'line 1' "$BATS_TEST_TMPDIR/att.out" || _fail "attach replayed old output"
+    kill -INT $apid
+    rc=0
+    wait $apid || rc=$?
+    [ "$rc" -eq 3 ] || _fail "attach exited $rc, not the container's 3: $(cat "$BATS_TEST_TMPDIR/att.out")"
+    grep -q got-int "$BATS_TEST_TMPDIR/att.out" || _fail "no got-int: $(cat "$BATS_TEST_TMPDIR/att.out")"
+    [ "$(berth inspect -f '{{.State.ExitCode}}' att)" = 3 ]
+    run berth attach att
+    assert_status 125
+    assert_output "berth: You cannot attach to a stopped container, start it first"
+}
+
+@test "rename: a stopped container starts under its new name; a running one keeps its unit; clashes refused" {
+    berth create --name old1 busybox sh -c 'echo renamed-ok'
+    run berth rename old1 new1
+    assert_success
+    [ -z "$(berth ps -aq --filter name=old1)" ]
+    run berth start -a new1
+    assert_output renamed-ok
+    [ "$(berth inspect -f '{{.Unit}}' new1)" = berth-new1.service ]
+    berth run -d --name run1 busybox sleep 1000
+    berth rename run1 run2
+    [ "$(berth inspect -f '{{.Name}} {{.Unit}} {{.State.Status}}' run2)" = "/run2 berth-run1.service running" ]
+    run berth rename run2 new1
+    assert_status 125
+    assert_output 'berth: Conflict. The container name "/new1" is already in use'
+    run berth rename run2 'bad name'
+    assert_status 125
+    assert_output "berth: Invalid container name (bad name), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+    berth stop -t 1 run2 >/dev/null
+    berth start run2 >/dev/null
+    [ "$(berth inspect -f '{{.Unit}}' run2)" = berth-run2.service ]
+    [ "$(systemctl is-active berth-run2.service)" = active ]
+}
+
+@test "container prune removes stopped containers only" {
+    berth run --name pr-done busybox true
+    berth create --name pr-created busybox true
+    berth run -d --name pr-live busybox sleep 1000
+    done_id=$(berth inspect -f '{{.Id}}' pr-done)
+    run berth container prune -f
+    assert_success
+    assert_line_matches "^$done_id$"
+    assert_line_matches '^Total reclaimed space: '
+    [ "$(berth ps -a --format '{{.Names}}')" = pr-live ]
+}

@@ -309,6 +309,18 @@ JSON
     assert_status 125
     assert_line_matches "^berth: login to 127.0.0.1:$BASIC failed: unauthorized: incorrect username or password$"
     [ ! -e "$XDG_CONFIG_HOME/berth/auth.json" ] || _fail "a failed login wrote auth.json"
+    # on a terminal berth asks, as docker login; without one it says so
+    run bash -c "berth login 127.0.0.1:$BASIC </dev/null"
+    assert_status 125
+    assert_output "berth: Cannot perform an interactive login from a non TTY device (use -u and --password-stdin)"
+    # (the password comes once berth has turned the echo off)
+    run bash -c "{ echo alice; sleep 1; echo pw-alice; } | script -qec 'berth login 127.0.0.1:$BASIC' /dev/null"
+    assert_success
+    assert_output_contains "Username: "
+    assert_output_contains "Password: "
+    assert_output_not_contains "pw-alice"
+    assert_output_contains "Login Succeeded"
+    berth logout 127.0.0.1:$BASIC >/dev/null
     run bash -c "echo pw-alice | berth login -u alice --password-stdin 127.0.0.1:$BASIC"
     assert_success
     assert_output "Login Succeeded"
