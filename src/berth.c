@@ -38,6 +38,7 @@ static const struct command commands[] = {
         { "exec", cmd_exec, "Execute a command in a running container" },
         { "inspect", cmd_inspect, "Return low-level information on containers and images" },
         { "wait", cmd_wait, "Block until containers stop, then print their exit codes" },
+        { "stats", cmd_stats, "Display a live stream of container(s) resource usage statistics" },
         { "top", cmd_top, "Display the running processes of a container" },
         { "import", cmd_import, "Import the contents from a tarball to create an image" },
         { "images", cmd_images, "List images" },

@@ -222,6 +222,11 @@ int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_
          * (AttachProcessesToUnit needs a delegated unit). */
         if (r >= 0)
                 r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
+        /* What `berth stats` reads back (MemoryCurrent, CPUUsageNSec,
+         * TasksCurrent, IOReadBytes...), whatever the host's defaults. */
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "CPUAccounting", "b", 1, "MemoryAccounting", "b", 1,
+                                          "TasksAccounting", "b", 1, "IOAccounting", "b", 1);
         if (r >= 0 && spec->timeout_stop_usec)
                 r = sd_bus_message_append(m, "(sv)", "TimeoutStopUSec", "t", spec->timeout_stop_usec);
         if (r >= 0 && spec->syslog_identifier)
@@ -302,6 +307,49 @@ int unit_kill(sd_bus *bus, const char *unit, const char *who, int sig, berth_err
         if (r < 0) {
                 cleanup_free char *what = xasprintf("kill %s", unit);
                 return bus_error(err, r, &e, what);
+        }
+        return 0;
+}
+
+int unit_service_u64(sd_bus *bus, const char *unit, const char *property, uint64_t *out, berth_error_t *err)
+{
+        cleanup_free char *path = unit_path(unit);
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sd_bus_get_property_trivial(bus, SD_DEST, path, "org.freedesktop.systemd1.Service", property, &e,
+                                            't', out);
+        if (r < 0) {
+                cleanup_free char *what = xasprintf("read %s of %s", property, unit);
+                return bus_error(err, r, &e, what);
+        }
+        return 0;
+}
+
+int unit_processes(sd_bus *bus, const char *unit, pid_t **pids, size_t *n, berth_error_t *err)
+{
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        cleanup_bus_message sd_bus_message *reply = NULL;
+        int r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "GetUnitProcesses", &e, &reply, "s", unit);
+        if (r < 0) {
+                cleanup_free char *what = xasprintf("list the processes of %s", unit);
+                return bus_error(err, r, &e, what);
+        }
+        *pids = NULL;
+        *n = 0;
+        r = sd_bus_message_enter_container(reply, 'a', "(sus)");
+        while (r > 0) {
+                const char *cg, *cmd;
+                uint32_t pid;
+                r = sd_bus_message_read(reply, "(sus)", &cg, &pid, &cmd);
+                if (r > 0) {
+                        *pids = xrealloc(*pids, (*n + 1) * sizeof(**pids));
+                        (*pids)[(*n)++] = (pid_t) pid;
+                }
+        }
+        if (r < 0) {
+                free(*pids);
+                *pids = NULL;
+                *n = 0;
+                return berth_error(err, -r, "read the processes of %s", unit);
         }
         return 0;
 }

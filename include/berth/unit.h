@@ -48,6 +48,11 @@ int unit_start(sd_bus *bus, const char *unit, berth_error_t *err);
 int unit_stop(sd_bus *bus, const char *unit, berth_error_t *err);
 /* KillUnit: who is "main" or "all". */
 int unit_kill(sd_bus *bus, const char *unit, const char *who, int sig, berth_error_t *err);
+/* A uint64 property of a service unit (MemoryCurrent, CPUUsageNSec,
+ * TasksCurrent, IOReadBytes...): UINT64_MAX where systemd has no value. */
+int unit_service_u64(sd_bus *bus, const char *unit, const char *property, uint64_t *out, berth_error_t *err);
+/* GetUnitProcesses: every process in the unit's cgroup (malloc'ed). */
+int unit_processes(sd_bus *bus, const char *unit, pid_t **pids, size_t *n, berth_error_t *err);
 /* FreezeUnit/ThawUnit (the cgroup v2 freezer).  -EOPNOTSUPP without an
  * error set where systemd cannot freeze (cgroup v1 and hybrid hosts). */
 int unit_freeze(sd_bus *bus, const char *unit, bool freeze, berth_error_t *err);

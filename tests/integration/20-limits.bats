@@ -53,3 +53,32 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     run berth run --rm --ulimit nofile=10:5 busybox true
     [ "$status" -eq 125 ]
 }
+
+@test "stats shows CPU, memory against the limit, network and PIDs; units account for them" {
+    berth run -d --name hog -m 64m busybox sh -c 'while :; do :; done' >/dev/null
+    berth run -d --name calm --network host busybox sleep 1000 >/dev/null
+    berth create --name notyet busybox true >/dev/null
+    # accounting is switched on for the unit, whatever the host's defaults
+    for p in CPUAccounting MemoryAccounting TasksAccounting IOAccounting; do
+        [ "$(systemctl show -p $p --value berth-hog.service)" = yes ] || _fail "$p is not on"
+    done
+    sleep 1
+    run berth stats --no-stream --format '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.MemPerc}}|{{.NetIO}}|{{.PIDs}}'
+    assert_success
+    [ "${#lines[@]}" -eq 2 ] || _fail "not only the running two: $output"
+    hog=$(grep '^hog|' <<<"$output")
+    [[ $hog =~ ^hog\|([0-9.]+)%\|[0-9.]+(B|KiB|MiB)\ /\ 64MiB\|[0-9.]+%\|[0-9.]+k?B\ /\ [0-9.]+k?B\|1$ ]] ||
+        _fail "hog: $hog"
+    cpu=${BASH_REMATCH[1]}
+    [ "${cpu%.*}" -ge 20 ] || _fail "a busy loop at $cpu% CPU"
+    calm=$(grep '^calm|' <<<"$output")
+    [[ $calm =~ ^calm\|0\.[0-9]+%\|.*\|--\|1$ ]] || _fail "calm: $calm"
+    run berth stats --no-stream -a --format '{{.Name}} {{.CPUPerc}} {{.PIDs}}'
+    assert_line_matches '^notyet -- --$'
+    run berth stats --no-stream
+    [[ ${lines[0]} =~ ^CONTAINER\ ID\ +NAME\ +CPU\ %\ +MEM\ USAGE\ /\ LIMIT\ +MEM\ %\ +NET\ I/O\ +BLOCK\ I/O\ +PIDS$ ]] ||
+        _fail "header: ${lines[0]}"
+    run berth stats --no-stream no-such-container
+    assert_status 125
+    assert_output "berth: No such container: no-such-container"
+}
