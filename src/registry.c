@@ -942,10 +942,12 @@ static char **pull_endpoints(const struct registry_config *cfg, const char *host
         return v;
 }
 
-/* Resolve the reference to an image manifest on some endpoint. */
+/* Resolve the reference to an image manifest on some endpoint.  *top_digest
+ * is what the reference named: the index's digest when it named an index
+ * (Docker prints that one as "Digest:"), else the manifest's. */
 static int pull_resolve(const struct registry_config *cfg, const struct image_ref *ref, const char *platform,
                         struct reg_client **client, char **manifest, size_t *mlen, char **mdigest,
-                        berth_error_t *err)
+                        char **top_digest, berth_error_t *err)
 {
         cleanup_strv char **endpoints = pull_endpoints(cfg, ref->domain);
         cleanup_free char *scope = xasprintf("repository:%s:pull", ref->path);
@@ -956,9 +958,11 @@ static int pull_resolve(const struct registry_config *cfg, const struct image_re
                 cleanup_client struct reg_client *c = NULL;
                 if (reg_client_open(cfg, ref->domain, mirror ? endpoints[i] : NULL, scope, &c, err) < 0)
                         return -1;
-                cleanup_free char *body = NULL, *digest = NULL, *mt = NULL;
+                cleanup_free char *body = NULL, *digest = NULL, *mt = NULL, *top = NULL;
                 size_t len = 0;
                 int r = get_manifest(c, ref->path, want, &body, &len, &digest, &mt, mirror ? &e : err);
+                if (r == 0)
+                        top = xstrdup(digest);
                 if (r == 0 && (streq(mt, MT_OCI_INDEX) || streq(mt, MT_DOCKER_LIST))) {
                         cleanup_json json_t *idx = json_loadb(body, len, 0, NULL);
                         json_t *desc = NULL;
@@ -991,6 +995,7 @@ static int pull_resolve(const struct registry_config *cfg, const struct image_re
                 *manifest = steal_pointer(&body);
                 *mlen = len;
                 *mdigest = steal_pointer(&digest);
+                *top_digest = steal_pointer(&top);
                 return 0;
         }
         return berth_error(err, 0, "internal error: no registry endpoint");
@@ -1096,7 +1101,7 @@ int registry_pull(struct berth_store *s, const char *refstr, const struct regist
         p.out.f = o ? o->progress : NULL;
         p.out.quiet = o && o->quiet;
         p.out.tty = p.out.f && isatty(fileno(p.out.f));
-        cleanup_free char *manifest = NULL, *mdigest = NULL, *id = NULL;
+        cleanup_free char *manifest = NULL, *mdigest = NULL, *top_digest = NULL, *id = NULL;
         cleanup_free char *full = NULL, *familiar = NULL;
         size_t mlen = 0;
         if (r == 0) {
@@ -1104,7 +1109,8 @@ int registry_pull(struct berth_store *s, const char *refstr, const struct regist
                 familiar = image_ref_familiar(&ref);
                 if (!ref_has_tag(refstr))
                         out_line(&p.out, "Using default tag: %s", ref.tag);
-                r = pull_resolve(&cfg, &ref, o ? o->platform : NULL, &p.c, &manifest, &mlen, &mdigest, err);
+                r = pull_resolve(&cfg, &ref, o ? o->platform : NULL, &p.c, &manifest, &mlen, &mdigest, &top_digest,
+                                 err);
         }
         cleanup_json json_t *mj = NULL;
         if (r == 0)
@@ -1127,7 +1133,7 @@ int registry_pull(struct berth_store *s, const char *refstr, const struct regist
                 r = image_add(s, mdigest, names, NULL, err);
         }
         if (r == 0) {
-                out_line(&p.out, "Digest: %s", mdigest);
+                out_line(&p.out, "Digest: %s", top_digest);
                 out_line(&p.out, "Status: %s for %s", up_to_date ? "Image is up to date" : "Downloaded newer image",
                          familiar);
                 if (p.out.f) {

@@ -291,6 +291,8 @@ JSON
     run berth pull $repo:latest
     assert_success
     assert_equal "$(berth images -q --no-trunc $repo:latest)" "$(berth images -q --no-trunc busybox:latest)"
+    # Digest: is the index's, the digest that names the whole multi-arch image
+    assert_line_matches "^Digest: sha256:$(sha256sum <"$REG_DIR/index.json" | cut -d' ' -f1)$"
     run berth pull --platform linux/arm64 $repo:latest
     assert_success
     assert_equal "$(berth images -q --no-trunc $repo:latest)" \
