@@ -197,6 +197,21 @@ JSON
     berth rmi -f $r:1 >/dev/null
 }
 
+@test "build pulls a FROM image that is not in the store" {
+    local r=127.0.0.1:$PLAIN/base/busybox:1 ctx=$REG_DIR/ctx-from
+    berth push -q busybox:latest $r >/dev/null
+    berth rmi -f $r >/dev/null 2>&1 || true
+    mkdir -p "$ctx"
+    printf 'FROM %s\nRUN echo built-on-pulled > /marker\nCMD ["cat", "/marker"]\n' "$r" >"$ctx/Dockerfile"
+    run --separate-stderr berth build -t t80/frompull:1 "$ctx"
+    assert_success
+    [[ "$stderr" == *"Unable to find image '$r' locally"* ]] || _fail "stderr: $stderr"
+    [[ "$stderr" == *"Status: Downloaded newer image for $r"* ]] || _fail "stderr: $stderr"
+    run berth run --rm t80/frompull:1
+    assert_output built-on-pulled
+    berth rmi t80/frompull:1 $r >/dev/null
+}
+
 @test "a unit whose pull outlasts TimeoutStartSec= keeps extending it and starts" {
     # a layer the store does not have, which trickles out over 5 s; the
     # unit allows 2 s to start
