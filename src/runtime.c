@@ -59,6 +59,18 @@ struct child_ctx {
         int sync_fd;        /* SOCK_SEQPACKET to the shim: "R" ready / "E<code> <msg>"; "G" back */
 };
 
+/* What the shim allocated for the child (which has its own copy). */
+static void child_ctx_clear(struct child_ctx *ctx)
+{
+        for (size_t i = 0; i < ctx->nbinds; i++) {
+                free((char *) ctx->binds[i].src);
+                free((char *) ctx->binds[i].dst);
+        }
+        free(ctx->binds);
+        free(ctx->overlay_opts);
+        seccomp_program_free(&ctx->seccomp);
+}
+
 /* ---- users ------------------------------------------------------------------ */
 void user_spec_free(struct user_spec *u)
 {
@@ -427,7 +439,7 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         if (!lower)
                 return berth_error(err, 0, "container %s has no image layers recorded: re-create it", c->name);
 
-        struct child_ctx ctx = { .sync_fd = -1, .console_fd = -1 };
+        struct child_ctx ctx __attribute__((cleanup(child_ctx_clear))) = { .sync_fd = -1, .console_fd = -1 };
         cleanup_free char *rootfs = xasprintf("%s/rootfs", c->dir);
         ctx.rootfs = rootfs;
         ctx.store_root = s->root;
@@ -471,7 +483,7 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 if (opts)
                         *opts++ = '\0';
                 ctx.binds = xrealloc(ctx.binds, (ctx.nbinds + 1) * sizeof(*ctx.binds));
-                ctx.binds[ctx.nbinds++] = (struct mount_op) { .kind = OP_TMPFS, .src = "tmpfs", .dst = dst,
+                ctx.binds[ctx.nbinds++] = (struct mount_op) { .kind = OP_TMPFS, .src = xstrdup("tmpfs"), .dst = dst,
                         .fstype = "tmpfs", .flags = MS_NOSUID | MS_NODEV,
                         .data = opts && *opts ? opts : "mode=1777" };
         }
