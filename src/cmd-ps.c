@@ -255,6 +255,17 @@ static bool json_strings_contain(json_t *array, const char *s)
         return false;
 }
 
+/* obj.key (a new reference), or dflt (itself a new reference) if missing:
+ * for json_pack's "o", which steals what it gets. */
+static json_t *field_or(json_t *obj, const char *key, json_t *dflt)
+{
+        json_t *v = json_object_get(obj, key);
+        if (!v)
+                return dflt;
+        json_decref(dflt);
+        return json_incref(v);
+}
+
 /* The object `docker image inspect` shows, from the image config. */
 static json_t *image_inspect_json(const struct berth_image *img)
 {
@@ -275,16 +286,15 @@ static json_t *image_inspect_json(const struct berth_image *img)
         /* Docker's Comment is the top history entry's comment. */
         json_t *history = json_object_get(cfg, "history");
         json_t *top = json_array_size(history) ? json_array_get(history, json_array_size(history) - 1) : NULL;
-        json_t *obj = json_pack("{s:s, s:o, s:o, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:O, s:s}", "Id", img->id,
+        json_t *obj = json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:s}", "Id", img->id,
                                 "RepoTags", tags, "RepoDigests", digests, "Parent", "", "Comment",
-                                json_object_get(top, "comment") ?: json_string(""), "Created",
-                                json_object_get(cfg, "created") ?: json_null(), "Author",
-                                json_object_get(cfg, "author") ?: json_string(""), "Config",
-                                json_object_get(cfg, "config") ?: json_object(), "Architecture",
-                                json_object_get(cfg, "architecture") ?: json_null(), "Os",
-                                json_object_get(cfg, "os") ?: json_null(), "Size", (json_int_t) img->size, "RootFS",
-                                json_object_get(cfg, "rootfs") ?: json_null(), "ManifestDigest",
-                                img->manifest_digest);
+                                field_or(top, "comment", json_string("")), "Created",
+                                field_or(cfg, "created", json_null()), "Author",
+                                field_or(cfg, "author", json_string("")), "Config",
+                                field_or(cfg, "config", json_object()), "Architecture",
+                                field_or(cfg, "architecture", json_null()), "Os", field_or(cfg, "os", json_null()),
+                                "Size", (json_int_t) img->size, "RootFS", field_or(cfg, "rootfs", json_null()),
+                                "ManifestDigest", img->manifest_digest);
         return obj;
 }
 

@@ -14,6 +14,9 @@
 #               under valgrind --leak-check=full, CK_FORK=no
 #   integration tests/integration/*.bats inside a throwaway systemd
 #               (tests/harness/boot.sh -> tests/harness/in-systemd.sh)
+#   asan-integration
+#               the run, images, volumes, registry, network and build bats
+#               files again with the ASan/UBSan build (build-asan/)
 #   boot        tests/boot/reboot.sh: a container enabled for boot runs after
 #               a power-off and a second boot on the same store
 #
@@ -32,7 +35,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
 jobs=${JOBS:-2}
-stages=${BERTH_STAGES:-deps build asan valgrind integration boot}
+stages=${BERTH_STAGES:-deps build asan valgrind integration asan-integration boot}
 configure_flags=(--enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var)
 
 passed=0 failed=0 skipped=0
@@ -175,35 +178,53 @@ if want valgrind; then
 fi
 
 # ---- integration tests inside a throwaway systemd
-if want integration; then
-    log "integration (tests/integration/*.bats in a throwaway systemd)"
-    out=$repo/build/harness-out
+# run_integration STAGE BUILD_DIR [BATS_FILES...]: install BUILD_DIR into a
+# throwaway systemd, run the bats files there (all without arguments) and
+# count the TAP results.
+run_integration() {
+    local name=$1 dir=$2 out tap int_rc=0 ok skip notok planned unreported
+    shift 2
+    out=$repo/$dir/harness-out
     rm -rf "$out"
     mkdir -p "$out"
-    if [ ! -x build/berth ]; then
-        stage_broke integration "build/berth was not built"
-    else
-        int_rc=0
-        timeout -k 30 "${BERTH_INTEGRATION_TIMEOUT:-2400}" \
-            "$repo/tests/harness/boot.sh" --out "$out" -- tests/harness/in-systemd.sh build \
-            || int_rc=$?
-        tap=$out/integration.tap
-        if [ -s "$tap" ]; then
-            ok=$(grep -cE '^ok [0-9]+' "$tap" || true)
-            skip=$(grep -cE '^ok [0-9]+ .*# skip' "$tap" || true)
-            notok=$(grep -cE '^not ok [0-9]+' "$tap" || true)
-            planned=$(sed -n 's/^1\.\.\([0-9]\+\)$/\1/p' "$tap" | head -n1)
-            # Tests that never reported (bats broke off) count as failed.
-            unreported=$(( ${planned:-0} - ok - notok ))
-            [ "$unreported" -gt 0 ] || unreported=0
-            stage_result integration $((ok - skip)) $((notok + unreported)) "$skip"
-            if [ "$int_rc" -ne 0 ] && [ "$notok" -eq 0 ] && [ "$unreported" -eq 0 ]; then
-                stage_broke integration "the harness exited $int_rc"
-            fi
-        else
-            stage_broke integration "no TAP output (harness exited $int_rc)"
-        fi
+    if [ ! -x "$dir/berth" ]; then
+        stage_broke "$name" "$dir/berth was not built"
+        return 0
     fi
+    timeout -k 30 "${BERTH_INTEGRATION_TIMEOUT:-2400}" \
+        "$repo/tests/harness/boot.sh" --out "$out" -- tests/harness/in-systemd.sh "$dir" "$@" \
+        || int_rc=$?
+    tap=$out/integration.tap
+    if [ ! -s "$tap" ]; then
+        stage_broke "$name" "no TAP output (harness exited $int_rc)"
+        return 0
+    fi
+    ok=$(grep -cE '^ok [0-9]+' "$tap" || true)
+    skip=$(grep -cE '^ok [0-9]+ .*# skip' "$tap" || true)
+    notok=$(grep -cE '^not ok [0-9]+' "$tap" || true)
+    planned=$(sed -n 's/^1\.\.\([0-9]\+\)$/\1/p' "$tap" | head -n1)
+    # Tests that never reported (bats broke off) count as failed.
+    unreported=$(( ${planned:-0} - ok - notok ))
+    [ "$unreported" -gt 0 ] || unreported=0
+    stage_result "$name" $((ok - skip)) $((notok + unreported)) "$skip"
+    if [ "$int_rc" -ne 0 ] && [ "$notok" -eq 0 ] && [ "$unreported" -eq 0 ]; then
+        stage_broke "$name" "the harness exited $int_rc"
+    fi
+}
+
+if want integration; then
+    log "integration (tests/integration/*.bats in a throwaway systemd)"
+    run_integration integration build
+fi
+
+# ---- the same, for the commands that parse and write the most, with the
+# ASan/UBSan build: a memory error or leak in berth fails these tests
+# (LeakSanitizer's report lands in the command's output)
+if want asan-integration; then
+    log "asan-integration (the ASan/UBSan build on a part of the bats suite)"
+    run_integration asan-integration build-asan \
+        tests/integration/10-run.bats tests/integration/60-images.bats tests/integration/75-volumes.bats \
+        tests/integration/80-registry.bats tests/integration/85-network.bats tests/integration/90-build.bats
 fi
 
 # ---- boot: a container enabled for boot runs after a reboot (two boots
