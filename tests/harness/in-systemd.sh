@@ -57,6 +57,19 @@ export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
 
 # Read bats' TAP as it streams: a test starts when the previous one ended,
 # so each result line closes the time window of the test it reports.
+# An ASan/UBSan build: sanitizer reports go to files, for every berth
+# process (the tests' and the ones systemd starts for units), not into the
+# output the tests compare; any error report there fails the run below.
+san_dir=''
+if grep -q -- '-fsanitize=address' "$build/Makefile" 2>/dev/null; then
+    san_dir=/run/berth-sanitizers
+    mkdir -p "$san_dir"
+    chmod 1777 "$san_dir"
+    export ASAN_OPTIONS="log_path=$san_dir/asan" UBSAN_OPTIONS="log_path=$san_dir/ubsan:print_stacktrace=1"
+    systemctl set-environment ASAN_OPTIONS="$ASAN_OPTIONS" UBSAN_OPTIONS="$UBSAN_OPTIONS"
+    echo "# sanitizer reports go to $san_dir"
+fi
+
 failed_names=() failed_since=() failed_until=()
 since=$(date +%s.%N)
 cd "$repo"
@@ -83,6 +96,25 @@ for i in "${!failed_names[@]}"; do
         --since "@${failed_since[$i]}" --until "@${failed_until[$i]}" 2>&1 \
         | tail -n 80 | sed 's/^/#   /'
 done
+
+# (LeakSanitizer's "Unable to get registers from thread" notes are not
+# reports: only ERROR lines and UBSan's runtime errors count)
+san_errors=0
+if [ -n "$san_dir" ]; then
+    for f in "$san_dir"/*; do
+        [ -e "$f" ] || continue
+        if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f"; then
+            san_errors=$((san_errors + 1))
+            echo "# ---- sanitizer report $f"
+            head -n 40 "$f" | sed 's/^/#   /'
+        fi
+    done
+    if [ "$san_errors" -gt 0 ]; then
+        echo "# $san_errors sanitizer report(s) with errors"
+        exit 1
+    fi
+    echo "# sanitizers: $(find "$san_dir" -type f | wc -l) log file(s), no error report"
+fi
 
 planned=$(sed -n 's/^1\.\.\([0-9]\+\)$/\1/p' "$tap" | head -n1)
 ran=$(grep -cE '^(not )?ok [0-9]+' "$tap" || true)
