@@ -138,16 +138,22 @@ static char *json_compact(json_t *j)
         return text;
 }
 
-/* "busybox:latest" for "docker.io/library/busybox:latest" (the name as is
- * when it does not parse). */
-static char *familiar_name(const char *name)
+/* One part of a stored name ("docker.io/library/busybox:latest"): the
+ * familiar name "busybox:latest", the repository "busybox" or the tag
+ * "latest" (the name as is, or "latest" for the tag, when it does not
+ * parse). */
+enum name_part { NAME_FAMILIAR, NAME_REPO, NAME_TAG };
+
+static char *name_part(const char *full, enum name_part part)
 {
         struct image_ref r;
-        if (image_ref_parse(name, &r, NULL) < 0)
-                return xstrdup(name);
-        char *f = image_ref_familiar(&r);
+        if (image_ref_parse(full, &r, NULL) < 0)
+                return xstrdup(part == NAME_TAG ? "latest" : full);
+        char *v = part == NAME_FAMILIAR ? image_ref_familiar(&r)
+                  : part == NAME_REPO   ? image_ref_familiar_repo(&r)
+                                        : xstrdup(r.tag ? r.tag : "latest");
         image_ref_free(&r);
-        return f;
+        return v;
 }
 
 /* ======================================================================
@@ -892,22 +898,8 @@ static void added_rollback(struct berth_store *s, struct added *a)
         }
         for (size_t i = 0; a->layers && a->layers[i]; i++) {
                 const char *d = a->layers[i];
-                if (strv_contains(keep, d) || !image_digest_valid(d))
-                        continue;
-                cleanup_free char *link = NULL;
-                if (store_layer_info(s, d, &link, NULL, NULL) == 0) {
-                        cleanup_free char *lp = store_path(s, "%s", link);
-                        (void) unlink(lp);
-                }
-                unsigned char rnd[6];
-                char rhex[13];
-                if (random_bytes(rnd, sizeof(rnd)) < 0)
-                        abort();
-                hex_encode(rnd, sizeof(rnd), rhex);
-                cleanup_free char *dir = store_path(s, "layers/%s", d + 7);
-                cleanup_free char *dst = store_path(s, "tmp/rmlayer-%.12s-%s", d + 7, rhex);
-                if (rename(dir, dst) == 0)
-                        strv_push(&trash, dst);
+                if (!strv_contains(keep, d))
+                        store_layer_trash(s, d, &trash);
         }
         store_unlock(s);
         for (size_t i = 0; trash[i]; i++)
@@ -1047,7 +1039,7 @@ static int load_plan(struct berth_store *s, struct plan *p, struct added *added,
                         struct berth_image *old = NULL;
                         if (image_lookup(s, pi->names[k], &old, NULL) == 0) {
                                 if (!streq(old->id, pi->config_digest)) {
-                                        cleanup_free char *f = familiar_name(pi->names[k]);
+                                        cleanup_free char *f = name_part(pi->names[k], NAME_FAMILIAR);
                                         report_result(report,
                                                       "The image %s already exists, renaming the old one with ID %s "
                                                       "to empty string",
@@ -1064,7 +1056,7 @@ static int load_plan(struct berth_store *s, struct plan *p, struct added *added,
                 if (!pi->names[0])
                         report_result(report, "Loaded image ID: %s", id);
                 for (size_t k = 0; pi->names[k]; k++) {
-                        cleanup_free char *f = familiar_name(pi->names[k]);
+                        cleanup_free char *f = name_part(pi->names[k], NAME_FAMILIAR);
                         report_result(report, "Loaded image: %s", f);
                 }
         }
@@ -1245,26 +1237,6 @@ static int save_collect(struct berth_store *s, char *const *refs, struct save_im
         return 0;
 }
 
-static char *tag_of_full(const char *full)
-{
-        struct image_ref r;
-        if (image_ref_parse(full, &r, NULL) < 0)
-                return xstrdup("latest");
-        char *t = xstrdup(r.tag ? r.tag : "latest");
-        image_ref_free(&r);
-        return t;
-}
-
-static char *repo_of_full(const char *full)
-{
-        struct image_ref r;
-        if (image_ref_parse(full, &r, NULL) < 0)
-                return xstrdup(full);
-        char *t = image_ref_familiar_repo(&r);
-        image_ref_free(&r);
-        return t;
-}
-
 static int write_json_member(struct archive *a, const char *name, json_t *j, berth_error_t *err)
 {
         cleanup_free char *text = json_compact(j);
@@ -1351,7 +1323,7 @@ int image_save_archive(struct berth_store *s, char *const *refs, enum image_arch
                         json_t *desc = json_pack("{s:s, s:s, s:I}", "mediaType", mt ? mt : MT_OCI_MANIFEST, "digest",
                                                  si->img->manifest_digest, "size", (json_int_t) mlen);
                         if (si->tags[t]) {
-                                cleanup_free char *tag = tag_of_full(si->tags[t]);
+                                cleanup_free char *tag = name_part(si->tags[t], NAME_TAG);
                                 json_object_set_new(desc, "annotations",
                                                     json_pack("{s:s, s:s}", ANN_IMAGE_NAME, si->tags[t], ANN_REF_NAME,
                                                               tag));
@@ -1363,10 +1335,10 @@ int image_save_archive(struct berth_store *s, char *const *refs, enum image_arch
                 /* manifest.json and repositories (Docker's) */
                 json_t *repotags = json_array();
                 for (size_t t = 0; si->tags[t]; t++) {
-                        cleanup_free char *f = familiar_name(si->tags[t]);
+                        cleanup_free char *f = name_part(si->tags[t], NAME_FAMILIAR);
                         json_array_append_new(repotags, json_string(f));
-                        cleanup_free char *repo = repo_of_full(si->tags[t]);
-                        cleanup_free char *tag = tag_of_full(si->tags[t]);
+                        cleanup_free char *repo = name_part(si->tags[t], NAME_REPO);
+                        cleanup_free char *tag = name_part(si->tags[t], NAME_TAG);
                         json_t *r = json_object_get(repositories, repo);
                         if (!r)
                                 json_object_set_new(repositories, repo, r = json_object());

@@ -535,42 +535,27 @@ static int scan_tmp(struct check *ck, size_t *live, berth_error_t *err)
         return 0;
 }
 
-static void check_layers(struct check *ck, char **diffs)
+/* Move an unreferenced layer out of the way (into tmp/, emptied at the end),
+ * its l/ link first. */
+static void remove_layer(struct check *ck, const char *digest, const char *path)
 {
-        cleanup_free char *dir = store_path(ck->s, "layers");
-        cleanup_dir DIR *d = opendir(dir);
-        if (!d)
-                return;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                cleanup_free char *digest = xasprintf("sha256:%s", de->d_name);
-                if (strv_contains(diffs, digest))
-                        continue;
-                cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
-                finding(ck, "unreferenced layer", p);
-                if (!ck->repair)
-                        continue;
-                cleanup_free char *link = NULL;
-                if (image_digest_valid(digest) && store_layer_info(ck->s, digest, &link, NULL, NULL) == 0) {
-                        cleanup_free char *lp = store_path(ck->s, "%s", link);
-                        (void) unlink(lp);
-                }
-                unsigned char rnd[6];
-                char rhex[13];
-                if (random_bytes(rnd, sizeof(rnd)) < 0)
-                        abort();
-                hex_encode(rnd, sizeof(rnd), rhex);
-                cleanup_free char *dst = store_path(ck->s, "tmp/rmlayer-%.12s-%s", de->d_name, rhex);
-                if (rename(p, dst) == 0)
-                        strv_push(&ck->trash, dst);
-        }
+        if (image_digest_valid(digest))
+                store_layer_trash(ck->s, digest, &ck->trash);
+        else
+                (void) rm_rf(path, NULL); /* not even named like a layer */
 }
 
-static void check_blobs(struct check *ck, char **blobs)
+static void remove_blob(struct check *ck, const char *digest, const char *path)
 {
-        cleanup_free char *dir = store_path(ck->s, "blobs/sha256");
+        (void) rm_rf(path, NULL);
+}
+
+/* Every entry of ROOT/SUBDIR (named by a sha256 hex digest) that refs does
+ * not name is reported as "unreferenced WHAT", and removed with --repair. */
+static void check_unreferenced(struct check *ck, const char *subdir, char **refs, const char *what,
+                               void (*remove)(struct check *ck, const char *digest, const char *path))
+{
+        cleanup_free char *dir = store_path(ck->s, "%s", subdir);
         cleanup_dir DIR *d = opendir(dir);
         if (!d)
                 return;
@@ -579,12 +564,13 @@ static void check_blobs(struct check *ck, char **blobs)
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
                 cleanup_free char *digest = xasprintf("sha256:%s", de->d_name);
-                if (strv_contains(blobs, digest))
+                if (strv_contains(refs, digest))
                         continue;
                 cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
-                finding(ck, "unreferenced blob", p);
+                cleanup_free char *label = xasprintf("unreferenced %s", what);
+                finding(ck, label, p);
                 if (ck->repair)
-                        (void) rm_rf(p, NULL);
+                        remove(ck, digest, p);
         }
 }
 
@@ -663,8 +649,8 @@ int cmd_system_check(struct berth_cli *cli, int argc, char **argv, berth_error_t
                 goto out;
         if (image_referenced_content(ck.s, &blobs, &diffs, err) < 0)
                 goto out;
-        check_layers(&ck, diffs);
-        check_blobs(&ck, blobs);
+        check_unreferenced(&ck, "layers", diffs, "layer", remove_layer);
+        check_unreferenced(&ck, "blobs/sha256", blobs, "blob", remove_blob);
         /* A layer being unpacked has its l/ link before its directory is in
          * place: while some berth is staging, leave dangling links alone. */
         if (live == 0)

@@ -602,22 +602,8 @@ static void collect_garbage(struct berth_store *s, json_t *idx, char **cand_blob
         }
         for (size_t i = 0; cand_diffs[i]; i++) {
                 const char *d = cand_diffs[i];
-                if (strv_contains(keep_diffs, d) || !image_digest_valid(d))
-                        continue;
-                cleanup_free char *link = NULL;
-                if (store_layer_info(s, d, &link, NULL, NULL) == 0) {
-                        cleanup_free char *lp = store_path(s, "%s", link);
-                        (void) unlink(lp);
-                }
-                cleanup_free char *dir = store_path(s, "layers/%s", d + 7);
-                unsigned char rnd[6];
-                char rhex[13];
-                if (random_bytes(rnd, sizeof(rnd)) < 0)
-                        abort();
-                hex_encode(rnd, sizeof(rnd), rhex);
-                cleanup_free char *dst = store_path(s, "tmp/rmlayer-%.12s-%s", d + 7, rhex);
-                if (rename(dir, dst) == 0)
-                        strv_push(trash, dst);
+                if (!strv_contains(keep_diffs, d))
+                        store_layer_trash(s, d, trash);
         }
 }
 

@@ -612,3 +612,23 @@ int store_layer_unpack(struct berth_store *s, const char *blob_path, char **diff
 {
         return store_layer_unpack_expect(s, blob_path, NULL, diff_id_out, size_out, err);
 }
+
+void store_layer_trash(struct berth_store *s, const char *diff_id, char ***trash)
+{
+        if (!image_digest_valid(diff_id))
+                return;
+        cleanup_free char *link = NULL;
+        if (store_layer_info(s, diff_id, &link, NULL, NULL) == 0) {
+                cleanup_free char *lp = store_path(s, "%s", link);
+                (void) unlink(lp);
+        }
+        unsigned char rnd[6];
+        char rhex[13];
+        if (random_bytes(rnd, sizeof(rnd)) < 0)
+                abort();
+        hex_encode(rnd, sizeof(rnd), rhex);
+        cleanup_free char *dir = store_path(s, "layers/%s", diff_id + 7);
+        cleanup_free char *dst = store_path(s, "tmp/rmlayer-%.12s-%s", diff_id + 7, rhex);
+        if (rename(dir, dst) == 0)
+                strv_push(trash, dst);
+}

@@ -137,6 +137,10 @@ int store_layer_unpack_progress(struct berth_store *s, const char *blob_path, co
                                 const struct layer_progress *progress, char **diff_id_out, long long *size_out,
                                 berth_error_t *err);
 bool store_layer_exists(struct berth_store *s, const char *diff_id);
+/* Take a layer out of the store (the caller holds the lock): its l/ link is
+ * removed and its directory renamed into ROOT/tmp, pushed on *trash for the
+ * caller to rm_rf() once the lock is released. */
+void store_layer_trash(struct berth_store *s, const char *diff_id, char ***trash);
 /* "l/SHORT" relative to the store root, and the layer's content size. */
 int store_layer_info(struct berth_store *s, const char *diff_id, char **link_out, long long *size_out,
                      berth_error_t *err);
