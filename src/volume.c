@@ -106,14 +106,7 @@ int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_erro
         *out = (struct mount_spec) {};
         cleanup_free char *copy = xstrdup(spec);
         char *parts[4] = {};
-        size_t n = 0;
-        for (char *p = copy, *colon; n < 4; p = colon + 1) {
-                parts[n++] = p;
-                colon = strchr(p, ':');
-                if (!colon)
-                        break;
-                *colon = '\0';
-        }
+        size_t n = strsplit_inplace(copy, ':', parts, 4);
         if (n == 4 || !*spec)
                 return berth_error(err, 0, "invalid volume specification '%s': use [SOURCE:]CONTAINER_PATH[:ro]", spec);
         const char *src = NULL, *dst = NULL, *mode = NULL;
@@ -156,6 +149,47 @@ int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_erro
         out->nocopy = nocopy;
         out->create_host_dir = out->kind == MOUNT_SPEC_BIND;
         return 0;
+}
+
+char *mount_spec_volume_absolute(const char *spec, const char *base)
+{
+        const char *colon = strchr(spec, ':');
+        if (spec[0] != '.' || !colon)
+                return xstrdup(spec);
+        cleanup_free char *src = xstrndup(spec, (size_t) (colon - spec));
+        cleanup_free char *abs = path_absolute(base, src);
+        return xasprintf("%s%s", abs, colon);
+}
+
+char *mount_spec_mount_absolute(const char *spec, const char *base)
+{
+        cleanup_strv char **fields = NULL;
+        bool bind = false;
+        size_t source = SIZE_MAX;
+        cleanup_free char *copy = xstrdup(spec);
+        char *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (streq(t, "type=bind"))
+                        bind = true;
+                if (startswith(t, "source=") || startswith(t, "src="))
+                        source = strv_length(fields);
+                strv_push(&fields, t);
+        }
+        if (!bind || source == SIZE_MAX)
+                return xstrdup(spec);
+        char *eq = strchr(fields[source], '=');
+        if (eq[1] == '/' || eq[1] == '\0')
+                return xstrdup(spec);
+        *eq = '\0';
+        cleanup_free char *abs = path_absolute(base, eq + 1);
+        cleanup_free char *field = xasprintf("%s=%s", fields[source], abs);
+        struct strbuf b = {};
+        for (size_t i = 0; fields[i]; i++) {
+                if (i)
+                        strbuf_addc(&b, ',');
+                strbuf_adds(&b, i == source ? field : fields[i]);
+        }
+        return strbuf_steal(&b);
 }
 
 static int parse_bool_field(const char *spec, const char *key, const char *val, bool *out, berth_error_t *err)

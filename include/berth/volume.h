@@ -50,6 +50,12 @@ void mount_spec_clear(struct mount_spec *m);
 int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_error_t *err);
 /* --mount type=bind|volume|tmpfs,source=,target=,readonly[=BOOL],... */
 int mount_spec_parse_mount(const char *spec, struct mount_spec *out, berth_error_t *err);
+/* The same specs with a relative bind source made absolute against BASE (the
+ * working directory when NULL), as Docker's CLI does before it sends them:
+ * for -v a source starting with "." ("./data", "..", "."), for --mount any
+ * type=bind source. Other specs come back unchanged (a copy). */
+char *mount_spec_volume_absolute(const char *spec, const char *base);
+char *mount_spec_mount_absolute(const char *spec, const char *base);
 
 /* Docker's local volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (at most 255). */
 bool volume_name_valid(const char *name);
