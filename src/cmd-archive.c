@@ -231,21 +231,6 @@ struct history_row {
         char *id, *created_since, *created_at, *created_by, *size, *comment;
 };
 
-/* Docker's Ellipsis: at most max characters, the last one "…". */
-static char *ellipsis(const char *s, size_t max)
-{
-        size_t chars = 0, i = 0, cut = 0;
-        for (; s[i]; i++)
-                if (((unsigned char) s[i] & 0xc0) != 0x80) {
-                        if (chars == max - 1)
-                                cut = i;
-                        chars++;
-                }
-        if (chars <= max)
-                return xstrdup(s);
-        return xasprintf("%.*s…", (int) cut, s);
-}
-
 static json_t *history_object(const struct history_row *r)
 {
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id, "CreatedSince", r->created_since, "CreatedAt",
@@ -318,7 +303,7 @@ int cmd_history(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
                                        : xstrdup("<missing>");
                 r->created_since = human ? format_human_ago(ns) : format_rfc3339(ns);
                 r->created_at = format_rfc3339(ns);
-                r->created_by = no_trunc ? xstrdup(by_flat) : ellipsis(by_flat, 45);
+                r->created_by = no_trunc ? xstrdup(by_flat) : format_ellipsis(by_flat, 45);
                 r->size = human ? format_human_size(size) : xasprintf("%lld", size);
                 r->comment = xstrdup(comment ? comment : "");
         }

@@ -391,6 +391,21 @@ char *format_human_ago(long long ns)
         return xasprintf("%lld years%s", h / 24 / 365, suffix);
 }
 
+/* See util.h; Docker's formatter.Ellipsis for single-width text. */
+char *format_ellipsis(const char *s, size_t max)
+{
+        size_t chars = 0, i = 0, cut = 0;
+        for (; s[i]; i++)
+                if (((unsigned char) s[i] & 0xc0) != 0x80) {
+                        if (chars == max - 1)
+                                cut = i;
+                        chars++;
+                }
+        if (chars <= max)
+                return xstrdup(s);
+        return xasprintf("%.*s…", (int) cut, s);
+}
+
 char *format_human_size(long long bytes)
 {
         static const char *units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };

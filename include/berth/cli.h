@@ -70,7 +70,7 @@ int run_ensure_image(struct berth_cli *cli, const char *image, const char *polic
         X(restart) X(kill) X(rename) X(pause) X(unpause) X(rm) X(ps) X(logs) X(attach) X(exec) X(inspect) X(wait) X(stats) X(top)    \
         X(version) X(info) X(generate) X(save) X(load) X(history) X(commit)       \
         X(export) X(diff) X(image_prune) X(image_inspect) X(container_inspect) X(container_prune) X(system_df) X(system_check) X(system_prune) \
-        X(pull) X(push) X(login) X(logout) \
+        X(pull) X(push) X(login) X(logout) X(search) \
         X(network) X(port) \
         X(volume) X(cp) \
         X(build)

@@ -90,6 +90,9 @@ long long now_ns(void);
 char *format_rfc3339(long long ns);
 /* "2 minutes ago", "About an hour ago" ... as Docker's go-units HumanDuration. */
 char *format_human_ago(long long ns);
+/* Docker's Ellipsis: s when it has at most max characters (UTF-8), else its
+ * first max-1 characters and "…". */
+char *format_ellipsis(const char *s, size_t max);
 /* "5.2MB" as Docker's go-units HumanSize (decimal units, 3 significant digits). */
 char *format_human_size(long long bytes);
 
