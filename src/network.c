@@ -110,14 +110,23 @@ static int network_lock(struct berth_store *s, berth_error_t *err)
         return lock_file(path, true, err);
 }
 
-static json_t *json_load_or(const char *path, json_t *dflt)
+/* The JSON object in path, or an empty one when there is no such file; a
+ * file that cannot be read is an error (it records who holds what: reading
+ * it as empty would hand out what is taken). */
+static int json_load_object(const char *path, json_t **out, berth_error_t *err)
 {
-        json_t *j = json_load_file(path, 0, NULL);
-        if (j) {
-                json_decref(dflt);
-                return j;
+        json_error_t jerr;
+        json_t *j = json_load_file(path, 0, &jerr);
+        if (!j && access(path, F_OK) < 0 && errno == ENOENT)
+                j = json_object();
+        else if (!j)
+                return berth_error(err, 0, "corrupt state file `%s`: %s", path, jerr.text);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return berth_error(err, 0, "corrupt state file `%s`: not a JSON object", path);
         }
-        return dflt;
+        *out = j;
+        return 0;
 }
 
 static int json_save(const char *path, json_t *j, berth_error_t *err)
@@ -131,14 +140,15 @@ static char *members_path(struct berth_store *s, const char *name)
         return store_run_path(s, "networks/%s.json", name);
 }
 
-json_t *network_members(struct berth_store *s, const char *name)
+int network_members(struct berth_store *s, const char *name, json_t **out, berth_error_t *err)
 {
         cleanup_free char *p = members_path(s, name);
-        json_t *j = json_load_or(p, json_object());
+        json_auto_t *j = NULL;
+        if (json_load_object(p, &j, err) < 0)
+                return berth_error_wrap(err, "cannot tell which containers are on network %s", name);
         json_t *m = json_object_get(j, "Containers");
-        m = json_is_object(m) ? json_incref(m) : json_object();
-        json_decref(j);
-        return m;
+        *out = json_is_object(m) ? json_incref(m) : json_object();
+        return 0;
 }
 
 static int members_save(struct berth_store *s, const char *name, json_t *members, berth_error_t *err)
@@ -368,7 +378,9 @@ int network_remove(struct berth_store *s, const char *ref, berth_error_t *err)
         cleanup_close int lfd = network_lock(s, err);
         if (lfd < 0)
                 return -1;
-        json_auto_t *members = network_members(s, name);
+        json_auto_t *members = NULL;
+        if (network_members(s, name, &members, err) < 0)
+                return -1;
         if (json_object_size(members) > 0)
                 return berth_error(err, 0, "error while removing network: network %s id %s has active endpoints",
                                    name, json_str(def, "Id"));
@@ -526,7 +538,9 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
         }
         /* a clash is refused now, before anything is created */
         cleanup_free char *pp = ports_path(s);
-        json_auto_t *reserved = json_load_or(pp, json_object());
+        json_auto_t *reserved = NULL;
+        if (json_load_object(pp, &reserved, err) < 0)
+                return berth_error_wrap(err, "cannot tell which host ports are taken");
         json_auto_t *mine = json_object(); /* the same host port twice in one run */
         json_object_foreach(bindings, k, v)
         {
@@ -645,7 +659,9 @@ static json_t *wanted_bindings(json_t *cfg)
 static int ports_reserve(struct berth_store *s, struct berth_container *c, json_t **out, berth_error_t *err)
 {
         cleanup_free char *pp = ports_path(s);
-        json_auto_t *reserved = json_load_or(pp, json_object());
+        json_auto_t *reserved = NULL;
+        if (json_load_object(pp, &reserved, err) < 0)
+                return berth_error_wrap(err, "cannot tell which host ports are taken");
         json_auto_t *want = wanted_bindings(c->config);
         json_auto_t *ports = json_object();
         const char *k;
@@ -686,7 +702,9 @@ static int network_allocate(struct berth_store *s, struct berth_container *c, co
         cleanup_close int lfd = network_lock(s, err);
         if (lfd < 0)
                 return -1;
-        json_auto_t *members = network_members(s, name);
+        json_auto_t *members = NULL;
+        if (network_members(s, name, &members, err) < 0)
+                return -1;
         json_object_del(members, c->id); /* a stale entry of ours */
         size_t n = 0;
         cleanup_free uint32_t *used = xcalloc(json_object_size(members) + 1, sizeof(uint32_t));
@@ -786,14 +804,18 @@ void network_detach(struct berth_store *s, struct berth_container *c)
         json_auto_t *mine = json_object();
         cleanup_close int lfd = network_lock(s, &e);
         berth_error_free(&e);
-        json_auto_t *members = network_members(s, name);
-        if (json_object_get(members, c->id)) {
+        json_auto_t *members = NULL;
+        if (network_members(s, name, &members, &e) < 0)
+                berth_error_free(&e); /* left as it is: the next attach refuses it */
+        else if (json_object_get(members, c->id)) {
                 json_object_del(members, c->id);
                 (void) members_save(s, name, members, NULL);
                 hosts_sync(s, name, members, NULL);
         }
         cleanup_free char *pp = ports_path(s);
-        json_auto_t *reserved = json_load_or(pp, json_object());
+        json_auto_t *reserved = NULL;
+        if (json_load_object(pp, &reserved, &e) < 0)
+                berth_error_free(&e); /* as the members above */
         const char *k;
         json_t *v;
         void *tmp;

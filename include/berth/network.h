@@ -102,8 +102,9 @@ int network_create(struct berth_store *s, const char *name, const char *subnet, 
 int network_remove(struct berth_store *s, const char *ref, berth_error_t *err);
 /* Every definition, sorted by name. */
 int network_list(struct berth_store *s, json_t **out, berth_error_t *err);
-/* The containers attached to a network now (RUN/networks/NAME.json). */
-json_t *network_members(struct berth_store *s, const char *name);
+/* The containers attached to a network now (RUN/networks/NAME.json); a
+ * file that cannot be read is an error, never "nobody". */
+int network_members(struct berth_store *s, const char *name, json_t **out, berth_error_t *err);
 
 /* run/create: check --network, turn -p/-P into HostConfig.PortBindings,
  * Config.ExposedPorts and HostConfig.PublishAllPorts in cfg, and refuse a
