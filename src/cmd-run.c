@@ -20,15 +20,15 @@
 enum {
         OPT_RM = 1000, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_NETWORK, OPT_RESTART, OPT_CAP_ADD, OPT_CAP_DROP,
         OPT_PRIVILEGED, OPT_READ_ONLY, OPT_SECURITY_OPT, OPT_INIT, OPT_TMPFS, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT,
-        OPT_MOUNT, OPT_PULL, OPT_HOSTNAME, OPT_SIG_PROXY, OPT_ULIMIT, OPT_LIMIT = 2000,
+        OPT_MOUNT, OPT_PULL, OPT_HOSTNAME, OPT_SIG_PROXY, OPT_ULIMIT, OPT_EXPOSE, OPT_LIMIT = 2000,
 };
 
 struct run_opts {
         bool detach, interactive, tty, rm, privileged, read_only, init, publish_all, sig_proxy;
         const char *name, *entrypoint, *network, *restart, *workdir, *user, *hostname, *stop_signal, *pull;
         long long stop_timeout;
-        char **env, **env_files, **volumes, **mounts, **publish, **labels, **cap_add, **cap_drop, **security_opts,
-                **tmpfs, **ulimits;
+        char **env, **env_files, **volumes, **mounts, **publish, **expose, **labels, **cap_add, **cap_drop,
+                **security_opts, **tmpfs, **ulimits;
         json_t *limits; /* flag name -> value, re-parsed at each start */
         struct berth_store *store;
         struct volume_holds volume_holds; /* see build_mounts() */
@@ -41,6 +41,7 @@ static void run_opts_free(struct run_opts *o)
         strv_free(o->volumes);
         strv_free(o->mounts);
         strv_free(o->publish);
+        strv_free(o->expose);
         strv_free(o->labels);
         strv_free(o->cap_add);
         strv_free(o->cap_drop);
@@ -71,6 +72,7 @@ static const char run_usage[] =
         "      --network string      Connect a container to a network (bridge, host, none, NAME, container:NAME)\n"
         "  -p, --publish list        Publish a container's port(s) to the host ([IP:]HOSTPORT:PORT[/udp], PORT)\n"
         "  -P, --publish-all         Publish all exposed ports to random ports\n"
+        "      --expose list         Expose a port or a range of ports (PORT[-END][/udp]) without publishing it\n"
         "      --restart string      Restart policy (no, always, on-failure[:N], unless-stopped)\n"
         "  -l, --label list          Set meta data on a container\n"
         "      --cap-add list        Add Linux capabilities\n"
@@ -107,6 +109,7 @@ static struct option *build_options(size_t *nlimits)
                 { "net", required_argument, NULL, OPT_NETWORK },
                 { "publish", required_argument, NULL, 'p' },
                 { "publish-all", no_argument, NULL, 'P' },
+                { "expose", required_argument, NULL, OPT_EXPOSE },
                 { "restart", required_argument, NULL, OPT_RESTART },
                 { "label", required_argument, NULL, 'l' },
                 { "cap-add", required_argument, NULL, OPT_CAP_ADD },
@@ -170,6 +173,7 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
                 case OPT_NETWORK: o->network = optarg; break;
                 case 'p': strv_push(&o->publish, optarg); break;
                 case 'P': o->publish_all = true; break;
+                case OPT_EXPOSE: strv_push(&o->expose, optarg); break;
                 case OPT_RESTART: o->restart = optarg; break;
                 case 'l': strv_push(&o->labels, optarg); break;
                 case OPT_CAP_ADD: strv_push(&o->cap_add, optarg); break;
@@ -504,7 +508,7 @@ static int create_container(struct berth_cli *cli, const char *cmd, int argc, ch
         if (extra)
                 json_object_update_recursive(json_object_get(cfg, "Berth"), extra);
         /* --network, -p, -P: checked (a taken host port too) before anything is made */
-        r = network_prepare_config(&cli->store, cfg, o->publish, o->publish_all,
+        r = network_prepare_config(&cli->store, cfg, o->publish, o->publish_all, o->expose,
                                    json_at(img->config, "config.ExposedPorts"), err);
         if (r >= 0)
                 r = container_create(&cli->store, cfg, o->name, out, err);
