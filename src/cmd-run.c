@@ -23,7 +23,7 @@ enum {
         OPT_RM = 1000, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_NETWORK, OPT_RESTART, OPT_CAP_ADD, OPT_CAP_DROP,
         OPT_PRIVILEGED, OPT_READ_ONLY, OPT_SECURITY_OPT, OPT_INIT, OPT_TMPFS, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT,
         OPT_MOUNT, OPT_PULL, OPT_HOSTNAME, OPT_SIG_PROXY, OPT_ULIMIT, OPT_LABEL_FILE, OPT_CIDFILE, OPT_DEVICE, OPT_DEVICE_RULE,
-        OPT_LIMIT = 2000,
+        OPT_EXPOSE, OPT_LIMIT = 2000,
 };
 
 struct run_opts {
@@ -31,8 +31,8 @@ struct run_opts {
         const char *name, *entrypoint, *network, *restart, *workdir, *user, *hostname, *stop_signal, *pull;
         char *cidfile; /* absolute */
         long long stop_timeout;
-        char **env, **env_files, **volumes, **mounts, **publish, **labels, **cap_add, **cap_drop, **security_opts,
-                **tmpfs, **ulimits, **device_rules;
+        char **env, **env_files, **volumes, **mounts, **publish, **expose, **labels, **cap_add, **cap_drop,
+                **security_opts, **tmpfs, **ulimits, **device_rules;
         json_t *devices; /* HostConfig.Devices */
         json_t *limits; /* flag name -> value, re-parsed at each start */
         struct berth_store *store;
@@ -46,6 +46,7 @@ static void run_opts_free(struct run_opts *o)
         strv_free(o->volumes);
         strv_free(o->mounts);
         strv_free(o->publish);
+        strv_free(o->expose);
         strv_free(o->labels);
         strv_free(o->cap_add);
         strv_free(o->cap_drop);
@@ -79,6 +80,7 @@ static const char run_usage[] =
         "      --network string      Connect a container to a network (bridge, host, none, NAME, container:NAME)\n"
         "  -p, --publish list        Publish a container's port(s) to the host ([IP:]HOSTPORT:PORT[/udp], PORT)\n"
         "  -P, --publish-all         Publish all exposed ports to random ports\n"
+        "      --expose list         Expose a port or a range of ports (PORT[-END][/udp]) without publishing it\n"
         "      --restart string      Restart policy (no, always, on-failure[:N], unless-stopped)\n"
         "  -l, --label list          Set meta data on a container\n"
         "      --label-file list     Read in a line delimited file of labels\n"
@@ -119,6 +121,7 @@ static struct option *build_options(size_t *nlimits)
                 { "net", required_argument, NULL, OPT_NETWORK },
                 { "publish", required_argument, NULL, 'p' },
                 { "publish-all", no_argument, NULL, 'P' },
+                { "expose", required_argument, NULL, OPT_EXPOSE },
                 { "restart", required_argument, NULL, OPT_RESTART },
                 { "label", required_argument, NULL, 'l' },
                 { "label-file", required_argument, NULL, OPT_LABEL_FILE },
@@ -209,6 +212,7 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
                 case OPT_NETWORK: o->network = optarg; break;
                 case 'p': strv_push(&o->publish, optarg); break;
                 case 'P': o->publish_all = true; break;
+                case OPT_EXPOSE: strv_push(&o->expose, optarg); break;
                 case OPT_RESTART: o->restart = optarg; break;
                 case 'l': strv_push(&o->labels, optarg); break;
                 case OPT_CAP_ADD: strv_push(&o->cap_add, optarg); break;
@@ -581,7 +585,7 @@ static int create_from_opts(struct berth_cli *cli, const char *image, char **cmd
         if (extra)
                 json_object_update_recursive(json_object_get(cfg, "Berth"), extra);
         /* --network, -p, -P: checked (a taken host port too) before anything is made */
-        int r = network_prepare_config(&cli->store, cfg, o->publish, o->publish_all,
+        int r = network_prepare_config(&cli->store, cfg, o->publish, o->publish_all, o->expose,
                                        json_at(img->config, "config.ExposedPorts"), err);
         if (r >= 0)
                 r = container_create(&cli->store, cfg, o->name, out, err);

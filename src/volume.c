@@ -449,21 +449,19 @@ static bool config_uses_volume(json_t *config, const char *name)
         return false;
 }
 
-char **volume_users(struct berth_store *s, const char *name)
+int volume_users(struct berth_store *s, const char *name, char ***out, berth_error_t *err)
 {
-        char **users = xcalloc(1, sizeof(char *));
         struct berth_container **cs = NULL;
         size_t n = 0;
-        berth_error_t e = NULL;
-        if (container_list(s, &cs, &n, &e) < 0) {
-                berth_error_free(&e);
-                return users;
-        }
+        if (container_list(s, &cs, &n, err) < 0)
+                return berth_error_wrap(err, "cannot tell whether volume %s is in use", name);
+        char **users = xcalloc(1, sizeof(char *));
         for (size_t i = 0; i < n; i++)
                 if (config_uses_volume(cs[i]->config, name))
                         strv_push(&users, cs[i]->id);
         container_list_free(cs, n);
-        return users;
+        *out = users;
+        return 0;
 }
 
 /* flock the volume's lock file; -1 with errno EWOULDBLOCK when busy. */
@@ -497,13 +495,13 @@ int volume_remove(struct berth_store *s, const char *name, bool force, berth_err
         volume_info_free(&vi);
         if (store_lock(s, true, err) < 0)
                 return -1;
-        int r = 0;
-        cleanup_strv char **users = volume_users(s, name);
+        cleanup_strv char **users = NULL;
+        int r = volume_users(s, name, &users, err);
         cleanup_close int lfd = -1;
-        if (users[0]) {
+        if (r == 0 && users[0]) {
                 cleanup_free char *shortid = container_short_id(users[0]);
                 r = berth_error_exit(err, 1, 0, "remove %s: volume is in use - [%s]", name, shortid);
-        } else if ((lfd = volume_lock(s, name, false)) < 0) {
+        } else if (r == 0 && (lfd = volume_lock(s, name, false)) < 0) {
                 r = errno == EWOULDBLOCK ? berth_error_exit(err, 1, 0, "remove %s: volume is in use by a container "
                                                                        "being created", name)
                                          : berth_error(err, errno, "lock volume %s", name);

@@ -79,10 +79,13 @@ int volume_get(struct berth_store *s, const char *name, struct volume_info *out,
 /* Every volume, sorted by name. */
 int volume_list(struct berth_store *s, struct volume_info **out, size_t *n, berth_error_t *err);
 void volume_list_free(struct volume_info *v, size_t n);
-/* Names of the containers (as "NAME") whose config uses volume name; NULL-terminated. */
-char **volume_users(struct berth_store *s, const char *name);
+/* IDs of the containers whose config uses volume name (NULL-terminated
+ * strv); fails when a container record cannot be read ("cannot tell
+ * whether volume NAME is in use: ..."). */
+int volume_users(struct berth_store *s, const char *name, char ***out, berth_error_t *err);
 /* volume rm: refuses a volume any container uses ("volume is in use"), even
- * with force (as Docker); force only makes a missing volume no error. */
+ * with force (as Docker), and one whose users cannot be told; force only
+ * makes a missing volume no error. */
 int volume_remove(struct berth_store *s, const char *name, bool force, berth_error_t *err);
 /* Bytes of file content under the volume's _data. */
 long long volume_size(struct berth_store *s, const char *name);

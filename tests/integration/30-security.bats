@@ -138,7 +138,9 @@ P
     [ "$output" -ge 1 ]
     berth run --rm busybox test -f /etc/resolv.conf
     # nothing of the container's mounts leaks to the host
-    ! findmnt -rn | grep -q '/var/lib/berth/containers/.*/rootfs'
+    run findmnt -rn
+    assert_success
+    run ! grep -q '/var/lib/berth/containers/.*/rootfs' <<<"$output"
 }
 
 @test "--init reaps zombies and forwards signals" {
