@@ -27,6 +27,10 @@ BERTH_DEPS_TEST=(
     python3 openssl
 )
 
+# Only for the fuzz stage (tests/fuzz/): clang and its libFuzzer runtime;
+# tests/run-all.sh installs them when it runs that stage.
+BERTH_DEPS_FUZZ=(clang libclang-rt-14-dev)
+
 # Only for the benchmarks (bench/), not installed by the test command.
 BERTH_DEPS_BENCH=(runc hyperfine)
 
