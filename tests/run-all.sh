@@ -13,7 +13,7 @@
 #               (and $BERTH_VALGRIND_TESTS)
 #               under valgrind --leak-check=full, CK_FORK=no
 #   fuzz        build-fuzz/ with CC=clang --enable-fuzzing; tests/fuzz/run.sh
-#               runs each libFuzzer target for $FUZZ_TIME s (default 40) on
+#               runs each libFuzzer target for $FUZZ_TIME s (default 25) on
 #               a copy of its seed corpus; a crash, leak or sanitizer report
 #               fails the target and prints the reproducer
 #   integration tests/integration/*.bats inside a throwaway systemd
