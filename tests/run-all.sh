@@ -12,6 +12,10 @@
 #               test-volume, test-network, test-dockerfile and test-dockerignore
 #               (and $BERTH_VALGRIND_TESTS)
 #               under valgrind --leak-check=full, CK_FORK=no
+#   images      tests/harness/mkimages.sh: the real Debian 12 images the
+#               integration tests pull (mmdebstrap, needs the network; on the
+#               host, before the harness boots; cached in /var/cache/berth-test
+#               and built only when missing or when their recipe changed)
 #   integration tests/integration/*.bats inside a throwaway systemd
 #               (tests/harness/boot.sh -> tests/harness/in-systemd.sh)
 #   asan-integration
@@ -35,7 +39,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
 jobs=${JOBS:-2}
-stages=${BERTH_STAGES:-deps build asan valgrind integration asan-integration boot}
+stages=${BERTH_STAGES:-deps build asan valgrind images integration asan-integration boot}
 configure_flags=(--enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var)
 
 passed=0 failed=0 skipped=0
@@ -175,6 +179,20 @@ if want valgrind; then
         fi
     done
     stage_result valgrind "$vg_pass" "$vg_fail"
+fi
+
+# ---- real images for the integration tests, made on the host (the harness
+# has no network). A failure here is loud: the tests on these images would
+# fail for want of them, not be skipped.
+if want images; then
+    log "images (tests/harness/mkimages.sh, cached in ${BERTH_IMAGE_CACHE:-/var/cache/berth-test})"
+    t_img=$(date +%s)
+    if "$repo/tests/harness/mkimages.sh"; then
+        echo "images: ready in $(( $(date +%s) - t_img )) s"
+        stage_result images "$("$repo/tests/harness/mkimages.sh" --list | wc -l)" 0
+    else
+        stage_broke images "tests/harness/mkimages.sh failed (no network? see above)"
+    fi
 fi
 
 # ---- integration tests inside a throwaway systemd
