@@ -61,6 +61,7 @@ static const struct command commands[] = {
         { "push", cmd_push, "Upload an image to a registry" },
         { "login", cmd_login, "Log in to a registry" },
         { "logout", cmd_logout, "Log out from a registry" },
+        { "search", cmd_search, "Search a registry for images" },
         { "build", cmd_build, "Build an image from a Dockerfile" },
         { "image-prune", cmd_image_prune, NULL },
         { "image-inspect", cmd_image_inspect, NULL },

@@ -210,9 +210,3 @@ int caps_finish(uint64_t mask, berth_error_t *err)
         return 0;
 }
 
-int caps_apply(uint64_t mask, berth_error_t *err)
-{
-        if (caps_prepare_bounding(mask, err) < 0)
-                return -1;
-        return caps_finish(mask, err);
-}

@@ -6,8 +6,22 @@
 #include <jansson.h>
 
 #include "berth/cli.h"
+#include "berth/container.h"
 #include "berth/template.h"
 #include "berth/util.h"
+
+int cli_container_list(struct berth_store *s, struct berth_container ***out, size_t *n, berth_error_t *err)
+{
+        struct container_unreadable *bad = NULL;
+        size_t nbad = 0;
+        if (container_list_readable(s, out, n, &bad, &nbad, err) < 0)
+                return -1;
+        fflush(stdout);
+        for (size_t i = 0; i < nbad; i++)
+                fprintf(stderr, "berth: %s; run berth system check\n", bad[i].error);
+        container_unreadable_free(bad, nbad);
+        return 0;
+}
 
 int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
 {

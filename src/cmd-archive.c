@@ -38,14 +38,14 @@ static void print_stdout(const char *line, void *userdata)
 
 /* ---- output files: written under a temporary name, renamed when complete ---- */
 struct output {
-        const char *path; /* NULL: stdout */
+        char *path; /* absolute; NULL: stdout */
         char *tmp;
         int fd;
 };
 
 static int output_open(struct output *o, const char *path, berth_error_t *err)
 {
-        o->path = path;
+        o->path = NULL;
         o->tmp = NULL;
         o->fd = STDOUT_FILENO;
         if (!path) {
@@ -60,19 +60,18 @@ static int output_open(struct output *o, const char *path, berth_error_t *err)
                 o->fd = open(path, O_WRONLY | O_CLOEXEC);
                 if (o->fd < 0)
                         return berth_error(err, errno, "open `%s`", path);
-                o->path = NULL;
                 return 0;
         }
-        cleanup_free char *dcopy = xstrdup(path);
-        cleanup_free char *bcopy = xstrdup(path);
-        o->tmp = xasprintf("%s/.%s.XXXXXX", dirname(dcopy), basename(bcopy));
-        o->fd = mkostemp(o->tmp, O_CLOEXEC);
-        if (o->fd < 0) {
-                int e = errno;
-                free(o->tmp);
-                o->tmp = NULL;
-                return berth_error(err, e, "create `%s`", path);
-        }
+        /* relative to the working directory of the command, resolved once */
+        cleanup_free char *abs = path_absolute(NULL, path);
+        cleanup_free char *dcopy = xstrdup(abs);
+        cleanup_free char *bcopy = xstrdup(abs);
+        cleanup_free char *tmp = xasprintf("%s/.%s.XXXXXX", dirname(dcopy), basename(bcopy));
+        o->fd = mkostemp(tmp, O_CLOEXEC);
+        if (o->fd < 0)
+                return berth_error(err, errno, "create `%s`", path);
+        o->tmp = steal_pointer(&tmp);
+        o->path = steal_pointer(&abs);
         (void) fchmod(o->fd, 0644);
         return 0;
 }
@@ -89,6 +88,8 @@ static int output_close(struct output *o, bool ok, berth_error_t *err)
                 free(o->tmp);
                 o->tmp = NULL;
         }
+        free(o->path);
+        o->path = NULL;
         if (o->fd != STDOUT_FILENO && o->fd >= 0)
                 close(o->fd);
         o->fd = -1;
@@ -230,21 +231,6 @@ struct history_row {
         char *id, *created_since, *created_at, *created_by, *size, *comment;
 };
 
-/* Docker's Ellipsis: at most max characters, the last one "…". */
-static char *ellipsis(const char *s, size_t max)
-{
-        size_t chars = 0, i = 0, cut = 0;
-        for (; s[i]; i++)
-                if (((unsigned char) s[i] & 0xc0) != 0x80) {
-                        if (chars == max - 1)
-                                cut = i;
-                        chars++;
-                }
-        if (chars <= max)
-                return xstrdup(s);
-        return xasprintf("%.*s…", (int) cut, s);
-}
-
 static json_t *history_object(const struct history_row *r)
 {
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id, "CreatedSince", r->created_since, "CreatedAt",
@@ -317,7 +303,7 @@ int cmd_history(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
                                        : xstrdup("<missing>");
                 r->created_since = human ? format_human_ago(ns) : format_rfc3339(ns);
                 r->created_at = format_rfc3339(ns);
-                r->created_by = no_trunc ? xstrdup(by_flat) : ellipsis(by_flat, 45);
+                r->created_by = no_trunc ? xstrdup(by_flat) : format_ellipsis(by_flat, 45);
                 r->size = human ? format_human_size(size) : xasprintf("%lld", size);
                 r->comment = xstrdup(comment ? comment : "");
         }

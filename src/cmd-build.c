@@ -196,8 +196,12 @@ int cmd_build(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         }
         if (argc - optind != 1)
                 return cli_usage_error(err, "build", "requires exactly 1 argument (the context: PATH or -)");
-        cleanup_free char *stdin_dir = NULL, *stdin_df = NULL;
+        cleanup_free char *stdin_dir = NULL, *stdin_df = NULL, *abs_context = NULL, *abs_dockerfile = NULL;
         cleanup_close int stdin_lock = -1;
+        /* the context and -f are relative to the working directory (as
+         * Docker's): resolved here, before the build enters other roots */
+        if (o.dockerfile && !streq(o.dockerfile, "-"))
+                o.dockerfile = abs_dockerfile = path_absolute(NULL, o.dockerfile);
         if (o.dockerfile && streq(o.dockerfile, "-")) {
                 if (streq(argv[optind], "-"))
                         return cli_usage_error(err, "build", "stdin cannot hold both the Dockerfile (-f -) and the "
@@ -211,7 +215,7 @@ int cmd_build(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                         return -1;
                 o.context = stdin_dir;
         } else
-                o.context = argv[optind];
+                o.context = abs_context = path_absolute(NULL, argv[optind]);
         cleanup_free char *id = NULL;
         int r = build_run(cli, &o, &id, err);
         berth_error_t e = NULL;

@@ -492,6 +492,23 @@ static const char cp_usage[] =
         "  -L, --follow-link   Always follow symbol link in SRC_PATH\n"
         "  -q, --quiet         Suppress progress output (there is none)\n";
 
+/* The host path made absolute against the working directory, keeping the
+ * trailing "/." or "/" that picks contents-or-directory (as Docker's CLI). */
+static char *local_path_absolute(const char *p)
+{
+        if (streq(p, "-"))
+                return xstrdup(p);
+        cleanup_free char *abs = path_absolute(NULL, p);
+        size_t n = strlen(p);
+        bool dot = streq(p, ".") || (n >= 2 && streq(p + n - 2, "/."));
+        bool slash = n > 0 && p[n - 1] == '/';
+        if (dot)
+                return xasprintf("%s%s.", abs, streq(abs, "/") ? "" : "/");
+        if (slash && !streq(abs, "/"))
+                return xasprintf("%s/", abs);
+        return steal_pointer(&abs);
+}
+
 int cmd_cp(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
@@ -537,6 +554,6 @@ int cmd_cp(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         cleanup_close int lfd = container_is_running(c) ? -1 : container_lock(c, err);
         if (!container_is_running(c) && lfd < 0)
                 return -1;
-        int r = cp_run(cli, c, &o, abs, from_c ? dst : src, to_c, err);
-        return r;
+        cleanup_free char *local = local_path_absolute(from_c ? dst : src);
+        return cp_run(cli, c, &o, abs, local, to_c, err);
 }

@@ -88,10 +88,10 @@ int cmd_exec(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 return berth_error(err, 0, "container %s is not running", c->name);
         if (streq(json_str(c->state, "Status"), "paused"))
                 return berth_error(err, 0, "container %s is paused, unpause the container before exec", c->name);
+        /* the process joins the unit's cgroup (its device rules, its limits) */
         cleanup_bus sd_bus *bus = NULL;
-        berth_error_t e = NULL;
-        if (unit_bus_open(&bus, &e) < 0)
-                berth_error_free(&e); /* exec still works, outside the unit's cgroup */
+        if (unit_bus_open(&bus, err) < 0)
+                return -1;
         o.bus = bus;
 
         if (detach) {

@@ -423,9 +423,9 @@ static const char rmi_usage[] =
         "  -f, --force      Force removal of the image\n"
         "      --no-prune   Do not delete untagged parents (accepted; berth has none)\n";
 
-static bool container_uses_image(const char *image_id, char **container_id, void *userdata)
+static int container_uses_image(const char *image_id, char **container_id, void *userdata, berth_error_t *err)
 {
-        return store_image_in_use(userdata, image_id, container_id);
+        return store_image_in_use(userdata, image_id, container_id, err);
 }
 
 static void print_line(const char *line, void *userdata)

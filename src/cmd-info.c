@@ -48,7 +48,7 @@ int cmd_info(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
         struct berth_container **cs = NULL;
         size_t nc = 0;
-        if (container_list(&cli->store, &cs, &nc, err) < 0)
+        if (cli_container_list(&cli->store, &cs, &nc, err) < 0)
                 return -1;
         size_t running = 0, stopped = 0;
         for (size_t i = 0; i < nc; i++) {

@@ -83,7 +83,11 @@ static int network_inspect_cmd(struct berth_cli *cli, int argc, char **argv, ber
                 json_t *def = NULL;
                 if (network_lookup(&cli->store, argv[i], &def, err) < 0)
                         return -1;
-                json_t *members = network_members(&cli->store, json_str(def, "Name"));
+                json_t *members = NULL;
+                if (network_members(&cli->store, json_str(def, "Name"), &members, err) < 0) {
+                        json_decref(def);
+                        return -1;
+                }
                 const char *id;
                 json_t *m;
                 json_object_foreach(members, id, m)

@@ -207,7 +207,7 @@ int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         }
         struct berth_container **v = NULL;
         size_t n = 0;
-        if (container_list(&cli->store, &v, &n, err) < 0)
+        if (cli_container_list(&cli->store, &v, &n, err) < 0)
                 return -1;
         json_t **rows = xcalloc(n + 1, sizeof(json_t *));
         size_t nrows = 0;

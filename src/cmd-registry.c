@@ -1,8 +1,9 @@
-/* berth pull | push | login | logout: Docker's flags and output over
+/* berth pull | push | login | logout | search: Docker's flags and output over
  * registry.h. */
 #include "config.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -237,4 +238,110 @@ int cmd_logout(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 return -1;
         printf(was ? "Removing login credentials for %s\n" : "Not logged in to %s\n", host);
         return 0;
+}
+
+/* ---- search ------------------------------------------------------------------- */
+static const char search_usage[] =
+        "Usage:  berth search [OPTIONS] TERM\n\n"
+        "Search a registry for images (Docker Hub, or the registry TERM names:\n"
+        "HOST[:PORT]/TERM)\n\n"
+        "Options:\n"
+        "  -f, --filter filter   Filter output based on conditions provided\n"
+        "                        (stars=N, is-official=true|false, is-automated=true|false)\n"
+        "      --format string   Pretty-print search using a Go template ('table', 'json',\n"
+        "                        or fields such as '{{.Name}}: {{.StarCount}}')\n"
+        "      --limit int       Max number of search results (default 25)\n"
+        "      --no-trunc        Don't truncate output\n"
+        "  -s, --stars int       Only show results with at least this many stars\n"
+        "                        (the old spelling of --filter stars=N)\n";
+
+#define SEARCH_DEFAULT_TABLE "{{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}"
+
+/* One row as Docker's search formatter shows it: every field a string,
+ * booleans "[OK]"/"" (or "true"/"false" for --format json). */
+static json_t *search_row(const struct registry_search_result *r, bool trunc, bool json)
+{
+        cleanup_free char *flat = xstrdup(r->description);
+        for (char *p = flat; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                        *p = ' ';
+        cleanup_free char *desc = trunc ? format_ellipsis(flat, 45) : xstrdup(flat);
+        cleanup_free char *stars = xasprintf("%lld", r->stars);
+        const char *yes = json ? "true" : "[OK]", *no = json ? "false" : "";
+        return json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", r->name, "Description", desc, "StarCount", stars,
+                         "IsOfficial", r->official ? yes : no, "IsAutomated", r->automated ? yes : no);
+}
+
+int cmd_search(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        (void) cli;
+        static const struct option opts[] = {
+                { "filter", required_argument, NULL, 'f' }, { "format", required_argument, NULL, 'F' },
+                { "limit", required_argument, NULL, 'l' },  { "no-trunc", no_argument, NULL, 'T' },
+                { "stars", required_argument, NULL, 's' },  { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct registry_search_opts o = { .limit = 25, .filter = REGISTRY_SEARCH_FILTER_INIT };
+        const char *format = NULL;
+        bool no_trunc = false;
+        cleanup_strv char **filters = xcalloc(1, sizeof(char *));
+        int c;
+        while ((c = getopt_long(argc, argv, "f:s:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'f':
+                        strv_push(&filters, optarg);
+                        break;
+                case 's': {
+                        cleanup_free char *f = xasprintf("stars=%s", optarg);
+                        strv_push(&filters, f);
+                        break;
+                }
+                case 'F':
+                        format = optarg;
+                        break;
+                case 'l': {
+                        char *end = NULL;
+                        errno = 0;
+                        long n = strtol(optarg, &end, 10);
+                        if (!*optarg || *end || errno)
+                                return cli_usage_error(err, "search", "invalid argument \"%s\" for \"--limit\"",
+                                                       optarg);
+                        if (n < 1 || n > 100)
+                                return cli_usage_error(err, "search", "limit %ld is outside the range of [1, 100]",
+                                                       n);
+                        o.limit = (unsigned) n;
+                        break;
+                }
+                case 'T':
+                        no_trunc = true;
+                        break;
+                case 'h':
+                        return usage_ok(search_usage);
+                default:
+                        return cli_usage_error(err, "search", "unknown option");
+                }
+        }
+        if (argc - optind != 1)
+                return cli_usage_error(err, "search", "\"search\" requires exactly 1 argument");
+        for (size_t i = 0; filters[i]; i++) {
+                cleanup_error berth_error_t e = NULL;
+                if (registry_search_filter_add(&o.filter, filters[i], &e) < 0)
+                        return cli_usage_error(err, "search", "%s", e->msg);
+        }
+        struct registry_search_results res;
+        if (registry_search(argv[optind], &o, &res, err) < 0)
+                return -1;
+        bool json = format && streq(format, "json");
+        json_t *header = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", "NAME", "Description", "DESCRIPTION",
+                                   "StarCount", "STARS", "IsOfficial", "OFFICIAL", "IsAutomated", "AUTOMATED");
+        json_t **rows = xcalloc(res.n + 1, sizeof(json_t *));
+        for (size_t i = 0; i < res.n; i++)
+                rows[i] = search_row(&res.v[i], !no_trunc, json);
+        int r = cli_print_formatted(format ? format : "table", SEARCH_DEFAULT_TABLE, header, rows, res.n, err);
+        for (size_t i = 0; i < res.n; i++)
+                json_decref(rows[i]);
+        free(rows);
+        json_decref(header);
+        registry_search_results_free(&res);
+        return r < 0 ? -1 : 0;
 }

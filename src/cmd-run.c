@@ -3,10 +3,12 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "berth/cli.h"
 #include "berth/container.h"
+#include "berth/devices.h"
 #include "berth/image.h"
 #include "berth/lifecycle.h"
 #include "berth/limits.h"
@@ -20,15 +22,18 @@
 enum {
         OPT_RM = 1000, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_NETWORK, OPT_RESTART, OPT_CAP_ADD, OPT_CAP_DROP,
         OPT_PRIVILEGED, OPT_READ_ONLY, OPT_SECURITY_OPT, OPT_INIT, OPT_TMPFS, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT,
-        OPT_MOUNT, OPT_PULL, OPT_HOSTNAME, OPT_SIG_PROXY, OPT_ULIMIT, OPT_LIMIT = 2000,
+        OPT_MOUNT, OPT_PULL, OPT_HOSTNAME, OPT_SIG_PROXY, OPT_ULIMIT, OPT_LABEL_FILE, OPT_CIDFILE, OPT_DEVICE, OPT_DEVICE_RULE,
+        OPT_EXPOSE, OPT_LIMIT = 2000,
 };
 
 struct run_opts {
         bool detach, interactive, tty, rm, privileged, read_only, init, publish_all, sig_proxy;
         const char *name, *entrypoint, *network, *restart, *workdir, *user, *hostname, *stop_signal, *pull;
+        char *cidfile; /* absolute */
         long long stop_timeout;
-        char **env, **env_files, **volumes, **mounts, **publish, **labels, **cap_add, **cap_drop, **security_opts,
-                **tmpfs, **ulimits;
+        char **env, **env_files, **volumes, **mounts, **publish, **expose, **labels, **cap_add, **cap_drop,
+                **security_opts, **tmpfs, **ulimits, **device_rules;
+        json_t *devices; /* HostConfig.Devices */
         json_t *limits; /* flag name -> value, re-parsed at each start */
         struct berth_store *store;
         struct volume_holds volume_holds; /* see build_mounts() */
@@ -41,12 +46,16 @@ static void run_opts_free(struct run_opts *o)
         strv_free(o->volumes);
         strv_free(o->mounts);
         strv_free(o->publish);
+        strv_free(o->expose);
         strv_free(o->labels);
         strv_free(o->cap_add);
         strv_free(o->cap_drop);
         strv_free(o->security_opts);
         strv_free(o->tmpfs);
         strv_free(o->ulimits);
+        free(o->cidfile);
+        strv_free(o->device_rules);
+        json_decref(o->devices);
         json_decref(o->limits);
         volume_holds_release(&o->volume_holds);
 }
@@ -71,11 +80,16 @@ static const char run_usage[] =
         "      --network string      Connect a container to a network (bridge, host, none, NAME, container:NAME)\n"
         "  -p, --publish list        Publish a container's port(s) to the host ([IP:]HOSTPORT:PORT[/udp], PORT)\n"
         "  -P, --publish-all         Publish all exposed ports to random ports\n"
+        "      --expose list         Expose a port or a range of ports (PORT[-END][/udp]) without publishing it\n"
         "      --restart string      Restart policy (no, always, on-failure[:N], unless-stopped)\n"
         "  -l, --label list          Set meta data on a container\n"
+        "      --label-file list     Read in a line delimited file of labels\n"
+        "      --cidfile string      Write the container ID to the file\n"
         "      --cap-add list        Add Linux capabilities\n"
         "      --cap-drop list       Drop Linux capabilities\n"
         "      --privileged          Give extended privileges to this container\n"
+        "      --device list         Add a host device to the container (HOST[:CONTAINER][:rwm])\n"
+        "      --device-cgroup-rule list  Add a rule to the cgroup allowed devices list ('c 1:3 rwm')\n"
         "      --read-only           Mount the container's root filesystem as read only\n"
         "      --security-opt list   seccomp=unconfined|PROFILE.json, no-new-privileges\n"
         "      --init                Run an init inside the container that forwards signals and reaps processes\n"
@@ -107,11 +121,16 @@ static struct option *build_options(size_t *nlimits)
                 { "net", required_argument, NULL, OPT_NETWORK },
                 { "publish", required_argument, NULL, 'p' },
                 { "publish-all", no_argument, NULL, 'P' },
+                { "expose", required_argument, NULL, OPT_EXPOSE },
                 { "restart", required_argument, NULL, OPT_RESTART },
                 { "label", required_argument, NULL, 'l' },
+                { "label-file", required_argument, NULL, OPT_LABEL_FILE },
+                { "cidfile", required_argument, NULL, OPT_CIDFILE },
                 { "cap-add", required_argument, NULL, OPT_CAP_ADD },
                 { "cap-drop", required_argument, NULL, OPT_CAP_DROP },
                 { "privileged", no_argument, NULL, OPT_PRIVILEGED },
+                { "device", required_argument, NULL, OPT_DEVICE },
+                { "device-cgroup-rule", required_argument, NULL, OPT_DEVICE_RULE },
                 { "read-only", no_argument, NULL, OPT_READ_ONLY },
                 { "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
                 { "init", no_argument, NULL, OPT_INIT },
@@ -136,16 +155,26 @@ static struct option *build_options(size_t *nlimits)
         return o;
 }
 
+static void strv_push_absolute(char ***v, const char *path)
+{
+        cleanup_free char *abs = path_absolute(NULL, path);
+        strv_push(v, abs);
+}
+
 static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opts *o, berth_error_t *err)
 {
         size_t nlimits;
         cleanup_free struct option *opts = build_options(&nlimits);
         const struct limit_def *defs = limit_defs;
         o->limits = json_object();
+        o->devices = json_array();
         o->stop_timeout = -1;
         o->sig_proxy = true;
+        cleanup_strv char **label_files = NULL;
         int c;
-        /* "+": options end at the image name, the rest is the command */
+        /* Every path is made absolute here, relative to the working
+         * directory, before anything changes directory or namespace.
+         * "+": options end at the image name, the rest is the command */
         while ((c = getopt_long(argc, argv, "+ditm:e:v:w:u:h:p:Pl:", opts, NULL)) != -1) {
                 switch (c) {
                 case 'd': o->detach = true; break;
@@ -154,9 +183,22 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
                 case OPT_RM: o->rm = true; break;
                 case OPT_NAME: o->name = optarg; break;
                 case 'e': strv_push(&o->env, optarg); break;
-                case OPT_ENV_FILE: strv_push(&o->env_files, optarg); break;
-                case 'v': strv_push(&o->volumes, optarg); break;
-                case OPT_MOUNT: strv_push(&o->mounts, optarg); break;
+                case OPT_ENV_FILE: strv_push_absolute(&o->env_files, optarg); break;
+                case OPT_LABEL_FILE: strv_push_absolute(&label_files, optarg); break;
+                case OPT_CIDFILE:
+                        free(o->cidfile);
+                        o->cidfile = path_absolute(NULL, optarg);
+                        break;
+                case 'v': {
+                        cleanup_free char *v = mount_spec_volume_absolute(optarg, NULL);
+                        strv_push(&o->volumes, v);
+                        break;
+                }
+                case OPT_MOUNT: {
+                        cleanup_free char *v = mount_spec_mount_absolute(optarg, NULL);
+                        strv_push(&o->mounts, v);
+                        break;
+                }
                 case OPT_TMPFS:
                         if (optarg[0] != '/')
                                 return berth_error(err, 0, "invalid --tmpfs %s: the path must be absolute", optarg);
@@ -170,13 +212,39 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
                 case OPT_NETWORK: o->network = optarg; break;
                 case 'p': strv_push(&o->publish, optarg); break;
                 case 'P': o->publish_all = true; break;
+                case OPT_EXPOSE: strv_push(&o->expose, optarg); break;
                 case OPT_RESTART: o->restart = optarg; break;
                 case 'l': strv_push(&o->labels, optarg); break;
                 case OPT_CAP_ADD: strv_push(&o->cap_add, optarg); break;
                 case OPT_CAP_DROP: strv_push(&o->cap_drop, optarg); break;
                 case OPT_PRIVILEGED: o->privileged = true; break;
+                case OPT_DEVICE: {
+                        struct device_map d;
+                        if (device_map_parse(optarg, &d, err) < 0)
+                                return -1;
+                        if (device_map_check(&d, err) < 0) {
+                                device_map_clear(&d);
+                                return -1;
+                        }
+                        json_array_append_new(o->devices, device_map_to_json(&d));
+                        device_map_clear(&d);
+                        break;
+                }
+                case OPT_DEVICE_RULE:
+                        if (device_cgroup_rule_check(optarg, err) < 0)
+                                return -1;
+                        strv_push(&o->device_rules, optarg);
+                        break;
                 case OPT_READ_ONLY: o->read_only = true; break;
-                case OPT_SECURITY_OPT: strv_push(&o->security_opts, optarg); break;
+                case OPT_SECURITY_OPT: {
+                        /* seccomp=PROFILE: the file relative to the working directory */
+                        bool profile = (startswith(optarg, "seccomp=") || startswith(optarg, "seccomp:")) &&
+                                       !streq(optarg + 8, "unconfined");
+                        cleanup_free char *path = profile ? path_absolute(NULL, optarg + 8) : NULL;
+                        cleanup_free char *so = profile ? xasprintf("%.8s%s", optarg, path) : xstrdup(optarg);
+                        strv_push(&o->security_opts, so);
+                        break;
+                }
                 case OPT_INIT: o->init = true; break;
                 case OPT_STOP_SIGNAL: o->stop_signal = optarg; break;
                 case OPT_PULL: o->pull = optarg; break;
@@ -215,6 +283,21 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
         }
         if (optind >= argc)
                 return cli_usage_error(err, cmd, "requires at least 1 argument");
+        /* Docker: the files' labels first, --label wins over them */
+        if (label_files) {
+                cleanup_strv char **labels = NULL;
+                for (size_t f = 0; label_files[f]; f++) {
+                        cleanup_strv char **fl = NULL;
+                        if (parse_label_file(label_files[f], &fl, err) < 0)
+                                return -1;
+                        for (size_t k = 0; fl[k]; k++)
+                                strv_push(&labels, fl[k]);
+                }
+                for (size_t k = 0; o->labels && o->labels[k]; k++)
+                        strv_push(&labels, o->labels[k]);
+                strv_free(o->labels);
+                o->labels = steal_pointer(&labels);
+        }
         if (o->restart)
                 json_object_set_new(o->limits, "restart", json_string(o->restart));
         /* Validate every limit now, so a bad value changes nothing. */
@@ -425,7 +508,7 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
         json_t *cfg = json_pack(
                 "{s:s, s:O, s:O, "
                 "s:{s:s, s:s, s:o, s:O, s:O, s:s, s:O, s:b, s:b, s:b, s:s, s:I, s:s}, "
-                "s:{s:O, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:{s:s, s:i}, s:o}, "
+                "s:{s:O, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:{s:s, s:i}, s:o, s:O, s:o}, "
                 "s:{s:O, s:s, s:O, s:O, s:b, s:O, s:o, s:s}}",
                 "Image", img->id, "Path", json_array_get(full, 0), "Args", args,
                 "Config", "Hostname", o->hostname ? o->hostname : "", "User", user ? user : "", "Env",
@@ -437,7 +520,7 @@ static int build_config(struct berth_image *img, const char *image_ref, struct r
                 "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "CapAdd", strv_to_json(o->cap_add),
                 "CapDrop", strv_to_json(o->cap_drop), "SecurityOpt", strv_to_json(o->security_opts), "Init", o->init,
                 "RestartPolicy", "Name", restart_name, "MaximumRetryCount", (int) retries, "Ulimits",
-                ulimits_json(o->ulimits),
+                ulimits_json(o->ulimits), "Devices", o->devices, "DeviceCgroupRules", strv_to_json(o->device_rules),
                 "Berth", "Command", full, "ImageName", image_ref, "Limits", o->limits, "Mounts", mounts,
                 "NoNewPrivileges", nnp, "SeccompProfile", seccomp, "Tmpfs", strv_to_json(o->tmpfs), "LowerDir",
                 lowerdir);
@@ -485,33 +568,57 @@ int run_ensure_image(struct berth_cli *cli, const char *image, const char *polic
         return image_lookup(&cli->store, id, out, err);
 }
 
-static int create_container(struct berth_cli *cli, const char *cmd, int argc, char **argv, struct run_opts *o,
+/* The container from parsed options: the image (pulled if missing), its
+ * configuration, its network and volumes, its record. */
+static int create_from_opts(struct berth_cli *cli, const char *image, char **cmd, struct run_opts *o,
                             const char *id, json_t *extra, struct berth_container **out, berth_error_t *err)
 {
-        int r = parse_run_opts(cmd, argc, argv, o, err);
-        if (r != 0)
-                return r;
-        const char *image = argv[optind];
         cleanup_image struct berth_image *img = NULL;
         if (run_ensure_image(cli, image, o->pull, stderr, NULL, NULL, &img, err) < 0)
                 return -1;
         json_t *cfg = NULL;
         o->store = &cli->store;
-        if (build_config(img, image, o, argv + optind + 1, &cfg, err) < 0)
+        if (build_config(img, image, o, cmd, &cfg, err) < 0)
                 return -1;
         if (id)
                 json_object_set_new(cfg, "Id", json_string(id));
         if (extra)
                 json_object_update_recursive(json_object_get(cfg, "Berth"), extra);
         /* --network, -p, -P: checked (a taken host port too) before anything is made */
-        r = network_prepare_config(&cli->store, cfg, o->publish, o->publish_all,
-                                   json_at(img->config, "config.ExposedPorts"), err);
+        int r = network_prepare_config(&cli->store, cfg, o->publish, o->publish_all, o->expose,
+                                       json_at(img->config, "config.ExposedPorts"), err);
         if (r >= 0)
                 r = container_create(&cli->store, cfg, o->name, out, err);
         volume_holds_release(&o->volume_holds);
         if (r < 0)
                 volume_remove_anonymous(&cli->store, cfg); /* the ones made for it */
         json_decref(cfg);
+        return r;
+}
+
+static int create_container(struct berth_cli *cli, const char *cmd, int argc, char **argv, struct run_opts *o,
+                            const char *id, json_t *extra, struct berth_container **out, berth_error_t *err)
+{
+        int r = parse_run_opts(cmd, argc, argv, o, err);
+        if (r != 0)
+                return r;
+        /* --cidfile: taken before anything is made, removed if nothing is, as Docker's */
+        cleanup_close int cidfd = -1;
+        if (o->cidfile) {
+                cidfd = open(o->cidfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                if (cidfd < 0 && errno == EEXIST)
+                        return berth_error(err, 0, "container ID file found, make sure the other container isn't "
+                                                   "running or delete %s", o->cidfile);
+                if (cidfd < 0)
+                        return berth_error(err, errno, "failed to create the container ID file %s", o->cidfile);
+        }
+        r = create_from_opts(cli, argv[optind], argv + optind + 1, o, id, extra, out, err);
+        if (cidfd >= 0) {
+                if (r < 0)
+                        (void) unlink(o->cidfile);
+                else if (write_all(cidfd, (*out)->id, strlen((*out)->id)) < 0)
+                        fprintf(stderr, "berth: WARNING: cannot write the container ID to %s: %m\n", o->cidfile);
+        }
         return r;
 }
 

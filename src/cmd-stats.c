@@ -204,7 +204,7 @@ int cmd_stats(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                         }
                         n++;
                 }
-        } else if (container_list(&cli->store, &cs, &n, err) < 0)
+        } else if (cli_container_list(&cli->store, &cs, &n, err) < 0)
                 return -1;
         json_t *header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER ID", "ID",
                                    "CONTAINER ID", "Name", "NAME", "CPUPerc", "CPU %", "MemUsage",

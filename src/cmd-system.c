@@ -106,9 +106,9 @@ static const char image_prune_usage[] =
         "  -f, --force   Do not prompt for confirmation (berth prompts only when\n"
         "                stdin is a terminal)\n";
 
-static bool container_uses_image(const char *image_id, char **container_id, void *userdata)
+static int container_uses_image(const char *image_id, char **container_id, void *userdata, berth_error_t *err)
 {
-        return store_image_in_use(userdata, image_id, container_id);
+        return store_image_in_use(userdata, image_id, container_id, err);
 }
 
 struct prune_out {
@@ -143,9 +143,9 @@ static void prune_report(const char *line, void *userdata)
         prune_line(line, &((struct prune_ctx *) userdata)->out);
 }
 
-static bool prune_in_use(const char *image_id, char **container_id, void *userdata)
+static int prune_in_use(const char *image_id, char **container_id, void *userdata, berth_error_t *err)
 {
-        return container_uses_image(image_id, container_id, ((struct prune_ctx *) userdata)->s);
+        return container_uses_image(image_id, container_id, ((struct prune_ctx *) userdata)->s, err);
 }
 
 /* Remove dangling (all: every unused) image; *reclaimed gets the bytes of the
@@ -166,7 +166,10 @@ static int prune_images(struct berth_store *s, bool all, long long *reclaimed, b
                 size_t ntags = strv_length(img->tags);
                 if (ntags && !all)
                         continue;
-                if (store_image_in_use(s, img->id, NULL))
+                int used = store_image_in_use(s, img->id, NULL, err);
+                if (used < 0)
+                        goto out; /* nothing removed that might be in use */
+                if (used)
                         continue;
                 /* untag one name at a time: the last one deletes the image
                  * (image_remove re-checks use under the exclusive lock) */
@@ -276,7 +279,7 @@ static int prune_containers(struct berth_store *s, long long *reclaimed, berth_e
 {
         struct berth_container **cs = NULL;
         size_t n = 0;
-        if (container_list(s, &cs, &n, err) < 0)
+        if (cli_container_list(s, &cs, &n, err) < 0) /* an unreadable one is left alone */
                 return -1;
         bool header = false;
         for (size_t i = 0; i < n; i++) {
@@ -402,7 +405,9 @@ int cmd_system_df(struct berth_cli *cli, int argc, char **argv, berth_error_t *e
                 goto out;
         size_t active_imgs = 0;
         for (size_t i = 0; i < nimg; i++) {
-                bool in_use = store_image_in_use(s, imgs[i]->id, NULL);
+                int in_use = store_image_in_use(s, imgs[i]->id, NULL, err);
+                if (in_use < 0)
+                        goto out;
                 active_imgs += in_use;
                 for (size_t k = 0; imgs[i]->diff_ids && imgs[i]->diff_ids[k]; k++) {
                         layer_sizes_add(&all, s, imgs[i]->diff_ids[k]);
@@ -447,7 +452,12 @@ int cmd_system_df(struct berth_cli *cli, int argc, char **argv, berth_error_t *e
                 berth_error_free(&verr); /* shown as none */
         for (size_t i = 0; i < nvol; i++) {
                 long long sz = volume_size(s, vols[i].name);
-                char **users = volume_users(s, vols[i].name);
+                char **users = NULL;
+                if (volume_users(s, vols[i].name, &users, err) < 0) {
+                        volume_list_free(vols, nvol);
+                        cli_table_free(&t);
+                        goto out;
+                }
                 vol_size += sz;
                 if (users[0])
                         active_vols++;
@@ -479,8 +489,11 @@ out:
 static const char system_check_usage[] =
         "Usage:  berth system check [--repair]\n\n"
         "Find leftovers of an interrupted berth: staging entries in ROOT/tmp, layers and\n"
-        "blobs no image references, dangling l/ links, incomplete container directories.\n"
-        "Exits 1 when something was found; --repair removes them and exits 0.\n\n"
+        "blobs no image references, dangling l/ links, incomplete container directories;\n"
+        "and container records that cannot be read (which make berth refuse to remove\n"
+        "volumes and images, or to reuse names, until they are fixed).\n"
+        "Exits 1 when something was found; --repair removes the leftovers and exits 0\n"
+        "unless an unreadable record is left (it is never removed: fix or remove it by hand).\n\n"
         "Options:\n"
         "  -r, --repair   Remove what was found\n";
 
@@ -488,6 +501,7 @@ struct check {
         struct berth_store *s;
         bool repair;
         size_t found;
+        size_t unrepaired; /* found, and left for the user to decide */
         char **trash; /* renamed into ROOT/tmp, deleted after the lock is released */
 };
 
@@ -607,8 +621,23 @@ static void check_containers(struct check *ck)
                 cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
                 cleanup_free char *cfg = xasprintf("%s/config.json", p);
                 cleanup_free char *st = xasprintf("%s/state.json", p);
-                if (access(cfg, F_OK) == 0 && access(st, F_OK) == 0)
+                if (access(cfg, F_OK) == 0 && access(st, F_OK) == 0) {
+                        struct berth_container *c = NULL;
+                        cleanup_error berth_error_t e = NULL;
+                        if (container_load(ck->s, de->d_name, &c, &e) == 0) {
+                                container_free(c);
+                                continue;
+                        }
+                        /* it may hold the only copy of what the container
+                         * wrote (upper/): never removed behind the user's back */
+                        ck->found++;
+                        ck->unrepaired++;
+                        printf("unreadable container record: %s: %s%s\n", p, e ? e->msg : "?",
+                               ck->repair ? " (not repaired: fix the file, or remove the directory if the "
+                                            "container and its files are not needed)"
+                                          : "");
                         continue;
+                }
                 finding(ck, "incomplete container directory", p);
                 if (ck->repair)
                         (void) rm_rf(p, NULL);
@@ -664,5 +693,5 @@ out:
         strv_free(ck.trash);
         if (ret < 0)
                 return ret;
-        return ck.found && !ck.repair ? 1 : 0;
+        return (ck.found && !ck.repair) || ck.unrepaired ? 1 : 0;
 }

@@ -107,7 +107,8 @@ static int filter_check(const char *f, berth_error_t *err)
         return berth_error(err, 0, "invalid filter '%s' (dangling=, driver=, label=, name=)", f);
 }
 
-static bool filter_match(struct berth_store *s, const struct volume_info *v, const char *f)
+/* 1 when v passes filter f, 0 when not, -1 when that cannot be told. */
+static int filter_match(struct berth_store *s, const struct volume_info *v, const char *f, berth_error_t *err)
 {
         const char *val = strchr(f, '=') + 1;
         if (startswith(f, "name="))
@@ -123,7 +124,9 @@ static bool filter_match(struct berth_store *s, const struct volume_info *v, con
                 return lv && (!eq || (json_is_string(lv) && streq(json_string_value(lv), eq + 1)));
         }
         bool want_dangling = streq(val, "true") || streq(val, "1");
-        cleanup_strv char **users = volume_users(s, v->name);
+        cleanup_strv char **users = NULL;
+        if (volume_users(s, v->name, &users, err) < 0)
+                return -1;
         return want_dangling == (users[0] == NULL);
 }
 
@@ -167,9 +170,16 @@ static int volume_ls_cmd(struct berth_cli *cli, int argc, char **argv, berth_err
                 return -1;
         size_t kept = 0; /* every filter must match (Docker ORs values of one key; rarely used) */
         for (size_t i = 0; i < n; i++) {
-                bool ok = true;
-                for (size_t k = 0; ok && filters && filters[k]; k++)
-                        ok = filter_match(&cli->store, &vs[i], filters[k]);
+                int ok = 1;
+                for (size_t k = 0; ok > 0 && filters && filters[k]; k++)
+                        ok = filter_match(&cli->store, &vs[i], filters[k], err);
+                if (ok < 0) {
+                        /* vs[kept..i) were moved or freed */
+                        for (size_t j = i; j < n; j++)
+                                vs[kept++] = vs[j];
+                        volume_list_free(vs, kept);
+                        return -1;
+                }
                 if (ok)
                         vs[kept++] = vs[i];
                 else
@@ -311,6 +321,13 @@ static bool confirm_prune(bool all)
  * Docker 23+), printing "Deleted Volumes:" and their names. */
 int volume_prune_unused(struct berth_store *s, bool all, long long *reclaimed, berth_error_t *err)
 {
+        /* a volume whose users cannot be told is kept (volume_remove); say
+         * so once, before removing anything */
+        struct berth_container **cs = NULL;
+        size_t ncs = 0;
+        if (container_list(s, &cs, &ncs, err) < 0)
+                return berth_error_wrap(err, "cannot tell which volumes are in use");
+        container_list_free(cs, ncs);
         struct volume_info *vs = NULL;
         size_t n = 0;
         if (volume_list(s, &vs, &n, err) < 0)

@@ -75,6 +75,11 @@ static json_t *load_json(const char *path, berth_error_t *err)
         json_t *j = json_load_file(path, 0, &jerr);
         if (!j)
                 berth_error(err, 0, "corrupt store file `%s`: %s", path, jerr.text);
+        else if (!json_is_object(j)) {
+                json_decref(j);
+                j = NULL;
+                berth_error(err, 0, "corrupt store file `%s`: not a JSON object", path);
+        }
         return j;
 }
 
@@ -106,13 +111,12 @@ static bool is_hex(const char *s)
         return true;
 }
 
-static bool container_dir_complete(struct berth_store *s, const char *id)
-{
-        cleanup_free char *p = store_path(s, "containers/%s/state.json", id);
-        return access(p, F_OK) == 0;
-}
-
-int container_list(struct berth_store *s, struct berth_container ***out, size_t *n, berth_error_t *err)
+/* Every record of ROOT/containers: the readable ones in *out, the others in
+ * *bad.  A record is a directory renamed into place whole (create) and out
+ * of the way whole (rm), so one that vanished while we listed was removed,
+ * and one that is there but cannot be read is damaged. */
+int container_list_readable(struct berth_store *s, struct berth_container ***out, size_t *n,
+                            struct container_unreadable **bad, size_t *nbad, berth_error_t *err)
 {
         cleanup_free char *dir = store_path(s, "containers");
         cleanup_dir DIR *d = opendir(dir);
@@ -120,15 +124,23 @@ int container_list(struct berth_store *s, struct berth_container ***out, size_t 
                 return berth_error(err, errno, "open `%s`", dir);
         struct berth_container **v = NULL;
         size_t count = 0;
+        *bad = NULL;
+        *nbad = 0;
         struct dirent *de;
         while ((de = readdir(d))) {
-                if (strlen(de->d_name) != 64 || !is_hex(de->d_name) || !container_dir_complete(s, de->d_name))
+                if (strlen(de->d_name) != 64 || !is_hex(de->d_name))
                         continue;
                 struct berth_container *c = NULL;
-                berth_error_t e = NULL;
+                cleanup_error berth_error_t e = NULL;
                 if (container_load(s, de->d_name, &c, &e) < 0) {
-                        /* removed while we listed, or half-written: skip */
-                        berth_error_free(&e);
+                        struct stat st;
+                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+                                continue; /* removed while we listed */
+                        *bad = xrealloc(*bad, (*nbad + 1) * sizeof(**bad));
+                        (*bad)[(*nbad)++] = (struct container_unreadable) {
+                                xstrdup(de->d_name),
+                                xasprintf("container record %.12s unreadable: %s", de->d_name, e ? e->msg : "?"),
+                        };
                         continue;
                 }
                 v = xrealloc(v, (count + 1) * sizeof(*v));
@@ -150,6 +162,31 @@ int container_list(struct berth_store *s, struct berth_container ***out, size_t 
         return 0;
 }
 
+void container_unreadable_free(struct container_unreadable *bad, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(bad[i].id);
+                free(bad[i].error);
+        }
+        free(bad);
+}
+
+int container_list(struct berth_store *s, struct berth_container ***out, size_t *n, berth_error_t *err)
+{
+        struct container_unreadable *bad = NULL;
+        size_t nbad = 0;
+        if (container_list_readable(s, out, n, &bad, &nbad, err) < 0)
+                return -1;
+        if (nbad == 0)
+                return 0;
+        berth_error(err, 0, "%s; run berth system check", bad[0].error);
+        container_unreadable_free(bad, nbad);
+        container_list_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return -1;
+}
+
 void container_list_free(struct berth_container **v, size_t n)
 {
         for (size_t i = 0; i < n; i++)
@@ -164,26 +201,44 @@ int container_lookup(struct berth_store *s, const char *ref, struct berth_contai
         const char *r = ref[0] == '/' ? ref + 1 : ref;
         struct berth_container **v = NULL;
         size_t n = 0;
-        if (container_list(s, &v, &n, err) < 0)
+        struct container_unreadable *bad = NULL;
+        size_t nbad = 0;
+        if (container_list_readable(s, &v, &n, &bad, &nbad, err) < 0)
                 return -1;
         struct berth_container *found = NULL;
+        const struct container_unreadable *found_bad = NULL;
         int matches = 0;
         for (size_t i = 0; i < n && !found; i++)
                 if (streq(v[i]->name, r) || streq(v[i]->id, r))
                         found = v[i];
-        if (!found && is_hex(r))
+        if (!found && is_hex(r)) {
                 for (size_t i = 0; i < n; i++)
                         if (startswith(v[i]->id, r)) {
                                 found = v[i];
                                 matches++;
                         }
-        if (matches > 1) {
-                container_list_free(v, n);
-                return berth_error(err, 0, "multiple containers match the ID prefix '%s': use more characters", ref);
+                /* an unreadable record answers to its ID only */
+                for (size_t i = 0; i < nbad; i++)
+                        if (startswith(bad[i].id, r)) {
+                                found_bad = &bad[i];
+                                matches++;
+                        }
         }
-        if (!found) {
+        int ret = 0;
+        if (matches > 1)
+                ret = berth_error(err, 0, "multiple containers match the ID prefix '%s': use more characters", ref);
+        else if (found_bad)
+                ret = berth_error(err, 0, "%s; run berth system check", found_bad->error);
+        else if (!found && nbad > 0)
+                /* its name may be the one we cannot read */
+                ret = berth_error(err, 0, "No such container: %s (cannot tell for sure: %s; run berth system check)",
+                                  ref, bad[0].error);
+        else if (!found)
+                ret = berth_error(err, 0, "No such container: %s", ref);
+        container_unreadable_free(bad, nbad);
+        if (ret < 0) {
                 container_list_free(v, n);
-                return berth_error(err, 0, "No such container: %s", ref);
+                return ret;
         }
         for (size_t i = 0; i < n; i++)
                 if (v[i] != found)
@@ -236,19 +291,18 @@ char *container_generate_name(void)
         return xasprintf("%s_%s", adjectives[r[0] % ARRAY_SIZE(adjectives)], surnames[r[1] % ARRAY_SIZE(surnames)]);
 }
 
-static bool name_in_use(struct berth_store *s, const char *name)
+/* 1 when a container has this name, 0 when none has, -1 when that cannot be
+ * told (a record that cannot be read may have it). */
+static int name_in_use(struct berth_store *s, const char *name, berth_error_t *err)
 {
         struct berth_container **v = NULL;
         size_t n = 0;
-        berth_error_t e = NULL;
-        if (container_list(s, &v, &n, &e) < 0) {
-                berth_error_free(&e);
-                return false;
-        }
-        bool used = false;
+        if (container_list(s, &v, &n, err) < 0)
+                return berth_error_wrap(err, "cannot tell whether the name \"%s\" is free", name);
+        int used = 0;
         for (size_t i = 0; i < n; i++)
                 if (streq(v[i]->name, name))
-                        used = true;
+                        used = 1;
         container_list_free(v, n);
         return used;
 }
@@ -289,7 +343,12 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
         }
         cleanup_free char *chosen = NULL;
         if (name) {
-                if (name_in_use(s, name)) {
+                int used = name_in_use(s, name, err);
+                if (used < 0) {
+                        store_unlock(s);
+                        return -1;
+                }
+                if (used) {
                         store_unlock(s);
                         struct berth_container *other = NULL;
                         berth_error_t e = NULL;
@@ -309,7 +368,12 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
         } else {
                 for (int i = 0; i < 100; i++) {
                         chosen = container_generate_name();
-                        if (!name_in_use(s, chosen))
+                        int used = name_in_use(s, chosen, err);
+                        if (used < 0) {
+                                store_unlock(s);
+                                return -1;
+                        }
+                        if (!used)
                                 break;
                         free(chosen);
                         chosen = NULL;
@@ -405,7 +469,10 @@ int container_save_state(struct berth_container *c, berth_error_t *err)
 /* The part of rename under the store lock. */
 static int rename_locked(struct berth_store *s, struct berth_container *c, const char *name, berth_error_t *err)
 {
-        if (name_in_use(s, name))
+        int used = name_in_use(s, name, err);
+        if (used < 0)
+                return -1;
+        if (used)
                 return berth_error(err, 0, "Conflict. The container name \"/%s\" is already in use", name);
         cleanup_close int lfd = container_lock(c, err);
         if (lfd < 0)

@@ -28,11 +28,13 @@
 #include <sys/utsname.h>
 
 #include "berth/definition.h"
+#include "berth/devices.h"
 #include "berth/image.h"
 #include "berth/journal.h"
 #include "berth/parse.h"
 #include "berth/security.h"
 #include "berth/util.h"
+#include "berth/volume.h"
 
 #ifndef SYSTEMD_UNIT_DIR
 #define SYSTEMD_UNIT_DIR "/usr/lib/systemd/system"
@@ -513,6 +515,19 @@ static int check_ulimit(const char *v, berth_error_t *err)
         return ulimit_line(v, &line, err);
 }
 
+/* AddDevice=[-]HOST[:CONTAINER][:PERMS] (Quadlet's key): "-" makes it optional. */
+static int check_device(const char *v, berth_error_t *err)
+{
+        const char *spec = v[0] == '-' ? v + 1 : v;
+        if (spec[0] != '/')
+                return berth_error(err, 0, "invalid device '%s': the host path must be absolute", v);
+        struct device_map d;
+        if (device_map_parse(spec, &d, err) < 0)
+                return -1;
+        device_map_clear(&d);
+        return 0;
+}
+
 /* ---- [Container]: the table ------------------------------------------------------ */
 
 enum key_kind {
@@ -595,10 +610,7 @@ static int apply_exec(struct parser *p, const struct container_key *k, struct ke
 /* A relative path is relative to the definition file's directory (as Quadlet). */
 static char *resolve_path(const struct parser *p, const char *v)
 {
-        if (v[0] == '/')
-                return xstrdup(v);
-        const char *rel = startswith(v, "./") ? v + 2 : v;
-        return xasprintf("%s/%s", p->dir, rel);
+        return path_absolute(p->dir, v);
 }
 
 static int apply_path(struct parser *p, const struct container_key *k, struct key_state *st, berth_error_t *err)
@@ -621,18 +633,36 @@ static int apply_seccomp(struct parser *p, const struct container_key *k, struct
 }
 
 /* Volume=SOURCE:DEST[:OPTS]: a source starting with "." is a path relative to
- * the definition file's directory; "/..." a host path; else a named volume. */
-static int apply_volume(struct parser *p, const struct container_key *k, struct key_state *st, berth_error_t *err)
+ * the definition file's directory; "/..." a host path; else a named volume.
+ * Mount=type=bind,source=REL likewise. */
+static int apply_mount_paths(struct parser *p, const struct container_key *k, struct key_state *st,
+                             berth_error_t *err)
 {
         for (size_t i = 0; st->values && st->values[i]; i++) {
-                const char *v = st->values[i];
-                if (v[0] == '.' && strchr(v, ':')) {
-                        cleanup_free char *src = xstrndup(v, (size_t) (strchr(v, ':') - v));
-                        cleanup_free char *abs = resolve_path(p, src);
-                        cleanup_free char *t = xasprintf("%s%s", abs, strchr(v, ':'));
-                        push_flag(p->d, k->flag, NULL, t);
-                } else
-                        push_flag(p->d, k->flag, NULL, v);
+                cleanup_free char *v = streq(k->flag, "-v") ? mount_spec_volume_absolute(st->values[i], p->dir)
+                                                            : mount_spec_mount_absolute(st->values[i], p->dir);
+                push_flag(p->d, k->flag, NULL, v);
+        }
+        return 0;
+}
+
+/* Each device's rule goes into the unit (DeviceAllow=, whether or not the node
+ * exists yet at generation time); the node into the container when it
+ * exists, or always when not optional (then a missing one fails the start). */
+static int apply_devices(struct parser *p, const struct container_key *k, struct key_state *st,
+                         berth_error_t *err)
+{
+        for (size_t i = 0; st->values && st->values[i]; i++) {
+                bool optional = st->values[i][0] == '-';
+                const char *spec = st->values[i] + optional;
+                strv_push(&p->d->devices, spec);
+                struct device_map d;
+                if (device_map_parse(spec, &d, err) < 0)
+                        return -1;
+                bool present = device_map_check(&d, NULL) == 0;
+                device_map_clear(&d);
+                if (present || !optional)
+                        push_flag(p->d, k->flag, NULL, spec);
         }
         return 0;
 }
@@ -712,8 +742,8 @@ static const struct container_key container_keys[] = {
         { "Environment", KEY_WORDS, "-e", NULL, check_environment, NULL },
         { "EnvironmentFile", KEY_LIST, "--env-file", NULL, NULL, apply_path },
         { "PublishPort", KEY_LIST, "-p", NULL, NULL, apply_publish },
-        { "Volume", KEY_LIST, "-v", NULL, NULL, apply_volume },
-        { "Mount", KEY_LIST, "--mount", NULL, NULL, NULL },
+        { "Volume", KEY_LIST, "-v", NULL, NULL, apply_mount_paths },
+        { "Mount", KEY_LIST, "--mount", NULL, NULL, apply_mount_paths },
         { "Tmpfs", KEY_LIST, "--tmpfs", NULL, NULL, NULL },
         { "Network", KEY_STRING, "--network", NULL, NULL, NULL },
         { "User", KEY_STRING, "-u", NULL, NULL, apply_user },
@@ -722,6 +752,7 @@ static const struct container_key container_keys[] = {
         { "HostName", KEY_STRING, "--hostname", NULL, NULL, NULL },
         { "ReadOnly", KEY_BOOL, "--read-only", NULL, NULL, NULL },
         { "AddCapability", KEY_WORDS, "--cap-add", NULL, check_capability, NULL },
+        { "AddDevice", KEY_LIST, "--device", NULL, check_device, apply_devices },
         { "DropCapability", KEY_WORDS, "--cap-drop", NULL, check_capability, NULL },
         { "NoNewPrivileges", KEY_BOOL, "--security-opt", "no-new-privileges", NULL, NULL },
         { "SeccompProfile", KEY_STRING, "--security-opt", "seccomp=", NULL, apply_seccomp },
@@ -1019,6 +1050,7 @@ void definition_free(struct definition *d)
         strv_free(d->run_args);
         free(d->pull);
         limits_free(&d->limits);
+        strv_free(d->devices);
         strv_free(d->ulimit_lines);
         strv_free(d->unit_lines);
         strv_free(d->service_lines);
@@ -1160,6 +1192,20 @@ char *definition_container_id(const char *name)
         return hex;
 }
 
+/* DevicePolicy=strict and Docker's DeviceAllow= list, plus AddDevice='s. */
+static int definition_device_props(const struct definition *d, struct unit_props *props, berth_error_t *err)
+{
+        json_auto_t *hc = json_pack("{s:[]}", "Devices");
+        for (size_t i = 0; d->devices && d->devices[i]; i++) {
+                struct device_map m;
+                if (device_map_parse(d->devices[i], &m, err) < 0)
+                        return -1;
+                json_array_append_new(json_object_get(hc, "Devices"), device_map_to_json(&m));
+                device_map_clear(&m);
+        }
+        return devices_to_props(hc, props, err);
+}
+
 char *definition_dropin(const struct definition *d)
 {
         char *buf = NULL;
@@ -1174,7 +1220,7 @@ char *definition_dropin(const struct definition *d)
         struct unit_props props = { 0 };
         cleanup_free char *unit_props = NULL, *service_props = NULL;
         cleanup_error berth_error_t e = NULL;
-        if (limits_to_props(&d->limits, &props, &e) == 0) {
+        if (limits_to_props(&d->limits, &props, &e) == 0 && definition_device_props(d, &props, &e) == 0) {
                 unit_props = unit_props_to_text(&props, "Unit");
                 service_props = unit_props_to_text(&props, "Service");
         }

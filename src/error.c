@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,19 +46,35 @@ int berth_error_exit(berth_error_t *err, int exit_code, int errnum, const char *
         return r;
 }
 
-int berth_error_wrap(berth_error_t *err, const char *fmt, ...)
+/* "added: message" (prefix) or "message; added". */
+static int error_vedit(berth_error_t *err, bool prefix, const char *fmt, va_list ap)
 {
         if (!err || !*err)
                 return -1;
-        va_list ap;
-        va_start(ap, fmt);
-        char *ctx = xvasprintf(fmt, ap);
-        va_end(ap);
-        char *msg = xasprintf("%s: %s", ctx, (*err)->msg);
-        free(ctx);
+        char *added = xvasprintf(fmt, ap);
+        char *msg = prefix ? xasprintf("%s: %s", added, (*err)->msg) : xasprintf("%s; %s", (*err)->msg, added);
+        free(added);
         free((*err)->msg);
         (*err)->msg = msg;
         return (*err)->errnum > 0 ? -(*err)->errnum : -1;
+}
+
+int berth_error_wrap(berth_error_t *err, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = error_vedit(err, true, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int berth_error_hint(berth_error_t *err, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = error_vedit(err, false, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 void berth_error_free(berth_error_t *err)

@@ -673,7 +673,9 @@ int image_remove(struct berth_store *s, const char *ref, bool force, image_in_us
                                                    "referenced in multiple repositories",
                                                    hex);
                 }
-                bool used = in_use && in_use(res.id, &cid, userdata);
+                int used = in_use ? in_use(res.id, &cid, userdata, err) : 0;
+                if (used < 0)
+                        return -1;
                 if (used && !force) {
                         if (res.tag)
                                 return berth_error(err, 0,

@@ -12,13 +12,14 @@
 
 #include "berth/console.h"
 #include "berth/journal.h"
+#include "berth/devices.h"
 #include "berth/lifecycle.h"
 #include "berth/limits.h"
 #include "berth/parse.h"
 #include "berth/unit.h"
 #include "berth/util.h"
 
-static int limits_from_config(json_t *cfg, struct unit_props *props, berth_error_t *err)
+static int props_from_config(json_t *cfg, struct unit_props *props, berth_error_t *err)
 {
         struct limits l = {};
         const char *key;
@@ -35,6 +36,10 @@ static int limits_from_config(json_t *cfg, struct unit_props *props, berth_error
         }
         int r = limits_to_props(&l, props, err);
         limits_free(&l);
+        /* Docker's device rules (or --privileged's none): the unit's cgroup
+         * holds them, for the container and every exec alike */
+        if (r >= 0)
+                r = devices_to_props(json_object_get(cfg, "HostConfig"), props, err);
         return r;
 }
 
@@ -203,7 +208,7 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 return unit_start(bus, unit, err);
         }
         struct unit_props props = {};
-        if (limits_from_config(c->config, &props, err) < 0)
+        if (props_from_config(c->config, &props, err) < 0)
                 return -1;
 
         cleanup_strv char **fields = extra_fields(c);

@@ -435,6 +435,18 @@ static int append_one(sd_bus_message *m, const struct unit_prop *u)
                 if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
                         return r;
                 return sd_bus_message_close_container(m);
+        case 'd':
+                if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", u->name)) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "a(ss)")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'a', "(ss)")) < 0)
+                        return r;
+                for (size_t i = 0; u->pairs && u->pairs[i] && u->pairs[i + 1]; i += 2)
+                        if ((r = sd_bus_message_append(m, "(ss)", u->pairs[i], u->pairs[i + 1])) < 0)
+                                return r;
+                if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+                return sd_bus_message_close_container(m);
         }
         return -EINVAL;
 }
@@ -473,6 +485,27 @@ const struct unit_prop *unit_props_find(const struct unit_props *p, const char *
         return NULL;
 }
 
+void unit_props_add_string(struct unit_props *p, const char *name, const char *section, const char *value)
+{
+        struct unit_prop *u = prop_add(p, name, name, section, 's');
+        u->s = xstrdup(value);
+        prop_value(u, value);
+}
+
+void unit_props_add_device_allow(struct unit_props *p, const char *path, const char *access)
+{
+        struct unit_prop *u = NULL;
+        for (size_t i = 0; i < p->n && !u; i++)
+                if (streq(p->v[i].name, "DeviceAllow"))
+                        u = &p->v[i];
+        if (!u)
+                u = prop_add(p, "DeviceAllow", "DeviceAllow", "Service", 'd');
+        strv_push(&u->pairs, path);
+        strv_push(&u->pairs, access);
+        cleanup_free char *t = xasprintf("%s %s", path, access);
+        prop_value(u, t);
+}
+
 void unit_props_free(struct unit_props *p)
 {
         for (size_t i = 0; i < p->n; i++) {
@@ -482,6 +515,7 @@ void unit_props_free(struct unit_props *p)
                 for (size_t k = 0; k < u->nbps; k++)
                         free(u->bps[k].path);
                 free(u->bps);
+                strv_free(u->pairs);
                 strv_free(u->unit_values);
         }
         free(p->v);

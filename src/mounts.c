@@ -128,6 +128,29 @@ int mount_op_apply(const struct mount_op *op, const char *root, berth_error_t *e
                 } else
                         (void) chmod(dst, 0666);
                 break;
+        case OP_DEVICE: {
+                if (stat(op->src, &st) < 0)
+                        return berth_error(err, errno, "error gathering device information while adding device `%s`",
+                                           op->src);
+                cleanup_free char *parent = xstrdup(dst);
+                *strrchr(parent, '/') = '\0';
+                if (mkdir_p(parent, 0755, NULL) < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (mknod(dst, st.st_mode & (S_IFMT | 07777), st.st_rdev) == 0) {
+                        /* mknod applied the umask; the owner is the host node's too */
+                        if (chmod(dst, st.st_mode & 07777) < 0 || chown(dst, st.st_uid, st.st_gid) < 0)
+                                r = -errno;
+                } else if (errno == EEXIST) {
+                        /* already there: the standard nodes under --privileged */
+                } else {
+                        r = ensure_target(dst, true);
+                        if (r == 0 && mount(op->src, dst, NULL, MS_BIND, NULL) < 0)
+                                r = -errno;
+                }
+                break;
+        }
         case OP_SYMLINK:
                 if (symlink(op->src, dst) < 0 && errno != EEXIST)
                         r = -errno;

@@ -110,14 +110,23 @@ static int network_lock(struct berth_store *s, berth_error_t *err)
         return lock_file(path, true, err);
 }
 
-static json_t *json_load_or(const char *path, json_t *dflt)
+/* The JSON object in path, or an empty one when there is no such file; a
+ * file that cannot be read is an error (it records who holds what: reading
+ * it as empty would hand out what is taken). */
+static int json_load_object(const char *path, json_t **out, berth_error_t *err)
 {
-        json_t *j = json_load_file(path, 0, NULL);
-        if (j) {
-                json_decref(dflt);
-                return j;
+        json_error_t jerr;
+        json_t *j = json_load_file(path, 0, &jerr);
+        if (!j && access(path, F_OK) < 0 && errno == ENOENT)
+                j = json_object();
+        else if (!j)
+                return berth_error(err, 0, "corrupt state file `%s`: %s", path, jerr.text);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return berth_error(err, 0, "corrupt state file `%s`: not a JSON object", path);
         }
-        return dflt;
+        *out = j;
+        return 0;
 }
 
 static int json_save(const char *path, json_t *j, berth_error_t *err)
@@ -131,14 +140,15 @@ static char *members_path(struct berth_store *s, const char *name)
         return store_run_path(s, "networks/%s.json", name);
 }
 
-json_t *network_members(struct berth_store *s, const char *name)
+int network_members(struct berth_store *s, const char *name, json_t **out, berth_error_t *err)
 {
         cleanup_free char *p = members_path(s, name);
-        json_t *j = json_load_or(p, json_object());
+        json_auto_t *j = NULL;
+        if (json_load_object(p, &j, err) < 0)
+                return berth_error_wrap(err, "cannot tell which containers are on network %s", name);
         json_t *m = json_object_get(j, "Containers");
-        m = json_is_object(m) ? json_incref(m) : json_object();
-        json_decref(j);
-        return m;
+        *out = json_is_object(m) ? json_incref(m) : json_object();
+        return 0;
 }
 
 static int members_save(struct berth_store *s, const char *name, json_t *members, berth_error_t *err)
@@ -368,7 +378,9 @@ int network_remove(struct berth_store *s, const char *ref, berth_error_t *err)
         cleanup_close int lfd = network_lock(s, err);
         if (lfd < 0)
                 return -1;
-        json_auto_t *members = network_members(s, name);
+        json_auto_t *members = NULL;
+        if (network_members(s, name, &members, err) < 0)
+                return -1;
         if (json_object_size(members) > 0)
                 return berth_error(err, 0, "error while removing network: network %s id %s has active endpoints",
                                    name, json_str(def, "Id"));
@@ -481,7 +493,7 @@ static void add_binding(json_t *bindings, json_t *exposed, const char *key, cons
 }
 
 int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publish, bool publish_all,
-                           json_t *image_exposed, berth_error_t *err)
+                           char *const *expose, json_t *image_exposed, berth_error_t *err)
 {
         json_t *hc = json_object_get(cfg, "HostConfig");
         json_t *config = json_object_get(cfg, "Config");
@@ -511,6 +523,19 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
         json_object_foreach(image_exposed, k, v)
                 json_object_set_new(exposed, k, json_object());
         json_object_set_new(config, "ExposedPorts", exposed);
+        /* --expose PORT[-END][/PROTO]: exposed, not published */
+        for (size_t i = 0; expose && expose[i]; i++) {
+                struct port_spec ps;
+                if (strchr(expose[i], ':'))
+                        return berth_error(err, 0, "invalid range format for --expose: %s (PORT[-END][/PROTO])",
+                                           expose[i]);
+                if (port_spec_parse(expose[i], &ps, err) < 0)
+                        return berth_error_wrap(err, "--expose %s", expose[i]);
+                for (unsigned p = ps.ctr_port; p <= ps.ctr_port_end; p++) {
+                        cleanup_free char *key = xasprintf("%u/%s", p, ps.proto);
+                        json_object_set_new(exposed, key, json_object());
+                }
+        }
         for (size_t i = 0; publish && publish[i]; i++) {
                 struct port_spec ps;
                 if (port_spec_parse(publish[i], &ps, err) < 0)
@@ -526,7 +551,9 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
         }
         /* a clash is refused now, before anything is created */
         cleanup_free char *pp = ports_path(s);
-        json_auto_t *reserved = json_load_or(pp, json_object());
+        json_auto_t *reserved = NULL;
+        if (json_load_object(pp, &reserved, err) < 0)
+                return berth_error_wrap(err, "cannot tell which host ports are taken");
         json_auto_t *mine = json_object(); /* the same host port twice in one run */
         json_object_foreach(bindings, k, v)
         {
@@ -645,7 +672,9 @@ static json_t *wanted_bindings(json_t *cfg)
 static int ports_reserve(struct berth_store *s, struct berth_container *c, json_t **out, berth_error_t *err)
 {
         cleanup_free char *pp = ports_path(s);
-        json_auto_t *reserved = json_load_or(pp, json_object());
+        json_auto_t *reserved = NULL;
+        if (json_load_object(pp, &reserved, err) < 0)
+                return berth_error_wrap(err, "cannot tell which host ports are taken");
         json_auto_t *want = wanted_bindings(c->config);
         json_auto_t *ports = json_object();
         const char *k;
@@ -686,7 +715,9 @@ static int network_allocate(struct berth_store *s, struct berth_container *c, co
         cleanup_close int lfd = network_lock(s, err);
         if (lfd < 0)
                 return -1;
-        json_auto_t *members = network_members(s, name);
+        json_auto_t *members = NULL;
+        if (network_members(s, name, &members, err) < 0)
+                return -1;
         json_object_del(members, c->id); /* a stale entry of ours */
         size_t n = 0;
         cleanup_free uint32_t *used = xcalloc(json_object_size(members) + 1, sizeof(uint32_t));
@@ -764,6 +795,13 @@ int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, 
                 return -1;
         if (!nat_done)
                 (void) write_file_atomic(nat_mark, "", 0, 0644, NULL);
+        /* exposed but not published: listed without a binding, as Docker's
+         * NetworkSettings.Ports ("5000/tcp": null) */
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_at(c->config, "Config.ExposedPorts"), k, v)
+                if (!json_object_get(ports, k))
+                        json_object_set_new(ports, k, json_null());
         json_t *ns = json_pack("{s:s, s:s, s:s, s:i, s:s, s:O, s:{s:{s:s, s:s, s:s, s:i}}}", "Bridge", bridge,
                                "IPAddress", ip, "Gateway", gw, "IPPrefixLen", (int) sn.prefix, "SandboxKey", "",
                                "Ports", ports, "Networks", name, "NetworkID", json_str(def, "Id"), "IPAddress", ip,
@@ -786,14 +824,18 @@ void network_detach(struct berth_store *s, struct berth_container *c)
         json_auto_t *mine = json_object();
         cleanup_close int lfd = network_lock(s, &e);
         berth_error_free(&e);
-        json_auto_t *members = network_members(s, name);
-        if (json_object_get(members, c->id)) {
+        json_auto_t *members = NULL;
+        if (network_members(s, name, &members, &e) < 0)
+                berth_error_free(&e); /* left as it is: the next attach refuses it */
+        else if (json_object_get(members, c->id)) {
                 json_object_del(members, c->id);
                 (void) members_save(s, name, members, NULL);
                 hosts_sync(s, name, members, NULL);
         }
         cleanup_free char *pp = ports_path(s);
-        json_auto_t *reserved = json_load_or(pp, json_object());
+        json_auto_t *reserved = NULL;
+        if (json_load_object(pp, &reserved, &e) < 0)
+                berth_error_free(&e); /* as the members above */
         const char *k;
         json_t *v;
         void *tmp;
@@ -815,24 +857,117 @@ void network_detach(struct berth_store *s, struct berth_container *c)
         }
 }
 
-char *network_ports_text(struct berth_container *c)
+/* One (container port, host binding) pair of NetworkSettings.Ports, as the
+ * rows of Docker's container list ("Ports": PrivatePort, PublicPort, IP,
+ * Type); an exposed port without a binding has no IP and public port 0. */
+struct port_row {
+        unsigned priv, pub;
+        const char *ip, *proto;
+};
+
+static int port_row_cmp(const void *a, const void *b)
 {
-        char *text = xstrdup("");
-        if (!container_is_running(c))
-                return text;
+        const struct port_row *x = a, *y = b;
+        int r;
+        if (x->priv != y->priv)
+                return x->priv < y->priv ? -1 : 1;
+        if ((r = strcmp(x->ip, y->ip)) != 0)
+                return r;
+        if (x->pub != y->pub)
+                return x->pub < y->pub ? -1 : 1;
+        return strcmp(x->proto, y->proto);
+}
+
+/* A run of ports under one key ("tcp", or "IP/tcp" for bindings to the same
+ * port number on the host). */
+struct port_group {
+        char *key;
+        unsigned first, last;
+};
+
+static void port_group_append(char **text, const struct port_group *g)
+{
+        const char *slash = strchr(g->key, '/');
+        cleanup_free char *range = g->first == g->last ? xasprintf("%u", g->first)
+                                                       : xasprintf("%u-%u", g->first, g->last);
+        char *t = slash ? xasprintf("%s%s%.*s:%s->%s%s", *text, **text ? ", " : "", (int) (slash - g->key), g->key,
+                                    range, range, slash)
+                        : xasprintf("%s%s%s/%s", *text, **text ? ", " : "", range, g->key);
+        free(*text);
+        *text = t;
+}
+
+char *network_ports_display(json_t *ports)
+{
+        size_t n = 0, cap = 0;
+        cleanup_free struct port_row *rows = NULL;
         const char *k;
         json_t *v;
-        json_object_foreach(json_at(c->state, "NetworkSettings.Ports"), k, v)
+        json_object_foreach(ports, k, v)
         {
-                size_t i;
-                json_t *b;
-                json_array_foreach(v, i, b)
-                {
-                        char *t = xasprintf("%s%s%s:%s->%s", text, *text ? ", " : "", json_str(b, "HostIp"),
-                                            json_str(b, "HostPort"), k);
-                        free(text);
-                        text = t;
+                unsigned priv = (unsigned) atoi(k);
+                const char *proto = strchr(k, '/') ? strchr(k, '/') + 1 : "tcp";
+                size_t nb = json_is_array(v) ? json_array_size(v) : 0;
+                for (size_t i = 0; i < (nb ? nb : 1); i++) {
+                        if (n == cap)
+                                rows = xrealloc(rows, (cap = cap ? 2 * cap : 8) * sizeof(*rows));
+                        json_t *b = nb ? json_array_get(v, i) : NULL;
+                        rows[n++] = (struct port_row) { priv, (unsigned) atoi(json_str(b, "HostPort") ?: "0"),
+                                                        json_str(b, "HostIp") ?: "", proto };
                 }
         }
+        qsort(rows, n, sizeof(*rows), port_row_cmp);
+        /* Docker's DisplayablePorts: consecutive ports of one key merge into
+         * a range; a binding to another host port number stands alone, after
+         * the groups; a group ends where a gap is (then it is listed first) */
+        char *text = xstrdup("");
+        cleanup_free char *mappings = xstrdup("");
+        cleanup_free struct port_group *groups = xcalloc(n + 1, sizeof(*groups));
+        size_t ng = 0;
+        for (size_t i = 0; i < n; i++) {
+                const struct port_row *r = &rows[i];
+                cleanup_free char *key = NULL;
+                if (*r->ip) {
+                        if (r->pub != r->priv) {
+                                char *t = xasprintf("%s%s%s:%u->%u/%s", mappings, *mappings ? ", " : "", r->ip,
+                                                    r->pub, r->priv, r->proto);
+                                free(mappings);
+                                mappings = t;
+                                continue;
+                        }
+                        key = xasprintf("%s/%s", r->ip, r->proto);
+                } else
+                        key = xstrdup(r->proto);
+                struct port_group *g = NULL;
+                for (size_t j = 0; j < ng && !g; j++)
+                        if (streq(groups[j].key, key))
+                                g = &groups[j];
+                if (!g) {
+                        groups[ng++] = (struct port_group) { steal_pointer(&key), r->priv, r->priv };
+                        continue;
+                }
+                if (r->priv == g->last + 1) {
+                        g->last = r->priv;
+                        continue;
+                }
+                port_group_append(&text, g);
+                g->first = g->last = r->priv;
+        }
+        for (size_t j = 0; j < ng; j++) {
+                port_group_append(&text, &groups[j]);
+                free(groups[j].key);
+        }
+        if (*mappings) {
+                char *t = xasprintf("%s%s%s", text, *text ? ", " : "", mappings);
+                free(text);
+                text = t;
+        }
         return text;
+}
+
+char *network_ports_text(struct berth_container *c)
+{
+        if (!container_is_running(c))
+                return xstrdup("");
+        return network_ports_display(json_at(c->state, "NetworkSettings.Ports"));
 }

@@ -506,7 +506,10 @@ static bool is_env_space(char c)
         return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-int parse_env_file(const char *path, char ***env, berth_error_t *err)
+/* Docker's key=value files (--env-file, --label-file): one entry a line,
+ * blank lines and #-comments skipped; a line without "=" takes its value
+ * from berth's environment (env files) or stays a bare key (label files). */
+static int parse_kv_file(const char *path, const char *what, bool from_env, char ***env, berth_error_t *err)
 {
         cleanup_free char *data = NULL;
         size_t len;
@@ -530,9 +533,9 @@ int parse_env_file(const char *path, char ***env, berth_error_t *err)
                         n -= 3;
                 }
                 if (!utf8_valid((const unsigned char *) line, n))
-                        return berth_error(err, 0, "env file %s contains invalid utf8 bytes at line %zu", path, lineno);
+                        return berth_error(err, 0, "%s file %s contains invalid utf8 bytes at line %zu", what, path, lineno);
                 if (memchr(line, '\0', n))
-                        return berth_error(err, 0, "env file %s contains a NUL byte at line %zu", path, lineno);
+                        return berth_error(err, 0, "%s file %s contains a NUL byte at line %zu", what, path, lineno);
                 while (n > 0 && is_env_space(*line)) {
                         line++;
                         n--;
@@ -544,12 +547,12 @@ int parse_env_file(const char *path, char ***env, berth_error_t *err)
                 size_t klen = eq ? (size_t) (eq - l) : n;
                 for (size_t i = 0; i < klen; i++)
                         if (is_env_space(l[i]))
-                                return berth_error(err, 0, "invalid env file %s line %zu: variable '%.*s' contains whitespaces",
-                                                   path, lineno, (int) klen, l);
+                                return berth_error(err, 0, "invalid %s file %s line %zu: variable '%.*s' contains whitespaces",
+                                                   what, path, lineno, (int) klen, l);
                 if (klen == 0)
-                        return berth_error(err, 0, "invalid env file %s line %zu: no variable name on line '%s'", path,
-                                           lineno, l);
-                if (eq) {
+                        return berth_error(err, 0, "invalid %s file %s line %zu: no variable name on line '%s'", what,
+                                           path, lineno, l);
+                if (eq || !from_env) {
                         strv_push(&out, l);
                 } else {
                         const char *v = getenv(l);
@@ -561,6 +564,16 @@ int parse_env_file(const char *path, char ***env, berth_error_t *err)
         }
         *env = steal_pointer(&out);
         return 0;
+}
+
+int parse_env_file(const char *path, char ***env, berth_error_t *err)
+{
+        return parse_kv_file(path, "env", true, env, err);
+}
+
+int parse_label_file(const char *path, char ***labels, berth_error_t *err)
+{
+        return parse_kv_file(path, "label", false, labels, err);
 }
 
 /* ---- CPUs ------------------------------------------------------------------ */

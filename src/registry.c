@@ -79,21 +79,29 @@ struct http_resp {
         long status;
         char *body;
         size_t len;
-        char *www_auth, *location, *content_type, *digest;
+        char *www_auth, *location, *content_type, *digest, *link;
         struct blob_writer *sink; /* a 2xx body goes here instead of body */
         berth_error_t sink_err;
         bool too_big;
         long long done; /* bytes into sink */
 };
 
-static void resp_reset(struct http_resp *r)
+/* Forget the headers of a response (a redirect's, before the next one's). */
+static void resp_headers_reset(struct http_resp *r)
 {
-        free(r->body);
         free(r->www_auth);
         free(r->location);
         free(r->content_type);
         free(r->digest);
-        r->body = r->www_auth = r->location = r->content_type = r->digest = NULL;
+        free(r->link);
+        r->www_auth = r->location = r->content_type = r->digest = r->link = NULL;
+}
+
+static void resp_reset(struct http_resp *r)
+{
+        free(r->body);
+        r->body = NULL;
+        resp_headers_reset(r);
         r->len = 0;
         r->status = 0;
         r->too_big = false;
@@ -188,11 +196,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *userdata)
         size_t len = size * n;
         if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
                 /* a new response (after a redirect or 100-continue) */
-                free(r->www_auth);
-                free(r->location);
-                free(r->content_type);
-                free(r->digest);
-                r->www_auth = r->location = r->content_type = r->digest = NULL;
+                resp_headers_reset(r);
                 return len;
         }
         const char *colon = memchr(buf, ':', len);
@@ -214,6 +218,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *userdata)
                 slot = &r->content_type;
         else if (klen == 21 && strncasecmp(buf, "Docker-Content-Digest", klen) == 0)
                 slot = &r->digest;
+        else if (klen == 4 && strncasecmp(buf, "Link", klen) == 0)
+                slot = &r->link;
         if (slot && !*slot) /* the first challenge is the one to answer */
                 *slot = xstrndup(v, vlen);
         return len;
@@ -293,8 +299,12 @@ static int transport_error(struct reg_client *c, CURLcode code, const char *meth
         if (code == CURLE_COULDNT_CONNECT && c->os_errno > 0)
                 why = strerror((int) c->os_errno); /* "Connection refused" says it all */
         if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
-            code == CURLE_OPERATION_TIMEDOUT)
-                return berth_error(err, 0, "registry %s is unreachable: %s %s: %s", c->host, method, url, why);
+            code == CURLE_OPERATION_TIMEDOUT) {
+                int r = berth_error(err, 0, "registry %s is unreachable: %s %s: %s", c->host, method, url, why);
+                if (err && *err) /* (tells callers it was never reached; the message is unchanged) */
+                        (*err)->errnum = EHOSTUNREACH;
+                return r;
+        }
         return berth_error(err, 0, "%s %s: %s", method, url, why);
 }
 
@@ -480,18 +490,22 @@ char *registry_url(const char *base, const char *path, const char *kind, const c
         return xasprintf("%s/v2/%s/%s/%s", base, path, kind, ref);
 }
 
-char *registry_upload_url(const char *base, const char *location, const char *digest)
+char *registry_url_resolve(const char *base, const char *location)
 {
-        cleanup_free char *abs = NULL;
         if (strstr(location, "://"))
-                abs = xstrdup(location);
-        else if (location[0] == '/') {
+                return xstrdup(location);
+        if (location[0] == '/') {
                 /* relative to the origin of base: scheme://host */
                 const char *h = strstr(base, "://");
                 size_t origin = h ? (size_t) (h + 3 - base) + strcspn(h + 3, "/") : strlen(base);
-                abs = xasprintf("%.*s%s", (int) origin, base, location);
-        } else
-                abs = xasprintf("%s/%s", base, location);
+                return xasprintf("%.*s%s", (int) origin, base, location);
+        }
+        return xasprintf("%s/%s", base, location);
+}
+
+char *registry_upload_url(const char *base, const char *location, const char *digest)
+{
+        cleanup_free char *abs = registry_url_resolve(base, location);
         return xasprintf("%s%c%s", abs, strchr(abs, '?') ? '&' : '?', digest ? digest : "");
 }
 
@@ -1347,5 +1361,148 @@ int registry_logout(const char *server, bool *was_logged_in, char **host_out, be
                 return -1;
         if (host_out)
                 *host_out = steal_pointer(&host);
+        return 0;
+}
+
+/* ======================================================================
+ * Search
+ * ====================================================================== */
+#define DOCKER_IO_INDEX "https://index.docker.io" /* where Docker Hub's search API is */
+#define CATALOG_PAGE 100
+
+/* GET url for search; a transport failure says what to do about it. */
+static int search_get(struct reg_client *c, const char *url, struct http_resp *r, berth_error_t *err)
+{
+        if (reg_request(c, "GET", url, NULL, NULL, r, err) == 0)
+                return 0;
+        if (r->status != 0 || !err || !*err)
+                return -1; /* (an HTTP answer: the message says what to do already) */
+        if ((*err)->errnum == EHOSTUNREACH)
+                return berth_error_hint(err, "check the registry's address and that it is running");
+        if (startswith(c->base, "https://") && !streq(c->host, DOCKER_IO))
+                return berth_error_hint(err,
+                                        "if %s serves plain HTTP, list it in \"insecure-registries\" in %s; "
+                                        "for a private CA, put its ca.crt in %s/%s/",
+                                        c->host, CONFIG_PATH, CERTS_DIR, c->host);
+        return -1;
+}
+
+static int search_http_error(struct reg_client *c, const char *url, const struct http_resp *r, berth_error_t *err)
+{
+        cleanup_free char *why = resp_error_text(r);
+        if (startswith(why, "HTTP status"))
+                return berth_error(err, 0, "search on %s failed: GET %s: %s", c->host, url, why);
+        return berth_error(err, 0, "search on %s failed: GET %s: HTTP status %ld: %s", c->host, url, r->status, why);
+}
+
+/* Docker Hub's search API.  1: answered, 0: the registry has none (404). */
+static int search_v1(struct reg_client *c, const char *query, unsigned limit, const char *prefix,
+                     struct registry_search_results *res, berth_error_t *err)
+{
+        char *q = curl_easy_escape(NULL, query, 0);
+        if (!q)
+                abort();
+        cleanup_free char *url = xasprintf("%s/v1/search?q=%s&n=%u", c->base, q, limit);
+        curl_free(q);
+        struct http_resp r = {};
+        int ret = search_get(c, url, &r, err);
+        if (ret == 0 && r.status == 404)
+                ret = 0;
+        else if (ret == 0 && r.status != 200)
+                ret = search_http_error(c, url, &r, err);
+        else if (ret == 0 && registry_search_parse_v1(r.body, r.len, prefix, limit, res, err) < 0)
+                ret = berth_error_wrap(err, "search on %s: GET %s", c->host, url);
+        else if (ret == 0)
+                ret = 1;
+        resp_free(&r);
+        return ret;
+}
+
+/* The distribution catalog, page after page (Link: rel="next") until limit
+ * names contain query.  1: listed, 0: the registry has no catalog (404). */
+static int search_catalog(struct reg_client *c, const char *query, unsigned limit, const char *prefix,
+                          struct registry_search_results *res, berth_error_t *err)
+{
+        cleanup_free char *url = xasprintf("%s/v2/_catalog?n=%d", c->base, CATALOG_PAGE);
+        bool first = true, sized = true;
+        while (url && res->n < limit) {
+                struct http_resp r = {};
+                int ret = search_get(c, url, &r, err);
+                if (ret == 0 && first && sized && r.status == 400) {
+                        /* n above the registry's own page size (distribution's
+                         * catalog.maxentries): let it choose */
+                        free(url);
+                        url = xasprintf("%s/v2/_catalog", c->base);
+                        sized = false;
+                        resp_free(&r);
+                        continue;
+                }
+                if (ret == 0 && first && r.status == 404) {
+                        resp_free(&r);
+                        return 0;
+                }
+                if (ret == 0 && r.status != 200)
+                        ret = search_http_error(c, url, &r, err);
+                if (ret == 0 && registry_search_parse_catalog(r.body, r.len, query, prefix, limit, res, err) < 0)
+                        ret = berth_error_wrap(err, "the catalog of %s: GET %s", c->host, url);
+                cleanup_free char *next = ret == 0 && r.link ? registry_link_next(r.link) : NULL;
+                resp_free(&r);
+                if (ret < 0)
+                        return -1;
+                char *abs = next ? registry_url_resolve(c->base, next) : NULL;
+                if (abs && streq(abs, url)) { /* a registry that names the same page again */
+                        free(abs);
+                        abs = NULL;
+                }
+                free(url);
+                url = abs;
+                first = false;
+        }
+        return 1;
+}
+
+int registry_search(const char *term, const struct registry_search_opts *o, struct registry_search_results *out,
+                    berth_error_t *err)
+{
+        memset(out, 0, sizeof(*out));
+        struct registry_config cfg;
+        if (load_config(&cfg, err) < 0)
+                return -1;
+        cleanup_free char *host = NULL, *query = NULL;
+        registry_search_term_split(term, &host, &query);
+        if (!host)
+                host = xstrdup(cfg.default_registry ? cfg.default_registry : DOCKER_IO);
+        bool hub = streq(host, DOCKER_IO);
+        cleanup_client struct reg_client *c = NULL;
+        int r = reg_client_open(&cfg, host, hub ? DOCKER_IO_INDEX : NULL, "registry:catalog:*", &c, err);
+        registry_config_free(&cfg);
+        if (r < 0)
+                return -1;
+        struct registry_search_results all = {};
+        const char *prefix = hub ? NULL : host; /* HOST/NAME: what pull takes */
+        r = search_v1(c, query, o->limit, prefix, &all, err);
+        if (r == 0)
+                r = search_catalog(c, query, o->limit, prefix, &all, err);
+        if (r == 0)
+                r = berth_error(err, 0,
+                                "registry %s offers neither a search API (/v1/search) nor a catalog (/v2/_catalog): "
+                                "it cannot be searched; pull by full name (berth pull %s/NAME[:TAG])",
+                                host, host);
+        if (r < 0) {
+                registry_search_results_free(&all);
+                return -1;
+        }
+        /* Docker filters the results it got, after the limit */
+        size_t kept = 0;
+        for (size_t i = 0; i < all.n; i++) {
+                if (registry_search_filter_match(&o->filter, &all.v[i])) {
+                        all.v[kept++] = all.v[i];
+                        continue;
+                }
+                free(all.v[i].name);
+                free(all.v[i].description);
+        }
+        all.n = kept;
+        *out = all;
         return 0;
 }

@@ -403,6 +403,28 @@ static void add_bind(struct child_ctx *ctx, enum mount_op_kind kind, const char 
         ctx->binds[ctx->nbinds++] = (struct mount_op) { .kind = kind, .src = xstrdup(src), .dst = xstrdup(dst) };
 }
 
+/* Every char and block node under dir (the host's /dev), skipping what the
+ * container gets its own of (pts, shm, mqueue) and the console, as runc's
+ * HostDevices(). */
+static void add_host_devices(struct child_ctx *ctx, const char *dir, int depth)
+{
+        cleanup_dir DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                if (de->d_name[0] == '.' || streq(de->d_name, "pts") || streq(de->d_name, "shm") ||
+                    streq(de->d_name, "mqueue") || streq(de->d_name, "fd") || streq(de->d_name, "console"))
+                        continue;
+                cleanup_free char *path = xasprintf("%s/%s", dir, de->d_name);
+                struct stat st;
+                if (lstat(path, &st) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode) && depth > 0)
+                        add_host_devices(ctx, path, depth - 1);
+                else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+                        add_bind(ctx, OP_DEVICE, path, path);
+        }
+}
+
 static char **json_strv(json_t *arr)
 {
         char **v = xcalloc(1, sizeof(char *));
@@ -487,6 +509,13 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                         .fstype = "tmpfs", .flags = MS_NOSUID | MS_NODEV,
                         .data = opts && *opts ? opts : "mode=1777" };
         }
+
+        /* --device nodes; --privileged: every node of the host's /dev, as
+         * Docker's (the unit's device policy allows them) */
+        json_array_foreach(json_at(cfg, "HostConfig.Devices"), i, m)
+                add_bind(&ctx, OP_DEVICE, json_str(m, "PathOnHost"), json_str(m, "PathInContainer"));
+        if (json_bool(cfg, "HostConfig.Privileged"))
+                add_host_devices(&ctx, "/dev", 4);
 
         /* Notify=yes (definition containers): the container says READY=1
          * itself, through the unit's notify socket bound into it. */
@@ -815,10 +844,24 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
         close(go[0]);
         if (mid > 0) {
                 berth_error_t e = NULL;
-                if (o->bus && unit_attach_pid(o->bus, container_unit(c), mid, &e) < 0) {
-                        /* still usable, only outside the unit's limits: say so */
-                        fprintf(stderr, "berth: warning: %s\n", e->msg);
+                /* The unit's cgroup holds the container's device rules and
+                 * limits: a process outside it must not enter the container. */
+                if (!o->bus || unit_attach_pid(o->bus, container_unit(c), mid, &e) < 0) {
+                        kill(mid, SIGKILL);
+                        (void) waitpid(mid, NULL, 0);
+                        close(go[1]);
+                        if (con[1] >= 0)
+                                close(con[1]);
+                        if (con[0] >= 0)
+                                close(con[0]);
+                        close(sync[0]);
+                        seccomp_program_free(&seccomp);
+                        if (!e)
+                                berth_error(&e, 0, "no connection to systemd");
+                        berth_error(err, 0, "cannot move the process into %s, which confines the container's "
+                                            "devices and limits: %s", container_unit(c), e->msg);
                         berth_error_free(&e);
+                        return -1;
                 }
                 (void) write(go[1], "x", 1);
         }

@@ -487,17 +487,6 @@ int seccomp_build(const char *profile, uint64_t caps_mask, scmp_filter_ctx *out,
         return 0;
 }
 
-int seccomp_apply(scmp_filter_ctx ctx, berth_error_t *err)
-{
-        if (!ctx)
-                return 0;
-        int r = seccomp_load(ctx);
-        if (r == -EACCES)
-                return berth_error(err, EACCES, "load seccomp filter (needs no_new_privs or CAP_SYS_ADMIN)");
-        if (r < 0)
-                return berth_error(err, -r, "load seccomp filter");
-        return 0;
-}
 
 /* ---- compiled programs, cached ---------------------------------------------------
  * libseccomp regenerates a ~1000-instruction program on every seccomp_load();

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "berth/container.h"
 #include "berth/image.h"
 #include "berth/store.h"
 #include "berth/util.h"
@@ -183,30 +184,24 @@ int store_tmp_prune(struct berth_store *s, long long min_age_sec, void (*report)
         return ret;
 }
 
-bool store_image_in_use(struct berth_store *s, const char *image_id, char **container_id)
+int store_image_in_use(struct berth_store *s, const char *image_id, char **container_id, berth_error_t *err)
 {
         if (container_id)
                 *container_id = NULL;
-        cleanup_free char *dir = store_path(s, "containers");
-        cleanup_dir DIR *d = opendir(dir);
-        if (!d)
-                return false;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                cleanup_free char *p = xasprintf("%s/%s/config.json", dir, de->d_name);
-                json_t *cfg = json_load_file(p, 0, NULL);
-                if (!cfg)
-                        continue;
-                const char *img = json_string_value(json_object_get(cfg, "Image"));
-                bool match = img && streq(img, image_id);
-                json_decref(cfg);
-                if (match) {
+        struct berth_container **cs = NULL;
+        size_t n = 0;
+        if (container_list(s, &cs, &n, err) < 0)
+                return berth_error_wrap(err, "cannot tell whether image %.12s is used by a container",
+                                        startswith(image_id, "sha256:") ? image_id + 7 : image_id);
+        int used = 0;
+        for (size_t i = 0; i < n && !used; i++) {
+                const char *img = json_str(cs[i]->config, "Image");
+                if (img && streq(img, image_id)) {
+                        used = 1;
                         if (container_id)
-                                *container_id = xstrdup(de->d_name);
-                        return true;
+                                *container_id = xstrdup(cs[i]->id);
                 }
         }
-        return false;
+        container_list_free(cs, n);
+        return used;
 }

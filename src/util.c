@@ -127,6 +127,54 @@ bool startswith(const char *s, const char *prefix)
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+size_t strsplit_inplace(char *s, char sep, char **parts, size_t max)
+{
+        size_t n = 0;
+        for (char *p = s, *at; n < max; p = at + 1) {
+                parts[n++] = p;
+                at = strchr(p, sep);
+                if (!at)
+                        break;
+                *at = '\0';
+        }
+        return n;
+}
+
+char *path_absolute(const char *base, const char *path)
+{
+        cleanup_free char *cwd = NULL;
+        if (path[0] != '/' && !base) {
+                cwd = getcwd(NULL, 0);
+                /* the working directory is gone: "/" is as good a base as
+                 * Go's, and the path's own error follows when it is opened */
+                base = cwd ? cwd : "/";
+        }
+        cleanup_free char *joined = path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", base, path);
+        /* clean in place: each component is appended to out, ".." pops one */
+        char *out = xmalloc(strlen(joined) + 2);
+        size_t n = 0;
+        char *save = NULL;
+        for (char *c = strtok_r(joined, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                if (streq(c, "."))
+                        continue;
+                if (streq(c, "..")) {
+                        while (n > 0 && out[n - 1] != '/')
+                                n--;
+                        if (n > 0)
+                                n--; /* the slash before the popped component */
+                        continue;
+                }
+                out[n++] = '/';
+                size_t l = strlen(c);
+                memcpy(out + n, c, l);
+                n += l;
+        }
+        if (n == 0)
+                out[n++] = '/';
+        out[n] = '\0';
+        return out;
+}
+
 int mkdir_p(const char *path, mode_t mode, berth_error_t *err)
 {
         cleanup_free char *p = xstrdup(path);
@@ -341,6 +389,21 @@ char *format_human_ago(long long ns)
         if (h < 24 * 365 * 2)
                 return xasprintf("%lld months%s", h / 24 / 30, suffix);
         return xasprintf("%lld years%s", h / 24 / 365, suffix);
+}
+
+/* See util.h; Docker's formatter.Ellipsis for single-width text. */
+char *format_ellipsis(const char *s, size_t max)
+{
+        size_t chars = 0, i = 0, cut = 0;
+        for (; s[i]; i++)
+                if (((unsigned char) s[i] & 0xc0) != 0x80) {
+                        if (chars == max - 1)
+                                cut = i;
+                        chars++;
+                }
+        if (chars <= max)
+                return xstrdup(s);
+        return xasprintf("%.*s…", (int) cut, s);
 }
 
 char *format_human_size(long long bytes)

@@ -106,14 +106,7 @@ int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_erro
         *out = (struct mount_spec) {};
         cleanup_free char *copy = xstrdup(spec);
         char *parts[4] = {};
-        size_t n = 0;
-        for (char *p = copy, *colon; n < 4; p = colon + 1) {
-                parts[n++] = p;
-                colon = strchr(p, ':');
-                if (!colon)
-                        break;
-                *colon = '\0';
-        }
+        size_t n = strsplit_inplace(copy, ':', parts, 4);
         if (n == 4 || !*spec)
                 return berth_error(err, 0, "invalid volume specification '%s': use [SOURCE:]CONTAINER_PATH[:ro]", spec);
         const char *src = NULL, *dst = NULL, *mode = NULL;
@@ -156,6 +149,47 @@ int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_erro
         out->nocopy = nocopy;
         out->create_host_dir = out->kind == MOUNT_SPEC_BIND;
         return 0;
+}
+
+char *mount_spec_volume_absolute(const char *spec, const char *base)
+{
+        const char *colon = strchr(spec, ':');
+        if (spec[0] != '.' || !colon)
+                return xstrdup(spec);
+        cleanup_free char *src = xstrndup(spec, (size_t) (colon - spec));
+        cleanup_free char *abs = path_absolute(base, src);
+        return xasprintf("%s%s", abs, colon);
+}
+
+char *mount_spec_mount_absolute(const char *spec, const char *base)
+{
+        cleanup_strv char **fields = NULL;
+        bool bind = false;
+        size_t source = SIZE_MAX;
+        cleanup_free char *copy = xstrdup(spec);
+        char *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (streq(t, "type=bind"))
+                        bind = true;
+                if (startswith(t, "source=") || startswith(t, "src="))
+                        source = strv_length(fields);
+                strv_push(&fields, t);
+        }
+        if (!bind || source == SIZE_MAX)
+                return xstrdup(spec);
+        char *eq = strchr(fields[source], '=');
+        if (eq[1] == '/' || eq[1] == '\0')
+                return xstrdup(spec);
+        *eq = '\0';
+        cleanup_free char *abs = path_absolute(base, eq + 1);
+        cleanup_free char *field = xasprintf("%s=%s", fields[source], abs);
+        struct strbuf b = {};
+        for (size_t i = 0; fields[i]; i++) {
+                if (i)
+                        strbuf_addc(&b, ',');
+                strbuf_adds(&b, i == source ? field : fields[i]);
+        }
+        return strbuf_steal(&b);
 }
 
 static int parse_bool_field(const char *spec, const char *key, const char *val, bool *out, berth_error_t *err)
@@ -415,21 +449,19 @@ static bool config_uses_volume(json_t *config, const char *name)
         return false;
 }
 
-char **volume_users(struct berth_store *s, const char *name)
+int volume_users(struct berth_store *s, const char *name, char ***out, berth_error_t *err)
 {
-        char **users = xcalloc(1, sizeof(char *));
         struct berth_container **cs = NULL;
         size_t n = 0;
-        berth_error_t e = NULL;
-        if (container_list(s, &cs, &n, &e) < 0) {
-                berth_error_free(&e);
-                return users;
-        }
+        if (container_list(s, &cs, &n, err) < 0)
+                return berth_error_wrap(err, "cannot tell whether volume %s is in use", name);
+        char **users = xcalloc(1, sizeof(char *));
         for (size_t i = 0; i < n; i++)
                 if (config_uses_volume(cs[i]->config, name))
                         strv_push(&users, cs[i]->id);
         container_list_free(cs, n);
-        return users;
+        *out = users;
+        return 0;
 }
 
 /* flock the volume's lock file; -1 with errno EWOULDBLOCK when busy. */
@@ -463,13 +495,13 @@ int volume_remove(struct berth_store *s, const char *name, bool force, berth_err
         volume_info_free(&vi);
         if (store_lock(s, true, err) < 0)
                 return -1;
-        int r = 0;
-        cleanup_strv char **users = volume_users(s, name);
+        cleanup_strv char **users = NULL;
+        int r = volume_users(s, name, &users, err);
         cleanup_close int lfd = -1;
-        if (users[0]) {
+        if (r == 0 && users[0]) {
                 cleanup_free char *shortid = container_short_id(users[0]);
                 r = berth_error_exit(err, 1, 0, "remove %s: volume is in use - [%s]", name, shortid);
-        } else if ((lfd = volume_lock(s, name, false)) < 0) {
+        } else if (r == 0 && (lfd = volume_lock(s, name, false)) < 0) {
                 r = errno == EWOULDBLOCK ? berth_error_exit(err, 1, 0, "remove %s: volume is in use by a container "
                                                                        "being created", name)
                                          : berth_error(err, errno, "lock volume %s", name);

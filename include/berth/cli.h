@@ -28,6 +28,13 @@ typedef int (*berth_cmd_fn)(struct berth_cli *cli, int argc, char **argv, berth_
 int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* The containers a listing shows (ps, info, stats, container prune): the
+ * readable ones; each record that cannot be read is one line on stderr
+ * ("berth: container record ID unreadable: ...; run berth system check").
+ * Never for a decision about what is in use: that is container_list(). */
+struct berth_container;
+int cli_container_list(struct berth_store *s, struct berth_container ***out, size_t *n, berth_error_t *err);
+
 /* Print an aligned table: rows of cells, the first row the header; columns are
  * separated by at least three spaces as Docker's tabwriter does. */
 struct cli_table {
@@ -50,7 +57,6 @@ int cli_print_formatted(const char *format, const char *default_table, json_t *h
 /* `berth create` from an argument vector ("run" options, IMAGE, COMMAND...)
  * with a preset container ID and extra "Berth" config fields (for definition
  * containers).  argv[0] is ignored. */
-struct berth_container;
 int run_create_container(struct berth_cli *cli, int argc, char **argv, const char *id, json_t *berth_extra,
                          struct berth_container **out, berth_error_t *err);
 
@@ -70,7 +76,7 @@ int run_ensure_image(struct berth_cli *cli, const char *image, const char *polic
         X(restart) X(kill) X(rename) X(pause) X(unpause) X(rm) X(ps) X(logs) X(attach) X(exec) X(inspect) X(wait) X(stats) X(top)    \
         X(version) X(info) X(generate) X(save) X(load) X(history) X(commit)       \
         X(export) X(diff) X(image_prune) X(image_inspect) X(container_inspect) X(container_prune) X(system_df) X(system_check) X(system_prune) \
-        X(pull) X(push) X(login) X(logout) \
+        X(pull) X(push) X(login) X(logout) X(search) \
         X(network) X(port) \
         X(volume) X(cp) \
         X(build)

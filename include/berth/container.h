@@ -35,12 +35,29 @@ void container_free(struct berth_container *c);
 static inline void container_freep(struct berth_container **p) { if (*p) container_free(*p); }
 #define cleanup_container __attribute__((cleanup(container_freep)))
 
-/* By exact name, full ID, or unique ID prefix.  "No such container: X". */
+/* By exact name, full ID, or unique ID prefix.  "No such container: X"; an
+ * unreadable record matching the ID (prefix) is an error, and so is a
+ * name not found while some record is unreadable (it may be that one's). */
 int container_lookup(struct berth_store *s, const char *ref, struct berth_container **out, berth_error_t *err);
 int container_load(struct berth_store *s, const char *id, struct berth_container **out, berth_error_t *err);
-/* Every container, newest first. */
+/* Every container, newest first.  A record that cannot be read (a damaged
+ * config.json or state.json) fails the whole list, "container record ID
+ * unreadable: ...; run berth system check": a caller deciding from the list
+ * (is this name free, is this volume or image used) must not decide without
+ * it. */
 int container_list(struct berth_store *s, struct berth_container ***out, size_t *n, berth_error_t *err);
 void container_list_free(struct berth_container **v, size_t n);
+
+/* A record under ROOT/containers that cannot be read. */
+struct container_unreadable {
+        char *id;    /* 64 hex: the directory's name */
+        char *error; /* "container record ID unreadable: WHY" */
+};
+/* For listings that show what they can (ps, info, stats): the readable
+ * containers in *out, newest first, the others in *bad. */
+int container_list_readable(struct berth_store *s, struct berth_container ***out, size_t *n,
+                            struct container_unreadable **bad, size_t *nbad, berth_error_t *err);
+void container_unreadable_free(struct container_unreadable *bad, size_t n);
 
 /* Create the record: allocates the ID, picks a name when name is NULL, checks
  * uniqueness under the store lock, writes config.json and state.json

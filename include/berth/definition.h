@@ -38,6 +38,7 @@ struct definition {
         char *stop_signal;   /* the image's STOPSIGNAL (KillSignal=), when known */
         long long stop_timeout; /* StopTimeout= in seconds (also TimeoutStopSec=), -1: not set */
         struct limits limits;/* the limit keys (Memory=, CPUs=, ...) */
+        char **devices;      /* AddDevice=: HOST[:CONTAINER][:PERMS] ("-" prefix dropped) */
         char **ulimit_lines; /* [Service] lines of Ulimit=: "LimitNOFILE=1024:2048" */
         char **unit_lines;   /* "Key=Value" of [Unit], in file order, specifiers expanded */
         char **service_lines;/* of [Service] */

@@ -34,6 +34,9 @@ int berth_error_exit(berth_error_t *err, int exit_code, int errnum, const char *
 /* Prefix the existing message with context: "context: old message". */
 int berth_error_wrap(berth_error_t *err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+/* Add what the user can do about it: "old message; hint". */
+int berth_error_hint(berth_error_t *err, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 void berth_error_free(berth_error_t *err);
 static inline void berth_error_freep(berth_error_t *err) { berth_error_free(err); }
 #define cleanup_error __attribute__((cleanup(berth_error_freep)))

@@ -80,8 +80,9 @@ int image_tag(struct berth_store *s, const char *image, const char *name, berth_
  * layers stay (as <none>) because the container still needs them.  An ID of an
  * image tagged in several repositories needs force too.  report gets each
  * output line ("Untagged: busybox:latest", "Deleted: sha256:..."); in_use and
- * report may be NULL. */
-typedef bool (*image_in_use_fn)(const char *image_id, char **container_id, void *userdata);
+ * report may be NULL.  in_use answers 1, 0, or -1 with *err set when it
+ * cannot tell: then nothing is removed, force or not. */
+typedef int (*image_in_use_fn)(const char *image_id, char **container_id, void *userdata, berth_error_t *err);
 int image_remove(struct berth_store *s, const char *ref, bool force, image_in_use_fn in_use,
                  void *userdata, void (*report)(const char *line, void *userdata), berth_error_t *err);
 
@@ -163,7 +164,8 @@ int image_config_apply_change(json_t *config, const char *change, berth_error_t 
 int image_referenced_content(struct berth_store *s, char ***blobs, char ***diffs, berth_error_t *err);
 
 /* Is any container (ROOT/containers/ID/config.json "Image") using image_id?
- * Sets *container_id (malloc'ed, may be NULL) to one that does. */
-bool store_image_in_use(struct berth_store *s, const char *image_id, char **container_id);
+ * 1 and *container_id (malloc'ed, may be NULL) one that does, or 0; -1 when
+ * a container record cannot be read (then nobody can tell). */
+int store_image_in_use(struct berth_store *s, const char *image_id, char **container_id, berth_error_t *err);
 
 #endif

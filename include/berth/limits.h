@@ -118,13 +118,14 @@ struct unit_prop {
         const char *name;     /* D-Bus property: "CPUQuotaPerSecUSec" (static) */
         const char *unit_key; /* unit-file key: "CPUQuota" (static) */
         const char *section;  /* unit-file section: "Service" or "Unit" (static) */
-        char type;            /* D-Bus type: 't' 'u' 's' 'b', 'y' = "ay", 'a' = "a(st)" */
+        char type;            /* D-Bus type: 't' 'u' 's' 'b', 'y' = "ay", 'a' = "a(st)", 'd' = "a(ss)" */
         uint64_t u;           /* 't', 'u', 'b' */
         char *s;              /* 's' */
         unsigned char *bytes; /* 'y' */
         size_t nbytes;
         struct unit_prop_bps *bps; /* 'a' */
         size_t nbps;
+        char **pairs;         /* 'd': path, access, path, access, ... */
         char **unit_values;   /* unit-file values, one line each: {"150%"} */
 };
 
@@ -158,6 +159,10 @@ int unit_props_append_bus(sd_bus_message *m, const struct unit_props *p, berth_e
 char *unit_props_to_text(const struct unit_props *p, const char *section);
 /* The property with this D-Bus name, or NULL. */
 const struct unit_prop *unit_props_find(const struct unit_props *p, const char *name);
+/* A string property whose unit-file key is its D-Bus name ("DevicePolicy"). */
+void unit_props_add_string(struct unit_props *p, const char *name, const char *section, const char *value);
+/* One more DeviceAllow= entry (a(ss) on the bus, "PATH ACCESS" in a unit file). */
+void unit_props_add_device_allow(struct unit_props *p, const char *path, const char *access);
 void unit_props_free(struct unit_props *p);
 
 #endif

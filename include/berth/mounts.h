@@ -13,6 +13,8 @@ enum mount_op_kind {
         OP_MOUNT,          /* mount src of fstype on dst */
         OP_MOUNT_OPTIONAL, /* same, failure ignored (cgroup2 on old hosts) */
         OP_MKNOD,          /* the char device src names, recreated at dst */
+        OP_DEVICE,         /* the char or block node src (--device), recreated at dst with
+                              its mode and owner; bound from the host where mknod is refused */
         OP_SYMLINK,        /* symlink dst -> src */
         OP_BIND,           /* bind mount host path src on dst */
         OP_BIND_RO,        /* same, read-only */

@@ -102,14 +102,15 @@ int network_create(struct berth_store *s, const char *name, const char *subnet, 
 int network_remove(struct berth_store *s, const char *ref, berth_error_t *err);
 /* Every definition, sorted by name. */
 int network_list(struct berth_store *s, json_t **out, berth_error_t *err);
-/* The containers attached to a network now (RUN/networks/NAME.json). */
-json_t *network_members(struct berth_store *s, const char *name);
+/* The containers attached to a network now (RUN/networks/NAME.json); a
+ * file that cannot be read is an error, never "nobody". */
+int network_members(struct berth_store *s, const char *name, json_t **out, berth_error_t *err);
 
-/* run/create: check --network, turn -p/-P into HostConfig.PortBindings,
- * Config.ExposedPorts and HostConfig.PublishAllPorts in cfg, and refuse a
- * host port another container or a host socket holds. */
+/* run/create: check --network, turn -p/-P/--expose into
+ * HostConfig.PortBindings, Config.ExposedPorts and HostConfig.PublishAllPorts
+ * in cfg, and refuse a host port another container or a host socket holds. */
 int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publish, bool publish_all,
-                           json_t *image_exposed, berth_error_t *err);
+                           char *const *expose, json_t *image_exposed, berth_error_t *err);
 /* Does this NetworkMode give the container a network namespace of its own
  * that the shim sets up (none, bridge, user networks)? */
 bool network_mode_private(const char *mode);
@@ -122,7 +123,14 @@ int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, 
 /* ExecStopPost: undo what network_attach did (best effort, idempotent). */
 void network_detach(struct berth_store *s, struct berth_container *c);
 
-/* "0.0.0.0:8080->80/tcp, ..." of a running container (malloc'ed) */
+/* The PORTS column of `ps` for NetworkSettings.Ports ({"80/tcp": [{HostIp,
+ * HostPort}], "5000/tcp": null}), as Docker writes it: exposed ports without
+ * a binding ("5000/tcp"), runs of consecutive ports as ranges
+ * ("0.0.0.0:8000-8002->8000-8002/tcp", "5000-5002/tcp"), bindings to another
+ * host port one by one, last ("0.0.0.0:8080->80/tcp").  berth publishes on
+ * IPv4 only, so there are no ":::" rows.  malloc'ed. */
+char *network_ports_display(json_t *ports);
+/* network_ports_display() of a running container; "" for a stopped one. */
 char *network_ports_text(struct berth_container *c);
 
 #endif

@@ -55,6 +55,8 @@ int parse_restart_policy(const char *s, char **policy, unsigned *max_retries, be
  * CR line ends tolerated; a bare KEY takes its value from berth's own
  * environment and is dropped when unset.  *env is a new strv. */
 int parse_env_file(const char *path, char ***env, berth_error_t *err);
+/* --label-file: the same format; a line without "=" is a label with an empty value. */
+int parse_label_file(const char *path, char ***labels, berth_error_t *err);
 
 /* --cpus as Docker's ParseCPUs: a decimal number of CPUs ("1.5", "0.25",
  * at most 9 decimals) in billionths of a CPU (1.5 → 1500000000). */

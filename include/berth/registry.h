@@ -99,6 +99,49 @@ int registry_logout(const char *server, bool *was_logged_in, char **host_out, be
 /* The registry host a server argument names ("docker.io" for NULL). */
 char *registry_server_host(const char *server);
 
+/* ---- search ---------------------------------------------------------------
+ * `berth search TERM`.  TERM names a registry as Docker's search does (a
+ * first component with '.' or ':', or "localhost": "localhost:5000/python");
+ * otherwise it is searched on default-registry, docker.io when unset.  The
+ * registry is asked first with Docker Hub's search API (GET /v1/search?q=
+ * TERM&n=LIMIT, on index.docker.io for docker.io); when that answers 404,
+ * with the distribution catalog (GET /v2/_catalog, every page the Link
+ * header names, until LIMIT repositories whose name contains TERM are
+ * found), as Podman does.  Plain HTTP only for insecure-registries; the
+ * stored credentials and Bearer tokens as for pull.  Results on registries
+ * other than docker.io are named HOST/REPOSITORY, so they can be pulled as
+ * shown.  The filter applies to the (at most LIMIT) results, as Docker's.
+ * Errors are one line naming the registry and what to do. */
+struct registry_search_result {
+        char *name;
+        char *description; /* "" when the registry has none */
+        long long stars;
+        bool official, automated;
+};
+struct registry_search_results {
+        struct registry_search_result *v;
+        size_t n;
+};
+void registry_search_results_free(struct registry_search_results *r);
+
+/* Docker's search filters: stars=N (at least N; the largest given wins),
+ * is-official=BOOL, is-automated=BOOL (Go's ParseBool words). */
+struct registry_search_filter {
+        long long stars;
+        int official, automated; /* -1: either, 0: not, 1: only */
+};
+#define REGISTRY_SEARCH_FILTER_INIT { .stars = 0, .official = -1, .automated = -1 }
+/* Add one "KEY=VALUE"; errors as Docker's ("invalid filter 'stars=x'"). */
+int registry_search_filter_add(struct registry_search_filter *f, const char *spec, berth_error_t *err);
+bool registry_search_filter_match(const struct registry_search_filter *f, const struct registry_search_result *r);
+
+struct registry_search_opts {
+        unsigned limit; /* 1..100 */
+        struct registry_search_filter filter;
+};
+int registry_search(const char *term, const struct registry_search_opts *o, struct registry_search_results *out,
+                    berth_error_t *err);
+
 /* ======================================================================
  * Building blocks, pure functions (exposed for the unit tests).
  * ====================================================================== */
@@ -155,6 +198,29 @@ char *registry_url(const char *base, const char *path, const char *kind, const c
 /* The URL to PUT an upload to: Location (absolute, or relative to base) with
  * "digest=DIGEST" added to its query. */
 char *registry_upload_url(const char *base, const char *location, const char *digest);
+/* location (absolute, "/path" on base's origin, or relative to base) as an
+ * absolute URL. */
+char *registry_url_resolve(const char *base, const char *location);
+
+/* Search building blocks (registry-search.c).
+ * The registry a search term names and the term to send: "localhost:5000/
+ * py" -> *host "localhost:5000", *query "py"; "team/app" -> *host NULL (the
+ * default registry), *query "team/app".  Hosts as registry_server_host(). */
+void registry_search_term_split(const char *term, char **host, char **query);
+/* The target of rel="next" in a Link header (RFC 8288: "<URL>; rel=next,
+ * <URL2>; rel=\"prev\""), or NULL. */
+char *registry_link_next(const char *link);
+/* Append the results of a /v1/search answer ({"results": [{"name",
+ * "description", "star_count", "is_official", "is_automated"}]}), at most
+ * limit in all; names get "PREFIX/" when prefix is not NULL. */
+int registry_search_parse_v1(const char *body, size_t len, const char *prefix, size_t limit,
+                             struct registry_search_results *res, berth_error_t *err);
+/* Append the repositories of one /v2/_catalog page ({"repositories": [...]})
+ * whose name contains query (ignoring case), as "PREFIX/NAME", until res
+ * holds limit. */
+int registry_search_parse_catalog(const char *body, size_t len, const char *query, const char *prefix, size_t limit,
+                                  struct registry_search_results *res, berth_error_t *err);
+
 /* Base64 (standard alphabet, padded), and its inverse (NULL on bad input). */
 char *registry_base64_encode(const void *data, size_t len);
 char *registry_base64_decode(const char *text, size_t *len);

@@ -33,7 +33,7 @@
  *
  *     ... mounts, pivot_root, hostname, rlimits ...
  *     if (no_new_privs)              prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
- *     if (filter && !no_new_privs)   seccomp_apply(filter, &err);
+ *     if (!no_new_privs)   seccomp_load_program(&program, &err);
  *             (loading a filter without NNP needs CAP_SYS_ADMIN, which the
  *              container usually does not keep: load it while still root with
  *              all capabilities.  The profile must then allow setgroups,
@@ -42,11 +42,12 @@
  *     setgroups(n, groups); setgid(gid); setuid(uid);
  *     caps_finish(mask, &err);              KEEPCAPS=0, P=E=mask, I=A=0
  *     chdir(workdir);
- *     if (filter && no_new_privs)    seccomp_apply(filter, &err);
+ *     if (no_new_privs)    seccomp_load_program(&program, &err);
  *             (with NNP no capability is needed: load as late as possible)
  *     execve(...);
  *
- * When the child does not change uid, caps_apply() does both cap steps.
+ * (src/runtime.c finish_and_exec(); the program comes from seccomp_program(),
+ * compiled in the parent and cached.)
  */
 #ifndef BERTH_SECURITY_H
 #define BERTH_SECURITY_H
@@ -93,8 +94,6 @@ int caps_prepare_bounding(uint64_t mask, berth_error_t *err);
  * itself no longer has (e.g. --privileged inside a restricted sandbox) are
  * left out rather than failing. */
 int caps_finish(uint64_t mask, berth_error_t *err);
-/* Both steps, for a child that keeps its uid. */
-int caps_apply(uint64_t mask, berth_error_t *err);
 
 /* ---- seccomp ----------------------------------------------------------------- */
 
@@ -115,9 +114,6 @@ extern const char seccomp_default_profile_json[];
  * *out is freed with seccomp_release() (or cleanup_seccomp). */
 int seccomp_build(const char *profile, uint64_t caps_mask, scmp_filter_ctx *out, berth_error_t *err);
 
-/* Load the filter into the calling process (the container's child; see the
- * order above).  ctx may be NULL (unconfined): nothing happens. */
-int seccomp_apply(scmp_filter_ctx ctx, berth_error_t *err);
 
 static inline void seccomp_releasep(scmp_filter_ctx *ctx)
 {
@@ -136,8 +132,9 @@ struct seccomp_program {
 };
 int seccomp_program(const char *profile, uint64_t caps_mask, const char *cache_dir, struct seccomp_program *out,
                     berth_error_t *err);
-/* seccomp(SECCOMP_SET_MODE_FILTER) of the program; same rules as
- * seccomp_apply() about no_new_privs and CAP_SYS_ADMIN.  NULL filter: no-op. */
+/* seccomp(SECCOMP_SET_MODE_FILTER) of the program in the calling process
+ * (the container's child; see the order above): it needs no_new_privs or
+ * CAP_SYS_ADMIN, else fails with EACCES.  NULL filter (unconfined): no-op. */
 int seccomp_load_program(const struct seccomp_program *p, berth_error_t *err);
 void seccomp_program_free(struct seccomp_program *p);
 

@@ -54,8 +54,16 @@ bool strv_contains(char *const *v, const char *s);
 /* Set "K=V" in an environment list, replacing an entry with the same K. */
 void strv_env_set(char ***env, const char *kv);
 bool startswith(const char *s, const char *prefix);
+/* Split s in place at sep into at most max parts; returns how many were
+ * found, max meaning "max or more" (the rest is not split further). */
+size_t strsplit_inplace(char *s, char sep, char **parts, size_t max);
 
 /* ---- files ---------------------------------------------------------------- */
+/* PATH made absolute against BASE (the working directory when NULL) and
+ * cleaned lexically as Go's filepath.Abs does ("a/./b/../c" -> "/BASE/a/c");
+ * symlinks are not resolved. The CLI calls this on every path a user types,
+ * once, before anything changes directory or enters a namespace. */
+char *path_absolute(const char *base, const char *path);
 /* mkdir -p with the given mode; existing directories are fine. */
 int mkdir_p(const char *path, mode_t mode, berth_error_t *err);
 /* Read a whole file (NUL-terminated); *len may be NULL. */
@@ -82,6 +90,9 @@ long long now_ns(void);
 char *format_rfc3339(long long ns);
 /* "2 minutes ago", "About an hour ago" ... as Docker's go-units HumanDuration. */
 char *format_human_ago(long long ns);
+/* Docker's Ellipsis: s when it has at most max characters (UTF-8), else its
+ * first max-1 characters and "…". */
+char *format_ellipsis(const char *s, size_t max);
 /* "5.2MB" as Docker's go-units HumanSize (decimal units, 3 significant digits). */
 char *format_human_size(long long bytes);
 

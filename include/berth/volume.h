@@ -50,6 +50,12 @@ void mount_spec_clear(struct mount_spec *m);
 int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_error_t *err);
 /* --mount type=bind|volume|tmpfs,source=,target=,readonly[=BOOL],... */
 int mount_spec_parse_mount(const char *spec, struct mount_spec *out, berth_error_t *err);
+/* The same specs with a relative bind source made absolute against BASE (the
+ * working directory when NULL), as Docker's CLI does before it sends them:
+ * for -v a source starting with "." ("./data", "..", "."), for --mount any
+ * type=bind source. Other specs come back unchanged (a copy). */
+char *mount_spec_volume_absolute(const char *spec, const char *base);
+char *mount_spec_mount_absolute(const char *spec, const char *base);
 
 /* Docker's local volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (at most 255). */
 bool volume_name_valid(const char *name);
@@ -73,10 +79,13 @@ int volume_get(struct berth_store *s, const char *name, struct volume_info *out,
 /* Every volume, sorted by name. */
 int volume_list(struct berth_store *s, struct volume_info **out, size_t *n, berth_error_t *err);
 void volume_list_free(struct volume_info *v, size_t n);
-/* Names of the containers (as "NAME") whose config uses volume name; NULL-terminated. */
-char **volume_users(struct berth_store *s, const char *name);
+/* IDs of the containers whose config uses volume name (NULL-terminated
+ * strv); fails when a container record cannot be read ("cannot tell
+ * whether volume NAME is in use: ..."). */
+int volume_users(struct berth_store *s, const char *name, char ***out, berth_error_t *err);
 /* volume rm: refuses a volume any container uses ("volume is in use"), even
- * with force (as Docker); force only makes a missing volume no error. */
+ * with force (as Docker), and one whose users cannot be told; force only
+ * makes a missing volume no error. */
 int volume_remove(struct berth_store *s, const char *name, bool force, berth_error_t *err);
 /* Bytes of file content under the volume's _data. */
 long long volume_size(struct berth_store *s, const char *name);

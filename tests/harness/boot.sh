@@ -176,6 +176,16 @@ cgroup_setup() {
         mkdir -p "$mnt$path"
         H_CGROUPS+=" $mnt$path/cgroup.procs"
     done
+    # The v1 controller hierarchies (hybrid/legacy hosts) need the path too:
+    # the guest's systemd creates its units' cgroups below its root there but
+    # not the root itself (on a real host it exists), and without them it
+    # enforces no limit of that controller (DeviceAllow= needs devices).
+    for mnt in $(findmnt -rn -t cgroup -o TARGET); do
+        case " $mounts " in *" $mnt "*) continue ;; esac
+        line=$mnt$path
+        while [ ! -d "$line" ]; do cgroup_made+=("$line"); line=${line%/*}; done
+        mkdir -p "$mnt$path" || say "warning: cannot make $mnt$path: the guest gets no such controller"
+    done
     cgroup_path=$path
 }
 

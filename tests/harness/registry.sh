@@ -9,6 +9,7 @@
 #   reg_start basic 5101 USER PASS  # htpasswd Basic auth (bcrypt)
 #   reg_start tls 5102              # HTTPS with a certificate of reg_ca
 #   reg_start token 5103 USER PASS  # Bearer tokens from reg_token_server
+#   REG_CATALOG_MAX=2 reg_start plain 5104  # /v2/_catalog pages of 2 at most
 #   reg_stop_all
 #
 # Each registry is docker-registry (distribution 2.8) with filesystem storage
@@ -98,6 +99,10 @@ reg_start() {
             echo "    key: $REG_DIR/ca/server.key"
         fi
         [ -n "$auth" ] && echo "$auth"
+        if [ -n "${REG_CATALOG_MAX:-}" ]; then
+            echo "catalog:"
+            echo "  maxentries: $REG_CATALOG_MAX"
+        fi
     } >"$d/config.yml"
     setsid "$REG_BIN" serve "$d/config.yml" >"$d/log" 2>&1 </dev/null &
     echo $! >>"$REG_DIR/pids"
@@ -109,10 +114,10 @@ reg_storage() { echo "$REG_DIR/$1-$2/storage/docker/registry/v2"; }
 reg_log() { echo "$REG_DIR/$1-$2/log"; }
 
 # reg_token_server PORT USER PASS: a token server for distribution's token
-# auth. GET /token?service=S&scope=repository:NAME:ACTIONS with Basic USER:PASS
-# answers {"token": JWT} (RS256, signed with openssl by the key of reg_ca,
-# whose certificate travels in the x5c header); wrong or missing credentials
-# answer 401.
+# auth. GET /token?service=S&scope=repository:NAME:ACTIONS (or
+# registry:catalog:*) with Basic USER:PASS answers {"token": JWT} (RS256,
+# signed with openssl by the key of reg_ca, whose certificate travels in the
+# x5c header); wrong or missing credentials answer 401.
 reg_token_server() {
     local port=$1 user=$2 pass=$3
     cat >"$REG_DIR/token-server.py" <<'PY'
@@ -132,8 +137,8 @@ def token(service, scopes):
     access = []
     for s in scopes:
         parts = s.split(":")
-        if len(parts) == 3 and parts[0] == "repository":
-            access.append({"type": "repository", "name": parts[1], "actions": parts[2].split(",")})
+        if len(parts) == 3 and parts[0] in ("repository", "registry"):
+            access.append({"type": parts[0], "name": parts[1], "actions": parts[2].split(",")})
     now = int(time.time())
     head = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
     claims = {"iss": "berth-test-issuer", "sub": user, "aud": service, "exp": now + 600,
@@ -221,6 +226,31 @@ PY
     setsid python3 "$REG_DIR/cut-proxy.py" "$port" "$target" "$bytes" "$slow" >"$REG_DIR/cut-$port.log" 2>&1 </dev/null &
     echo $! >>"$REG_DIR/pids"
     _reg_wait_port "$port"
+}
+
+# reg_config_save / reg_config_restore: keep /etc/berth/config.json (or its
+# absence) in $REG_DIR while a test file rewrites it.
+reg_config_save() {
+    mkdir -p /etc/berth
+    rm -f "$REG_DIR/config.json.orig"
+    [ -f /etc/berth/config.json ] && cp /etc/berth/config.json "$REG_DIR/config.json.orig"
+    return 0
+}
+reg_config_restore() {
+    if [ -f "$REG_DIR/config.json.orig" ]; then
+        cp "$REG_DIR/config.json.orig" /etc/berth/config.json
+    else
+        rm -f /etc/berth/config.json
+    fi
+}
+
+# reg_rmi_matching REGEX: remove the stored images whose REPOSITORY:TAG
+# matches REGEX (what a test file pulled or tagged for its registries).
+reg_rmi_matching() {
+    local i
+    for i in $(berth images --format '{{.Repository}}:{{.Tag}}' | grep -E "$1"); do
+        berth rmi -f "$i" >/dev/null 2>&1 || true
+    done
 }
 
 # Stop every server started through this file (by the pids it recorded).

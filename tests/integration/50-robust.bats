@@ -4,7 +4,17 @@
 load helpers
 
 setup_file() { ensure_busybox_image; }
-teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
+teardown() {
+    # a record a test damaged is put back first, so that it can be removed
+    if [ -n "${damaged:-}" ]; then cp "$BATS_TEST_TMPDIR/damaged.orig" "$damaged"; fi
+    berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true
+}
+
+# What the store holds for containers and volumes (lock files aside).
+store_digest() {
+    find /var/lib/berth/containers /var/lib/berth/volumes ! -name lock -printf '%p %y %s\n' | sort
+    find /var/lib/berth/containers /var/lib/berth/volumes -type f ! -name lock -exec sha256sum {} + | sort
+}
 
 @test "20 parallel run -d then rm -f leave a consistent store" {
     pids=()
@@ -93,4 +103,63 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     [ "${#lines[@]}" -eq 3 ]
     run berth ps -a --format json
     [ "$(echo "${lines[0]}" | jq -r .Names)" = c2 ]
+}
+
+@test "an unreadable container record: the checks that need it refuse, listings say so, system check reports it" {
+    vol=$(unique_name vol)
+    berth volume create "$vol" >/dev/null
+    id=$(berth create --name holder -v "$vol":/data busybox true)
+    berth create --name bystander busybox true >/dev/null
+    damaged=/var/lib/berth/containers/$id/config.json
+    cp "$damaged" "$BATS_TEST_TMPDIR/damaged.orig"
+    echo 'garbage{' >"$damaged"
+    before=$(store_digest)
+    why="container record ${id:0:12} unreadable: corrupt store file \`$damaged\`: "
+
+    # the volume's user cannot be read: not removed
+    run --separate-stderr berth volume rm "$vol"
+    assert_failure
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ $stderr == "berth: cannot tell whether volume $vol is in use: $why"*"; run berth system check" ]] || _fail "stderr: $stderr"
+    run berth volume prune -f
+    assert_failure
+    assert_output_contains "cannot tell which volumes are in use: $why"
+    [ "$(berth volume ls -q --filter name="$vol")" = "$vol" ]
+
+    # its name may be the one asked for: refused, nothing created
+    run --separate-stderr berth run --name holder busybox true
+    assert_failure
+    [[ $stderr == "berth: cannot tell whether the name \"holder\" is free: $why"* ]] || _fail "stderr: $stderr"
+
+    # the image it may use: not pruned
+    run berth image prune -a -f
+    assert_failure
+    assert_output_contains "cannot tell whether image"
+    assert_output_contains "$why"
+    [ -n "$(berth images -q busybox:latest)" ]
+
+    # ps lists the others and says which record it cannot read
+    run --separate-stderr berth ps -a --format '{{.Names}}'
+    assert_success
+    assert_output bystander
+    [[ $stderr == "berth: $why"*"; run berth system check" ]] || _fail "stderr: $stderr"
+
+    # system check reports it; --repair leaves it to the user
+    run berth system check
+    assert_status 1
+    assert_line_matches "^unreadable container record: /var/lib/berth/containers/$id: corrupt store file"
+    run berth system check --repair
+    assert_status 1
+    assert_line_matches "^unreadable container record: /var/lib/berth/containers/$id: .*\(not repaired: "
+
+    [ "$(store_digest)" = "$before" ] || _fail "the store changed"
+
+    # put back, the record is a user of its volume again
+    cp "$BATS_TEST_TMPDIR/damaged.orig" "$damaged"
+    damaged=
+    run berth volume rm "$vol"
+    assert_failure
+    assert_output "berth: remove $vol: volume is in use - [${id:0:12}]"
+    berth rm holder >/dev/null
+    berth volume rm "$vol" >/dev/null
 }

@@ -59,7 +59,7 @@ has_image() { berth images -q --no-trunc | grep -qx "$1"; }
     assert_output_not_contains "$second"
     assert_line_matches '^Total reclaimed space: [0-9.]+k?B$'
 
-    ! has_image "$first"
+    run ! has_image "$first"
     has_image "$used"
     has_image "$second"
     berth images | grep -q 'prune65/dangle'
@@ -75,7 +75,7 @@ has_image() { berth images -q --no-trunc | grep -qx "$1"; }
     assert_output_contains "untagged: prune65/unused:1"
     assert_output_contains "deleted: $unused"
     assert_output_not_contains "$bb"
-    ! has_image "$unused"
+    run ! has_image "$unused"
     has_image "$bb"
 }
 
@@ -165,6 +165,6 @@ has_image() { berth images -q --no-trunc | grep -qx "$1"; }
     assert_line_matches '^Total reclaimed space: '
     run berth inspect "$name"
     assert_failure
-    ! has_image "$old"
+    run ! has_image "$old"
     has_image "$(berth images -q --no-trunc busybox:latest)"
 }

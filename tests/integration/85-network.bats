@@ -133,8 +133,9 @@ teardown() {
     # the gateway is a local address too, but not 127.0.0.1
     run curl -s -m 2 http://172.17.0.1:8086/
     assert_failure
+    # sorted as Docker sorts them: by container port, then host address
     run berth ps --format '{{.Ports}}'
-    assert_output "0.0.0.0:5300->53/udp, 127.0.0.1:8086->80/tcp, 0.0.0.0:8087->80/tcp"
+    assert_output "0.0.0.0:5300->53/udp, 0.0.0.0:8087->80/tcp, 127.0.0.1:8086->80/tcp"
     run berth port lo-only 80
     assert_output $'127.0.0.1:8086\n0.0.0.0:8087'
     # the host's loopback name servers are not the container's
@@ -156,6 +157,57 @@ teardown() {
     assert_output '{"80/tcp":{}} true'
     berth rm -f pub
     berth rmi exposed:net
+}
+
+@test "ps shows exposed ports that are not published and merges ranges, as Docker does; --expose" {
+    berth run --name exposer5000 busybox true
+    berth commit -c 'EXPOSE 5000' exposer5000 exposed:5000 >/dev/null
+    berth rm exposer5000
+    # the flask seed's shape: EXPOSE 5000 and no -p
+    berth run -d --name flaskish exposed:5000 sleep 1000
+    run berth ps --filter name=flaskish
+    [[ ${lines[1]} =~ \ 5000/tcp\ +flaskish$ ]] || _fail "no 5000/tcp in the PORTS column"
+    run berth ps --filter name=flaskish --format '{{.Ports}}'
+    assert_output "5000/tcp"
+    run berth inspect -f '{{json .NetworkSettings.Ports}}' flaskish
+    assert_output '{"5000/tcp":null}'
+    # exposed is not published: port has nothing to say
+    run berth port flaskish
+    assert_success
+    assert_output ""
+    run berth port flaskish 5000
+    assert_failure
+    assert_output "berth: No public port '5000/tcp' published for flaskish"
+
+    # --expose (a range, udp) and -p (a range, another host port) next to the image's port
+    berth run -d --name ranges --expose 7000-7002 --expose 53/udp -p 8000-8002:8000-8002 -p 8080:80 \
+        exposed:5000 sleep 1000
+    run berth ps --filter name=ranges --format '{{.Ports}}'
+    assert_output "5000/tcp, 53/udp, 7000-7002/tcp, 0.0.0.0:8000-8002->8000-8002/tcp, 0.0.0.0:8080->80/tcp"
+    run berth inspect -f '{{json .Config.ExposedPorts}}' ranges
+    assert_output '{"5000/tcp":{},"53/udp":{},"7000/tcp":{},"7001/tcp":{},"7002/tcp":{},"80/tcp":{},"8000/tcp":{},"8001/tcp":{},"8002/tcp":{}}'
+    run berth port ranges 8001
+    assert_output "0.0.0.0:8001"
+    # a stopped container shows none
+    berth stop -t 1 ranges >/dev/null
+    run berth ps -a --filter name=ranges --format '{{.Ports}}'
+    assert_output ""
+
+    # -P publishes what --expose exposes
+    berth run -d --name pexp -P --expose 7100 busybox sleep 1000
+    run berth port pexp 7100
+    assert_success
+    [[ $output =~ ^0\.0\.0\.0:[0-9]+$ ]] || _fail "not published"
+
+    # --expose takes no host part
+    run berth run --expose 80:80 busybox true
+    assert_status 125
+    assert_output "berth: invalid range format for --expose: 80:80 (PORT[-END][/PROTO])"
+    run berth run --expose 70000 busybox true
+    assert_status 125
+    assert_output_contains "--expose 70000: invalid containerPort: 70000"
+    berth rm -f flaskish ranges pexp >/dev/null
+    berth rmi exposed:5000 >/dev/null
 }
 
 @test "a container reaches out through the gateway" {

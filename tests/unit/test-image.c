@@ -675,10 +675,15 @@ START_TEST(test_import_bad_input)
 }
 END_TEST
 
-static bool fake_in_use(const char *image_id, char **container_id, void *ud)
+static int fake_in_use(const char *image_id, char **container_id, void *ud, berth_error_t *err)
 {
         *container_id = xstrdup("1a2b3c4d5e6f7a8b9c0d");
-        return true;
+        return 1;
+}
+
+static int cannot_tell(const char *image_id, char **container_id, void *ud, berth_error_t *err)
+{
+        return berth_error(err, 0, "cannot tell");
 }
 
 START_TEST(test_rmi_rules)
@@ -724,17 +729,35 @@ START_TEST(test_rmi_rules)
         ck_assert_int_eq(image_remove(&st, id1, false, NULL, NULL, NULL, &err), 0);
         assert_store_empty();
 
-        /* store_image_in_use reads the containers' config.json */
-        cleanup_free char *id3 = import_tar(tar, NULL, NULL);
-        cleanup_free char *cdir = store_path(&st, "containers/abcdef0123456789");
+        /* store_image_in_use reads the containers' records */
+        cleanup_free char *id3 = import_tar(tar, "delta", NULL);
+        const char *cid_full = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+        cleanup_free char *cdir = store_path(&st, "containers/%s", cid_full);
         ck_assert_int_eq(mkdir(cdir, 0700), 0);
         cleanup_free char *cfg = xasprintf("%s/config.json", cdir);
-        cleanup_free char *json = xasprintf("{\"Id\": \"abcdef0123456789\", \"Image\": \"%s\"}", id3);
+        cleanup_free char *state = xasprintf("%s/state.json", cdir);
+        cleanup_free char *json = xasprintf("{\"Id\": \"%s\", \"Image\": \"%s\"}", cid_full, id3);
         ck_assert_int_eq(write_file_atomic(cfg, json, strlen(json), 0600, NULL), 0);
+        ck_assert_int_eq(write_file_atomic(state, "{}", 2, 0600, NULL), 0);
         cleanup_free char *cid = NULL;
-        ck_assert(store_image_in_use(&st, id3, &cid));
-        ck_assert_str_eq(cid, "abcdef0123456789");
-        ck_assert(!store_image_in_use(&st, id1, NULL));
+        ck_assert_int_eq(store_image_in_use(&st, id3, &cid, &err), 1);
+        ck_assert_str_eq(cid, cid_full);
+        ck_assert_int_eq(store_image_in_use(&st, id1, NULL, &err), 0);
+
+        /* a record that cannot be read: nobody can tell, so the answer is an error */
+        ck_assert_int_eq(write_file_atomic(state, "garbage", 7, 0600, NULL), 0);
+        ck_assert_int_lt(store_image_in_use(&st, id1, NULL, &err), 0);
+        ck_assert_msg(strstr(err->msg, "cannot tell whether image") &&
+                              strstr(err->msg, "container record abcdef012345 unreadable") &&
+                              strstr(err->msg, "run berth system check"),
+                      "%s", err->msg);
+        berth_error_free(&err);
+        /* and image_remove removes nothing, forced or not */
+        ck_assert_int_lt(image_remove(&st, "delta", true, cannot_tell, NULL, NULL, &err), 0);
+        ck_assert_str_eq(err->msg, "cannot tell");
+        berth_error_free(&err);
+        ck_assert_int_eq(image_lookup(&st, "delta", &img, &err), 0);
+        image_free(img);
 }
 END_TEST
 

@@ -179,6 +179,47 @@ START_TEST(test_resolv_conf)
 }
 END_TEST
 
+/* NetworkSettings.Ports (JSON text) as the PORTS column shows it. */
+static void ports_shown(const char *ports_json, const char *want)
+{
+        json_error_t jerr;
+        json_t *ports = json_loads(ports_json, 0, &jerr);
+        ck_assert_msg(ports != NULL, "%s: %s", ports_json, jerr.text);
+        cleanup_free char *got = network_ports_display(ports);
+        json_decref(ports);
+        ck_assert_msg(streq(got, want), "%s: got \"%s\", want \"%s\"", ports_json, got, want);
+}
+
+#define BIND(ip, port) "{\"HostIp\": \"" ip "\", \"HostPort\": \"" port "\"}"
+
+START_TEST(test_ports_display)
+{
+        ports_shown("{}", "");
+        /* exposed, not published (the flask seed's 5000/tcp without -p) */
+        ports_shown("{\"5000/tcp\": null}", "5000/tcp");
+        ports_shown("{\"5000/tcp\": []}", "5000/tcp");
+        /* published to another host port: after the groups */
+        ports_shown("{\"80/tcp\": [" BIND("0.0.0.0", "8080") "], \"5000/tcp\": null}",
+                    "5000/tcp, 0.0.0.0:8080->80/tcp");
+        /* consecutive ports merge into ranges, published or not */
+        ports_shown("{\"8002/tcp\": [" BIND("0.0.0.0", "8002") "], \"8000/tcp\": [" BIND("0.0.0.0", "8000")
+                    "], \"8001/tcp\": [" BIND("0.0.0.0", "8001") "]}",
+                    "0.0.0.0:8000-8002->8000-8002/tcp");
+        ports_shown("{\"5001/tcp\": null, \"5000/tcp\": null, \"5002/tcp\": null}", "5000-5002/tcp");
+        /* a gap ends a range; protocols and addresses group apart */
+        ports_shown("{\"80/tcp\": null, \"81/tcp\": null, \"83/tcp\": null}", "80-81/tcp, 83/tcp");
+        ports_shown("{\"53/udp\": null, \"53/tcp\": null}", "53/tcp, 53/udp");
+        ports_shown("{\"9000/tcp\": [" BIND("127.0.0.1", "9000") "], \"9001/tcp\": [" BIND("0.0.0.0", "9001") "]}",
+                    "127.0.0.1:9000->9000/tcp, 0.0.0.0:9001->9001/tcp");
+        /* one port bound twice: the same-number binding groups, the other follows */
+        ports_shown("{\"9988/tcp\": [" BIND("4.3.2.1", "8899") ", " BIND("4.3.2.1", "9988") "]}",
+                    "4.3.2.1:9988->9988/tcp, 4.3.2.1:8899->9988/tcp");
+        /* ranges published to other host ports are listed one by one, sorted */
+        ports_shown("{\"81/tcp\": [" BIND("0.0.0.0", "8081") "], \"80/tcp\": [" BIND("0.0.0.0", "8080") "]}",
+                    "0.0.0.0:8080->80/tcp, 0.0.0.0:8081->81/tcp");
+}
+END_TEST
+
 static Suite *network_suite(void)
 {
         Suite *s = suite_create("network");
@@ -192,6 +233,7 @@ static Suite *network_suite(void)
         tcase_add_test(tc, test_ipam_pick);
         tcase_add_test(tc, test_ipam_pick_subnet);
         tcase_add_test(tc, test_resolv_conf);
+        tcase_add_test(tc, test_ports_display);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "berth/devices.h"
 #include "berth/journal.h"
 #include "berth/limits.h"
 #include "berth/parse.h"
@@ -1061,6 +1063,126 @@ START_TEST(test_journal_fields)
 }
 END_TEST
 
+/* ---- path_absolute: every path the CLI takes ------------------------------------ */
+
+static void abs_is(const char *base, const char *path, const char *want)
+{
+        cleanup_free char *got = path_absolute(base, path);
+        ck_assert_msg(streq(got, want), "path_absolute(%s, %s) = %s, want %s", base ? base : "(cwd)", path, got,
+                      want);
+}
+
+START_TEST(test_path_absolute)
+{
+        abs_is("/work/dir", ".", "/work/dir");
+        abs_is("/work/dir", "./", "/work/dir");
+        abs_is("/work/dir", "..", "/work");
+        abs_is("/work/dir", "../..", "/");
+        abs_is("/work/dir", "../../../..", "/");
+        abs_is("/work/dir", "sub/Dockerfile.dev", "/work/dir/sub/Dockerfile.dev");
+        abs_is("/work/dir", "./data", "/work/dir/data");
+        abs_is("/work/dir", "a/./b/../c//d/", "/work/dir/a/c/d");
+        abs_is("/work/dir", "/abs//x/../y", "/abs/y");
+        abs_is("/", "x", "/x");
+        abs_is("/work/dir/", "..x", "/work/dir/..x");
+        abs_is("/work/dir", "...", "/work/dir/...");
+        /* no base: the working directory */
+        cleanup_free char *cwd = getcwd(NULL, 0);
+        ck_assert_ptr_nonnull(cwd);
+        cleanup_free char *want = xasprintf("%s/f", streq(cwd, "/") ? "" : cwd);
+        abs_is(NULL, "./f", want);
+        abs_is(NULL, "/", "/");
+}
+END_TEST
+
+/* ---- devices: --device, --device-cgroup-rule, the unit properties --------------------- */
+
+START_TEST(test_device_flags)
+{
+        struct device_map d;
+        cleanup_error berth_error_t e = NULL;
+        ck_assert_int_eq(device_map_parse("/dev/loop0", &d, &e), 0);
+        ck_assert_str_eq(d.host, "/dev/loop0");
+        ck_assert_str_eq(d.container, "/dev/loop0");
+        ck_assert_str_eq(d.perms, "rwm");
+        device_map_clear(&d);
+        ck_assert_int_eq(device_map_parse("/dev/sdc:/dev/xvdc", &d, &e), 0);
+        ck_assert_str_eq(d.container, "/dev/xvdc");
+        ck_assert_str_eq(d.perms, "rwm");
+        device_map_clear(&d);
+        ck_assert_int_eq(device_map_parse("/dev/sdc:r", &d, &e), 0);
+        ck_assert_str_eq(d.container, "/dev/sdc");
+        ck_assert_str_eq(d.perms, "r");
+        device_map_clear(&d);
+        ck_assert_int_eq(device_map_parse("/dev/sdc:/dev/xvdc:mw", &d, &e), 0);
+        ck_assert_str_eq(d.perms, "mw");
+        device_map_clear(&d);
+        free(ERRMSG(device_map_parse("/dev/sdc:xvdc", &d, &err)));
+        free(ERRMSG(device_map_parse("/dev/sdc:/dev/x:rwx", &d, &err)));
+        free(ERRMSG(device_map_parse("/dev/sdc:/dev/x:rr", &d, &err)));
+        free(ERRMSG(device_map_parse("", &d, &err)));
+        free(ERRMSG(device_map_parse("/a:/b:r:x", &d, &err)));
+        /* /dev/null is a device, this test file is not */
+        ck_assert_int_eq(device_map_parse("/dev/null", &d, &e), 0);
+        ck_assert_int_eq(device_map_check(&d, &e), 0);
+        device_map_clear(&d);
+        ck_assert_int_eq(device_map_parse("/etc/hostname:/dev/x", &d, &e), 0);
+        char *m = ERRMSG(device_map_check(&d, &err));
+        ck_assert_msg(strstr(m, "not a device node"), "%s", m);
+        free(m);
+        device_map_clear(&d);
+
+        ck_assert_int_eq(device_cgroup_rule_check("c 1:3 rwm", &e), 0);
+        ck_assert_int_eq(device_cgroup_rule_check("b 7:* rw", &e), 0);
+        ck_assert_int_eq(device_cgroup_rule_check("a *:* m", &e), 0);
+        free(ERRMSG(device_cgroup_rule_check("x 1:3 rwm", &err)));
+        free(ERRMSG(device_cgroup_rule_check("c 1:3", &err)));
+        free(ERRMSG(device_cgroup_rule_check("c 1-3 rw", &err)));
+        free(ERRMSG(device_cgroup_rule_check("c 1:3 rwq", &err)));
+        free(ERRMSG(device_cgroup_rule_check("c 99999999:3 r", &err)));
+}
+END_TEST
+
+static char *device_props_text(const char *host_config_json)
+{
+        json_auto_t *hc = json_loads(host_config_json, 0, NULL);
+        ck_assert_ptr_nonnull(hc);
+        struct unit_props p = {};
+        cleanup_error berth_error_t err = NULL;
+        ck_assert_msg(devices_to_props(hc, &p, &err) == 0, "%s", err ? err->msg : "");
+        char *t = unit_props_to_text(&p, "Service");
+        unit_props_free(&p);
+        return t;
+}
+
+START_TEST(test_device_props)
+{
+        /* Docker's defaults: nothing else is readable or writable */
+        cleanup_free char *def = device_props_text("{}");
+        ck_assert_str_eq(def, "DevicePolicy=strict\n"
+                              "DeviceAllow=/dev/null rwm\nDeviceAllow=/dev/zero rwm\nDeviceAllow=/dev/full rwm\n"
+                              "DeviceAllow=/dev/random rwm\nDeviceAllow=/dev/urandom rwm\nDeviceAllow=/dev/tty rwm\n"
+                              "DeviceAllow=/dev/console rwm\nDeviceAllow=/dev/ptmx rwm\nDeviceAllow=char-pts rwm\n"
+                              "DeviceAllow=char-* m\nDeviceAllow=block-* m\n");
+        cleanup_free char *priv = device_props_text("{\"Privileged\": true, \"Devices\": []}");
+        ck_assert_str_eq(priv, "DevicePolicy=auto\n");
+        cleanup_free char *one = device_props_text(
+                "{\"Devices\": [{\"PathOnHost\": \"/dev/fuse\", \"PathInContainer\": \"/dev/fuse\", "
+                "\"CgroupPermissions\": \"rw\"}], \"DeviceCgroupRules\": [\"c *:* r\", \"c 1:3 w\"]}");
+        ck_assert_msg(strstr(one, "DeviceAllow=block-* m\nDeviceAllow=/dev/fuse rw\nDeviceAllow=char-* r\n"
+                                  "DeviceAllow=/dev/null w\n"), "%s", one);
+        /* "c 1:* r": the groups /proc/devices names for major 1 ("mem") */
+        cleanup_free char *major = device_props_text("{\"DeviceCgroupRules\": [\"c 1:* r\"]}");
+        ck_assert_msg(strstr(major, "DeviceAllow=char-mem r\n"), "%s", major);
+        json_auto_t *bad = json_loads("{\"DeviceCgroupRules\": [\"c *:3 r\"]}", 0, NULL);
+        struct unit_props p = {};
+        char *m = ERRMSG(devices_to_props(bad, &p, &err));
+        ck_assert_msg(strstr(m, "name the major"), "%s", m);
+        free(m);
+        unit_props_free(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("parse");
@@ -1072,6 +1194,9 @@ static Suite *suite(void)
         tcase_add_test(tc, test_restart_policy);
         tcase_add_test(tc, test_env_file);
         tcase_add_test(tc, test_cpus_cpuset);
+        tcase_add_test(tc, test_path_absolute);
+        tcase_add_test(tc, test_device_flags);
+        tcase_add_test(tc, test_device_props);
         suite_add_tcase(s, tc);
         tc = tcase_create("limits");
         tcase_add_test(tc, test_limits_table);

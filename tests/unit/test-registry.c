@@ -1,6 +1,7 @@
 /* Unit tests: the pure parts of the registry client (registry.h) —
  * WWW-Authenticate challenges, auth files, the engine configuration,
- * platform selection from an index, URL building and base64.  Runs under
+ * platform selection from an index, URL building and base64, and the pure
+ * parts of search (terms, filters, Link headers, answers).  Runs under
  * valgrind in CI (CK_FORK=no). */
 #include "config.h"
 
@@ -362,6 +363,187 @@ START_TEST(test_urls)
         ck_assert_str_eq(u3, "https://cdn.io/up/u3?a=1&digest=d");
         cleanup_free char *u4 = registry_upload_url("https://r.io", "uploads/u4", "digest=d");
         ck_assert_str_eq(u4, "https://r.io/uploads/u4?digest=d");
+
+        /* a catalog's Link: relative to the origin */
+        cleanup_free char *l1 = registry_url_resolve("http://127.0.0.1:5000", "/v2/_catalog?last=b&n=2");
+        ck_assert_str_eq(l1, "http://127.0.0.1:5000/v2/_catalog?last=b&n=2");
+        cleanup_free char *l2 = registry_url_resolve("https://r.io/prefix", "https://s.io/v2/_catalog?n=1");
+        ck_assert_str_eq(l2, "https://s.io/v2/_catalog?n=1");
+}
+END_TEST
+
+/* ---- search ------------------------------------------------------------------------- */
+static void check_split(const char *term, const char *host, const char *query)
+{
+        char *h = NULL, *q = NULL;
+        registry_search_term_split(term, &h, &q);
+        if (host)
+                ck_assert_str_eq(h, host);
+        else
+                ck_assert_ptr_null(h);
+        ck_assert_str_eq(q, query);
+        free(h);
+        free(q);
+}
+
+START_TEST(test_search_term)
+{
+        check_split("ubuntu", NULL, "ubuntu");
+        check_split("team/app", NULL, "team/app");
+        check_split("localhost:5000/python", "localhost:5000", "python");
+        check_split("localhost/python", "localhost", "python");
+        check_split("Reg.Example.com/a/b", "reg.example.com", "a/b");
+        check_split("127.0.0.1:5000/", "127.0.0.1:5000", "");
+        check_split("index.docker.io/nginx", "docker.io", "nginx");
+        check_split("docker.io/library/nginx", "docker.io", "library/nginx");
+        /* "localhostx" and "local" are not hosts */
+        check_split("localhostx/a", NULL, "localhostx/a");
+        check_split("local/a", NULL, "local/a");
+}
+END_TEST
+
+static struct registry_search_result result(long long stars, bool official, bool automated)
+{
+        return (struct registry_search_result) { .name = "n", .description = "", .stars = stars,
+                                                 .official = official, .automated = automated };
+}
+
+START_TEST(test_search_filter)
+{
+        cleanup_error berth_error_t err = NULL;
+        struct registry_search_filter f = REGISTRY_SEARCH_FILTER_INIT;
+        struct registry_search_result plain = result(3, false, false), off = result(500, true, false),
+                                      aut = result(20, false, true);
+        ck_assert(registry_search_filter_match(&f, &plain));
+        ck_assert(registry_search_filter_match(&f, &off));
+
+        ck_assert_int_eq(registry_search_filter_add(&f, "stars=10", &err), 0);
+        ck_assert_int_eq(registry_search_filter_add(&f, "stars=5", &err), 0); /* the largest wins */
+        ck_assert_int_eq(f.stars, 10);
+        ck_assert(!registry_search_filter_match(&f, &plain));
+        ck_assert(registry_search_filter_match(&f, &off));
+        ck_assert(registry_search_filter_match(&f, &aut));
+        ck_assert_int_eq(registry_search_filter_add(&f, "is-official=true", &err), 0);
+        ck_assert(registry_search_filter_match(&f, &off));
+        ck_assert(!registry_search_filter_match(&f, &aut));
+        ck_assert_int_eq(registry_search_filter_add(&f, "is-official=0", &err), 0); /* the last wins */
+        ck_assert(!registry_search_filter_match(&f, &off));
+        ck_assert(registry_search_filter_match(&f, &aut));
+        ck_assert_int_eq(registry_search_filter_add(&f, "is-automated=F", &err), 0);
+        ck_assert(!registry_search_filter_match(&f, &aut));
+        ck_assert_int_eq(registry_search_filter_add(&f, "is-automated=True", &err), 0);
+        ck_assert(registry_search_filter_match(&f, &aut));
+
+        static const struct {
+                const char *spec, *msg;
+        } bad[] = {
+                { "stars=", "invalid filter 'stars='" },
+                { "stars=1x", "invalid filter 'stars=1x'" },
+                { "stars=99999999999999999999", "invalid filter 'stars=99999999999999999999'" },
+                { "is-official=yes", "invalid filter 'is-official=yes'" },
+                { "is-automated=", "invalid filter 'is-automated='" },
+                { "name=x", "invalid filter 'name'" },
+                { "stars", "bad format of filter (expected name=value): stars" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                berth_error_free(&err);
+                ck_assert_int_lt(registry_search_filter_add(&f, bad[i].spec, &err), 0);
+                ck_assert_str_eq(err->msg, bad[i].msg);
+        }
+}
+END_TEST
+
+static void check_next(const char *link, const char *want)
+{
+        char *got = registry_link_next(link);
+        if (want)
+                ck_assert_str_eq(got, want);
+        else
+                ck_assert_ptr_null(got);
+        free(got);
+}
+
+START_TEST(test_link_next)
+{
+        /* distribution's own */
+        check_next("</v2/_catalog?last=b&n=2>; rel=\"next\"", "/v2/_catalog?last=b&n=2");
+        check_next("<https://r.io/v2/_catalog?n=2&last=a%2Fb>;rel=next", "https://r.io/v2/_catalog?n=2&last=a%2Fb");
+        /* several links, other parameters, a quoted comma, a rel list, any case */
+        check_next("</p1>; rel=\"prev\", </p3>; title=\"a, b\"; REL=\"last Next\"", "/p3");
+        check_next("  </first>; rel=first ,</n>; type=\"x;y\"; rel=next", "/n");
+        /* no next */
+        check_next("</p1>; rel=\"prev\"", NULL);
+        check_next("</p1>; rel=\"nextpage\"", NULL);
+        check_next("</p1>", NULL);
+        check_next("", NULL);
+        check_next("garbage; rel=next", NULL);
+        check_next("</unclosed; rel=next", NULL);
+}
+END_TEST
+
+START_TEST(test_search_answers)
+{
+        cleanup_error berth_error_t err = NULL;
+        struct registry_search_results res = {};
+        const char v1[] = "{\"num_results\": 3, \"results\": ["
+                          "{\"name\": \"ubuntu\", \"description\": \"Ubuntu.\", \"star_count\": 10000,"
+                          " \"is_official\": true, \"is_automated\": false},"
+                          "{\"name\": \"u/ubuntu-x\", \"star_count\": 4, \"is_automated\": true},"
+                          "{\"name\": \"third\"}]}";
+        ck_assert_int_eq(registry_search_parse_v1(v1, strlen(v1), NULL, 2, &res, &err), 0);
+        ck_assert_uint_eq(res.n, 2);
+        ck_assert_str_eq(res.v[0].name, "ubuntu");
+        ck_assert_str_eq(res.v[0].description, "Ubuntu.");
+        ck_assert_int_eq(res.v[0].stars, 10000);
+        ck_assert(res.v[0].official && !res.v[0].automated);
+        ck_assert_str_eq(res.v[1].name, "u/ubuntu-x");
+        ck_assert_str_eq(res.v[1].description, "");
+        ck_assert(!res.v[1].official && res.v[1].automated);
+        registry_search_results_free(&res);
+        ck_assert_int_eq(registry_search_parse_v1(v1, strlen(v1), "r.io:5000", 25, &res, &err), 0);
+        ck_assert_uint_eq(res.n, 3);
+        ck_assert_str_eq(res.v[2].name, "r.io:5000/third");
+        registry_search_results_free(&res);
+
+        ck_assert_int_lt(registry_search_parse_v1("<html>", 6, NULL, 25, &res, &err), 0);
+        ck_assert_ptr_nonnull(strstr(err->msg, "no \"results\" list"));
+        berth_error_free(&err);
+        ck_assert_int_lt(registry_search_parse_v1("{\"results\": [{\"star_count\": 1}]}", 32, NULL, 25, &res, &err),
+                         0);
+        ck_assert_str_eq(err->msg, "result 1 has no name");
+        berth_error_free(&err);
+        registry_search_results_free(&res);
+
+        /* catalog pages add up; matching ignores case; the limit stops it */
+        const char p1[] = "{\"repositories\": [\"apps/Python\", \"web/nginx\"]}";
+        const char p2[] = "{\"repositories\": [\"x/python-slim\", 7, \"z/jython\"]}";
+        ck_assert_int_eq(registry_search_parse_catalog(p1, strlen(p1), "pyTHon", "h:1", 2, &res, &err), 0);
+        ck_assert_uint_eq(res.n, 1);
+        ck_assert_int_eq(registry_search_parse_catalog(p2, strlen(p2), "pyTHon", "h:1", 2, &res, &err), 0);
+        ck_assert_uint_eq(res.n, 2);
+        ck_assert_str_eq(res.v[0].name, "h:1/apps/Python");
+        ck_assert_str_eq(res.v[1].name, "h:1/x/python-slim");
+        ck_assert_str_eq(res.v[1].description, "");
+        ck_assert_int_eq(res.v[1].stars, 0);
+        registry_search_results_free(&res);
+        ck_assert_int_eq(registry_search_parse_catalog(p1, strlen(p1), "", "h:1", 25, &res, &err), 0);
+        ck_assert_uint_eq(res.n, 2);
+        registry_search_results_free(&res);
+        ck_assert_int_lt(registry_search_parse_catalog("{}", 2, "a", "h:1", 25, &res, &err), 0);
+        ck_assert_ptr_nonnull(strstr(err->msg, "no \"repositories\" list"));
+}
+END_TEST
+
+START_TEST(test_ellipsis)
+{
+        cleanup_free char *a = format_ellipsis("short", 45);
+        ck_assert_str_eq(a, "short");
+        cleanup_free char *b = format_ellipsis("abcdef", 6);
+        ck_assert_str_eq(b, "abcdef");
+        cleanup_free char *c = format_ellipsis("abcdefg", 6);
+        ck_assert_str_eq(c, "abcde…");
+        cleanup_free char *d = format_ellipsis("äöüßéèê", 6); /* characters, not bytes */
+        ck_assert_str_eq(d, "äöüßé…");
 }
 END_TEST
 
@@ -384,6 +566,13 @@ static Suite *suite(void)
         tc = tcase_create("index");
         tcase_add_test(tc, test_index_select);
         tcase_add_test(tc, test_urls);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("search");
+        tcase_add_test(tc, test_search_term);
+        tcase_add_test(tc, test_search_filter);
+        tcase_add_test(tc, test_link_next);
+        tcase_add_test(tc, test_search_answers);
+        tcase_add_test(tc, test_ellipsis);
         suite_add_tcase(s, tc);
         return s;
 }

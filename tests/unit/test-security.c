@@ -1,7 +1,12 @@
 /* Unit tests: capabilities (Docker's add/drop arithmetic, application in a
  * child) and seccomp (profile parser, Docker's default profile, behaviour of
- * loaded filters).  Behavioural tests fork their own child, so they also hold
- * with CK_FORK=no (valgrind). */
+ * loaded filters).  What a child applies is what the runtime applies
+ * (src/runtime.c finish_and_exec): caps_prepare_bounding(), the uid/gid
+ * change, caps_finish(), and the compiled program from seccomp_program()'s
+ * cache loaded with seccomp_load_program().  Tests that change process state
+ * fork their own child, so they also hold with CK_FORK=no (valgrind).  Tests
+ * that need root are left out without it, and the binary then exits 77
+ * (automake's SKIP), not 0. */
 #include "config.h"
 
 #include <errno.h>
@@ -147,20 +152,14 @@ static bool under_valgrind(void)
         return p && strstr(p, "vgpreload");
 }
 
-static bool have_root(void)
+/* The sequence of finish_and_exec() in src/runtime.c without NNP and
+ * seccomp: bounding set, groups/gid/uid, then the capability sets. */
+static int drop_to(uid_t uid, gid_t gid, uint64_t mask)
 {
-        if (geteuid() == 0)
-                return true;
-        fprintf(stderr, "skipping: needs root\n");
-        return false;
-}
-
-static bool have_cat(void)
-{
-        if (access("/bin/cat", X_OK) == 0)
-                return true;
-        fprintf(stderr, "skipping: no /bin/cat\n");
-        return false;
+        if (caps_prepare_bounding(mask, NULL) < 0 || setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+            setresuid(uid, uid, uid) < 0)
+                return -1;
+        return caps_finish(mask, NULL);
 }
 
 /* ---- caps_compute ----------------------------------------------------------------- */
@@ -303,10 +302,10 @@ END_TEST
 
 /* ---- caps application -------------------------------------------------------------- */
 
-static void child_caps_apply_root(void *arg)
+static void child_caps_root(void *arg)
 {
         uint64_t mask = *(uint64_t *)arg;
-        CHILD_CHECK(caps_apply(mask, NULL) == 0, 1);
+        CHILD_CHECK(drop_to(0, 0, mask) == 0, 1);
         char *st = read_self_status();
         CHILD_CHECK(st != NULL, 2);
         uint64_t bnd = 1, eff = 1, prm = 1, inh = 1, amb = 1;
@@ -321,24 +320,20 @@ static void child_caps_apply_root(void *arg)
         _exit(0);
 }
 
-START_TEST(test_caps_apply_root)
+START_TEST(test_caps_root)
 {
-        if (!have_root())
-                return;
         uint64_t mask = docker_defaults;
-        ck_assert_child_ok(run_child(child_caps_apply_root, &mask));
+        ck_assert_child_ok(run_child(child_caps_root, &mask));
 }
 END_TEST
 
 static void setup_caps_root(void *arg)
 {
-        CHILD_CHECK(caps_apply(*(uint64_t *)arg, NULL) == 0, 10);
+        CHILD_CHECK(drop_to(0, 0, *(uint64_t *)arg) == 0, 10);
 }
 
 START_TEST(test_caps_root_after_exec)
 {
-        if (!have_root() || !have_cat())
-                return;
         uint64_t mask = docker_defaults | CAPS_BIT(CAP_NET_ADMIN);
         cleanup_free char *st = status_after_exec(setup_caps_root, &mask);
         uint64_t v = 1;
@@ -357,11 +352,7 @@ END_TEST
 static void setup_caps_nobody(void *arg)
 {
         uint64_t mask = *(uint64_t *)arg;
-        CHILD_CHECK(caps_prepare_bounding(mask, NULL) == 0, 20);
-        CHILD_CHECK(setgroups(0, NULL) == 0, 21);
-        CHILD_CHECK(setgid(NOBODY) == 0, 22);
-        CHILD_CHECK(setuid(NOBODY) == 0, 23);
-        CHILD_CHECK(caps_finish(mask, NULL) == 0, 24);
+        CHILD_CHECK(drop_to(NOBODY, NOBODY, mask) == 0, 20);
         char *st = read_self_status();
         uint64_t v = 1;
         /* before exec, as runc leaves it: P = E = mask thanks to KEEPCAPS */
@@ -373,8 +364,6 @@ static void setup_caps_nobody(void *arg)
 
 START_TEST(test_caps_nonroot_after_exec)
 {
-        if (!have_root() || !have_cat())
-                return;
         uint64_t mask = docker_defaults;
         cleanup_free char *st = status_after_exec(setup_caps_nobody, &mask);
         uint64_t v = 1;
@@ -446,7 +435,13 @@ START_TEST(test_seccomp_unconfined)
         scmp_filter_ctx ctx = (scmp_filter_ctx)1;
         ck_assert_int_eq(seccomp_build("unconfined", caps_default_mask(), &ctx, NULL), 0);
         ck_assert_ptr_null(ctx);
-        ck_assert_int_eq(seccomp_apply(NULL, NULL), 0);
+        /* the runtime's path: an empty program, and loading it does nothing */
+        struct seccomp_program p = { .len = 1 };
+        ck_assert_int_eq(seccomp_program("unconfined", caps_default_mask(), "/nonexistent/cache", &p, NULL), 0);
+        ck_assert_ptr_null(p.filter);
+        ck_assert_uint_eq(p.len, 0);
+        ck_assert_int_eq(seccomp_load_program(&p, NULL), 0);
+        seccomp_program_free(&p);
 }
 END_TEST
 
@@ -576,15 +571,40 @@ END_TEST
 /* ---- seccomp: behaviour ----------------------------------------------------------------- */
 
 struct filter_arg {
-        scmp_filter_ctx ctx;
+        struct seccomp_program prog;
         const char *dir;
 };
+
+/* The program the runtime loads: seccomp_program() compiles it into a fresh
+ * cache directory, then a second call must read that file back and give the
+ * same instructions (the shim's case: the cache already has it). */
+static void program_for(const char *profile, uint64_t caps, struct seccomp_program *out)
+{
+        char cache[] = "/tmp/berth-sec-cache-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(cache));
+        cleanup_error berth_error_t e = NULL;
+        struct seccomp_program first;
+        ck_assert_msg(seccomp_program(profile, caps, cache, &first, &e) == 0, "compile: %s", e ? e->msg : "?");
+        ck_assert_msg(seccomp_program(profile, caps, cache, out, &e) == 0, "from the cache: %s", e ? e->msg : "?");
+        size_t files = 0;
+        cleanup_dir DIR *d = opendir(cache);
+        ck_assert_ptr_nonnull(d);
+        for (struct dirent *de; (de = readdir(d));)
+                files += de->d_name[0] != '.';
+        ck_assert_uint_eq(files, 1);
+        ck_assert_uint_gt(first.len, 0);
+        ck_assert_uint_eq(out->len, first.len);
+        ck_assert_uint_eq(out->flags, first.flags);
+        ck_assert(memcmp(out->filter, first.filter, first.len * sizeof(*first.filter)) == 0);
+        seccomp_program_free(&first);
+        ck_assert_int_eq(rm_rf(cache, NULL), 0);
+}
 
 static void child_default_profile(void *arg)
 {
         struct filter_arg *a = arg;
         CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, 1);
-        CHILD_CHECK(seccomp_apply(a->ctx, NULL) == 0, 2);
+        CHILD_CHECK(seccomp_load_program(&a->prog, NULL) == 0, 2);
 
         CHILD_CHECK(syscall(SYS_getpid) == getpid() && getpid() > 0, 3);
         errno = 0;
@@ -619,14 +639,14 @@ static void child_default_profile(void *arg)
 
 START_TEST(test_seccomp_default_behaviour)
 {
-        cleanup_error berth_error_t e = NULL;
-        cleanup_seccomp scmp_filter_ctx ctx = NULL;
-        ck_assert_msg(seccomp_build(NULL, caps_default_mask(), &ctx, &e) == 0, "%s", e ? e->msg : "");
+        struct filter_arg a = {};
+        program_for(NULL, caps_default_mask(), &a.prog);
         char dir[] = "/tmp/berth-sec-XXXXXX";
         ck_assert_ptr_nonnull(mkdtemp(dir));
-        struct filter_arg a = { ctx, dir };
+        a.dir = dir;
         int st = run_child(child_default_profile, &a);
         rmdir(dir);
+        seccomp_program_free(&a.prog);
         ck_assert_child_ok(st);
 }
 END_TEST
@@ -635,7 +655,7 @@ static void child_admin_profile(void *arg)
 {
         struct filter_arg *a = arg;
         CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, 1);
-        CHILD_CHECK(seccomp_apply(a->ctx, NULL) == 0, 2);
+        CHILD_CHECK(seccomp_load_program(&a->prog, NULL) == 0, 2);
         /* with CAP_SYS_ADMIN in the container's set the gated calls pass the filter */
         CHILD_CHECK(unshare(CLONE_NEWUTS) == 0, 3);
         errno = 0;
@@ -645,13 +665,11 @@ static void child_admin_profile(void *arg)
 
 START_TEST(test_seccomp_default_with_sys_admin)
 {
-        if (!have_root())
-                return;
-        cleanup_error berth_error_t e = NULL;
-        cleanup_seccomp scmp_filter_ctx ctx = NULL;
-        ck_assert_int_eq(seccomp_build(NULL, caps_default_mask() | CAPS_BIT(CAP_SYS_ADMIN), &ctx, &e), 0);
-        struct filter_arg a = { ctx, NULL };
-        ck_assert_child_ok(run_child(child_admin_profile, &a));
+        struct filter_arg a = {};
+        program_for(NULL, caps_default_mask() | CAPS_BIT(CAP_SYS_ADMIN), &a.prog);
+        int st = run_child(child_admin_profile, &a);
+        seccomp_program_free(&a.prog);
+        ck_assert_child_ok(st);
 }
 END_TEST
 
@@ -659,7 +677,7 @@ static void child_mkdir_profile(void *arg)
 {
         struct filter_arg *a = arg;
         CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, 1);
-        CHILD_CHECK(seccomp_apply(a->ctx, NULL) == 0, 2);
+        CHILD_CHECK(seccomp_load_program(&a->prog, NULL) == 0, 2);
         char sub[PATH_MAX], file[PATH_MAX];
         snprintf(sub, sizeof(sub), "%s/sub", a->dir);
         snprintf(file, sizeof(file), "%s/file", a->dir);
@@ -678,13 +696,13 @@ static void child_mkdir_profile(void *arg)
 
 START_TEST(test_seccomp_custom_mkdir)
 {
-        cleanup_error berth_error_t e = NULL;
-        cleanup_seccomp scmp_filter_ctx ctx = NULL;
-        ck_assert_int_eq(seccomp_build(mkdir_profile, caps_default_mask(), &ctx, &e), 0);
+        struct filter_arg a = {};
+        program_for(mkdir_profile, caps_default_mask(), &a.prog);
         char dir[] = "/tmp/berth-sec-XXXXXX";
         ck_assert_ptr_nonnull(mkdtemp(dir));
-        struct filter_arg a = { ctx, dir };
+        a.dir = dir;
         int st = run_child(child_mkdir_profile, &a);
+        seccomp_program_free(&a.prog);
         struct stat sb;
         cleanup_free char *sub = xasprintf("%s/sub", dir);
         bool created = stat(sub, &sb) == 0;
@@ -700,9 +718,9 @@ END_TEST
 static void child_late_without_nnp(void *arg)
 {
         struct filter_arg *a = arg;
-        CHILD_CHECK(caps_apply(caps_default_mask(), NULL) == 0, 1);
+        CHILD_CHECK(drop_to(0, 0, caps_default_mask()) == 0, 1);
         berth_error_t e = NULL;
-        CHILD_CHECK(seccomp_apply(a->ctx, &e) < 0, 2);
+        CHILD_CHECK(seccomp_load_program(&a->prog, &e) < 0, 2);
         CHILD_CHECK(e && e->errnum == EACCES, 3);
         berth_error_free(&e);
         _exit(0);
@@ -710,12 +728,11 @@ static void child_late_without_nnp(void *arg)
 
 START_TEST(test_seccomp_needs_nnp_or_admin)
 {
-        if (!have_root())
-                return;
-        cleanup_seccomp scmp_filter_ctx ctx = NULL;
-        ck_assert_int_eq(seccomp_build(NULL, caps_default_mask(), &ctx, NULL), 0);
-        struct filter_arg a = { ctx, NULL };
-        ck_assert_child_ok(run_child(child_late_without_nnp, &a));
+        struct filter_arg a = {};
+        program_for(NULL, caps_default_mask(), &a.prog);
+        int st = run_child(child_late_without_nnp, &a);
+        seccomp_program_free(&a.prog);
+        ck_assert_child_ok(st);
 }
 END_TEST
 
@@ -724,24 +741,18 @@ static void setup_runc_order(void *arg)
 {
         struct filter_arg *a = arg;
         uint64_t mask = caps_default_mask();
-        CHILD_CHECK(seccomp_apply(a->ctx, NULL) == 0, 30);
-        CHILD_CHECK(caps_prepare_bounding(mask, NULL) == 0, 31);
-        CHILD_CHECK(setgroups(0, NULL) == 0, 32);
-        CHILD_CHECK(setgid(NOBODY) == 0, 33);
-        CHILD_CHECK(setuid(NOBODY) == 0, 34);
-        CHILD_CHECK(caps_finish(mask, NULL) == 0, 35);
+        CHILD_CHECK(seccomp_load_program(&a->prog, NULL) == 0, 30);
+        CHILD_CHECK(drop_to(NOBODY, NOBODY, mask) == 0, 31);
         errno = 0;
         CHILD_CHECK(unshare(CLONE_NEWUSER) < 0 && errno == EPERM, 36);
 }
 
 START_TEST(test_full_order_nonroot)
 {
-        if (!have_root() || !have_cat())
-                return;
-        cleanup_seccomp scmp_filter_ctx ctx = NULL;
-        ck_assert_int_eq(seccomp_build(NULL, caps_default_mask(), &ctx, NULL), 0);
-        struct filter_arg a = { ctx, NULL };
+        struct filter_arg a = {};
+        program_for(NULL, caps_default_mask(), &a.prog);
         cleanup_free char *st = status_after_exec(setup_runc_order, &a);
+        seccomp_program_free(&a.prog);
         uint64_t v = 1;
         ck_assert(status_field(st, "Seccomp", 10, &v));
         ck_assert_uint_eq(v, 2); /* SECCOMP_MODE_FILTER */
@@ -769,9 +780,6 @@ static Suite *security_suite(void)
         tcase_add_test(caps, test_caps_unknown);
         tcase_add_test(caps, test_cap_from_name);
         tcase_add_test(caps, test_caps_names);
-        tcase_add_test(caps, test_caps_apply_root);
-        tcase_add_test(caps, test_caps_root_after_exec);
-        tcase_add_test(caps, test_caps_nonroot_after_exec);
         suite_add_tcase(s, caps);
 
         TCase *sc = tcase_create("seccomp");
@@ -781,11 +789,21 @@ static Suite *security_suite(void)
         tcase_add_test(sc, test_seccomp_custom_profiles_parse);
         tcase_add_test(sc, test_seccomp_bad_profiles);
         tcase_add_test(sc, test_seccomp_default_behaviour);
-        tcase_add_test(sc, test_seccomp_default_with_sys_admin);
         tcase_add_test(sc, test_seccomp_custom_mkdir);
-        tcase_add_test(sc, test_seccomp_needs_nnp_or_admin);
-        tcase_add_test(sc, test_full_order_nonroot);
         suite_add_tcase(s, sc);
+
+        /* changing uid, the bounding set or loading a filter without NNP */
+        if (!berth_check_need_root("tcase root (capabilities and uid changes, seccomp without no_new_privs)"))
+                return s;
+        TCase *root = tcase_create("root");
+        tcase_set_timeout(root, 60);
+        tcase_add_test(root, test_caps_root);
+        tcase_add_test(root, test_caps_root_after_exec);
+        tcase_add_test(root, test_caps_nonroot_after_exec);
+        tcase_add_test(root, test_seccomp_default_with_sys_admin);
+        tcase_add_test(root, test_seccomp_needs_nnp_or_admin);
+        tcase_add_test(root, test_full_order_nonroot);
+        suite_add_tcase(s, root);
         return s;
 }
 

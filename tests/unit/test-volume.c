@@ -193,6 +193,39 @@ START_TEST(test_mount_flag_errors)
 }
 END_TEST
 
+/* Relative bind sources become absolute (Docker 23+'s CLI), nothing else changes. */
+static void abs_spec(char *(*fn)(const char *, const char *), const char *spec, const char *want)
+{
+        cleanup_free char *got = fn(spec, "/home/u/app");
+        ck_assert_msg(streq(got, want), "%s -> %s, want %s", spec, got, want);
+}
+
+START_TEST(test_relative_sources)
+{
+        abs_spec(mount_spec_volume_absolute, "./data:/data", "/home/u/app/data:/data");
+        abs_spec(mount_spec_volume_absolute, ".:/src:ro", "/home/u/app:/src:ro");
+        abs_spec(mount_spec_volume_absolute, "../logs:/var/log", "/home/u/logs:/var/log");
+        abs_spec(mount_spec_volume_absolute, "data:/data", "data:/data");       /* a named volume */
+        abs_spec(mount_spec_volume_absolute, "/abs:/data", "/abs:/data");
+        abs_spec(mount_spec_volume_absolute, "/data", "/data");                 /* anonymous */
+        abs_spec(mount_spec_volume_absolute, ".data", ".data");                 /* no source: left to the parser */
+        abs_spec(mount_spec_mount_absolute, "type=bind,source=./data,target=/d", "type=bind,source=/home/u/app/data,target=/d");
+        abs_spec(mount_spec_mount_absolute, "src=sub/x,type=bind,dst=/d,ro", "src=/home/u/app/sub/x,type=bind,dst=/d,ro");
+        abs_spec(mount_spec_mount_absolute, "type=volume,source=data,target=/d", "type=volume,source=data,target=/d");
+        abs_spec(mount_spec_mount_absolute, "type=bind,source=/x,target=/d", "type=bind,source=/x,target=/d");
+        abs_spec(mount_spec_mount_absolute, "source=./x,target=/d", "source=./x,target=/d"); /* a volume: refused later */
+        /* and the result parses as a bind */
+        struct mount_spec m;
+        cleanup_error berth_error_t err = NULL;
+        cleanup_free char *v = mount_spec_volume_absolute("./data:/data:ro", "/w");
+        ck_assert_int_eq(mount_spec_parse_volume(v, &m, &err), 0);
+        ck_assert_int_eq(m.kind, MOUNT_SPEC_BIND);
+        ck_assert_str_eq(m.source, "/w/data");
+        ck_assert(m.readonly);
+        mount_spec_clear(&m);
+}
+END_TEST
+
 START_TEST(test_copy_tree)
 {
         char tmpl[] = "/tmp/test-volume-XXXXXX";
@@ -239,6 +272,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_volume_flag_errors);
         tcase_add_test(tc, test_mount_flag);
         tcase_add_test(tc, test_mount_flag_errors);
+        tcase_add_test(tc, test_relative_sources);
         suite_add_tcase(s, tc);
         tc = tcase_create("copy");
         tcase_add_test(tc, test_copy_tree);
