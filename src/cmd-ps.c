@@ -285,6 +285,12 @@ static json_t *image_inspect_json(const struct berth_image *img)
         }
         /* Docker's Comment is the top history entry's comment. */
         json_t *history = json_object_get(cfg, "history");
+        /* Docker's RootFS is {"Type": "layers", "Layers": [diff IDs]}, not
+         * the config's own {"type", "diff_ids"}. */
+        json_t *rootfs = json_object_get(cfg, "rootfs");
+        json_t *layers = json_object_get(rootfs, "diff_ids");
+        json_t *rootfs_obj = json_pack("{s:o, s:o}", "Type", field_or(rootfs, "type", json_string("layers")), "Layers",
+                                       json_is_array(layers) ? json_incref(layers) : json_array());
         json_t *top = json_array_size(history) ? json_array_get(history, json_array_size(history) - 1) : NULL;
         json_t *obj = json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:s}", "Id", img->id,
                                 "RepoTags", tags, "RepoDigests", digests, "Parent", "", "Comment",
@@ -293,7 +299,7 @@ static json_t *image_inspect_json(const struct berth_image *img)
                                 field_or(cfg, "author", json_string("")), "Config",
                                 field_or(cfg, "config", json_object()), "Architecture",
                                 field_or(cfg, "architecture", json_null()), "Os", field_or(cfg, "os", json_null()),
-                                "Size", (json_int_t) img->size, "RootFS", field_or(cfg, "rootfs", json_null()),
+                                "Size", (json_int_t) img->size, "RootFS", rootfs_obj,
                                 "ManifestDigest", img->manifest_digest);
         return obj;
 }
