@@ -31,7 +31,8 @@ teardown() {
 teardown_file() {
     local i
     for i in http-server test-flask hello-static shuoliuchn/debian-marker t95/dev t95/dev2 t95/subdir \
-            $SEED_REGISTRY/centos $SEED_REGISTRY/shuoliuchn/centos:v1; do
+            $SEED_REGISTRY/centos $SEED_REGISTRY/shuoliuchn/centos:v1 \
+            $SEED_REGISTRY/t95/mount-a:1 $SEED_REGISTRY/t95/mount-b:1; do
         berth rmi -f "$i" >/dev/null 2>&1 || true
     done
 }
@@ -45,11 +46,11 @@ need_image() {
 # pty_session CMD [ARGS...]: run CMD on a new pseudo-terminal, as a user at a
 # terminal would: wait for it to settle (its prompt), type the lines of
 # $PTY_INPUT one by one, each when the output went quiet, then wait for CMD
-# to end. Prints what the terminal showed (without \r); exits with CMD's
+# to end. Prints what the terminal showed (without \r and escape sequences); exits with CMD's
 # status, or 124 if it had to be killed after 30 s.
 pty_session() {
     python3 - "$@" <<'PY'
-import os, pty, select, signal, sys, time
+import os, pty, re, select, signal, sys, time
 lines = os.environ.get("PTY_INPUT", "").splitlines()
 pid, fd = pty.fork()
 if pid == 0:
@@ -84,7 +85,10 @@ if alive:
     out.extend(b"\npty_session: still running after 30 s, killed\n")
 else:
     code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+# what a reader sees: without \r and terminal control sequences (bash's
+# bracketed paste mode, colours)
+text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode(errors="replace").replace("\r", ""))
+sys.stdout.write(text)
 sys.exit(code)
 PY
 }
@@ -214,7 +218,7 @@ EOF
     assert_output 1
     run berth ps
     assert_success
-    assert_line_matches '^[0-9a-f]{12} +http-server +"/bin/sh -c .python http.py.?" .* Up .* 0\.0\.0\.0:8000->8000/tcp +http-server-container$'
+    assert_line_matches '^[0-9a-f]{12} +http-server +"/bin/sh -c python h…" .* Up .* 0\.0\.0\.0:8000->8000/tcp +http-server-container$'
 
     # docker exec -it http-server-container /bin/bash, at a real terminal
     PTY_INPUT="echo hi-\$((6*7))-$$
@@ -281,11 +285,12 @@ EOF
     wait_until 30 curl -sf http://127.0.0.1:8000/hello
     run curl -s 127.0.0.1:8000/hello
     assert_output "hello docker"
-    # both runs' lines: werkzeug logs on stderr, unbuffered
+    # both runs' lines (werkzeug logs on stderr, unbuffered): a start banner
+    # and two requests each (wait_until's and ours)
     run berth logs "$id"
     assert_success
     [ "$(grep -c 'Running on http://127.0.0.1:8000' <<<"$output")" = 2 ] || _fail "expected 2 'Running on' lines"
-    [ "$(grep -c '"GET /hello HTTP/1.1" 200' <<<"$output")" = 2 ] || _fail "expected 2 request lines"
+    [ "$(grep -c '"GET /hello HTTP/1.1" 200' <<<"$output")" = 4 ] || _fail "expected 4 request lines"
 }
 
 @test "multi-stage: gcc --static hello.c in the gcc image, COPY --from into scratch, run it" {
@@ -366,8 +371,28 @@ EOF
     assert_success
     run berth image push $SEED_REGISTRY/shuoliuchn/centos:v1
     assert_success
-    assert_line_matches '^[0-9a-f]{12}: (Layer already exists|Mounted from centos)$'
     assert_line_matches '^v1: digest: sha256:[0-9a-f]{64} size: [0-9]+$'
+    run berth rmi $SEED_REGISTRY/shuoliuchn/centos:v1
+    assert_success
+    # run pulls what it does not have; the pull's report goes to stderr
+    run --separate-stderr berth run --rm $SEED_REGISTRY/shuoliuchn/centos:v1
+    assert_success
+    assert_output "hello docker"
+    [[ $stderr == "Unable to find image '$SEED_REGISTRY/shuoliuchn/centos:v1' locally"* ]] || _fail "stderr: $stderr"
+}
+
+@test "a push to another repository of the same registry mounts the layers it has (Docker: Mounted from ...)" {
+    need_image "$DEB"
+    berth tag "$DEB" $SEED_REGISTRY/t95/mount-a:1
+    berth tag "$DEB" $SEED_REGISTRY/t95/mount-b:1
+    run berth push $SEED_REGISTRY/t95/mount-a:1
+    assert_success
+    local log=$SEED_REGISTRY_DIR/log before
+    before=$(grep -c 'PUT /v2/t95/mount-b/blobs/uploads/' "$log" || true)
+    run berth push $SEED_REGISTRY/t95/mount-b:1
+    assert_success
+    assert_line_matches '^[0-9a-f]{12}: Mounted from [a-z0-9/._-]+$'
+    assert_equal "$(grep -c 'PUT /v2/t95/mount-b/blobs/uploads/' "$log" || true)" "$before"
 }
 
 @test "podman pulls and runs what berth pushed" {

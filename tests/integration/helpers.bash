@@ -54,6 +54,7 @@ ensure_busybox_image() {
 # /etc/berth/config.json lists it as insecure (merged into what is there).
 # Fails loudly when the cache is missing. Safe to call from every setup_file.
 SEED_REGISTRY=localhost:5000
+SEED_REGISTRY_DIR=/run/berth-seed-registry      # storage, config.yml, log
 ensure_seed_images() {
     (
         flock -w 600 9 || { echo "ensure_seed_images: lock timeout" >&2; exit 1; }
@@ -65,11 +66,16 @@ ensure_seed_images() {
         jq '."insecure-registries" = ((."insecure-registries" // []) + ["localhost:5000", "127.0.0.1:5000"] | unique)' \
             "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg" || exit 1
         if ! curl -sf -o /dev/null http://127.0.0.1:5000/v2/; then
-            REG_DIR=/run/berth-seed-registry
-            mkdir -p "$REG_DIR"
-            # shellcheck source=../harness/registry.sh
-            . "$REPO/tests/harness/registry.sh"
-            reg_start plain 5000 >&2 || exit 1
+            # A unit of its own: it outlives this bats file and holds none of
+            # bats' file descriptors (bats would wait for it to end).
+            mkdir -p "$SEED_REGISTRY_DIR/storage"
+            printf '%s\n' "version: 0.1" "log:" "  accesslog:" "    disabled: false" \
+                "storage:" "  filesystem:" "    rootdirectory: $SEED_REGISTRY_DIR/storage" \
+                "  delete:" "    enabled: true" "http:" "  addr: 127.0.0.1:5000" >"$SEED_REGISTRY_DIR/config.yml"
+            systemd-run --quiet --unit=berth-seed-registry -p StandardOutput="append:$SEED_REGISTRY_DIR/log" \
+                -p StandardError="append:$SEED_REGISTRY_DIR/log" \
+                /usr/bin/docker-registry serve "$SEED_REGISTRY_DIR/config.yml" 9>&- || exit 1
+            wait_until 10 curl -sf -o /dev/null http://127.0.0.1:5000/v2/ || { cat "$SEED_REGISTRY_DIR/log" >&2; exit 1; }
         fi
         while read -r name ref oci; do
             curl -sf -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
