@@ -1,6 +1,8 @@
 /* berth version / info. */
 #include "config.h"
 
+#include <ctype.h>
+#include <getopt.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <systemd/sd-bus.h>
@@ -8,6 +10,8 @@
 #include "berth/cli.h"
 #include "berth/container.h"
 #include "berth/image.h"
+#include "berth/security.h"
+#include "berth/template.h"
 #include "berth/unit.h"
 #include "berth/util.h"
 
@@ -44,17 +48,88 @@ static const char *cgroup_layout(void)
         return "1 (legacy)";
 }
 
+/* Docker's SecurityOptions: "name=NAME[,KEY=VALUE...]", what every
+ * container gets unless its flags say otherwise. */
+static json_t *security_options(void)
+{
+        json_t *opts = json_array();
+        json_array_append_new(opts, json_string("name=seccomp,profile=builtin"));
+        json_array_append_new(opts, json_string("name=cgroupns"));
+        char **names = NULL;
+        struct strbuf caps = {};
+        if (caps_names(caps_default_mask(), &names) >= 0)
+                for (size_t i = 0; names && names[i]; i++) {
+                        strbuf_adds(&caps, i ? " " : "");
+                        strbuf_adds(&caps, names[i]);
+                }
+        strv_free(names);
+        cleanup_free char *c = strbuf_steal(&caps);
+        cleanup_free char *cap_opt = xasprintf("name=capabilities,default=%s", c && *c ? c : "(unknown)");
+        json_array_append_new(opts, json_string(cap_opt));
+        json_array_append_new(opts, json_string("name=devices,policy=strict"));
+        json_array_append_new(opts, json_string("name=no-new-privileges,default=false"));
+        return opts;
+}
+
+/* " Security Options:" as Docker prints them: the name, then "Key: value". */
+static void print_security_options(json_t *opts)
+{
+        size_t i;
+        json_t *o;
+        puts(" Security Options:");
+        json_array_foreach(opts, i, o)
+        {
+                cleanup_free char *copy = xstrdup(json_string_value(o));
+                char *save = NULL;
+                for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+                        char *eq = strchr(kv, '=');
+                        if (!eq)
+                                continue;
+                        *eq = '\0';
+                        if (streq(kv, "name"))
+                                printf("  %s\n", eq + 1);
+                        else
+                                printf("   %c%s: %s\n", toupper((unsigned char) kv[0]), kv + 1, eq + 1);
+                }
+        }
+}
+
+static const char info_usage[] = "Usage:  berth info [OPTIONS]\n\n"
+                                 "Display system-wide information\n\n"
+                                 "Options:\n"
+                                 "  -f, --format string   Format output using a custom template:\n"
+                                 "                        'json': Print in JSON format\n"
+                                 "                        'TEMPLATE': Print output using the given Go template\n";
+
 int cmd_info(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
+        static const struct option opts[] = {
+                { "format", required_argument, NULL, 'f' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *format = NULL;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+                switch (ch) {
+                case 'f': format = optarg; break;
+                case 'h': fputs(info_usage, stdout); return 0;
+                default: return cli_usage_error(err, "info", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(err, "info", "accepts no arguments");
         struct berth_container **cs = NULL;
         size_t nc = 0;
         if (cli_container_list(&cli->store, &cs, &nc, err) < 0)
                 return -1;
-        size_t running = 0, stopped = 0;
+        size_t running = 0, paused = 0, stopped = 0;
         for (size_t i = 0; i < nc; i++) {
                 const char *st = container_status(cs[i]);
                 if (streq(st, "running"))
                         running++;
+                else if (streq(st, "paused"))
+                        paused++;
                 else
                         stopped++;
         }
@@ -76,6 +151,27 @@ int cmd_info(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         uname(&u);
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         long long mem = (long long) sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+        /* Docker's field names, for --format */
+        json_auto_t *info = json_pack(
+                "{s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
+                "Containers", (json_int_t) nc, "ContainersRunning", (json_int_t) running, "ContainersPaused",
+                (json_int_t) paused, "ContainersStopped", (json_int_t) stopped, "Images", (json_int_t) ni,
+                "ServerVersion", PACKAGE_VERSION, "Driver", "overlay", "LoggingDriver", "journald", "CgroupDriver",
+                "systemd", "CgroupVersion", cgroup_layout(), "InitBinary", sd_version ? sd_version : "",
+                "SecurityOptions", security_options(), "KernelVersion", u.release, "OperatingSystem", "Linux",
+                "Architecture", u.machine, "NCPU", (json_int_t) ncpu, "MemTotal", (json_int_t) mem, "DockerRootDir",
+                cli->store.root, "BerthRunDir", cli->store.run);
+        if (!info)
+                return berth_error(err, 0, "internal error: cannot build the info object");
+        if (format) {
+                cleanup_free char *out = NULL;
+                if (streq(format, "json")) {
+                        out = json_dumps(info, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                } else if (template_render(format, info, &out, err) < 0)
+                        return -1;
+                printf("%s\n", out ? out : "");
+                return 0;
+        }
         cleanup_free char *memtext = format_human_size(mem);
         printf("Client:\n"
                " Version:    %s\n"
@@ -83,7 +179,7 @@ int cmd_info(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                "Server:\n"
                " Containers: %zu\n"
                "  Running: %zu\n"
-               "  Paused: 0\n"
+               "  Paused: %zu\n"
                "  Stopped: %zu\n"
                " Images: %zu\n"
                " Server Version: berth %s\n"
@@ -93,19 +189,17 @@ int cmd_info(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                " Cgroup Version: %s\n"
                " Init Binary: systemd %s\n"
                " Network: bridge (default), host, none, user networks (berth network create)\n"
-               " Default Network: bridge\n"
-               " Security Options:\n"
-               "  seccomp\n"
-               "   Profile: builtin\n"
-               " Kernel Version: %s\n"
+               " Default Network: bridge\n",
+               PACKAGE_VERSION, nc, running, paused, stopped, ni, PACKAGE_VERSION, cgroup_layout(),
+               sd_version ? sd_version : "(not reachable)");
+        print_security_options(json_object_get(info, "SecurityOptions"));
+        printf(" Kernel Version: %s\n"
                " Operating System: Linux\n"
                " Architecture: %s\n"
                " CPUs: %ld\n"
                " Total Memory: %s\n"
                " Berth Root Dir: %s\n"
                " Berth Run Dir: %s\n",
-               PACKAGE_VERSION, nc, running, stopped, ni, PACKAGE_VERSION, cgroup_layout(),
-               sd_version ? sd_version : "(not reachable)", u.release, u.machine, ncpu, memtext, cli->store.root,
-               cli->store.run);
+               u.release, u.machine, ncpu, memtext, cli->store.root, cli->store.run);
         return 0;
 }

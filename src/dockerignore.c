@@ -104,7 +104,37 @@ static int class_match(const char *p, char c, const char **end)
         return match != negate;
 }
 
+/* The (pattern, path) positions already known not to match: with them,
+ * the backtracking over "*" and "**" visits each pair once, instead of
+ * taking exponential time on "*a*a*a*...". */
+struct match_memo {
+        const char *p0, *s0;
+        size_t slen;
+        unsigned char *failed; /* a bit per pair */
+};
+
+static bool pattern_match_at(const char *p, const char *s, struct match_memo *memo);
+
+static bool pattern_match(const char *p, const char *s, struct match_memo *memo)
+{
+        size_t bit = (size_t) (p - memo->p0) * (memo->slen + 1) + (size_t) (s - memo->s0);
+        if (memo->failed[bit / 8] & (1u << (bit % 8)))
+                return false;
+        bool m = pattern_match_at(p, s, memo);
+        if (!m)
+                memo->failed[bit / 8] |= (unsigned char) (1u << (bit % 8));
+        return m;
+}
+
 bool dockerignore_pattern_match(const char *p, const char *s)
+{
+        struct match_memo memo = { .p0 = p, .s0 = s, .slen = strlen(s) };
+        cleanup_free unsigned char *failed = xcalloc(((strlen(p) + 1) * (memo.slen + 1) + 7) / 8, 1);
+        memo.failed = failed;
+        return pattern_match(p, s, &memo);
+}
+
+static bool pattern_match_at(const char *p, const char *s, struct match_memo *memo)
 {
         for (;;) {
                 if (p[0] == '*' && p[1] == '*') {
@@ -114,10 +144,10 @@ bool dockerignore_pattern_match(const char *p, const char *s)
                         if (!*q)
                                 return true; /* a trailing double star: everything below */
                         /* a double star and slash: no directory or any number */
-                        if (dockerignore_pattern_match(q, s))
+                        if (pattern_match(q, s, memo))
                                 return true;
                         for (const char *t = s; *t; t++)
-                                if (*t == '/' && dockerignore_pattern_match(q, t + 1))
+                                if (*t == '/' && pattern_match(q, t + 1, memo))
                                         return true;
                         return false;
                 }
@@ -126,7 +156,7 @@ bool dockerignore_pattern_match(const char *p, const char *s)
                         return *s == '\0';
                 case '*':
                         for (const char *t = s;; t++) {
-                                if (dockerignore_pattern_match(p + 1, t))
+                                if (pattern_match(p + 1, t, memo))
                                         return true;
                                 if (!*t || *t == '/')
                                         return false;

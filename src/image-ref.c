@@ -200,11 +200,6 @@ int image_ref_parse(const char *s, struct image_ref *out, berth_error_t *err)
         }
         if (!*name)
                 return berth_error(err, 0, "invalid reference format: `%s` has no repository name", s);
-        if (strlen(name) > NAME_MAX_TOTAL)
-                return berth_error(err, 0, "invalid reference format: repository name must not be more than %d "
-                                           "characters",
-                                   NAME_MAX_TOTAL);
-
         cleanup_free char *domain = NULL;
         cleanup_free char *path = NULL;
         char *slash = strchr(name, '/');
@@ -246,6 +241,12 @@ int image_ref_parse(const char *s, struct image_ref *out, berth_error_t *err)
                                    "invalid reference format: `%s` is not a valid repository name (lower-case "
                                    "letters, digits and single '.', '_', '__' or '-' between them)",
                                    s);
+        /* As Docker, the limit is on the normalised name ("docker.io/library/..."),
+         * so that a name that parses prints in full form that parses again. */
+        if (strlen(domain) + 1 + strlen(path) > NAME_MAX_TOTAL)
+                return berth_error(err, 0, "invalid reference format: repository name must not be more than %d "
+                                           "characters",
+                                   NAME_MAX_TOTAL);
         if (!tag && !digest)
                 tag = xstrdup("latest");
         out->domain = steal_pointer(&domain);

@@ -916,7 +916,8 @@ char *network_ports_display(json_t *ports)
                                                         json_str(b, "HostIp") ?: "", proto };
                 }
         }
-        qsort(rows, n, sizeof(*rows), port_row_cmp);
+        if (n > 1) /* qsort with a NULL base is undefined, even for 0 rows */
+                qsort(rows, n, sizeof(*rows), port_row_cmp);
         /* Docker's DisplayablePorts: consecutive ports of one key merge into
          * a range; a binding to another host port number stands alone, after
          * the groups; a group ends where a gap is (then it is listed first) */

@@ -291,8 +291,8 @@ static bool parse_datetime(const char *s, long long *ns, bool *has_zone, long lo
         if (*p)
                 return false;
         long long t = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
-        *ns = t * NSEC_PER_SEC + nsec;
-        return true;
+        /* Nanoseconds since the epoch only reach the years 1677 to 2262. */
+        return !__builtin_mul_overflow(t, NSEC_PER_SEC, ns) && !__builtin_add_overflow(*ns, nsec, ns);
 }
 
 /* "sec[.frac]" as Docker's parseTimestamp. */
@@ -324,7 +324,8 @@ int parse_timestamp(const char *s, long long now, long long *ns, berth_error_t *
 {
         long long d;
         if (!streq(s, "0") && go_duration(s, &d) == 0) {
-                *ns = now - d;
+                if (__builtin_sub_overflow(now, d, ns))
+                        return berth_error(err, 0, "time out of range: '%s'", s);
                 return 0;
         }
         bool has_zone;
@@ -337,7 +338,8 @@ int parse_timestamp(const char *s, long long now, long long *ns, berth_error_t *
                         if (localtime_r(&nt, &tm))
                                 off = tm.tm_gmtoff;
                 }
-                *ns = t - off * NSEC_PER_SEC;
+                if (__builtin_sub_overflow(t, off * NSEC_PER_SEC, ns))
+                        return berth_error(err, 0, "time out of range: '%s'", s);
                 return 0;
         }
         if (!strchr(s, '-') && parse_unix_timestamp(s, ns))

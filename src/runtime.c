@@ -863,7 +863,7 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
                         berth_error_free(&e);
                         return -1;
                 }
-                (void) write(go[1], "x", 1);
+                (void) !write(go[1], "x", 1);
         }
         close(go[1]);
         if (con[1] >= 0)

@@ -597,9 +597,9 @@ static int copy_data(int in, int out)
 static void set_times_owner(int dirfd, const char *name, const struct stat *st)
 {
         struct timespec ts[2] = { st->st_atim, st->st_mtim };
-        (void) fchownat(dirfd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
+        (void) !fchownat(dirfd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
         if (!S_ISLNK(st->st_mode))
-                (void) fchmodat(dirfd, name, st->st_mode & 07777, 0);
+                (void) !fchmodat(dirfd, name, st->st_mode & 07777, 0);
         (void) utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
 }
 
@@ -783,7 +783,7 @@ static int copy_up_child(void *userdata, berth_error_t *err)
                 return berth_error(err, errno, "open `%s`", cu->data);
         struct stat st;
         if (fstat(src, &st) == 0) { /* the volume's root takes the image dir's owner and mode */
-                (void) fchown(dst, st.st_uid, st.st_gid);
+                (void) !fchown(dst, st.st_uid, st.st_gid);
                 (void) fchmod(dst, st.st_mode & 07777);
         }
         copy_xattrs(src, dst);

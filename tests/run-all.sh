@@ -12,6 +12,10 @@
 #               test-volume, test-network, test-dockerfile and test-dockerignore
 #               (and $BERTH_VALGRIND_TESTS)
 #               under valgrind --leak-check=full, CK_FORK=no
+#   fuzz        build-fuzz/ with CC=clang --enable-fuzzing; tests/fuzz/run.sh
+#               runs each libFuzzer target for $FUZZ_TIME s (default 40) on
+#               a copy of its seed corpus; a crash, leak or sanitizer report
+#               fails the target and prints the reproducer
 #   images      tests/harness/mkimages.sh: the real Debian 12 images the
 #               integration tests pull (mmdebstrap, needs the network; on the
 #               host, before the harness boots; cached in /var/cache/berth-test
@@ -26,9 +30,9 @@
 #
 # The last line printed is the tally over all stages:
 #   N passed, N failed[, N skipped]
-# where a unit test case, a valgrind-checked binary and a bats test each
-# count once per stage that ran them, and a stage that broke before it could
-# run its tests (a build error, say) counts as one failure.
+# where a unit test case, a valgrind-checked binary, a fuzz target and a bats
+# test each count once per stage that ran them, and a stage that broke before
+# it could run its tests (a build error, say) counts as one failure.
 # Exit status: 0 only if nothing failed.
 #
 # Environment: BERTH_SKIP_DEPS=1 skips apt-get; BERTH_STAGES="build
@@ -39,7 +43,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
 jobs=${JOBS:-2}
-stages=${BERTH_STAGES:-deps build asan valgrind images integration asan-integration boot}
+stages=${BERTH_STAGES:-deps build asan valgrind fuzz images integration asan-integration boot}
 configure_flags=(--enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var)
 
 passed=0 failed=0 skipped=0
@@ -56,6 +60,17 @@ stage_broke() {
     stage_result "$1" 0 1
 }
 want() { [[ " $stages " == *" $1 "* ]]; }
+# tap_result NAME TAP_FILE: count the ok / not ok lines of a TAP file; tests
+# of the plan that never reported (the run broke off) count as failed.
+tap_result() {
+    local ok notok planned unreported
+    ok=$(grep -cE '^ok [0-9]+' "$2" || true)
+    notok=$(grep -cE '^not ok [0-9]+' "$2" || true)
+    planned=$(sed -n 's/^1\.\.\([0-9]\+\)$/\1/p' "$2" | head -n1)
+    unreported=$(( ${planned:-1} - ok - notok ))
+    [ "$unreported" -gt 0 ] || unreported=0
+    stage_result "$1" "$ok" $((notok + unreported))
+}
 
 # The tally is the last line, whatever happens (even an unexpected error).
 finish() {
@@ -123,13 +138,14 @@ if want deps; then
     log "deps"
     # shellcheck source=tests/harness/deps.sh
     . "$repo/tests/harness/deps.sh"
-    # shellcheck disable=SC2119
-    berth_install_deps || stage_broke deps "could not install the packages"
+    extra=()
+    want fuzz && extra=("${BERTH_DEPS_FUZZ[@]}")
+    berth_install_deps "${extra[@]}" || stage_broke deps "could not install the packages"
 fi
 
 # ---- autotools
 built=''
-if want build || want asan; then
+if want build || want asan || want fuzz; then
     log "autoreconf"
     if autoreconf -fi >autoreconf.out 2>&1; then
         built=1
@@ -179,6 +195,24 @@ if want valgrind; then
         fi
     done
     stage_result valgrind "$vg_pass" "$vg_fail"
+fi
+
+# ---- fuzz: the libFuzzer targets of tests/fuzz/, a fixed time each
+if want fuzz && [ -n "$built" ]; then
+    log "fuzz (build-fuzz/: CC=clang --enable-fuzzing, tests/fuzz/run.sh)"
+    mkdir -p build-fuzz
+    if ! ( cd build-fuzz && CC=clang "$repo/configure" --enable-fuzzing --prefix=/usr --sysconfdir=/etc \
+            --localstatedir=/var >configure.out 2>&1 ); then
+        tail -n 30 build-fuzz/configure.out
+        stage_broke fuzz "configure --enable-fuzzing failed"
+    elif ! make -C build-fuzz -j"$jobs" >build-fuzz/make.out 2>&1; then
+        grep -E 'error|Error' build-fuzz/make.out | head -n 40
+        stage_broke fuzz "make failed (log: build-fuzz/make.out)"
+    else
+        fuzz_tap=$repo/build-fuzz/fuzz.tap
+        "$repo/tests/fuzz/run.sh" build-fuzz | tee "$fuzz_tap" || true
+        tap_result fuzz "$fuzz_tap"
+    fi
 fi
 
 # ---- real images for the integration tests, made on the host (the harness
@@ -254,12 +288,7 @@ if want boot; then
     else
         boot_tap=$repo/build/boot.tap
         timeout -k 30 600 "$repo/tests/boot/reboot.sh" build | tee "$boot_tap" || true
-        ok=$(grep -cE '^ok [0-9]+' "$boot_tap" || true)
-        notok=$(grep -cE '^not ok [0-9]+' "$boot_tap" || true)
-        planned=$(sed -n 's/^1\.\.\([0-9]\+\)$/\1/p' "$boot_tap" | head -n1)
-        unreported=$(( ${planned:-1} - ok - notok ))
-        [ "$unreported" -gt 0 ] || unreported=0
-        stage_result boot "$ok" $((notok + unreported))
+        tap_result boot "$boot_tap"
     fi
 fi
 

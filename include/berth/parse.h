@@ -9,6 +9,7 @@
 #define BERTH_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "berth/error.h"

@@ -31,6 +31,10 @@ BERTH_DEPS_TEST=(
     mmdebstrap runc
 )
 
+# Only for the fuzz stage (tests/fuzz/): clang and its libFuzzer runtime;
+# tests/run-all.sh installs them when it runs that stage.
+BERTH_DEPS_FUZZ=(clang libclang-rt-14-dev)
+
 # Only for the benchmarks (bench/), not installed by the test command.
 BERTH_DEPS_BENCH=(hyperfine)
 

@@ -224,7 +224,7 @@ loop_nodes() {
     assert_output_contains "r=0"
     assert_output_contains "w=1"
     name=$(unique_name dev)
-    berth create --name "$name" --device /dev/loop0:/dev/xvdc:r busybox true
+    berth create --name "$name" --device /dev/loop0:/dev/xvdc:r busybox sleep 1000
     run berth inspect -f '{{json .HostConfig.Devices}}' "$name"
     assert_output '[{"CgroupPermissions":"r","PathInContainer":"/dev/xvdc","PathOnHost":"/dev/loop0"}]'
     berth start "$name"

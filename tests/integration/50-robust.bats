@@ -82,6 +82,28 @@ store_digest() {
     [[ "$output" == *"Cgroup Driver: systemd"* ]]
     [[ "$output" == *"Default Network: bridge"* ]]
     [[ "$output" == *"Logging Driver: journald"* ]]
+    # the security options every container gets, as Docker's SecurityOptions
+    [[ "$output" == *$'  seccomp\n   Profile: builtin'* ]]
+    [[ "$output" == *$'  devices\n   Policy: strict'* ]]
+    [[ "$output" == *$'  no-new-privileges\n   Default: false'* ]]
+    run berth info --format '{{json .SecurityOptions}}'
+    [ "$status" -eq 0 ]
+    [ "$(jq -r '.[0]' <<<"$output")" = name=seccomp,profile=builtin ]
+    [ "$(jq -r '.[] | select(startswith("name=devices"))' <<<"$output")" = name=devices,policy=strict ]
+    caps=$(jq -r '.[] | select(startswith("name=capabilities"))' <<<"$output")
+    [[ "$caps" == name=capabilities,default=*CAP_CHOWN*CAP_NET_BIND_SERVICE* ]]
+    [[ "$caps" != *CAP_SYS_ADMIN* ]]
+    # the counts follow the store: a paused container counts as paused
+    berth run -d --name info-p busybox sleep 1000
+    berth pause info-p
+    run berth info --format '{{.ContainersPaused}} {{.ContainersRunning}}'
+    [ "$output" = "1 0" ]
+    berth rm -f info-p
+    run berth info --format json
+    [ "$(jq -r .CgroupDriver <<<"$output")" = systemd ]
+    run berth info --format '{{.Nope'
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
 }
 
 @test "management forms" {

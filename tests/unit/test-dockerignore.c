@@ -53,6 +53,10 @@ START_TEST(test_pattern_match)
         NOMATCH("*/temp*", "somedir/subdir/temporary.txt");
         MATCH("", "");
         NOMATCH("", "a");
+        /* Not exponential in the stars (found by fuzzing). */
+        NOMATCH("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        NOMATCH("**/**/**/**/**/**/**/**/**/**/**/**/x", "a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/y");
+        MATCH("**/**/**/**/**/**/**/**/**/**/**/**/x", "a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/x");
 }
 END_TEST
 

@@ -195,6 +195,16 @@ START_TEST(test_ref_table)
         longtag[8 + 128] = 'x';
         ck_assert_int_lt(image_ref_parse(longtag, &r, &err), 0);
         berth_error_free(&err);
+        /* The 255 characters are of the normalised name, as Docker: what
+         * parses has a full form that parses (found by fuzzing). */
+        char longname[240] = { 0 };
+        memset(longname, 'a', 237); /* "docker.io/library/" + 237 = 255 */
+        ck_assert_int_eq(image_ref_parse(longname, &r, &err), 0);
+        image_ref_free(&r);
+        longname[237] = 'a';
+        ck_assert_int_lt(image_ref_parse(longname, &r, &err), 0);
+        ck_assert_msg(strstr(err->msg, "must not be more than 255"), "%s", err->msg);
+        berth_error_free(&err);
         ck_assert_int_lt(image_ref_parse("Upper/Case", &r, &err), 0);
         ck_assert_msg(strstr(err->msg, "must be lowercase") || strstr(err->msg, "invalid"), "%s", err->msg);
         berth_error_free(&err);

@@ -168,12 +168,17 @@ START_TEST(test_timestamp)
 
         long long v;
         const char *bad[] = { "yesterday", "2023-13-01", "2023-02-30", "2023-11-14T25:00:00Z", "2023-11-14T22:13:20+1",
-                              "2023-11-14 22:13:20", "17000.00.1", "", "1700000000.", "2023-11-14T22:13:60Z" };
+                              "2023-11-14 22:13:20", "17000.00.1", "", "1700000000.", "2023-11-14T22:13:60Z",
+                              /* beyond the nanoseconds of a long long (found by fuzzing) */
+                              "0006-01-02T15:04:02.999+02:00", "9999-12-31T00:00:00Z" };
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
                 cleanup_error berth_error_t err = NULL;
                 ck_assert_msg(parse_timestamp(bad[i], now, &v, &err) < 0, "'%s' should be invalid", bad[i]);
                 ck_assert_ptr_nonnull(strstr(err->msg, "failed to parse value as time or duration"));
         }
+        cleanup_error berth_error_t err = NULL;
+        ck_assert_int_lt(parse_timestamp("-2562047h", now, &v, &err), 0);
+        ck_assert_ptr_nonnull(strstr(err->msg, "out of range"));
 }
 END_TEST
 
