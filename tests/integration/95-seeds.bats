@@ -31,6 +31,7 @@ teardown() {
 teardown_file() {
     local i
     for i in http-server test-flask hello-static shuoliuchn/debian-marker t95/dev t95/dev2 t95/subdir \
+            shuoliuchn/hello-docker shuoliuchn/flask-hello-world \
             $SEED_REGISTRY/centos $SEED_REGISTRY/shuoliuchn/centos:v1 \
             $SEED_REGISTRY/t95/mount-a:1 $SEED_REGISTRY/t95/mount-b:1; do
         berth rmi -f "$i" >/dev/null 2>&1 || true
@@ -218,7 +219,7 @@ EOF
     assert_output 1
     run berth ps
     assert_success
-    assert_line_matches '^[0-9a-f]{12} +http-server +"/bin/sh -c python h…" .* Up .* 0\.0\.0\.0:8000->8000/tcp +http-server-container$'
+    assert_line_matches '^[0-9a-f]{12} +http-server +"/bin/sh -c '"'"'python …" .* Up .* 0\.0\.0\.0:8000->8000/tcp +http-server-container$'
 
     # docker exec -it http-server-container /bin/bash, at a real terminal
     PTY_INPUT="echo hi-\$((6*7))-$$
@@ -449,4 +450,79 @@ EOF
     assert_output "on the host"
     run cat data/out
     assert_output "from the container"
+}
+
+@test "seed 004's baseImage: CMD echo \"hello docker!\", run, container ls -a, rm of the exited ones" {
+    need_image "$DEB"
+    printf 'FROM %s\nCMD echo "hello docker!"\n' "$DEB" >Dockerfile
+    run berth build -t shuoliuchn/hello-docker .
+    assert_success
+    run berth run shuoliuchn/hello-docker
+    assert_success
+    assert_output "hello docker!"
+    run berth container ls -a
+    assert_success
+    assert_line_matches '^([0-9a-f]{12}) +shuoliuchn/hello-docker +"/bin/sh -c '"'"'echo \\"h…" .* Exited \(0\) .* ago +[a-z]+_[a-z]+$'
+    local id=${BASH_REMATCH[1]}     # (of the line assert_line_matches found)
+    # docker rm $(docker container ls -f "status=exited" -q)
+    run bash -c 'berth rm $(berth container ls -f "status=exited" -q)'
+    assert_success
+    assert_line_matches "^$id\$"
+    run berth container ls -aq -f status=exited
+    assert_output ""
+}
+
+@test "seed 004's flask-hello-world: run -d --name=demo, ps shows 5000/tcp, exec -it demo python, stop, start, logs" {
+    need_image "$PY"
+    cat >app.py <<'PYEOF'
+from flask import Flask
+app = Flask(__name__)
+@app.route('/')
+def hello():
+    return "hello docker"
+if __name__ == '__main__':
+    app.run()
+PYEOF
+    # (pip has nothing to download here: RUN checks the image's own flask)
+    cat >Dockerfile <<DFEOF
+FROM $PY
+LABEL auth="shuo"
+RUN python -c "import flask"
+COPY app.py /app/
+WORKDIR /app
+EXPOSE 5000
+CMD ["python","app.py"]
+DFEOF
+    run berth build -t shuoliuchn/flask-hello-world .
+    assert_success
+    run berth run -d --name=demo shuoliuchn/flask-hello-world
+    assert_success
+    assert_line_matches '^[0-9a-f]{64}$'
+    local id=${output:0:12}
+    run berth ps
+    assert_success
+    assert_line_matches "^$id +shuoliuchn/flask-hello-world +\"python app.py\" .* Up .* +5000/tcp +demo\$"
+    # flask listens on the container's own 127.0.0.1:5000 (hence unreachable from outside)
+    wait_until 30 berth exec demo python -c 'import urllib.request as u; u.urlopen("http://127.0.0.1:5000/")'
+    run berth exec demo python -c 'import urllib.request as u; print(u.urlopen("http://127.0.0.1:5000/").read().decode())'
+    assert_success
+    assert_output "hello docker"
+
+    PTY_INPUT='print(6 * 7)
+import os; print(os.getcwd())
+exit()' run pty_session berth exec -it demo python
+    assert_success
+    assert_line_matches '^Python 3\.[0-9]+\.[0-9]+ '
+    assert_line_matches '^>>> print\(6 \* 7\)$'
+    assert_line_matches '^42$'
+    assert_line_matches '^/app$'
+
+    run berth stop demo
+    assert_output demo
+    run berth start demo
+    assert_output demo
+    wait_until 30 berth exec demo python -c 'import urllib.request as u; u.urlopen("http://127.0.0.1:5000/")'
+    run berth logs demo
+    assert_success
+    [ "$(grep -c 'Running on http://127.0.0.1:5000' <<<"$output")" = 2 ] || _fail "expected both runs' 'Running on' lines"
 }
