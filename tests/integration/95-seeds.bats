@@ -116,7 +116,7 @@ PY
     assert_line_matches '^gcc \(Debian 12\.'
 }
 
-@test "save | gzip, rmi, gunzip | load, run: seed 003's way of moving an image" {
+@test "save | gzip, rmi, gunzip | load, run (seed 001); image save -o, image load -i (seed 003)" {
     need_image "$DEB"
     local id
     id=$(berth images -q --no-trunc "$DEB")
@@ -135,6 +135,15 @@ PY
     run berth run --rm "$DEB" bash -c 'echo "$0 on $(cat /etc/debian_version)"'
     assert_success
     assert_line_matches '^bash on 12\.[0-9]+$'
+    # seed 003: docker image save 容器名称:TAG -o xxx.image; docker image load -i xxx.image
+    run berth image save "$DEB" -o debian.image
+    assert_success
+    run berth rmi "$DEB"
+    assert_success
+    run --separate-stderr berth image load -i debian.image
+    assert_success
+    assert_output "Loaded image: $DEB"
+    assert_equal "$(berth images -q --no-trunc "$DEB")" "$id"
 }
 
 @test "seed 002: the httpServer, built from ., run -id -v \$PWD/log -p 8000:8000, curl, its log on the host, exec -it bash" {
