@@ -82,6 +82,8 @@ done
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock -w 1800 9 || die "$cache is locked by another run for 30 min"
+# Under the lock, a temporary dir is what a killed run left: never a cache entry.
+find "$cache" -maxdepth 1 -name '.tmp-*' -exec rm -rf {} +
 
 tmp=''
 trap 'if [ -n "$tmp" ]; then rm -rf "$tmp"; fi' EXIT
