@@ -100,6 +100,36 @@ static bool filter_matches(struct berth_container *c, struct ps_filter *f, size_
         return true;
 }
 
+/* Go's strconv.Quote of S: in double quotes, with \" \\ and control
+ * characters escaped (UTF-8 text passes as it is). */
+static char *go_quote(const char *s)
+{
+        size_t n = strlen(s);
+        char *out = xmalloc(4 * n + 3), *o = out;
+        *o++ = '"';
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                switch (*p) {
+                case '"': o = stpcpy(o, "\\\""); break;
+                case '\\': o = stpcpy(o, "\\\\"); break;
+                case '\n': o = stpcpy(o, "\\n"); break;
+                case '\t': o = stpcpy(o, "\\t"); break;
+                case '\r': o = stpcpy(o, "\\r"); break;
+                default:
+                        if (*p < 0x20 || *p == 0x7f)
+                                o += sprintf(o, "\\x%02x", *p);
+                        else
+                                *o++ = (char) *p;
+                }
+        }
+        *o++ = '"';
+        *o = '\0';
+        return out;
+}
+
+/* The COMMAND column as Docker's daemon and CLI make it: the path and the
+ * arguments joined by spaces, an argument holding a space in single quotes
+ * ("/bin/sh -c 'echo hi'"), cut to 19 characters and an ellipsis unless
+ * --no-trunc, then Go-quoted ("/bin/sh -c 'echo \"h…"). */
 static char *command_text(struct berth_container *c, bool trunc)
 {
         json_t *cmd = json_at(c->config, "Berth.Command");
@@ -108,16 +138,25 @@ static char *command_text(struct berth_container *c, bool trunc)
         json_t *e;
         json_array_foreach(cmd, i, e)
         {
-                char *n = xasprintf("%s%s%s", s, i ? " " : "", json_string_value(e));
+                const char *a = json_string_value(e) ?: "";
+                bool q = i > 0 && strchr(a, ' ');
+                char *n = xasprintf("%s%s%s%s%s", s, i ? " " : "", q ? "'" : "", a, q ? "'" : "");
                 free(s);
                 s = n;
         }
-        if (trunc && strlen(s) > 20) {
-                /* Docker truncates to 20 chars with an ellipsis */
-                char *n = xasprintf("\"%.19s…\"", s);
-                return n;
+        /* Docker truncates to 20 characters (not bytes) with an ellipsis */
+        size_t chars = 0, cut = 0;
+        for (size_t b = 0; s[b]; b++) {
+                if (((unsigned char) s[b] & 0xc0) == 0x80)
+                        continue; /* a UTF-8 continuation byte */
+                if (++chars == 20)
+                        cut = b;
         }
-        return xasprintf("\"%s\"", s);
+        if (trunc && chars > 20) {
+                cleanup_free char *t = xasprintf("%.*s…", (int) cut, s);
+                return go_quote(t);
+        }
+        return go_quote(s);
 }
 
 /* Docker's columns; a container of a definition (container@NAME.service)
@@ -285,6 +324,12 @@ static json_t *image_inspect_json(const struct berth_image *img)
         }
         /* Docker's Comment is the top history entry's comment. */
         json_t *history = json_object_get(cfg, "history");
+        /* Docker's RootFS is {"Type": "layers", "Layers": [diff IDs]}, not
+         * the config's own {"type", "diff_ids"}. */
+        json_t *rootfs = json_object_get(cfg, "rootfs");
+        json_t *layers = json_object_get(rootfs, "diff_ids");
+        json_t *rootfs_obj = json_pack("{s:o, s:o}", "Type", field_or(rootfs, "type", json_string("layers")), "Layers",
+                                       json_is_array(layers) ? json_incref(layers) : json_array());
         json_t *top = json_array_size(history) ? json_array_get(history, json_array_size(history) - 1) : NULL;
         json_t *obj = json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:s}", "Id", img->id,
                                 "RepoTags", tags, "RepoDigests", digests, "Parent", "", "Comment",
@@ -293,7 +338,7 @@ static json_t *image_inspect_json(const struct berth_image *img)
                                 field_or(cfg, "author", json_string("")), "Config",
                                 field_or(cfg, "config", json_object()), "Architecture",
                                 field_or(cfg, "architecture", json_null()), "Os", field_or(cfg, "os", json_null()),
-                                "Size", (json_int_t) img->size, "RootFS", field_or(cfg, "rootfs", json_null()),
+                                "Size", (json_int_t) img->size, "RootFS", rootfs_obj,
                                 "ManifestDigest", img->manifest_digest);
         return obj;
 }

@@ -1168,11 +1168,35 @@ int registry_pull(struct berth_store *s, const char *refstr, const struct regist
  * Push
  * ====================================================================== */
 
-/* Upload one blob unless the registry has it.  *pushed: it was sent. */
-static int push_blob(struct berth_store *s, struct reg_client *c, const char *path, const char *digest, bool *pushed,
-                     berth_error_t *err)
+/* Ask the registry to link DIGEST from the repository FROM into PATH
+ * (cross-repository blob mount) instead of sending it.  1: mounted; 0: not
+ * (*location: the upload the registry opened instead, if it did).  Never an
+ * error: a registry that cannot mount gets the blob uploaded. */
+static int mount_blob(struct reg_client *c, const char *path, const char *digest, const char *from, char **location)
+{
+        cleanup_free char *url = xasprintf("%s/v2/%s/blobs/uploads/?mount=%s&from=%s", c->base, path, digest, from);
+        cleanup_error berth_error_t ignored = NULL;
+        struct http_resp r = {};
+        int mounted = 0;
+        if (reg_request(c, "POST", url, NULL, NULL, &r, &ignored) == 0) {
+                if (r.status == 201)
+                        mounted = 1;
+                else if (r.status == 202 && r.location && !*location)
+                        *location = xstrdup(r.location);
+        }
+        resp_free(&r);
+        return mounted;
+}
+
+/* Upload one blob unless the registry has it.  *pushed: it was sent;
+ * *mounted_from: the repository of MOUNT_FROM (other repositories of this
+ * registry the image is tagged in) the registry linked it from instead. */
+static int push_blob(struct berth_store *s, struct reg_client *c, const char *path, const char *digest,
+                     char *const *mount_from, bool *pushed, const char **mounted_from, berth_error_t *err)
 {
         *pushed = false;
+        if (mounted_from)
+                *mounted_from = NULL;
         cleanup_free char *url = registry_url(c->base, path, "blobs", digest);
         struct http_resp r = {};
         if (reg_request(c, "HEAD", url, NULL, NULL, &r, err) < 0) {
@@ -1183,6 +1207,14 @@ static int push_blob(struct berth_store *s, struct reg_client *c, const char *pa
         resp_free(&r);
         if (status == 200)
                 return 0;
+        cleanup_free char *location = NULL;
+        for (size_t i = 0; mount_from && mount_from[i] && !location; i++) {
+                if (mount_blob(c, path, digest, mount_from[i], &location)) {
+                        if (mounted_from)
+                                *mounted_from = mount_from[i];
+                        return 0;
+                }
+        }
         cleanup_free char *bpath = NULL;
         if (store_blob_path(s, digest, &bpath, err) < 0)
                 return -1;
@@ -1190,10 +1222,16 @@ static int push_blob(struct berth_store *s, struct reg_client *c, const char *pa
         struct stat st;
         if (!f || fstat(fileno(f), &st) < 0)
                 return berth_error(err, errno, "open `%s`", bpath);
-        cleanup_free char *start = registry_url(c->base, path, "blobs", "uploads/");
-        if (reg_request(c, "POST", start, NULL, NULL, &r, err) < 0) {
-                resp_free(&r);
-                return -1;
+        if (location) {
+                /* the registry opened an upload when it could not mount */
+                r.status = 202;
+                r.location = steal_pointer(&location);
+        } else {
+                cleanup_free char *start = registry_url(c->base, path, "blobs", "uploads/");
+                if (reg_request(c, "POST", start, NULL, NULL, &r, err) < 0) {
+                        resp_free(&r);
+                        return -1;
+                }
         }
         if (r.status != 202 || !r.location) {
                 cleanup_free char *why = resp_error_text(&r);
@@ -1274,18 +1312,31 @@ int registry_push(struct berth_store *s, const char *image, const char *dest, co
                 for (size_t i = nl; i-- > 0;)
                         out_line(&out, "%.12s: Preparing",
                                  json_string_value(json_object_get(json_array_get(layers, i), "digest")) + 7);
+                /* Repositories of this registry the image is tagged in
+                 * hold its layers already: the registry can link them. */
+                cleanup_strv char **mount_from = NULL;
+                for (size_t k = 0; img->tags && img->tags[k]; k++) {
+                        struct image_ref t = {};
+                        if (image_ref_parse(img->tags[k], &t, NULL) == 0 && streq(t.domain, ref.domain) &&
+                            !streq(t.path, ref.path) && !strv_contains(mount_from, t.path))
+                                strv_push(&mount_from, t.path);
+                        image_ref_free(&t);
+                }
                 for (size_t i = nl; r == 0 && i-- > 0;) {
                         const char *d = json_string_value(json_object_get(json_array_get(layers, i), "digest"));
                         bool pushed = false;
-                        r = push_blob(s, c, ref.path, d, &pushed, err);
-                        if (r == 0)
+                        const char *from = NULL;
+                        r = push_blob(s, c, ref.path, d, mount_from, &pushed, &from, err);
+                        if (r == 0 && from)
+                                out_line(&out, "%.12s: Mounted from %s", d + 7, from);
+                        else if (r == 0)
                                 out_line(&out, "%.12s: %s", d + 7, pushed ? "Pushed" : "Layer already exists");
                 }
                 bool pushed;
                 if (r == 0)
                         r = push_blob(s, c, ref.path,
                                       json_string_value(json_object_get(json_object_get(mj, "config"), "digest")),
-                                      &pushed, err);
+                                      mount_from, &pushed, NULL, err);
         }
         if (r == 0) {
                 const char *mt = json_string_value(json_object_get(mj, "mediaType"));

@@ -16,6 +16,10 @@
 #               runs each libFuzzer target for $FUZZ_TIME s (default 25) on
 #               a copy of its seed corpus; a crash, leak or sanitizer report
 #               fails the target and prints the reproducer
+#   images      tests/harness/mkimages.sh: the real Debian 12 images the
+#               integration tests pull (mmdebstrap, needs the network; on the
+#               host, before the harness boots; cached in /var/cache/berth-test
+#               and built only when missing or when their recipe changed)
 #   integration tests/integration/*.bats inside a throwaway systemd
 #               (tests/harness/boot.sh -> tests/harness/in-systemd.sh)
 #   asan-integration
@@ -39,7 +43,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
 jobs=${JOBS:-2}
-stages=${BERTH_STAGES:-deps build asan valgrind fuzz integration asan-integration boot}
+stages=${BERTH_STAGES:-deps build asan valgrind fuzz images integration asan-integration boot}
 configure_flags=(--enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var)
 
 passed=0 failed=0 skipped=0
@@ -208,6 +212,20 @@ if want fuzz && [ -n "$built" ]; then
         fuzz_tap=$repo/build-fuzz/fuzz.tap
         "$repo/tests/fuzz/run.sh" build-fuzz | tee "$fuzz_tap" || true
         tap_result fuzz "$fuzz_tap"
+    fi
+fi
+
+# ---- real images for the integration tests, made on the host (the harness
+# has no network). A failure here is loud: the tests on these images would
+# fail for want of them, not be skipped.
+if want images; then
+    log "images (tests/harness/mkimages.sh, cached in ${BERTH_IMAGE_CACHE:-/var/cache/berth-test})"
+    t_img=$(date +%s)
+    if "$repo/tests/harness/mkimages.sh"; then
+        echo "images: ready in $(( $(date +%s) - t_img )) s"
+        stage_result images "$("$repo/tests/harness/mkimages.sh" --list | wc -l)" 0
+    else
+        stage_broke images "tests/harness/mkimages.sh failed (no network? see above)"
     fi
 fi
 

@@ -16,8 +16,11 @@ BERTH_DEPS_BUILD=(
 # To run it and its tests: the unit test framework and valgrind, the
 # throwaway systemd of the harness (systemd, dbus, util-linux for unshare
 # and nsenter, iproute2), bats, the busybox test image, the real peers of
-# TESTING.md (registry, skopeo, umoci, podman for archive interop) and the tools tests use to look at
-# what berth did (nft, jq, curl, getfattr, getcap...).
+# TESTING.md (registry, skopeo, umoci, podman for archive interop), the
+# tools tests use to look at what berth did (nft, jq, curl, getfattr,
+# getcap...), mmdebstrap for the real Debian images of
+# tests/harness/mkimages.sh and runc, podman's runtime here (crun refuses
+# the hybrid cgroup layout).
 BERTH_DEPS_TEST=(
     check valgrind bats busybox-static
     systemd dbus util-linux mount iproute2 kmod procps
@@ -25,6 +28,7 @@ BERTH_DEPS_TEST=(
     attr libcap2-bin
     docker-registry skopeo umoci podman
     python3 openssl
+    mmdebstrap runc
 )
 
 # Only for the fuzz stage (tests/fuzz/): clang and its libFuzzer runtime;
@@ -32,7 +36,7 @@ BERTH_DEPS_TEST=(
 BERTH_DEPS_FUZZ=(clang libclang-rt-14-dev)
 
 # Only for the benchmarks (bench/), not installed by the test command.
-BERTH_DEPS_BENCH=(runc hyperfine)
+BERTH_DEPS_BENCH=(hyperfine)
 
 # berth_install_deps [EXTRA_PACKAGES...]: install what is missing. Tolerates
 # a failing `apt-get update` (stale or offline lists) and fails only if a
@@ -56,6 +60,8 @@ berth_install_deps() {
         return 1
     fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q || echo "deps: apt-get update failed; trying the package lists we have" >&2
-    apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" </dev/null
+    # Another apt may hold the lock for a while (unattended upgrades, a
+    # neighbour's install): wait for it, up to 10 minutes, instead of failing.
+    apt-get -o DPkg::Lock::Timeout=600 update -q || echo "deps: apt-get update failed; trying the package lists we have" >&2
+    apt-get install -y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" </dev/null
 }

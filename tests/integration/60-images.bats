@@ -238,7 +238,7 @@ busybox:latest img60/base:1,img60/base:second"
     assert_success
     run pm image inspect --format '{{json .RootFS.Layers}}' img60/base:1
     assert_success
-    [ "$output" = "$(berth image inspect -f '{{json .RootFS.diff_ids}}' img60/base:1)" ] || _fail "layers differ: $output"
+    [ "$output" = "$(berth image inspect -f '{{json .RootFS.Layers}}' img60/base:1)" ] || _fail "layers differ: $output"
     berth rmi localhost/img60/pm:1 >/dev/null
     rm -rf "$T60/pm"
 }
@@ -377,7 +377,7 @@ made by test
 Tester <t@example.com>
 2"
     # image inspect shows the same, and only looks at images
-    run berth image inspect -f '{{.Author}}|{{.Comment}}|{{index .Config.Env 1}}|{{len .RootFS.diff_ids}}' img60/commit:1
+    run berth image inspect -f '{{.Author}}|{{.Comment}}|{{index .Config.Env 1}}|{{len .RootFS.Layers}}' img60/commit:1
     assert_output "Tester <t@example.com>|made by test|A=b|2"
     run --separate-stderr berth image inspect "$name"
     assert_status 1

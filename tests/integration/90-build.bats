@@ -627,12 +627,12 @@ DOCKERFILE
     run berth history -q t90/scratch:files
     assert_success
     [ "${#lines[@]}" -eq 2 ] || _fail "expected 2 history entries (COPY, ENV)"
-    run berth inspect --format '{{len .RootFS.diff_ids}} {{json .Config.Env}}' t90/scratch:files
+    run berth inspect --format '{{len .RootFS.Layers}} {{json .Config.Env}}' t90/scratch:files
     assert_output_contains '1 ['
     assert_output_contains '"ONLY=metadata"'
     run berth build -t t90/scratch:empty - <<<'FROM scratch
 LABEL only=label'
     assert_success
-    run berth inspect --format '{{len .RootFS.diff_ids}} {{.Config.Labels.only}}' t90/scratch:empty
+    run berth inspect --format '{{len .RootFS.Layers}} {{.Config.Labels.only}}' t90/scratch:empty
     assert_output "0 label"
 }

@@ -43,6 +43,49 @@ ensure_busybox_image() {
     ) 9>/run/lock/berth-tests-busybox.lock
 }
 
+# Real Debian 12 images (tests/harness/mkimages.sh made them on the host,
+# before the harness booted) served by a docker-registry on 127.0.0.1:5000,
+# as users meet images: `berth pull localhost:5000/python:3`. Names:
+#   localhost:5000/python:3          python3, python-is-python3, flask
+#   localhost:5000/gcc:12            gcc, libc6-dev
+#   localhost:5000/debian:bookworm   minbase (bash)
+# The images go into the registry with skopeo (not berth push), so a pull
+# test tests berth alone. The registry runs until the harness powers off;
+# /etc/berth/config.json lists it as insecure (merged into what is there).
+# Fails loudly when the cache is missing. Safe to call from every setup_file.
+SEED_REGISTRY=localhost:5000
+SEED_REGISTRY_DIR=/run/berth-seed-registry      # storage, config.yml, log
+ensure_seed_images() {
+    (
+        flock -w 600 9 || { echo "ensure_seed_images: lock timeout" >&2; exit 1; }
+        local list name ref oci cfg
+        list=$("$REPO/tests/harness/mkimages.sh" --list) || exit 1
+        mkdir -p /etc/berth
+        cfg=/etc/berth/config.json
+        [ -s "$cfg" ] || echo '{}' >"$cfg"
+        jq '."insecure-registries" = ((."insecure-registries" // []) + ["localhost:5000", "127.0.0.1:5000"] | unique)' \
+            "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg" || exit 1
+        if ! curl -sf -o /dev/null http://127.0.0.1:5000/v2/; then
+            # A unit of its own: it outlives this bats file and holds none of
+            # bats' file descriptors (bats would wait for it to end).
+            mkdir -p "$SEED_REGISTRY_DIR/storage"
+            printf '%s\n' "version: 0.1" "log:" "  accesslog:" "    disabled: false" \
+                "storage:" "  filesystem:" "    rootdirectory: $SEED_REGISTRY_DIR/storage" \
+                "  delete:" "    enabled: true" "http:" "  addr: 127.0.0.1:5000" >"$SEED_REGISTRY_DIR/config.yml"
+            systemd-run --quiet --unit=berth-seed-registry -p StandardOutput="append:$SEED_REGISTRY_DIR/log" \
+                -p StandardError="append:$SEED_REGISTRY_DIR/log" \
+                /usr/bin/docker-registry serve "$SEED_REGISTRY_DIR/config.yml" 9>&- || exit 1
+            wait_until 10 curl -sf -o /dev/null http://127.0.0.1:5000/v2/ || { cat "$SEED_REGISTRY_DIR/log" >&2; exit 1; }
+        fi
+        while read -r name ref oci; do
+            curl -sf -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+                "http://127.0.0.1:5000/v2/${ref%%:*}/manifests/${ref#*:}" && continue
+            skopeo copy -q --dest-tls-verify=false "oci:$oci:$name" "docker://127.0.0.1:5000/$ref" >&2 \
+                || { echo "ensure_seed_images: skopeo could not push $oci as $ref" >&2; exit 1; }
+        done <<<"$list"
+    ) 9>/run/lock/berth-tests-seed-images.lock
+}
+
 # A name unique to this test (containers, volumes, units...): PREFIX-N-RANDOM.
 unique_name() {
     echo "${1:-t}-${BATS_TEST_NUMBER:-0}-$RANDOM$RANDOM"
