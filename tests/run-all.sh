@@ -8,6 +8,8 @@
 #   build       autoreconf; build/ with --enable-werror, make check (unit
 #               tests, check framework)
 #   asan        build-asan/ with --enable-sanitizers, make check again
+#   distcheck   make distcheck in build/: the tarball has every file the
+#               build and the unit tests need, and installs under a prefix
 #   valgrind    the unit test binaries test-parse*, test-image, test-archive, test-registry,
 #               test-volume, test-network, test-dockerfile and test-dockerignore
 #               (and $BERTH_VALGRIND_TESTS)
@@ -43,7 +45,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
 jobs=${JOBS:-2}
-stages=${BERTH_STAGES:-deps build asan valgrind fuzz images integration asan-integration boot}
+stages=${BERTH_STAGES:-deps build asan distcheck valgrind fuzz images integration asan-integration boot}
 configure_flags=(--enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var)
 
 passed=0 failed=0 skipped=0
@@ -168,6 +170,19 @@ if want asan && [ -n "$built" ]; then
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
         build_and_check unit-asan build-asan "${configure_flags[@]}" --enable-sanitizers
+fi
+
+# ---- distcheck: the release tarball builds and passes its unit tests
+if want distcheck; then
+    log "distcheck (make distcheck in build/)"
+    if [ ! -f build/Makefile ]; then
+        stage_broke distcheck "build/ was not configured"
+    elif make -C build -j"$jobs" distcheck >build/distcheck.out 2>&1; then
+        stage_result distcheck 1 0
+    else
+        grep -E 'error|Error|missing|No rule' build/distcheck.out | head -n 30
+        stage_broke distcheck "make distcheck failed (log: build/distcheck.out)"
+    fi
 fi
 
 # ---- valgrind over the parser tests (built in build/ by make check)
