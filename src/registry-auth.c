@@ -62,6 +62,15 @@ int registry_config_load(const char *path, struct registry_config *c, berth_erro
         }
         if (d)
                 c->default_registry = registry_server_host(json_string_value(d));
+        json_t *st = json_object_get(root, "registry-stall-timeout");
+        c->stall_timeout = REGISTRY_STALL_TIMEOUT;
+        if (st && (!json_is_integer(st) || json_integer_value(st) < 1 || json_integer_value(st) > 86400)) {
+                registry_config_free(c);
+                return berth_error(err, 0, "%s: \"registry-stall-timeout\" must be a number of seconds (1 to 86400)",
+                                   path);
+        }
+        if (st)
+                c->stall_timeout = (long) json_integer_value(st);
         return 0;
 }
 

@@ -27,7 +27,9 @@
 #define DOCKER_IO "docker.io"
 #define DOCKER_IO_API "registry-1.docker.io"
 #define MAX_DOCUMENT (4 << 20) /* manifests and configs: the spec's manifest limit */
+#define MAX_TOKEN_BODY (1 << 20) /* a token server's answer */
 #define MAX_ERROR_BODY (64 << 10)
+#define MAX_REDIRECTS 10L /* as Go's http client, which Docker uses */
 #define PARALLEL_DOWNLOADS 3L
 
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -70,6 +72,7 @@ struct reg_client {
         char *user, *password;
         char *auth;  /* "Authorization: ..." that worked last, or NULL */
         char *scope; /* "repository:PATH:pull" */
+        long stall_timeout; /* seconds */
         char errbuf[CURL_ERROR_SIZE];
         long os_errno; /* of the last failed connection */
 };
@@ -82,7 +85,9 @@ struct http_resp {
         char *www_auth, *location, *content_type, *digest, *link;
         struct blob_writer *sink; /* a 2xx body goes here instead of body */
         berth_error_t sink_err;
-        bool too_big;
+        size_t limit;     /* of body: MAX_DOCUMENT when 0 */
+        long long expect; /* the sink's body is exactly this long (its descriptor's size) */
+        bool too_big, too_long;
         long long done; /* bytes into sink */
 };
 
@@ -104,7 +109,7 @@ static void resp_reset(struct http_resp *r)
         resp_headers_reset(r);
         r->len = 0;
         r->status = 0;
-        r->too_big = false;
+        r->too_big = r->too_long = false;
 }
 
 static void resp_free(struct http_resp *r)
@@ -163,6 +168,7 @@ static int reg_client_open(const struct registry_config *cfg, const char *host, 
         struct reg_client *c = xcalloc(1, sizeof(*c));
         c->host = xstrdup(host);
         c->scope = scope ? xstrdup(scope) : NULL;
+        c->stall_timeout = cfg->stall_timeout > 0 ? cfg->stall_timeout : REGISTRY_STALL_TIMEOUT;
         cleanup_free char *contact = NULL;
         if (base_url) {
                 size_t n = strlen(base_url);
@@ -232,12 +238,17 @@ static size_t on_body(char *buf, size_t size, size_t n, void *userdata)
         long status = 0;
         curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
         if (r->sink && status >= 200 && status < 300) {
+                if (r->done + (long long) len > r->expect) {
+                        /* longer than its descriptor says: refused before it lands */
+                        r->too_long = true;
+                        return 0;
+                }
                 if (store_blob_writer_write(r->sink, buf, len, &r->sink_err) < 0)
                         return 0;
                 r->done += (long long) len;
                 return len;
         }
-        size_t limit = r->sink ? MAX_ERROR_BODY : MAX_DOCUMENT;
+        size_t limit = r->sink ? MAX_ERROR_BODY : r->limit ? r->limit : MAX_DOCUMENT;
         if (r->len + len > limit) {
                 r->too_big = true;
                 return 0;
@@ -265,7 +276,14 @@ static void reg_easy_setup(struct reg_client *c, CURL *h, const char *url, struc
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
         /* a stalled transfer (a registry that stopped sending) fails */
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->stall_timeout);
+        /* Redirects (a blob served from a CDN) are followed, at most
+         * MAX_REDIRECTS of them, to http and https only.  The Authorization
+         * header berth sets itself does not follow a redirect to another host
+         * or port: libcurl drops custom Authorization headers there since
+         * 7.83 (CVE-2022-27776), and the *_PROTOCOLS_STR options below need
+         * 7.85 already; CURLOPT_UNRESTRICTED_AUTH is never set. */
+        curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         if (c->ca_file) {
@@ -367,7 +385,8 @@ static int perform(struct reg_client *c, const char *method, const char *url, ch
                 return -1;
         }
         if (r->too_big)
-                return berth_error(err, 0, "%s %s: the response is larger than %d bytes", method, url, MAX_DOCUMENT);
+                return berth_error(err, 0, "%s %s: the response is larger than %zu bytes; refused", method, url,
+                                   r->limit ? r->limit : (size_t) MAX_DOCUMENT);
         if (code != CURLE_OK)
                 return transport_error(c, code, method, url, err);
         return 0;
@@ -404,7 +423,7 @@ static int fetch_token(struct reg_client *c, const struct registry_challenge *ch
         cleanup_free char *saved = steal_pointer(&c->auth);
         if (c->user)
                 c->auth = basic_header(c);
-        struct http_resp r = {};
+        struct http_resp r = { .limit = MAX_TOKEN_BODY };
         int ret = perform(c, "GET", url, NULL, NULL, &r, err);
         free(c->auth);
         c->auth = NULL;
@@ -645,8 +664,17 @@ static int get_manifest(struct reg_client *c, const char *path, const char *ref,
                 return ret;
         }
         *digest = digest_of_data(r.body ? r.body : "", r.len);
-        if (image_digest_valid(ref) && !streq(ref, *digest)) {
-                int ret = berth_error(err, 0, "manifest %s from %s: digest mismatch: got %s", ref, c->host, *digest);
+        /* by digest: it must be that one; by tag: it is stored under the
+         * digest of what came, and a registry that names another one lies */
+        const char *claimed = image_digest_valid(ref) ? ref : r.digest;
+        if (claimed && !streq(claimed, *digest)) {
+                int ret = image_digest_valid(ref)
+                                  ? berth_error(err, 0, "manifest %s from %s: digest mismatch: got %s", ref, c->host,
+                                                *digest)
+                                  : berth_error(err, 0,
+                                                "manifest for %s/%s:%s: the registry's Docker-Content-Digest %s is "
+                                                "not the digest of the manifest it sent (%s); refused",
+                                                c->host, path, ref, r.digest, *digest);
                 free(*digest);
                 *digest = NULL;
                 resp_free(&r);
@@ -685,7 +713,8 @@ static int get_small_blob(struct reg_client *c, const char *path, const char *di
         cleanup_free char *got = digest_of_data(r.body ? r.body : "", r.len);
         if (!streq(got, digest)) {
                 resp_free(&r);
-                return berth_error(err, 0, "blob %s: digest mismatch: expected %s, got %s", digest, digest, got);
+                return berth_error(err, 0, "image config %s from %s: digest mismatch: expected %s, got %s", digest,
+                                   c->host, digest, got);
         }
         *len = r.len;
         *body = r.body ? steal_pointer(&r.body) : xstrdup("");
@@ -787,6 +816,11 @@ static int layer_finished(struct pull *p, struct pull_layer *l, CURLcode code, b
                 *err = steal_pointer(&l->r.sink_err);
                 return -1;
         }
+        if (l->r.too_long)
+                return berth_error(err, 0,
+                                   "layer %s from %s: the registry sent more than the %lld bytes the manifest gives "
+                                   "for it; refused",
+                                   l->digest, p->c->host, l->size);
         if (code != CURLE_OK) {
                 const char *why = l->errbuf[0] ? l->errbuf : curl_easy_strerror(code);
                 return berth_error(err, 0, "layer %s: download from %s failed: %s", l->digest, p->c->host, why);
@@ -801,6 +835,10 @@ static int layer_finished(struct pull *p, struct pull_layer *l, CURLcode code, b
                                            l->digest, p->c->host);
                 return berth_error(err, 0, "layer %s: %s", l->digest, why);
         }
+        if (l->r.done != l->size)
+                return berth_error(err, 0,
+                                   "layer %s from %s: the registry sent %lld bytes, the manifest gives %lld; refused",
+                                   l->digest, p->c->host, l->r.done, l->size);
         layer_status(p, l, "Download complete");
         return 0;
 }
@@ -833,6 +871,7 @@ static int pull_download(struct pull *p, berth_error_t *err)
                 l->url = registry_url(p->c->base, p->path, "blobs", l->digest);
                 l->headers = headers_with_auth(p->c, NULL);
                 l->r.sink = l->w;
+                l->r.expect = l->size;
                 reg_easy_setup(p->c, l->h, l->url, l->headers, &l->r);
                 curl_easy_setopt(l->h, CURLOPT_ERRORBUFFER, l->errbuf);
                 curl_easy_setopt(l->h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -912,10 +951,13 @@ static int pull_plan(struct pull *p, json_t *manifest, json_t *config, berth_err
                 struct pull_layer *pl = &p->layers[i];
                 pl->digest = json_string_value(json_object_get(l, "digest"));
                 pl->diff_id = json_string_value(json_array_get(diff_ids, i));
-                pl->size = json_integer_value(json_object_get(l, "size"));
+                json_t *size = json_object_get(l, "size");
+                pl->size = json_integer_value(size);
                 pl->line = -1;
                 if (!image_digest_valid(pl->digest) || !image_digest_valid(pl->diff_id))
                         return berth_error(err, 0, "invalid image: layer %zu has no valid sha256 digest", i);
+                if (!json_is_integer(size) || pl->size < 0)
+                        return berth_error(err, 0, "invalid image: layer %zu (%s) has no valid size", i, pl->digest);
                 pl->have_blob = store_blob_exists(p->s, pl->digest);
                 pl->present = pl->have_blob && store_layer_exists(p->s, pl->diff_id);
         }

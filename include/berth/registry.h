@@ -4,7 +4,9 @@
  * Engine configuration comes from /etc/berth/config.json (Docker's
  * daemon.json keys): "insecure-registries" (hosts reached over plain HTTP),
  * "registry-mirrors" (tried first for docker.io) and "default-registry"
- * (where short names like "busybox" come from; docker.io when unset).
+ * (where short names like "busybox" come from; docker.io when unset), plus
+ * "registry-stall-timeout" (seconds a transfer may go without a byte before it
+ * fails; 60 when unset).
  * TLS uses the system CAs plus /etc/berth/certs.d/HOST[:PORT]/ca.crt.
  * Credentials are read from $XDG_CONFIG_HOME/berth/auth.json (or
  * ~/.config/berth/auth.json), then from Docker's ~/.docker/config.json
@@ -151,7 +153,10 @@ struct registry_config {
         char **insecure;        /* "host[:port]" entries */
         char **mirrors;         /* URLs, for docker.io */
         char *default_registry; /* NULL: docker.io */
+        long stall_timeout;     /* "registry-stall-timeout": seconds without a byte
+                                 * before a transfer fails (REGISTRY_STALL_TIMEOUT) */
 };
+#define REGISTRY_STALL_TIMEOUT 60L
 /* A missing file is an empty configuration. */
 int registry_config_load(const char *path, struct registry_config *c, berth_error_t *err);
 void registry_config_free(struct registry_config *c);
