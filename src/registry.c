@@ -149,20 +149,42 @@ static char *file_if_exists(char *path)
         return NULL;
 }
 
-/* Stored credentials for host: berth's auth.json, then Docker's. */
+/* Stored credentials for host: berth's auth.json, then Docker's; in each,
+ * from the credential helper it names for host, else from its "auths". */
 static int creds_lookup(const char *host, char **user, char **password, berth_error_t *err)
 {
-        cleanup_free char *a = registry_auth_path();
-        int r = registry_auth_file_get(a, host, user, password, err);
-        if (r != 0)
-                return r;
-        cleanup_free char *d = registry_docker_config_path();
-        return registry_auth_file_get(d, host, user, password, err);
+        cleanup_free char *a = registry_auth_path(), *d = registry_docker_config_path();
+        const char *files[] = { a, d };
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+                cleanup_free char *helper = NULL;
+                int r = registry_auth_file_helper(files[i], host, &helper, err);
+                if (r == 0 && helper)
+                        r = registry_credhelper_get(helper, host, user, password, err);
+                if (r == 0)
+                        r = registry_auth_file_get(files[i], host, user, password, err);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
 }
 
-/* A client for host; base_url overrides where it is reached (a mirror). */
+/* The credential helper for host: the one berth's auth.json names, else
+ * Docker's config.json (NULL: none, the file keeps the secret). */
+static int creds_helper(const char *host, char **helper, berth_error_t *err)
+{
+        cleanup_free char *a = registry_auth_path();
+        if (registry_auth_file_helper(a, host, helper, err) < 0)
+                return -1;
+        if (*helper)
+                return 0;
+        cleanup_free char *d = registry_docker_config_path();
+        return registry_auth_file_helper(d, host, helper, err);
+}
+
+/* A client for host; base_url overrides where it is reached (a mirror).
+ * With stored_creds (and no base_url), it has the credentials stored for host. */
 static int reg_client_open(const struct registry_config *cfg, const char *host, const char *base_url,
-                           const char *scope, struct reg_client **out, berth_error_t *err)
+                           const char *scope, bool stored_creds, struct reg_client **out, berth_error_t *err)
 {
         curl_global();
         struct reg_client *c = xcalloc(1, sizeof(*c));
@@ -188,7 +210,7 @@ static int reg_client_open(const struct registry_config *cfg, const char *host, 
         c->ca_file = file_if_exists(xasprintf("%s/%s/ca.crt", CERTS_DIR, contact));
         c->cert_file = file_if_exists(xasprintf("%s/%s/client.cert", CERTS_DIR, contact));
         c->key_file = file_if_exists(xasprintf("%s/%s/client.key", CERTS_DIR, contact));
-        if (!base_url && creds_lookup(host, &c->user, &c->password, err) < 0) {
+        if (stored_creds && !base_url && creds_lookup(host, &c->user, &c->password, err) < 0) {
                 reg_client_free(c);
                 return -1;
         }
@@ -1012,7 +1034,7 @@ static int pull_resolve(const struct registry_config *cfg, const struct image_re
                 bool mirror = endpoints[i][0] != '\0';
                 berth_error_t e = NULL;
                 cleanup_client struct reg_client *c = NULL;
-                if (reg_client_open(cfg, ref->domain, mirror ? endpoints[i] : NULL, scope, &c, err) < 0)
+                if (reg_client_open(cfg, ref->domain, mirror ? endpoints[i] : NULL, scope, true, &c, err) < 0)
                         return -1;
                 cleanup_free char *body = NULL, *digest = NULL, *mt = NULL, *top = NULL;
                 size_t len = 0;
@@ -1305,7 +1327,7 @@ int registry_push(struct berth_store *s, const char *image, const char *dest, co
         cleanup_client struct reg_client *c = NULL;
         if (r == 0) {
                 cleanup_free char *scope = xasprintf("repository:%s:pull,push", ref.path);
-                r = reg_client_open(&cfg, ref.domain, NULL, scope, &c, err);
+                r = reg_client_open(&cfg, ref.domain, NULL, scope, true, &c, err);
         }
         if (r == 0) {
                 cleanup_free char *repo = xasprintf("%s/%s", ref.domain, ref.path);
@@ -1360,12 +1382,10 @@ int registry_login(const char *server, const char *user, const char *password, b
                 return -1;
         cleanup_free char *host = server_or_default(&cfg, server);
         cleanup_client struct reg_client *c = NULL;
-        int r = reg_client_open(&cfg, host, NULL, NULL, &c, err);
+        int r = reg_client_open(&cfg, host, NULL, NULL, false, &c, err); /* (the new ones, not stored ones) */
         registry_config_free(&cfg);
         if (r < 0)
                 return -1;
-        free(c->user);
-        free(c->password);
         c->user = xstrdup(user);
         c->password = xstrdup(password);
         cleanup_free char *url = xasprintf("%s/v2/", c->base);
@@ -1388,7 +1408,13 @@ int registry_login(const char *server, const char *user, const char *password, b
         if (status != 200)
                 return berth_error(err, 0, "login to %s failed: GET %s answered HTTP status %ld", host, url, status);
         cleanup_free char *path = registry_auth_path();
-        return registry_auth_file_set(path, host, user, password, NULL, err);
+        cleanup_free char *helper = NULL;
+        if (creds_helper(host, &helper, err) < 0)
+                return -1;
+        if (helper && registry_credhelper_store(helper, host, user, password, err) < 0)
+                return -1;
+        /* with a helper, the file only says that there is a login */
+        return registry_auth_file_set(path, host, user, helper ? NULL : password, NULL, err);
 }
 
 int registry_logout(const char *server, bool *was_logged_in, char **host_out, berth_error_t *err)
@@ -1399,8 +1425,15 @@ int registry_logout(const char *server, bool *was_logged_in, char **host_out, be
         cleanup_free char *host = server_or_default(&cfg, server);
         registry_config_free(&cfg);
         cleanup_free char *path = registry_auth_path();
-        if (registry_auth_file_set(path, host, NULL, NULL, was_logged_in, err) < 0)
+        cleanup_free char *helper = NULL;
+        bool in_file = false, erased = false;
+        if (creds_helper(host, &helper, err) < 0 ||
+            registry_auth_file_set(path, host, NULL, NULL, &in_file, err) < 0)
                 return -1;
+        if (helper && registry_credhelper_erase(helper, host, &erased, err) < 0)
+                return -1;
+        if (was_logged_in)
+                *was_logged_in = in_file || erased;
         if (host_out)
                 *host_out = steal_pointer(&host);
         return 0;
@@ -1516,7 +1549,7 @@ int registry_search(const char *term, const struct registry_search_opts *o, stru
                 host = xstrdup(cfg.default_registry ? cfg.default_registry : DOCKER_IO);
         bool hub = streq(host, DOCKER_IO);
         cleanup_client struct reg_client *c = NULL;
-        int r = reg_client_open(&cfg, host, hub ? DOCKER_IO_INDEX : NULL, "registry:catalog:*", &c, err);
+        int r = reg_client_open(&cfg, host, hub ? DOCKER_IO_INDEX : NULL, "registry:catalog:*", true, &c, err);
         registry_config_free(&cfg);
         if (r < 0)
                 return -1;
