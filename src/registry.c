@@ -338,8 +338,10 @@ static int transport_error(struct reg_client *c, CURLcode code, const char *meth
         const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(code);
         if (code == CURLE_COULDNT_CONNECT && c->os_errno > 0)
                 why = strerror((int) c->os_errno); /* "Connection refused" says it all */
+        /* (a registry that stopped sending was reached: not "unreachable") */
+        bool stalled = code == CURLE_OPERATION_TIMEDOUT && startswith(why, "Operation too slow");
         if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
-            code == CURLE_OPERATION_TIMEDOUT) {
+            (code == CURLE_OPERATION_TIMEDOUT && !stalled)) {
                 int r = berth_error(err, 0, "registry %s is unreachable: %s %s: %s", c->host, method, url, why);
                 if (err && *err) /* (tells callers it was never reached; the message is unchanged) */
                         (*err)->errnum = EHOSTUNREACH;

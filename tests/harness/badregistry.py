@@ -15,6 +15,7 @@ how the registry misbehaves:
     long-blob            the layer: its bytes, then zeros without end
     short-blob           the layer: its first half only (a clean end)
     hang-blob            the layer: 100 bytes, then nothing for 10 minutes
+    hang-manifest        the manifest: 10 bytes, then nothing for 10 minutes
     bad-config           the config: one byte changed
     big-manifest         the manifest: '{' followed by spaces without end
     lying-digest         the manifest, with a Docker-Content-Digest of another
@@ -123,6 +124,16 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def hang(self, data, ctype, start=10):
+        """A 200 that sends the first bytes of data, then nothing."""
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[:start])
+        self.wfile.flush()
+        time.sleep(600)
+
     def unauthorized_basic(self):
         self.error(401, "UNAUTHORIZED", "authentication required",
                    [("WWW-Authenticate", 'Basic realm="badregistry"')])
@@ -165,6 +176,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.redirect("file:///etc/passwd")
         if repo == "redirect-ftp":
             return self.redirect("ftp://127.0.0.1/m")
+        if repo == "hang-manifest":
+            return self.hang(manifest, OCI_MANIFEST)
         if repo == "big-manifest":
             return self.endless(b"{", b" " * 65536, OCI_MANIFEST)
         if repo == "bad-child" and ref == "1":
@@ -190,14 +203,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "layer" and repo == "short-blob":
             data = data[:len(data) // 2]
         if kind == "layer" and repo == "hang-blob":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data[:100])
-            self.wfile.flush()
-            time.sleep(600)
-            return
+            return self.hang(data, "application/octet-stream", 100)
         self.answer(200, data, "application/octet-stream", [("Docker-Content-Digest", digest)])
 
     def log_message(self, fmt, *args):

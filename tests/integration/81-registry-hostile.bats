@@ -79,6 +79,10 @@ HEX='[0-9a-f]{64}'
     refused hang-blob "layer $layer: download from 127\.0\.0\.1:$BAD failed: Operation too slow\. .*3 seconds"
 }
 
+@test "a manifest that stops coming fails after registry-stall-timeout (the registry was reachable)" {
+    refused hang-manifest "GET http://127\.0\.0\.1:$BAD/v2/hang-manifest/manifests/1: Operation too slow\. .*3 seconds"
+}
+
 @test "a config whose bytes are not its digest is refused" {
     refused bad-config "image config sha256:$HEX from 127\.0\.0\.1:$BAD: digest mismatch: expected sha256:$HEX, got sha256:$HEX"
 }
