@@ -71,6 +71,7 @@ struct reg_client {
         char *key_file;
         char *user, *password;
         char *auth;  /* "Authorization: ..." that worked last, or NULL */
+        bool auth_to_realm; /* fetch_token: auth (Basic) goes to the token realm */
         char *scope; /* "repository:PATH:pull" */
         long stall_timeout; /* seconds */
         char errbuf[CURL_ERROR_SIZE];
@@ -320,12 +321,22 @@ static void reg_easy_setup(struct reg_client *c, CURL *h, const char *url, struc
         r->h = h;
 }
 
-static struct curl_slist *headers_with_auth(struct reg_client *c, char *const *extra)
+/* url is on the registry itself: scheme://host[:port] (and path) of its base. */
+static bool on_registry(const struct reg_client *c, const char *url)
+{
+        size_t n = strlen(c->base);
+        return strncasecmp(url, c->base, n) == 0 && (url[n] == '\0' || url[n] == '/' || url[n] == '?');
+}
+
+/* The headers for url: extra, and the credentials only for the registry
+ * itself (or the token realm that asked for them), never for a host an
+ * answer pointed at (an upload Location, a Link). */
+static struct curl_slist *headers_with_auth(struct reg_client *c, const char *url, char *const *extra)
 {
         struct curl_slist *l = NULL;
         for (size_t i = 0; extra && extra[i]; i++)
                 l = curl_slist_append(l, extra[i]);
-        if (c->auth)
+        if (c->auth && (c->auth_to_realm || on_registry(c, url)))
                 l = curl_slist_append(l, c->auth);
         l = curl_slist_append(l, "Expect:");
         return l;
@@ -377,7 +388,7 @@ static int perform(struct reg_client *c, const char *method, const char *url, ch
         CURL *h = curl_easy_init();
         if (!h)
                 abort();
-        cleanup_slist struct curl_slist *headers = headers_with_auth(c, extra);
+        cleanup_slist struct curl_slist *headers = headers_with_auth(c, url, extra);
         c->errbuf[0] = '\0';
         reg_easy_setup(c, h, url, headers, r);
         if (streq(method, "HEAD"))
@@ -448,7 +459,9 @@ static int fetch_token(struct reg_client *c, const struct registry_challenge *ch
         if (c->user)
                 c->auth = basic_header(c);
         struct http_resp r = { .limit = MAX_TOKEN_BODY };
+        c->auth_to_realm = true;
         int ret = perform(c, "GET", url, NULL, NULL, &r, err);
+        c->auth_to_realm = false;
         free(c->auth);
         c->auth = NULL;
         if (ret < 0) {
@@ -511,8 +524,8 @@ static int reg_request(struct reg_client *c, const char *method, const char *url
                         return -1;
                 if (r->status != 401)
                         return 0;
-                if (attempt > 0 || !r->www_auth)
-                        break;
+                if (attempt > 0 || !r->www_auth || !on_registry(c, url))
+                        break; /* (another host's challenge gets no credentials) */
                 cleanup_free char *challenge = xstrdup(r->www_auth);
                 if (reg_authenticate(c, challenge, err) < 0)
                         return -1;
@@ -893,7 +906,7 @@ static int pull_download(struct pull *p, berth_error_t *err)
                 if (!l->h)
                         abort();
                 l->url = registry_url(p->c->base, p->path, "blobs", l->digest);
-                l->headers = headers_with_auth(p->c, NULL);
+                l->headers = headers_with_auth(p->c, l->url, NULL);
                 l->r.sink = l->w;
                 l->r.expect = l->size;
                 reg_easy_setup(p->c, l->h, l->url, l->headers, &l->r);

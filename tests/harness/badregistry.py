@@ -28,8 +28,13 @@ how the registry misbehaves:
     auth-redirect-host   Basic auth (hostile / pw-hostile), blobs redirected
                          to http://127.0.0.2:PORT/cdn/DIGEST
     auth-redirect-port   the same, to http://127.0.0.1:PORT+1/cdn/DIGEST
+    auth-upload-host     Basic auth; a push's upload Location is on
+                         http://127.0.0.2:PORT/upload/N (which takes it)
+    bearer-redirect-host 401 Bearer, realm /token (a token for anyone);
+                         blobs redirected as for auth-redirect-host
 
-/v2/ asks for Basic auth (hostile / pw-hostile). Every request is appended
+/v2/ asks for Basic auth (hostile / pw-hostile); /token answers
+{"token": "berth-test-token"} but for endless-token. Every request is appended
 to LOG as "ADDR:PORT METHOD PATH auth=<Authorization header or ->"."""
 import gzip
 import hashlib
@@ -45,6 +50,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port, log_path = int(sys.argv[1]), sys.argv[2]
 BASIC = "Basic " + b64encode(b"hostile:pw-hostile").decode()
+TOKEN = "Bearer berth-test-token"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
@@ -141,11 +147,38 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.do_GET()
 
+    def do_POST(self):
+        """Starting an upload (auth-upload-host only): its Location is on
+        another host."""
+        self.log()
+        if self.headers.get("Authorization") != BASIC:
+            return self.unauthorized_basic()
+        if not self.path.startswith("/v2/auth-upload-host/blobs/uploads/"):
+            return self.error(404, "NOT_FOUND", "page not found")
+        self.answer(202, b"", headers=[("Location", "http://127.0.0.2:%d/upload/%d" % (port, time.time_ns())),
+                                       ("Docker-Upload-UUID", "x")])
+
+    def do_PUT(self):
+        """An upload (any host: /upload/N) or the manifest of
+        auth-upload-host (with credentials): taken, not kept."""
+        self.log()
+        n = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(n)
+        if self.path.startswith("/upload/"):
+            return self.answer(201, b"")
+        if self.headers.get("Authorization") != BASIC:
+            return self.unauthorized_basic()
+        if self.path.startswith("/v2/auth-upload-host/manifests/"):
+            return self.answer(201, b"")
+        return self.error(404, "NOT_FOUND", "page not found")
+
     def do_GET(self):
         self.log()
         parts = self.path.split("?")[0].split("/")
-        if self.path.startswith("/token"):
+        if self.path.startswith("/token") and "endless-token" in self.path:
             return self.endless(b'{"token": "', b"a" * 65536, "application/json")
+        if self.path.startswith("/token"):
+            return self.answer(200, json.dumps({"token": TOKEN[len("Bearer "):]}).encode())
         if parts[1] == "cdn" and len(parts) == 3 and parts[2] in blobs:
             return self.answer(200, blobs[parts[2]][2], "application/octet-stream")
         if self.path == "/v2/":
@@ -158,7 +191,8 @@ class Handler(BaseHTTPRequestHandler):
         manifest = image(repo)
         if repo.startswith("auth-") and self.headers.get("Authorization") != BASIC:
             return self.unauthorized_basic()
-        if repo == "endless-token" and not self.headers.get("Authorization"):
+        if ((repo == "endless-token" or repo.startswith("bearer-"))
+                and self.headers.get("Authorization") != TOKEN):
             realm = "http://127.0.0.1:%d/token" % port
             return self.error(401, "UNAUTHORIZED", "authentication required",
                               [("WWW-Authenticate", 'Bearer realm="%s",service="bad",scope="repository:%s:pull"'
@@ -193,8 +227,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def blob(self, repo, digest):
         owner, kind, data = blobs[digest]
-        if repo.startswith("auth-redirect-"):
-            host = "127.0.0.2:%d" % port if repo == "auth-redirect-host" else "127.0.0.1:%d" % (port + 1)
+        if repo.endswith("-redirect-host") or repo.endswith("-redirect-port"):
+            host = "127.0.0.2:%d" % port if repo.endswith("-host") else "127.0.0.1:%d" % (port + 1)
             return self.redirect("http://%s/cdn/%s" % (host, digest))
         if kind == "config" and repo == "bad-config":
             data = data[:-1] + (b" " if data[-1:] != b" " else b"\n")

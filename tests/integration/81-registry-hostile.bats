@@ -10,6 +10,7 @@ load helpers
 BAD=5180
 
 setup_file() {
+    ensure_busybox_image
     REG_DIR=$(mktemp -d /tmp/t81.XXXXXX)
     export REG_DIR
     # shellcheck source=../harness/registry.sh
@@ -113,32 +114,60 @@ HEX='[0-9a-f]{64}'
     refused redirect-ftp "GET http://127\.0\.0\.1:$BAD/v2/redirect-ftp/manifests/1: .*[Pp]rotocol \"?ftp\"? .*"
 }
 
-# auth_redirect REPOSITORY HOST:PORT: with credentials, a pull whose blobs
-# redirect to HOST:PORT works, and HOST:PORT never sees the Authorization
-# header the registry itself got.
-auth_redirect() {
+login_hostile() {
     run bash -c "echo pw-hostile | berth login -u hostile --password-stdin 127.0.0.1:$BAD"
     assert_success
-    run berth pull "127.0.0.1:$BAD/$1:1"
-    assert_success
-    local own cdn
-    own=$(grep -c "^127\.0\.0\.1:$BAD GET /v2/$1/blobs/sha256:[0-9a-f]* auth=Basic " "$REG_DIR/bad.log" || true)
-    [ "$own" -ge 2 ] || _fail "the registry saw $own authorized blob requests (expected config and layer)" \
-        "$(cat "$REG_DIR/bad.log")"
-    cdn=$(grep "^$2 GET /cdn/" "$REG_DIR/bad.log")
-    [ "$(wc -l <<<"$cdn")" -ge 2 ] || _fail "the redirects did not reach $2" "$(cat "$REG_DIR/bad.log")"
-    run grep -v ' auth=-$' <<<"$cdn"
+}
+
+# only_anonymous METHOD PATH_PREFIX HOST:PORT: at least 2 requests reached
+# HOST:PORT (config and layer) and none carried an Authorization header.
+only_anonymous() {
+    local seen
+    seen=$(grep "^$3 $1 $2" "$REG_DIR/bad.log" || true)
+    [ "$(grep -c . <<<"$seen")" -ge 2 ] || _fail "fewer than 2 $1 requests reached $3" "$(cat "$REG_DIR/bad.log")"
+    run grep -v ' auth=-$' <<<"$seen"
     assert_failure
     assert_output ""
+}
+
+# auth_redirect REPOSITORY HOST:PORT SCHEME: a pull whose blobs redirect to
+# HOST:PORT works, the registry got its blob requests with SCHEME
+# credentials, and HOST:PORT never sees them.
+auth_redirect() {
+    run berth pull "127.0.0.1:$BAD/$1:1"
+    assert_success
+    local own
+    own=$(grep -c "^127\.0\.0\.1:$BAD GET /v2/$1/blobs/sha256:[0-9a-f]* auth=$3 " "$REG_DIR/bad.log" || true)
+    [ "$own" -ge 2 ] || _fail "the registry saw $own blob requests with $3 credentials (expected config and layer)" \
+        "$(cat "$REG_DIR/bad.log")"
+    only_anonymous GET /cdn/ "$2"
     berth rmi "127.0.0.1:$BAD/$1:1" >/dev/null
 }
 
 @test "credentials do not follow a redirect to another host" {
-    auth_redirect auth-redirect-host "127.0.0.2:$BAD"
+    login_hostile
+    auth_redirect auth-redirect-host "127.0.0.2:$BAD" Basic
+}
+
+@test "a Bearer token does not follow a redirect to another host" {
+    auth_redirect bearer-redirect-host "127.0.0.2:$BAD" Bearer
+}
+
+@test "credentials do not follow a push's upload Location to another host" {
+    login_hostile
+    run berth push busybox:latest 127.0.0.1:$BAD/auth-upload-host:1
+    assert_success
+    local own
+    own=$(grep -c "^127\.0\.0\.1:$BAD POST /v2/auth-upload-host/blobs/uploads/ auth=Basic " "$REG_DIR/bad.log" || true)
+    [ "$own" -ge 2 ] || _fail "the registry saw $own authorized upload starts" "$(cat "$REG_DIR/bad.log")"
+    grep -q "^127\.0\.0\.1:$BAD PUT /v2/auth-upload-host/manifests/1 auth=Basic " "$REG_DIR/bad.log" ||
+        _fail "the manifest did not reach the registry with credentials" "$(cat "$REG_DIR/bad.log")"
+    only_anonymous PUT /upload/ "127.0.0.2:$BAD"
 }
 
 @test "credentials do not follow a redirect to another port of the same host" {
-    auth_redirect auth-redirect-port "127.0.0.1:$((BAD + 1))"
+    login_hostile
+    auth_redirect auth-redirect-port "127.0.0.1:$((BAD + 1))" Basic
 }
 
 @test "registry-stall-timeout must be a number of seconds" {
