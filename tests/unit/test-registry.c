@@ -291,7 +291,22 @@ START_TEST(test_config)
         ck_assert(!registry_config_insecure(&c, "plain.example.org"));
         ck_assert_str_eq(c.mirrors[0], "https://mirror.example");
         ck_assert_str_eq(c.default_registry, "quay.io");
+        ck_assert_int_eq(c.stall_timeout, REGISTRY_STALL_TIMEOUT); /* unset: the default */
         registry_config_free(&c);
+
+        write_text(path, "{\"registry-stall-timeout\": 5}");
+        ck_assert_int_eq(registry_config_load(path, &c, &err), 0);
+        ck_assert_int_eq(c.stall_timeout, 5);
+        registry_config_free(&c);
+        const char *bad_stall[] = { "0", "-1", "86401", "\"10\"", "1.5", "null" };
+        for (size_t i = 0; i < ARRAY_SIZE(bad_stall); i++) {
+                cleanup_free char *doc = xasprintf("{\"registry-stall-timeout\": %s}", bad_stall[i]);
+                write_text(path, doc);
+                ck_assert_int_lt(registry_config_load(path, &c, &err), 0);
+                ck_assert_msg(strstr(err->msg, "\"registry-stall-timeout\" must be a number of seconds"), "%s: %s",
+                              bad_stall[i], err->msg);
+                berth_error_free(&err);
+        }
 
         write_text(path, "{\"insecure-registries\": \"x\"}");
         ck_assert_int_lt(registry_config_load(path, &c, &err), 0);
