@@ -702,8 +702,11 @@ static int get_manifest(struct reg_client *c, const char *path, const char *ref,
         }
         *digest = digest_of_data(r.body ? r.body : "", r.len);
         /* by digest: it must be that one; by tag: it is stored under the
-         * digest of what came, and a registry that names another one lies */
-        const char *claimed = image_digest_valid(ref) ? ref : r.digest;
+         * digest of what came, and a registry that names another sha256
+         * one lies (another algorithm cannot be compared: it is not used) */
+        const char *claimed = image_digest_valid(ref)                      ? ref
+                              : r.digest && startswith(r.digest, "sha256:") ? r.digest
+                                                                            : NULL;
         if (claimed && !streq(claimed, *digest)) {
                 int ret = image_digest_valid(ref)
                                   ? berth_error(err, 0, "manifest %s from %s: digest mismatch: got %s", ref, c->host,
