@@ -17,6 +17,7 @@ how the registry misbehaves:
     hang-blob            the layer: 100 bytes, then nothing for 10 minutes
     hang-manifest        the manifest: 10 bytes, then nothing for 10 minutes
     bad-config           the config: one byte changed
+    big-config           the config: '{' followed by spaces without end
     big-manifest         the manifest: '{' followed by spaces without end
     lying-digest         the manifest, with a Docker-Content-Digest of another
     bad-child            an index whose entry names a digest the manifest served
@@ -230,6 +231,8 @@ class Handler(BaseHTTPRequestHandler):
         if repo.endswith("-redirect-host") or repo.endswith("-redirect-port"):
             host = "127.0.0.2:%d" % port if repo.endswith("-host") else "127.0.0.1:%d" % (port + 1)
             return self.redirect("http://%s/cdn/%s" % (host, digest))
+        if kind == "config" and repo == "big-config":
+            return self.endless(b"{", b" " * 65536, "application/octet-stream")
         if kind == "config" and repo == "bad-config":
             data = data[:-1] + (b" " if data[-1:] != b" " else b"\n")
         if kind == "layer" and repo == "long-blob":

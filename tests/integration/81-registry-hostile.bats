@@ -92,6 +92,12 @@ HEX='[0-9a-f]{64}'
     refused big-manifest "GET http://127\.0\.0\.1:$BAD/v2/big-manifest/manifests/1: the response is larger than 4194304 bytes; refused"
 }
 
+@test "a config without end is cut off at 4 MiB" {
+    local config
+    config=$(curl -s "http://127.0.0.1:$BAD/v2/big-config/manifests/1" | jq -r '.config.digest')
+    refused big-config "GET http://127\.0\.0\.1:$BAD/v2/big-config/blobs/$config: the response is larger than 4194304 bytes; refused"
+}
+
 @test "a tag whose Docker-Content-Digest is not the manifest's digest is refused" {
     refused lying-digest "manifest for 127\.0\.0\.1:$BAD/lying-digest:1: the registry's Docker-Content-Digest sha256:(cd){32} is not the digest of the manifest it sent \(sha256:$HEX\); refused"
 }
