@@ -856,6 +856,12 @@ static int layer_finished(struct pull *p, struct pull_layer *l, CURLcode code, b
                 *err = steal_pointer(&l->r.sink_err);
                 return -1;
         }
+        if (l->r.too_big) {
+                long status = 0;
+                curl_easy_getinfo(l->h, CURLINFO_RESPONSE_CODE, &status);
+                return berth_error(err, 0, "layer %s from %s: an answer (HTTP status %ld) larger than %d bytes; refused",
+                                   l->digest, p->c->host, status, MAX_ERROR_BODY);
+        }
         if (l->r.too_long)
                 return berth_error(err, 0,
                                    "layer %s from %s: the registry sent more than the %lld bytes the manifest gives "

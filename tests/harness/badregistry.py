@@ -14,6 +14,7 @@ how the registry misbehaves:
     good                 nothing wrong
     long-blob            the layer: its bytes, then zeros without end
     short-blob           the layer: its first half only (a clean end)
+    error-blob           the layer: HTTP 500 with a body without end
     hang-blob            the layer: 100 bytes, then nothing for 10 minutes
     hang-manifest        the manifest: 10 bytes, then nothing for 10 minutes
     bad-config           the config: one byte changed
@@ -118,10 +119,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def endless(self, first, filler, ctype):
-        """A 200 without Content-Length whose body never ends (until the
+    def endless(self, first, filler, ctype, status=200):
+        """An answer without Content-Length whose body never ends (until the
         client hangs up)."""
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.end_headers()
         try:
@@ -237,6 +238,8 @@ class Handler(BaseHTTPRequestHandler):
             data = data[:-1] + (b" " if data[-1:] != b" " else b"\n")
         if kind == "layer" and repo == "long-blob":
             return self.endless(data, b"\0" * 65536, "application/octet-stream")
+        if kind == "layer" and repo == "error-blob":
+            return self.endless(b'{"errors": [{"message": "', b"x" * 65536, "application/json", 500)
         if kind == "layer" and repo == "short-blob":
             data = data[:len(data) // 2]
         if kind == "layer" and repo == "hang-blob":

@@ -74,6 +74,10 @@ HEX='[0-9a-f]{64}'
     refused short-blob "layer sha256:$HEX from 127\.0\.0\.1:$BAD: the registry sent [0-9]+ bytes, the manifest gives [0-9]+; refused"
 }
 
+@test "an error answer without end for a layer is cut off at 64 KiB" {
+    refused error-blob "layer sha256:$HEX from 127\.0\.0\.1:$BAD: an answer \(HTTP status 500\) larger than 65536 bytes; refused"
+}
+
 @test "a layer that stops coming fails after registry-stall-timeout, naming the layer" {
     local layer
     layer=$(curl -s "http://127.0.0.1:$BAD/v2/hang-blob/manifests/1" | jq -r '.layers[0].digest')
