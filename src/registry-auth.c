@@ -62,6 +62,15 @@ int registry_config_load(const char *path, struct registry_config *c, berth_erro
         }
         if (d)
                 c->default_registry = registry_server_host(json_string_value(d));
+        json_t *st = json_object_get(root, "registry-stall-timeout");
+        c->stall_timeout = REGISTRY_STALL_TIMEOUT;
+        if (st && (!json_is_integer(st) || json_integer_value(st) < 1 || json_integer_value(st) > 86400)) {
+                registry_config_free(c);
+                return berth_error(err, 0, "%s: \"registry-stall-timeout\" must be a number of seconds (1 to 86400)",
+                                   path);
+        }
+        if (st)
+                c->stall_timeout = (long) json_integer_value(st);
         return 0;
 }
 
@@ -324,6 +333,47 @@ int registry_auth_file_get(const char *path, const char *host, char **user, char
         return 1;
 }
 
+int registry_auth_file_helper(const char *path, const char *host, char **helper, berth_error_t *err)
+{
+        *helper = NULL;
+        cleanup_json json_t *j = NULL;
+        if (auth_file_load(path, &j, err) < 0)
+                return -1;
+        json_t *helpers = json_object_get(j, "credHelpers");
+        if (helpers && !json_is_object(helpers))
+                return berth_error(err, 0, "%s: \"credHelpers\" is not an object", path);
+        const char *key = helpers ? auth_key_find(helpers, host) : NULL;
+        json_t *name = key ? json_object_get(helpers, key) : json_object_get(j, "credsStore");
+        if (!name)
+                return 0;
+        const char *n = json_string_value(name);
+        if (!n || strchr(n, '/'))
+                return berth_error(err, 0, "%s: \"%s\" must name a credential helper (NAME of docker-credential-NAME)",
+                                   path, key ? "credHelpers" : "credsStore");
+        if (*n)
+                *helper = xstrdup(n);
+        return 0;
+}
+
+/* The directory of berth's auth file is 0700, also when it existed with a
+ * looser mode (as an earlier berth or a user's mkdir left it). */
+static int auth_dir_private(const char *path, berth_error_t *err)
+{
+        cleanup_free char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = '\0';
+        if (mkdir_p(dir, 0700, err) < 0)
+                return -1;
+        struct stat st;
+        if (stat(dir, &st) < 0)
+                return berth_error(err, errno, "stat `%s`", dir);
+        if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) < 0)
+                return berth_error(err, errno, "make `%s` private (chmod 0700)", dir);
+        return 0;
+}
+
 int registry_auth_file_set(const char *path, const char *host, const char *user, const char *password,
                            bool *existed, berth_error_t *err)
 {
@@ -345,19 +395,17 @@ int registry_auth_file_set(const char *path, const char *host, const char *user,
         }
         if (existed)
                 *existed = had;
-        if (user) {
-                cleanup_free char *plain = xasprintf("%s:%s", user, password ? password : "");
+        if (user && password) {
+                cleanup_free char *plain = xasprintf("%s:%s", user, password);
                 cleanup_free char *enc = registry_base64_encode(plain, strlen(plain));
+                explicit_bzero(plain, strlen(plain));
                 json_object_set_new(auths, host, json_pack("{s:s}", "auth", enc));
-        } else if (!had)
+        } else if (user) /* the secret is with a credential helper */
+                json_object_set_new(auths, host, json_object());
+        else if (!had)
                 return 0;
-        cleanup_free char *dir = xstrdup(path);
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-                *slash = '\0';
-                if (mkdir_p(dir, 0700, err) < 0)
-                        return -1;
-        }
+        if (auth_dir_private(path, err) < 0)
+                return -1;
         cleanup_free char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
         if (!text)
                 abort();

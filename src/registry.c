@@ -27,7 +27,9 @@
 #define DOCKER_IO "docker.io"
 #define DOCKER_IO_API "registry-1.docker.io"
 #define MAX_DOCUMENT (4 << 20) /* manifests and configs: the spec's manifest limit */
+#define MAX_TOKEN_BODY (1 << 20) /* a token server's answer */
 #define MAX_ERROR_BODY (64 << 10)
+#define MAX_REDIRECTS 10L /* as Go's http client, which Docker uses */
 #define PARALLEL_DOWNLOADS 3L
 
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -69,7 +71,9 @@ struct reg_client {
         char *key_file;
         char *user, *password;
         char *auth;  /* "Authorization: ..." that worked last, or NULL */
+        bool auth_to_realm; /* fetch_token: auth (Basic) goes to the token realm */
         char *scope; /* "repository:PATH:pull" */
+        long stall_timeout; /* seconds */
         char errbuf[CURL_ERROR_SIZE];
         long os_errno; /* of the last failed connection */
 };
@@ -82,7 +86,9 @@ struct http_resp {
         char *www_auth, *location, *content_type, *digest, *link;
         struct blob_writer *sink; /* a 2xx body goes here instead of body */
         berth_error_t sink_err;
-        bool too_big;
+        size_t limit;     /* of body: MAX_DOCUMENT when 0 */
+        long long expect; /* the sink's body is exactly this long (its descriptor's size) */
+        bool too_big, too_long;
         long long done; /* bytes into sink */
 };
 
@@ -104,7 +110,7 @@ static void resp_reset(struct http_resp *r)
         resp_headers_reset(r);
         r->len = 0;
         r->status = 0;
-        r->too_big = false;
+        r->too_big = r->too_long = false;
 }
 
 static void resp_free(struct http_resp *r)
@@ -144,25 +150,48 @@ static char *file_if_exists(char *path)
         return NULL;
 }
 
-/* Stored credentials for host: berth's auth.json, then Docker's. */
+/* Stored credentials for host: berth's auth.json, then Docker's; in each,
+ * from the credential helper it names for host, else from its "auths". */
 static int creds_lookup(const char *host, char **user, char **password, berth_error_t *err)
 {
-        cleanup_free char *a = registry_auth_path();
-        int r = registry_auth_file_get(a, host, user, password, err);
-        if (r != 0)
-                return r;
-        cleanup_free char *d = registry_docker_config_path();
-        return registry_auth_file_get(d, host, user, password, err);
+        cleanup_free char *a = registry_auth_path(), *d = registry_docker_config_path();
+        const char *files[] = { a, d };
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+                cleanup_free char *helper = NULL;
+                int r = registry_auth_file_helper(files[i], host, &helper, err);
+                if (r == 0 && helper)
+                        r = registry_credhelper_get(helper, host, user, password, err);
+                if (r == 0)
+                        r = registry_auth_file_get(files[i], host, user, password, err);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
 }
 
-/* A client for host; base_url overrides where it is reached (a mirror). */
+/* The credential helper for host: the one berth's auth.json names, else
+ * Docker's config.json (NULL: none, the file keeps the secret). */
+static int creds_helper(const char *host, char **helper, berth_error_t *err)
+{
+        cleanup_free char *a = registry_auth_path();
+        if (registry_auth_file_helper(a, host, helper, err) < 0)
+                return -1;
+        if (*helper)
+                return 0;
+        cleanup_free char *d = registry_docker_config_path();
+        return registry_auth_file_helper(d, host, helper, err);
+}
+
+/* A client for host; base_url overrides where it is reached (a mirror).
+ * With stored_creds (and no base_url), it has the credentials stored for host. */
 static int reg_client_open(const struct registry_config *cfg, const char *host, const char *base_url,
-                           const char *scope, struct reg_client **out, berth_error_t *err)
+                           const char *scope, bool stored_creds, struct reg_client **out, berth_error_t *err)
 {
         curl_global();
         struct reg_client *c = xcalloc(1, sizeof(*c));
         c->host = xstrdup(host);
         c->scope = scope ? xstrdup(scope) : NULL;
+        c->stall_timeout = cfg->stall_timeout > 0 ? cfg->stall_timeout : REGISTRY_STALL_TIMEOUT;
         cleanup_free char *contact = NULL;
         if (base_url) {
                 size_t n = strlen(base_url);
@@ -182,7 +211,7 @@ static int reg_client_open(const struct registry_config *cfg, const char *host, 
         c->ca_file = file_if_exists(xasprintf("%s/%s/ca.crt", CERTS_DIR, contact));
         c->cert_file = file_if_exists(xasprintf("%s/%s/client.cert", CERTS_DIR, contact));
         c->key_file = file_if_exists(xasprintf("%s/%s/client.key", CERTS_DIR, contact));
-        if (!base_url && creds_lookup(host, &c->user, &c->password, err) < 0) {
+        if (stored_creds && !base_url && creds_lookup(host, &c->user, &c->password, err) < 0) {
                 reg_client_free(c);
                 return -1;
         }
@@ -232,12 +261,17 @@ static size_t on_body(char *buf, size_t size, size_t n, void *userdata)
         long status = 0;
         curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
         if (r->sink && status >= 200 && status < 300) {
+                if (r->done + (long long) len > r->expect) {
+                        /* longer than its descriptor says: refused before it lands */
+                        r->too_long = true;
+                        return 0;
+                }
                 if (store_blob_writer_write(r->sink, buf, len, &r->sink_err) < 0)
                         return 0;
                 r->done += (long long) len;
                 return len;
         }
-        size_t limit = r->sink ? MAX_ERROR_BODY : MAX_DOCUMENT;
+        size_t limit = r->sink ? MAX_ERROR_BODY : r->limit ? r->limit : MAX_DOCUMENT;
         if (r->len + len > limit) {
                 r->too_big = true;
                 return 0;
@@ -265,7 +299,14 @@ static void reg_easy_setup(struct reg_client *c, CURL *h, const char *url, struc
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
         /* a stalled transfer (a registry that stopped sending) fails */
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->stall_timeout);
+        /* Redirects (a blob served from a CDN) are followed, at most
+         * MAX_REDIRECTS of them, to http and https only.  The Authorization
+         * header berth sets itself does not follow a redirect to another host
+         * or port: libcurl drops custom Authorization headers there since
+         * 7.83 (CVE-2022-27776), and the *_PROTOCOLS_STR options below need
+         * 7.85 already; CURLOPT_UNRESTRICTED_AUTH is never set. */
+        curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         if (c->ca_file) {
@@ -280,12 +321,22 @@ static void reg_easy_setup(struct reg_client *c, CURL *h, const char *url, struc
         r->h = h;
 }
 
-static struct curl_slist *headers_with_auth(struct reg_client *c, char *const *extra)
+/* url is on the registry itself: scheme://host[:port] (and path) of its base. */
+static bool on_registry(const struct reg_client *c, const char *url)
+{
+        size_t n = strlen(c->base);
+        return strncasecmp(url, c->base, n) == 0 && (url[n] == '\0' || url[n] == '/' || url[n] == '?');
+}
+
+/* The headers for url: extra, and the credentials only for the registry
+ * itself (or the token realm that asked for them), never for a host an
+ * answer pointed at (an upload Location, a Link). */
+static struct curl_slist *headers_with_auth(struct reg_client *c, const char *url, char *const *extra)
 {
         struct curl_slist *l = NULL;
         for (size_t i = 0; extra && extra[i]; i++)
                 l = curl_slist_append(l, extra[i]);
-        if (c->auth)
+        if (c->auth && (c->auth_to_realm || on_registry(c, url)))
                 l = curl_slist_append(l, c->auth);
         l = curl_slist_append(l, "Expect:");
         return l;
@@ -298,8 +349,10 @@ static int transport_error(struct reg_client *c, CURLcode code, const char *meth
         const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(code);
         if (code == CURLE_COULDNT_CONNECT && c->os_errno > 0)
                 why = strerror((int) c->os_errno); /* "Connection refused" says it all */
+        /* (a registry that stopped sending was reached: not "unreachable") */
+        bool stalled = code == CURLE_OPERATION_TIMEDOUT && startswith(why, "Operation too slow");
         if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
-            code == CURLE_OPERATION_TIMEDOUT) {
+            (code == CURLE_OPERATION_TIMEDOUT && !stalled)) {
                 int r = berth_error(err, 0, "registry %s is unreachable: %s %s: %s", c->host, method, url, why);
                 if (err && *err) /* (tells callers it was never reached; the message is unchanged) */
                         (*err)->errnum = EHOSTUNREACH;
@@ -335,7 +388,7 @@ static int perform(struct reg_client *c, const char *method, const char *url, ch
         CURL *h = curl_easy_init();
         if (!h)
                 abort();
-        cleanup_slist struct curl_slist *headers = headers_with_auth(c, extra);
+        cleanup_slist struct curl_slist *headers = headers_with_auth(c, url, extra);
         c->errbuf[0] = '\0';
         reg_easy_setup(c, h, url, headers, r);
         if (streq(method, "HEAD"))
@@ -367,7 +420,8 @@ static int perform(struct reg_client *c, const char *method, const char *url, ch
                 return -1;
         }
         if (r->too_big)
-                return berth_error(err, 0, "%s %s: the response is larger than %d bytes", method, url, MAX_DOCUMENT);
+                return berth_error(err, 0, "%s %s: the response is larger than %zu bytes; refused", method, url,
+                                   r->limit ? r->limit : (size_t) MAX_DOCUMENT);
         if (code != CURLE_OK)
                 return transport_error(c, code, method, url, err);
         return 0;
@@ -404,8 +458,10 @@ static int fetch_token(struct reg_client *c, const struct registry_challenge *ch
         cleanup_free char *saved = steal_pointer(&c->auth);
         if (c->user)
                 c->auth = basic_header(c);
-        struct http_resp r = {};
+        struct http_resp r = { .limit = MAX_TOKEN_BODY };
+        c->auth_to_realm = true;
         int ret = perform(c, "GET", url, NULL, NULL, &r, err);
+        c->auth_to_realm = false;
         free(c->auth);
         c->auth = NULL;
         if (ret < 0) {
@@ -468,8 +524,8 @@ static int reg_request(struct reg_client *c, const char *method, const char *url
                         return -1;
                 if (r->status != 401)
                         return 0;
-                if (attempt > 0 || !r->www_auth)
-                        break;
+                if (attempt > 0 || !r->www_auth || !on_registry(c, url))
+                        break; /* (another host's challenge gets no credentials) */
                 cleanup_free char *challenge = xstrdup(r->www_auth);
                 if (reg_authenticate(c, challenge, err) < 0)
                         return -1;
@@ -645,8 +701,20 @@ static int get_manifest(struct reg_client *c, const char *path, const char *ref,
                 return ret;
         }
         *digest = digest_of_data(r.body ? r.body : "", r.len);
-        if (image_digest_valid(ref) && !streq(ref, *digest)) {
-                int ret = berth_error(err, 0, "manifest %s from %s: digest mismatch: got %s", ref, c->host, *digest);
+        /* by digest: it must be that one; by tag: it is stored under the
+         * digest of what came, and a registry that names another sha256
+         * one lies (another algorithm cannot be compared: it is not used) */
+        const char *claimed = image_digest_valid(ref)                      ? ref
+                              : r.digest && startswith(r.digest, "sha256:") ? r.digest
+                                                                            : NULL;
+        if (claimed && !streq(claimed, *digest)) {
+                int ret = image_digest_valid(ref)
+                                  ? berth_error(err, 0, "manifest %s from %s: digest mismatch: got %s", ref, c->host,
+                                                *digest)
+                                  : berth_error(err, 0,
+                                                "manifest for %s/%s:%s: the registry's Docker-Content-Digest %s is "
+                                                "not the digest of the manifest it sent (%s); refused",
+                                                c->host, path, ref, r.digest, *digest);
                 free(*digest);
                 *digest = NULL;
                 resp_free(&r);
@@ -685,7 +753,8 @@ static int get_small_blob(struct reg_client *c, const char *path, const char *di
         cleanup_free char *got = digest_of_data(r.body ? r.body : "", r.len);
         if (!streq(got, digest)) {
                 resp_free(&r);
-                return berth_error(err, 0, "blob %s: digest mismatch: expected %s, got %s", digest, digest, got);
+                return berth_error(err, 0, "image config %s from %s: digest mismatch: expected %s, got %s", digest,
+                                   c->host, digest, got);
         }
         *len = r.len;
         *body = r.body ? steal_pointer(&r.body) : xstrdup("");
@@ -787,6 +856,17 @@ static int layer_finished(struct pull *p, struct pull_layer *l, CURLcode code, b
                 *err = steal_pointer(&l->r.sink_err);
                 return -1;
         }
+        if (l->r.too_big) {
+                long status = 0;
+                curl_easy_getinfo(l->h, CURLINFO_RESPONSE_CODE, &status);
+                return berth_error(err, 0, "layer %s from %s: an answer (HTTP status %ld) larger than %d bytes; refused",
+                                   l->digest, p->c->host, status, MAX_ERROR_BODY);
+        }
+        if (l->r.too_long)
+                return berth_error(err, 0,
+                                   "layer %s from %s: the registry sent more than the %lld bytes the manifest gives "
+                                   "for it; refused",
+                                   l->digest, p->c->host, l->size);
         if (code != CURLE_OK) {
                 const char *why = l->errbuf[0] ? l->errbuf : curl_easy_strerror(code);
                 return berth_error(err, 0, "layer %s: download from %s failed: %s", l->digest, p->c->host, why);
@@ -801,6 +881,10 @@ static int layer_finished(struct pull *p, struct pull_layer *l, CURLcode code, b
                                            l->digest, p->c->host);
                 return berth_error(err, 0, "layer %s: %s", l->digest, why);
         }
+        if (l->r.done != l->size)
+                return berth_error(err, 0,
+                                   "layer %s from %s: the registry sent %lld bytes, the manifest gives %lld; refused",
+                                   l->digest, p->c->host, l->r.done, l->size);
         layer_status(p, l, "Download complete");
         return 0;
 }
@@ -831,8 +915,9 @@ static int pull_download(struct pull *p, berth_error_t *err)
                 if (!l->h)
                         abort();
                 l->url = registry_url(p->c->base, p->path, "blobs", l->digest);
-                l->headers = headers_with_auth(p->c, NULL);
+                l->headers = headers_with_auth(p->c, l->url, NULL);
                 l->r.sink = l->w;
+                l->r.expect = l->size;
                 reg_easy_setup(p->c, l->h, l->url, l->headers, &l->r);
                 curl_easy_setopt(l->h, CURLOPT_ERRORBUFFER, l->errbuf);
                 curl_easy_setopt(l->h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -912,10 +997,13 @@ static int pull_plan(struct pull *p, json_t *manifest, json_t *config, berth_err
                 struct pull_layer *pl = &p->layers[i];
                 pl->digest = json_string_value(json_object_get(l, "digest"));
                 pl->diff_id = json_string_value(json_array_get(diff_ids, i));
-                pl->size = json_integer_value(json_object_get(l, "size"));
+                json_t *size = json_object_get(l, "size");
+                pl->size = json_integer_value(size);
                 pl->line = -1;
                 if (!image_digest_valid(pl->digest) || !image_digest_valid(pl->diff_id))
                         return berth_error(err, 0, "invalid image: layer %zu has no valid sha256 digest", i);
+                if (!json_is_integer(size) || pl->size < 0)
+                        return berth_error(err, 0, "invalid image: layer %zu (%s) has no valid size", i, pl->digest);
                 pl->have_blob = store_blob_exists(p->s, pl->digest);
                 pl->present = pl->have_blob && store_layer_exists(p->s, pl->diff_id);
         }
@@ -970,7 +1058,7 @@ static int pull_resolve(const struct registry_config *cfg, const struct image_re
                 bool mirror = endpoints[i][0] != '\0';
                 berth_error_t e = NULL;
                 cleanup_client struct reg_client *c = NULL;
-                if (reg_client_open(cfg, ref->domain, mirror ? endpoints[i] : NULL, scope, &c, err) < 0)
+                if (reg_client_open(cfg, ref->domain, mirror ? endpoints[i] : NULL, scope, true, &c, err) < 0)
                         return -1;
                 cleanup_free char *body = NULL, *digest = NULL, *mt = NULL, *top = NULL;
                 size_t len = 0;
@@ -1301,7 +1389,7 @@ int registry_push(struct berth_store *s, const char *image, const char *dest, co
         cleanup_client struct reg_client *c = NULL;
         if (r == 0) {
                 cleanup_free char *scope = xasprintf("repository:%s:pull,push", ref.path);
-                r = reg_client_open(&cfg, ref.domain, NULL, scope, &c, err);
+                r = reg_client_open(&cfg, ref.domain, NULL, scope, true, &c, err);
         }
         if (r == 0) {
                 cleanup_free char *repo = xasprintf("%s/%s", ref.domain, ref.path);
@@ -1369,12 +1457,10 @@ int registry_login(const char *server, const char *user, const char *password, b
                 return -1;
         cleanup_free char *host = server_or_default(&cfg, server);
         cleanup_client struct reg_client *c = NULL;
-        int r = reg_client_open(&cfg, host, NULL, NULL, &c, err);
+        int r = reg_client_open(&cfg, host, NULL, NULL, false, &c, err); /* (the new ones, not stored ones) */
         registry_config_free(&cfg);
         if (r < 0)
                 return -1;
-        free(c->user);
-        free(c->password);
         c->user = xstrdup(user);
         c->password = xstrdup(password);
         cleanup_free char *url = xasprintf("%s/v2/", c->base);
@@ -1397,7 +1483,13 @@ int registry_login(const char *server, const char *user, const char *password, b
         if (status != 200)
                 return berth_error(err, 0, "login to %s failed: GET %s answered HTTP status %ld", host, url, status);
         cleanup_free char *path = registry_auth_path();
-        return registry_auth_file_set(path, host, user, password, NULL, err);
+        cleanup_free char *helper = NULL;
+        if (creds_helper(host, &helper, err) < 0)
+                return -1;
+        if (helper && registry_credhelper_store(helper, host, user, password, err) < 0)
+                return -1;
+        /* with a helper, the file only says that there is a login */
+        return registry_auth_file_set(path, host, user, helper ? NULL : password, NULL, err);
 }
 
 int registry_logout(const char *server, bool *was_logged_in, char **host_out, berth_error_t *err)
@@ -1408,8 +1500,15 @@ int registry_logout(const char *server, bool *was_logged_in, char **host_out, be
         cleanup_free char *host = server_or_default(&cfg, server);
         registry_config_free(&cfg);
         cleanup_free char *path = registry_auth_path();
-        if (registry_auth_file_set(path, host, NULL, NULL, was_logged_in, err) < 0)
+        cleanup_free char *helper = NULL;
+        bool in_file = false, erased = false;
+        if (creds_helper(host, &helper, err) < 0 ||
+            registry_auth_file_set(path, host, NULL, NULL, &in_file, err) < 0)
                 return -1;
+        if (helper && registry_credhelper_erase(helper, host, &erased, err) < 0)
+                return -1;
+        if (was_logged_in)
+                *was_logged_in = in_file || erased;
         if (host_out)
                 *host_out = steal_pointer(&host);
         return 0;
@@ -1525,7 +1624,7 @@ int registry_search(const char *term, const struct registry_search_opts *o, stru
                 host = xstrdup(cfg.default_registry ? cfg.default_registry : DOCKER_IO);
         bool hub = streq(host, DOCKER_IO);
         cleanup_client struct reg_client *c = NULL;
-        int r = reg_client_open(&cfg, host, hub ? DOCKER_IO_INDEX : NULL, "registry:catalog:*", &c, err);
+        int r = reg_client_open(&cfg, host, hub ? DOCKER_IO_INDEX : NULL, "registry:catalog:*", true, &c, err);
         registry_config_free(&cfg);
         if (r < 0)
                 return -1;

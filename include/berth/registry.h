@@ -4,11 +4,16 @@
  * Engine configuration comes from /etc/berth/config.json (Docker's
  * daemon.json keys): "insecure-registries" (hosts reached over plain HTTP),
  * "registry-mirrors" (tried first for docker.io) and "default-registry"
- * (where short names like "busybox" come from; docker.io when unset).
+ * (where short names like "busybox" come from; docker.io when unset), plus
+ * "registry-stall-timeout" (seconds a transfer may go without a byte before it
+ * fails; 60 when unset).
  * TLS uses the system CAs plus /etc/berth/certs.d/HOST[:PORT]/ca.crt.
  * Credentials are read from $XDG_CONFIG_HOME/berth/auth.json (or
  * ~/.config/berth/auth.json), then from Docker's ~/.docker/config.json
- * ($DOCKER_CONFIG/config.json); `login` writes the first one. */
+ * ($DOCKER_CONFIG/config.json); `login` writes the first one.  Either file
+ * may name Docker credential helpers (credsStore, credHelpers): then the
+ * secret is kept by the helper and the file holds only {"auths": {"host":
+ * {}}}. */
 #ifndef BERTH_REGISTRY_H
 #define BERTH_REGISTRY_H
 
@@ -151,7 +156,10 @@ struct registry_config {
         char **insecure;        /* "host[:port]" entries */
         char **mirrors;         /* URLs, for docker.io */
         char *default_registry; /* NULL: docker.io */
+        long stall_timeout;     /* "registry-stall-timeout": seconds without a byte
+                                 * before a transfer fails (REGISTRY_STALL_TIMEOUT) */
 };
+#define REGISTRY_STALL_TIMEOUT 60L
 /* A missing file is an empty configuration. */
 int registry_config_load(const char *path, struct registry_config *c, berth_error_t *err);
 void registry_config_free(struct registry_config *c);
@@ -177,11 +185,30 @@ void registry_challenge_free(struct registry_challenge *c);
  * registry_auth_file_get returns 1 and sets *user and *password when found, 0
  * when not (a missing file too), negative on a broken file. */
 int registry_auth_file_get(const char *path, const char *host, char **user, char **password, berth_error_t *err);
-/* Set (password != NULL) or remove (user == NULL) the entry for host,
- * keeping every other key of the file; written atomically with mode 0600,
- * creating the directory (0700).  *existed (may be NULL): there was one. */
+/* Set (password != NULL), mark as kept by a credential helper ({}: user
+ * != NULL, password == NULL) or remove (user == NULL) the entry for host,
+ * keeping every other key of the file; written atomically with mode 0600 in
+ * a directory made 0700 (created so, or its mode fixed).  *existed (may be
+ * NULL): there was one. */
 int registry_auth_file_set(const char *path, const char *host, const char *user, const char *password,
                            bool *existed, berth_error_t *err);
+/* The credential helper an auth file names for host: credHelpers[host], else
+ * credsStore (Docker's keys).  *helper is NAME of docker-credential-NAME,
+ * or NULL when there is none (a missing file too). */
+int registry_auth_file_helper(const char *path, const char *host, char **helper, berth_error_t *err);
+
+/* Docker's credential helpers, `docker-credential-NAME get|store|erase`
+ * (registry-credhelper.c), run with a bounded time; "berth: credential
+ * helper docker-credential-NAME: ..." when one is missing or fails.  The
+ * server URL given to the helper is host ("https://index.docker.io/v1/" for
+ * docker.io, as Docker's).  get returns 1 with *user and *secret, or 0 when
+ * the helper has none for host; erase sets *erased (may be NULL) when there
+ * was something to erase. */
+char *registry_credhelper_server_url(const char *host);
+int registry_credhelper_get(const char *name, const char *host, char **user, char **secret, berth_error_t *err);
+int registry_credhelper_store(const char *name, const char *host, const char *user, const char *secret,
+                              berth_error_t *err);
+int registry_credhelper_erase(const char *name, const char *host, bool *erased, berth_error_t *err);
 /* Where berth's auth.json is (malloc'ed), and Docker's config.json. */
 char *registry_auth_path(void);
 char *registry_docker_config_path(void);

@@ -73,6 +73,16 @@ forget_umoci() {
     done
 }
 
+# Tag busybox as REF, push it, remove it and pull it back.
+push_rmi_pull() {
+    berth tag busybox:latest "$1"
+    run berth push "$1"
+    assert_success
+    berth rmi "$1" >/dev/null
+    run berth pull "$1"
+    assert_success
+}
+
 staging_empty() {
     [ -z "$(ls -A /var/lib/berth/tmp 2>/dev/null)" ] || _fail "staging left in /var/lib/berth/tmp: $(ls /var/lib/berth/tmp)"
 }
@@ -344,12 +354,7 @@ JSON
     assert_equal "$(stat -c %a "$XDG_CONFIG_HOME/berth/auth.json")" 600
     assert_equal "$(jq -r '.auths["127.0.0.1:'$BASIC'"].auth' "$XDG_CONFIG_HOME/berth/auth.json" | base64 -d)" \
         "alice:pw-alice"
-    berth tag busybox:latest $r
-    run berth push $r
-    assert_success
-    berth rmi $r >/dev/null
-    run berth pull $r
-    assert_success
+    push_rmi_pull $r
     run berth logout 127.0.0.1:$BASIC
     assert_success
     assert_output "Removing login credentials for 127.0.0.1:$BASIC"
@@ -368,6 +373,103 @@ JSON
     berth rmi $r >/dev/null
 }
 
+@test "login --password-stdin: auth.json 0600 in a 0700 directory, fixed when looser; logout removes only its entry" {
+    local cfg=$XDG_CONFIG_HOME/berth other
+    mkdir -p "$cfg"
+    chmod 0755 "$cfg"
+    other=$(printf bob:pw-bob | base64)
+    printf '{"auths": {"other.example:5000": {"auth": "%s"}}, "psFormat": "table {{.ID}}"}\n' "$other" >"$cfg/auth.json"
+    chmod 0644 "$cfg/auth.json"
+    run berth login -u alice --password-stdin 127.0.0.1:$BASIC </dev/null
+    assert_status 125
+    assert_output "berth: login: no password on stdin"
+    run bash -c "printf 'pw-alice\n' | berth login -u alice --password-stdin 127.0.0.1:$BASIC"
+    assert_success
+    assert_output "Login Succeeded"
+    assert_equal "$(stat -c %a "$cfg")" 700
+    assert_equal "$(stat -c %a "$cfg/auth.json")" 600
+    assert_equal "$(jq -r '.auths["127.0.0.1:'$BASIC'"].auth' "$cfg/auth.json" | base64 -d)" "alice:pw-alice"
+    assert_equal "$(jq -r '.auths["other.example:5000"].auth' "$cfg/auth.json")" "$other"
+    run berth logout 127.0.0.1:$BASIC
+    assert_success
+    assert_output "Removing login credentials for 127.0.0.1:$BASIC"
+    assert_equal "$(jq -c '.auths' "$cfg/auth.json")" "{\"other.example:5000\":{\"auth\":\"$other\"}}"
+    assert_equal "$(jq -r '.psFormat' "$cfg/auth.json")" "table {{.ID}}"
+    assert_equal "$(stat -c %a "$cfg/auth.json")" 600
+    # a directory created by login is 0700 from the start
+    rm -rf "$cfg"
+    run bash -c "echo pw-alice | berth login -u alice --password-stdin 127.0.0.1:$BASIC"
+    assert_success
+    assert_equal "$(stat -c %a "$cfg")" 700
+    assert_equal "$(stat -c %a "$cfg/auth.json")" 600
+}
+
+# The fake credential helper of tests/harness/credhelper, its store and log.
+use_credhelper() {
+    export PATH=$REPO/tests/harness/credhelper:$PATH
+    export BERTH_TEST_CREDS=$REG_DIR/creds-$BATS_TEST_NUMBER.json
+    rm -f "$BERTH_TEST_CREDS" "$BERTH_TEST_CREDS.log"
+}
+
+@test "credsStore: login stores through the helper (no secret in the file), pull and push get it there, logout erases" {
+    local r=127.0.0.1:$BASIC/helper/busybox:1 f=$XDG_CONFIG_HOME/berth/auth.json
+    use_credhelper
+    mkdir -p "$XDG_CONFIG_HOME/berth"
+    echo '{"credsStore": "berthtest"}' >"$f"
+    run bash -c "echo pw-alice | berth login -u alice --password-stdin 127.0.0.1:$BASIC"
+    assert_success
+    assert_output "Login Succeeded"
+    assert_equal "$(jq -c . "$f")" "{\"auths\":{\"127.0.0.1:$BASIC\":{}},\"credsStore\":\"berthtest\"}"
+    assert_equal "$(jq -c '.["127.0.0.1:'$BASIC'"]' "$BERTH_TEST_CREDS")" '{"Username":"alice","Secret":"pw-alice"}'
+    assert_equal "$(stat -c %a "$f")" 600
+    push_rmi_pull $r
+    assert_equal "$(grep -c "^berthtest get 127.0.0.1:$BASIC$" "$BERTH_TEST_CREDS.log")" 2
+    run berth logout 127.0.0.1:$BASIC
+    assert_success
+    assert_output "Removing login credentials for 127.0.0.1:$BASIC"
+    assert_equal "$(jq -c . "$BERTH_TEST_CREDS")" "{}"
+    assert_equal "$(jq -c . "$f")" '{"auths":{},"credsStore":"berthtest"}'
+    grep -q "^berthtest erase 127.0.0.1:$BASIC$" "$BERTH_TEST_CREDS.log" || _fail "no erase: $(cat "$BERTH_TEST_CREDS.log")"
+    berth rmi $r >/dev/null
+    run berth pull $r
+    assert_status 125
+    assert_output "berth: 127.0.0.1:$BASIC: unauthorized: authentication required; run \`berth login 127.0.0.1:$BASIC\`"
+}
+
+@test "credHelpers in Docker's config.json for one registry; a missing or failing helper is one line" {
+    local r=127.0.0.1:$BASIC/helper/busybox:2 f=$XDG_CONFIG_HOME/berth/auth.json
+    use_credhelper
+    export HOME=$REG_DIR/home-$BATS_TEST_NUMBER
+    mkdir -p "$HOME/.docker"
+    echo '{"credHelpers": {"127.0.0.1:'$BASIC'": "berthtest"}}' >"$HOME/.docker/config.json"
+    run bash -c "echo pw-alice | berth login -u alice --password-stdin 127.0.0.1:$BASIC"
+    assert_success
+    assert_equal "$(jq -c . "$f")" "{\"auths\":{\"127.0.0.1:$BASIC\":{}}}"
+    assert_equal "$(jq -r '.["127.0.0.1:'$BASIC'"].Secret' "$BERTH_TEST_CREDS")" pw-alice
+    push_rmi_pull $r
+    berth rmi $r >/dev/null
+    # another registry does not ask the helper
+    run berth pull 127.0.0.1:$PLAIN/umoci/img:1
+    assert_success
+    run grep -v " 127.0.0.1:$BASIC$" "$BERTH_TEST_CREDS.log"
+    assert_failure
+    # the helper is missing
+    echo '{"credHelpers": {"127.0.0.1:'$BASIC'": "nosuch"}}' >"$HOME/.docker/config.json"
+    run berth pull $r
+    assert_status 125
+    assert_output "berth: credential helper docker-credential-nosuch: not found in PATH (install it, or remove the helper from the credentials file)"
+    # the helper fails: login keeps nothing
+    echo '{"credsStore": "berthfail"}' >"$HOME/.docker/config.json"
+    rm -f "$f"
+    run bash -c "echo pw-alice | berth login -u alice --password-stdin 127.0.0.1:$BASIC"
+    assert_status 125
+    assert_output "berth: credential helper docker-credential-berthfail: store: the keyring is locked"
+    [ ! -e "$f" ] || _fail "a failed login wrote $f: $(cat "$f")"
+    run berth pull $r
+    assert_status 125
+    assert_output "berth: credential helper docker-credential-berthfail: get: the keyring is locked"
+}
+
 @test "TLS with a self-signed CA: refused until its ca.crt is in certs.d" {
     local r=127.0.0.1:$TLS/tls/busybox:1
     rm -rf /etc/berth/certs.d/127.0.0.1:$TLS
@@ -376,12 +478,7 @@ JSON
     [[ ${lines[-1]} =~ ^berth:\ .*(certificate|SSL) ]] || _fail "expected a certificate error last"
     mkdir -p /etc/berth/certs.d/127.0.0.1:$TLS
     cp "$REG_DIR/ca/ca.crt" /etc/berth/certs.d/127.0.0.1:$TLS/ca.crt
-    berth tag busybox:latest $r
-    run berth push $r
-    assert_success
-    berth rmi $r >/dev/null
-    run berth pull $r
-    assert_success
+    push_rmi_pull $r
     assert_line_matches "^Status: Downloaded newer image for $r$"
 }
 

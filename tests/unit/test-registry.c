@@ -203,6 +203,50 @@ START_TEST(test_auth_file_docker_keys)
 }
 END_TEST
 
+START_TEST(test_auth_file_helper)
+{
+        cleanup_free char *path = xasprintf("%s/helpers.json", tmpdir);
+        cleanup_error berth_error_t err = NULL;
+        char *h = NULL;
+        /* a missing file names none */
+        ck_assert_int_eq(registry_auth_file_helper(path, "docker.io", &h, &err), 0);
+        ck_assert_ptr_null(h);
+        /* credHelpers for its hosts (keys as URLs too), credsStore for the rest */
+        write_text(path, "{\"credHelpers\": {\"https://Gcr.io/v2/\": \"gcloud\", \"reg:5000\": \"pass\"},"
+                         " \"credsStore\": \"desktop\"}");
+        ck_assert_int_eq(registry_auth_file_helper(path, "gcr.io", &h, &err), 0);
+        ck_assert_str_eq(h, "gcloud");
+        free(h);
+        ck_assert_int_eq(registry_auth_file_helper(path, "reg:5000", &h, &err), 0);
+        ck_assert_str_eq(h, "pass");
+        free(h);
+        ck_assert_int_eq(registry_auth_file_helper(path, "reg", &h, &err), 0);
+        ck_assert_str_eq(h, "desktop");
+        free(h);
+        /* only credHelpers: the other hosts have none */
+        write_text(path, "{\"credHelpers\": {\"reg:5000\": \"pass\"}}");
+        ck_assert_int_eq(registry_auth_file_helper(path, "docker.io", &h, &err), 0);
+        ck_assert_ptr_null(h);
+        /* a name that is not one, or a list that is not an object */
+        write_text(path, "{\"credsStore\": \"../../bin/sh\"}");
+        ck_assert_int_lt(registry_auth_file_helper(path, "docker.io", &h, &err), 0);
+        ck_assert_ptr_nonnull(strstr(err->msg, "\"credsStore\" must name a credential helper"));
+        berth_error_free(&err);
+        write_text(path, "{\"credHelpers\": [\"pass\"]}");
+        ck_assert_int_lt(registry_auth_file_helper(path, "docker.io", &h, &err), 0);
+        ck_assert_ptr_nonnull(strstr(err->msg, "\"credHelpers\" is not an object"));
+        berth_error_free(&err);
+        /* with a helper, the file keeps an empty entry: no credentials in it */
+        write_text(path, "{}");
+        ck_assert_int_eq(registry_auth_file_set(path, "reg:5000", "alice", NULL, NULL, &err), 0);
+        cleanup_free char *text = NULL;
+        ck_assert_int_eq(read_file(path, &text, NULL, &err), 0);
+        ck_assert_str_eq(text, "{\n \"auths\": {\n  \"reg:5000\": {}\n }\n}\n");
+        char *user = NULL, *pass = NULL;
+        ck_assert_int_eq(registry_auth_file_get(path, "reg:5000", &user, &pass, &err), 0);
+}
+END_TEST
+
 START_TEST(test_auth_paths)
 {
         cleanup_free char *old_xdg = getenv("XDG_CONFIG_HOME") ? xstrdup(getenv("XDG_CONFIG_HOME")) : NULL;
@@ -247,7 +291,22 @@ START_TEST(test_config)
         ck_assert(!registry_config_insecure(&c, "plain.example.org"));
         ck_assert_str_eq(c.mirrors[0], "https://mirror.example");
         ck_assert_str_eq(c.default_registry, "quay.io");
+        ck_assert_int_eq(c.stall_timeout, REGISTRY_STALL_TIMEOUT); /* unset: the default */
         registry_config_free(&c);
+
+        write_text(path, "{\"registry-stall-timeout\": 5}");
+        ck_assert_int_eq(registry_config_load(path, &c, &err), 0);
+        ck_assert_int_eq(c.stall_timeout, 5);
+        registry_config_free(&c);
+        const char *bad_stall[] = { "0", "-1", "86401", "\"10\"", "1.5", "null" };
+        for (size_t i = 0; i < ARRAY_SIZE(bad_stall); i++) {
+                cleanup_free char *doc = xasprintf("{\"registry-stall-timeout\": %s}", bad_stall[i]);
+                write_text(path, doc);
+                ck_assert_int_lt(registry_config_load(path, &c, &err), 0);
+                ck_assert_msg(strstr(err->msg, "\"registry-stall-timeout\" must be a number of seconds"), "%s: %s",
+                              bad_stall[i], err->msg);
+                berth_error_free(&err);
+        }
 
         write_text(path, "{\"insecure-registries\": \"x\"}");
         ck_assert_int_lt(registry_config_load(path, &c, &err), 0);
@@ -559,6 +618,7 @@ static Suite *suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_auth_file_roundtrip);
         tcase_add_test(tc, test_auth_file_docker_keys);
+        tcase_add_test(tc, test_auth_file_helper);
         tcase_add_test(tc, test_auth_paths);
         tcase_add_test(tc, test_config);
         tcase_add_test(tc, test_server_host);
