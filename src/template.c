@@ -352,7 +352,14 @@ static int lex_number(const char *src, size_t *i, struct token *t, berth_error_t
                 return parse_error(src, *i, err, "bad number syntax: \"%.*s\"", (int) (p - *i + 1), src + *i);
         cleanup_free char *s = xstrndup(src + *i, p - *i);
         if (real) {
-                t->num = json_real(strtod(s, NULL));
+                /* Go refuses what overflows a float64; jansson holds no inf */
+                errno = 0;
+                double d = strtod(s, NULL);
+                if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
+                        return parse_error(src, *i, err, "number out of range: %s", s);
+                t->num = json_real(d);
+                if (!t->num)
+                        return parse_error(src, *i, err, "number out of range: %s", s);
         } else {
                 errno = 0;
                 long long v = strtoll(s, NULL, 10);

@@ -985,6 +985,8 @@ START_TEST(test_template_errors)
                 { "{{/* unclosed", "unclosed comment" },
                 { "{{upper .Names}}", "wrong type for value; expected string; got []interface {}" },
                 { "{{3x}}", "bad number syntax" },
+                { "{{8E444444}}", "number out of range: 8E444444" }, /* found by fuzz-template */
+                { "{{-1e999}}", "number out of range" },
                 { "{{.Name | .Id}}", "can't give argument to non-function .Id" },
                 { "{{a := 1}}", "unexpected \":=\" in command" },
                 { "{{#}}", "unexpected \"#\" in command" },
