@@ -15,7 +15,10 @@
 # or "not ok" with the sanitizer report and the reproducer's path, to run
 # again with `BUILD_DIR/tests/fuzz/TARGET REPRODUCER`.  A crash, a leak, a
 # sanitizer report, a timeout (FUZZ_TIMEOUT seconds for one input, default
-# 10) or running out of memory fails the target.  Exit status: 0 only if
+# 10) or running out of memory fails the target.  The random seed is
+# FUZZ_SEED (default 1, so that CI's result is the same on every run of one
+# tree and a failure reproduces; FUZZ_SEED=0 picks a new one each time, for
+# hunting).  Exit status: 0 only if
 # every target passed.
 set -uo pipefail
 
@@ -57,7 +60,7 @@ for t in "${targets[@]}"; do
         nseeds=$(find "$seeds" -type f | wc -l)
     fi
     rc=0
-    "$bin" -max_total_time="$budget" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
+    "$bin" -seed="${FUZZ_SEED:-1}" -max_total_time="$budget" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$out/artifacts/" "$out/corpus" \
         >"$out/log" 2>&1 </dev/null || rc=$?
     execs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$out/log" | tail -n1)
