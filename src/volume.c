@@ -331,8 +331,11 @@ static int volume_make(struct berth_store *s, const char *name, json_t *labels, 
         cleanup_free char *final = xasprintf("%s/%s", vdir, name);
         if (access(final, F_OK) == 0)
                 return 0;
+        /* locked until the rename: a system check --repair beside us leaves
+         * it alone (it removes the unlocked entries of ROOT/tmp) */
         cleanup_free char *stage = NULL;
-        if (store_mkstemp_dir(s, &stage, err) < 0)
+        cleanup_close int stage_fd = -1;
+        if (store_tmp_create(s, "volume", true, &stage, &stage_fd, err) < 0)
                 return -1;
         (void) chmod(stage, 0701);
         cleanup_free char *data = xasprintf("%s/_data", stage);

@@ -396,3 +396,28 @@ MUST_SUCCEED=" 4 9 12 "
     reg_rmi_matching '^(cc/|127\.0\.0\.1:)'
     for v in ccvol-1 ccvol-2; do berth volume rm -f "$v" >/dev/null 2>&1 || true; done
 }
+
+# berth held on entry to its K-th CALL (strace delays it) while `system
+# check --repair` runs beside it: the repair must leave its staging alone.
+# hold_at CALL K SECONDS CMD...: runs CMD in the background; $held is its pid.
+hold_at() {
+    local call=$1 k=$2 s=$3
+    shift 3
+    strace -qq -o /dev/null -e trace="$call" -e inject="$call":delay_enter=$((s * 1000000)):when="$k" "$@" \
+        >"$BATS_TEST_TMPDIR/held.out" 2>&1 &
+    held=$!
+}
+
+@test "a repair beside a volume create that is staging leaves it alone" {
+    hold_at rename 2 3 berth volume create crashvol-held
+    # the staged volume is complete, waiting for its rename into place
+    wait_until 20 compgen -G '/var/lib/berth/tmp/*/volume.json'
+    run berth system check --repair
+    assert_success
+    wait "$held" && st=0 || st=$?
+    [ "$st" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/held.out" >&2; false; }
+    run berth volume inspect -f '{{.Name}}' crashvol-held
+    assert_output crashvol-held
+    [ -d /var/lib/berth/volumes/crashvol-held/_data ]
+    berth volume rm crashvol-held >/dev/null
+}
