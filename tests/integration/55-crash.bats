@@ -3,12 +3,15 @@
 # import, build, commit, run, rm, rmi and volume rm leaves a store that
 # `system check --repair` makes clean, on which every image runs, every
 # container starts, and no name, tag or volume is doubled or half-present.
-# Then 50 mixed operations at once on a few shared names: all finish, and the
-# store is as consistent.
+# Then 50 mixed operations (and repairs) at once on a few shared names: all
+# finish, and the store is as consistent; and a repair run while berth is
+# held mid-way (strace delays a call) leaves the live operation alone.
 #
-# Each operation is timed once (it must succeed whole), then killed after
-# delays spread over that duration; a kill counts only if it landed (the
-# process died of SIGKILL, not finished first).
+# Each operation first runs whole (it must succeed) under strace, counting
+# the system calls that change files, and once timed.  Then it is killed on
+# entry to the k-th of each such call (strace injects SIGKILL) and after
+# delays spread over its duration (with its helper processes); a kill counts
+# only if it landed (berth died of SIGKILL, had not finished first).
 
 load helpers
 
@@ -148,10 +151,10 @@ assert_store_usable() {
 
 # The calls that change files, and how many of each are picked at least
 # (evenly spaced over how many the operation makes; more of each when it
-# makes few kinds, so that 2*KILLS points are tried).
+# makes few kinds, so that KILLS+10 points are tried).
 STORE_CALLS="rename renameat renameat2 unlink unlinkat rmdir mkdir mkdirat symlink symlinkat link linkat fsync fdatasync openat write mount umount2"
-PER_CALL=6
-TIME_KILLS=12
+PER_CALL=4
+TIME_KILLS=10
 
 # time_ms CMD...: run CMD (it must succeed), print how long it took in ms.
 time_ms() {
@@ -208,17 +211,17 @@ crash_rounds() {
     $prepare
     call_counts "$@" >"$BATS_TEST_TMPDIR/counts"
     $reset
-    # an operation that makes few kinds of calls gets more points of each
-    per=$(grep -cv ' 0$' "$BATS_TEST_TMPDIR/counts" || true)
-    per=$(((2 * KILLS + per - 1) / (per > 0 ? per : 1)))
-    [ "$per" -ge "$PER_CALL" ] || per=$PER_CALL
-    while read -r call n; do
-        [ "$n" -gt 0 ] || continue
-        for i in $(seq 0 $((per - 1))); do
-            k=$((1 + (n - 1) * i / (per - 1)))
-            [[ " ${points[*]} " == *" $call:$k "* ]] || points+=("$call:$k")
-        done
-    done <"$BATS_TEST_TMPDIR/counts"
+    # an operation that makes few calls gets more points of each
+    for ((per = PER_CALL; per <= 16 && ${#points[@]} < KILLS + 10; per++)); do
+        points=()
+        while read -r call n; do
+            [ "$n" -gt 0 ] || continue
+            for i in $(seq 0 $((per - 1))); do
+                k=$((1 + (n - 1) * i / (per - 1)))
+                [[ " ${points[*]} " == *" $call:$k "* ]] || points+=("$call:$k")
+            done
+        done <"$BATS_TEST_TMPDIR/counts"
+    done
     $prepare
     dur=$(time_ms "$@")
     $reset
@@ -409,7 +412,7 @@ hold_at() {
 }
 
 @test "a repair beside a volume create that is staging leaves it alone" {
-    hold_at rename 2 3 berth volume create crashvol-held
+    hold_at rename 2 2 berth volume create crashvol-held
     # the staged volume is complete, waiting for its rename into place
     wait_until 20 compgen -G '/var/lib/berth/tmp/*/volume.json'
     run berth system check --repair
@@ -420,4 +423,28 @@ hold_at() {
     assert_output crashvol-held
     [ -d /var/lib/berth/volumes/crashvol-held/_data ]
     berth volume rm crashvol-held >/dev/null
+}
+
+@test "a repair beside an rm that is deleting leaves both succeeding" {
+    berth run --name held-rm -v crashvol-held:/v busybox sh -c \
+        'for d in a b c d; do mkdir -p /$d/x/y /v/$d/x/y; touch /$d/x/y/f /v/$d/x/y/f; done' >/dev/null
+    # held in the midst of deleting the container's directory (renamed into
+    # ROOT/tmp first, unlocked: the repair may delete it too)
+    hold_at unlinkat 3 2 berth rm held-rm
+    wait_until 20 compgen -G '/var/lib/berth/tmp/rm-*'
+    run berth system check --repair
+    assert_success
+    wait "$held" && st=0 || st=$?
+    [ "$st" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/held.out" >&2; false; }
+    run berth ps -aq -f name=held-rm
+    assert_output ""
+    # and the same for a volume
+    hold_at unlinkat 3 2 berth volume rm crashvol-held
+    wait_until 20 compgen -G '/var/lib/berth/tmp/rmvol-*'
+    run berth system check --repair
+    assert_success
+    wait "$held" && st=0 || st=$?
+    [ "$st" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/held.out" >&2; false; }
+    run berth volume ls -q
+    assert_output_not_contains crashvol-held
 }
