@@ -411,14 +411,21 @@ hold_at() {
     held=$!
 }
 
-@test "a repair beside a volume create that is staging leaves it alone" {
-    hold_at rename 2 2 berth volume create crashvol-held
-    # the staged volume is complete, waiting for its rename into place
-    wait_until 20 compgen -G '/var/lib/berth/tmp/*/volume.json'
+# repair_beside_held GLOB: once GLOB (the held berth's staging) exists, a
+# repair succeeds, and so does the held berth afterwards.
+repair_beside_held() {
+    local st
+    wait_until 20 compgen -G "$1"
     run berth system check --repair
     assert_success
     wait "$held" && st=0 || st=$?
     [ "$st" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/held.out" >&2; false; }
+}
+
+@test "a repair beside a volume create that is staging leaves it alone" {
+    hold_at rename 2 2 berth volume create crashvol-held
+    # the staged volume is complete, waiting for its rename into place
+    repair_beside_held '/var/lib/berth/tmp/*/volume.json'
     run berth volume inspect -f '{{.Name}}' crashvol-held
     assert_output crashvol-held
     [ -d /var/lib/berth/volumes/crashvol-held/_data ]
@@ -431,20 +438,12 @@ hold_at() {
     # held in the midst of deleting the container's directory (renamed into
     # ROOT/tmp first, unlocked: the repair may delete it too)
     hold_at unlinkat 3 2 berth rm held-rm
-    wait_until 20 compgen -G '/var/lib/berth/tmp/rm-*'
-    run berth system check --repair
-    assert_success
-    wait "$held" && st=0 || st=$?
-    [ "$st" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/held.out" >&2; false; }
+    repair_beside_held '/var/lib/berth/tmp/rm-*'
     run berth ps -aq -f name=held-rm
     assert_output ""
     # and the same for a volume
     hold_at unlinkat 3 2 berth volume rm crashvol-held
-    wait_until 20 compgen -G '/var/lib/berth/tmp/rmvol-*'
-    run berth system check --repair
-    assert_success
-    wait "$held" && st=0 || st=$?
-    [ "$st" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/held.out" >&2; false; }
+    repair_beside_held '/var/lib/berth/tmp/rmvol-*'
     run berth volume ls -q
     assert_output_not_contains crashvol-held
 }
