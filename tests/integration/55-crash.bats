@@ -434,15 +434,16 @@ repair_beside_held() {
 
 @test "a repair beside an rm that is deleting leaves both succeeding" {
     berth run --name held-rm -v crashvol-held:/v busybox sh -c \
-        'for d in a b c d; do mkdir -p /$d/x/y /v/$d/x/y; touch /$d/x/y/f /v/$d/x/y/f; done' >/dev/null
+        'for d in $(seq 400); do mkdir -p /d$d/x /v/d$d/x; done' >/dev/null
     # held in the midst of deleting the container's directory (renamed into
-    # ROOT/tmp first, unlocked: the repair may delete it too)
-    hold_at unlinkat 3 2 berth rm held-rm
+    # ROOT/tmp first, unlocked: the repair may delete it too): on opening
+    # one of its 400 directories
+    hold_at openat 300 2 berth rm held-rm
     repair_beside_held '/var/lib/berth/tmp/rm-*'
     run berth ps -aq -f name=held-rm
     assert_output ""
     # and the same for a volume
-    hold_at unlinkat 3 2 berth volume rm crashvol-held
+    hold_at openat 300 2 berth volume rm crashvol-held
     repair_beside_held '/var/lib/berth/tmp/rmvol-*'
     run berth volume ls -q
     assert_output_not_contains crashvol-held
