@@ -448,3 +448,22 @@ repair_beside_held() {
     run berth volume ls -q
     assert_output_not_contains crashvol-held
 }
+
+@test "a container whose exit is not recorded yet starts again once it is" {
+    id=$(berth create --name slowhook busybox sleep 1)
+    berth start slowhook >/dev/null
+    run berth inspect -f '{{.State.Status}}' slowhook
+    assert_output running
+    # the unit's stop hook waits for the container's lock: the unit stays
+    # deactivating after the process ended, and berth sees the process gone
+    flock "/var/lib/berth/containers/$id/lock" sleep 4 &
+    holder=$!
+    wait_until 20 bash -c '[ "$(systemctl show -P ActiveState berth-slowhook.service)" = deactivating ]'
+    first=$(berth inspect -f '{{.State.StartedAt}}' slowhook)
+    run berth start slowhook
+    assert_success
+    wait "$holder"
+    # it ran a second time
+    wait_until 20 bash -c "[ \"\$(berth inspect -f '{{.State.StartedAt}}' slowhook)\" != '$first' ]"
+    berth rm -f slowhook >/dev/null
+}
