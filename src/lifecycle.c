@@ -297,6 +297,10 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 spec.stdin_fd = inp[0];
         }
 
+        /* The record says exited as soon as the unit's ExecStopPost hook has
+         * written it, but the unit stays loaded (deactivating) until the hook
+         * returns: starting it again right then would find "already loaded". */
+        (void) unit_wait_inactive(bus, unit, 10 * 1000000ULL, NULL);
         unit_reset_failed(bus, unit);
         int r = unit_start_transient(bus, &spec, err);
         unit_props_free(&props);

@@ -272,8 +272,8 @@ static int rm_rf_at(int dfd, const char *name, dev_t dev)
         if (st.st_dev != dev)
                 return -EXDEV; /* never descend into a mount point */
         int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
+        if (fd < 0) /* gone since the fstatat: someone else deleted it (a repair), as we want */
+                return errno == ENOENT ? 0 : -errno;
         cleanup_dir DIR *d = fdopendir(fd);
         if (!d) {
                 close(fd);

@@ -331,8 +331,11 @@ static int volume_make(struct berth_store *s, const char *name, json_t *labels, 
         cleanup_free char *final = xasprintf("%s/%s", vdir, name);
         if (access(final, F_OK) == 0)
                 return 0;
+        /* locked until the rename: a system check --repair beside us leaves
+         * it alone (it removes the unlocked entries of ROOT/tmp) */
         cleanup_free char *stage = NULL;
-        if (store_mkstemp_dir(s, &stage, err) < 0)
+        cleanup_close int stage_fd = -1;
+        if (store_tmp_create(s, "volume", true, &stage, &stage_fd, err) < 0)
                 return -1;
         (void) chmod(stage, 0701);
         cleanup_free char *data = xasprintf("%s/_data", stage);
@@ -826,6 +829,31 @@ static bool dir_is_empty(const char *path)
         return true;
 }
 
+/* Fill a new (empty) volume from the image, under its exclusive lock.
+ * VOLUME/copyup exists while the copy runs: one left behind by a berth that
+ * was killed (or a machine that went down) mid-copy says _data holds part of
+ * the image's files, which is no volume's content: empty it and copy again
+ * (or leave it empty with nocopy) instead of taking it for a filled one. */
+static int volume_fill(struct berth_store *s, const char *name, const char *data, const char *lowerdir,
+                       const char *target, bool nocopy, berth_error_t *err)
+{
+        cleanup_free char *pending = store_path(s, "volumes/%s/copyup", name);
+        bool cut_short = access(pending, F_OK) == 0;
+        if (cut_short) {
+                if (rm_rf(data, err) < 0)
+                        return berth_error_wrap(err, "empty volume %s after an interrupted copy", name);
+                if (mkdir(data, 0755) < 0)
+                        return berth_error(err, errno, "create `%s`", data);
+        }
+        bool copy = !nocopy && lowerdir && *lowerdir && dir_is_empty(data);
+        if (copy && (write_file_atomic(pending, "", 0, 0600, err) < 0 ||
+                     volume_copy_up(s, lowerdir, target, data, err) < 0))
+                return -1; /* the marker stays: the next user copies again */
+        if ((copy || cut_short) && unlink(pending) < 0 && errno != ENOENT)
+                return berth_error(err, errno, "remove `%s`", pending);
+        return 0;
+}
+
 /* ---- containers -------------------------------------------------------------- */
 void volume_holds_release(struct volume_holds *h)
 {
@@ -851,7 +879,7 @@ static int volume_acquire(struct berth_store *s, const char *name, const char *l
                 if (access(meta, F_OK) < 0)
                         continue; /* removed before we locked it: make it again */
                 cleanup_free char *data = store_path(s, "volumes/%s/_data", n);
-                if (!nocopy && dir_is_empty(data) && volume_copy_up(s, lowerdir, target, data, err) < 0)
+                if (volume_fill(s, n, data, lowerdir, target, nocopy, err) < 0)
                         return -1;
                 if (flock(fd, LOCK_SH) < 0)
                         return berth_error(err, errno, "lock volume %s", n);

@@ -6,6 +6,10 @@
  *                                   "Labels": {}, "Anonymous": bool}
  *   ROOT/volumes/NAME/lock         flock: exclusive while the volume is made,
  *                                  filled (copy-up) or removed
+ *   ROOT/volumes/NAME/copyup       present while the copy-up runs; one left by
+ *                                  a killed berth means _data holds part of
+ *                                  the image's files: the next user empties
+ *                                  _data and copies again
  *
  * Which containers use a volume is not stored twice: it is read from the
  * containers' config.json (Berth.Mounts entries of Type "volume"), so it can
