@@ -1,9 +1,13 @@
-/* Fuzz target: the value parsers of parse.h.  The first byte of the input
+/* Fuzz target: the value parsers of parse.h, the limits table, and the
+ * --device/--device-cgroup-rule/-v/--mount specs.  The first byte of the input
  * chooses the parser (modulo their number), the rest is the value; the env
  * and label file parsers read it from a memfd. */
 #include "config.h"
 
+#include "berth/devices.h"
+#include "berth/limits.h"
 #include "berth/parse.h"
+#include "berth/volume.h"
 #include "fuzz.h"
 
 static void fuzz_value(unsigned which, const char *s)
@@ -73,6 +77,48 @@ static void fuzz_value(unsigned which, const char *s)
         }
 }
 
+/* A limit flag's value (the row chosen by the first byte), then the whole
+ * set checked together and turned into unit properties, as `run` does. */
+static void fuzz_limit(unsigned row, const char *s)
+{
+        struct limits l = { 0 };
+        struct unit_props props = { 0 };
+        cleanup_error berth_error_t err = NULL;
+        if (limits_set(&l, &limit_defs[row % limit_defs_count], s, &err) == 0 &&
+            limits_to_props(&l, &props, &err) == 0)
+                free(unit_props_to_text(&props, NULL));
+        unit_props_free(&props);
+        limits_free(&l);
+}
+
+/* --device, --device-cgroup-rule, -v and --mount (with the relative-source
+ * rewriting the CLI does first). */
+static void fuzz_specs(unsigned which, const char *s)
+{
+        cleanup_error berth_error_t err = NULL;
+        switch (which) {
+        case 0: {
+                struct device_map d;
+                if (device_map_parse(s, &d, &err) == 0)
+                        device_map_clear(&d);
+                break;
+        }
+        case 1:
+                (void) device_cgroup_rule_check(s, &err);
+                break;
+        case 2:
+        case 3: {
+                cleanup_free char *abs = which == 2 ? mount_spec_volume_absolute(s, "/work/dir")
+                                                    : mount_spec_mount_absolute(s, "/work/dir");
+                struct mount_spec m;
+                int r = which == 2 ? mount_spec_parse_volume(abs, &m, &err) : mount_spec_parse_mount(abs, &m, &err);
+                if (r == 0)
+                        mount_spec_clear(&m);
+                break;
+        }
+        }
+}
+
 static void fuzz_file_parsers(bool labels, const uint8_t *data, size_t size)
 {
         char path[32];
@@ -91,12 +137,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         if (size == 0)
                 return 0;
-        unsigned which = data[0] % 13;
-        if (which >= 11) {
+        unsigned which = data[0] % 18;
+        if (which == 11 || which == 12) {
                 fuzz_file_parsers(which == 12, data + 1, size - 1);
                 return 0;
         }
+        if (which == 13) { /* the second byte picks the limit */
+                if (size < 2)
+                        return 0;
+                cleanup_free char *v = fuzz_text(data + 2, size - 2);
+                fuzz_limit(data[1], v);
+                return 0;
+        }
         cleanup_free char *s = fuzz_text(data + 1, size - 1);
-        fuzz_value(which, s);
+        if (which >= 14)
+                fuzz_specs(which - 14, s);
+        else
+                fuzz_value(which, s);
         return 0;
 }
