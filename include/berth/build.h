@@ -21,8 +21,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "berth/cli.h"
 #include "berth/error.h"
+#include "berth/store.h"
 
 struct build_opts {
         const char *context;    /* directory */
@@ -33,11 +33,14 @@ struct build_opts {
         char **build_args; /* "K=V" */
         char **labels;     /* "K=V" */
         const char *network; /* "host" (default) or "none" */
+        FILE *out;           /* progress; NULL: stdout */
 };
 
-/* Build; *id_out gets "sha256:HEX" of the image.  Progress goes to stdout
+/* Build; *id_out gets "sha256:HEX" of the image.  Progress goes to o->out (stdout)
  * (nothing with quiet).  A failing RUN is an error with exit code 1 naming
  * the step and the command's exit status; nothing is tagged then. */
-int build_run(struct berth_cli *cli, const struct build_opts *o, char **id_out, berth_error_t *err);
+/* self: the berth binary, which the units of RUN steps run (as `run`'s). */
+int build_run(struct berth_store *store, const char *self, const struct build_opts *o, char **id_out,
+              berth_error_t *err);
 
 #endif

@@ -54,23 +54,6 @@ typedef struct json_t json_t;
 int cli_print_formatted(const char *format, const char *default_table, json_t *header, json_t *const *rows, size_t n,
                         berth_error_t *err);
 
-/* `berth create` from an argument vector ("run" options, IMAGE, COMMAND...)
- * with a preset container ID and extra "Berth" config fields (for definition
- * containers).  argv[0] is ignored. */
-int run_create_container(struct berth_cli *cli, int argc, char **argv, const char *id, json_t *berth_extra,
-                         struct berth_container **out, berth_error_t *err);
-
-/* The image a container is created from, as the pull policy says
- * (`--pull`, `Pull=`): "missing" (NULL: the default) pulls it when it is
- * not in the store ("Unable to find image 'X' locally" first), "always"
- * pulls every time, "newer" pulls but keeps a local image when the registry
- * cannot be asked, "never" only looks in the store.  Pull output goes to
- * progress (stderr for run/create, the journal for units); tick as for
- * registry_pull(). */
-struct berth_image;
-int run_ensure_image(struct berth_cli *cli, const char *image, const char *policy, FILE *progress,
-                     registry_tick_fn tick, void *userdata, struct berth_image **out, berth_error_t *err);
-
 #define BERTH_COMMANDS(X)                                                           \
         X(import) X(images) X(rmi) X(tag) X(run) X(create) X(start) X(stop)         \
         X(restart) X(kill) X(rename) X(pause) X(unpause) X(rm) X(ps) X(logs) X(attach) X(exec) X(inspect) X(wait) X(stats) X(top)    \

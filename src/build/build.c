@@ -21,6 +21,7 @@
 #include "berth/archive-util.h"
 #include "berth/archive.h"
 #include "berth/build.h"
+#include "berth/container-spec.h"
 #include "berth/container.h"
 #include "berth/dockerfile.h"
 #include "berth/image.h"
@@ -41,7 +42,8 @@ struct stage_state {
 };
 
 struct build {
-        struct berth_cli *cli;
+        struct berth_store *store;
+        const char *self; /* the berth binary, for the units of RUN steps */
         const struct build_opts *o;
         struct dockerfile *df;
         const char *dfname;
@@ -240,7 +242,7 @@ static char *cache_lookup(struct build *b, const char *key)
 {
         if (b->o->no_cache)
                 return NULL;
-        json_auto_t *idx = cache_load(&b->cli->store);
+        json_auto_t *idx = cache_load(b->store);
         const char *v = json_string_value(json_object_get(idx, key));
         return v ? xstrdup(v) : NULL;
 }
@@ -253,7 +255,7 @@ static struct berth_image *cache_get(struct build *b, const char *key)
                 return NULL;
         struct berth_image *img = NULL;
         berth_error_t e = NULL;
-        if (image_lookup(&b->cli->store, id, &img, &e) < 0) {
+        if (image_lookup(b->store, id, &img, &e) < 0) {
                 berth_error_free(&e);
                 return NULL;
         }
@@ -262,7 +264,7 @@ static struct berth_image *cache_get(struct build *b, const char *key)
 
 static int cache_put(struct build *b, const char *key, const char *id, berth_error_t *err)
 {
-        struct berth_store *s = &b->cli->store;
+        struct berth_store *s = b->store;
         cleanup_free char *dir = store_path(s, "build-cache");
         if (mkdir_p(dir, 0700, err) < 0)
                 return -1;
@@ -327,7 +329,7 @@ static bool cache_hit(struct build *b, struct stage_state *st, char *key)
 static int state_commit_done(struct build *b, struct stage_state *st, char *key, const char *id, berth_error_t *err)
 {
         struct berth_image *img = NULL;
-        if (image_lookup(&b->cli->store, id, &img, err) < 0) {
+        if (image_lookup(b->store, id, &img, err) < 0) {
                 free(key);
                 return -1;
         }
@@ -531,7 +533,7 @@ static int run_remove_container(struct build *b, struct berth_container *c)
         (void) unit_wait_inactive(b->bus, container_unit(c), 30 * 1000000ULL, &e);
         berth_error_free(&e);
         cleanup_close int lfd = container_lock(c, &e);
-        int r = container_remove(&b->cli->store, c, &e);
+        int r = container_remove(b->store, c, &e);
         berth_error_free(&e);
         return r;
 }
@@ -551,7 +553,7 @@ static int run_attached(struct build *b, struct berth_container *c, berth_error_
                 }
         }
         struct start_io io = { .attach = true, .sig_proxy = true };
-        int r = container_start(&b->cli->store, b->bus, b->cli->self, c, &io, err);
+        int r = container_start(b->store, b->bus, b->self, c, &io, err);
         for (int i = 0; i < 2; i++)
                 if (saved[i] >= 0) {
                         dup2(saved[i], i + 1);
@@ -578,22 +580,22 @@ static int step_run(struct build *b, struct stage_state *st, const struct df_ins
         const char *network = df_insn_flag(in, "network");
         if (!network || streq(network, "default"))
                 network = b->o->network ? b->o->network : "host";
+        /* The step's container: the stage's image as it is now, its
+         * working dir, user and environment, the command without the
+         * image's ENTRYPOINT. */
         json_t *c = cfg_obj(st);
-        cleanup_strv char **argv = xcalloc(1, sizeof(char *));
-        strv_push(&argv, "run");
-        strv_push(&argv, "--network");
-        strv_push(&argv, network);
-        strv_push(&argv, "--entrypoint=");
+        struct container_spec spec;
+        container_spec_init(&spec);
+        spec.image = xstrdup(st->img->id);
+        spec.command = strv_copy(cmd);
+        spec.network = xstrdup(network);
+        spec.entrypoint = xstrdup("");
         const char *wd = json_string_value(json_object_get(c, "WorkingDir"));
-        if (wd && *wd) {
-                strv_push(&argv, "-w");
-                strv_push(&argv, wd);
-        }
+        if (wd && *wd)
+                spec.workdir = xstrdup(wd);
         const char *user = json_string_value(json_object_get(c, "User"));
-        if (user && *user) {
-                strv_push(&argv, "-u");
-                strv_push(&argv, user);
-        }
+        if (user && *user)
+                spec.user = xstrdup(user);
         /* the image's Env may be older than the stage's; ARGs unless ENV sets them */
         cleanup_strv char **env = stage_env(st);
         cleanup_strv char **seen = xcalloc(1, sizeof(char *));
@@ -602,15 +604,14 @@ static int step_run(struct build *b, struct stage_state *st, const struct df_ins
                 if (strv_contains(seen, name))
                         continue;
                 strv_push(&seen, name);
-                strv_push(&argv, "-e");
-                strv_push(&argv, env[i - 1]);
+                strv_push(&spec.env, env[i - 1]);
         }
-        strv_push(&argv, st->img->id);
-        for (size_t i = 0; cmd[i]; i++)
-                strv_push(&argv, cmd[i]);
 
         cleanup_container struct berth_container *ctr = NULL;
-        if (run_create_container(b->cli, (int) strv_length(argv), argv, NULL, NULL, &ctr, err) < 0) {
+        struct container_progress progress = { .out = stderr };
+        int cr = container_create_from_spec(b->store, &spec, &progress, &ctr, err);
+        container_spec_clear(&spec);
+        if (cr < 0) {
                 free(key);
                 return insn_error(b, in, err);
         }
@@ -639,7 +640,7 @@ static int step_run(struct build *b, struct stage_state *st, const struct df_ins
         json_auto_t *entry = json_pack("{s:s, s:s}", "created", now, "created_by", by);
         json_object_set_new(st->config, "created", json_string(now));
         cleanup_free char *id = NULL;
-        r = image_commit_changes(&b->cli->store, ctr, st->img, st->config, entry, &id, err);
+        r = image_commit_changes(b->store, ctr, st->img, st->config, entry, &id, err);
         run_remove_container(b, ctr);
         out_printf(b, "Removing intermediate container %s\n", sid);
         if (r < 0) {
@@ -1205,7 +1206,7 @@ static int copy_run(struct build *b, struct copy_job *j, struct berth_image *img
         if (pid == 0) {
                 close(p[0]);
                 berth_error_t e = NULL;
-                if (copy_child(&b->cli->store, j, img, from_img, context, dir, &e) < 0) {
+                if (copy_child(b->store, j, img, from_img, context, dir, &e) < 0) {
                         (void) write_all(p[1], e->msg, strlen(e->msg));
                         _exit(1);
                 }
@@ -1296,9 +1297,9 @@ static int copy_from_image(struct build *b, const char *from, size_t cur_stage, 
                 if (b->stages[i].name && strcasecmp(b->stages[i].name, from) == 0)
                         id = b->stage_ids[i];
         if (id) {
-                if (image_lookup(&b->cli->store, id, out, err) < 0)
+                if (image_lookup(b->store, id, out, err) < 0)
                         return -1;
-        } else if (run_ensure_image(b->cli, from, "missing", stderr, NULL, NULL, out, err) < 0)
+        } else if (container_ensure_image(b->store, from, "missing", &(struct container_progress) { .out = stderr }, out, err) < 0)
                 return -1;
         *hash = xstrdup((*out)->id);
         return 0;
@@ -1323,7 +1324,7 @@ static int commit_staged_layer(struct build *b, struct stage_state *st, const st
         json_auto_t *entry = json_pack("{s:s, s:s}", "created", now, "created_by", by);
         json_object_set_new(st->config, "created", json_string(now));
         cleanup_free char *id = NULL;
-        int r = image_commit_changes(&b->cli->store, &fake, base, st->config, entry, &id, err);
+        int r = image_commit_changes(b->store, &fake, base, st->config, entry, &id, err);
         json_decref(fake.config);
         if (r < 0) {
                 free(key);
@@ -1470,7 +1471,7 @@ static int step_copy(struct build *b, struct stage_state *st, size_t stage_idx, 
                 return -1;
         cleanup_free char *dir = NULL;
         cleanup_close int dir_fd = -1;
-        if (store_tmp_create(&b->cli->store, "build", true, &dir, &dir_fd, err) < 0)
+        if (store_tmp_create(b->store, "build", true, &dir, &dir_fd, err) < 0)
                 return -1;
         int r = copy_step_in(b, st, stage_idx, in, &j, patterns, from, dir, err);
         strv_free(j.srcs);
@@ -1511,7 +1512,7 @@ static int step_workdir(struct build *b, struct stage_state *st, const struct df
                 return 0;
         cleanup_free char *dir = NULL;
         cleanup_close int dir_fd = -1;
-        if (store_tmp_create(&b->cli->store, "build", true, &dir, &dir_fd, err) < 0) {
+        if (store_tmp_create(b->store, "build", true, &dir, &dir_fd, err) < 0) {
                 free(key);
                 return -1;
         }
@@ -1568,11 +1569,11 @@ static int stage_from(struct build *b, struct stage_state *st, size_t idx, berth
                                    in->line, sg->platform, image_go_arch());
         struct berth_image *img = NULL;
         if (sg->base_stage >= 0) {
-                if (image_lookup(&b->cli->store, b->stage_ids[sg->base_stage], &img, err) < 0)
+                if (image_lookup(b->store, b->stage_ids[sg->base_stage], &img, err) < 0)
                         return -1;
         } else if (streq(sg->base, "scratch")) {
                 img = NULL;
-        } else if (run_ensure_image(b->cli, sg->base, "missing", stderr, NULL, NULL, &img, err) < 0)
+        } else if (container_ensure_image(b->store, sg->base, "missing", &(struct container_progress) { .out = stderr }, &img, err) < 0)
                 return insn_error(b, in, err);
         if (img) {
                 cleanup_free char *k = xasprintf("FROM %s", img->id);
@@ -1633,7 +1634,7 @@ static int stage_finish(struct build *b, struct stage_state *st, char **id_out, 
         json_object_set_new(st->config, "created", json_string(now));
         cleanup_image struct berth_image *scratch = NULL;
         struct berth_image *base = st->img ? st->img : (scratch = scratch_image());
-        if (image_commit_config(&b->cli->store, base, st->config, id_out, err) < 0)
+        if (image_commit_config(b->store, base, st->config, id_out, err) < 0)
                 return -1;
         if (cache_put(b, st->key, *id_out, err) < 0) {
                 fprintf(stderr, "berth: warning: build cache not updated: %s\n", (*err)->msg);
@@ -1789,7 +1790,7 @@ static int build_tag(struct build *b, const char *id, berth_error_t *err)
 {
         const struct build_opts *o = b->o;
         for (size_t i = 0; o->tags && o->tags[i]; i++)
-                if (image_tag(&b->cli->store, id, o->tags[i], err) < 0)
+                if (image_tag(b->store, id, o->tags[i], err) < 0)
                         return -1;
         cleanup_free char *sid = short_id(id);
         out_printf(b, "Successfully built %s\n", sid);
@@ -1806,9 +1807,10 @@ static int build_tag(struct build *b, const char *id, berth_error_t *err)
         return 0;
 }
 
-int build_run(struct berth_cli *cli, const struct build_opts *o, char **id_out, berth_error_t *err)
+int build_run(struct berth_store *store, const char *self, const struct build_opts *o, char **id_out,
+              berth_error_t *err)
 {
-        struct build b = { .cli = cli, .o = o, .out = stdout };
+        struct build b = { .store = store, .self = self, .o = o, .out = o->out ? o->out : stdout };
         ssize_t target = 0;
         int r = build_prepare(&b, &target, err);
         for (ssize_t i = 0; r == 0 && i <= target; i++)

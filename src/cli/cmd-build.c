@@ -217,7 +217,7 @@ int cmd_build(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         } else
                 o.context = abs_context = path_absolute(NULL, argv[optind]);
         cleanup_free char *id = NULL;
-        int r = build_run(cli, &o, &id, err);
+        int r = build_run(&cli->store, cli->self, &o, &id, err);
         berth_error_t e = NULL;
         if (stdin_dir)
                 rm_rf(stdin_dir, &e);

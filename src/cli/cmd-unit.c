@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "berth/cli.h"
+#include "berth/container-spec.h"
 #include "berth/container.h"
 #include "berth/definition.h"
 #include "berth/image.h"
@@ -64,7 +65,8 @@ int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t 
          * a long pull keeps pushing the start timeout out (systemd's
          * TimeoutStartSec= would otherwise kill a slow first start). */
         cleanup_image struct berth_image *img = NULL;
-        if (run_ensure_image(cli, d->image, d->pull, stderr, extend_start_timeout, NULL, &img, err) < 0)
+        struct container_progress progress = { .out = stderr, .tick = extend_start_timeout };
+        if (container_ensure_image(&cli->store, d->image, d->pull, &progress, &img, err) < 0)
                 return berth_error_wrap(err, "%s", path);
 
         cleanup_free char *id = definition_container_id(name);
@@ -72,23 +74,26 @@ int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t 
         if (remove_previous(cli, id, cname, err) < 0)
                 return -1;
 
-        /* `berth run` arguments: --name, the [Container] keys, image, Exec= */
-        cleanup_strv char **args = NULL;
-        strv_push(&args, "run");
-        strv_push(&args, "--name");
-        strv_push(&args, cname);
-        for (size_t i = 0; d->run_args && d->run_args[i]; i++)
-                strv_push(&args, d->run_args[i]);
-        strv_push(&args, d->image);
-        for (size_t i = 0; d->command && d->command[i]; i++)
-                strv_push(&args, d->command[i]);
-        cleanup_free char *unit = xasprintf("container@%s.service", name);
-        json_t *extra = json_pack("{s:s, s:s, s:b}", "Unit", unit, "Definition", path, "Notify", d->notify);
+        /* The spec: the [Container] keys' run options, the name, image and
+         * Exec=; the container runs in this unit (not berth-NAME.service). */
+        struct container_spec spec;
+        container_spec_init(&spec);
+        spec.name = xstrdup(cname);
+        spec.image = xstrdup(d->image);
+        spec.command = d->command && d->command[0] ? strv_copy(d->command) : NULL;
+        spec.id = xstrdup(id);
+        spec.unit = xasprintf("container@%s.service", name);
+        spec.definition = xstrdup(path);
+        spec.notify = d->notify;
         cleanup_container struct berth_container *c = NULL;
-        int r = run_create_container(cli, (int) strv_length(args), args, id, extra, &c, err);
-        json_decref(extra);
-        if (r != 0)
-                return r < 0 ? berth_error_wrap(err, "%s", path) : BERTH_EXIT_ENGINE;
+        int r = container_spec_set_args(&spec, d->run_args, NULL, err);
+        if (r >= 0)
+                r = container_spec_finish(&spec, err);
+        if (r >= 0)
+                r = container_create_from_spec(&cli->store, &spec, &progress, &c, err);
+        container_spec_clear(&spec);
+        if (r < 0)
+                return berth_error_wrap(err, "%s", path);
         return runtime_shim(&cli->store, c->id, false, false, err);
 }
 

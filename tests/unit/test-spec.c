@@ -1,0 +1,163 @@
+/* Unit tests: struct container_spec (container-spec.h) — the option table,
+ * the setters (paths made absolute against a base directory, values checked
+ * when set), the argument-vector form definitions use, and the cross-checks
+ * of container_spec_finish.  Runs under valgrind in CI (CK_FORK=no). */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "berth/container-spec.h"
+#include "berth/util.h"
+#include "check-main.h"
+
+/* The one-line error of a bad option value; the spec is left as it was. */
+static void set_fails(const char *option, const char *value, const char *want)
+{
+        struct container_spec s;
+        container_spec_init(&s);
+        berth_error_t err = NULL;
+        ck_assert_msg(container_spec_set(&s, option, value, NULL, &err) < 0, "--%s %s accepted", option,
+                      value ? value : "");
+        ck_assert_ptr_nonnull(err);
+        ck_assert_msg(!strchr(err->msg, '\n'), "--%s: message has a newline", option);
+        ck_assert_msg(strstr(err->msg, want), "--%s %s: \"%s\" lacks \"%s\"", option, value, err->msg, want);
+        ck_assert_ptr_null(s.tmpfs);
+        ck_assert_ptr_null(s.ulimits);
+        ck_assert_ptr_null(s.device_rules);
+        ck_assert_int_eq(json_array_size(s.devices), 0);
+        berth_error_free(&err);
+        container_spec_clear(&s);
+}
+
+START_TEST(test_table)
+{
+        /* every row is found by container_spec_set, and the short letters are Docker's */
+        struct container_spec s;
+        container_spec_init(&s);
+        cleanup_error berth_error_t err = NULL;
+        for (size_t i = 0; i < container_spec_options_count; i++) {
+                const struct container_spec_option *o = &container_spec_options[i];
+                if (streq(o->name, "device") || streq(o->name, "device-cgroup-rule") || streq(o->name, "ulimit") ||
+                    streq(o->name, "stop-timeout") || streq(o->name, "tmpfs"))
+                        continue; /* checked values: below */
+                ck_assert_msg(container_spec_set(&s, o->name, o->has_arg ? "x" : NULL, "/base", &err) == 0,
+                              "--%s: %s", o->name, err ? err->msg : "");
+        }
+        ck_assert(s.detach && s.interactive && s.tty && s.rm && s.privileged && s.read_only && s.init &&
+                  s.publish_all);
+        ck_assert_str_eq(s.network, "x");
+        ck_assert_str_eq(s.env_files[0], "/base/x");
+        ck_assert_str_eq(s.label_files[0], "/base/x");
+        container_spec_clear(&s);
+        ck_assert_ptr_null(s.limits);
+}
+END_TEST
+
+START_TEST(test_paths)
+{
+        struct container_spec s;
+        container_spec_init(&s);
+        cleanup_error berth_error_t err = NULL;
+        ck_assert_int_eq(container_spec_set(&s, "volume", "./data:/data:ro", "/srv/app", &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "volume", "named:/v", "/srv/app", &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "mount", "type=bind,source=../x,target=/x", "/srv/app", &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "security-opt", "seccomp=p.json", "/srv/app", &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "security-opt", "seccomp=unconfined", "/srv/app", &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "security-opt", "no-new-privileges", "/srv/app", &err), 0);
+        ck_assert_str_eq(s.volumes[0], "/srv/app/data:/data:ro");
+        ck_assert_str_eq(s.volumes[1], "named:/v");
+        ck_assert_str_eq(s.mounts[0], "type=bind,source=/srv/x,target=/x");
+        ck_assert_str_eq(s.security_opts[0], "seccomp=/srv/app/p.json");
+        ck_assert_str_eq(s.security_opts[1], "seccomp=unconfined");
+        ck_assert_str_eq(s.security_opts[2], "no-new-privileges");
+        container_spec_clear(&s);
+}
+END_TEST
+
+START_TEST(test_checked_values)
+{
+        set_fails("tmpfs", "rel/dir", "must be absolute");
+        set_fails("ulimit", "nofile=x", "nofile");
+        set_fails("device-cgroup-rule", "q 1:3 rwm", "q 1:3 rwm");
+        set_fails("device", "/no/such/device", "/no/such/device");
+        set_fails("stop-timeout", "soon", "soon");
+        set_fails("volume", NULL, "needs a value");
+        set_fails("no-such-option", "1", "no container option");
+}
+END_TEST
+
+START_TEST(test_args)
+{
+        struct container_spec s;
+        container_spec_init(&s);
+        cleanup_error berth_error_t err = NULL;
+        char *args[] = { "-e", "A=b", "--read-only", "-m", "64m", "--security-opt", "no-new-privileges",
+                         "-u", "1:2", "--init", "--stop-timeout", "7", NULL };
+        ck_assert_msg(container_spec_set_args(&s, args, NULL, &err) == 0, "%s", err ? err->msg : "");
+        ck_assert_str_eq(s.env[0], "A=b");
+        ck_assert(s.read_only && s.init);
+        ck_assert_str_eq(json_string_value(json_object_get(s.limits, "memory")), "64m");
+        ck_assert_str_eq(s.user, "1:2");
+        ck_assert_int_eq(s.stop_timeout, 7);
+        char *dangling[] = { "-e", NULL };
+        ck_assert_int_lt(container_spec_set_args(&s, dangling, NULL, &err), 0);
+        ck_assert_ptr_nonnull(strstr(err->msg, "needs a value"));
+        berth_error_free(&err);
+        char *unknown[] = { "-Z", NULL };
+        ck_assert_int_lt(container_spec_set_args(&s, unknown, NULL, &err), 0);
+        container_spec_clear(&s);
+}
+END_TEST
+
+START_TEST(test_finish)
+{
+        struct container_spec s;
+        container_spec_init(&s);
+        cleanup_error berth_error_t err = NULL;
+        /* label files first, --label wins */
+        char tmpl[] = "/tmp/berth-spec-XXXXXX";
+        int fd = mkstemp(tmpl);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write_all(fd, "a=file\nb=file\n", 14), 0);
+        close(fd);
+        ck_assert_int_eq(container_spec_set(&s, "label", "a=flag", NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "label-file", tmpl, NULL, &err), 0);
+        ck_assert_msg(container_spec_finish(&s, &err) == 0, "%s", err ? err->msg : "");
+        unlink(tmpl);
+        ck_assert_str_eq(s.labels[0], "a=file");
+        ck_assert_str_eq(s.labels[1], "b=file");
+        ck_assert_str_eq(s.labels[2], "a=flag");
+        container_spec_clear(&s);
+
+        /* limits are checked together; --rm refuses a restart policy */
+        container_spec_init(&s);
+        ck_assert_int_eq(container_spec_set(&s, "memory", "lots", NULL, &err), 0);
+        ck_assert_int_lt(container_spec_finish(&s, &err), 0);
+        ck_assert_ptr_nonnull(strstr(err->msg, "lots"));
+        berth_error_free(&err);
+        container_spec_clear(&s);
+        container_spec_init(&s);
+        ck_assert_int_eq(container_spec_set(&s, "rm", NULL, NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "restart", "always", NULL, &err), 0);
+        ck_assert_int_lt(container_spec_finish(&s, &err), 0);
+        ck_assert_str_eq(err->msg, "Conflicting options: --restart and --rm");
+        container_spec_clear(&s);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+        Suite *s = suite_create("spec");
+        TCase *tc = tcase_create("options");
+        tcase_add_test(tc, test_table);
+        tcase_add_test(tc, test_paths);
+        tcase_add_test(tc, test_checked_values);
+        tcase_add_test(tc, test_args);
+        tcase_add_test(tc, test_finish);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+BERTH_CHECK_MAIN(suite)
