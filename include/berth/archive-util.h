@@ -1,5 +1,7 @@
-/* berth — cleanup attributes for libarchive handles, shared by every module
- * that reads or writes tar streams (layer.c, image.c, archive.c). */
+/* berth — cleanup attributes for libarchive handles, shared by every file
+ * that reads or writes tar streams (the store's layer, image, archive,
+ * commit and export code, and build).  The archive modules' own helpers are
+ * in archive-internal.h. */
 #ifndef BERTH_ARCHIVE_UTIL_H
 #define BERTH_ARCHIVE_UTIL_H
 

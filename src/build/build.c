@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 
 #include "berth/archive-util.h"
-#include "berth/archive.h"
 #include "berth/build.h"
+#include "berth/commit.h"
 #include "berth/container-spec.h"
 #include "berth/container.h"
 #include "berth/dockerfile.h"

@@ -1,5 +1,6 @@
 /* berth save | load | history (image ...) and commit | export | diff
- * (container ...): Docker's flags and output over archive.h. */
+ * (container ...): Docker's flags and output over archive.h, commit.h,
+ * export.h and diff.h. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -9,7 +10,10 @@
 
 #include "berth/archive.h"
 #include "berth/cli.h"
+#include "berth/commit.h"
 #include "berth/container.h"
+#include "berth/diff.h"
+#include "berth/export.h"
 #include "berth/image.h"
 #include "berth/lifecycle.h"
 #include "berth/parse.h"

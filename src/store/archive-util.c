@@ -1,0 +1,236 @@
+/* berth — helpers shared by the image archive modules (archive-load.c,
+ * archive-save.c) and the container filesystem ones (diff.c, commit.c,
+ * export.c): libarchive errors and tar writing, sha256, progress lines,
+ * image names, and undoing what a failed load or commit added to the store.
+ * See include/berth/archive-internal.h. */
+#include "config.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#include "berth/archive-internal.h"
+#include "berth/archive-util.h"
+#include "berth/image.h"
+#include "berth/util.h"
+
+const char *arch_msg(struct archive *a)
+{
+        const char *m = a ? archive_error_string(a) : NULL;
+        return m ? m : "unknown error";
+}
+
+EVP_MD_CTX *sha256_new(void)
+{
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+                abort();
+        return md;
+}
+
+char *sha256_final(EVP_MD_CTX *md)
+{
+        unsigned char raw[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+        EVP_DigestFinal_ex(md, raw, &n);
+        hex_encode(raw, n, hex);
+        return xasprintf("sha256:%s", hex);
+}
+
+void layer_bar_draw(long long done, long long total, void *userdata)
+{
+        struct layer_bar *b = userdata;
+        cleanup_free char *bar = format_progress_bar(done, total);
+        fprintf(b->f, "\r\033[2K%s %.12s %s", b->verb, b->hex, bar);
+        fflush(b->f);
+}
+
+void layer_bar_end(struct layer_bar *b, long long size, bool ok)
+{
+        if (ok)
+                layer_bar_draw(size, size, b);
+        fputc('\n', b->f);
+}
+
+void report_progress(const struct image_archive_report *r, const char *fmt, ...)
+{
+        if (!r || !r->progress)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        cleanup_free char *line = xvasprintf(fmt, ap);
+        va_end(ap);
+        r->progress(line, r->userdata);
+}
+
+char *json_compact(json_t *j)
+{
+        char *text = json_dumps(j, JSON_COMPACT);
+        if (!text)
+                abort();
+        return text;
+}
+
+char *name_part(const char *full, enum name_part part)
+{
+        struct image_ref r;
+        if (image_ref_parse(full, &r, NULL) < 0)
+                return xstrdup(part == NAME_TAG ? "latest" : full);
+        char *v = part == NAME_FAMILIAR ? image_ref_familiar(&r)
+                  : part == NAME_REPO   ? image_ref_familiar_repo(&r)
+                                        : xstrdup(r.tag ? r.tag : "latest");
+        image_ref_free(&r);
+        return v;
+}
+
+char *name_normalize(const char *p)
+{
+        size_t cap = strlen(p) + 1;
+        char *out = xmalloc(cap);
+        size_t o = 0;
+        for (const char *c = p; *c;) {
+                size_t n = strcspn(c, "/");
+                if (n == 2 && c[0] == '.' && c[1] == '.') {
+                        if (o == 0) {
+                                free(out);
+                                return NULL;
+                        }
+                        while (o > 0 && out[o - 1] != '/')
+                                o--;
+                        if (o > 0)
+                                o--; /* the slash */
+                } else if (n > 0 && !(n == 1 && c[0] == '.')) {
+                        if (o)
+                                out[o++] = '/';
+                        memcpy(out + o, c, n);
+                        o += n;
+                }
+                c += n;
+                while (*c == '/')
+                        c++;
+        }
+        out[o] = '\0';
+        if (o == 0) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
+
+bool tag_name_valid(const char *name)
+{
+        struct image_ref r;
+        if (image_ref_parse(name, &r, NULL) < 0)
+                return false;
+        bool ok = r.digest == NULL;
+        image_ref_free(&r);
+        return ok;
+}
+
+void added_free(struct added *a)
+{
+        strv_free(a->blobs);
+        strv_free(a->layers);
+        a->blobs = a->layers = NULL;
+}
+
+/* Checked under the exclusive store lock; layer dirs are moved to ROOT/tmp
+ * and deleted after it. */
+void added_rollback(struct berth_store *s, struct added *a)
+{
+        if (!strv_length(a->blobs) && !strv_length(a->layers))
+                return;
+        berth_error_t e = NULL;
+        if (store_lock(s, true, &e) < 0) {
+                berth_error_free(&e);
+                return;
+        }
+        struct berth_image **imgs = NULL;
+        size_t n = 0;
+        if (image_list(s, &imgs, &n, &e) < 0) {
+                berth_error_free(&e);
+                store_unlock(s);
+                return;
+        }
+        cleanup_strv char **keep = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+                strv_push(&keep, imgs[i]->id);
+                strv_push(&keep, imgs[i]->manifest_digest);
+                for (size_t k = 0; imgs[i]->diff_ids[k]; k++)
+                        strv_push(&keep, imgs[i]->diff_ids[k]);
+                cleanup_free char *data = NULL;
+                size_t len;
+                if (store_blob_read(s, imgs[i]->manifest_digest, &data, &len, NULL) == 0) {
+                        json_auto_t *m = json_loadb(data, len, 0, NULL);
+                        size_t k;
+                        json_t *l;
+                        json_array_foreach(json_object_get(m, "layers"), k, l)
+                                if (json_string_value(json_object_get(l, "digest")))
+                                        strv_push(&keep, json_string_value(json_object_get(l, "digest")));
+                }
+        }
+        image_list_free(imgs, n);
+        cleanup_strv char **trash = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; a->blobs && a->blobs[i]; i++) {
+                if (strv_contains(keep, a->blobs[i]) || !image_digest_valid(a->blobs[i]))
+                        continue;
+                cleanup_free char *p = store_path(s, "blobs/sha256/%s", a->blobs[i] + 7);
+                (void) unlink(p);
+        }
+        for (size_t i = 0; a->layers && a->layers[i]; i++) {
+                const char *d = a->layers[i];
+                if (!strv_contains(keep, d))
+                        store_layer_trash(s, d, &trash);
+        }
+        store_unlock(s);
+        for (size_t i = 0; trash[i]; i++)
+                rm_rf(trash[i], NULL);
+}
+
+int write_data(struct archive *a, const void *data, size_t len, berth_error_t *err)
+{
+        while (len > 0) {
+                la_ssize_t n = archive_write_data(a, data, len);
+                if (n <= 0)
+                        return berth_error(err, 0, "write the archive: %s", arch_msg(a));
+                data = (const char *) data + n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+int tar_put(struct archive *a, struct archive_entry_linkresolver *lr, struct archive_entry *e, int fd,
+                   const char *display, berth_error_t *err)
+{
+        struct archive_entry *spare = NULL;
+        struct archive_entry *cur = e;
+        if (lr)
+                archive_entry_linkify(lr, &cur, &spare);
+        if (!cur)
+                return 0;
+        int r = archive_write_header(a, cur);
+        if (r < ARCHIVE_WARN)
+                return berth_error(err, 0, "`%s`: %s", display, arch_msg(a));
+        if (fd >= 0 && archive_entry_size(cur) > 0 && !archive_entry_hardlink(cur)) {
+                cleanup_free char *buf = xmalloc(1 << 16);
+                long long left = archive_entry_size(cur);
+                while (left > 0) {
+                        ssize_t n = read(fd, buf, left < (1 << 16) ? (size_t) left : (1 << 16));
+                        if (n < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                return berth_error(err, errno, "read `%s`", display);
+                        }
+                        if (n == 0) {
+                                /* the file shrank (a running container): pad with zeros */
+                                memset(buf, 0, 1 << 16);
+                                n = left < (1 << 16) ? left : (1 << 16);
+                        }
+                        if (write_data(a, buf, (size_t) n, err) < 0)
+                                return -1;
+                        left -= n;
+                }
+        }
+        return 0;
+}
