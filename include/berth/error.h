@@ -4,6 +4,11 @@
  * `berth_error_t *err` with a message (and the Docker-style exit code the CLI
  * should use).  Callers add context with berth_error_wrap().  Only the CLI
  * prints, once, at the top: "berth: <message>".
+ *
+ * A problem the library can go on past (a cache entry not written, a host
+ * port ignored) is reported with berth_warn(): one line through the
+ * program's warning printer, never printed by library code itself, never
+ * swallowed.
  */
 #ifndef BERTH_ERROR_H
 #define BERTH_ERROR_H
@@ -38,6 +43,16 @@ int berth_error_wrap(berth_error_t *err, const char *fmt, ...)
 int berth_error_hint(berth_error_t *err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 void berth_error_free(berth_error_t *err);
+
+/* A non-fatal problem, as one line through the printer the program
+ * installed (berth_warn_set_printer); without one, "WARNING: MSG" on stderr
+ * as Docker prints its warnings.  The same message is printed once per
+ * process, so a loop over many containers does not repeat it. */
+void berth_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Warn with *err's message after "context: " (fmt), and free it. */
+void berth_warn_error(berth_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+typedef void (*berth_warn_fn)(const char *msg);
+void berth_warn_set_printer(berth_warn_fn fn);
 static inline void berth_error_freep(berth_error_t *err) { berth_error_free(err); }
 #define cleanup_error __attribute__((cleanup(berth_error_freep)))
 

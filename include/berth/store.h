@@ -75,6 +75,23 @@ void store_close(struct berth_store *s);
 int store_lock(struct berth_store *s, bool exclusive, berth_error_t *err);
 void store_unlock(struct berth_store *s);
 
+/* The store lock for one scope, the way every module takes it: taken here
+ * unless the caller already holds it (then a change needs it held
+ * exclusive: an internal error otherwise), released when the scope ends only
+ * if it was taken here.
+ *
+ *     cleanup_store_lock struct store_lock_scope l = {};
+ *     if (store_lock_scope_take(s, true, &l, err) < 0)
+ *             return -1;
+ */
+struct store_lock_scope {
+        struct berth_store *s;
+        bool taken;
+};
+int store_lock_scope_take(struct berth_store *s, bool exclusive, struct store_lock_scope *l, berth_error_t *err);
+void store_lock_scope_release(struct store_lock_scope *l);
+#define cleanup_store_lock __attribute__((cleanup(store_lock_scope_release)))
+
 /* Path helpers (malloc'ed). */
 char *store_path(const struct berth_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *store_run_path(const struct berth_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -85,3 +85,48 @@ void berth_error_free(berth_error_t *err)
         free(*err);
         *err = NULL;
 }
+
+static berth_warn_fn warn_printer;
+static char **warned; /* what this process printed already */
+
+void berth_warn_set_printer(berth_warn_fn fn)
+{
+        warn_printer = fn;
+}
+
+static void warn_emit(char *msg)
+{
+        if (strv_contains(warned, msg)) {
+                free(msg);
+                return;
+        }
+        if (warn_printer)
+                warn_printer(msg);
+        else
+                fprintf(stderr, "WARNING: %s\n", msg);
+        strv_push(&warned, msg);
+        free(msg);
+}
+
+void berth_warn(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        char *msg = xvasprintf(fmt, ap);
+        va_end(ap);
+        warn_emit(msg);
+}
+
+void berth_warn_error(berth_error_t *err, const char *fmt, ...)
+{
+        if (!err || !*err)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        char *context = xvasprintf(fmt, ap);
+        va_end(ap);
+        char *msg = xasprintf("%s: %s", context, (*err)->msg);
+        free(context);
+        berth_error_free(err);
+        warn_emit(msg);
+}

@@ -176,7 +176,7 @@ static int create_container(struct berth_cli *cli, const char *cmd, int argc, ch
                 if (r < 0)
                         (void) unlink(o->cidfile);
                 else if (write_all(cidfd, (*out)->id, strlen((*out)->id)) < 0)
-                        fprintf(stderr, "berth: WARNING: cannot write the container ID to %s: %m\n", o->cidfile);
+                        berth_warn("cannot write the container ID to %s: %m", o->cidfile);
         }
         return r;
 }

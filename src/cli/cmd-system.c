@@ -665,7 +665,8 @@ int cmd_system_check(struct berth_cli *cli, int argc, char **argv, berth_error_t
                 return cli_usage_error(err, "system check", "\"system check\" accepts no arguments");
         /* Shared is enough to look (creates and rmi hold it exclusive);
          * removing needs it exclusive, as rmi. */
-        if (store_lock(ck.s, ck.repair, err) < 0)
+        cleanup_store_lock struct store_lock_scope lock = {};
+        if (store_lock_scope_take(ck.s, ck.repair, &lock, err) < 0)
                 return -1;
         ck.trash = xcalloc(1, sizeof(char *));
         cleanup_strv char **blobs = xcalloc(1, sizeof(char *));
@@ -687,7 +688,7 @@ int cmd_system_check(struct berth_cli *cli, int argc, char **argv, berth_error_t
         check_containers(&ck);
         ret = 0;
 out:
-        store_unlock(ck.s);
+        store_lock_scope_release(&lock);
         for (size_t i = 0; ck.trash[i]; i++)
                 (void) rm_rf(ck.trash[i], NULL);
         strv_free(ck.trash);

@@ -332,24 +332,21 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
                 return berth_error(err, 0, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                                    name);
 
-        if (store_lock(s, true, err) < 0)
+        cleanup_store_lock struct store_lock_scope lock = {};
+        if (store_lock_scope_take(s, true, &lock, err) < 0)
                 return -1;
         /* an rmi between the caller's image lookup and this lock must not
          * leave a container without its image */
         const char *image = json_str(config, "Image");
-        if (image && !store_blob_exists(s, image)) {
-                store_unlock(s);
+        if (image && !store_blob_exists(s, image))
                 return berth_error(err, 0, "No such image: %s (it was removed meanwhile)", image);
-        }
         cleanup_free char *chosen = NULL;
         if (name) {
                 int used = name_in_use(s, name, err);
-                if (used < 0) {
-                        store_unlock(s);
+                if (used < 0)
                         return -1;
-                }
                 if (used) {
-                        store_unlock(s);
+                        store_lock_scope_release(&lock); /* container_lookup() reads without it */
                         struct berth_container *other = NULL;
                         berth_error_t e = NULL;
                         cleanup_free char *oid = NULL;
@@ -369,19 +366,15 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
                 for (int i = 0; i < 100; i++) {
                         chosen = container_generate_name();
                         int used = name_in_use(s, chosen, err);
-                        if (used < 0) {
-                                store_unlock(s);
+                        if (used < 0)
                                 return -1;
-                        }
                         if (!used)
                                 break;
                         free(chosen);
                         chosen = NULL;
                 }
-                if (!chosen) {
-                        store_unlock(s);
+                if (!chosen)
                         return berth_error(err, 0, "could not generate a unique container name");
-                }
         }
 
         cleanup_free char *created = format_rfc3339(now_ns());
@@ -427,12 +420,11 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
                 r = berth_error(err, errno, "rename `%s` to `%s`", stage, final);
                 goto fail;
         }
-        store_unlock(s);
+        store_lock_scope_release(&lock);
         return container_load(s, id, out, err);
 fail:
         if (stage)
                 rm_rf(stage, NULL);
-        store_unlock(s);
         return r;
 }
 
@@ -440,15 +432,14 @@ int container_remove(struct berth_store *s, struct berth_container *c, berth_err
 {
         /* Rename out of the way first (atomic: the container vanishes at once),
          * then delete at leisure. */
-        if (store_lock(s, true, err) < 0)
-                return -1;
         cleanup_free char *stage = store_path(s, "tmp/rm-%s", c->id);
-        if (rename(c->dir, stage) < 0 && errno != ENOENT) {
-                int e = errno;
-                store_unlock(s);
-                return berth_error(err, e, "remove container %s", c->name);
+        {
+                cleanup_store_lock struct store_lock_scope lock = {};
+                if (store_lock_scope_take(s, true, &lock, err) < 0)
+                        return -1;
+                if (rename(c->dir, stage) < 0 && errno != ENOENT)
+                        return berth_error(err, errno, "remove container %s", c->name);
         }
-        store_unlock(s);
         cleanup_free char *run = store_run_path(s, "containers/%s", c->id);
         rm_rf(run, NULL);
         return rm_rf(stage, err);
@@ -516,11 +507,10 @@ int container_rename(struct berth_store *s, struct berth_container *c, const cha
                                    c->name, json_str(c->config, "Berth.Definition"), container_unit(c));
         if (streq(name, c->name))
                 return berth_error(err, 0, "Renaming a container with the same name as its current name");
-        if (store_lock(s, true, err) < 0)
+        cleanup_store_lock struct store_lock_scope lock = {};
+        if (store_lock_scope_take(s, true, &lock, err) < 0)
                 return -1;
-        int r = rename_locked(s, c, name, err);
-        store_unlock(s);
-        return r;
+        return rename_locked(s, c, name, err);
 }
 
 /* starttime (field 22 of /proc/PID/stat) identifies a process beyond its PID. */

@@ -257,8 +257,7 @@ int container_ensure_image(struct berth_store *s, const char *image, const char 
         if (registry_pull(s, image, &po, &id, err) < 0) {
                 /* `newer`: a registry that cannot be asked leaves the local image in use */
                 if (streq(policy, "newer") && image_lookup(s, image, out, &e) == 0) {
-                        if (out_stream)
-                                fprintf(out_stream, "WARNING: %s; using the local image %s\n", (*err)->msg, image);
+                        berth_warn("%s; using the local image %s", (*err)->msg, image);
                         berth_error_free(err);
                         return 0;
                 }

@@ -546,7 +546,7 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
                 }
         }
         if ((publish || publish_all) && !network_mode_private(mode)) {
-                fputs("WARNING: Published ports are discarded when using host network mode\n", stderr);
+                berth_warn("Published ports are discarded when using host network mode");
                 return 0;
         }
         /* a clash is refused now, before anything is created */

@@ -24,6 +24,15 @@ static void log_error_line(const char *msg)
         sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_ERR, "SYSLOG_IDENTIFIER=berth-generator", NULL);
 }
 
+/* The library's warnings (berth_warn) go where the generator's errors go:
+ * stderr and the journal, at warning priority. */
+static void log_warning_line(const char *msg)
+{
+        fprintf(stderr, "berth-generator: WARNING: %s\n", msg);
+        sd_journal_send("MESSAGE=WARNING: %s", msg, "PRIORITY=%d", LOG_WARNING, "SYSLOG_IDENTIFIER=berth-generator",
+                        NULL);
+}
+
 static void report(const char *msg, void *ud)
 {
         (void) ud;
@@ -42,6 +51,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+        berth_warn_set_printer(log_warning_line);
         const char *dry = getenv("BERTH_GENERATOR_DRY_RUN");
         bool dry_run = dry && (streq(dry, "1") || streq(dry, "yes") || streq(dry, "true"));
         const char *dirs[3] = { NULL };

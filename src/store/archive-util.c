@@ -142,7 +142,8 @@ void added_rollback(struct berth_store *s, struct added *a)
         if (!strv_length(a->blobs) && !strv_length(a->layers))
                 return;
         berth_error_t e = NULL;
-        if (store_lock(s, true, &e) < 0) {
+        cleanup_store_lock struct store_lock_scope lock = {};
+        if (store_lock_scope_take(s, true, &lock, &e) < 0) {
                 berth_error_free(&e);
                 return;
         }
@@ -150,7 +151,6 @@ void added_rollback(struct berth_store *s, struct added *a)
         size_t n = 0;
         if (image_list(s, &imgs, &n, &e) < 0) {
                 berth_error_free(&e);
-                store_unlock(s);
                 return;
         }
         cleanup_strv char **keep = xcalloc(1, sizeof(char *));
@@ -183,7 +183,7 @@ void added_rollback(struct berth_store *s, struct added *a)
                 if (!strv_contains(keep, d))
                         store_layer_trash(s, d, &trash);
         }
-        store_unlock(s);
+        store_lock_scope_release(&lock);
         for (size_t i = 0; trash[i]; i++)
                 rm_rf(trash[i], NULL);
 }

@@ -87,6 +87,28 @@ void store_unlock(struct berth_store *s)
         s->lock_exclusive = false;
 }
 
+int store_lock_scope_take(struct berth_store *s, bool exclusive, struct store_lock_scope *l, berth_error_t *err)
+{
+        l->s = s;
+        l->taken = false;
+        if (s->lock_fd >= 0) {
+                if (exclusive && !s->lock_exclusive)
+                        return berth_error(err, 0, "internal error: the store lock is held shared, not exclusive");
+                return 0;
+        }
+        if (store_lock(s, exclusive, err) < 0)
+                return -1;
+        l->taken = true;
+        return 0;
+}
+
+void store_lock_scope_release(struct store_lock_scope *l)
+{
+        if (l->taken)
+                store_unlock(l->s);
+        l->taken = false;
+}
+
 char *store_path(const struct berth_store *s, const char *fmt, ...)
 {
         va_list ap;

@@ -496,7 +496,8 @@ int volume_remove(struct berth_store *s, const char *name, bool force, berth_err
                 return -1;
         }
         volume_info_free(&vi);
-        if (store_lock(s, true, err) < 0)
+        cleanup_store_lock struct store_lock_scope lock = {};
+        if (store_lock_scope_take(s, true, &lock, err) < 0)
                 return -1;
         cleanup_strv char **users = NULL;
         int r = volume_users(s, name, &users, err);
@@ -520,7 +521,7 @@ int volume_remove(struct berth_store *s, const char *name, bool force, berth_err
                 if (rename(dir, stage) < 0)
                         r = berth_error(err, errno, "remove volume %s", name);
         }
-        store_unlock(s);
+        store_lock_scope_release(&lock);
         if (r < 0)
                 return r;
         return rm_rf(stage, err);
