@@ -1,5 +1,6 @@
-/* berth — registries: pull, push, login and logout over the OCI distribution
- * API (libcurl).
+/* berth — registries: pull, push, login, logout and search over the OCI
+ * distribution API (libcurl).  What the other layers call; the files of
+ * src/registry/ and their building blocks are in berth/registry-internal.h.
  *
  * Engine configuration comes from /etc/berth/config.json (Docker's
  * daemon.json keys): "insecure-registries" (hosts reached over plain HTTP),
@@ -7,17 +8,22 @@
  * (where short names like "busybox" come from; docker.io when unset), plus
  * "registry-stall-timeout" (seconds a transfer may go without a byte before it
  * fails; 60 when unset).
- * TLS uses the system CAs plus /etc/berth/certs.d/HOST[:PORT]/ca.crt.
+ * TLS uses the system CAs plus /etc/berth/certs.d/HOST[:PORT]/ca.crt (and
+ * client.cert + client.key there for a client certificate).
  * Credentials are read from $XDG_CONFIG_HOME/berth/auth.json (or
  * ~/.config/berth/auth.json), then from Docker's ~/.docker/config.json
  * ($DOCKER_CONFIG/config.json); `login` writes the first one.  Either file
  * may name Docker credential helpers (credsStore, credHelpers): then the
  * secret is kept by the helper and the file holds only {"auths": {"host":
- * {}}}. */
+ * {}}}.
+ *
+ * A registry is not trusted: manifests and configs are bounded (4 MiB) and
+ * checked before anything is stored; a layer is refused past the size its
+ * descriptor gives and verified against its digest before it is unpacked;
+ * redirects are bounded and never carry the credentials to another host. */
 #ifndef BERTH_REGISTRY_H
 #define BERTH_REGISTRY_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -101,8 +107,6 @@ int registry_push(struct berth_store *s, const char *image, const char *dest, co
  * registry host it was for. */
 int registry_login(const char *server, const char *user, const char *password, berth_error_t *err);
 int registry_logout(const char *server, bool *was_logged_in, char **host_out, berth_error_t *err);
-/* The registry host a server argument names ("docker.io" for NULL). */
-char *registry_server_host(const char *server);
 
 /* ---- search ---------------------------------------------------------------
  * `berth search TERM`.  TERM names a registry as Docker's search does (a
@@ -146,110 +150,5 @@ struct registry_search_opts {
 };
 int registry_search(const char *term, const struct registry_search_opts *o, struct registry_search_results *out,
                     berth_error_t *err);
-
-/* ======================================================================
- * Building blocks, pure functions (exposed for the unit tests).
- * ====================================================================== */
-
-/* Engine configuration (/etc/berth/config.json). */
-struct registry_config {
-        char **insecure;        /* "host[:port]" entries */
-        char **mirrors;         /* URLs, for docker.io */
-        char *default_registry; /* NULL: docker.io */
-        long stall_timeout;     /* "registry-stall-timeout": seconds without a byte
-                                 * before a transfer fails (REGISTRY_STALL_TIMEOUT) */
-};
-#define REGISTRY_STALL_TIMEOUT 60L
-/* A missing file is an empty configuration. */
-int registry_config_load(const char *path, struct registry_config *c, berth_error_t *err);
-void registry_config_free(struct registry_config *c);
-/* host[:port] is listed in insecure-registries (as "host:port", or as "host"
- * for any port, or with an http:// prefix). */
-bool registry_config_insecure(const struct registry_config *c, const char *host);
-
-/* A WWW-Authenticate challenge: `Bearer realm="...",service="...",scope="..."`
- * or `Basic realm="..."`.  scheme is lower-case. */
-struct registry_challenge {
-        char *scheme;
-        char *realm;
-        char *service;
-        char *scope;
-        char *error; /* error="insufficient_scope"... or NULL */
-};
-int registry_challenge_parse(const char *header, struct registry_challenge *out, berth_error_t *err);
-void registry_challenge_free(struct registry_challenge *c);
-
-/* Credentials in an auth file of Docker's format ({"auths": {"host":
- * {"auth": "base64(user:password)"}}}).  Keys match with or without a
- * scheme and path ("https://index.docker.io/v1/" is docker.io).
- * registry_auth_file_get returns 1 and sets *user and *password when found, 0
- * when not (a missing file too), negative on a broken file. */
-int registry_auth_file_get(const char *path, const char *host, char **user, char **password, berth_error_t *err);
-/* Set (password != NULL), mark as kept by a credential helper ({}: user
- * != NULL, password == NULL) or remove (user == NULL) the entry for host,
- * keeping every other key of the file; written atomically with mode 0600 in
- * a directory made 0700 (created so, or its mode fixed).  *existed (may be
- * NULL): there was one. */
-int registry_auth_file_set(const char *path, const char *host, const char *user, const char *password,
-                           bool *existed, berth_error_t *err);
-/* The credential helper an auth file names for host: credHelpers[host], else
- * credsStore (Docker's keys).  *helper is NAME of docker-credential-NAME,
- * or NULL when there is none (a missing file too). */
-int registry_auth_file_helper(const char *path, const char *host, char **helper, berth_error_t *err);
-
-/* Docker's credential helpers, `docker-credential-NAME get|store|erase`
- * (registry-credhelper.c), run with a bounded time; "berth: credential
- * helper docker-credential-NAME: ..." when one is missing or fails.  The
- * server URL given to the helper is host ("https://index.docker.io/v1/" for
- * docker.io, as Docker's).  get returns 1 with *user and *secret, or 0 when
- * the helper has none for host; erase sets *erased (may be NULL) when there
- * was something to erase. */
-char *registry_credhelper_server_url(const char *host);
-int registry_credhelper_get(const char *name, const char *host, char **user, char **secret, berth_error_t *err);
-int registry_credhelper_store(const char *name, const char *host, const char *user, const char *secret,
-                              berth_error_t *err);
-int registry_credhelper_erase(const char *name, const char *host, bool *erased, berth_error_t *err);
-/* Where berth's auth.json is (malloc'ed), and Docker's config.json. */
-char *registry_auth_path(void);
-char *registry_docker_config_path(void);
-
-/* From an image index (OCI or Docker manifest list), the descriptor of the
- * image for platform ("os/arch[/variant]"; NULL: linux/<this machine>).
- * Entries for os "unknown" (attestations) are ignored; an index with a single
- * image gives that one. */
-int registry_index_select(json_t *index, const char *platform, json_t **desc_out, berth_error_t *err);
-
-/* "BASE/v2/PATH/KIND/REF" (KIND "manifests", "blobs"; REF a tag or digest;
- * KIND "blobs/uploads/" with REF NULL). */
-char *registry_url(const char *base, const char *path, const char *kind, const char *ref);
-/* The URL to PUT an upload to: Location (absolute, or relative to base) with
- * "digest=DIGEST" added to its query. */
-char *registry_upload_url(const char *base, const char *location, const char *digest);
-/* location (absolute, "/path" on base's origin, or relative to base) as an
- * absolute URL. */
-char *registry_url_resolve(const char *base, const char *location);
-
-/* Search building blocks (registry-search.c).
- * The registry a search term names and the term to send: "localhost:5000/
- * py" -> *host "localhost:5000", *query "py"; "team/app" -> *host NULL (the
- * default registry), *query "team/app".  Hosts as registry_server_host(). */
-void registry_search_term_split(const char *term, char **host, char **query);
-/* The target of rel="next" in a Link header (RFC 8288: "<URL>; rel=next,
- * <URL2>; rel=\"prev\""), or NULL. */
-char *registry_link_next(const char *link);
-/* Append the results of a /v1/search answer ({"results": [{"name",
- * "description", "star_count", "is_official", "is_automated"}]}), at most
- * limit in all; names get "PREFIX/" when prefix is not NULL. */
-int registry_search_parse_v1(const char *body, size_t len, const char *prefix, size_t limit,
-                             struct registry_search_results *res, berth_error_t *err);
-/* Append the repositories of one /v2/_catalog page ({"repositories": [...]})
- * whose name contains query (ignoring case), as "PREFIX/NAME", until res
- * holds limit. */
-int registry_search_parse_catalog(const char *body, size_t len, const char *query, const char *prefix, size_t limit,
-                                  struct registry_search_results *res, berth_error_t *err);
-
-/* Base64 (standard alphabet, padded), and its inverse (NULL on bad input). */
-char *registry_base64_encode(const void *data, size_t len);
-char *registry_base64_decode(const char *text, size_t *len);
 
 #endif

@@ -1,23 +1,16 @@
 /* berth — what a registry client needs besides HTTP: the engine
  * configuration (/etc/berth/config.json), WWW-Authenticate challenges, and
- * credentials in Docker's auth file format.  See include/berth/registry.h.
- * Pure functions only; the transport is in registry.c. */
+ * credentials in Docker's auth file format.  See
+ * include/berth/registry-internal.h.  Pure functions only; the transport is
+ * in registry-transport.c. */
 #include "config.h"
 
 #include <ctype.h>
 #include <pwd.h>
 #include <sys/stat.h>
 
-#include "berth/registry.h"
+#include "berth/registry-internal.h"
 #include "berth/util.h"
-
-#define DOCKER_IO "docker.io"
-
-static void json_freep(json_t **j)
-{
-        json_decref(*j);
-}
-#define cleanup_json __attribute__((cleanup(json_freep)))
 
 /* ---- engine configuration ------------------------------------------------ */
 

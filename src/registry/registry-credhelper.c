@@ -1,6 +1,6 @@
 /* berth — Docker's credential helpers: `docker-credential-NAME ACTION` with
  * JSON or a server URL on stdin and JSON on stdout.  See
- * include/berth/registry.h and docker-credential-helpers' protocol:
+ * include/berth/registry-internal.h and docker-credential-helpers' protocol:
  *
  *   store  stdin {"ServerURL", "Username", "Secret"}
  *   get    stdin the server URL; stdout {"ServerURL", "Username", "Secret"},
@@ -16,18 +16,12 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "berth/registry.h"
+#include "berth/registry-internal.h"
 #include "berth/util.h"
 
 #define CREDHELPER_TIMEOUT_MS 60000
 #define CREDHELPER_MAX_OUTPUT (64 << 10)
 #define NOT_FOUND "credentials not found in native keychain"
-
-static void json_freep(json_t **j)
-{
-        json_decref(*j);
-}
-#define cleanup_json __attribute__((cleanup(json_freep)))
 
 static void close_pair(int p[2])
 {

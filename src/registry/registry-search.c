@@ -1,21 +1,19 @@
-/* berth — the pure parts of `berth search`: which registry a term names,
+/* berth — `berth search`: Docker Hub's search API, else the distribution
+ * catalog page after page; and its pure parts: which registry a term names,
  * Docker's search filters, the next page of a catalog (the Link header), and
  * the answers of the search API and of the catalog.  See
- * include/berth/registry.h; the HTTP side is registry_search() in
- * registry.c. */
+ * include/berth/registry.h. */
 #include "config.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
 #include <strings.h>
 
-#include "berth/registry.h"
+#include "berth/registry-internal.h"
 #include "berth/util.h"
 
-static void json_freep(json_t **j)
-{
-        json_decref(*j);
-}
-#define cleanup_json __attribute__((cleanup(json_freep)))
+#define DOCKER_IO_INDEX "https://index.docker.io" /* where Docker Hub's search API is */
+#define CATALOG_PAGE 100
 
 void registry_search_results_free(struct registry_search_results *r)
 {
@@ -262,4 +260,143 @@ int registry_search_parse_catalog(const char *body, size_t len, const char *quer
                                   struct registry_search_results *res, berth_error_t *err)
 {
         return parse_answer(body, len, query, prefix, limit, res, err);
+}
+
+/* ---- the HTTP side --------------------------------------------------------- */
+
+/* GET url for search; a transport failure says what to do about it. */
+static int search_get(struct reg_client *c, const char *url, struct http_resp *r, berth_error_t *err)
+{
+        if (reg_request(c, "GET", url, NULL, NULL, r, err) == 0)
+                return 0;
+        if (r->status != 0 || !err || !*err)
+                return -1; /* (an HTTP answer: the message says what to do already) */
+        if ((*err)->errnum == EHOSTUNREACH)
+                return berth_error_hint(err, "check the registry's address and that it is running");
+        if (startswith(c->base, "https://") && !streq(c->host, DOCKER_IO))
+                return berth_error_hint(err,
+                                        "if %s serves plain HTTP, list it in \"insecure-registries\" in %s; "
+                                        "for a private CA, put its ca.crt in %s/%s/",
+                                        c->host, REGISTRY_CONFIG_PATH, REGISTRY_CERTS_DIR, c->host);
+        return -1;
+}
+
+static int search_http_error(struct reg_client *c, const char *url, const struct http_resp *r, berth_error_t *err)
+{
+        cleanup_free char *why = reg_resp_error_text(r);
+        if (startswith(why, "HTTP status"))
+                return berth_error(err, 0, "search on %s failed: GET %s: %s", c->host, url, why);
+        return berth_error(err, 0, "search on %s failed: GET %s: HTTP status %ld: %s", c->host, url, r->status, why);
+}
+
+/* Docker Hub's search API.  1: answered, 0: the registry has none (404). */
+static int search_v1(struct reg_client *c, const char *query, unsigned limit, const char *prefix,
+                     struct registry_search_results *res, berth_error_t *err)
+{
+        char *q = curl_easy_escape(NULL, query, 0);
+        if (!q)
+                abort();
+        cleanup_free char *url = xasprintf("%s/v1/search?q=%s&n=%u", c->base, q, limit);
+        curl_free(q);
+        struct http_resp r = {};
+        int ret = search_get(c, url, &r, err);
+        if (ret == 0 && r.status == 404)
+                ret = 0;
+        else if (ret == 0 && r.status != 200)
+                ret = search_http_error(c, url, &r, err);
+        else if (ret == 0 && registry_search_parse_v1(r.body, r.len, prefix, limit, res, err) < 0)
+                ret = berth_error_wrap(err, "search on %s: GET %s", c->host, url);
+        else if (ret == 0)
+                ret = 1;
+        reg_resp_free(&r);
+        return ret;
+}
+
+/* The distribution catalog, page after page (Link: rel="next") until limit
+ * names contain query.  1: listed, 0: the registry has no catalog (404). */
+static int search_catalog(struct reg_client *c, const char *query, unsigned limit, const char *prefix,
+                          struct registry_search_results *res, berth_error_t *err)
+{
+        cleanup_free char *url = xasprintf("%s/v2/_catalog?n=%d", c->base, CATALOG_PAGE);
+        bool first = true, sized = true;
+        while (url && res->n < limit) {
+                struct http_resp r = {};
+                int ret = search_get(c, url, &r, err);
+                if (ret == 0 && first && sized && r.status == 400) {
+                        /* n above the registry's own page size (distribution's
+                         * catalog.maxentries): let it choose */
+                        free(url);
+                        url = xasprintf("%s/v2/_catalog", c->base);
+                        sized = false;
+                        reg_resp_free(&r);
+                        continue;
+                }
+                if (ret == 0 && first && r.status == 404) {
+                        reg_resp_free(&r);
+                        return 0;
+                }
+                if (ret == 0 && r.status != 200)
+                        ret = search_http_error(c, url, &r, err);
+                if (ret == 0 && registry_search_parse_catalog(r.body, r.len, query, prefix, limit, res, err) < 0)
+                        ret = berth_error_wrap(err, "the catalog of %s: GET %s", c->host, url);
+                cleanup_free char *next = ret == 0 && r.link ? registry_link_next(r.link) : NULL;
+                reg_resp_free(&r);
+                if (ret < 0)
+                        return -1;
+                char *abs = next ? registry_url_resolve(c->base, next) : NULL;
+                if (abs && streq(abs, url)) { /* a registry that names the same page again */
+                        free(abs);
+                        abs = NULL;
+                }
+                free(url);
+                url = abs;
+                first = false;
+        }
+        return 1;
+}
+
+int registry_search(const char *term, const struct registry_search_opts *o, struct registry_search_results *out,
+                    berth_error_t *err)
+{
+        memset(out, 0, sizeof(*out));
+        struct registry_config cfg;
+        if (registry_engine_config_load(&cfg, err) < 0)
+                return -1;
+        cleanup_free char *host = NULL, *query = NULL;
+        registry_search_term_split(term, &host, &query);
+        if (!host)
+                host = xstrdup(cfg.default_registry ? cfg.default_registry : DOCKER_IO);
+        bool hub = streq(host, DOCKER_IO);
+        cleanup_client struct reg_client *c = NULL;
+        int r = reg_client_open(&cfg, host, hub ? DOCKER_IO_INDEX : NULL, "registry:catalog:*", true, &c, err);
+        registry_config_free(&cfg);
+        if (r < 0)
+                return -1;
+        struct registry_search_results all = {};
+        const char *prefix = hub ? NULL : host; /* HOST/NAME: what pull takes */
+        r = search_v1(c, query, o->limit, prefix, &all, err);
+        if (r == 0)
+                r = search_catalog(c, query, o->limit, prefix, &all, err);
+        if (r == 0)
+                r = berth_error(err, 0,
+                                "registry %s offers neither a search API (/v1/search) nor a catalog (/v2/_catalog): "
+                                "it cannot be searched; pull by full name (berth pull %s/NAME[:TAG])",
+                                host, host);
+        if (r < 0) {
+                registry_search_results_free(&all);
+                return -1;
+        }
+        /* Docker filters the results it got, after the limit */
+        size_t kept = 0;
+        for (size_t i = 0; i < all.n; i++) {
+                if (registry_search_filter_match(&o->filter, &all.v[i])) {
+                        all.v[kept++] = all.v[i];
+                        continue;
+                }
+                free(all.v[i].name);
+                free(all.v[i].description);
+        }
+        all.n = kept;
+        *out = all;
+        return 0;
 }

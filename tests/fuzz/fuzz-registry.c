@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "berth/registry.h"
+#include "berth/registry-internal.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

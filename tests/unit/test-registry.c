@@ -1,4 +1,4 @@
-/* Unit tests: the pure parts of the registry client (registry.h) —
+/* Unit tests: the pure parts of the registry client (registry-internal.h) —
  * WWW-Authenticate challenges, auth files, the engine configuration,
  * platform selection from an index, URL building and base64, and the pure
  * parts of search (terms, filters, Link headers, answers).  Runs under
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "berth/image.h"
-#include "berth/registry.h"
+#include "berth/registry-internal.h"
 #include "berth/util.h"
 #include "check-main.h"
 
