@@ -139,10 +139,12 @@ int registry_document_parse(const char *body, size_t len, const char *what, json
 {
         json_error_t je;
         *out = json_loadb(body, len, 0, &je);
+        if (!*out)
+                return berth_error(err, 0, "invalid %s: %s", what, je.text);
         if (!json_is_object(*out)) {
                 json_decref(*out);
                 *out = NULL;
-                return berth_error(err, 0, "invalid %s: %s", what, je.text);
+                return berth_error(err, 0, "invalid %s: not a JSON object", what);
         }
         return 0;
 }

@@ -12,6 +12,8 @@
  * (which the next pull reuses) and no staging files. */
 #include "config.h"
 
+#include <limits.h>
+
 #include <curl/curl.h>
 
 #include "berth/image.h"
@@ -178,10 +180,14 @@ static int pull_tick(struct pull *p, bool force)
         if (!p->o || !p->o->tick || (!force && now - p->last_tick < 1000000000LL))
                 return 0;
         p->last_tick = now;
+        /* sizes come from the registry's manifest: saturate, never overflow */
         long long done = 0, total = 0;
         for (size_t i = 0; i < p->n; i++) {
-                done += p->layers[i].present ? p->layers[i].size : p->layers[i].r.done;
-                total += p->layers[i].size;
+                long long d = p->layers[i].present ? p->layers[i].size : p->layers[i].r.done;
+                if (__builtin_add_overflow(done, d, &done))
+                        done = LLONG_MAX;
+                if (__builtin_add_overflow(total, p->layers[i].size, &total))
+                        total = LLONG_MAX;
         }
         return p->o->tick(done, total, p->o->userdata);
 }

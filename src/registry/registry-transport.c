@@ -369,7 +369,9 @@ static int fetch_token(struct reg_client *c, const struct registry_challenge *ch
                 url = next;
         }
         curl_easy_cleanup(esc);
-        cleanup_free char *saved = steal_pointer(&c->auth);
+        /* the old header is not sent to the realm: dropped now */
+        free(c->auth);
+        c->auth = NULL;
         if (c->user)
                 c->auth = basic_header(c);
         struct http_resp r = { .limit = MAX_TOKEN_BODY };
