@@ -46,12 +46,6 @@
 #define MT_DOCKER_V1 "application/vnd.docker.distribution.manifest.v1+json"
 #define MT_DOCKER_V1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
 
-static inline void registry_json_freep(json_t **j)
-{
-        json_decref(*j);
-}
-#define cleanup_json __attribute__((cleanup(registry_json_freep)))
-
 /* ======================================================================
  * Engine configuration, challenges, auth files (registry-auth.c)
  * ====================================================================== */

@@ -225,7 +225,7 @@ static char *trim(char *s)
 int dockerignore_parse(const char *text, struct dockerignore **out, berth_error_t *err)
 {
         struct dockerignore *di = xcalloc(1, sizeof(*di));
-        __attribute__((cleanup(dockerignore_freep))) struct dockerignore *guard = di;
+        cleanup_dockerignore struct dockerignore *guard = di;
         if (startswith(text, "\xEF\xBB\xBF"))
                 text += 3;
         int lineno = 0;

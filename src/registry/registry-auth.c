@@ -35,7 +35,7 @@ static int config_strings(json_t *root, const char *key, char ***out, const char
 int registry_config_load(const char *path, struct registry_config *c, berth_error_t *err)
 {
         memset(c, 0, sizeof(*c));
-        cleanup_json json_t *root = NULL;
+        json_auto_t *root = NULL;
         if (access(path, F_OK) == 0) {
                 json_error_t je;
                 root = json_load_file(path, 0, &je);
@@ -307,7 +307,7 @@ static const char *auth_key_find(json_t *auths, const char *host)
 
 int registry_auth_file_get(const char *path, const char *host, char **user, char **password, berth_error_t *err)
 {
-        cleanup_json json_t *j = NULL;
+        json_auto_t *j = NULL;
         if (auth_file_load(path, &j, err) < 0)
                 return -1;
         json_t *auths = json_object_get(j, "auths");
@@ -329,7 +329,7 @@ int registry_auth_file_get(const char *path, const char *host, char **user, char
 int registry_auth_file_helper(const char *path, const char *host, char **helper, berth_error_t *err)
 {
         *helper = NULL;
-        cleanup_json json_t *j = NULL;
+        json_auto_t *j = NULL;
         if (auth_file_load(path, &j, err) < 0)
                 return -1;
         json_t *helpers = json_object_get(j, "credHelpers");
@@ -370,7 +370,7 @@ static int auth_dir_private(const char *path, berth_error_t *err)
 int registry_auth_file_set(const char *path, const char *host, const char *user, const char *password,
                            bool *existed, berth_error_t *err)
 {
-        cleanup_json json_t *j = NULL;
+        json_auto_t *j = NULL;
         if (auth_file_load(path, &j, err) < 0)
                 return -1;
         if (!j)

@@ -186,7 +186,7 @@ int registry_credhelper_get(const char *name, const char *host, char **user, cha
         if (missing)
                 return 0;
         json_error_t je;
-        cleanup_json json_t *j = json_loads(out, 0, &je);
+        json_auto_t *j = json_loads(out, 0, &je);
         const char *u = json_string_value(json_object_get(j, "Username"));
         const char *s = json_string_value(json_object_get(j, "Secret"));
         if (!u || !s)
@@ -205,7 +205,7 @@ int registry_credhelper_store(const char *name, const char *host, const char *us
                               berth_error_t *err)
 {
         cleanup_free char *url = registry_credhelper_server_url(host);
-        cleanup_json json_t *j = json_pack("{s:s, s:s, s:s}", "ServerURL", url, "Username", user, "Secret", secret);
+        json_auto_t *j = json_pack("{s:s, s:s, s:s}", "ServerURL", url, "Username", user, "Secret", secret);
         cleanup_free char *text = json_dumps(j, JSON_COMPACT);
         if (!text)
                 abort();

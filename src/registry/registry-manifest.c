@@ -98,7 +98,7 @@ int registry_index_select(json_t *index, const char *platform, json_t **desc_out
  * ====================================================================== */
 char *registry_manifest_media_type(const char *body, size_t len, const char *content_type)
 {
-        cleanup_json json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
+        json_auto_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
         const char *mt = json_string_value(json_object_get(j, "mediaType"));
         if (!mt && content_type)
                 mt = content_type;
@@ -115,7 +115,7 @@ bool registry_media_type_is_index(const char *mt)
 int registry_index_pick(const char *body, size_t len, const char *platform, const char *host, char **digest,
                         berth_error_t *err)
 {
-        cleanup_json json_t *idx = json_loadb(body, len, 0, NULL);
+        json_auto_t *idx = json_loadb(body, len, 0, NULL);
         json_t *desc = NULL;
         if (!json_is_object(idx))
                 return berth_error(err, 0, "invalid image index from %s", host);

@@ -460,7 +460,7 @@ static int pull_image(struct pull *p, const struct image_ref *ref, json_t *manif
                         return -1;
         } else if (get_small_blob(p->c, ref->path, cdigest, &cbody, &clen, err) < 0)
                 return -1;
-        cleanup_json json_t *config = NULL;
+        json_auto_t *config = NULL;
         if (registry_document_parse(cbody, clen, "image config", &config, err) < 0 ||
             registry_pull_plan(p->s, manifest, config, &p->layers, &p->n, err) < 0)
                 return -1;
@@ -496,7 +496,7 @@ int registry_pull(struct berth_store *s, const char *refstr, const struct regist
                 r = pull_resolve(&cfg, &ref, o ? o->platform : NULL, &p.c, &manifest, &mlen, &mdigest, &top_digest,
                                  err);
         }
-        cleanup_json json_t *mj = NULL;
+        json_auto_t *mj = NULL;
         if (r == 0)
                 r = registry_document_parse(manifest, mlen, "image manifest", &mj, err);
         bool up_to_date = false;

@@ -142,7 +142,7 @@ int registry_push(struct berth_store *s, const char *image, const char *dest, co
                 r = berth_error(err, 0, "cannot push to a digest reference; name a tag");
         cleanup_free char *mbody = NULL;
         size_t mlen = 0;
-        cleanup_json json_t *mj = NULL;
+        json_auto_t *mj = NULL;
         if (r == 0)
                 r = store_blob_read(s, img->manifest_digest, &mbody, &mlen, err);
         if (r == 0)

@@ -232,7 +232,7 @@ static int parse_answer(const char *body, size_t len, const char *query, const c
 {
         const char *key = query ? "repositories" : "results";
         json_error_t je;
-        cleanup_json json_t *root = json_loadb(body ? body : "", len, 0, &je);
+        json_auto_t *root = json_loadb(body ? body : "", len, 0, &je);
         json_t *list = json_object_get(root, key), *e;
         if (!json_is_array(list))
                 return berth_error(err, 0, "the answer has no \"%s\" list (%s)", key,

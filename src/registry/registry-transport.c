@@ -292,7 +292,7 @@ static int transport_error(struct reg_client *c, CURLcode code, const char *meth
 /* The registry's own words for a failed request ("manifest unknown"). */
 char *reg_resp_error_text(const struct http_resp *r)
 {
-        cleanup_json json_t *j = r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
+        json_auto_t *j = r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
         json_t *e = json_array_get(json_object_get(j, "errors"), 0);
         const char *msg = json_string_value(json_object_get(e, "message"));
         const char *code = json_string_value(json_object_get(e, "code"));
@@ -390,7 +390,7 @@ static int fetch_token(struct reg_client *c, const struct registry_challenge *ch
                                    c->user ? "incorrect username or password" : "authentication required",
                                    c->host);
         }
-        cleanup_json json_t *j = r.status == 200 && r.body ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+        json_auto_t *j = r.status == 200 && r.body ? json_loadb(r.body, r.len, 0, NULL) : NULL;
         const char *tok = json_string_value(json_object_get(j, "token"));
         if (!tok)
                 tok = json_string_value(json_object_get(j, "access_token"));

@@ -29,9 +29,6 @@
 
 #define PFX "seccomp profile: "
 
-/* json_decrefp() is jansson's own (>= 2.9). */
-#define cleanup_json __attribute__((cleanup(json_decrefp)))
-
 /* libseccomp's architecture names (SCMP_ARCH_<NAME> upper-cased) and the Go
  * GOARCH Docker matches "arches" of includes/excludes against. */
 static const struct {
@@ -441,7 +438,7 @@ int seccomp_build(const char *profile, uint64_t caps_mask, scmp_filter_ctx *out,
                 return 0;
 
         json_error_t jerr;
-        cleanup_json json_t *root = json_loads(profile ? profile : seccomp_default_profile_json, 0, &jerr);
+        json_auto_t *root = json_loads(profile ? profile : seccomp_default_profile_json, 0, &jerr);
         if (!root)
                 return berth_error(err, 0, PFX "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
                                    jerr.text);

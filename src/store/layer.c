@@ -25,6 +25,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "berth/archive-internal.h"
 #include "berth/archive-util.h"
 #include "berth/image.h"
 #include "berth/util.h"
@@ -33,19 +34,6 @@
 #define WHITEOUT_META_PREFIX ".wh..wh."
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
 #define SHORT_LINK_LEN 16
-
-
-
-static void md_freep(EVP_MD_CTX **md)
-{
-        EVP_MD_CTX_free(*md);
-}
-
-static const char *arch_msg(struct archive *a)
-{
-        const char *m = a ? archive_error_string(a) : NULL;
-        return m ? m : "unknown error";
-}
 
 /* ---- the decompressed, hashed byte stream -------------------------------- */
 struct stream {
@@ -458,7 +446,7 @@ int store_layer_unpack_progress(struct berth_store *s, const char *blob_path, co
 
         cleanup_archive_read struct archive *outer = archive_read_new();
         cleanup_archive_read struct archive *inner = archive_read_new();
-        EVP_MD_CTX *md __attribute__((cleanup(md_freep))) = EVP_MD_CTX_new();
+        cleanup_md EVP_MD_CTX *md = EVP_MD_CTX_new();
         if (!outer || !inner || !md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
                 abort();
         archive_read_support_filter_all(outer);
