@@ -2,9 +2,9 @@
  * (include/berth/template-internal.h), run over a jansson value.
  *
  * Values print as Go's fmt prints an interface{} holding the decoded JSON
- * (template.h lists the forms); "." is the value in hand, "$" the root,
- * variables live until the end of the list that declared them, and errors
- * are Go's, quoting the action:
+ * (template.h lists the forms); "." is the value in hand, "$" the root, a
+ * variable lives until the {{end}} of the block that declared it, and
+ * errors are Go's, quoting the action:
  *   template: :1:2: executing "" at <.Foo>: map has no entry for key "Foo"
  * The builtin functions are in template-funcs.c, reached by name through
  * template_func_find(). */
