@@ -10,7 +10,11 @@
  *
  * Used by berth-generator (drop-ins for container@NAME.service), by
  * `berth generate --dry-run`, and by the unit's own ExecStart
- * (`berth _unit-start NAME`), which turns the definition into a container. */
+ * (`berth _unit-start NAME`), which turns the definition into a container.
+ *
+ * In src/systemd/: definition-syntax.c (the INI syntax), definition.c (the
+ * keys), definition-path.c (the search path), definition-dropin.c (the
+ * drop-in and links). */
 #ifndef BERTH_DEFINITION_H
 #define BERTH_DEFINITION_H
 

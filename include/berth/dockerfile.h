@@ -12,7 +12,10 @@
  * dockerfile_stages() splits the instructions into stages and resolves the
  * base image of each FROM with the ARGs declared before the first FROM.
  *
- * dockerignore_*: the .dockerignore rules of Docker's patternmatcher. */
+ * dockerignore_*: the .dockerignore rules of Docker's patternmatcher.
+ *
+ * In src/build/: dockerfile.c (the file), dockerfile-insn.c (one
+ * instruction), dockerfile-expand.c, dockerfile-stage.c, dockerignore.c. */
 #ifndef BERTH_DOCKERFILE_H
 #define BERTH_DOCKERFILE_H
 

@@ -5,7 +5,7 @@
  * "$" (the root); variables ({{$x := .A}}, {{range $i, $v := .L}});
  * pipelines with "|"; parentheses; string ("..", `..`), number, true, false
  * and nil literals; {{if}} {{else if}} {{else}} {{end}}, {{range}} (arrays,
- * and objects in sorted key order, with {{else}}), {{with}}.
+ * and objects in sorted key order, with {{else}}), {{with}} ({{else with}}).
  * Functions: Docker's json split join title lower upper pad truncate, and Go's
  * index len eq ne lt le gt ge not and or print println printf (%s %v %d %q
  * %%).  Values print as Go prints the decoded JSON: strings raw, integers
@@ -22,7 +22,10 @@
  * "table" prefix and turns the two-character escapes \t and \n into real tab
  * and newline as Docker's formatter does; the CLI renders the header by
  * executing the same template over an object mapping each field to its header
- * text ({"ID": "CONTAINER ID", ...}), then aligns the tab-separated cells. */
+ * text ({"ID": "CONTAINER ID", ...}), then aligns the tab-separated cells.
+ *
+ * The engine: src/base/template-parse.c (lexer and parser), template-exec.c
+ * (the executor), template-funcs.c (the functions), template-internal.h. */
 #ifndef BERTH_TEMPLATE_H
 #define BERTH_TEMPLATE_H
 

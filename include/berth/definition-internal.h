@@ -1,0 +1,57 @@
+/* berth — the private half of definition files (include/berth/definition.h
+ * is the public one), shared by their files and included by nothing else:
+ *
+ *   src/systemd/definition-syntax.c  systemd's INI syntax: lines, comments,
+ *                                    continuations, sections, quoting and
+ *                                    C escapes, %-specifiers;
+ *   src/systemd/definition.c         the [Container] key table, [Install],
+ *                                    and the struct definition they fill;
+ *   src/systemd/definition-path.c    the search path, and container IDs;
+ *   src/systemd/definition-dropin.c  the drop-in and [Install] links the
+ *                                    generator and `berth generate` write. */
+#ifndef BERTH_DEFINITION_INTERNAL_H
+#define BERTH_DEFINITION_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "berth/definition.h"
+#include "berth/error.h"
+
+enum section { SECTION_NONE, SECTION_UNIT, SECTION_CONTAINER, SECTION_SERVICE, SECTION_INSTALL, SECTION_IGNORED };
+
+/* The assignments of one [Container] key so far. */
+struct key_state {
+        char **values;
+        unsigned line; /* of the last assignment, for errors found at the end */
+};
+
+/* One file being read (definition_load()). */
+struct parser {
+        const char *path;
+        char *dir; /* of the definition file: relative paths are relative to it */
+        struct definition *d;
+        enum section section;
+        struct key_state *keys; /* one per container_keys[] row */
+};
+
+/* ---- the syntax (definition-syntax.c) ---------------------------------------------- */
+
+/* systemd's parse_boolean(); out may be NULL (only a check). */
+int def_parse_bool(const char *v, bool *out, berth_error_t *err);
+/* Split a value into words as systemd's extract_first_word() with
+ * EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE (Environment=, ExecStart=). */
+int def_split_words(const char *value, char ***out, berth_error_t *err);
+/* Read text (modified in place) into p: each assignment, specifiers
+ * expanded, goes to its section; errors get "PATH:LINE: " before them. */
+int def_parse_text(struct parser *p, char *text, berth_error_t *err);
+
+/* ---- the keys (definition.c) ------------------------------------------------------- */
+
+/* One assignment in [Container] (value "" resets the key), checked now. */
+int def_assign_container(struct parser *p, const char *key, const char *value, unsigned line, berth_error_t *err);
+/* Check one assignment in [Install]. */
+int def_assign_install(const char *key, const char *value, berth_error_t *err);
+/* The [Install] keys a definition may use: WantedBy, RequiredBy, UpheldBy. */
+extern const char *const def_install_keys[3];
+
+#endif
