@@ -1,14 +1,15 @@
 /* berth — the private half of definition files (include/berth/definition.h
  * is the public one), shared by their files and included by nothing else:
  *
- *   src/systemd/definition-syntax.c  systemd's INI syntax: lines, comments,
- *                                    continuations, sections, quoting and
- *                                    C escapes, %-specifiers;
- *   src/systemd/definition.c         the [Container] key table, [Install],
- *                                    and the struct definition they fill;
- *   src/systemd/definition-path.c    the search path, and container IDs;
- *   src/systemd/definition-dropin.c  the drop-in and [Install] links the
- *                                    generator and `berth generate` write. */
+ *   definition-syntax.c  systemd's INI syntax: lines, comments,
+ *                        continuations, sections, quoting and C escapes,
+ *                        %-specifiers;
+ *   definition.c         the [Container] key table, [Install], the struct
+ *                        definition they fill, and the container spec made
+ *                        from it;
+ *   definition-path.c    the search path, and container IDs;
+ *   definition-dropin.c  the drop-in and [Install] links the generator and
+ *                        `berth generate` write. */
 #ifndef BERTH_DEFINITION_INTERNAL_H
 #define BERTH_DEFINITION_INTERNAL_H
 

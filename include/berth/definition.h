@@ -34,8 +34,9 @@ struct definition {
         char *image;         /* Image= (required) */
         char *container_name;/* ContainerName=, default NAME */
         char **command;      /* Exec=, split like systemd's ExecStart (quotes) */
-        char **run_args;     /* berth run options from the other [Container] keys,
-                                e.g. {"-e", "A=b", "-v", "/a:/b", "--read-only"} */
+        char **run_args;     /* container spec options (container-spec.h) from
+                                the other [Container] keys, as an argument vector:
+                                {"-e", "A=b", "-v", "/a:/b", "--read-only"} */
         char *pull;          /* Pull=: "missing" (default), "always", "never", "newer" */
         bool notify;         /* Notify=yes: the container sends READY=1 itself */
         bool publishes;      /* has PublishPort=: order after network-online.target */
@@ -99,6 +100,14 @@ extern const char DEFINITION_TEMPLATE_UNIT[];
  * definitions whose image is in the store; a missing store or image is
  * fine (the default, SIGTERM, stays). */
 void definitions_use_store(struct definition **defs, size_t n);
+
+/* The container a start of the unit makes (`berth _unit-start NAME`): the
+ * name, image and command, each [Container] option through the spec's own
+ * setters (container_spec_set_args: the key means what the flag means), the
+ * stable ID, the unit container@NAME.service and the file.  spec is
+ * initialised here; the caller clears it. */
+struct container_spec;
+int definition_to_spec(const struct definition *d, struct container_spec *spec, berth_error_t *err);
 
 /* The container ID of a definition's container: stable across starts (so
  * `berth logs NAME` and CONTAINER_ID_FULL= cover every run), 64 hex. */

@@ -74,26 +74,14 @@ int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t 
         if (remove_previous(cli, id, cname, err) < 0)
                 return -1;
 
-        /* The spec: the [Container] keys' run options, the name, image and
-         * Exec=; the container runs in this unit (not berth-NAME.service). */
         struct container_spec spec;
-        container_spec_init(&spec);
-        spec.name = xstrdup(cname);
-        spec.image = xstrdup(d->image);
-        spec.command = d->command && d->command[0] ? strv_copy(d->command) : NULL;
-        spec.id = xstrdup(id);
-        spec.unit = xasprintf("container@%s.service", name);
-        spec.definition = xstrdup(path);
-        spec.notify = d->notify;
         cleanup_container struct berth_container *c = NULL;
-        int r = container_spec_set_args(&spec, d->run_args, NULL, err);
-        if (r >= 0)
-                r = container_spec_finish(&spec, err);
-        if (r >= 0)
-                r = container_create_from_spec(&cli->store, &spec, &progress, &c, err);
+        int r = definition_to_spec(d, &spec, err);
+        if (r >= 0 && (r = container_create_from_spec(&cli->store, &spec, &progress, &c, err)) < 0)
+                berth_error_wrap(err, "%s", path);
         container_spec_clear(&spec);
         if (r < 0)
-                return berth_error_wrap(err, "%s", path);
+                return -1;
         return runtime_shim(&cli->store, c->id, false, false, err);
 }
 

@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 
+#include "berth/container-spec.h"
 #include "berth/definition-internal.h"
 #include "berth/devices.h"
 #include "berth/parse.h"
@@ -522,6 +523,22 @@ int definition_load(const char *path, const char *name, struct definition **out,
                 return -1;
         }
         *out = d;
+        return 0;
+}
+
+int definition_to_spec(const struct definition *d, struct container_spec *spec, berth_error_t *err)
+{
+        container_spec_init(spec);
+        spec->name = xstrdup(d->container_name ? d->container_name : d->name);
+        spec->image = xstrdup(d->image);
+        spec->command = d->command && d->command[0] ? strv_copy(d->command) : NULL;
+        spec->id = definition_container_id(d->name);
+        spec->unit = xasprintf("container@%s.service", d->name);
+        spec->definition = xstrdup(d->path);
+        spec->notify = d->notify;
+        /* paths in run_args are absolute already (resolved against the file's directory) */
+        if (container_spec_set_args(spec, d->run_args, NULL, err) < 0 || container_spec_finish(spec, err) < 0)
+                return berth_error_wrap(err, "%s", d->path);
         return 0;
 }
 
