@@ -99,13 +99,4 @@ char *container_generate_name(void);
 /* Valid Docker container name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 bool container_name_valid(const char *name);
 
-/* Docker's RFC 3339 timestamps back to ns since the epoch (0 if unparsable). */
-long long parse_rfc3339_ns(const char *s);
-
-/* JSON accessors that tolerate missing fields. */
-const char *json_str(json_t *obj, const char *path); /* "Config.Image" */
-long long json_int(json_t *obj, const char *path, long long dflt);
-bool json_bool(json_t *obj, const char *path);
-json_t *json_at(json_t *obj, const char *path);
-
 #endif

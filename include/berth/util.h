@@ -84,10 +84,17 @@ int lock_file(const char *path, bool exclusive, berth_error_t *err);
 int random_bytes(void *buf, size_t n);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
+/* starttime (field 22 of /proc/PID/stat, clock ticks since boot): with the
+ * PID it names a process, so a PID reused by another process is told apart.
+ * -1 when the process is gone. */
+long long proc_starttime(pid_t pid);
 /* Current wall-clock time in nanoseconds since the epoch. */
 long long now_ns(void);
 /* RFC 3339 with nanoseconds, UTC, as Docker prints ("2024-01-02T03:04:05.123456789Z"). */
 char *format_rfc3339(long long ns);
+/* The other way: Docker's RFC 3339 timestamps ("Z" only; an offset is
+ * ignored) back to ns since the epoch, 0 if unparsable or NULL. */
+long long parse_rfc3339_ns(const char *s);
 /* "2 minutes ago", "About an hour ago" ... as Docker's go-units HumanDuration. */
 char *format_human_ago(long long ns);
 /* Docker's Ellipsis: s when it has at most max characters (UTF-8), else its

@@ -1,6 +1,7 @@
 /* berth — generic helpers (see include/berth/util.h). */
 #include "config.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/file.h>
@@ -345,6 +346,24 @@ void hex_encode(const unsigned char *in, size_t n, char *out)
         out[2 * n] = '\0';
 }
 
+long long proc_starttime(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        cleanup_free char *buf = NULL;
+        if (read_file(path, &buf, NULL, NULL) < 0)
+                return -1;
+        char *p = strrchr(buf, ')');
+        if (!p)
+                return -1;
+        /* after ") " come fields 3.. ; starttime is field 22 */
+        int field = 2;
+        for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " "))
+                if (++field == 22)
+                        return atoll(tok);
+        return -1;
+}
+
 long long now_ns(void)
 {
         struct timespec ts;
@@ -360,6 +379,26 @@ char *format_rfc3339(long long ns)
         char buf[64];
         strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
         return xasprintf("%s.%09lldZ", buf, ns % 1000000000LL);
+}
+
+long long parse_rfc3339_ns(const char *s)
+{
+        struct tm tm = {};
+        const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+        if (!rest)
+                return 0;
+        long long ns = (long long) timegm(&tm) * 1000000000LL;
+        if (*rest == '.') {
+                long long frac = 0;
+                int digits = 0;
+                for (rest++; isdigit((unsigned char) *rest); rest++, digits++)
+                        if (digits < 9)
+                                frac = frac * 10 + (*rest - '0');
+                for (; digits < 9; digits++)
+                        frac *= 10;
+                ns += frac;
+        }
+        return ns;
 }
 
 char *format_human_ago(long long ns)

@@ -15,6 +15,7 @@
 #include "berth/diff.h"
 #include "berth/export.h"
 #include "berth/image.h"
+#include "berth/json-util.h"
 #include "berth/lifecycle.h"
 #include "berth/parse.h"
 #include "berth/unit.h"

@@ -9,6 +9,7 @@
 
 #include "berth/cli.h"
 #include "berth/container.h"
+#include "berth/json-util.h"
 #include "berth/lifecycle.h"
 #include "berth/parse.h"
 #include "berth/runtime.h"

@@ -29,6 +29,7 @@
 
 #include "berth/cli.h"
 #include "berth/container.h"
+#include "berth/json-util.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 

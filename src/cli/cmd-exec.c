@@ -10,6 +10,7 @@
 
 #include "berth/cli.h"
 #include "berth/container.h"
+#include "berth/json-util.h"
 #include "berth/runtime.h"
 #include "berth/unit.h"
 #include "berth/util.h"

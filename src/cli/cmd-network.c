@@ -5,6 +5,7 @@
 
 #include "berth/cli.h"
 #include "berth/container.h"
+#include "berth/json-util.h"
 #include "berth/network.h"
 #include "berth/util.h"
 

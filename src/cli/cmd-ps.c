@@ -8,6 +8,7 @@
 #include "berth/container.h"
 #include "berth/image.h"
 #include "berth/journal.h"
+#include "berth/json-util.h"
 #include "berth/lifecycle.h"
 #include "berth/network.h"
 #include "berth/parse.h"

@@ -3,12 +3,12 @@
 
 #include <ctype.h>
 #include <fcntl.h>
-#include <time.h>
 #include <signal.h>
 #include <sys/stat.h>
 
 #include "berth/container.h"
 #include "berth/image.h"
+#include "berth/json-util.h"
 #include "berth/util.h"
 
 void container_free(struct berth_container *c)
@@ -21,32 +21,6 @@ void container_free(struct berth_container *c)
         json_decref(c->config);
         json_decref(c->state);
         free(c);
-}
-
-json_t *json_at(json_t *obj, const char *path)
-{
-        cleanup_free char *p = xstrdup(path);
-        char *save = NULL;
-        for (char *tok = strtok_r(p, ".", &save); tok && obj; tok = strtok_r(NULL, ".", &save))
-                obj = json_is_object(obj) ? json_object_get(obj, tok) : NULL;
-        return obj;
-}
-
-const char *json_str(json_t *obj, const char *path)
-{
-        json_t *v = json_at(obj, path);
-        return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-long long json_int(json_t *obj, const char *path, long long dflt)
-{
-        json_t *v = json_at(obj, path);
-        return json_is_integer(v) ? json_integer_value(v) : dflt;
-}
-
-bool json_bool(json_t *obj, const char *path)
-{
-        return json_is_true(json_at(obj, path));
 }
 
 char *container_short_id(const char *id)
@@ -513,26 +487,6 @@ int container_rename(struct berth_store *s, struct berth_container *c, const cha
         return rename_locked(s, c, name, err);
 }
 
-/* starttime (field 22 of /proc/PID/stat) identifies a process beyond its PID. */
-long long proc_starttime(pid_t pid);
-long long proc_starttime(pid_t pid)
-{
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        cleanup_free char *buf = NULL;
-        if (read_file(path, &buf, NULL, NULL) < 0)
-                return -1;
-        char *p = strrchr(buf, ')');
-        if (!p)
-                return -1;
-        /* after ") " come fields 3.. ; starttime is field 22 */
-        int field = 2;
-        for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " "))
-                if (++field == 22)
-                        return atoll(tok);
-        return -1;
-}
-
 bool container_is_running(struct berth_container *c)
 {
         const char *st = json_str(c->state, "Status");
@@ -570,26 +524,6 @@ const char *container_status(struct berth_container *c)
         container_is_running(c);
         const char *st = json_str(c->state, "Status");
         return st ? st : "unknown";
-}
-
-long long parse_rfc3339_ns(const char *s)
-{
-        struct tm tm = {};
-        const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-        if (!rest)
-                return 0;
-        long long ns = (long long) timegm(&tm) * 1000000000LL;
-        if (*rest == '.') {
-                long long frac = 0;
-                int digits = 0;
-                for (rest++; isdigit((unsigned char) *rest); rest++, digits++)
-                        if (digits < 9)
-                                frac = frac * 10 + (*rest - '0');
-                for (; digits < 9; digits++)
-                        frac *= 10;
-                ns += frac;
-        }
-        return ns;
 }
 
 char *container_status_text(struct berth_container *c)

@@ -13,6 +13,7 @@
 #include "berth/console.h"
 #include "berth/journal.h"
 #include "berth/devices.h"
+#include "berth/json-util.h"
 #include "berth/lifecycle.h"
 #include "berth/limits.h"
 #include "berth/parse.h"

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "berth/json-util.h"
 #include "berth/network.h"
 #include "berth/util.h"
 

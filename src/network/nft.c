@@ -19,6 +19,7 @@
 
 #include <nftables/libnftables.h>
 
+#include "berth/json-util.h"
 #include "berth/network.h"
 #include "berth/util.h"
 

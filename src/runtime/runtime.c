@@ -25,6 +25,7 @@
 #include "berth/console.h"
 #include "berth/image.h"
 #include "berth/journal.h"
+#include "berth/json-util.h"
 #include "berth/mounts.h"
 #include "berth/network.h"
 #include "berth/runtime.h"
@@ -32,8 +33,6 @@
 #include "berth/unit.h"
 #include "berth/util.h"
 #include "berth/volume.h"
-
-long long proc_starttime(pid_t pid);
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -13,6 +13,7 @@
 #include "berth/archive-util.h"
 #include "berth/export.h"
 #include "berth/image.h"
+#include "berth/json-util.h"
 #include "berth/util.h"
 
 /* Runs in the child, in its own mount namespace: mount the merged view

@@ -11,6 +11,7 @@
 
 #include "berth/container.h"
 #include "berth/image.h"
+#include "berth/json-util.h"
 #include "berth/store.h"
 #include "berth/util.h"
 

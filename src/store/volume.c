@@ -14,6 +14,7 @@
 #include <sys/xattr.h>
 
 #include "berth/container.h"
+#include "berth/json-util.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 
