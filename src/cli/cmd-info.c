@@ -7,10 +7,10 @@
 #include <sys/vfs.h>
 #include <systemd/sd-bus.h>
 
+#include "berth/caps.h"
 #include "berth/cli.h"
 #include "berth/container.h"
 #include "berth/image.h"
-#include "berth/security.h"
 #include "berth/template.h"
 #include "berth/unit.h"
 #include "berth/util.h"

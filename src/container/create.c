@@ -3,13 +3,14 @@
  * volumes, the record. */
 #include "config.h"
 
+#include "berth/caps.h"
 #include "berth/container-spec.h"
 #include "berth/container.h"
 #include "berth/image.h"
 #include "berth/json-util.h"
 #include "berth/network.h"
 #include "berth/parse.h"
-#include "berth/security.h"
+#include "berth/seccomp.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 

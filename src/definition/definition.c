@@ -18,11 +18,11 @@
 #include <ctype.h>
 #include <inttypes.h>
 
+#include "berth/caps.h"
 #include "berth/container-spec.h"
 #include "berth/definition-internal.h"
 #include "berth/devices.h"
 #include "berth/parse.h"
-#include "berth/security.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 

@@ -1,5 +1,5 @@
 /* berth — capabilities: Docker's add/drop arithmetic and the runc-style
- * application in the container's child.  See include/berth/security.h for the
+ * application in the container's child.  See include/berth/caps.h for the
  * semantics and the order of calls around setuid. */
 #include "config.h"
 
@@ -10,7 +10,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
-#include "berth/security.h"
+#include "berth/caps.h"
 #include "berth/util.h"
 
 static inline void cap_freep(cap_t *c)

@@ -22,6 +22,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 
+#include "berth/caps.h"
 #include "berth/console.h"
 #include "berth/image.h"
 #include "berth/journal.h"
@@ -29,7 +30,7 @@
 #include "berth/mounts.h"
 #include "berth/network.h"
 #include "berth/runtime.h"
-#include "berth/security.h"
+#include "berth/seccomp.h"
 #include "berth/unit.h"
 #include "berth/util.h"
 #include "berth/volume.h"
@@ -212,7 +213,7 @@ static __attribute__((noreturn)) void child_fail(int sync_fd, berth_error_t *err
 static int finish_and_exec(const char *path, char **argv, char **env, const struct user_spec *us, uint64_t caps,
                            const struct seccomp_program *seccomp, bool nnp, berth_error_t *err)
 {
-        /* the order the kernel requires: see include/berth/security.h */
+        /* the order the kernel requires: see include/berth/seccomp.h */
         if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return berth_error(err, errno, "set no_new_privs");
         if (!nnp && seccomp_load_program(seccomp, err) < 0)

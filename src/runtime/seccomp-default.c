@@ -1,6 +1,6 @@
 /* berth — Docker's default seccomp profile, as the JSON text Docker ships
  * (moby/profiles seccomp/default.json), fed to the same parser as a user's
- * `--security-opt seccomp=FILE` profile (src/seccomp.c).
+ * `--security-opt seccomp=FILE` profile (src/runtime/seccomp.c).
  *
  * Content: moby/profiles after "seccomp: add add_key, keyctl, request_key"
  * (kernel keyrings are user-namespaced since 5.3), with the syscalls of
@@ -21,7 +21,7 @@
  */
 #include "config.h"
 
-#include "berth/security.h"
+#include "berth/seccomp.h"
 
 /* CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWCGROUP */
 #define NS_FLAGS "2114060288"

@@ -1,7 +1,7 @@
 /* berth — seccomp: a Docker-format profile (JSON) → a libseccomp filter.
  *
- * One parser for both Docker's default profile (src/seccomp-default.c) and
- * user profiles.  Semantics follow Docker (profiles/seccomp) for the profile
+ * One parser for both Docker's default profile (seccomp-default.c) and user
+ * profiles.  Semantics follow Docker (profiles/seccomp) for the profile
  * level — archMap, includes/excludes against the container's capabilities,
  * the native architecture (as Go's GOARCH names it) and the running kernel —
  * and runc for the rule level — EPERM when an errno action has no errnoRet,
@@ -24,7 +24,8 @@
 #include <jansson.h>
 #include <seccomp.h>
 
-#include "berth/security.h"
+#include "berth/caps.h"
+#include "berth/seccomp.h"
 #include "berth/util.h"
 
 #define PFX "seccomp profile: "

@@ -5,7 +5,8 @@
 
 #include <seccomp.h>
 
-#include "berth/security.h"
+#include "berth/caps.h"
+#include "berth/seccomp.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

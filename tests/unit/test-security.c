@@ -1,7 +1,7 @@
 /* Unit tests: capabilities (Docker's add/drop arithmetic, application in a
  * child) and seccomp (profile parser, Docker's default profile, behaviour of
  * loaded filters).  What a child applies is what the runtime applies
- * (src/runtime.c finish_and_exec): caps_prepare_bounding(), the uid/gid
+ * (src/runtime/runtime.c finish_and_exec): caps_prepare_bounding(), the uid/gid
  * change, caps_finish(), and the compiled program from seccomp_program()'s
  * cache loaded with seccomp_load_program().  Tests that change process state
  * fork their own child, so they also hold with CK_FORK=no (valgrind).  Tests
@@ -29,7 +29,8 @@
 
 #include <check.h>
 
-#include "berth/security.h"
+#include "berth/caps.h"
+#include "berth/seccomp.h"
 #include "berth/util.h"
 #include "check-main.h"
 
@@ -152,7 +153,7 @@ static bool under_valgrind(void)
         return p && strstr(p, "vgpreload");
 }
 
-/* The sequence of finish_and_exec() in src/runtime.c without NNP and
+/* The sequence of finish_and_exec() in src/runtime/runtime.c without NNP and
  * seccomp: bounding set, groups/gid/uid, then the capability sets. */
 static int drop_to(uid_t uid, gid_t gid, uint64_t mask)
 {
