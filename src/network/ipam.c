@@ -1,11 +1,11 @@
 /* berth — IPv4 address management: subnets, gateways, picking a free address
  * or a free subnet.  Pure functions: the state they work on is kept by
- * src/network.c in RUN/networks/NAME.json under the network lock. */
+ * network.c in RUN/networks/NAME.json under the network lock. */
 #include "config.h"
 
 #include <arpa/inet.h>
 
-#include "berth/network.h"
+#include "berth/network-internal.h"
 #include "berth/util.h"
 
 static uint32_t prefix_mask(unsigned prefix)

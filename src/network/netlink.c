@@ -12,7 +12,7 @@
 #include <sched.h>
 #include <time.h>
 
-#include "berth/network.h"
+#include "berth/network-internal.h"
 #include "berth/util.h"
 
 struct nl {

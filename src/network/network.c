@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "berth/json-util.h"
+#include "berth/network-internal.h"
 #include "berth/network.h"
 #include "berth/util.h"
 

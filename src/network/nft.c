@@ -20,7 +20,7 @@
 #include <nftables/libnftables.h>
 
 #include "berth/json-util.h"
-#include "berth/network.h"
+#include "berth/network-internal.h"
 #include "berth/util.h"
 
 static const char nft_base[] =

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "berth/network-internal.h"
 #include "berth/network.h"
 #include "berth/util.h"
 

@@ -1,0 +1,66 @@
+/* berth — what the files of src/network/ share and the rest of berth does not
+ * see: -p parsing, IPAM, rtnetlink and nftables.  Everything else goes
+ * through network.h (network_prepare_config, network_attach/detach, the
+ * network_* commands); only src/network/ and tests/unit/test-network.c
+ * include this. */
+#ifndef BERTH_NETWORK_INTERNAL_H
+#define BERTH_NETWORK_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "berth/error.h"
+
+/* ---- published ports (network.c) ------------------------------------------ */
+/* -p [IP:][HOSTPORT[-END]:]CTRPORT[-END][/tcp|udp]; host_port 0 = pick one. */
+struct port_spec {
+        char host_ip[16];  /* "" = every address */
+        unsigned host_port, host_port_end;
+        unsigned ctr_port, ctr_port_end;
+        char proto[4]; /* "tcp" or "udp" */
+};
+int port_spec_parse(const char *s, struct port_spec *out, berth_error_t *err);
+
+/* ---- IPAM (ipam.c): pure functions on subnets and addresses -------------- */
+/* IPv4 in host byte order. */
+struct ipv4_subnet {
+        uint32_t addr;
+        unsigned prefix;
+};
+int ipam_parse_subnet(const char *s, struct ipv4_subnet *out, berth_error_t *err);
+/* "a.b.c.d" (malloc'ed) */
+char *ipam_format(uint32_t addr);
+/* The gateway: the first host address of the subnet. */
+uint32_t ipam_gateway(const struct ipv4_subnet *sn);
+bool ipam_overlaps(const struct ipv4_subnet *a, const struct ipv4_subnet *b);
+/* The lowest address of sn that is not the network, gateway or broadcast
+ * address nor in used[]; -ENOSPC when the subnet is full. */
+int ipam_pick(const struct ipv4_subnet *sn, const uint32_t *used, size_t nused, uint32_t *out);
+/* A /16 of 172.18-31.0.0 then 192.168.0-240.0/20 overlapping none of used[]. */
+int ipam_pick_subnet(const struct ipv4_subnet *used, size_t nused, struct ipv4_subnet *out);
+
+/* ---- rtnetlink (netlink.c) --------------------------------------------------- */
+/* The bridge with its address, up (made when missing). */
+int nl_bridge_ensure(const char *name, uint32_t addr, unsigned prefix, berth_error_t *err);
+/* Delete a link of the host's namespace; a missing one is fine. */
+int nl_link_delete(const char *name, berth_error_t *err);
+/* A veth pair: host_name on bridge (up), its peer eth0 in the network
+ * namespace of pid with addr/prefix, up, default route via gw; lo up. */
+int nl_veth_attach(const char *host_name, const char *bridge, pid_t pid, uint32_t addr, unsigned prefix, uint32_t gw,
+                   berth_error_t *err);
+
+/* ---- nftables (nft.c) --------------------------------------------------------- */
+/* The berth table (re)made whole, with subnet masqueraded: one transaction. */
+int nft_network_add(const char *subnet, berth_error_t *err);
+/* The same plus the DNAT map elements of container id (ports: its
+ * NetworkSettings.Ports) to ctr_ip. */
+int nft_ports_add(const char *id, const char *subnet, const char *ctr_ip, json_t *ports, berth_error_t *err);
+/* Delete the DNAT elements of these reservations ({ "tcp/8080": { HostIp } }). */
+int nft_ports_delete(json_t *reservations, berth_error_t *err);
+/* Take the subnet out of the masquerade set (network rm). */
+int nft_subnet_delete(const char *subnet, berth_error_t *err);
+
+#endif
