@@ -10,6 +10,9 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
+
+#include "berth/error.h"
 
 /* The value at a dotted path of nested objects ("Config.Image"); NULL when a
  * step is missing or not an object. */
@@ -20,5 +23,14 @@ const char *json_str(json_t *obj, const char *path);
 long long json_int(json_t *obj, const char *path, long long dflt);
 /* true only when path holds JSON true. */
 bool json_bool(json_t *obj, const char *path);
+
+/* The strings of a JSON array as a NULL-terminated strv (never NULL; other
+ * elements, or a missing array, are skipped). */
+char **json_strv(json_t *arr);
+/* A new JSON array of the strings of v (NULL: empty). */
+json_t *strv_to_json(char *const *v);
+
+/* json_dumps(j, flags) written with write_file_atomic(). */
+int json_write_atomic(const char *path, json_t *j, size_t flags, mode_t mode, berth_error_t *err);
 
 #endif

@@ -30,3 +30,30 @@ bool json_bool(json_t *obj, const char *path)
 {
         return json_is_true(json_at(obj, path));
 }
+
+char **json_strv(json_t *arr)
+{
+        char **v = xcalloc(1, sizeof(char *));
+        size_t i;
+        json_t *e;
+        json_array_foreach(arr, i, e)
+                if (json_is_string(e))
+                        strv_push(&v, json_string_value(e));
+        return v;
+}
+
+json_t *strv_to_json(char *const *v)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; v && v[i]; i++)
+                json_array_append_new(a, json_string(v[i]));
+        return a;
+}
+
+int json_write_atomic(const char *path, json_t *j, size_t flags, mode_t mode, berth_error_t *err)
+{
+        cleanup_free char *text = json_dumps(j, flags);
+        if (!text)
+                return berth_error(err, ENOMEM, "serialise `%s`", path);
+        return write_file_atomic(path, text, strlen(text), mode, err);
+}

@@ -283,10 +283,7 @@ static int name_in_use(struct berth_store *s, const char *name, berth_error_t *e
 
 static int write_json(const char *path, json_t *j, berth_error_t *err)
 {
-        cleanup_free char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-        if (!text)
-                return berth_error(err, ENOMEM, "serialise `%s`", path);
-        return write_file_atomic(path, text, strlen(text), 0600, err);
+        return json_write_atomic(path, j, JSON_INDENT(2) | JSON_SORT_KEYS, 0600, err);
 }
 
 int container_create(struct berth_store *s, json_t *config, const char *name, struct berth_container **out,

@@ -14,14 +14,6 @@
 #include "berth/util.h"
 #include "berth/volume.h"
 
-static json_t *strv_to_json(char *const *v)
-{
-        json_t *a = json_array();
-        for (size_t i = 0; v && v[i]; i++)
-                json_array_append_new(a, json_string(v[i]));
-        return a;
-}
-
 /* -v and --mount into config.json's Berth.Mounts / Binds (volume.c makes
  * named and anonymous volumes, also for the image's VOLUME paths, and holds
  * their locks in holds until the container is recorded). */

@@ -133,8 +133,7 @@ static int json_load_object(const char *path, json_t **out, berth_error_t *err)
 
 static int json_save(const char *path, json_t *j, berth_error_t *err)
 {
-        cleanup_free char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-        return write_file_atomic(path, text, strlen(text), 0644, err);
+        return json_write_atomic(path, j, JSON_INDENT(2) | JSON_SORT_KEYS, 0644, err);
 }
 
 static char *members_path(struct berth_store *s, const char *name)

@@ -425,17 +425,6 @@ static void add_host_devices(struct child_ctx *ctx, const char *dir, int depth)
         }
 }
 
-static char **json_strv(json_t *arr)
-{
-        char **v = xcalloc(1, sizeof(char *));
-        size_t i;
-        json_t *e;
-        json_array_foreach(arr, i, e)
-                if (json_is_string(e))
-                        strv_push(&v, json_string_value(e));
-        return v;
-}
-
 /* RUN/exits/ID.error: why the container could not start ("CODE message"),
  * kept past the removal of a --rm container for the client to read. */
 static int record_start_error(struct berth_store *s, const char *id, const char *msg)

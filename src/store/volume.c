@@ -315,14 +315,6 @@ static int volumes_dir(struct berth_store *s, char **out, berth_error_t *err)
         return 0;
 }
 
-static int write_json_file(const char *path, json_t *j, berth_error_t *err)
-{
-        cleanup_free char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (!text)
-                return berth_error(err, 0, "internal error: cannot serialise `%s`", path);
-        return write_file_atomic(path, text, strlen(text), 0600, err);
-}
-
 /* Stage NAME in ROOT/tmp and rename it into place; an existing one wins. */
 static int volume_make(struct berth_store *s, const char *name, json_t *labels, bool anonymous, berth_error_t *err)
 {
@@ -351,7 +343,7 @@ static int volume_make(struct berth_store *s, const char *name, json_t *labels, 
         if (mkdir(data, 0755) < 0)
                 r = berth_error(err, errno, "create `%s`", data);
         if (r == 0)
-                r = write_json_file(meta_path, meta, err);
+                r = json_write_atomic(meta_path, meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER, 0600, err);
         if (r == 0 && rename(stage, final) < 0 && errno != EEXIST && errno != ENOTEMPTY)
                 r = berth_error(err, errno, "create volume %s", name);
         rm_rf(stage, NULL); /* gone after the rename; still there when another won */
