@@ -1,6 +1,6 @@
-/* berth — the command-line front end.  src/berth.c parses global options,
- * opens the store and dispatches to one cmd_*() per command, each in its own
- * src/cmd-*.c file.  Commands print their normal output themselves; errors are
+/* berth — the command-line front end.  src/programs/berth.c parses global
+ * options, opens the store and dispatches to one cmd_*() per command, in
+ * src/cli/cmd-*.c (one file per command or group of commands).  Commands print their normal output themselves; errors are
  * returned in err and printed once by main() as "berth: <message>". */
 #ifndef BERTH_CLI_H
 #define BERTH_CLI_H
@@ -66,5 +66,14 @@ int cli_print_formatted(const char *format, const char *default_table, json_t *h
 #define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 BERTH_COMMANDS(X)
 #undef X
+
+/* Hidden commands, run by units rather than users: ExecStart and
+ * ExecStopPost of a container's transient unit (src/cli/cmd-hooks.c, also
+ * linked into berth-runtime), and of container@NAME.service for definition
+ * containers (src/cli/cmd-unit.c). */
+int cmd__shim(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+int cmd__cleanup(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+int cmd__unit_stop(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* berth — container mounts as data: an ordered list of operations applied
- * inside the container's mount namespace (see src/mounts.c for the tables). */
+ * inside the container's mount namespace (see src/runtime/mounts.c for the
+ * tables). */
 #ifndef BERTH_MOUNTS_H
 #define BERTH_MOUNTS_H
 

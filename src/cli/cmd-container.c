@@ -1,5 +1,6 @@
-/* berth stop / restart / kill / rm / wait / top, and the hidden unit hooks
- * _shim and _cleanup. */
+/* berth stop / restart / kill / pause / unpause / rename / rm / wait / top:
+ * the commands that act on existing containers by name or ID.  (start is in
+ * cmd-run.c, the unit hooks _shim and _cleanup in cmd-hooks.c.) */
 #include "config.h"
 
 #include <fcntl.h>

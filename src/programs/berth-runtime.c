@@ -1,17 +1,14 @@
 /* berth-runtime — the part of berth that a container's transient unit runs:
  *   berth-runtime --root DIR --runroot DIR _shim [--attached] [--tty] ID
  *   berth-runtime --root DIR --runroot DIR _cleanup ID
- * (see src/cmd-hooks.c).  Kept apart from the CLI so that the hooks on every
- * container's start and stop load only the libraries they use. */
+ * (see src/cli/cmd-hooks.c).  Kept apart from the CLI so that the hooks on
+ * every container's start and stop load only the libraries they use. */
 #include "config.h"
 
 #include <signal.h>
 
 #include "berth/cli.h"
 #include "berth/util.h"
-
-int cmd__shim(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
-int cmd__cleanup(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 
 int main(int argc, char **argv)
 {

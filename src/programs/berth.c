@@ -10,11 +10,6 @@
 #include "berth/cli.h"
 #include "berth/util.h"
 
-int cmd__shim(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
-int cmd__cleanup(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
-int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
-int cmd__unit_stop(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
-
 struct command {
         const char *name;
         berth_cmd_fn fn;
