@@ -20,32 +20,52 @@
  *                                 digest; tags are full names pointing at
  *                                 manifests; an image without tags is <none>.
  *                                 Read it only through image.h.
- *   ROOT/containers/ID/           one directory per container:
- *        config.json              what the user asked for (immutable after create)
- *        state.json               status, pid, exit code, timestamps (atomic)
- *        upper/ work/             overlayfs upper and work dirs
+ *   ROOT/containers/ID/           one directory per container (container.h):
+ *        config.json              what the user asked for; after create only
+ *                                 rename changes it (Name, Berth.Unit)
+ *        state.json               status, pid, exit code, timestamps
+ *        lock                     the container's lock (below)
+ *        upper/ work/ rootfs/     overlayfs upper and work dirs, mount point
  *        hostname hosts resolv.conf
- *   ROOT/tmp/                     staging area for half-written things; anything
- *                                 here that no process holds a lock on is garbage
+ *   ROOT/volumes/NAME/            named and anonymous volumes (see volume.h)
  *   ROOT/networks/NAME.json       network definitions; RUN/networks/ who is
  *                                 attached and which host ports are taken
- *                                 (see network.h, its lock RUN/networks/lock
- *                                 comes after a container's lock)
- *   RUN/containers/ID/            runtime files (start error, notify socket)
+ *                                 (see network.h)
+ *   ROOT/build-cache/index.json   build cache: step key -> image ID, changed
+ *                                 under ROOT/build-cache/lock
+ *   ROOT/tmp/                     staging area for half-written things (below)
+ *   RUN/containers/ID/            runtime files (console.sock of a -t run)
  *   RUN/exits/ID                  exit code of a removed --rm container, read
  *                                 once by the attached client
+ *   RUN/exits/ID.error            why the container could not start
+ *                                 ("CODE message"), for the client
+ *   RUN/seccomp/HASH.bpf          compiled seccomp filters (seccomp.h)
  *
- * Staging entries made by store_tmp_create() hold a flock on themselves while
- * alive, so `store_tmp_prune()` (system check) removes only dead ones.  Blobs
- * and layers are only deleted under the exclusive store lock (rmi), and a new
+ * Staging: entries made by store_tmp_create() (PREFIX-XXXXXX) hold a flock on
+ * themselves while alive, so store_tmp_prune() (system check --repair)
+ * removes only dead ones; store_mkstemp_dir() (stage-XXXXXX, a container
+ * being created) is used only under the exclusive store lock, which
+ * system check --repair also takes; rm-ID, rmlayer-* and rmvol-* are what
+ * rm, rmi and volume rm renamed out of the way and are deleting.  Blobs and
+ * layers are only deleted under the exclusive store lock (rmi), and a new
  * image is only registered under it after checking its blobs and layers exist.
  *
- * Locks (flock, released by close; always taken in this order):
- *   ROOT/store.lock     exclusive for changes to images.json, to container
- *                       names (create, rename, rm); shared for lookups that
- *                       must see a consistent index.
- *   ROOT/containers/ID/lock  exclusive while a container's state changes
- *                       (start, stop bookkeeping, rm).
+ * Locks (flock, released by close).  Outer to inner; a lock is never waited
+ * for while holding one further down the list:
+ *   ROOT/volumes/NAME/lock   exclusive while a volume is made, filled or
+ *                       removed; `run` holds it shared from volume_acquire()
+ *                       until its container is created (volume.h).
+ *   ROOT/containers/ID/lock  exclusive while a container's state changes:
+ *                       start and stop hooks, pause, rename, rm and prune
+ *                       (which then take the store lock to remove it), cp
+ *                       to or from a stopped container.
+ *   RUN/networks/lock   any change to RUN/networks/ (network.h).
+ *   ROOT/store.lock     exclusive for changes to images.json and to container
+ *                       names (create, rename, rm), volume rm/prune and
+ *                       system check --repair; shared for lookups that must
+ *                       see a consistent index.  Under it, volume locks are
+ *                       only tried (LOCK_NB, "in use"), never waited for.
+ *   ROOT/build-cache/lock  alone, nothing else is taken under it.
  *
  * Every file is written with write_file_atomic() (temp + fsync + rename); a
  * directory is staged under ROOT/tmp and renamed into place.

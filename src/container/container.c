@@ -428,7 +428,7 @@ int container_save_state(struct berth_container *c, berth_error_t *err)
         return write_json(p, c->state, err);
 }
 
-/* The part of rename under the store lock. */
+/* The part of rename under the container's lock and the store lock. */
 static int rename_locked(struct berth_store *s, struct berth_container *c, const char *name, berth_error_t *err)
 {
         int used = name_in_use(s, name, err);
@@ -436,9 +436,6 @@ static int rename_locked(struct berth_store *s, struct berth_container *c, const
                 return -1;
         if (used)
                 return berth_error(err, 0, "Conflict. The container name \"/%s\" is already in use", name);
-        cleanup_close int lfd = container_lock(c, err);
-        if (lfd < 0)
-                return -1;
         json_object_set_new(c->config, "Name", json_string(name));
         /* A running container keeps its unit until it stops; a stopped one
          * starts as berth-NEW.service from now on. */
@@ -478,6 +475,11 @@ int container_rename(struct berth_store *s, struct berth_container *c, const cha
                                    c->name, json_str(c->config, "Berth.Definition"), container_unit(c));
         if (streq(name, c->name))
                 return berth_error(err, 0, "Renaming a container with the same name as its current name");
+        /* The container's lock first, as rm and the stop hook take them
+         * (store.h). */
+        cleanup_close int lfd = container_lock(c, err);
+        if (lfd < 0)
+                return -1;
         cleanup_store_lock struct store_lock_scope lock = {};
         if (store_lock_scope_take(s, true, &lock, err) < 0)
                 return -1;
