@@ -35,6 +35,12 @@ int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
 struct berth_container;
 int cli_container_list(struct berth_store *s, struct berth_container ***out, size_t *n, berth_error_t *err);
 
+/* volume prune, also for system prune --volumes (src/cli/cmd-volume.c):
+ * remove unused volumes, anonymous ones only unless all (as Docker 23+),
+ * printing "Deleted Volumes:" and the names; adds their sizes to
+ * *reclaimed. */
+int cli_volume_prune(struct berth_store *s, bool all, long long *reclaimed, berth_error_t *err);
+
 /* Print an aligned table: rows of cells, the first row the header; columns are
  * separated by at least three spaces as Docker's tabwriter does. */
 struct cli_table {

@@ -1,5 +1,7 @@
-/* berth — starting, stopping and waiting for containers through their units.
- * Shared by run/create/start/stop/restart/kill/rm/wait. */
+/* berth — starting, stopping, pausing and waiting for containers through
+ * their units.  Used by run, start, stop, restart, kill, pause, unpause,
+ * wait, commit (which pauses a running container) and build's RUN steps;
+ * create and rm work on the record alone (container.h). */
 #ifndef BERTH_LIFECYCLE_H
 #define BERTH_LIFECYCLE_H
 
@@ -23,10 +25,13 @@ struct start_io {
 int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct berth_container *c,
                     const struct start_io *io, berth_error_t *err);
 /* Stop: the stop signal, then SIGKILL after timeout_s (-1: the container's
- * own StopTimeout).  Stopped containers are fine. */
+ * own StopTimeout, systemd's TimeoutStopSec=).  A paused container is thawed
+ * first; stopped containers are fine. */
 int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c, int timeout_s, berth_error_t *err);
 int container_kill(sd_bus *bus, struct berth_container *c, int sig, berth_error_t *err);
-/* `pause`/`unpause`: freeze the unit's processes (state "paused"). */
+/* `pause`/`unpause`: freeze the unit's processes (state "paused") with
+ * systemd's FreezeUnit, or SIGSTOP/SIGCONT where systemd cannot freeze
+ * (cgroup v1 and hybrid hosts; state.json PauseMethod says which). */
 int container_pause(sd_bus *bus, struct berth_container *c, berth_error_t *err);
 int container_unpause(sd_bus *bus, struct berth_container *c, berth_error_t *err);
 /* Wait for the container to stop; *exit_code from its state (or from

@@ -1,10 +1,10 @@
 /* berth — resource limits: Docker flag → definition key → systemd property.
  *
  * limit_defs[] is SPEC.md's mapping table as data, one row per limit, shared
- * by `berth run/create` (getopt options are built from it), by the generator
- * (the `.container` [Container] keys) and by the documentation.  Adding a
- * limit is one row plus its parse function and its lines in
- * limits_to_props().
+ * by `berth run/create` (cmd-run.c builds its getopt options from it), by
+ * the generator (the `.container` [Container] keys) and by the
+ * documentation.  Adding a limit is one row plus its parse function and its
+ * lines in limits_to_props().
  *
  * Usage:
  *     struct limits l = {0};

@@ -1,15 +1,20 @@
 /* berth — the container runtime.
  *
  * A container runs as the main process of its systemd unit.  The unit's
- * ExecStart is `berth _shim ID`: it unshares the namespaces, forks the
- * container's PID 1, which mounts the overlay root and the standard mounts (a
- * list of operations, see src/mounts.c), pivots into it, applies user, caps,
- * seccomp and execs the command.  The shim hands the main PID to systemd
- * (sd_notify MAINPID= + READY=1) and exits: no berth process stays behind.
- * The container's process is cloned with CLONE_PARENT, so it is systemd's own
- * child, and it waits to exec until systemd has taken it as the main PID.
- * ExecStopPost is `berth _cleanup ID`, which records the exit status (from
- * systemd's $EXIT_CODE/$EXIT_STATUS) and removes --rm containers. */
+ * ExecStart is `berth-runtime --root ROOT --runroot RUN _shim ID` (berth
+ * itself where berth-runtime is not installed; `berth _unit-start NAME` for
+ * definition containers, which ends in the same shim).  The shim clone()s
+ * the container's PID 1 into new namespaces with CLONE_PARENT, so it is
+ * systemd's own child; that process mounts the overlay root and the
+ * standard mounts (a list of operations, see src/runtime/mounts.c), pivots
+ * into it and waits.  The shim connects its network (network_attach),
+ * records it running and hands the main PID to systemd (sd_notify MAINPID=
+ * + READY=1; a Notify=yes definition container sends READY=1 itself), then
+ * exits: no berth process stays behind.  Once systemd has taken it, the
+ * container's process applies user, caps and seccomp and execs the command.
+ * ExecStopPost is `... _cleanup ID`, which records the exit status (from
+ * systemd's $EXIT_CODE/$EXIT_STATUS), undoes the network and removes --rm
+ * containers. */
 #ifndef BERTH_RUNTIME_H
 #define BERTH_RUNTIME_H
 
@@ -22,10 +27,13 @@
 #include "berth/store.h"
 
 /* ExecStart of a container's unit.  attached: stdio are the client's fds,
- * else the shim opens journal streams (PRIORITY 6 for stdout, 3 for stderr). */
+ * else the container's process connects its stdout and stderr to journal
+ * streams (PRIORITY 6 and 3) itself, so journald keeps the unit's fields
+ * for the container's whole life. */
 int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty, berth_error_t *err);
-/* ExecStopPost: record the exit, unmount nothing (all mounts lived in the
- * container's own mount namespace), remove --rm containers. */
+/* ExecStopPost: record the exit, network_detach(), remove --rm containers.
+ * Nothing to unmount: all mounts lived in the container's own mount
+ * namespace. */
 int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err);
 
 struct exec_opts {

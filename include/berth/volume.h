@@ -115,11 +115,6 @@ int volume_prepare_mounts(struct berth_store *s, const struct mount_spec *specs,
  * that no other container uses.  Errors are ignored (best effort, as Docker). */
 void volume_remove_anonymous(struct berth_store *s, json_t *config);
 
-/* volume prune (src/cmd-volume.c, also for system prune --volumes): remove
- * unused volumes, anonymous ones only unless all (as Docker 23+), printing
- * "Deleted Volumes:" and the names; adds their sizes to *reclaimed. */
-int volume_prune_unused(struct berth_store *s, bool all, long long *reclaimed, berth_error_t *err);
-
 /* ---- working inside a container's filesystem (copy-up, cp) -------------- */
 /* openat2(RESOLVE_IN_ROOT): path resolved as if rootfd were "/", symlinks
  * included, so nothing in the tree can lead outside it. */

@@ -357,7 +357,7 @@ int cmd_system_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t
                 return -1;
         if (printed)
                 printf("\n");
-        if (prune_volumes && volume_prune_unused(&cli->store, false, &reclaimed, err) < 0)
+        if (prune_volumes && cli_volume_prune(&cli->store, false, &reclaimed, err) < 0)
                 return -1;
         cleanup_free char *size = format_human_size(reclaimed + img_reclaimed);
         printf("Total reclaimed space: %s\n", size);

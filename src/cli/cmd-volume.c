@@ -320,7 +320,7 @@ static bool confirm_prune(bool all)
 
 /* Remove the volumes no container uses (only anonymous ones unless all, as
  * Docker 23+), printing "Deleted Volumes:" and their names. */
-int volume_prune_unused(struct berth_store *s, bool all, long long *reclaimed, berth_error_t *err)
+int cli_volume_prune(struct berth_store *s, bool all, long long *reclaimed, berth_error_t *err)
 {
         /* a volume whose users cannot be told is kept (volume_remove); say
          * so once, before removing anything */
@@ -384,7 +384,7 @@ static int volume_prune_cmd(struct berth_cli *cli, int argc, char **argv, berth_
         if (!force && !confirm_prune(all))
                 return 0;
         long long reclaimed = 0;
-        if (volume_prune_unused(&cli->store, all, &reclaimed, err) < 0)
+        if (cli_volume_prune(&cli->store, all, &reclaimed, err) < 0)
                 return -1;
         cleanup_free char *size = format_human_size(reclaimed);
         printf("Total reclaimed space: %s\n", size);
