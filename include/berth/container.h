@@ -94,8 +94,6 @@ char *container_status_text(struct berth_container *c);
 const char *container_unit(struct berth_container *c);
 /* Short (12) ID */
 char *container_short_id(const char *id);
-/* "adjective_name" */
-char *container_generate_name(void);
 /* Valid Docker container name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 bool container_name_valid(const char *name);
 

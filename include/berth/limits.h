@@ -18,7 +18,6 @@
 #ifndef BERTH_LIMITS_H
 #define BERTH_LIMITS_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
@@ -65,17 +64,6 @@ extern const size_t limit_defs_count;
 const struct limit_def *limit_by_flag(const char *flag);
 /* By .container key ("Memory", "PidsLimit"), case-sensitive as systemd. */
 const struct limit_def *limit_by_key(const char *key);
-
-/* getopt_long support: long-only limit flags get the value
- * LIMIT_OPT_BASE + row index; --memory/-m get 'm'. */
-#define LIMIT_OPT_BASE 0x4c00
-/* own (terminated by a zeroed entry, may be NULL) followed by every limit
- * flag, terminated; xmalloc'd, free() it. */
-struct option *limits_getopt_options(const struct option *own);
-/* The short options of the table, "m:". */
-const char *limits_getopt_shortopts(void);
-/* The row for a value getopt_long returned, or NULL. */
-const struct limit_def *limit_by_opt(int val);
 
 struct limit_bps {
         char *path; /* "/dev/sda" */
@@ -157,8 +145,6 @@ int unit_props_append_bus(sd_bus_message *m, const struct unit_props *p, berth_e
 /* "Key=value\n" lines of the properties of one section ("Service", "Unit"),
  * or of all sections when section is NULL (malloc'd, maybe ""). */
 char *unit_props_to_text(const struct unit_props *p, const char *section);
-/* The property with this D-Bus name, or NULL. */
-const struct unit_prop *unit_props_find(const struct unit_props *p, const char *name);
 /* A string property whose unit-file key is its D-Bus name ("DevicePolicy"). */
 void unit_props_add_string(struct unit_props *p, const char *name, const char *section, const char *value);
 /* One more DeviceAllow= entry (a(ss) on the bus, "PATH ACCESS" in a unit file). */

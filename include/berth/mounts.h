@@ -34,8 +34,6 @@ struct mount_op {
 
 const struct mount_op *mounts_base(size_t *n);
 const struct mount_op *mounts_confine(size_t *n);
-/* root is prefixed to dst ("" after pivot_root). */
-int mount_op_apply(const struct mount_op *op, const char *root, berth_error_t *err);
 int mounts_apply(const struct mount_op *ops, size_t n, const char *root, berth_error_t *err);
 
 #endif

@@ -23,6 +23,14 @@ struct port_spec {
         char proto[4]; /* "tcp" or "udp" */
 };
 int port_spec_parse(const char *s, struct port_spec *out, berth_error_t *err);
+/* network_ports_text()'s work: the PORTS column of `ps` for
+ * NetworkSettings.Ports ({"80/tcp": [{HostIp, HostPort}], "5000/tcp": null}),
+ * as Docker writes it: exposed ports without a binding ("5000/tcp"), runs of
+ * consecutive ports as ranges ("0.0.0.0:8000-8002->8000-8002/tcp",
+ * "5000-5002/tcp"), bindings to another host port one by one, last
+ * ("0.0.0.0:8080->80/tcp").  berth publishes on IPv4 only, so there are no
+ * ":::" rows.  malloc'ed. */
+char *network_ports_display(json_t *ports);
 
 /* ---- IPAM (ipam.c): pure functions on subnets and addresses -------------- */
 /* IPv4 in host byte order. */

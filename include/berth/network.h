@@ -75,14 +75,8 @@ int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, 
 /* ExecStopPost: undo what network_attach did (best effort, idempotent). */
 void network_detach(struct berth_store *s, struct berth_container *c);
 
-/* The PORTS column of `ps` for NetworkSettings.Ports ({"80/tcp": [{HostIp,
- * HostPort}], "5000/tcp": null}), as Docker writes it: exposed ports without
- * a binding ("5000/tcp"), runs of consecutive ports as ranges
- * ("0.0.0.0:8000-8002->8000-8002/tcp", "5000-5002/tcp"), bindings to another
- * host port one by one, last ("0.0.0.0:8080->80/tcp").  berth publishes on
- * IPv4 only, so there are no ":::" rows.  malloc'ed. */
-char *network_ports_display(json_t *ports);
-/* network_ports_display() of a running container; "" for a stopped one. */
+/* The PORTS column of `ps` for a running container, as Docker writes it
+ * ("0.0.0.0:8080->80/tcp, 5000/tcp"); "" for a stopped one. */
 char *network_ports_text(struct berth_container *c);
 
 #endif

@@ -43,8 +43,6 @@ int parse_timestamp(const char *s, long long now_ns, long long *ns, berth_error_
  * "sigkill", "9", "RTMIN", "SIGRTMIN+3", "RTMAX-2".  RTMIN is 34 and RTMAX 64
  * as glibc inside containers (and Docker) see them. */
 int parse_signal(const char *s, int *sig, berth_error_t *err);
-/* The name of a signal, "SIGTERM", "SIGRTMIN+3", or "SIG<n>" (malloc'd). */
-char *signal_name(int sig);
 
 /* --restart: "no", "always", "unless-stopped", "on-failure",
  * "on-failure:5" ("" means "no").  *policy is a malloc'd copy of the policy

@@ -67,9 +67,4 @@ struct user_spec {
 int user_resolve(const char *rootdir, const char *user, struct user_spec *out, berth_error_t *err);
 void user_spec_free(struct user_spec *u);
 
-/* Find argv0 in PATH (from env) inside rootdir; sets Docker's exit code in err
- * (127 not found, 126 not executable). *path_out is the path inside the
- * container. */
-int exec_lookup(const char *rootdir, const char *argv0, char *const *env, char **path_out, berth_error_t *err);
-
 #endif

@@ -56,8 +56,6 @@ int unit_processes(sd_bus *bus, const char *unit, pid_t **pids, size_t *n, berth
 /* FreezeUnit/ThawUnit (the cgroup v2 freezer).  -EOPNOTSUPP without an
  * error set where systemd cannot freeze (cgroup v1 and hybrid hosts). */
 int unit_freeze(sd_bus *bus, const char *unit, bool freeze, berth_error_t *err);
-/* "active", "inactive", "failed", "activating", "deactivating" (malloc'ed). */
-int unit_active_state(sd_bus *bus, const char *unit, char **state, berth_error_t *err);
 /* Wait until the unit is inactive/failed or gone; timeout_usec 0 = forever.
  * Returns 1 when it is, 0 on timeout. */
 int unit_wait_inactive(sd_bus *bus, const char *unit, uint64_t timeout_usec, berth_error_t *err);

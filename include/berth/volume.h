@@ -63,8 +63,6 @@ char *mount_spec_mount_absolute(const char *spec, const char *base);
 
 /* Docker's local volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (at most 255). */
 bool volume_name_valid(const char *name);
-/* A 64-hex name: what anonymous volumes are called. */
-bool volume_name_is_anonymous(const char *name);
 
 /* ---- the store --------------------------------------------------------- */
 struct volume_info {

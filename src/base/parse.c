@@ -411,25 +411,6 @@ invalid:
         return berth_error(err, 0, "invalid signal: '%s'", s);
 }
 
-char *signal_name(int sig)
-{
-        if (sig >= BERTH_SIGRTMIN && sig <= BERTH_SIGRTMAX) {
-                if (sig == BERTH_SIGRTMIN)
-                        return xstrdup("SIGRTMIN");
-                if (sig == BERTH_SIGRTMAX)
-                        return xstrdup("SIGRTMAX");
-                if (sig - BERTH_SIGRTMIN <= 15)
-                        return xasprintf("SIGRTMIN+%d", sig - BERTH_SIGRTMIN);
-                return xasprintf("SIGRTMAX-%d", BERTH_SIGRTMAX - sig);
-        }
-        for (size_t i = 0; i < ARRAY_SIZE(signal_table); i++)
-                /* skip the aliases */
-                if (signal_table[i].sig == sig && !streq(signal_table[i].name, "CLD") &&
-                    !streq(signal_table[i].name, "IOT") && !streq(signal_table[i].name, "POLL"))
-                        return xasprintf("SIG%s", signal_table[i].name);
-        return xasprintf("SIG%d", sig);
-}
-
 /* ---- restart policies ------------------------------------------------------ */
 
 int parse_restart_policy(const char *s, char **policy, unsigned *max_retries, berth_error_t *err)

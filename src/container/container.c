@@ -258,7 +258,8 @@ static const char *const surnames[] = {
         "wescoff", "wiles", "williams", "wilson", "wing", "wozniak", "wright", "yalow", "yonath",
 };
 
-char *container_generate_name(void)
+/* "adjective_name" */
+static char *container_generate_name(void)
 {
         unsigned r[2] = { 0, 0 };
         (void) random_bytes(r, sizeof(r));

@@ -101,7 +101,8 @@ static int bind_ro(const char *dst, unsigned long extra)
         return 0;
 }
 
-int mount_op_apply(const struct mount_op *op, const char *root, berth_error_t *err)
+/* root is prefixed to dst ("" after pivot_root). */
+static int mount_op_apply(const struct mount_op *op, const char *root, berth_error_t *err)
 {
         cleanup_free char *dst = xasprintf("%s%s", root, op->dst);
         struct stat st;

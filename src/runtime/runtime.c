@@ -163,7 +163,10 @@ static const char *env_get(char *const *env, const char *key)
         return NULL;
 }
 
-int exec_lookup(const char *rootdir, const char *argv0, char *const *env, char **path_out, berth_error_t *err)
+/* Find argv0 in PATH (from env) inside rootdir; sets Docker's exit code in err
+ * (127 not found, 126 not executable). *path_out is the path inside the
+ * container. */
+static int exec_lookup(const char *rootdir, const char *argv0, char *const *env, char **path_out, berth_error_t *err)
 {
         struct stat st;
         if (strchr(argv0, '/')) {

@@ -40,16 +40,6 @@ bool volume_name_valid(const char *name)
         return true;
 }
 
-bool volume_name_is_anonymous(const char *name)
-{
-        if (!name || strlen(name) != 64)
-                return false;
-        for (const char *p = name; *p; p++)
-                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-                        return false;
-        return true;
-}
-
 static int check_target(const char *spec, const char *target, berth_error_t *err)
 {
         if (!target || !*target)

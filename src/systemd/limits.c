@@ -203,39 +203,6 @@ const struct limit_def *limit_by_key(const char *key)
         return NULL;
 }
 
-struct option *limits_getopt_options(const struct option *own)
-{
-        size_t n = 0;
-        while (own && own[n].name)
-                n++;
-        struct option *o = xcalloc(n + limit_defs_count + 1, sizeof(*o));
-        if (n)
-                memcpy(o, own, n * sizeof(*o));
-        for (size_t i = 0; i < limit_defs_count; i++)
-                o[n + i] = (struct option){
-                        .name = limit_defs[i].flag,
-                        .has_arg = required_argument,
-                        .flag = NULL,
-                        .val = limit_defs[i].short_flag ? limit_defs[i].short_flag : LIMIT_OPT_BASE + (int) i,
-                };
-        return o;
-}
-
-const char *limits_getopt_shortopts(void)
-{
-        return "m:";
-}
-
-const struct limit_def *limit_by_opt(int val)
-{
-        if (val >= LIMIT_OPT_BASE && val < LIMIT_OPT_BASE + (int) limit_defs_count)
-                return &limit_defs[val - LIMIT_OPT_BASE];
-        for (size_t i = 0; i < limit_defs_count; i++)
-                if (limit_defs[i].short_flag && limit_defs[i].short_flag == val)
-                        return &limit_defs[i];
-        return NULL;
-}
-
 int limits_set(struct limits *l, const struct limit_def *def, const char *value, berth_error_t *err)
 {
         if (!def)
@@ -475,14 +442,6 @@ char *unit_props_to_text(const struct unit_props *p, const char *section)
                 }
         }
         return out;
-}
-
-const struct unit_prop *unit_props_find(const struct unit_props *p, const char *name)
-{
-        for (size_t i = 0; i < p->n; i++)
-                if (streq(p->v[i].name, name))
-                        return &p->v[i];
-        return NULL;
 }
 
 void unit_props_add_string(struct unit_props *p, const char *name, const char *section, const char *value)

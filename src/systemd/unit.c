@@ -368,7 +368,8 @@ int unit_freeze(sd_bus *bus, const char *unit, bool freeze, berth_error_t *err)
         return bus_error(err, r, &e, what);
 }
 
-int unit_active_state(sd_bus *bus, const char *unit, char **state, berth_error_t *err)
+/* "active", "inactive", "failed", "activating", "deactivating" (malloc'ed). */
+static int unit_active_state(sd_bus *bus, const char *unit, char **state, berth_error_t *err)
 {
         cleanup_free char *path = unit_path(unit);
         cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;

@@ -54,9 +54,6 @@ START_TEST(test_volume_names)
         memset(longname, 'a', sizeof(longname) - 1);
         longname[sizeof(longname) - 1] = '\0';
         ck_assert(!volume_name_valid(longname));
-        ck_assert(volume_name_is_anonymous("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
-        ck_assert(!volume_name_is_anonymous("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
-        ck_assert(!volume_name_is_anonymous("data"));
 }
 END_TEST
 
