@@ -4,15 +4,19 @@
  * config.json mirrors the shape of `docker inspect` so inspect is a merge:
  *   { "Id", "Name", "Created", "Image" (sha256:...), "Path", "Args",
  *     "Config": { Hostname, User, Env, Cmd, Entrypoint, WorkingDir, Labels,
- *                 Tty, OpenStdin, StopSignal, StopTimeout, Image },
+ *                 Tty, OpenStdin, StopSignal, StopTimeout, Image, ... },
  *     "HostConfig": { Binds, NetworkMode, AutoRemove, Privileged,
  *                 ReadonlyRootfs, CapAdd, CapDrop, SecurityOpt, Init,
- *                 RestartPolicy {Name, MaximumRetryCount}, Memory, NanoCpus,
- *                 PidsLimit, ... },
- *     "Berth": { "Unit": "berth-NAME.service", "Limits": {"memory": "512m"},
- *                "ImageName": "busybox:latest", "SeccompProfile": TEXT|null } }
+ *                 RestartPolicy {Name, MaximumRetryCount}, Ulimits, Devices,
+ *                 DeviceCgroupRules, PortBindings, ... },
+ *     "Berth": { what only berth needs: "Unit": "berth-NAME.service",
+ *                "Command" (the argv to exec), "ImageName", "LowerDir" (the
+ *                image's layers), "Limits": {"memory": "512m"}, "Mounts",
+ *                "Tmpfs", "NoNewPrivileges", "SeccompProfile": TEXT|null;
+ *                definition containers add "Definition" and "Notify" } }
  * state.json: { Status, Pid, StartTime (clock ticks, to detect PID reuse),
- *               ExitCode, StartedAt, FinishedAt, Error, RestartCount }
+ *               ExitCode, StartedAt, FinishedAt, Error, RestartCount,
+ *               NetworkSettings, PauseMethod (while paused) }
  */
 #ifndef BERTH_CONTAINER_H
 #define BERTH_CONTAINER_H
