@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "berth/container.h"
 #include "berth/devices.h"
 #include "berth/util.h"
 
