@@ -1,7 +1,7 @@
 /* berth — new images from a container's changes: `commit`, and the layer
  * steps of `berth build`.  The changes (diff.h) become an uncompressed OCI
  * layer on top of the image; a failed commit removes what it added.
- * (src/store/commit.c) */
+ * (src/container/commit.c) */
 #ifndef BERTH_COMMIT_H
 #define BERTH_COMMIT_H
 

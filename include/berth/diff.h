@@ -1,6 +1,6 @@
 /* berth — `diff`: the changes of a container, its overlayfs upper dir
  * against the merged layers of its image, as `docker diff` lists them.
- * commit.c makes a layer of them.  (src/store/diff.c) */
+ * commit.c makes a layer of them.  (src/container/diff.c) */
 #ifndef BERTH_DIFF_H
 #define BERTH_DIFF_H
 

@@ -1,6 +1,6 @@
 /* berth — `export`: a container's merged filesystem (image layers + upper
  * dir, mounted read-only in a private mount namespace of a child) as a tar.
- * (src/store/export.c) */
+ * (src/container/export.c) */
 #ifndef BERTH_EXPORT_H
 #define BERTH_EXPORT_H
 
