@@ -1,4 +1,6 @@
-/* berth — volumes: mount specs (-v, --mount), named and anonymous volumes.
+/* berth — volumes: named and anonymous volumes (volume.c), the copy-up of
+ * image content into them (volume-copy.c).  The -v/--mount specs that name
+ * them are mount-spec.h.
  *
  * Layout:
  *   ROOT/volumes/NAME/_data        what the container sees
@@ -30,36 +32,7 @@
 #include "berth/error.h"
 #include "berth/store.h"
 
-/* ---- mount specs (pure parsing, no I/O) -------------------------------- */
-enum mount_spec_kind {
-        MOUNT_SPEC_BIND,   /* host path */
-        MOUNT_SPEC_VOLUME, /* named volume (source is the name) */
-        MOUNT_SPEC_ANON,   /* anonymous volume (no source) */
-        MOUNT_SPEC_TMPFS,  /* tmpfs (source: mount options or NULL) */
-};
-
-struct mount_spec {
-        enum mount_spec_kind kind;
-        char *source; /* host path, volume name, tmpfs options, or NULL */
-        char *target; /* absolute path in the container */
-        bool readonly;
-        bool nocopy;  /* volume-nocopy / :nocopy: no copy-up of image content */
-        bool create_host_dir; /* -v HOST:..: a missing host dir is made (Docker's -v, not --mount) */
-};
-
-void mount_spec_clear(struct mount_spec *m);
-/* -v / --volume: [SOURCE:]TARGET[:MODE], MODE a comma list of ro, rw, z, Z,
- * nocopy and propagation words.  SOURCE absolute: bind; else a volume name;
- * none: an anonymous volume. */
-int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_error_t *err);
-/* --mount type=bind|volume|tmpfs,source=,target=,readonly[=BOOL],... */
-int mount_spec_parse_mount(const char *spec, struct mount_spec *out, berth_error_t *err);
-/* The same specs with a relative bind source made absolute against BASE (the
- * working directory when NULL), as Docker's CLI does before it sends them:
- * for -v a source starting with "." ("./data", "..", "."), for --mount any
- * type=bind source. Other specs come back unchanged (a copy). */
-char *mount_spec_volume_absolute(const char *spec, const char *base);
-char *mount_spec_mount_absolute(const char *spec, const char *base);
+#include "berth/mount-spec.h"
 
 /* Docker's local volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (at most 255). */
 bool volume_name_valid(const char *name);
@@ -127,5 +100,11 @@ int volume_child_reap(pid_t pid, int errfd, int r, berth_error_t *err);
 /* Copy the tree at src_dir (a directory) into dst_dir, keeping owners,
  * modes, times, xattrs, symlinks and device nodes.  dst_dir must exist. */
 int volume_copy_tree(int src_dirfd, int dst_dirfd, berth_error_t *err);
+
+/* Fill a new (empty) volume NAME (its _data dir is data) with what the
+ * image has at target (lowerdir: the image's overlay lowerdir), unless
+ * nocopy; under the volume's exclusive lock (volume-copy.c). */
+int volume_fill(struct berth_store *s, const char *name, const char *data, const char *lowerdir, const char *target,
+                bool nocopy, berth_error_t *err);
 
 #endif
