@@ -25,7 +25,8 @@ struct df_insn_ctx {
         char escape;
 };
 
-/* An error at a line of the file: "Dockerfile:12: message" (dockerfile-insn.c). */
+/* An error at a line of the file: "Dockerfile:12: message", or just the
+ * message when ctx->file is NULL (dockerfile-insn.c). */
 int df_line_error(berth_error_t *err, const struct df_insn_ctx *ctx, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 

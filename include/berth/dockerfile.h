@@ -93,7 +93,8 @@ struct dockerfile {
  * start with FROM (after ARGs and comments). */
 int dockerfile_parse(const char *text, const char *name, struct dockerfile **out, berth_error_t *err);
 /* Parse one instruction line (an ONBUILD trigger from a base image's
- * config), with the default escape character.  line is used in errors. */
+ * config, a `commit --change` value), with the default escape character.
+ * name and line are used in errors; name NULL: errors are just the message. */
 int df_insn_parse_line(const char *text, const char *name, int line, struct df_insn *out, berth_error_t *err);
 void df_insn_clear(struct df_insn *in);
 void dockerfile_free(struct dockerfile *df);

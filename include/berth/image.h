@@ -152,12 +152,6 @@ int store_layer_info(struct berth_store *s, const char *diff_id, char **link_out
 int image_add(struct berth_store *s, const char *manifest_digest, char *const *names, char **id_out,
               berth_error_t *err);
 
-/* Apply one Dockerfile-style change (`import -c`, `commit -c`) to an OCI image
- * config's "config" object: CMD, ENTRYPOINT (JSON or shell form), ENV (K=V ...
- * or "K V"), WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME, ONBUILD,
- * HEALTHCHECK (NONE or CMD without options).  No $VAR substitution. */
-int image_config_apply_change(json_t *config, const char *change, berth_error_t *err);
-
 /* The blobs (manifests, configs, layer blobs) and layer diff IDs that the
  * image index references, appended to *blobs and *diffs (`system check`
  * reports or removes the rest).  Read only; the caller holds the lock. */

@@ -25,6 +25,7 @@
 #include "berth/container.h"
 #include "berth/dockerfile.h"
 #include "berth/image.h"
+#include "berth/instructions.h"
 #include "berth/lifecycle.h"
 #include "berth/parse.h"
 #include "berth/runtime.h"
@@ -128,14 +129,6 @@ static char **json_to_strv(json_t *a)
         json_t *e;
         json_array_foreach(a, i, e) if (json_is_string(e)) strv_push(&v, json_string_value(e));
         return v;
-}
-
-static json_t *strv_to_json_array(char *const *v)
-{
-        json_t *a = json_array();
-        for (size_t i = 0; v && v[i]; i++)
-                json_array_append_new(a, json_string(v[i]));
-        return a;
 }
 
 static char *strv_join(char *const *v, const char *sep)
@@ -346,33 +339,6 @@ static int state_commit_done(struct build *b, struct stage_state *st, char *key,
 
 /* ---- metadata instructions ------------------------------------------------------------- */
 
-static int step_env(struct build *b, struct stage_state *st, const struct df_insn *in, berth_error_t *err)
-{
-        /* every pair sees the variables as they were before the line */
-        cleanup_strv char **env = json_to_strv(json_object_get(cfg_obj(st), "Env"));
-        for (size_t i = 0; i < in->nkv; i++) {
-                cleanup_free char *k = NULL, *v = NULL;
-                if (expand(b, st, in, in->kv[i].key, &k, err) < 0 || expand(b, st, in, in->kv[i].value, &v, err) < 0)
-                        return -1;
-                cleanup_free char *kv = xasprintf("%s=%s", k, v);
-                strv_env_set(&env, kv);
-        }
-        json_object_set_new(cfg_obj(st), "Env", strv_to_json_array(env));
-        return 0;
-}
-
-static int step_label(struct build *b, struct stage_state *st, const struct df_insn *in, berth_error_t *err)
-{
-        json_t *labels = cfg_member(st, "Labels", false);
-        for (size_t i = 0; i < in->nkv; i++) {
-                cleanup_free char *k = NULL, *v = NULL;
-                if (expand(b, st, in, in->kv[i].key, &k, err) < 0 || expand(b, st, in, in->kv[i].value, &v, err) < 0)
-                        return -1;
-                json_object_set_new(labels, k, json_string(v));
-        }
-        return 0;
-}
-
 static int step_arg(struct build *b, struct stage_state *st, const struct df_insn *in, berth_error_t *err)
 {
         for (size_t i = 0; i < in->nkv; i++) {
@@ -405,124 +371,16 @@ static int step_arg(struct build *b, struct stage_state *st, const struct df_ins
         return 0;
 }
 
-static int step_healthcheck(struct stage_state *st, const struct df_insn *in, berth_error_t *err)
-{
-        json_t *hc = json_object();
-        if (in->healthcheck_none) {
-                json_object_set_new(hc, "Test", json_pack("[s]", "NONE"));
-        } else {
-                json_t *test = json_array();
-                if (in->json) {
-                        json_array_append_new(test, json_string("CMD"));
-                        for (size_t i = 0; in->args[i]; i++)
-                                json_array_append_new(test, json_string(in->args[i]));
-                } else {
-                        json_array_append_new(test, json_string("CMD-SHELL"));
-                        json_array_append_new(test, json_string(in->args[0]));
-                }
-                json_object_set_new(hc, "Test", test);
-                static const char *const durations[][2] = {
-                        { "interval", "Interval" }, { "timeout", "Timeout" },
-                        { "start-period", "StartPeriod" }, { "start-interval", "StartInterval" },
-                };
-                for (size_t i = 0; i < ARRAY_SIZE(durations); i++) {
-                        const char *v = df_insn_flag(in, durations[i][0]);
-                        long long ns = 0;
-                        if (v && parse_go_duration(v, &ns, err) < 0) {
-                                json_decref(hc);
-                                return -1;
-                        }
-                        if (v)
-                                json_object_set_new(hc, durations[i][1], json_integer(ns));
-                }
-                const char *r = df_insn_flag(in, "retries");
-                if (r)
-                        json_object_set_new(hc, "Retries", json_integer(atoi(r)));
-        }
-        json_object_set_new(cfg_obj(st), "Healthcheck", hc);
-        return 0;
-}
-
-/* Expanded words of EXPOSE/VOLUME, each checked not empty. */
-static int expand_words(struct build *b, struct stage_state *st, const struct df_insn *in, char ***out,
-                        berth_error_t *err)
-{
-        cleanup_strv char **v = xcalloc(1, sizeof(char *));
-        for (size_t i = 0; in->args[i]; i++) {
-                cleanup_free char *w = NULL;
-                if (expand(b, st, in, in->args[i], &w, err) < 0)
-                        return -1;
-                strv_push(&v, w);
-        }
-        *out = steal_pointer(&v);
-        return 0;
-}
-
 static int step_metadata(struct build *b, struct stage_state *st, const struct df_insn *in, berth_error_t *err)
 {
-        json_t *c = cfg_obj(st);
-        cleanup_free char *w = NULL;
-        cleanup_strv char **words = NULL;
-        switch (in->kind) {
-        case DF_ENV: return step_env(b, st, in, err);
-        case DF_LABEL: return step_label(b, st, in, err);
-        case DF_ARG: return step_arg(b, st, in, err);
-        case DF_CMD: {
-                cleanup_strv char **cmd = command_of(st, in);
-                json_object_set_new(c, "Cmd", strv_to_json_array(cmd));
-                st->cmd_set = true;
-                return 0;
-        }
-        case DF_ENTRYPOINT: {
-                cleanup_strv char **cmd = command_of(st, in);
-                json_object_set_new(c, "Entrypoint", strv_to_json_array(cmd));
-                if (!st->cmd_set) /* the base image's CMD no longer applies */
-                        json_object_set_new(c, "Cmd", json_null());
-                return 0;
-        }
-        case DF_SHELL: json_object_set_new(c, "Shell", strv_to_json_array(in->args)); return 0;
-        case DF_WORKDIR: {
-                if (expand(b, st, in, in->args[0], &w, err) < 0)
-                        return -1;
-                const char *cur = json_string_value(json_object_get(c, "WorkingDir"));
-                cleanup_free char *joined = w[0] == '/' ? xstrdup(w) : xasprintf("%s/%s", cur && *cur ? cur : "", w);
-                cleanup_free char *clean = df_path_clean(joined);
-                json_object_set_new(c, "WorkingDir", json_string(clean));
-                return 0;
-        }
-        case DF_USER:
-                if (expand(b, st, in, in->args[0], &w, err) < 0)
-                        return -1;
-                json_object_set_new(c, "User", json_string(w));
-                return 0;
-        case DF_MAINTAINER: json_object_set_new(st->config, "author", json_string(in->args[0])); return 0;
-        case DF_STOPSIGNAL:
-        case DF_EXPOSE: {
-                if (expand_words(b, st, in, &words, err) < 0)
-                        return -1;
-                cleanup_free char *j = strv_join(words, " ");
-                cleanup_free char *change = xasprintf("%s %s", df_kind_name(in->kind), j);
-                if (image_config_apply_change(c, change, err) < 0)
-                        return insn_error(b, in, err);
-                return 0;
-        }
-        case DF_VOLUME: {
-                if (expand_words(b, st, in, &words, err) < 0)
-                        return -1;
-                json_t *vols = cfg_member(st, "Volumes", false);
-                for (size_t i = 0; words[i]; i++)
-                        json_object_set_new(vols, words[i], json_object());
-                return 0;
-        }
-        case DF_ONBUILD:
-                json_array_append_new(cfg_member(st, "OnBuild", true), json_string(in->args[0]));
-                return 0;
-        case DF_HEALTHCHECK:
-                if (step_healthcheck(st, in, err) < 0)
-                        return insn_error(b, in, err);
-                return 0;
-        default: return berth_error(err, 0, "internal error: %s is not a metadata instruction", df_kind_name(in->kind));
-        }
+        if (in->kind == DF_ARG)
+                return step_arg(b, st, in, err);
+        cleanup_strv char **env = stage_env(st);
+        struct instruction_scope scope = { .env = env, .escape = b->df->escape, .cmd_set = st->cmd_set };
+        if (instruction_apply(st->config, in, &scope, err) < 0)
+                return insn_error(b, in, err);
+        st->cmd_set = scope.cmd_set;
+        return 0;
 }
 
 /* ---- RUN ----------------------------------------------------------------------------- */

@@ -79,6 +79,8 @@ int df_line_error(berth_error_t *err, const struct df_insn_ctx *ctx, const char 
         va_start(ap, fmt);
         cleanup_free char *msg = xvasprintf(fmt, ap);
         va_end(ap);
+        if (!ctx->file) /* a line in no file: a `--change` value */
+                return berth_error(err, 0, "%s", msg);
         return berth_error(err, 0, "%s:%d: %s", ctx->file, ctx->line, msg);
 }
 

@@ -14,6 +14,7 @@
 #include "berth/archive-util.h"
 #include "berth/commit.h"
 #include "berth/diff.h"
+#include "berth/instructions.h"
 #include "berth/json-util.h"
 #include "berth/util.h"
 

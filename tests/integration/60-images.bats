@@ -395,6 +395,30 @@ Tester <t@example.com>
     assert_output_not_contains "resolv.conf"
 }
 
+@test "commit -c reads a change as build reads the line: WORKDIR cleaned, HEALTHCHECK options, \$VAR from Env" {
+    restore_base
+    name=$(unique_name changes)
+    berth create --name "$name" -w /srv/app -e BASE=/opt img60/base:1 true >/dev/null
+    run berth commit -c 'WORKDIR rel/../sub/.' -c 'HEALTHCHECK --interval=5s --retries=2 CMD true' \
+        -c 'ENV HOME_DIR=$BASE/home' "$name" img60/changes:1
+    assert_success
+    run sh -c "berth image inspect img60/changes:1 | jq -c '.[0].Config |
+        .WorkingDir, [.Healthcheck.Test, .Healthcheck.Interval, .Healthcheck.Retries, .Healthcheck.Timeout],
+        (.Env[] | select(startswith(\"HOME_DIR=\")))'"
+    assert_success
+    assert_output '"/srv/app/sub"
+[["CMD-SHELL","true"],5000000000,2,null]
+"HOME_DIR=/opt/home"'
+    run berth commit -c 'WORKDIR rel' -c 'HEALTHCHECK NONE' "$name" img60/changes:2
+    assert_success
+    run berth image inspect -f '{{.Config.WorkingDir}} {{index .Config.Healthcheck.Test 0}}' img60/changes:2
+    assert_output "/srv/app/rel NONE"
+    run berth commit -c 'HEALTHCHECK --interval=1ns CMD true' "$name" img60/x:1
+    assert_status 125
+    assert_output_contains "HEALTHCHECK --interval cannot be less than 1ms"
+    berth rm "$name" >/dev/null
+}
+
 @test "commit of a running container pauses it for the snapshot and resumes it" {
     restore_base
     name=$(unique_name live)

@@ -800,52 +800,6 @@ START_TEST(test_ambiguous_prefix)
 }
 END_TEST
 
-START_TEST(test_config_changes)
-{
-        json_t *c = json_object();
-        berth_error_t err = NULL;
-        ck_assert_int_eq(image_config_apply_change(c, "CMD echo hello world", &err), 0);
-        ck_assert_str_eq(json_string_value(json_array_get(json_object_get(c, "Cmd"), 0)), "/bin/sh");
-        ck_assert_str_eq(json_string_value(json_array_get(json_object_get(c, "Cmd"), 2)), "echo hello world");
-        ck_assert_int_eq(image_config_apply_change(c, "entrypoint [\"/app\", \"--x\"]", &err), 0);
-        ck_assert_uint_eq(json_array_size(json_object_get(c, "Entrypoint")), 2);
-        ck_assert_int_eq(image_config_apply_change(c, "ENV A=1 B=\"two words\" C=x\\ y", &err), 0);
-        ck_assert_int_eq(image_config_apply_change(c, "ENV LEGACY value with spaces", &err), 0);
-        ck_assert_int_eq(image_config_apply_change(c, "ENV A=override", &err), 0);
-        json_t *env = json_object_get(c, "Env");
-        ck_assert_uint_eq(json_array_size(env), 4);
-        ck_assert_str_eq(json_string_value(json_array_get(env, 0)), "A=override");
-        ck_assert_str_eq(json_string_value(json_array_get(env, 1)), "B=two words");
-        ck_assert_str_eq(json_string_value(json_array_get(env, 2)), "C=x y");
-        ck_assert_str_eq(json_string_value(json_array_get(env, 3)), "LEGACY=value with spaces");
-        ck_assert_int_eq(image_config_apply_change(c, "WORKDIR /a", &err), 0);
-        ck_assert_int_eq(image_config_apply_change(c, "WORKDIR b", &err), 0);
-        ck_assert_str_eq(json_string_value(json_object_get(c, "WorkingDir")), "/a/b");
-        ck_assert_int_eq(image_config_apply_change(c, "USER 1000:1000", &err), 0);
-        ck_assert_int_eq(image_config_apply_change(c, "EXPOSE 80 53/udp 8000-8001", &err), 0);
-        json_t *ports = json_object_get(c, "ExposedPorts");
-        ck_assert_ptr_nonnull(json_object_get(ports, "80/tcp"));
-        ck_assert_ptr_nonnull(json_object_get(ports, "53/udp"));
-        ck_assert_ptr_nonnull(json_object_get(ports, "8001/tcp"));
-        ck_assert_int_eq(image_config_apply_change(c, "LABEL a=b \"c d\"=e", &err), 0);
-        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(c, "Labels"), "c d")), "e");
-        ck_assert_int_eq(image_config_apply_change(c, "STOPSIGNAL SIGINT", &err), 0);
-        ck_assert_int_eq(image_config_apply_change(c, "VOLUME [\"/data\", \"/logs\"]", &err), 0);
-        ck_assert_int_eq(image_config_apply_change(c, "VOLUME /cache", &err), 0);
-        ck_assert_uint_eq(json_object_size(json_object_get(c, "Volumes")), 3);
-        ck_assert_int_eq(image_config_apply_change(c, "HEALTHCHECK CMD curl -f http://localhost/", &err), 0);
-        ck_assert_int_eq(image_config_apply_change(c, "ONBUILD RUN make", &err), 0);
-
-        static const char *const bad[] = { "RUN x", "CMD", "", "EXPOSE 99999", "EXPOSE 80/foo", "ENV =x",
-                                           "ENV A=\"unterminated", "LABEL nolabelvalue", "STOPSIGNAL SIG TERM" };
-        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-                ck_assert_msg(image_config_apply_change(c, bad[i], &err) < 0, "accepted `%s`", bad[i]);
-                berth_error_free(&err);
-        }
-        json_decref(c);
-}
-END_TEST
-
 START_TEST(test_tmp_prune)
 {
         berth_error_t err = NULL;
@@ -869,7 +823,6 @@ static Suite *image_suite(void)
         Suite *s = suite_create("image");
         TCase *tc = tcase_create("refs");
         tcase_add_test(tc, test_ref_table);
-        tcase_add_test(tc, test_config_changes);
         suite_add_tcase(s, tc);
         tc = tcase_create("store");
         tcase_add_checked_fixture(tc, setup, teardown);
