@@ -27,6 +27,12 @@ char *image_ref_full(const struct image_ref *r);
 char *image_ref_familiar(const struct image_ref *r);
 /* Repository part only in familiar form: "busybox" */
 char *image_ref_familiar_repo(const struct image_ref *r);
+/* What a name that leaves out its registry ("busybox", "team/app:1") stands
+ * for when short names come from registry (host[:port]) instead of Docker
+ * Hub: "reg:5000/busybox:latest", "reg:5000/team/app:1".  NULL when registry
+ * is NULL or docker.io, or s names its registry or is no reference.  The
+ * result is not checked: parse it. */
+char *image_ref_with_default_registry(const char *s, const char *registry);
 
 /* ---- images in the store ------------------------------------------------- */
 struct berth_image {
@@ -49,10 +55,12 @@ static inline void image_freep(struct berth_image **p) { if (*p) image_free(*p);
 #define cleanup_image __attribute__((cleanup(image_freep)))
 
 /* Find an image by name[:tag], name@digest, full or prefix ID ("sha256:" optional).
- * Names are tried before ID prefixes, as Docker does.  Not found returns
- * -ENOENT with the message "No such image: NAME" (busybox -> "busybox:latest");
- * an ambiguous prefix is an error ("multiple IDs found with provided prefix").
- * Takes the store lock shared unless the caller holds it. */
+ * Names are tried before ID prefixes, as Docker does.  A short name not found
+ * is tried on s->default_registry too (image_ref_with_default_registry()), so
+ * `berth run busybox` finds what `berth pull busybox` stored from there.  Not
+ * found returns -ENOENT with the message "No such image: NAME" (busybox ->
+ * "busybox:latest"); an ambiguous prefix is an error ("multiple IDs found with
+ * provided prefix").  Takes the store lock shared unless the caller holds it. */
 int image_lookup(struct berth_store *s, const char *ref, struct berth_image **out, berth_error_t *err);
 /* All images, each once (one per ID; tags merged), newest first. */
 int image_list(struct berth_store *s, struct berth_image ***out, size_t *n, berth_error_t *err);

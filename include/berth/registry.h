@@ -75,12 +75,12 @@ struct registry_pull_opts {
 int registry_pull(struct berth_store *s, const char *ref, const struct registry_pull_opts *o, char **image_id_out,
                   berth_error_t *err);
 
-/* Where a short name ("busybox", "team/app:1") comes from when
- * /etc/berth/config.json sets a default-registry other than docker.io: the
- * full reference there ("reg.example:5000/busybox:latest"), or NULL (no such
- * setting, or ref names its registry).  image_lookup() falls back to it, so
- * `berth run busybox` finds what `berth pull busybox` stored. */
-char *registry_default_name(const char *ref);
+/* The default-registry of /etc/berth/config.json when it is set to something
+ * else than docker.io (malloc'ed), else NULL; an unreadable configuration
+ * counts as unset.  Programs put it in struct berth_store's
+ * default_registry after store_open(), so that image_lookup() finds a short
+ * name where `berth pull` stored it. */
+char *registry_default_registry(void);
 
 /* ---- push -----------------------------------------------------------------
  * Push the local image `image` to `dest` (NULL: the image reference itself,

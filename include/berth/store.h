@@ -82,10 +82,16 @@ struct berth_store {
         char *run;  /* /run/berth */
         int lock_fd; /* store.lock when held, else -1 */
         bool lock_exclusive; /* how lock_fd is held */
+        /* Where short image names come from besides Docker Hub (owned; NULL:
+         * docker.io only): the engine configuration's "default-registry".
+         * The store layer reads no configuration: the program that opens the
+         * store sets it (registry_default_registry()), once per process. */
+        char *default_registry;
 };
 
 /* Open the store at root (NULL: $BERTH_ROOT or /var/lib/berth) and runtime
- * dir run (NULL: $BERTH_RUNROOT or /run/berth), creating the layout. */
+ * dir run (NULL: $BERTH_RUNROOT or /run/berth), creating the layout.
+ * store_close() also frees default_registry. */
 int store_open(struct berth_store *s, const char *root, const char *run, berth_error_t *err);
 void store_close(struct berth_store *s);
 

@@ -13,6 +13,7 @@
 #include "berth/devices.h"
 #include "berth/image.h"
 #include "berth/journal.h"
+#include "berth/registry.h"
 #include "berth/util.h"
 
 #ifndef SYSTEMD_UNIT_DIR
@@ -218,6 +219,7 @@ void definitions_use_store(struct definition **defs, size_t n)
                 berth_error_free(&err);
                 return;
         }
+        s.default_registry = registry_default_registry(); /* Image=busybox, pulled from there */
         for (size_t i = 0; i < n; i++) {
                 struct berth_image *img = NULL;
                 if (image_lookup(&s, defs[i]->image, &img, &err) < 0) {

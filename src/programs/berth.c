@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include "berth/cli.h"
+#include "berth/registry.h"
 #include "berth/util.h"
 
 struct command {
@@ -181,6 +182,7 @@ int main(int argc, char **argv)
         berth_error_t err = NULL;
         int r = store_open(&cli.store, root, runroot, &err);
         if (r >= 0) {
+                cli.store.default_registry = registry_default_registry();
                 optind = 0; /* full getopt re-initialisation for the command */
                 opterr = 0; /* commands report bad options themselves, in one line */
                 cargv[0] = (char *) name;

@@ -412,39 +412,22 @@ static bool ref_has_tag(const char *s)
 int registry_ref_resolve(const struct registry_config *cfg, const char *s, struct image_ref *ref,
                          berth_error_t *err)
 {
-        if (image_ref_parse(s, ref, err) < 0)
-                return -1;
-        if (!cfg->default_registry || streq(cfg->default_registry, DOCKER_IO) || !streq(ref->domain, DOCKER_IO))
-                return 0;
         /* a short name ("busybox", "user/app") comes from default-registry */
-        if (startswith(s, "docker.io/") || startswith(s, "index.docker.io/"))
-                return 0;
-        cleanup_free char *path = startswith(ref->path, "library/") && !strchr(s, '/')
-                                          ? xstrdup(ref->path + strlen("library/"))
-                                          : xstrdup(ref->path);
-        cleanup_free char *full = xasprintf("%s/%s%s%s", cfg->default_registry, path,
-                                            ref->digest ? "@" : ":", ref->digest ? ref->digest : ref->tag);
-        image_ref_free(ref);
-        return image_ref_parse(full, ref, err);
+        cleanup_free char *alt = image_ref_with_default_registry(s, cfg->default_registry);
+        return image_ref_parse(alt ? alt : s, ref, err);
 }
 
-char *registry_default_name(const char *ref)
+char *registry_default_registry(void)
 {
         struct registry_config cfg = {};
         berth_error_t e = NULL;
-        char *full = NULL;
+        char *host = NULL;
         if (registry_engine_config_load(&cfg, &e) == 0 && cfg.default_registry &&
-            !streq(cfg.default_registry, DOCKER_IO)) {
-                struct image_ref r;
-                if (registry_ref_resolve(&cfg, ref, &r, &e) == 0) {
-                        if (!streq(r.domain, DOCKER_IO))
-                                full = image_ref_full(&r);
-                        image_ref_free(&r);
-                }
-        }
+            !streq(cfg.default_registry, DOCKER_IO))
+                host = steal_pointer(&cfg.default_registry);
         berth_error_free(&e);
         registry_config_free(&cfg);
-        return full;
+        return host;
 }
 
 static int pull_image(struct pull *p, const struct image_ref *ref, json_t *manifest, char **config_id,

@@ -283,3 +283,26 @@ char *image_ref_familiar(const struct image_ref *r)
         cleanup_free char *repo = image_ref_familiar_repo(r);
         return with_suffix(repo, r);
 }
+
+/* Docker's own names stay on Docker Hub: only a name that leaves the
+ * registry out ("busybox", "team/app") moves. */
+char *image_ref_with_default_registry(const char *s, const char *registry)
+{
+        if (!registry || streq(registry, DEFAULT_DOMAIN))
+                return NULL;
+        if (startswith(s, DEFAULT_DOMAIN "/") || startswith(s, LEGACY_DEFAULT_DOMAIN "/"))
+                return NULL;
+        struct image_ref r;
+        if (image_ref_parse(s, &r, NULL) < 0)
+                return NULL;
+        char *full = NULL;
+        if (streq(r.domain, DEFAULT_DOMAIN)) {
+                /* "busybox" is library/busybox on Docker Hub, plain busybox elsewhere */
+                const char *path = startswith(r.path, OFFICIAL_PREFIX) && !strchr(s, '/')
+                                           ? r.path + strlen(OFFICIAL_PREFIX)
+                                           : r.path;
+                full = xasprintf("%s/%s%s%s", registry, path, r.digest ? "@" : ":", r.digest ? r.digest : r.tag);
+        }
+        image_ref_free(&r);
+        return full;
+}

@@ -20,7 +20,6 @@
 #include "berth/archive-util.h"
 #include "berth/image.h"
 #include "berth/instructions.h"
-#include "berth/registry.h"
 #include "berth/util.h"
 
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -376,7 +375,7 @@ int image_lookup(struct berth_store *s, const char *ref, struct berth_image **ou
         int r = resolve(idx, ref, &res, err);
         if (r < 0) {
                 /* a short name pulled from the configured default registry */
-                cleanup_free char *alt = registry_default_name(ref);
+                cleanup_free char *alt = image_ref_with_default_registry(ref, s->default_registry);
                 berth_error_t e = NULL;
                 if (!alt || resolve(idx, alt, &res, &e) < 0) {
                         berth_error_free(&e);

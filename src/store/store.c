@@ -64,7 +64,8 @@ void store_close(struct berth_store *s)
         store_unlock(s);
         free(s->root);
         free(s->run);
-        s->root = s->run = NULL;
+        free(s->default_registry);
+        s->root = s->run = s->default_registry = NULL;
 }
 
 int store_lock(struct berth_store *s, bool exclusive, berth_error_t *err)

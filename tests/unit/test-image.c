@@ -117,6 +117,35 @@ static char *layer_path(const char *diff_id, const char *rel)
 }
 
 /* ---- references ------------------------------------------------------------------- */
+START_TEST(test_ref_default_registry)
+{
+        static const char *const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        static const struct {
+                const char *ref, *registry, *want;
+        } cases[] = {
+                { "busybox", "reg:5000", "reg:5000/busybox:latest" },
+                { "library/busybox:1", "reg:5000", "reg:5000/library/busybox:1" },
+                { "team/app:2", "quay.io", "quay.io/team/app:2" },
+                { "docker.io/busybox", "reg:5000", NULL },
+                { "index.docker.io/library/busybox", "reg:5000", NULL },
+                { "quay.io/team/app", "reg:5000", NULL },
+                { "localhost/app", "reg:5000", NULL },
+                { "busybox", NULL, NULL },
+                { "busybox", "docker.io", NULL },
+                { "Not A Ref", "reg:5000", NULL },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                cleanup_free char *got = image_ref_with_default_registry(cases[i].ref, cases[i].registry);
+                ck_assert_msg(cases[i].want ? got && streq(got, cases[i].want) : !got, "%s on %s: %s", cases[i].ref,
+                              cases[i].registry ? cases[i].registry : "(none)", got ? got : "(null)");
+        }
+        cleanup_free char *by_digest = xasprintf("team/app@%s", digest);
+        cleanup_free char *want = xasprintf("reg:5000/team/app@%s", digest);
+        cleanup_free char *got = image_ref_with_default_registry(by_digest, "reg:5000");
+        ck_assert_str_eq(got, want);
+}
+END_TEST
+
 START_TEST(test_ref_table)
 {
         static const struct {
@@ -640,6 +669,30 @@ START_TEST(test_import_lookup_rmi)
 }
 END_TEST
 
+/* A short name is also looked for where default-registry pulls it from. */
+START_TEST(test_lookup_default_registry)
+{
+        cleanup_free char *tar = make_tar("rootfs.tar", ARCHIVE_FILTER_NONE, rootfs, ARRAY_SIZE(rootfs), 0);
+        cleanup_free char *id = import_tar(tar, "reg.example:5000/busybox:1", NULL);
+        berth_error_t err = NULL;
+        struct berth_image *img = NULL;
+        ck_assert_int_eq(image_lookup(&st, "busybox:1", &img, &err), -ENOENT);
+        berth_error_free(&err);
+        st.default_registry = xstrdup("reg.example:5000");
+        ck_assert_int_eq(image_lookup(&st, "busybox:1", &img, &err), 0);
+        ck_assert_str_eq(img->id, id);
+        image_free(img);
+        /* Docker Hub's own names stay there; a miss names what was asked for */
+        static const char *const misses[] = { "docker.io/busybox:1", "library/busybox:1", "busybox:2" };
+        for (size_t i = 0; i < ARRAY_SIZE(misses); i++) {
+                ck_assert_int_eq(image_lookup(&st, misses[i], &img, &err), -ENOENT);
+                ck_assert_msg(strstr(err->msg, "No such image: ") && !strstr(err->msg, "reg.example"), "%s",
+                              err->msg);
+                berth_error_free(&err);
+        }
+}
+END_TEST
+
 START_TEST(test_import_bad_input)
 {
         berth_error_t err = NULL;
@@ -823,6 +876,7 @@ static Suite *image_suite(void)
         Suite *s = suite_create("image");
         TCase *tc = tcase_create("refs");
         tcase_add_test(tc, test_ref_table);
+        tcase_add_test(tc, test_ref_default_registry);
         suite_add_tcase(s, tc);
         tc = tcase_create("store");
         tcase_add_checked_fixture(tc, setup, teardown);
@@ -832,6 +886,7 @@ static Suite *image_suite(void)
         tcase_add_test(tc, test_layer_whiteouts);
         tcase_add_test(tc, test_layer_refusals);
         tcase_add_test(tc, test_import_lookup_rmi);
+        tcase_add_test(tc, test_lookup_default_registry);
         tcase_add_test(tc, test_import_bad_input);
         tcase_add_test(tc, test_rmi_rules);
         tcase_add_test(tc, test_ambiguous_prefix);
