@@ -30,8 +30,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "berth/blob.h"
 #include "berth/error.h"
-#include "berth/image.h"
+#include "berth/image-ref.h"
 #include "berth/registry.h"
 
 #define REGISTRY_CONFIG_PATH "/etc/berth/config.json"

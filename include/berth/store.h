@@ -135,4 +135,9 @@ int store_tmp_create(struct berth_store *s, const char *prefix, bool dir, char *
 int store_tmp_prune(struct berth_store *s, long long min_age_sec, void (*report)(const char *path, void *userdata),
                     void *userdata, berth_error_t *err);
 
+/* Is any container (ROOT/containers/ID/config.json "Image") using image_id?
+ * 1 and *container_id (malloc'ed, may be NULL) one that does, or 0; -1 when
+ * a container record cannot be read (then nobody can tell). */
+int store_image_in_use(struct berth_store *s, const char *image_id, char **container_id, berth_error_t *err);
+
 #endif

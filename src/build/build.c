@@ -19,11 +19,13 @@
 #include <sys/wait.h>
 
 #include "berth/archive-util.h"
+#include "berth/blob.h"
 #include "berth/build.h"
 #include "berth/commit.h"
 #include "berth/container-spec.h"
 #include "berth/container.h"
 #include "berth/dockerfile.h"
+#include "berth/image-ref.h"
 #include "berth/image.h"
 #include "berth/instructions.h"
 #include "berth/lifecycle.h"

@@ -16,6 +16,7 @@
 #include "berth/export.h"
 #include "berth/image.h"
 #include "berth/json-util.h"
+#include "berth/layer.h"
 #include "berth/lifecycle.h"
 #include "berth/parse.h"
 #include "berth/unit.h"

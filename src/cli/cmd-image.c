@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "berth/cli.h"
+#include "berth/image-import.h"
+#include "berth/image-ref.h"
 #include "berth/image.h"
 #include "berth/template.h"
 #include "berth/util.h"

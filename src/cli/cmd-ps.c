@@ -6,6 +6,7 @@
 
 #include "berth/cli.h"
 #include "berth/container.h"
+#include "berth/image-ref.h"
 #include "berth/image.h"
 #include "berth/journal.h"
 #include "berth/json-util.h"

@@ -9,9 +9,11 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "berth/blob.h"
 #include "berth/cli.h"
 #include "berth/container.h"
 #include "berth/image.h"
+#include "berth/layer.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 

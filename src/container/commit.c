@@ -12,10 +12,14 @@
 
 #include "berth/archive-internal.h"
 #include "berth/archive-util.h"
+#include "berth/blob.h"
 #include "berth/commit.h"
 #include "berth/diff.h"
+#include "berth/image-ref.h"
+#include "berth/image.h"
 #include "berth/instructions.h"
 #include "berth/json-util.h"
+#include "berth/layer.h"
 #include "berth/util.h"
 
 struct writer_ctx {

@@ -6,6 +6,7 @@
 #include "berth/caps.h"
 #include "berth/container-spec.h"
 #include "berth/container.h"
+#include "berth/image-ref.h"
 #include "berth/image.h"
 #include "berth/json-util.h"
 #include "berth/network.h"

@@ -9,6 +9,7 @@
 
 #include "berth/archive-internal.h"
 #include "berth/diff.h"
+#include "berth/image.h"
 #include "berth/json-util.h"
 #include "berth/mounts.h"
 #include "berth/util.h"

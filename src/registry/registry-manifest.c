@@ -10,6 +10,10 @@
  * store for the blobs and layers it has already. */
 #include "config.h"
 
+#include "berth/blob.h"
+#include "berth/image-ref.h"
+#include "berth/image.h"
+#include "berth/layer.h"
 #include "berth/registry-internal.h"
 #include "berth/util.h"
 

@@ -16,7 +16,10 @@
 
 #include <curl/curl.h>
 
+#include "berth/blob.h"
+#include "berth/image-ref.h"
 #include "berth/image.h"
+#include "berth/layer.h"
 #include "berth/registry-internal.h"
 #include "berth/util.h"
 

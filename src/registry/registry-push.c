@@ -6,6 +6,8 @@
 
 #include <sys/stat.h>
 
+#include "berth/blob.h"
+#include "berth/image-ref.h"
 #include "berth/image.h"
 #include "berth/registry-internal.h"
 #include "berth/util.h"

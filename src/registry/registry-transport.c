@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "berth/blob.h"
 #include "berth/registry-internal.h"
 #include "berth/util.h"
 

@@ -24,7 +24,6 @@
 
 #include "berth/caps.h"
 #include "berth/console.h"
-#include "berth/image.h"
 #include "berth/journal.h"
 #include "berth/json-util.h"
 #include "berth/mounts.h"

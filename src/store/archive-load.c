@@ -18,7 +18,9 @@
 #include "berth/archive.h"
 #include "berth/archive-internal.h"
 #include "berth/archive-util.h"
+#include "berth/blob.h"
 #include "berth/image.h"
+#include "berth/layer.h"
 #include "berth/util.h"
 
 #define SMALL_MEMBER (1 << 20)        /* members up to this size are kept in memory */

@@ -12,6 +12,8 @@
 #include "berth/archive.h"
 #include "berth/archive-internal.h"
 #include "berth/archive-util.h"
+#include "berth/blob.h"
+#include "berth/image-ref.h"
 #include "berth/image.h"
 #include "berth/util.h"
 

@@ -11,7 +11,10 @@
 
 #include "berth/archive-internal.h"
 #include "berth/archive-util.h"
+#include "berth/blob.h"
+#include "berth/image-ref.h"
 #include "berth/image.h"
+#include "berth/layer.h"
 #include "berth/util.h"
 
 const char *arch_msg(struct archive *a)

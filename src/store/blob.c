@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
-#include "berth/image.h"
+#include "berth/blob.h"
 #include "berth/util.h"
 
 struct blob_writer {

@@ -6,8 +6,8 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include "berth/blob.h"
 #include "berth/container.h"
-#include "berth/image.h"
 #include "berth/json-util.h"
 #include "berth/util.h"
 

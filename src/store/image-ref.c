@@ -18,7 +18,8 @@
 
 #include <ctype.h>
 
-#include "berth/image.h"
+#include "berth/blob.h"
+#include "berth/image-ref.h"
 #include "berth/util.h"
 
 #define DEFAULT_DOMAIN "docker.io"
@@ -305,4 +306,18 @@ char *image_ref_with_default_registry(const char *s, const char *registry)
         }
         image_ref_free(&r);
         return full;
+}
+
+int image_ref_tag_name(const char *name, char **full_out, berth_error_t *err)
+{
+        struct image_ref r;
+        if (image_ref_parse(name, &r, err) < 0)
+                return -1;
+        if (r.digest) {
+                image_ref_free(&r);
+                return berth_error(err, 0, "refusing to create a tag with a digest reference (%s)", name);
+        }
+        *full_out = image_ref_full(&r);
+        image_ref_free(&r);
+        return 0;
 }

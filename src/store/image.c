@@ -1,5 +1,5 @@
 /* berth — images in the store: the index (ROOT/images.json), lookup, list,
- * tag, remove, register, and `import` of a rootfs tarball.
+ * tag, remove with its garbage collection, register (image.h).
  *
  * An image is an OCI manifest stored as a blob; its ID is the digest of its
  * config blob, as in Docker.  images.json (see store.h) maps manifests to IDs
@@ -14,19 +14,14 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
-#include "berth/archive-util.h"
+#include "berth/blob.h"
+#include "berth/image-ref.h"
 #include "berth/image.h"
-#include "berth/instructions.h"
+#include "berth/layer.h"
 #include "berth/util.h"
 
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* jansson's own json_decrefp() */
 #define cleanup_json __attribute__((cleanup(json_decrefp)))
@@ -198,6 +193,37 @@ void image_list_free(struct berth_image **v, size_t n)
         for (size_t i = 0; i < n; i++)
                 image_free(v[i]);
         free(v);
+}
+
+/* Go's GOARCH for this machine, as image configs and indexes name it. */
+const char *image_go_arch(void)
+{
+        static struct utsname u;
+        if (uname(&u) < 0)
+                return "amd64";
+        static const struct {
+                const char *machine, *arch;
+        } map[] = {
+                { "x86_64", "amd64" }, { "aarch64", "arm64" }, { "armv7l", "arm" },    { "armv6l", "arm" },
+                { "i686", "386" },     { "i386", "386" },      { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
+                { "riscv64", "riscv64" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+                if (streq(u.machine, map[i].machine))
+                        return map[i].arch;
+        return u.machine;
+}
+
+char *image_lowerdir(const struct berth_image *img)
+{
+        /* overlayfs wants the top layer first */
+        char *lower = xstrdup("");
+        for (size_t i = strv_length(img->layer_links); i > 0; i--) {
+                char *n = xasprintf("%s%s%s", lower, *lower ? ":" : "", img->layer_links[i - 1]);
+                free(lower);
+                lower = n;
+        }
+        return lower;
 }
 
 static int blob_json(struct berth_store *s, const char *digest, json_t **out, berth_error_t *err)
@@ -430,20 +456,6 @@ int image_list(struct berth_store *s, struct berth_image ***out, size_t *n, bert
 }
 
 /* ---- registering ------------------------------------------------------------------ */
-static int parse_tag_name(const char *name, char **full_out, berth_error_t *err)
-{
-        struct image_ref r;
-        if (image_ref_parse(name, &r, err) < 0)
-                return -1;
-        if (r.digest) {
-                image_ref_free(&r);
-                return berth_error(err, 0, "refusing to create a tag with a digest reference (%s)", name);
-        }
-        *full_out = image_ref_full(&r);
-        image_ref_free(&r);
-        return 0;
-}
-
 int image_add(struct berth_store *s, const char *manifest_digest, char *const *names, char **id_out,
               berth_error_t *err)
 {
@@ -452,7 +464,7 @@ int image_add(struct berth_store *s, const char *manifest_digest, char *const *n
         cleanup_strv char **fulls = xcalloc(1, sizeof(char *));
         for (size_t i = 0; names && names[i]; i++) {
                 cleanup_free char *full = NULL;
-                if (parse_tag_name(names[i], &full, err) < 0)
+                if (image_ref_tag_name(names[i], &full, err) < 0)
                         return -1;
                 strv_push(&fulls, full);
         }
@@ -508,7 +520,7 @@ int image_add(struct berth_store *s, const char *manifest_digest, char *const *n
 int image_tag(struct berth_store *s, const char *image, const char *name, berth_error_t *err)
 {
         cleanup_free char *full = NULL;
-        if (parse_tag_name(name, &full, err) < 0)
+        if (image_ref_tag_name(name, &full, err) < 0)
                 return -1;
         struct lock_scope cleanup_lock_scope lock = {};
         if (lock_scope_take(s, true, &lock, err) < 0)
@@ -711,141 +723,7 @@ int image_remove(struct berth_store *s, const char *ref, bool force, image_in_us
         return 0;
 }
 
-/* ---- import ------------------------------------------------------------------------- */
-/* Go's GOARCH for this machine, as image configs and indexes name it. */
-const char *image_go_arch(void)
-{
-        static struct utsname u;
-        if (uname(&u) < 0)
-                return "amd64";
-        static const struct {
-                const char *machine, *arch;
-        } map[] = {
-                { "x86_64", "amd64" }, { "aarch64", "arm64" }, { "armv7l", "arm" },    { "armv6l", "arm" },
-                { "i686", "386" },     { "i386", "386" },      { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
-                { "riscv64", "riscv64" },
-        };
-        for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-                if (streq(u.machine, map[i].machine))
-                        return map[i].arch;
-        return u.machine;
-}
-
-
-/* Decompress what fd delivers into a blob writer (the layer blob is the
- * uncompressed tar, so its digest is its diff_id). */
-static int copy_decompressed(int fd, struct blob_writer *w, berth_error_t *err)
-{
-        cleanup_archive_read struct archive *a = archive_read_new();
-        if (!a)
-                abort();
-        archive_read_support_filter_all(a);
-        archive_read_support_format_raw(a);
-        struct archive_entry *e;
-        if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
-                return berth_error(err, 0, "not a valid tar archive (%s)",
-                                   archive_error_string(a) ? archive_error_string(a) : "cannot read it");
-        int r = archive_read_next_header(a, &e);
-        if (r == ARCHIVE_EOF)
-                return berth_error(err, 0, "not a valid tar archive (it is empty)");
-        if (r < ARCHIVE_WARN)
-                return berth_error(err, 0, "not a valid tar archive (%s)",
-                                   archive_error_string(a) ? archive_error_string(a) : "cannot read it");
-        for (;;) {
-                const void *buf;
-                size_t n;
-                la_int64_t off;
-                r = archive_read_data_block(a, &buf, &n, &off);
-                if (r == ARCHIVE_EOF)
-                        break;
-                if (r < ARCHIVE_WARN)
-                        return berth_error(err, 0, "not a valid tar archive (%s)",
-                                           archive_error_string(a) ? archive_error_string(a) : "read error");
-                if (store_blob_writer_write(w, buf, n, err) < 0)
-                        return -1;
-        }
-        if (store_blob_writer_size(w) == 0)
-                return berth_error(err, 0, "not a valid tar archive (it is empty)");
-        return 0;
-}
-
-static int put_json(struct berth_store *s, json_t *j, char **digest_out, long long *size_out, berth_error_t *err)
-{
-        cleanup_free char *text = json_dumps(j, JSON_COMPACT);
-        if (!text)
-                abort();
-        *size_out = (long long) strlen(text);
-        return store_blob_put_data(s, text, strlen(text), digest_out, err);
-}
-
-int image_import(struct berth_store *s, int fd, const char *ref, char *const *changes, const char *message,
-                 char **id_out, berth_error_t *err)
-{
-        /* Check everything the user typed before reading the input. */
-        cleanup_free char *full = NULL;
-        if (ref && parse_tag_name(ref, &full, err) < 0)
-                return -1;
-        cleanup_json json_t *cfg = json_object();
-        json_object_set_new(cfg, "Env", json_pack("[s]", DEFAULT_PATH_ENV));
-        for (size_t i = 0; changes && changes[i]; i++)
-                if (image_config_apply_change(cfg, changes[i], err) < 0)
-                        return -1;
-
-        cleanup_blob_writer struct blob_writer *w = NULL;
-        if (store_blob_writer_open(s, &w, err) < 0)
-                return -1;
-        if (copy_decompressed(fd, w, err) < 0)
-                return -1;
-        cleanup_free char *diff_id = NULL;
-        long long content_size = 0;
-        if (store_layer_unpack(s, store_blob_writer_path(w), &diff_id, &content_size, err) < 0)
-                return -1;
-        long long layer_size = store_blob_writer_size(w);
-        cleanup_free char *layer_digest = NULL;
-        if (store_blob_writer_commit(w, diff_id, &layer_digest, err) < 0)
-                return -1;
-
-        long long now = now_ns();
-        cleanup_free char *created = format_rfc3339(now);
-        cleanup_json json_t *history = json_pack("{s:s, s:s}", "created", created, "created_by", "berth import");
-        if (message && *message)
-                json_object_set_new(history, "comment", json_string(message));
-        cleanup_json json_t *config = json_pack("{s:s, s:s, s:s, s:O, s:{s:s, s:[s]}, s:[O]}", "created", created,
-                                                "architecture", image_go_arch(), "os", "linux", "config", cfg, "rootfs",
-                                                "type", "layers", "diff_ids", diff_id, "history", history);
-        if (!config)
-                abort();
-        cleanup_free char *config_digest = NULL;
-        long long config_size = 0;
-        if (put_json(s, config, &config_digest, &config_size, err) < 0)
-                return -1;
-        cleanup_json json_t *manifest = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}]}",
-                                                  "schemaVersion", 2, "mediaType", MT_OCI_MANIFEST, "config",
-                                                  "mediaType", MT_OCI_CONFIG, "digest", config_digest, "size",
-                                                  (json_int_t) config_size, "layers", "mediaType", MT_OCI_LAYER,
-                                                  "digest", layer_digest, "size", (json_int_t) layer_size);
-        if (!manifest)
-                abort();
-        cleanup_free char *manifest_digest = NULL;
-        long long manifest_size = 0;
-        if (put_json(s, manifest, &manifest_digest, &manifest_size, err) < 0)
-                return -1;
-        char *names[] = { full, NULL };
-        return image_add(s, manifest_digest, full ? names : NULL, id_out, err);
-}
-
-char *image_lowerdir(const struct berth_image *img)
-{
-        /* overlayfs wants the top layer first */
-        char *lower = xstrdup("");
-        for (size_t i = strv_length(img->layer_links); i > 0; i--) {
-                char *n = xasprintf("%s%s%s", lower, *lower ? ":" : "", img->layer_links[i - 1]);
-                free(lower);
-                lower = n;
-        }
-        return lower;
-}
-
+/* ---- what the index references ------------------------------------------------------ */
 /* Every manifest of the index counts, not just one per image ID; a manifest
  * or config that cannot be read contributes what could be read. */
 int image_referenced_content(struct berth_store *s, char ***blobs, char ***diffs, berth_error_t *err)

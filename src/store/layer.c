@@ -27,7 +27,8 @@
 
 #include "berth/archive-internal.h"
 #include "berth/archive-util.h"
-#include "berth/image.h"
+#include "berth/blob.h"
+#include "berth/layer.h"
 #include "berth/util.h"
 
 #define WHITEOUT_PREFIX ".wh."

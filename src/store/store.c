@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "berth/container.h"
-#include "berth/image.h"
 #include "berth/json-util.h"
 #include "berth/store.h"
 #include "berth/util.h"

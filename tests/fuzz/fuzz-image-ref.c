@@ -3,7 +3,7 @@
  * to the same reference. */
 #include "config.h"
 
-#include "berth/image.h"
+#include "berth/image-ref.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

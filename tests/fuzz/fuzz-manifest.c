@@ -20,6 +20,8 @@
  * exists" paths are reached too; the plan only reads it. */
 #include "config.h"
 
+#include "berth/blob.h"
+#include "berth/image-ref.h"
 #include "berth/registry-internal.h"
 #include "fuzz.h"
 

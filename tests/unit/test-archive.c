@@ -19,7 +19,10 @@
 #include <check.h>
 
 #include "berth/archive.h"
+#include "berth/blob.h"
+#include "berth/image-import.h"
 #include "berth/image.h"
+#include "berth/layer.h"
 #include "berth/store.h"
 #include "berth/util.h"
 

@@ -16,7 +16,11 @@
 
 #include <check.h>
 
+#include "berth/blob.h"
+#include "berth/image-import.h"
+#include "berth/image-ref.h"
 #include "berth/image.h"
+#include "berth/layer.h"
 #include "berth/store.h"
 #include "berth/util.h"
 
