@@ -34,35 +34,6 @@ static int error_no_such_image(berth_error_t *err, const char *name)
         return -ENOENT;
 }
 
-/* ---- the store lock, taken unless the caller holds it -------------------- */
-struct lock_scope {
-        struct berth_store *s;
-        bool taken;
-};
-
-static void lock_scope_release(struct lock_scope *l)
-{
-        if (l->taken)
-                store_unlock(l->s);
-        l->taken = false;
-}
-#define cleanup_lock_scope __attribute__((cleanup(lock_scope_release)))
-
-static int lock_scope_take(struct berth_store *s, bool exclusive, struct lock_scope *l, berth_error_t *err)
-{
-        l->s = s;
-        l->taken = false;
-        if (s->lock_fd >= 0) {
-                if (exclusive && !s->lock_exclusive)
-                        return berth_error(err, 0, "internal error: the store lock is held shared, not exclusive");
-                return 0;
-        }
-        if (store_lock(s, exclusive, err) < 0)
-                return -1;
-        l->taken = true;
-        return 0;
-}
-
 /* ---- the index --------------------------------------------------------------- */
 static int index_load(struct berth_store *s, json_t **out, berth_error_t *err)
 {
@@ -391,8 +362,8 @@ static int resolve(json_t *idx, const char *ref, struct resolved *res, berth_err
 
 int image_lookup(struct berth_store *s, const char *ref, struct berth_image **out, berth_error_t *err)
 {
-        struct lock_scope cleanup_lock_scope lock = {};
-        if (lock_scope_take(s, false, &lock, err) < 0)
+        cleanup_store_lock struct store_lock_scope lock = {};
+        if (store_lock_scope_take(s, false, &lock, err) < 0)
                 return -1;
         cleanup_json json_t *idx = NULL;
         if (index_load(s, &idx, err) < 0)
@@ -422,8 +393,8 @@ static int image_cmp(const void *a, const void *b)
 
 int image_list(struct berth_store *s, struct berth_image ***out, size_t *n, berth_error_t *err)
 {
-        struct lock_scope cleanup_lock_scope lock = {};
-        if (lock_scope_take(s, false, &lock, err) < 0)
+        cleanup_store_lock struct store_lock_scope lock = {};
+        if (store_lock_scope_take(s, false, &lock, err) < 0)
                 return -1;
         cleanup_json json_t *idx = NULL;
         if (index_load(s, &idx, err) < 0)
@@ -468,8 +439,8 @@ int image_add(struct berth_store *s, const char *manifest_digest, char *const *n
                         return -1;
                 strv_push(&fulls, full);
         }
-        struct lock_scope cleanup_lock_scope lock = {};
-        if (lock_scope_take(s, true, &lock, err) < 0)
+        cleanup_store_lock struct store_lock_scope lock = {};
+        if (store_lock_scope_take(s, true, &lock, err) < 0)
                 return -1;
         cleanup_json json_t *manifest = NULL;
         if (blob_json(s, manifest_digest, &manifest, err) < 0)
@@ -522,8 +493,8 @@ int image_tag(struct berth_store *s, const char *image, const char *name, berth_
         cleanup_free char *full = NULL;
         if (image_ref_tag_name(name, &full, err) < 0)
                 return -1;
-        struct lock_scope cleanup_lock_scope lock = {};
-        if (lock_scope_take(s, true, &lock, err) < 0)
+        cleanup_store_lock struct store_lock_scope lock = {};
+        if (store_lock_scope_take(s, true, &lock, err) < 0)
                 return -1;
         cleanup_json json_t *idx = NULL;
         if (index_load(s, &idx, err) < 0)
@@ -648,8 +619,8 @@ int image_remove(struct berth_store *s, const char *ref, bool force, image_in_us
 {
         cleanup_strv char **trash = xcalloc(1, sizeof(char *));
         {
-                struct lock_scope cleanup_lock_scope lock = {};
-                if (lock_scope_take(s, true, &lock, err) < 0)
+                cleanup_store_lock struct store_lock_scope lock = {};
+                if (store_lock_scope_take(s, true, &lock, err) < 0)
                         return -1;
                 cleanup_json json_t *idx = NULL;
                 if (index_load(s, &idx, err) < 0)
