@@ -23,9 +23,6 @@
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 
-/* jansson's own json_decrefp() */
-#define cleanup_json __attribute__((cleanup(json_decrefp)))
-
 static int error_no_such_image(berth_error_t *err, const char *name)
 {
         berth_error(err, 0, "No such image: %s", name);
@@ -218,7 +215,7 @@ static int blob_json(struct berth_store *s, const char *digest, json_t **out, be
 static int image_load(struct berth_store *s, json_t *idx, const char *manifest_digest, bool strict,
                       struct berth_image **out, berth_error_t *err)
 {
-        cleanup_json json_t *manifest = NULL;
+        json_auto_t *manifest = NULL;
         if (blob_json(s, manifest_digest, &manifest, err) < 0)
                 return berth_error_wrap(err, "image manifest");
         const char *config_digest = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
@@ -365,7 +362,7 @@ int image_lookup(struct berth_store *s, const char *ref, struct berth_image **ou
         cleanup_store_lock struct store_lock_scope lock = {};
         if (store_lock_scope_take(s, false, &lock, err) < 0)
                 return -1;
-        cleanup_json json_t *idx = NULL;
+        json_auto_t *idx = NULL;
         if (index_load(s, &idx, err) < 0)
                 return -1;
         struct resolved res __attribute__((cleanup(resolved_clear))) = {};
@@ -396,7 +393,7 @@ int image_list(struct berth_store *s, struct berth_image ***out, size_t *n, bert
         cleanup_store_lock struct store_lock_scope lock = {};
         if (store_lock_scope_take(s, false, &lock, err) < 0)
                 return -1;
-        cleanup_json json_t *idx = NULL;
+        json_auto_t *idx = NULL;
         if (index_load(s, &idx, err) < 0)
                 return -1;
         cleanup_strv char **seen = xcalloc(1, sizeof(char *));
@@ -442,7 +439,7 @@ int image_add(struct berth_store *s, const char *manifest_digest, char *const *n
         cleanup_store_lock struct store_lock_scope lock = {};
         if (store_lock_scope_take(s, true, &lock, err) < 0)
                 return -1;
-        cleanup_json json_t *manifest = NULL;
+        json_auto_t *manifest = NULL;
         if (blob_json(s, manifest_digest, &manifest, err) < 0)
                 return berth_error_wrap(err, "register image");
         const char *mt = json_string_value(json_object_get(manifest, "mediaType"));
@@ -450,7 +447,7 @@ int image_add(struct berth_store *s, const char *manifest_digest, char *const *n
             (mt && !streq(mt, MT_OCI_MANIFEST) && !streq(mt, MT_DOCKER_MANIFEST)))
                 return berth_error(err, 0, "%s is not an OCI or Docker v2 image manifest", manifest_digest);
         const char *config_digest = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
-        cleanup_json json_t *config = NULL;
+        json_auto_t *config = NULL;
         if (!image_digest_valid(config_digest))
                 return berth_error(err, 0, "manifest %s has no valid config digest", manifest_digest);
         if (blob_json(s, config_digest, &config, err) < 0)
@@ -474,7 +471,7 @@ int image_add(struct berth_store *s, const char *manifest_digest, char *const *n
                                                    "rmi?); try again",
                                            diff_id ? diff_id : "?", config_digest);
         }
-        cleanup_json json_t *idx = NULL;
+        json_auto_t *idx = NULL;
         if (index_load(s, &idx, err) < 0)
                 return -1;
         json_object_set_new(json_object_get(idx, "manifests"), manifest_digest,
@@ -496,7 +493,7 @@ int image_tag(struct berth_store *s, const char *image, const char *name, berth_
         cleanup_store_lock struct store_lock_scope lock = {};
         if (store_lock_scope_take(s, true, &lock, err) < 0)
                 return -1;
-        cleanup_json json_t *idx = NULL;
+        json_auto_t *idx = NULL;
         if (index_load(s, &idx, err) < 0)
                 return -1;
         struct resolved res __attribute__((cleanup(resolved_clear))) = {};
@@ -541,7 +538,7 @@ static void report_line(void (*report)(const char *, void *), void *ud, const ch
 static void manifest_refs(struct berth_store *s, const char *manifest_digest, char ***blobs, char ***diff_ids)
 {
         strv_push(blobs, manifest_digest);
-        cleanup_json json_t *manifest = NULL;
+        json_auto_t *manifest = NULL;
         if (blob_json(s, manifest_digest, &manifest, NULL) < 0)
                 return;
         const char *cd = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
@@ -555,7 +552,7 @@ static void manifest_refs(struct berth_store *s, const char *manifest_digest, ch
         if (!cd)
                 return;
         strv_push(blobs, cd);
-        cleanup_json json_t *config = NULL;
+        json_auto_t *config = NULL;
         if (blob_json(s, cd, &config, NULL) < 0)
                 return;
         json_array_foreach(json_object_get(json_object_get(config, "rootfs"), "diff_ids"), i, v) {
@@ -622,7 +619,7 @@ int image_remove(struct berth_store *s, const char *ref, bool force, image_in_us
                 cleanup_store_lock struct store_lock_scope lock = {};
                 if (store_lock_scope_take(s, true, &lock, err) < 0)
                         return -1;
-                cleanup_json json_t *idx = NULL;
+                json_auto_t *idx = NULL;
                 if (index_load(s, &idx, err) < 0)
                         return -1;
                 struct resolved res __attribute__((cleanup(resolved_clear))) = {};
