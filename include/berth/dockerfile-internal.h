@@ -1,13 +1,13 @@
 /* berth — the private half of the Dockerfile reader (include/berth/dockerfile.h
  * is the public one), shared by its files and included by nothing else:
  *
- *   src/build/dockerfile.c         the file: parser directives, physical and
+ *   src/dockerfile/dockerfile.c         the file: parser directives, physical and
  *                                  logical lines (continuations, comments),
  *                                  heredoc bodies;
- *   src/build/dockerfile-insn.c    one instruction: its keyword, --flags and
+ *   src/dockerfile/dockerfile-insn.c    one instruction: its keyword, --flags and
  *                                  arguments, read in one of Docker's ways;
- *   src/build/dockerfile-expand.c  Docker's word expansion (df_expand());
- *   src/build/dockerfile-stage.c   the stages and their FROM lines. */
+ *   src/dockerfile/dockerfile-expand.c  Docker's word expansion (df_expand());
+ *   src/dockerfile/dockerfile-stage.c   the stages and their FROM lines. */
 #ifndef BERTH_DOCKERFILE_INTERNAL_H
 #define BERTH_DOCKERFILE_INTERNAL_H
 
