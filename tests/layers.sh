@@ -30,6 +30,7 @@ declare -A HEADER_LAYER=(
     [network-internal]=network
     [caps]=runtime [seccomp]=runtime [security]=runtime
     [container-spec]=container
+    [build-internal]=build
     [dockerfile-internal]=dockerfile
     [definition-internal]=definition
     [cli]=cli
