@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,18 @@ size_t strsplit_inplace(char *s, char sep, char **parts, size_t max);
  * symlinks are not resolved. The CLI calls this on every path a user types,
  * once, before anything changes directory or enters a namespace. */
 char *path_absolute(const char *base, const char *path);
+/* A relative name cleaned lexically, for names inside a tree that must not
+ * leave it (archive members, layer entries, paths under a container's
+ * root): "./a//b/../c/" -> "a/c", a leading "/" dropped.  NULL when ".."
+ * would climb above the top or nothing is left (the top itself). */
+char *path_normalize_relative(const char *p);
 /* mkdir -p with the given mode; existing directories are fine. */
 int mkdir_p(const char *path, mode_t mode, berth_error_t *err);
+/* One read(2) of at most size bytes, again when a signal interrupts it: the
+ * bytes read, 0 at the end, or negative with the error "read `NAME`" (name
+ * says what fd is).  For the loops that stream a file into a hash, a blob or
+ * an archive a chunk at a time. */
+ssize_t read_chunk(int fd, void *buf, size_t size, const char *name, berth_error_t *err);
 /* Read a whole file (NUL-terminated); *len may be NULL. */
 int read_file(const char *path, char **out, size_t *len, berth_error_t *err);
 /* Write atomically: temp file in the same dir, fsync, rename, fsync dir. */
@@ -84,6 +95,12 @@ int lock_file(const char *path, bool exclusive, berth_error_t *err);
 int random_bytes(void *buf, size_t n);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
+/* The value of one hex digit (either case), -1 when c is none: for the \xNN
+ * and \uNNNN escapes of the parsers (templates, definition files). */
+int hex_digit_value(char c);
+/* Code point c as UTF-8 into out; returns the bytes written (1 to 4).  The
+ * caller checks the range (a c above 0x10FFFF gives 4 meaningless bytes). */
+size_t utf8_encode(uint32_t c, char out[static 4]);
 /* starttime (field 22 of /proc/PID/stat, clock ticks since boot): with the
  * PID it names a process, so a PID reused by another process is told apart.
  * -1 when the process is gone. */

@@ -176,6 +176,39 @@ char *path_absolute(const char *base, const char *path)
         return out;
 }
 
+char *path_normalize_relative(const char *p)
+{
+        char *out = xmalloc(strlen(p) + 1);
+        size_t o = 0;
+        for (const char *c = p; *c;) {
+                size_t n = strcspn(c, "/");
+                if (n == 2 && c[0] == '.' && c[1] == '.') {
+                        if (o == 0) {
+                                free(out);
+                                return NULL;
+                        }
+                        while (o > 0 && out[o - 1] != '/')
+                                o--;
+                        if (o > 0)
+                                o--; /* the slash */
+                } else if (n > 0 && !(n == 1 && c[0] == '.')) {
+                        if (o)
+                                out[o++] = '/';
+                        memcpy(out + o, c, n);
+                        o += n;
+                }
+                c += n;
+                while (*c == '/')
+                        c++;
+        }
+        out[o] = '\0';
+        if (o == 0) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
+
 int mkdir_p(const char *path, mode_t mode, berth_error_t *err)
 {
         cleanup_free char *p = xstrdup(path);
@@ -192,6 +225,17 @@ int mkdir_p(const char *path, mode_t mode, berth_error_t *err)
         return 0;
 }
 
+ssize_t read_chunk(int fd, void *buf, size_t size, const char *name, berth_error_t *err)
+{
+        for (;;) {
+                ssize_t n = read(fd, buf, size);
+                if (n >= 0)
+                        return n;
+                if (errno != EINTR)
+                        return berth_error(err, errno, "read `%s`", name);
+        }
+}
+
 int read_file(const char *path, char **out, size_t *len, berth_error_t *err)
 {
         cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -202,12 +246,9 @@ int read_file(const char *path, char **out, size_t *len, berth_error_t *err)
         for (;;) {
                 if (n + 1 >= cap)
                         buf = xrealloc(buf, cap *= 2);
-                ssize_t r = read(fd, buf + n, cap - n - 1);
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return berth_error(err, errno, "read `%s`", path);
-                }
+                ssize_t r = read_chunk(fd, buf + n, cap - n - 1, path, err);
+                if (r < 0)
+                        return (int) r;
                 if (r == 0)
                         break;
                 n += r;
@@ -344,6 +385,41 @@ void hex_encode(const unsigned char *in, size_t n, char *out)
                 out[2 * i + 1] = hex[in[i] & 15];
         }
         out[2 * n] = '\0';
+}
+
+int hex_digit_value(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+size_t utf8_encode(uint32_t c, char out[static 4])
+{
+        if (c < 0x80) {
+                out[0] = (char) c;
+                return 1;
+        }
+        if (c < 0x800) {
+                out[0] = (char) (0xc0 | (c >> 6));
+                out[1] = (char) (0x80 | (c & 0x3f));
+                return 2;
+        }
+        if (c < 0x10000) {
+                out[0] = (char) (0xe0 | (c >> 12));
+                out[1] = (char) (0x80 | ((c >> 6) & 0x3f));
+                out[2] = (char) (0x80 | (c & 0x3f));
+                return 3;
+        }
+        out[0] = (char) (0xf0 | (c >> 18));
+        out[1] = (char) (0x80 | ((c >> 12) & 0x3f));
+        out[2] = (char) (0x80 | ((c >> 6) & 0x3f));
+        out[3] = (char) (0x80 | (c & 0x3f));
+        return 4;
 }
 
 long long proc_starttime(pid_t pid)

@@ -1,6 +1,7 @@
 /* Unit tests: value parsers (parse.h), the limits table and its systemd
  * properties (limits.h), --format templates (template.h) and the journal
- * field set (journal.h).  Runs under valgrind in CI (CK_FORK=no). */
+ * field set (journal.h), and the path, read and escape helpers of util.h.
+ * Runs under valgrind in CI (CK_FORK=no). */
 #include "config.h"
 
 #include <check.h>
@@ -1072,6 +1073,82 @@ START_TEST(test_path_absolute)
 }
 END_TEST
 
+static void rel_is(const char *p, const char *want)
+{
+        cleanup_free char *got = path_normalize_relative(p);
+        if (!want)
+                ck_assert_msg(got == NULL, "path_normalize_relative(%s) = %s, want NULL", p, got);
+        else
+                ck_assert_msg(got && streq(got, want), "path_normalize_relative(%s) = %s, want %s", p,
+                              got ? got : "NULL", want);
+}
+
+START_TEST(test_path_normalize_relative)
+{
+        rel_is("a", "a");
+        rel_is("./a//b/", "a/b");
+        rel_is("./a//b/../c/", "a/c");
+        rel_is("/etc/passwd", "etc/passwd");
+        rel_is("a/..b/.c", "a/..b/.c");
+        rel_is("a/b/../../c", "c");
+        /* nothing left, or above the top */
+        rel_is(".", NULL);
+        rel_is("./", NULL);
+        rel_is("a/..", NULL);
+        rel_is("..", NULL);
+        rel_is("a/../../b", NULL);
+        rel_is("", NULL);
+}
+END_TEST
+
+START_TEST(test_read_chunk)
+{
+        int p[2];
+        ck_assert_int_eq(pipe(p), 0);
+        ck_assert_int_eq(write_all(p[1], "hello", 5), 0);
+        close(p[1]);
+        char buf[4];
+        cleanup_error berth_error_t err = NULL;
+        ck_assert_int_eq(read_chunk(p[0], buf, sizeof(buf), "pipe", &err), 4);
+        ck_assert_int_eq(memcmp(buf, "hell", 4), 0);
+        ck_assert_int_eq(read_chunk(p[0], buf, sizeof(buf), "pipe", &err), 1);
+        ck_assert_int_eq(buf[0], 'o');
+        ck_assert_int_eq(read_chunk(p[0], buf, sizeof(buf), "pipe", &err), 0);
+        ck_assert_ptr_null(err);
+        close(p[0]);
+        /* a closed fd: the error names what was read */
+        ck_assert_int_lt(read_chunk(p[0], buf, sizeof(buf), "the pipe", &err), 0);
+        ck_assert_str_eq(err->msg, "read `the pipe`: Bad file descriptor");
+}
+END_TEST
+
+START_TEST(test_hex_utf8)
+{
+        ck_assert_int_eq(hex_digit_value('0'), 0);
+        ck_assert_int_eq(hex_digit_value('9'), 9);
+        ck_assert_int_eq(hex_digit_value('a'), 10);
+        ck_assert_int_eq(hex_digit_value('F'), 15);
+        ck_assert_int_eq(hex_digit_value('g'), -1);
+        ck_assert_int_eq(hex_digit_value('\0'), -1);
+        ck_assert_int_eq(hex_digit_value('/'), -1);
+
+        static const struct {
+                uint32_t c;
+                const char *utf8;
+        } cases[] = {
+                { 0x41, "A" },          { 0x7f, "\x7f" },         { 0x80, "\xc2\x80" },     { 0xe9, "\xc3\xa9" },
+                { 0x7ff, "\xdf\xbf" },   { 0x800, "\xe0\xa0\x80" }, { 0x20ac, "\xe2\x82\xac" },
+                { 0xffff, "\xef\xbf\xbf" }, { 0x10000, "\xf0\x90\x80\x80" }, { 0x10ffff, "\xf4\x8f\xbf\xbf" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                char out[4];
+                size_t n = utf8_encode(cases[i].c, out);
+                ck_assert_uint_eq(n, strlen(cases[i].utf8));
+                ck_assert_msg(memcmp(out, cases[i].utf8, n) == 0, "utf8_encode(U+%04X)", (unsigned) cases[i].c);
+        }
+}
+END_TEST
+
 /* ---- devices: --device, --device-cgroup-rule, the unit properties --------------------- */
 
 START_TEST(test_device_flags)
@@ -1172,6 +1249,9 @@ static Suite *suite(void)
         tcase_add_test(tc, test_env_file);
         tcase_add_test(tc, test_cpus_cpuset);
         tcase_add_test(tc, test_path_absolute);
+        tcase_add_test(tc, test_path_normalize_relative);
+        tcase_add_test(tc, test_read_chunk);
+        tcase_add_test(tc, test_hex_utf8);
         tcase_add_test(tc, test_device_flags);
         tcase_add_test(tc, test_device_props);
         suite_add_tcase(s, tc);
