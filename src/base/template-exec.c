@@ -211,20 +211,16 @@ struct exec {
 
 int template_exec_error(struct exec *ex, size_t pos, size_t len, const char *fmt, ...)
 {
-        char *msg = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                abort();
+        cleanup_free char *msg = xvasprintf(fmt, ap);
         va_end(ap);
         size_t ls = pos;
         while (ls > 0 && ex->src[ls - 1] != '\n')
                 ls--;
-        int r = berth_error(ex->err, 0, "template: :%u:%zu: executing \"\" at <%.*s%s>: %s",
-                            template_line_of(ex->src, pos), pos - ls, (int) (len > 20 ? 20 : len), ex->src + pos,
-                            len > 20 ? "..." : "", msg);
-        free(msg);
-        return r;
+        return berth_error(ex->err, 0, "template: :%u:%zu: executing \"\" at <%.*s%s>: %s",
+                           template_line_of(ex->src, pos), pos - ls, (int) (len > 20 ? 20 : len), ex->src + pos,
+                           len > 20 ? "..." : "", msg);
 }
 
 static void vars_pop(struct exec *ex, size_t mark)
@@ -407,41 +403,38 @@ static int eval_pipe_decl(struct exec *ex, const struct pipe *p, json_t *dot, js
 
 static int exec_list(struct exec *ex, const struct list *l, json_t *dot);
 
+/* One turn of range over element e (key: its index or map key): the
+ * declared variables ($k, $v or just $v) set, the body run with dot = e,
+ * the variables dropped again.  Consumes key. */
+static int range_turn(struct exec *ex, const struct node *n, json_t *key, json_t *e)
+{
+        const struct pipe *p = n->pipe;
+        size_t mark = ex->nvars;
+        if (p->ndecl == 2) {
+                var_push(ex, p->decl[0], key);
+                var_push(ex, p->decl[1], e);
+        } else if (p->ndecl == 1)
+                var_push(ex, p->decl[0], e);
+        json_decref(key);
+        int r = exec_list(ex, &n->list, e);
+        vars_pop(ex, mark);
+        return r;
+}
+
 static int exec_range(struct exec *ex, const struct node *n, json_t *v, json_t *dot)
 {
         const struct pipe *p = n->pipe;
         int r = 0;
-        size_t mark = ex->nvars;
         if (json_is_array(v) && json_array_size(v) > 0) {
-                for (size_t i = 0; i < json_array_size(v) && r == 0; i++) {
-                        json_t *e = json_array_get(v, i);
-                        if (p->ndecl == 2) {
-                                json_t *idx = json_integer((json_int_t) i);
-                                var_push(ex, p->decl[0], idx);
-                                json_decref(idx);
-                                var_push(ex, p->decl[1], e);
-                        } else if (p->ndecl == 1)
-                                var_push(ex, p->decl[0], e);
-                        r = exec_list(ex, &n->list, e);
-                        vars_pop(ex, mark);
-                }
+                for (size_t i = 0; i < json_array_size(v) && r == 0; i++)
+                        r = range_turn(ex, n, json_integer((json_int_t) i), json_array_get(v, i));
                 return r;
         }
         if (json_is_object(v) && json_object_size(v) > 0) {
                 size_t nk;
                 cleanup_free const char **keys = sorted_keys(v, &nk);
-                for (size_t i = 0; i < nk && r == 0; i++) {
-                        json_t *e = json_object_get(v, keys[i]);
-                        if (p->ndecl == 2) {
-                                json_t *k = json_string(keys[i]);
-                                var_push(ex, p->decl[0], k);
-                                json_decref(k);
-                                var_push(ex, p->decl[1], e);
-                        } else if (p->ndecl == 1)
-                                var_push(ex, p->decl[0], e);
-                        r = exec_list(ex, &n->list, e);
-                        vars_pop(ex, mark);
-                }
+                for (size_t i = 0; i < nk && r == 0; i++)
+                        r = range_turn(ex, n, json_string(keys[i]), json_object_get(v, keys[i]));
                 return r;
         }
         if (json_is_array(v) || json_is_object(v) || json_is_null(v))

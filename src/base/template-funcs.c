@@ -19,15 +19,11 @@
 static int fn_error(struct fn_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fn_error(struct fn_ctx *c, const char *fmt, ...)
 {
-        char *msg = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                abort();
+        cleanup_free char *msg = xvasprintf(fmt, ap);
         va_end(ap);
-        int r = template_exec_error(c->ex, c->cmd->pos, c->cmd->len, "error calling %s: %s", c->name, msg);
-        free(msg);
-        return r;
+        return template_exec_error(c->ex, c->cmd->pos, c->cmd->len, "error calling %s: %s", c->name, msg);
 }
 
 /* A string argument; numbers and bools are accepted in their printed form. */

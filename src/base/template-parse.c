@@ -125,15 +125,11 @@ static int parse_error(const char *src, size_t pos, berth_error_t *err, const ch
         __attribute__((format(printf, 4, 5)));
 static int parse_error(const char *src, size_t pos, berth_error_t *err, const char *fmt, ...)
 {
-        char *msg = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                abort();
+        cleanup_free char *msg = xvasprintf(fmt, ap);
         va_end(ap);
-        int r = berth_error(err, 0, "template: :%u: %s", template_line_of(src, pos), msg);
-        free(msg);
-        return r;
+        return berth_error(err, 0, "template: :%u: %s", template_line_of(src, pos), msg);
 }
 
 /* ---- lexer -------------------------------------------------------------------- */
@@ -188,43 +184,6 @@ static bool is_ident_char(char c)
         return is_ident_start(c) || isdigit((unsigned char) c);
 }
 
-static void utf8_put(struct strbuf *b, uint32_t cp)
-{
-        char s[4];
-        size_t n;
-        if (cp < 0x80) {
-                s[0] = (char) cp;
-                n = 1;
-        } else if (cp < 0x800) {
-                s[0] = (char) (0xc0 | (cp >> 6));
-                s[1] = (char) (0x80 | (cp & 0x3f));
-                n = 2;
-        } else if (cp < 0x10000) {
-                s[0] = (char) (0xe0 | (cp >> 12));
-                s[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
-                s[2] = (char) (0x80 | (cp & 0x3f));
-                n = 3;
-        } else {
-                s[0] = (char) (0xf0 | (cp >> 18));
-                s[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
-                s[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
-                s[3] = (char) (0x80 | (cp & 0x3f));
-                n = 4;
-        }
-        strbuf_addn(b, s, n);
-}
-
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* A Go interpreted string literal starting at src[*i] == '"'. */
 static int lex_string(const char *src, size_t *i, struct token *t, berth_error_t *err)
 {
@@ -255,7 +214,7 @@ static int lex_string(const char *src, size_t *i, struct token *t, berth_error_t
                 int digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
                 uint32_t cp = 0;
                 for (int k = 0; k < digits; k++) {
-                        int h = hexval(src[p + 2 + k]);
+                        int h = hex_digit_value(src[p + 2 + k]);
                         if (h < 0) {
                                 digits = 0;
                                 break;
@@ -269,8 +228,10 @@ static int lex_string(const char *src, size_t *i, struct token *t, berth_error_t
                 if (e == 'x') {
                         char ch = (char) cp;
                         strbuf_addn(&b, &ch, 1);
-                } else
-                        utf8_put(&b, cp);
+                } else {
+                        char u[4];
+                        strbuf_addn(&b, u, utf8_encode(cp, u));
+                }
                 p += 2 + (size_t) digits;
         }
         t->type = T_STRING;

@@ -58,41 +58,6 @@ int def_parse_bool(const char *v, bool *out, berth_error_t *err)
         return berth_error(err, 0, "invalid boolean: '%s' (use yes or no)", v);
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-static size_t utf8_encode(uint32_t c, char *out)
-{
-        if (c < 0x80) {
-                out[0] = (char) c;
-                return 1;
-        }
-        if (c < 0x800) {
-                out[0] = (char) (0xc0 | (c >> 6));
-                out[1] = (char) (0x80 | (c & 0x3f));
-                return 2;
-        }
-        if (c < 0x10000) {
-                out[0] = (char) (0xe0 | (c >> 12));
-                out[1] = (char) (0x80 | ((c >> 6) & 0x3f));
-                out[2] = (char) (0x80 | (c & 0x3f));
-                return 3;
-        }
-        out[0] = (char) (0xf0 | (c >> 18));
-        out[1] = (char) (0x80 | ((c >> 12) & 0x3f));
-        out[2] = (char) (0x80 | ((c >> 6) & 0x3f));
-        out[3] = (char) (0x80 | (c & 0x3f));
-        return 4;
-}
-
 /* One C escape as systemd's cunescape_one(); *p points at the backslash and is
  * left on the last character consumed.  Appends to w[*n]. */
 static int unescape_one(const char **p, char *w, size_t *n, const char *value, berth_error_t *err)
@@ -125,7 +90,7 @@ static int unescape_one(const char **p, char *w, size_t *n, const char *value, b
                 return berth_error(err, 0, "invalid escape sequence '\\%c' in '%s'", *s, value);
         }
         for (size_t i = 1; i <= digits; i++) {
-                int v = hexval(s[i]);
+                int v = hex_digit_value(s[i]);
                 if (v < 0 || v >= base)
                         return berth_error(err, 0, "invalid escape sequence in '%s'", value);
                 c = c * (uint32_t) base + (uint32_t) v;
@@ -187,8 +152,8 @@ static char *unit_unescape(const char *s)
         for (const char *p = s; *p; p++) {
                 if (*p == '-')
                         *o++ = '/';
-                else if (p[0] == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
-                        *o++ = (char) (hexval(p[2]) * 16 + hexval(p[3]));
+                else if (p[0] == '\\' && p[1] == 'x' && hex_digit_value(p[2]) >= 0 && hex_digit_value(p[3]) >= 0) {
+                        *o++ = (char) (hex_digit_value(p[2]) * 16 + hex_digit_value(p[3]));
                         p += 3;
                 } else
                         *o++ = *p;
