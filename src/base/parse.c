@@ -239,6 +239,21 @@ static bool fixed_digits(const char **p, int n, unsigned *v)
         return true;
 }
 
+/* The fraction of a second at *p, its separator (. or ,) included, into
+ * *nsec; digits past the ninth are ignored.  False when no digit follows
+ * the separator.  *p is left after the digits. */
+static bool fraction_ns(const char **p, long long *nsec)
+{
+        const char *q = *p + 1;
+        if (!is_digit(*q))
+                return false;
+        long long scale = 100000000;
+        for (*nsec = 0; is_digit(*q); q++, scale /= 10)
+                *nsec += (*q - '0') * scale;
+        *p = q;
+        return true;
+}
+
 /* "YYYY-MM-DD[THH[:MM[:SS[.frac]]]][Z|±HH:MM]".  *has_zone tells whether a
  * zone was given; without one *ns is as if the time were UTC. */
 static bool parse_datetime(const char *s, long long *ns, bool *has_zone, long long *zone_off)
@@ -263,14 +278,8 @@ static bool parse_datetime(const char *s, long long *ns, bool *has_zone, long lo
                                 p++;
                                 if (!fixed_digits(&p, 2, &sec) || sec > 59)
                                         return false;
-                                if (*p == '.' || *p == ',') {
-                                        p++;
-                                        if (!is_digit(*p))
-                                                return false;
-                                        long long scale = 100000000;
-                                        for (; is_digit(*p); p++, scale /= 10)
-                                                nsec += (*p - '0') * scale;
-                                }
+                                if ((*p == '.' || *p == ',') && !fraction_ns(&p, &nsec))
+                                        return false;
                         }
                 }
         }
@@ -306,14 +315,8 @@ static bool parse_unix_timestamp(const char *s, long long *ns)
                 if (!add_digit(&sec, *p, LLONG_MAX / NSEC_PER_SEC))
                         return false;
         long long nsec = 0;
-        if (*p == '.') {
-                p++;
-                if (!is_digit(*p))
-                        return false;
-                long long scale = 100000000;
-                for (; is_digit(*p); p++, scale /= 10)
-                        nsec += (*p - '0') * scale;
-        }
+        if (*p == '.' && !fraction_ns(&p, &nsec))
+                return false;
         if (*p)
                 return false;
         *ns = (long long) sec * NSEC_PER_SEC + nsec;
