@@ -2,7 +2,8 @@
  * media types, sha256 and libarchive helpers, tar writing, per-layer
  * progress, image names, and undoing what a failed load or commit added.
  * Implemented in src/store/archive-util.c; used by archive-load.c,
- * archive-save.c, diff.c, commit.c and export.c. */
+ * archive-save.c, diff.c, commit.c and export.c, and for sha256 by blob.c
+ * and layer.c. */
 #ifndef BERTH_ARCHIVE_INTERNAL_H
 #define BERTH_ARCHIVE_INTERNAL_H
 
@@ -41,7 +42,8 @@ static inline void md_freep(EVP_MD_CTX **md)
 /* libarchive's message for a, "unknown error" when it has none. */
 const char *arch_msg(struct archive *a);
 
-/* sha256 as "sha256:HEX" (sha256_new aborts when OpenSSL cannot start). */
+/* sha256 as "sha256:HEX", the one way berth names content (blobs,
+ * diff_ids): sha256_new aborts when OpenSSL cannot start. */
 EVP_MD_CTX *sha256_new(void);
 char *sha256_final(EVP_MD_CTX *md);
 
@@ -68,10 +70,6 @@ char *json_compact(json_t *j);
 enum name_part { NAME_FAMILIAR, NAME_REPO, NAME_TAG };
 char *name_part(const char *full, enum name_part part);
 
-/* Lexical normalisation: "./a//b/../c/" -> "a/c".  NULL when ".." would
- * climb above the root or the result is empty. */
-char *name_normalize(const char *p);
-
 /* A name an image may be tagged with: parses, and is not a digest. */
 bool tag_name_valid(const char *name);
 
@@ -86,6 +84,10 @@ void added_rollback(struct berth_store *s, struct added *a);
 
 /* All of data into the archive being written. */
 int write_data(struct archive *a, const void *data, size_t len, berth_error_t *err);
+
+/* Close the archive being written: its end is written then, so a full disk
+ * or a closed pipe may show only here ("write the archive: ..."). */
+int tar_close(struct archive *a, berth_error_t *err);
 
 /* Write e (and the file's data from fd when it is a regular file), through
  * the hard link resolver when lr is not NULL (files read from disk; not the

@@ -210,7 +210,7 @@ static void push_excluded(char ***v, const char *abs)
 {
         if (!abs)
                 return;
-        cleanup_free char *n = name_normalize(abs[0] == '/' ? abs + 1 : abs);
+        cleanup_free char *n = path_normalize_relative(abs[0] == '/' ? abs + 1 : abs);
         if (n && !strv_contains(*v, n))
                 strv_push(v, n);
 }

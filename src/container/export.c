@@ -88,10 +88,8 @@ static int export_child(struct berth_store *s, struct berth_container *c, const 
                 if (tar_put(a, lr, e, dfd, display, err) < 0)
                         goto out;
         }
-        if (archive_write_close(a) != ARCHIVE_OK) {
-                berth_error(err, 0, "write the archive: %s", arch_msg(a));
+        if (tar_close(a, err) < 0)
                 goto out;
-        }
         ret = 0;
 out:
         archive_entry_linkresolver_free(lr);

@@ -138,7 +138,7 @@ static struct member *member_get(struct members *ms, const char *name)
 /* The file a name leads to, through symlinks and hard links. */
 static int member_find(struct members *ms, const char *name, struct member **out, berth_error_t *err)
 {
-        cleanup_free char *norm = image_archive_name_safe(name) ? name_normalize(name) : NULL;
+        cleanup_free char *norm = image_archive_name_safe(name) ? path_normalize_relative(name) : NULL;
         if (!norm)
                 return berth_error(err, 0, "invalid image archive: it refers to `%s`, which is outside the archive",
                                    name);
@@ -253,7 +253,7 @@ static int read_members(struct berth_store *s, int fd, struct members *ms, berth
                                            name);
                 if (!hardlink && type != AE_IFREG && type != AE_IFLNK)
                         continue; /* directories, devices: not content */
-                cleanup_free char *norm = name_normalize(name);
+                cleanup_free char *norm = path_normalize_relative(name);
                 if (member_get(ms, norm))
                         return berth_error(err, 0, "invalid image archive: member `%s` appears twice", name);
                 ms->v = xrealloc(ms->v, (ms->n + 1) * sizeof(*ms->v));
@@ -262,7 +262,7 @@ static int read_members(struct berth_store *s, int fd, struct members *ms, berth
                 m->name = steal_pointer(&norm);
                 if (hardlink) {
                         m->type = 'h';
-                        m->target = image_archive_name_safe(hardlink) ? name_normalize(hardlink) : NULL;
+                        m->target = image_archive_name_safe(hardlink) ? path_normalize_relative(hardlink) : NULL;
                 } else if (type == AE_IFLNK) {
                         m->type = 's';
                         const char *t = archive_entry_symlink(e);
@@ -271,7 +271,7 @@ static int read_members(struct berth_store *s, int fd, struct members *ms, berth
                                 cleanup_free char *joined = slash ? xasprintf("%.*s/%s", (int) (slash - m->name),
                                                                               m->name, t)
                                                                   : xstrdup(t);
-                                m->target = name_normalize(joined);
+                                m->target = path_normalize_relative(joined);
                         }
                 } else {
                         m->type = 'f';

@@ -61,15 +61,8 @@ static int write_blob(struct berth_store *s, struct archive *a, const char *dige
         EVP_MD_CTX *md cleanup_md = sha256_new();
         cleanup_free char *buf = xmalloc(1 << 16);
         long long total = 0;
-        for (;;) {
-                ssize_t n = read(fd, buf, 1 << 16);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return berth_error(err, errno, "read `%s`", path);
-                }
-                if (n == 0)
-                        break;
+        ssize_t n;
+        while ((n = read_chunk(fd, buf, 1 << 16, path, err)) > 0) {
                 EVP_DigestUpdate(md, buf, (size_t) n);
                 if (bar && total >> 20 != (total + n) >> 20)
                         layer_bar_draw(total + n, st.st_size, bar);
@@ -77,6 +70,8 @@ static int write_blob(struct berth_store *s, struct archive *a, const char *dige
                 if (write_data(a, buf, (size_t) n, err) < 0)
                         return -1;
         }
+        if (n < 0)
+                return (int) n;
         cleanup_free char *got = sha256_final(md);
         if (total != st.st_size || !streq(got, digest))
                 return berth_error(err, 0, "blob %s in the store is corrupt (its content hashes to %s)", digest, got);
@@ -277,10 +272,8 @@ int image_save_archive(struct berth_store *s, char *const *refs, enum image_arch
         if (format == IMAGE_ARCHIVE_DOCKER && json_object_size(repositories) &&
             write_json_member(a, "repositories", repositories, err) < 0)
                 goto out;
-        if (archive_write_close(a) != ARCHIVE_OK) {
-                berth_error(err, 0, "write the archive: %s", arch_msg(a));
+        if (tar_close(a, err) < 0)
                 goto out;
-        }
         ret = 0;
 out:
         save_images_free(imgs, n);

@@ -87,40 +87,6 @@ char *name_part(const char *full, enum name_part part)
         return v;
 }
 
-char *name_normalize(const char *p)
-{
-        size_t cap = strlen(p) + 1;
-        char *out = xmalloc(cap);
-        size_t o = 0;
-        for (const char *c = p; *c;) {
-                size_t n = strcspn(c, "/");
-                if (n == 2 && c[0] == '.' && c[1] == '.') {
-                        if (o == 0) {
-                                free(out);
-                                return NULL;
-                        }
-                        while (o > 0 && out[o - 1] != '/')
-                                o--;
-                        if (o > 0)
-                                o--; /* the slash */
-                } else if (n > 0 && !(n == 1 && c[0] == '.')) {
-                        if (o)
-                                out[o++] = '/';
-                        memcpy(out + o, c, n);
-                        o += n;
-                }
-                c += n;
-                while (*c == '/')
-                        c++;
-        }
-        out[o] = '\0';
-        if (o == 0) {
-                free(out);
-                return NULL;
-        }
-        return out;
-}
-
 bool tag_name_valid(const char *name)
 {
         struct image_ref r;
@@ -203,6 +169,13 @@ int write_data(struct archive *a, const void *data, size_t len, berth_error_t *e
         return 0;
 }
 
+int tar_close(struct archive *a, berth_error_t *err)
+{
+        if (archive_write_close(a) != ARCHIVE_OK)
+                return berth_error(err, 0, "write the archive: %s", arch_msg(a));
+        return 0;
+}
+
 int tar_put(struct archive *a, struct archive_entry_linkresolver *lr, struct archive_entry *e, int fd,
                    const char *display, berth_error_t *err)
 {
@@ -219,12 +192,9 @@ int tar_put(struct archive *a, struct archive_entry_linkresolver *lr, struct arc
                 cleanup_free char *buf = xmalloc(1 << 16);
                 long long left = archive_entry_size(cur);
                 while (left > 0) {
-                        ssize_t n = read(fd, buf, left < (1 << 16) ? (size_t) left : (1 << 16));
-                        if (n < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                return berth_error(err, errno, "read `%s`", display);
-                        }
+                        ssize_t n = read_chunk(fd, buf, left < (1 << 16) ? (size_t) left : (1 << 16), display, err);
+                        if (n < 0)
+                                return (int) n;
                         if (n == 0) {
                                 /* the file shrank (a running container): pad with zeros */
                                 memset(buf, 0, 1 << 16);

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
+#include "berth/archive-internal.h"
 #include "berth/blob.h"
 #include "berth/util.h"
 
@@ -32,25 +33,11 @@ bool image_digest_valid(const char *digest)
         return true;
 }
 
-static char *md_final_digest(EVP_MD_CTX *md)
-{
-        unsigned char raw[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-        char hex[2 * EVP_MAX_MD_SIZE + 1];
-        EVP_DigestFinal_ex(md, raw, &n);
-        hex_encode(raw, n, hex);
-        return xasprintf("sha256:%s", hex);
-}
-
 char *digest_of_data(const void *data, size_t len)
 {
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-                abort();
+        EVP_MD_CTX *md cleanup_md = sha256_new();
         EVP_DigestUpdate(md, data, len);
-        char *d = md_final_digest(md);
-        EVP_MD_CTX_free(md);
-        return d;
+        return sha256_final(md);
 }
 
 int store_blob_writer_open(struct berth_store *s, struct blob_writer **out, berth_error_t *err)
@@ -97,7 +84,7 @@ int store_blob_writer_commit(struct blob_writer *w, const char *expect, char **d
 {
         if (w->committed)
                 return berth_error(err, 0, "internal error: blob committed twice");
-        cleanup_free char *digest = md_final_digest(w->md);
+        cleanup_free char *digest = sha256_final(w->md);
         if (expect && !streq(expect, digest))
                 return berth_error(err, 0, "digest mismatch: expected %s, got %s", expect, digest);
         if (fchmod(w->fd, 0644) < 0 || fsync(w->fd) < 0)
@@ -160,18 +147,12 @@ int store_blob_put_file(struct berth_store *s, const char *path, const char *exp
         if (store_blob_writer_open(s, &w, err) < 0)
                 return -1;
         cleanup_free char *buf = xmalloc(1 << 16);
-        for (;;) {
-                ssize_t n = read(fd, buf, 1 << 16);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return berth_error(err, errno, "read `%s`", path);
-                }
-                if (n == 0)
-                        break;
+        ssize_t n;
+        while ((n = read_chunk(fd, buf, 1 << 16, path, err)) > 0)
                 if (store_blob_writer_write(w, buf, n, err) < 0)
                         return -1;
-        }
+        if (n < 0)
+                return (int) n;
         if (store_blob_writer_commit(w, expect, digest_out, err) < 0)
                 return berth_error_wrap(err, "store `%s`", path);
         return 0;

@@ -97,25 +97,12 @@ static bool path_escapes(const char *p)
         return false;
 }
 
-/* Components without "", "." and trailing slashes: "./a//b/" -> "a/b". */
-static char *path_normalize(const char *p)
+/* An entry's name cleaned ("./a//b/" -> "a/b"), "" for the layer root:
+ * path_escapes() has refused every ".." before. */
+static char *entry_name(const char *p)
 {
-        char *out = xmalloc(strlen(p) + 1);
-        size_t o = 0;
-        for (const char *c = p; *c;) {
-                size_t n = strcspn(c, "/");
-                if (n > 0 && !(n == 1 && c[0] == '.')) {
-                        if (o)
-                                out[o++] = '/';
-                        memcpy(out + o, c, n);
-                        o += n;
-                }
-                c += n;
-                while (*c == '/')
-                        c++;
-        }
-        out[o] = '\0';
-        return out;
+        char *n = path_normalize_relative(p);
+        return n ? n : xstrdup("");
 }
 
 /* Walk the directories of rel (all components when whole, else all but the
@@ -318,7 +305,7 @@ static int extract_entries(struct archive *inner, int rootfd, long long *size, b
                 if (hardlink && path_escapes(hardlink))
                         return berth_error(err, 0, "layer entry `%s` links to `%s`, which escapes the layer", path,
                                            hardlink);
-                cleanup_free char *norm = path_normalize(path);
+                cleanup_free char *norm = entry_name(path);
                 const char *slash = strrchr(norm, '/');
                 const char *base = slash ? slash + 1 : norm;
                 if (check_parents(rootfd, path, norm, false, err) < 0)
@@ -330,7 +317,7 @@ static int extract_entries(struct archive *inner, int rootfd, long long *size, b
                 }
                 cleanup_free char *nlink = NULL;
                 if (hardlink) {
-                        nlink = path_normalize(hardlink);
+                        nlink = entry_name(hardlink);
                         if (!*nlink)
                                 return berth_error(err, 0, "layer entry `%s` is a hard link to the layer root", path);
                         if (check_parents(rootfd, path, nlink, false, err) < 0)
@@ -447,8 +434,8 @@ int store_layer_unpack_progress(struct berth_store *s, const char *blob_path, co
 
         cleanup_archive_read struct archive *outer = archive_read_new();
         cleanup_archive_read struct archive *inner = archive_read_new();
-        cleanup_md EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!outer || !inner || !md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+        cleanup_md EVP_MD_CTX *md = sha256_new();
+        if (!outer || !inner)
                 abort();
         archive_read_support_filter_all(outer);
         archive_read_support_format_raw(outer);
@@ -508,12 +495,8 @@ int store_layer_unpack_progress(struct berth_store *s, const char *blob_path, co
                 berth_error(err, 0, "not a valid tar archive (it is empty)");
                 goto out;
         }
-        unsigned char raw[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-        char hex[2 * EVP_MAX_MD_SIZE + 1];
-        EVP_DigestFinal_ex(md, raw, &n);
-        hex_encode(raw, n, hex);
-        digest = xasprintf("sha256:%s", hex);
+        digest = sha256_final(md);
+        const char *hex = digest + strlen("sha256:");
         if (expect_diff_id && !streq(expect_diff_id, digest)) {
                 berth_error(err, 0, "layer digest mismatch: expected %s, got %s", expect_diff_id, digest);
                 goto out;
