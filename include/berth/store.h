@@ -130,8 +130,15 @@ int store_mkstemp_dir(struct berth_store *s, char **out, berth_error_t *err);
  * closed; store_tmp_prune() leaves it alone while the lock is held. */
 int store_tmp_create(struct berth_store *s, const char *prefix, bool dir, char **path_out, int *fd_out,
                      berth_error_t *err);
-/* Remove leftovers in ROOT/tmp: entries at least min_age_sec old that nobody
- * holds a lock on (a killed import, load, rm...).  report may be NULL. */
+/* Find the leftovers in ROOT/tmp: entries at least min_age_sec old that
+ * nobody holds a lock on (a killed import, load, rm...), each given to
+ * leftover (may be NULL); *live (may be NULL) is incremented for each
+ * entry someone holds.  One rule for what is garbage, for system check's
+ * report and for store_tmp_prune(). */
+int store_tmp_scan(struct berth_store *s, long long min_age_sec, size_t *live,
+                   void (*leftover)(const char *path, void *userdata), void *userdata, berth_error_t *err);
+/* Remove the leftovers store_tmp_scan() finds; report (may be NULL) gets
+ * each one removed. */
 int store_tmp_prune(struct berth_store *s, long long min_age_sec, void (*report)(const char *path, void *userdata),
                     void *userdata, berth_error_t *err);
 

@@ -207,8 +207,12 @@ out:
 
 static bool prune_volumes; /* system prune --volumes */
 
-static int parse_prune_opts(const char *cmd, const char *usage, int argc, char **argv, bool *all, bool *force,
-                            berth_error_t *err)
+/* What every prune command starts with: its flags, then Docker's question
+ * (warning, or warning_all with -a; no warning_all: -a is not an option of
+ * cmd), asked unless -f.  Returns 1 to go on, 0 when done (--help, or the
+ * answer was no), negative on a usage error. */
+static int prune_begin(const char *cmd, const char *usage, const char *warning, const char *warning_all, int argc,
+                       char **argv, bool *all, berth_error_t *err)
 {
         static const struct option opts[] = {
                 { "all", no_argument, NULL, 'a' },
@@ -217,6 +221,7 @@ static int parse_prune_opts(const char *cmd, const char *usage, int argc, char *
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
+        bool force = false;
         int c;
         while ((c = getopt_long(argc, argv, "afh", opts, NULL)) != -1) {
                 switch (c) {
@@ -229,38 +234,42 @@ static int parse_prune_opts(const char *cmd, const char *usage, int argc, char *
                         *all = true;
                         break;
                 case 'f':
-                        *force = true;
+                        force = true;
                         break;
                 case 'h':
-                        usage_ok(usage);
-                        return 1;
+                        return usage_ok(usage);
                 default:
                         return cli_usage_error(err, cmd, "unknown option '%s'", argv[optind - 1]);
                 }
         }
         if (optind < argc)
                 return cli_usage_error(err, cmd, "\"%s\" accepts no arguments", cmd);
-        return 0;
+        if (*all && !warning_all)
+                return cli_usage_error(err, cmd, "unknown option '--all'");
+        return force || confirm(*all ? warning_all : warning) ? 1 : 0;
+}
+
+static void print_reclaimed(long long bytes)
+{
+        cleanup_free char *size = format_human_size(bytes);
+        printf("Total reclaimed space: %s\n", size);
 }
 
 int cmd_image_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
-        bool all = false, force = false;
-        int r = parse_prune_opts("image prune", image_prune_usage, argc, argv, &all, &force, err);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        if (!force && !confirm(all ? "WARNING! This will remove all images without at least one container "
-                                     "associated to them."
-                                   : "WARNING! This will remove all dangling images."))
-                return 0;
+        bool all = false;
+        int r = prune_begin("image prune", image_prune_usage, "WARNING! This will remove all dangling images.",
+                            "WARNING! This will remove all images without at least one container associated to them.",
+                            argc, argv, &all, err);
+        if (r <= 0)
+                return r;
         long long reclaimed = 0;
         bool printed = false;
         if (prune_images(&cli->store, all, &reclaimed, &printed, err) < 0)
                 return -1;
-        cleanup_free char *size = format_human_size(reclaimed);
         if (printed)
                 printf("\n");
-        printf("Total reclaimed space: %s\n", size);
+        print_reclaimed(reclaimed);
         return 0;
 }
 
@@ -323,33 +332,28 @@ static const char container_prune_usage[] =
 
 int cmd_container_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
-        bool all = false, force = false;
-        int r = parse_prune_opts("container prune", container_prune_usage, argc, argv, &all, &force, err);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        if (all)
-                return cli_usage_error(err, "container prune", "unknown option '--all'");
-        if (!force && !confirm("WARNING! This will remove all stopped containers."))
-                return 0;
+        bool all = false;
+        int r = prune_begin("container prune", container_prune_usage,
+                            "WARNING! This will remove all stopped containers.", NULL, argc, argv, &all, err);
+        if (r <= 0)
+                return r;
         long long reclaimed = 0;
         if (prune_containers(&cli->store, &reclaimed, err) < 0)
                 return -1;
-        cleanup_free char *size = format_human_size(reclaimed);
-        printf("Total reclaimed space: %s\n", size);
+        print_reclaimed(reclaimed);
         return 0;
 }
 
 int cmd_system_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
-        bool all = false, force = false;
-        int r = parse_prune_opts("system prune", system_prune_usage, argc, argv, &all, &force, err);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        if (!force && !confirm(all ? "WARNING! This will remove:\n  - all stopped containers\n"
-                                     "  - all images without at least one container associated to them\n"
-                                   : "WARNING! This will remove:\n  - all stopped containers\n"
-                                     "  - all dangling images\n"))
-                return 0;
+        bool all = false;
+        int r = prune_begin("system prune", system_prune_usage,
+                            "WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n",
+                            "WARNING! This will remove:\n  - all stopped containers\n"
+                            "  - all images without at least one container associated to them\n",
+                            argc, argv, &all, err);
+        if (r <= 0)
+                return r;
         long long reclaimed = 0;
         if (prune_containers(&cli->store, &reclaimed, err) < 0)
                 return -1;
@@ -361,8 +365,7 @@ int cmd_system_prune(struct berth_cli *cli, int argc, char **argv, berth_error_t
                 printf("\n");
         if (prune_volumes && cli_volume_prune(&cli->store, false, &reclaimed, err) < 0)
                 return -1;
-        cleanup_free char *size = format_human_size(reclaimed + img_reclaimed);
-        printf("Total reclaimed space: %s\n", size);
+        print_reclaimed(reclaimed + img_reclaimed);
         return 0;
 }
 
@@ -518,39 +521,6 @@ static void tmp_reported(const char *path, void *userdata)
         finding(userdata, "leftover staging entry", path);
 }
 
-/* ROOT/tmp: report (not repair) entries nobody holds a lock on, as
- * store_tmp_prune() would remove them; *live counts the locked ones. */
-static int scan_tmp(struct check *ck, size_t *live, berth_error_t *err)
-{
-        cleanup_free char *tmp = store_path(ck->s, "tmp");
-        cleanup_dir DIR *d = opendir(tmp);
-        if (!d)
-                return berth_error(err, errno, "open `%s`", tmp);
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                struct stat st;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
-                        cleanup_close int fd =
-                                openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-                        if (fd < 0)
-                                continue;
-                        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                                (*live)++;
-                                continue;
-                        }
-                }
-                if (ck->repair)
-                        continue;
-                cleanup_free char *p = xasprintf("%s/%s", tmp, de->d_name);
-                finding(ck, "leftover staging entry", p);
-        }
-        return 0;
-}
-
 /* Move an unreferenced layer out of the way (into tmp/, emptied at the end),
  * its l/ link first. */
 static void remove_layer(struct check *ck, const char *digest, const char *path)
@@ -566,84 +536,80 @@ static void remove_blob(struct check *ck, const char *digest, const char *path)
         (void) rm_rf(path, NULL);
 }
 
-/* Every entry of ROOT/SUBDIR (named by a sha256 hex digest) that refs does
- * not name is reported as "unreferenced WHAT", and removed with --repair. */
-static void check_unreferenced(struct check *ck, const char *subdir, char **refs, const char *what,
-                               void (*remove)(struct check *ck, const char *digest, const char *path))
+/* Each entry of ROOT/SUBDIR but "." and ".." given to visit, with the
+ * directory's path and its open DIR: the walk of every check below.  A
+ * directory that is not there has nothing to find. */
+static void check_entries(struct check *ck, const char *subdir,
+                          void (*visit)(struct check *ck, const char *dir, DIR *d, const char *name, void *userdata),
+                          void *userdata)
 {
         cleanup_free char *dir = store_path(ck->s, "%s", subdir);
         cleanup_dir DIR *d = opendir(dir);
         if (!d)
                 return;
         struct dirent *de;
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                cleanup_free char *digest = xasprintf("sha256:%s", de->d_name);
-                if (strv_contains(refs, digest))
-                        continue;
-                cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
-                cleanup_free char *label = xasprintf("unreferenced %s", what);
-                finding(ck, label, p);
-                if (ck->repair)
-                        remove(ck, digest, p);
-        }
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        visit(ck, dir, d, de->d_name, userdata);
 }
 
-static void check_links(struct check *ck)
+struct unreferenced {
+        char **refs;
+        const char *what;
+        void (*remove)(struct check *ck, const char *digest, const char *path);
+};
+
+/* An entry (named by a sha256 hex digest) that refs does not name is
+ * reported as "unreferenced WHAT", and removed with --repair. */
+static void check_unreferenced(struct check *ck, const char *dir, DIR *d, const char *name, void *userdata)
 {
-        cleanup_free char *dir = store_path(ck->s, "l");
-        cleanup_dir DIR *d = opendir(dir);
-        if (!d)
+        const struct unreferenced *u = userdata;
+        cleanup_free char *digest = xasprintf("sha256:%s", name);
+        if (strv_contains(u->refs, digest))
                 return;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                struct stat st;
-                if (fstatat(dirfd(d), de->d_name, &st, 0) == 0)
-                        continue; /* resolves */
-                cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
-                finding(ck, "dangling link", p);
-                if (ck->repair)
-                        (void) unlinkat(dirfd(d), de->d_name, 0);
-        }
+        cleanup_free char *p = xasprintf("%s/%s", dir, name);
+        cleanup_free char *label = xasprintf("unreferenced %s", u->what);
+        finding(ck, label, p);
+        if (ck->repair)
+                u->remove(ck, digest, p);
 }
 
-static void check_containers(struct check *ck)
+static void check_link(struct check *ck, const char *dir, DIR *d, const char *name, void *userdata)
 {
-        cleanup_free char *dir = store_path(ck->s, "containers");
-        cleanup_dir DIR *d = opendir(dir);
-        if (!d)
-                return;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
-                cleanup_free char *cfg = xasprintf("%s/config.json", p);
-                cleanup_free char *st = xasprintf("%s/state.json", p);
-                if (access(cfg, F_OK) == 0 && access(st, F_OK) == 0) {
-                        struct berth_container *c = NULL;
-                        cleanup_error berth_error_t e = NULL;
-                        if (container_load(ck->s, de->d_name, &c, &e) == 0) {
-                                container_free(c);
-                                continue;
-                        }
-                        /* it may hold the only copy of what the container
-                         * wrote (upper/): never removed behind the user's back */
-                        ck->found++;
-                        ck->unrepaired++;
-                        printf("unreadable container record: %s: %s%s\n", p, e ? e->msg : "?",
-                               ck->repair ? " (not repaired: fix the file, or remove the directory if the "
-                                            "container and its files are not needed)"
-                                          : "");
-                        continue;
+        struct stat st;
+        if (fstatat(dirfd(d), name, &st, 0) == 0)
+                return; /* resolves */
+        cleanup_free char *p = xasprintf("%s/%s", dir, name);
+        finding(ck, "dangling link", p);
+        if (ck->repair)
+                (void) unlinkat(dirfd(d), name, 0);
+}
+
+static void check_container(struct check *ck, const char *dir, DIR *d, const char *name, void *userdata)
+{
+        cleanup_free char *p = xasprintf("%s/%s", dir, name);
+        cleanup_free char *cfg = xasprintf("%s/config.json", p);
+        cleanup_free char *st = xasprintf("%s/state.json", p);
+        if (access(cfg, F_OK) == 0 && access(st, F_OK) == 0) {
+                struct berth_container *c = NULL;
+                cleanup_error berth_error_t e = NULL;
+                if (container_load(ck->s, name, &c, &e) == 0) {
+                        container_free(c);
+                        return;
                 }
-                finding(ck, "incomplete container directory", p);
-                if (ck->repair)
-                        (void) rm_rf(p, NULL);
+                /* it may hold the only copy of what the container
+                 * wrote (upper/): never removed behind the user's back */
+                ck->found++;
+                ck->unrepaired++;
+                printf("unreadable container record: %s: %s%s\n", p, e ? e->msg : "?",
+                       ck->repair ? " (not repaired: fix the file, or remove the directory if the "
+                                    "container and its files are not needed)"
+                                  : "");
+                return;
         }
+        finding(ck, "incomplete container directory", p);
+        if (ck->repair)
+                (void) rm_rf(p, NULL);
 }
 
 int cmd_system_check(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
@@ -675,19 +641,20 @@ int cmd_system_check(struct berth_cli *cli, int argc, char **argv, berth_error_t
         cleanup_strv char **diffs = xcalloc(1, sizeof(char *));
         size_t live = 0;
         int ret = -1;
-        if (scan_tmp(&ck, &live, err) < 0)
+        /* --repair reports what it removes, below */
+        if (store_tmp_scan(ck.s, 0, &live, ck.repair ? NULL : tmp_reported, &ck, err) < 0)
                 goto out;
         if (ck.repair && store_tmp_prune(ck.s, 0, tmp_reported, &ck, err) < 0)
                 goto out;
         if (image_referenced_content(ck.s, &blobs, &diffs, err) < 0)
                 goto out;
-        check_unreferenced(&ck, "layers", diffs, "layer", remove_layer);
-        check_unreferenced(&ck, "blobs/sha256", blobs, "blob", remove_blob);
+        check_entries(&ck, "layers", check_unreferenced, &(struct unreferenced){ diffs, "layer", remove_layer });
+        check_entries(&ck, "blobs/sha256", check_unreferenced, &(struct unreferenced){ blobs, "blob", remove_blob });
         /* A layer being unpacked has its l/ link before its directory is in
          * place: while some berth is staging, leave dangling links alone. */
         if (live == 0)
-                check_links(&ck);
-        check_containers(&ck);
+                check_entries(&ck, "l", check_link, NULL);
+        check_entries(&ck, "containers", check_container, NULL);
         ret = 0;
 out:
         store_lock_scope_release(&lock);

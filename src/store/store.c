@@ -172,8 +172,8 @@ int store_tmp_create(struct berth_store *s, const char *prefix, bool dir, char *
         return 0;
 }
 
-int store_tmp_prune(struct berth_store *s, long long min_age_sec, void (*report)(const char *path, void *userdata),
-                    void *userdata, berth_error_t *err)
+int store_tmp_scan(struct berth_store *s, long long min_age_sec, size_t *live,
+                   void (*leftover)(const char *path, void *userdata), void *userdata, berth_error_t *err)
 {
         cleanup_free char *tmp = store_path(s, "tmp");
         cleanup_dir DIR *d = opendir(tmp);
@@ -181,30 +181,55 @@ int store_tmp_prune(struct berth_store *s, long long min_age_sec, void (*report)
                 return berth_error(err, errno, "open `%s`", tmp);
         time_t now = time(NULL);
         struct dirent *de;
-        int ret = 0;
         while ((de = readdir(d))) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
                 struct stat st;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
-                if (now - st.st_mtime < min_age_sec)
+                if (min_age_sec > 0 && now - st.st_mtime < min_age_sec)
                         continue;
                 if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
-                        cleanup_close int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-                                                                                    O_NONBLOCK);
+                        cleanup_close int fd =
+                                openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
                         if (fd < 0)
                                 continue;
-                        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                                continue; /* someone is still working on it */
+                        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                                if (live)
+                                        (*live)++; /* someone is still working on it */
+                                continue;
+                        }
                 }
-                cleanup_free char *p = xasprintf("%s/%s", tmp, de->d_name);
-                if (rm_rf(p, err) < 0)
-                        ret = -1;
-                else if (report)
-                        report(p, userdata);
+                if (leftover) {
+                        cleanup_free char *p = xasprintf("%s/%s", tmp, de->d_name);
+                        leftover(p, userdata);
+                }
         }
-        return ret;
+        return 0;
+}
+
+struct tmp_prune {
+        void (*report)(const char *path, void *userdata);
+        void *userdata;
+        berth_error_t *err;
+        int ret;
+};
+
+static void tmp_prune_one(const char *path, void *userdata)
+{
+        struct tmp_prune *tp = userdata;
+        if (rm_rf(path, tp->err) < 0)
+                tp->ret = -1;
+        else if (tp->report)
+                tp->report(path, tp->userdata);
+}
+
+int store_tmp_prune(struct berth_store *s, long long min_age_sec, void (*report)(const char *path, void *userdata),
+                    void *userdata, berth_error_t *err)
+{
+        struct tmp_prune tp = { report, userdata, err, 0 };
+        int r = store_tmp_scan(s, min_age_sec, NULL, tmp_prune_one, &tp, err);
+        return r < 0 ? r : tp.ret;
 }
 
 int store_image_in_use(struct berth_store *s, const char *image_id, char **container_id, berth_error_t *err)
