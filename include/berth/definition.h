@@ -96,10 +96,17 @@ extern const char DEFINITION_TEMPLATE_UNIT[];
 /* Where generators write at runtime, and `berth generate` by default. */
 #define DEFINITION_GENERATOR_DIR "/run/systemd/generator"
 
-/* Fill in what the images say (STOPSIGNAL -> KillSignal=) for the
- * definitions whose image is in the store; a missing store or image is
- * fine (the default, SIGTERM, stays). */
-void definitions_use_store(struct definition **defs, size_t n);
+/* What berth-generator does with the definitions it loaded, shared with
+ * `berth generate`: the images' STOPSIGNAL brought in from the store (a
+ * missing store or image is fine: the default, SIGTERM, stays), then each
+ * definition written into outdir and its drop-in's path printed to out; with
+ * dry_run only printed to out as definition_print() does, an empty line
+ * between two.  out may be NULL (nothing printed).  A definition that cannot
+ * be written is reported as "FILE: message" and skipped, as
+ * definition_load_all() reports a bad file.  Returns the number reported;
+ * *written (may be NULL) gets the number written. */
+int definitions_generate_all(struct definition **defs, size_t n, const char *outdir, bool dry_run, FILE *out,
+                             void (*report)(const char *msg, void *ud), void *ud, size_t *written);
 
 /* The container a start of the unit makes (`berth _unit-start NAME`): the
  * name, image and command, each [Container] option through the spec's own

@@ -26,6 +26,11 @@ static void print_bad(const char *msg, void *ud)
         fprintf(stderr, "%s\n", msg);
 }
 
+static void print_generate_error(const char *msg, void *ud)
+{
+        fprintf(stderr, "berth: %s\n", msg);
+}
+
 int cmd_generate(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
@@ -75,26 +80,8 @@ int cmd_generate(struct berth_cli *cli, int argc, char **argv, berth_error_t *er
                 }
         }
 
-        definitions_use_store(defs, n);
         size_t written = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (dry_run) {
-                        definition_print(defs[i], outdir, stdout);
-                        if (i + 1 < n)
-                                putchar('\n');
-                        continue;
-                }
-                berth_error_t e = NULL;
-                if (definition_generate(defs[i], outdir, &e) < 0) {
-                        fprintf(stderr, "berth: %s: %s\n", defs[i]->path, e ? e->msg : "cannot generate");
-                        berth_error_free(&e);
-                        bad++;
-                        continue;
-                }
-                cleanup_free char *path = definition_dropin_path(defs[i], outdir);
-                printf("%s\n", path);
-                written++;
-        }
+        bad += definitions_generate_all(defs, n, outdir, dry_run, stdout, print_generate_error, NULL, &written);
         definitions_free(defs, n);
         if (!dry_run && written)
                 fprintf(stderr, "Wrote %zu definition%s to %s: run 'systemctl daemon-reload' to apply.\n", written,

@@ -1,8 +1,8 @@
 /* berth — what a definition becomes for systemd (include/berth/definition.h):
  * the drop-in for container@NAME.service and the .wants/ (.requires/,
  * .upholds/) links of [Install], written by berth-generator and
- * `berth generate`, or printed by `berth generate --dry-run`; and
- * definitions_use_store(), which brings the image's STOPSIGNAL to it.
+ * `berth generate`, or printed by `berth generate --dry-run`, with the
+ * image's STOPSIGNAL brought in from the store (definitions_use_store()).
  *
  * The drop-in carries the [Unit]/[Service] lines as written, since systemd
  * expands their specifiers itself; what berth writes from its own values
@@ -205,7 +205,10 @@ void definition_print(const struct definition *d, const char *outdir, FILE *out)
                 fprintf(out, "# %s/%s -> %s\n", outdir, links[i], DEFINITION_TEMPLATE_UNIT);
 }
 
-void definitions_use_store(struct definition **defs, size_t n)
+/* Fill in what the images say (STOPSIGNAL -> KillSignal=) for the
+ * definitions whose image is in the store; a missing store or image is
+ * fine (the default, SIGTERM, stays). */
+static void definitions_use_store(struct definition **defs, size_t n)
 {
         /* Only a store that exists is read: a generator runs early at boot
          * and must not create /var/lib/berth (which may not be mounted). */
@@ -234,4 +237,38 @@ void definitions_use_store(struct definition **defs, size_t n)
                 image_free(img);
         }
         store_close(&s);
+}
+
+int definitions_generate_all(struct definition **defs, size_t n, const char *outdir, bool dry_run, FILE *out,
+                             void (*report)(const char *msg, void *ud), void *ud, size_t *written)
+{
+        definitions_use_store(defs, n);
+        int failed = 0;
+        if (written)
+                *written = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (dry_run) {
+                        if (out) {
+                                definition_print(defs[i], outdir, out);
+                                if (i + 1 < n)
+                                        fputc('\n', out);
+                        }
+                        continue;
+                }
+                berth_error_t e = NULL;
+                if (definition_generate(defs[i], outdir, &e) < 0) {
+                        cleanup_free char *msg = xasprintf("%s: %s", defs[i]->path, e ? e->msg : "cannot generate");
+                        berth_error_free(&e);
+                        report(msg, ud);
+                        failed++;
+                        continue;
+                }
+                if (out) {
+                        cleanup_free char *path = definition_dropin_path(defs[i], outdir);
+                        fprintf(out, "%s\n", path);
+                }
+                if (written)
+                        (*written)++;
+        }
+        return failed;
 }

@@ -79,21 +79,7 @@ int main(int argc, char **argv)
         struct definition **defs = NULL;
         size_t n = 0;
         definition_load_all(&defs, &n, report, NULL);
-        definitions_use_store(defs, n);
-        for (size_t i = 0; i < n; i++) {
-                if (dry_run) {
-                        definition_print(defs[i], outdir, stdout);
-                        if (i + 1 < n)
-                                putchar('\n');
-                        continue;
-                }
-                berth_error_t err = NULL;
-                if (definition_generate(defs[i], outdir, &err) < 0) {
-                        cleanup_free char *msg = xasprintf("%s: %s", defs[i]->path, err ? err->msg : "cannot generate");
-                        log_error_line(msg);
-                        berth_error_free(&err);
-                }
-        }
+        (void) definitions_generate_all(defs, n, outdir, dry_run, dry_run ? stdout : NULL, report, NULL, NULL);
         definitions_free(defs, n);
         fflush(stdout);
         return 0;
