@@ -152,6 +152,17 @@ int network_members(struct berth_store *s, const char *name, json_t **out, berth
         return 0;
 }
 
+/* The networks lock, then NAME's members read under it: a change to who is
+ * on a network (and to the addresses they hold) must start from what the
+ * file says while nobody else can change it.  Returns the lock's fd. */
+static int network_lock_members(struct berth_store *s, const char *name, json_t **members, berth_error_t *err)
+{
+        cleanup_close int lfd = network_lock(s, err);
+        if (lfd < 0 || network_members(s, name, members, err) < 0)
+                return -1;
+        return steal_fd(&lfd);
+}
+
 static int members_save(struct berth_store *s, const char *name, json_t *members, berth_error_t *err)
 {
         cleanup_free char *p = members_path(s, name);
@@ -376,11 +387,9 @@ int network_remove(struct berth_store *s, const char *ref, berth_error_t *err)
         const char *name = json_str(def, "Name");
         if (network_builtin(name))
                 return berth_error(err, 0, "%s is a pre-defined network and cannot be removed", name);
-        cleanup_close int lfd = network_lock(s, err);
-        if (lfd < 0)
-                return -1;
         json_auto_t *members = NULL;
-        if (network_members(s, name, &members, err) < 0)
+        cleanup_close int lfd = network_lock_members(s, name, &members, err);
+        if (lfd < 0)
                 return -1;
         if (json_object_size(members) > 0)
                 return berth_error(err, 0, "error while removing network: network %s id %s has active endpoints",
@@ -713,11 +722,9 @@ static int ports_reserve(struct berth_store *s, struct berth_container *c, json_
 static int network_allocate(struct berth_store *s, struct berth_container *c, const char *name,
                             const struct ipv4_subnet *sn, uint32_t *addr, json_t **ports, berth_error_t *err)
 {
-        cleanup_close int lfd = network_lock(s, err);
-        if (lfd < 0)
-                return -1;
         json_auto_t *members = NULL;
-        if (network_members(s, name, &members, err) < 0)
+        cleanup_close int lfd = network_lock_members(s, name, &members, err);
+        if (lfd < 0)
                 return -1;
         json_object_del(members, c->id); /* a stale entry of ours */
         size_t n = 0;
