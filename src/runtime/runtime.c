@@ -28,6 +28,7 @@
 #include "berth/json-util.h"
 #include "berth/mounts.h"
 #include "berth/network.h"
+#include "berth/parse.h"
 #include "berth/runtime.h"
 #include "berth/seccomp.h"
 #include "berth/unit.h"
@@ -662,16 +663,6 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
 }
 
 /* ---- the stop hook ------------------------------------------------------------ */
-static int signal_from_name(const char *name)
-{
-        for (int sig = 1; sig < NSIG; sig++) {
-                const char *abbrev = sigabbrev_np(sig);
-                if (abbrev && streq(abbrev, name))
-                        return sig;
-        }
-        return atoi(name);
-}
-
 int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
 {
         cleanup_container struct berth_container *c = NULL;
@@ -683,8 +674,13 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         if (code && status) {
                 if (streq(code, "exited"))
                         exit_code = atoi(status);
-                else
-                        exit_code = 128 + signal_from_name(status);
+                else {
+                        /* systemd names the signal as kill -l does ("KILL",
+                         * "RTMIN+3"); one it cannot name is a number */
+                        int sig = 0;
+                        (void) parse_signal(status, &sig, NULL);
+                        exit_code = 128 + sig;
+                }
         }
         cleanup_close int lfd = container_lock(c, err);
         if (lfd < 0)
