@@ -1,16 +1,14 @@
 /* berth — what the store's archive code shares and the CLI does not need:
- * media types, sha256 and libarchive helpers, tar writing, per-layer
+ * media types, libarchive helpers, tar writing, per-layer
  * progress, image names, and undoing what a failed load or commit added.
  * Implemented in src/store/archive-util.c; used by archive-load.c,
- * archive-save.c, diff.c, commit.c and export.c, and for sha256 by blob.c
- * and layer.c. */
+ * archive-save.c, diff.c, commit.c and export.c. */
 #ifndef BERTH_ARCHIVE_INTERNAL_H
 #define BERTH_ARCHIVE_INTERNAL_H
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -33,19 +31,8 @@
 #define ANN_REF_NAME "org.opencontainers.image.ref.name"
 #define ANN_IMAGE_NAME "io.containerd.image.name"
 
-static inline void md_freep(EVP_MD_CTX **md)
-{
-        EVP_MD_CTX_free(*md);
-}
-#define cleanup_md __attribute__((cleanup(md_freep)))
-
 /* libarchive's message for a, "unknown error" when it has none. */
 const char *arch_msg(struct archive *a);
-
-/* sha256 as "sha256:HEX", the one way berth names content (blobs,
- * diff_ids): sha256_new aborts when OpenSSL cannot start. */
-EVP_MD_CTX *sha256_new(void);
-char *sha256_final(EVP_MD_CTX *md);
 
 /* A layer's progress bar on a terminal, redrawn in place. */
 struct layer_bar {

@@ -4,6 +4,7 @@
 #ifndef BERTH_BLOB_H
 #define BERTH_BLOB_H
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -13,6 +14,16 @@
 bool image_digest_valid(const char *digest);
 /* sha256 of a buffer as "sha256:HEX" (malloc'ed). */
 char *digest_of_data(const void *data, size_t len);
+/* The same over a stream (a blob being copied, a layer's uncompressed tar):
+ * sha256_new() (aborts when OpenSSL cannot start), EVP_DigestUpdate() per
+ * chunk, sha256_final() for the "sha256:HEX" (malloc'ed). */
+EVP_MD_CTX *sha256_new(void);
+char *sha256_final(EVP_MD_CTX *md);
+static inline void md_freep(EVP_MD_CTX **md)
+{
+        EVP_MD_CTX_free(*md);
+}
+#define cleanup_md __attribute__((cleanup(md_freep)))
 
 /* Store a blob from a file (verifying the digest when expect is not NULL). */
 int store_blob_put_file(struct berth_store *s, const char *path, const char *expect, char **digest_out,

@@ -1,6 +1,6 @@
 /* berth — helpers shared by the image archive modules (archive-load.c,
  * archive-save.c) and the container filesystem ones (diff.c, commit.c,
- * export.c): libarchive errors and tar writing, sha256, progress lines,
+ * export.c): libarchive errors and tar writing, progress lines,
  * image names, and undoing what a failed load or commit added to the store.
  * See include/berth/archive-internal.h. */
 #include "config.h"
@@ -21,24 +21,6 @@ const char *arch_msg(struct archive *a)
 {
         const char *m = a ? archive_error_string(a) : NULL;
         return m ? m : "unknown error";
-}
-
-EVP_MD_CTX *sha256_new(void)
-{
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-                abort();
-        return md;
-}
-
-char *sha256_final(EVP_MD_CTX *md)
-{
-        unsigned char raw[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-        char hex[2 * EVP_MAX_MD_SIZE + 1];
-        EVP_DigestFinal_ex(md, raw, &n);
-        hex_encode(raw, n, hex);
-        return xasprintf("sha256:%s", hex);
 }
 
 void layer_bar_draw(long long done, long long total, void *userdata)

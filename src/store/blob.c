@@ -10,7 +10,6 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
-#include "berth/archive-internal.h"
 #include "berth/blob.h"
 #include "berth/util.h"
 
@@ -31,6 +30,24 @@ bool image_digest_valid(const char *digest)
                 if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
                         return false;
         return true;
+}
+
+EVP_MD_CTX *sha256_new(void)
+{
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+                abort();
+        return md;
+}
+
+char *sha256_final(EVP_MD_CTX *md)
+{
+        unsigned char raw[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+        EVP_DigestFinal_ex(md, raw, &n);
+        hex_encode(raw, n, hex);
+        return xasprintf("sha256:%s", hex);
 }
 
 char *digest_of_data(const void *data, size_t len)
