@@ -34,6 +34,12 @@
 /* libarchive's message for a, "unknown error" when it has none. */
 const char *arch_msg(struct archive *a);
 
+/* Hand each data block of a's current entry to fn, in order.  Returns 0 at
+ * the end of the entry, 1 when libarchive fails (the caller words the error,
+ * arch_msg(a) says why), or fn's negative value (its error in *err). */
+typedef int (*arch_block_fn)(const void *buf, size_t n, void *userdata, berth_error_t *err);
+int arch_data_foreach(struct archive *a, arch_block_fn fn, void *userdata, berth_error_t *err);
+
 /* A layer's progress bar on a terminal, redrawn in place. */
 struct layer_bar {
         FILE *f;

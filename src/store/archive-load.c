@@ -700,6 +700,12 @@ static int commit_member(struct berth_store *s, struct member *m, const char *di
         return 0;
 }
 
+static int hash_block(const void *buf, size_t n, void *md, berth_error_t *err)
+{
+        EVP_DigestUpdate(md, buf, n);
+        return 0;
+}
+
 /* sha256 of a layer member's uncompressed content (its diff_id). */
 static int member_diff_id(struct berth_store *s, struct member *m, char **out, berth_error_t *err)
 {
@@ -724,17 +730,8 @@ static int member_diff_id(struct berth_store *s, struct member *m, char **out, b
         if (r != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
                 return berth_error(err, 0, "invalid image archive: layer `%s`: %s", m->name, arch_msg(a));
         EVP_MD_CTX *md cleanup_md = sha256_new();
-        for (;;) {
-                const void *buf;
-                size_t n;
-                la_int64_t off;
-                r = archive_read_data_block(a, &buf, &n, &off);
-                if (r == ARCHIVE_EOF)
-                        break;
-                if (r < ARCHIVE_WARN)
-                        return berth_error(err, 0, "invalid image archive: layer `%s`: %s", m->name, arch_msg(a));
-                EVP_DigestUpdate(md, buf, n);
-        }
+        if (arch_data_foreach(a, hash_block, md, err) != 0)
+                return berth_error(err, 0, "invalid image archive: layer `%s`: %s", m->name, arch_msg(a));
         m->diff_id = sha256_final(md);
         *out = xstrdup(m->diff_id);
         return 0;

@@ -23,6 +23,22 @@ const char *arch_msg(struct archive *a)
         return m ? m : "unknown error";
 }
 
+int arch_data_foreach(struct archive *a, arch_block_fn fn, void *userdata, berth_error_t *err)
+{
+        for (;;) {
+                const void *buf;
+                size_t n;
+                la_int64_t off;
+                int r = archive_read_data_block(a, &buf, &n, &off);
+                if (r == ARCHIVE_EOF)
+                        return 0;
+                if (r < ARCHIVE_WARN)
+                        return 1;
+                if ((r = fn(buf, n, userdata, err)) < 0)
+                        return r;
+        }
+}
+
 void layer_bar_draw(long long done, long long total, void *userdata)
 {
         struct layer_bar *b = userdata;

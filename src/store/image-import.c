@@ -8,6 +8,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "berth/archive-internal.h"
 #include "berth/archive-util.h"
 #include "berth/blob.h"
 #include "berth/image-import.h"
@@ -21,6 +22,11 @@
 #define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
 #define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
 #define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static int write_block(const void *buf, size_t n, void *w, berth_error_t *err)
+{
+        return store_blob_writer_write(w, buf, n, err);
+}
 
 /* Decompress what fd delivers into a blob writer (the layer blob is the
  * uncompressed tar, so its digest is its diff_id). */
@@ -41,19 +47,12 @@ static int copy_decompressed(int fd, struct blob_writer *w, berth_error_t *err)
         if (r < ARCHIVE_WARN)
                 return berth_error(err, 0, "not a valid tar archive (%s)",
                                    archive_error_string(a) ? archive_error_string(a) : "cannot read it");
-        for (;;) {
-                const void *buf;
-                size_t n;
-                la_int64_t off;
-                r = archive_read_data_block(a, &buf, &n, &off);
-                if (r == ARCHIVE_EOF)
-                        break;
-                if (r < ARCHIVE_WARN)
-                        return berth_error(err, 0, "not a valid tar archive (%s)",
-                                           archive_error_string(a) ? archive_error_string(a) : "read error");
-                if (store_blob_writer_write(w, buf, n, err) < 0)
-                        return -1;
-        }
+        r = arch_data_foreach(a, write_block, w, err);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return berth_error(err, 0, "not a valid tar archive (%s)",
+                                   archive_error_string(a) ? archive_error_string(a) : "read error");
         if (store_blob_writer_size(w) == 0)
                 return berth_error(err, 0, "not a valid tar archive (it is empty)");
         return 0;

@@ -55,6 +55,16 @@ static int index_load(struct berth_store *s, json_t **out, berth_error_t *err)
         return 0;
 }
 
+/* The index under the store lock (exclusive for a change), taken into
+ * *lock unless the caller holds it. */
+static int index_open(struct berth_store *s, bool exclusive, struct store_lock_scope *lock, json_t **idx,
+                      berth_error_t *err)
+{
+        if (store_lock_scope_take(s, exclusive, lock, err) < 0)
+                return -1;
+        return index_load(s, idx, err);
+}
+
 static int index_save(struct berth_store *s, json_t *idx, berth_error_t *err)
 {
         cleanup_free char *p = store_path(s, "images.json");
@@ -273,6 +283,7 @@ static void resolved_clear(struct resolved *r)
         free(r->tag);
         memset(r, 0, sizeof(*r));
 }
+#define cleanup_resolved __attribute__((cleanup(resolved_clear)))
 
 static bool all_hex(const char *s)
 {
@@ -360,12 +371,10 @@ static int resolve(json_t *idx, const char *ref, struct resolved *res, berth_err
 int image_lookup(struct berth_store *s, const char *ref, struct berth_image **out, berth_error_t *err)
 {
         cleanup_store_lock struct store_lock_scope lock = {};
-        if (store_lock_scope_take(s, false, &lock, err) < 0)
-                return -1;
         json_auto_t *idx = NULL;
-        if (index_load(s, &idx, err) < 0)
+        if (index_open(s, false, &lock, &idx, err) < 0)
                 return -1;
-        struct resolved res __attribute__((cleanup(resolved_clear))) = {};
+        cleanup_resolved struct resolved res = {};
         int r = resolve(idx, ref, &res, err);
         if (r < 0) {
                 /* a short name pulled from the configured default registry */
@@ -391,10 +400,8 @@ static int image_cmp(const void *a, const void *b)
 int image_list(struct berth_store *s, struct berth_image ***out, size_t *n, berth_error_t *err)
 {
         cleanup_store_lock struct store_lock_scope lock = {};
-        if (store_lock_scope_take(s, false, &lock, err) < 0)
-                return -1;
         json_auto_t *idx = NULL;
-        if (index_load(s, &idx, err) < 0)
+        if (index_open(s, false, &lock, &idx, err) < 0)
                 return -1;
         cleanup_strv char **seen = xcalloc(1, sizeof(char *));
         struct berth_image **v = NULL;
@@ -491,12 +498,10 @@ int image_tag(struct berth_store *s, const char *image, const char *name, berth_
         if (image_ref_tag_name(name, &full, err) < 0)
                 return -1;
         cleanup_store_lock struct store_lock_scope lock = {};
-        if (store_lock_scope_take(s, true, &lock, err) < 0)
-                return -1;
         json_auto_t *idx = NULL;
-        if (index_load(s, &idx, err) < 0)
+        if (index_open(s, true, &lock, &idx, err) < 0)
                 return -1;
-        struct resolved res __attribute__((cleanup(resolved_clear))) = {};
+        cleanup_resolved struct resolved res = {};
         int r = resolve(idx, image, &res, err);
         if (r < 0)
                 return r;
@@ -617,12 +622,10 @@ int image_remove(struct berth_store *s, const char *ref, bool force, image_in_us
         cleanup_strv char **trash = xcalloc(1, sizeof(char *));
         {
                 cleanup_store_lock struct store_lock_scope lock = {};
-                if (store_lock_scope_take(s, true, &lock, err) < 0)
-                        return -1;
                 json_auto_t *idx = NULL;
-                if (index_load(s, &idx, err) < 0)
+                if (index_open(s, true, &lock, &idx, err) < 0)
                         return -1;
-                struct resolved res __attribute__((cleanup(resolved_clear))) = {};
+                cleanup_resolved struct resolved res = {};
                 int r = resolve(idx, ref, &res, err);
                 if (r < 0)
                         return r;
