@@ -32,8 +32,7 @@ static const char *env_or(const char *name, const char *dflt)
 
 int store_open(struct berth_store *s, const char *root, const char *run, berth_error_t *err)
 {
-        s->lock_fd = -1;
-        s->lock_exclusive = false;
+        *s = (struct berth_store) { .lock_fd = -1 }; /* callers may hand in an uninitialised one */
         s->root = absolute_path(root ? root : env_or("BERTH_ROOT", "/var/lib/berth"));
         s->run = absolute_path(run ? run : env_or("BERTH_RUNROOT", "/run/berth"));
         /* Drop trailing slashes so store_path() never yields "//". */
