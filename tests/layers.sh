@@ -29,7 +29,7 @@ declare -A HEADER_LAYER=(
     [registry]=registry [registry-internal]=registry
     [network-internal]=network
     [caps]=runtime [seccomp]=runtime [security]=runtime
-    [container-spec]=container
+    [container-spec]=container [container-update]=container
     [build-internal]=build
     [dockerfile-internal]=dockerfile
     [definition-internal]=definition

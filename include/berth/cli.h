@@ -62,7 +62,7 @@ int cli_print_formatted(const char *format, const char *default_table, json_t *h
 
 #define BERTH_COMMANDS(X)                                                           \
         X(import) X(images) X(rmi) X(tag) X(run) X(create) X(start) X(stop)         \
-        X(restart) X(kill) X(rename) X(pause) X(unpause) X(rm) X(ps) X(logs) X(attach) X(exec) X(inspect) X(wait) X(stats) X(top)    \
+        X(restart) X(kill) X(rename) X(pause) X(unpause) X(update) X(rm) X(ps) X(logs) X(attach) X(exec) X(inspect) X(wait) X(stats) X(top)    \
         X(version) X(info) X(generate) X(save) X(load) X(history) X(commit)       \
         X(export) X(diff) X(image_prune) X(image_inspect) X(container_inspect) X(container_prune) X(system_df) X(system_check) X(system_prune) \
         X(pull) X(push) X(login) X(logout) X(search) \

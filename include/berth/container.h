@@ -8,7 +8,8 @@
  *     "HostConfig": { Binds, NetworkMode, AutoRemove, Privileged,
  *                 ReadonlyRootfs, CapAdd, CapDrop, SecurityOpt, Init,
  *                 RestartPolicy {Name, MaximumRetryCount}, Ulimits, Devices,
- *                 DeviceCgroupRules, PortBindings, ... },
+ *                 DeviceCgroupRules, PortBindings, Memory, NanoCpus... (the
+ *                 limits, derived from Berth.Limits: container-update.h) },
  *     "Berth": { what only berth needs: "Unit": "berth-NAME.service",
  *                "Command" (the argv to exec), "ImageName", "LowerDir" (the
  *                image's layers), "Limits": {"memory": "512m"}, "Mounts",
@@ -86,6 +87,8 @@ int container_sync_unit_name(struct berth_container *c, berth_error_t *err);
 
 /* Replace state.json atomically (under the container's lock). */
 int container_save_state(struct berth_container *c, berth_error_t *err);
+/* The same for config.json (update). */
+int container_save_config(struct berth_container *c, berth_error_t *err);
 /* Take ROOT/containers/ID/lock. Returns the fd. */
 int container_lock(struct berth_container *c, berth_error_t *err);
 

@@ -11,7 +11,7 @@
  *     limits_set(&l, limit_by_flag("memory"), "512m", err);   // per flag/key
  *     struct unit_props props = {0};
  *     limits_to_props(&l, &props, err);   // validation + cross-limit math
- *     unit_props_append_bus(m, &props, err);  // StartTransientUnit a(sv)
+ *     unit_props_append_bus(m, &props, err);  // StartTransientUnit/SetUnitProperties a(sv)
  *     char *text = unit_props_to_text(&props, "Service"); // generator drop-in
  *     unit_props_free(&props); limits_free(&l);
  */
@@ -140,7 +140,7 @@ struct unit_props {
 int limits_to_props(const struct limits *l, struct unit_props *out, berth_error_t *err);
 
 /* Append each property as "(sv)" to m; the caller has opened the "a(sv)"
- * container of StartTransientUnit and closes it. */
+ * container of StartTransientUnit (or SetUnitProperties) and closes it. */
 int unit_props_append_bus(sd_bus_message *m, const struct unit_props *p, berth_error_t *err);
 /* "Key=value\n" lines of the properties of one section ("Service", "Unit"),
  * or of all sections when section is NULL (malloc'd, maybe ""). */

@@ -63,6 +63,12 @@ int unit_wait_inactive(sd_bus *bus, const char *unit, uint64_t timeout_usec, ber
 void unit_reset_failed(sd_bus *bus, const char *unit);
 /* AttachProcessesToUnit: move pid into the unit's cgroup (for exec). */
 int unit_attach_pid(sd_bus *bus, const char *unit, pid_t pid, berth_error_t *err);
+/* SetUnitProperties (runtime): new properties for a loaded unit, all or none
+ * (systemd checks every one before it applies any).  -ENOENT without an
+ * error set when systemd has no such unit (stopped and collected).  systemd
+ * takes only what can change while a unit runs: the cgroup properties, not
+ * Restart= nor StartLimitBurst= ("Cannot set property Restart"). */
+int unit_set_properties(sd_bus *bus, const char *unit, const struct unit_props *props, berth_error_t *err);
 
 static inline void sd_bus_flush_close_unrefp_(sd_bus **b) { if (*b) sd_bus_flush_close_unref(*b); }
 #define cleanup_bus __attribute__((cleanup(sd_bus_flush_close_unrefp_)))

@@ -5,6 +5,7 @@
 
 #include "berth/caps.h"
 #include "berth/container-spec.h"
+#include "berth/container-update.h"
 #include "berth/container.h"
 #include "berth/image-ref.h"
 #include "berth/image.h"
@@ -286,9 +287,13 @@ int container_create_from_spec(struct berth_store *s, const struct container_spe
                 json_object_set_new(berth, "Definition", json_string(spec->definition));
                 json_object_set_new(berth, "Notify", json_boolean(spec->notify));
         }
+        /* HostConfig.Memory, NanoCpus...: as inspect shows them after an
+         * update (a definition's limits are its unit's, not the record's) */
+        int r = spec->definition ? 0 : container_host_config_limits(cfg, err);
         /* --network, -p, -P: checked (a taken host port too) before anything is made */
-        int r = network_prepare_config(s, cfg, spec->publish, spec->publish_all, spec->expose,
-                                       json_at(img->config, "config.ExposedPorts"), err);
+        if (r >= 0)
+                r = network_prepare_config(s, cfg, spec->publish, spec->publish_all, spec->expose,
+                                           json_at(img->config, "config.ExposedPorts"), err);
         if (r >= 0)
                 r = container_create(s, cfg, spec->name, out, err);
         volume_holds_release(&holds);

@@ -11,6 +11,7 @@
 #include <termios.h>
 
 #include "berth/console.h"
+#include "berth/container-update.h"
 #include "berth/journal.h"
 #include "berth/devices.h"
 #include "berth/json-util.h"
@@ -23,19 +24,9 @@
 static int props_from_config(json_t *cfg, struct unit_props *props, berth_error_t *err)
 {
         struct limits l = {};
-        const char *key;
-        json_t *v;
-        json_object_foreach(json_at(cfg, "Berth.Limits"), key, v)
-        {
-                const struct limit_def *def = limit_by_flag(key);
-                if (!def || !json_is_string(v))
-                        continue;
-                if (limits_set(&l, def, json_string_value(v), err) < 0) {
-                        limits_free(&l);
-                        return -1;
-                }
-        }
-        int r = limits_to_props(&l, props, err);
+        int r = container_limits_parse(json_at(cfg, "Berth.Limits"), &l, err);
+        if (r >= 0)
+                r = limits_to_props(&l, props, err);
         limits_free(&l);
         /* Docker's device rules (or --privileged's none): the unit's cgroup
          * holds them, for the container and every exec alike */

@@ -27,6 +27,7 @@ static const struct command commands[] = {
         { "rename", cmd_rename, "Rename a container" },
         { "pause", cmd_pause, "Pause all processes within one or more containers" },
         { "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
+        { "update", cmd_update, "Update configuration of one or more containers" },
         { "rm", cmd_rm, "Remove one or more containers" },
         { "ps", cmd_ps, "List containers" },
         { "logs", cmd_logs, "Fetch the logs of a container (from the journal)" },

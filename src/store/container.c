@@ -429,6 +429,12 @@ int container_save_state(struct berth_container *c, berth_error_t *err)
         return write_json(p, c->state, err);
 }
 
+int container_save_config(struct berth_container *c, berth_error_t *err)
+{
+        cleanup_free char *p = xasprintf("%s/config.json", c->dir);
+        return write_json(p, c->config, err);
+}
+
 /* The part of rename under the container's lock and the store lock. */
 static int rename_locked(struct berth_store *s, struct berth_container *c, const char *name, berth_error_t *err)
 {

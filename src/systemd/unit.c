@@ -435,3 +435,30 @@ int unit_attach_pid(sd_bus *bus, const char *unit, pid_t pid, berth_error_t *err
                 return bus_error(err, r, &e, "attach process to unit");
         return 0;
 }
+
+int unit_set_properties(sd_bus *bus, const char *unit, const struct unit_props *props, berth_error_t *err)
+{
+        cleanup_bus_message sd_bus_message *m = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "SetUnitProperties");
+        /* runtime: a container's unit is transient, gone when it stops; the
+         * container's record is what the next start reads */
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sb", unit, 1);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r < 0)
+                return berth_error(err, -r, "create SetUnitProperties message");
+        if (unit_props_append_bus(m, props, err) < 0)
+                return -1;
+        r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return berth_error(err, -r, "create SetUnitProperties message");
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        r = sd_bus_call(bus, m, 0, &e, NULL);
+        if (r >= 0)
+                return 0;
+        if (sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
+                return -ENOENT;
+        cleanup_free char *what = xasprintf("set the properties of %s", unit);
+        return bus_error(err, r, &e, what);
+}

@@ -4,7 +4,14 @@
 load helpers
 
 setup_file() { ensure_busybox_image; }
-teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
+teardown() {
+    if [ -e /etc/berth/containers/upddef.container ]; then
+        systemctl stop container@upddef.service || true
+        rm -f /etc/berth/containers/upddef.container
+        systemctl daemon-reload
+    fi
+    berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true
+}
 
 @test "memory, cpus, pids and cpu-shares land on the unit" {
     berth run -d --name lim -m 512m --cpus 1.5 --pids-limit 100 --cpu-shares 1024 \
@@ -81,4 +88,133 @@ teardown() { berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true; }
     run berth stats --no-stream no-such-container
     assert_status 125
     assert_output "berth: No such container: no-such-container"
+}
+
+@test "update: a running container's unit changes at once, its record too, and a restart keeps it" {
+    berth run -d --name upd -m 128m --cpus 0.5 busybox sleep 1000
+    pid=$(berth inspect -f '{{.State.Pid}}' upd)
+    [ "$(systemctl show -p MemoryMax --value berth-upd.service)" = 134217728 ]
+    [ "$(systemctl show -p CPUQuotaPerSecUSec --value berth-upd.service)" = 500ms ]
+    run berth update -m 256m --cpus 1.5 upd
+    assert_success
+    assert_output upd
+    [ "$(systemctl show -p MemoryMax --value berth-upd.service)" = 268435456 ]
+    [ "$(systemctl show -p CPUQuotaPerSecUSec --value berth-upd.service)" = 1.500000s ]
+    # the container's own cgroup, without a restart
+    [ "$(berth inspect -f '{{.State.Pid}}' upd)" = "$pid" ]
+    # (the harness' systemd has its tree deep below /sys/fs/cgroup, v2 or v1)
+    f=$(find /sys/fs/cgroup \( -path '*/berth-upd.service/memory.max' -o \
+        -path '*/berth-upd.service/memory.limit_in_bytes' \) -print -quit)
+    [ -n "$f" ] || _fail "no memory limit file for berth-upd.service"
+    [ "$(cat "$f")" = 268435456 ]
+    run berth inspect --format '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.MemorySwap}}' upd
+    assert_output "268435456 1500000000 536870912"
+    # what was not named stays as it was
+    run berth update --pids-limit 64 upd
+    assert_success
+    [ "$(systemctl show -p MemoryMax --value berth-upd.service)" = 268435456 ]
+    [ "$(systemctl show -p TasksMax --value berth-upd.service)" = 64 ]
+    berth restart upd
+    [ "$(berth inspect -f '{{.State.Pid}}' upd)" != "$pid" ]
+    [ "$(systemctl show -p MemoryMax --value berth-upd.service)" = 268435456 ]
+    [ "$(systemctl show -p CPUQuotaPerSecUSec --value berth-upd.service)" = 1.500000s ]
+    [ "$(systemctl show -p TasksMax --value berth-upd.service)" = 64 ]
+}
+
+@test "update: a bad value is one line and changes nothing" {
+    berth run -d --name keep -m 128m --memory-swap 256m busybox sleep 1000
+    before=$(berth inspect -f '{{json .HostConfig}} {{json .Berth.Limits}}' keep)
+    run berth update -m lots keep
+    assert_status 125
+    assert_output "berth: --memory: invalid size: 'lots'"
+    run berth update -m 200m --cpus -1 keep
+    assert_status 125
+    assert_output "berth: --cpus: invalid number of CPUs: '-1'"
+    # valid alone, not with the container's own --memory-swap
+    run berth update -m 512m keep
+    assert_status 125
+    [ "${#lines[@]}" -eq 1 ] || _fail "$output"
+    assert_output_contains "cannot update container keep: "
+    # a container that is not there: the others are not changed either
+    run berth update -m 200m keep nosuch
+    assert_status 125
+    assert_output "berth: No such container: nosuch"
+    [ "$(berth inspect -f '{{json .HostConfig}} {{json .Berth.Limits}}' keep)" = "$before" ]
+    [ "$(systemctl show -p MemoryMax --value berth-keep.service)" = 134217728 ]
+    [ "$(systemctl show -p CPUQuotaPerSecUSec --value berth-keep.service)" = infinity ]
+    run berth update keep
+    assert_status 125
+    assert_output_contains "you must provide one or more flags"
+    # as Docker, 0 leaves a limit as it is
+    run berth update -m 0 keep
+    assert_success
+    [ "$(systemctl show -p MemoryMax --value berth-keep.service)" = 134217728 ]
+    [ "$(berth inspect -f '{{json .HostConfig}} {{json .Berth.Limits}}' keep)" = "$before" ]
+}
+
+@test "update: a stopped container's record, used by its next start" {
+    berth create --name later -m 128m busybox sleep 1000 >/dev/null
+    run berth update -m 300m --pids-limit 50 --cpuset-cpus 0 later
+    assert_success
+    assert_output later
+    run berth inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.CpusetCpus}}' later
+    assert_output "314572800 50 0"
+    berth start later
+    [ "$(systemctl show -p MemoryMax --value berth-later.service)" = 314572800 ]
+    [ "$(systemctl show -p TasksMax --value berth-later.service)" = 50 ]
+    [ "$(systemctl show -p AllowedCPUs --value berth-later.service)" = 0 ]
+    # changed while it ran, then again while stopped: the next unit has only the last
+    berth update -m 200m later
+    [ "$(systemctl show -p MemoryMax --value berth-later.service)" = 209715200 ]
+    berth stop later
+    berth update -m 400m later
+    berth start later
+    [ "$(systemctl show -p MemoryMax --value berth-later.service)" = 419430400 ]
+}
+
+@test "update --restart: refused with --rm, from the next start for a running container" {
+    berth run -d --rm --name gone busybox sleep 1000
+    run berth update --restart always gone
+    assert_status 125
+    assert_output "berth: cannot update container gone: Restart policy cannot be updated because AutoRemove is enabled for the container"
+    [ "$(berth inspect -f '{{.HostConfig.RestartPolicy.Name}}' gone)" = no ]
+    run berth update --restart no gone
+    assert_success
+    berth run -d --name pol2 busybox sleep 1000
+    run --separate-stderr berth update --restart on-failure:2 pol2
+    assert_success
+    [ "$output" = pol2 ] || _fail "$output"
+    [[ "$stderr" == *"restart policy of pol2 applies from its next start"* ]] || _fail "$stderr"
+    # systemd does not change Restart= of a loaded unit
+    [ "$(systemctl show -p Restart --value berth-pol2.service)" = no ]
+    run berth inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' pol2
+    assert_output "on-failure 2"
+    berth restart pol2
+    [ "$(systemctl show -p Restart --value berth-pol2.service)" = on-failure ]
+    [ "$(systemctl show -p StartLimitBurst --value berth-pol2.service)" = 3 ]
+}
+
+@test "update: several containers at once, names printed as given" {
+    berth run -d --name multi1 busybox sleep 1000 >/dev/null
+    id2=$(berth run -d --name multi2 busybox sleep 1000)
+    berth create --name multi3 busybox true >/dev/null
+    run berth update --pids-limit 77 --cpu-shares 512 multi1 "${id2:0:12}" multi3
+    assert_success
+    [ "$output" = "multi1"$'\n'"${id2:0:12}"$'\n'"multi3" ] || _fail "$output"
+    for u in multi1 multi2; do
+        [ "$(systemctl show -p TasksMax --value berth-$u.service)" = 77 ] || _fail "$u"
+        [ "$(systemctl show -p CPUWeight --value berth-$u.service)" = 20 ] || _fail "$u"
+    done
+    [ "$(berth inspect -f '{{.HostConfig.PidsLimit}} {{.HostConfig.CpuShares}}' multi3)" = "77 512" ]
+}
+
+@test "update: a definition container's limits are its file's" {
+    mkdir -p /etc/berth/containers
+    printf '[Container]\nImage=busybox\nExec=sleep 1000\nMemory=64M\n' > /etc/berth/containers/upddef.container
+    systemctl daemon-reload
+    systemctl start container@upddef.service
+    run berth update -m 128m --restart always upddef
+    assert_status 125
+    assert_output "berth: container upddef comes from /etc/berth/containers/upddef.container: change Memory=, Restart= in [Service] there"
+    [ "$(systemctl show -p MemoryMax --value container@upddef.service)" = 67108864 ]
 }
