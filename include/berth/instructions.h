@@ -41,13 +41,14 @@ struct instruction_scope {
 int instruction_apply(json_t *image, const struct df_insn *in, struct instruction_scope *scope,
                       berth_error_t *err);
 
-/* One `commit -c` / `import -c` value ("CMD [\"sh\"]", "ENV A=$B",
- * "HEALTHCHECK --interval=5s CMD true") applied to an image config's
- * "config" object.  Accepted: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK,
- * LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR (Docker's list plus
- * HEALTHCHECK and STOPSIGNAL); others are "X is not a valid change command".
- * Each value is applied on its own, so ENTRYPOINT keeps Cmd (Docker resets it
- * unless a CMD comes earlier in the same list). */
-int image_config_apply_change(json_t *config, const char *change, berth_error_t *err);
+/* The `commit -c` / `import -c` values ("CMD [\"sh\"]", "ENV A=$B",
+ * "HEALTHCHECK --interval=5s CMD true"), in order, applied to an image
+ * config's "config" object.  Accepted: CMD, ENTRYPOINT, ENV, EXPOSE,
+ * HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR (Docker's
+ * list plus HEALTHCHECK and STOPSIGNAL); others are "X is not a valid change
+ * command".  The list is one builder scope, as Docker's: `$VAR` sees the ENVs
+ * of earlier values, and ENTRYPOINT clears Cmd unless a CMD came earlier in
+ * the list. */
+int image_config_apply_changes(json_t *config, char *const *changes, berth_error_t *err);
 
 #endif

@@ -222,9 +222,8 @@ static int commit_config(struct berth_container *c, struct berth_image *img, con
         const char *sig = json_string_value(json_object_get(ccfg, "StopSignal"));
         if (sig && (!streq(sig, "SIGTERM") || json_object_get(cc, "StopSignal")))
                 json_object_set_new(cc, "StopSignal", json_string(sig));
-        for (size_t i = 0; o->changes && o->changes[i]; i++)
-                if (image_config_apply_change(cc, o->changes[i], err) < 0)
-                        return -1;
+        if (image_config_apply_changes(cc, o->changes, err) < 0)
+                return -1;
 
         cleanup_free char *created = format_rfc3339(now_ns());
         json_object_set_new(cfg, "created", json_string(created));
@@ -331,9 +330,8 @@ int container_commit(struct berth_store *s, struct berth_container *c, const str
                 return berth_error(err, 0, "refusing to create a tag with a digest reference (%s)", o->ref);
         }
         json_auto_t *probe = json_object();
-        for (size_t i = 0; o->changes && o->changes[i]; i++)
-                if (image_config_apply_change(probe, o->changes[i], err) < 0)
-                        return -1;
+        if (image_config_apply_changes(probe, o->changes, err) < 0)
+                return -1;
         cleanup_image struct berth_image *img = NULL;
         if (image_lookup(s, json_str(c->config, "Image"), &img, err) < 0)
                 return berth_error_wrap(err, "the image of container %s", c->name);

@@ -291,7 +291,8 @@ static char *change_kinds(void)
         return strbuf_steal(&b);
 }
 
-int image_config_apply_change(json_t *config, const char *change, berth_error_t *err)
+/* One change, with the scope of the list it is in. */
+static int apply_change(json_t *config, const char *change, struct instruction_scope *scope, berth_error_t *err)
 {
         /* the keyword first: an instruction that is not a change is refused
          * as such, whether it would parse or not (Docker's order too) */
@@ -311,13 +312,26 @@ int image_config_apply_change(json_t *config, const char *change, berth_error_t 
         struct df_insn in;
         if (df_insn_parse_line(p, NULL, 0, &in, err) < 0)
                 return -1;
-        /* the variables are the config's own, as Docker's are the container's */
+        /* the variables are the config's own, as Docker's are the
+         * container's, with the ENVs of earlier changes in the list */
         cleanup_strv char **env = json_strv(json_object_get(config, "Env"));
+        scope->env = env;
         /* instruction_apply() takes the whole image config: lend it this one's
          * "config" object (changes do not include MAINTAINER) */
         json_auto_t *image = json_pack("{s:O}", "config", config);
-        struct instruction_scope scope = { .env = env, .cmd_set = true };
-        int r = instruction_apply(image, &in, &scope, err);
+        int r = instruction_apply(image, &in, scope, err);
+        scope->env = NULL;
         df_insn_clear(&in);
         return r;
+}
+
+int image_config_apply_changes(json_t *config, char *const *changes, berth_error_t *err)
+{
+        /* one builder state for the list, as Docker's BuildFromConfig: an
+         * ENTRYPOINT clears Cmd unless a CMD came before it in the list */
+        struct instruction_scope scope = { 0 };
+        for (size_t i = 0; changes && changes[i]; i++)
+                if (apply_change(config, changes[i], &scope, err) < 0)
+                        return -1;
+        return 0;
 }

@@ -76,9 +76,8 @@ int image_import(struct berth_store *s, int fd, const char *ref, char *const *ch
                 return -1;
         json_auto_t *cfg = json_object();
         json_object_set_new(cfg, "Env", json_pack("[s]", DEFAULT_PATH_ENV));
-        for (size_t i = 0; changes && changes[i]; i++)
-                if (image_config_apply_change(cfg, changes[i], err) < 0)
-                        return -1;
+        if (image_config_apply_changes(cfg, changes, err) < 0)
+                return -1;
 
         cleanup_blob_writer struct blob_writer *w = NULL;
         if (store_blob_writer_open(s, &w, err) < 0)

@@ -416,7 +416,20 @@ Tester <t@example.com>
     run berth commit -c 'HEALTHCHECK --interval=1ns CMD true' "$name" img60/x:1
     assert_status 125
     assert_output_contains "HEALTHCHECK --interval cannot be less than 1ms"
-    berth rm "$name" >/dev/null
+    # the -c values are one list, as Docker's: an ENTRYPOINT of its own clears
+    # the Cmd it inherits, one after a CMD keeps that CMD
+    berth create --name "$name-cmd" img60/base:1 sh -c 'echo from-cmd' >/dev/null
+    run berth commit -c 'ENTRYPOINT ["echo", "ep"]' "$name-cmd" img60/changes:3
+    assert_success
+    run berth image inspect -f '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' img60/changes:3
+    assert_output '["echo","ep"] null'
+    run berth run --rm img60/changes:3
+    assert_output "ep"
+    run berth commit -c 'CMD ["arg"]' -c 'ENTRYPOINT ["echo", "ep"]' "$name-cmd" img60/changes:4
+    assert_success
+    run berth run --rm img60/changes:4
+    assert_output "ep arg"
+    berth rm "$name" "$name-cmd" >/dev/null
 }
 
 @test "commit of a running container pauses it for the snapshot and resumes it" {

@@ -17,7 +17,8 @@
 static void change_ok(json_t *config, const char *change)
 {
         cleanup_error berth_error_t err = NULL;
-        ck_assert_msg(image_config_apply_change(config, change, &err) == 0, "`%s`: %s", change,
+        char *one[] = { (char *) change, NULL };
+        ck_assert_msg(image_config_apply_changes(config, one, &err) == 0, "`%s`: %s", change,
                       err ? err->msg : "");
 }
 
@@ -25,7 +26,8 @@ static void change_ok(json_t *config, const char *change)
 static char *change_err(json_t *config, const char *change)
 {
         berth_error_t err = NULL;
-        ck_assert_msg(image_config_apply_change(config, change, &err) < 0, "accepted `%s`", change);
+        char *one[] = { (char *) change, NULL };
+        ck_assert_msg(image_config_apply_changes(config, one, &err) < 0, "accepted `%s`", change);
         ck_assert_ptr_nonnull(err);
         char *m = xstrdup(err->msg);
         berth_error_free(&err);
@@ -70,7 +72,9 @@ START_TEST(test_changes)
         ck_assert_str_eq(array_at(c, "Cmd", 2), "echo hello world");
         change_ok(c, "entrypoint [\"/app\", \"--x\"]");
         ck_assert_uint_eq(json_array_size(json_object_get(c, "Entrypoint")), 2);
-        ck_assert_str_eq(array_at(c, "Cmd", 2), "echo hello world"); /* a change keeps Cmd */
+        /* a -c ENTRYPOINT of its own clears the Cmd it inherits, as Docker's
+         * (test_change_list_scope: one after a CMD in the same list keeps it) */
+        ck_assert(json_is_null(json_object_get(c, "Cmd")));
         change_ok(c, "ENV A=1 B=\"two words\" C=x\\ y");
         change_ok(c, "ENV LEGACY value with spaces");
         change_ok(c, "ENV A=override");
@@ -292,6 +296,32 @@ START_TEST(test_commands)
 }
 END_TEST
 
+/* A list of changes is one builder scope, as Docker's BuildFromConfig: an
+ * ENTRYPOINT clears the Cmd it inherits, but not one a CMD earlier in the
+ * same list set; $VAR sees the ENV of an earlier change. */
+START_TEST(test_change_list_scope)
+{
+        cleanup_error berth_error_t err = NULL;
+        json_auto_t *config = json_pack("{s:[s], s:[s]}", "Cmd", "old", "Env", "PATH=/bin");
+        char *alone[] = { "ENTRYPOINT [\"e\"]", NULL };
+        ck_assert_int_eq(image_config_apply_changes(config, alone, &err), 0);
+        ck_assert_str_eq(array_at(config, "Entrypoint", 0), "e");
+        ck_assert(json_is_null(json_object_get(config, "Cmd")));
+
+        json_auto_t *c2 = json_pack("{s:[s]}", "Cmd", "old");
+        char *both[] = { "CMD [\"new\"]", "ENTRYPOINT [\"e\"]", "ENV A=1", "LABEL a=$A", NULL };
+        ck_assert_int_eq(image_config_apply_changes(c2, both, &err), 0);
+        ck_assert_str_eq(array_at(c2, "Cmd", 0), "new");
+        ck_assert_str_eq(array_at(c2, "Entrypoint", 0), "e");
+        ck_assert_str_eq(str_at(json_object_get(c2, "Labels"), "a"), "1");
+
+        /* a bad value anywhere in the list: an error naming it */
+        char *bad[] = { "CMD [\"x\"]", "RUN true", NULL };
+        ck_assert_int_lt(image_config_apply_changes(c2, bad, &err), 0);
+        ck_assert_ptr_nonnull(strstr(err->msg, "RUN is not a valid change command"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("instructions");
@@ -304,6 +334,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_healthcheck_both);
         tcase_add_test(tc, test_expansion);
         tcase_add_test(tc, test_commands);
+        tcase_add_test(tc, test_change_list_scope);
         suite_add_tcase(s, tc);
         return s;
 }
