@@ -28,6 +28,7 @@
  *        upper/ work/ rootfs/     overlayfs upper and work dirs, mount point
  *        hostname hosts resolv.conf
  *   ROOT/volumes/NAME/            named and anonymous volumes (see volume.h)
+ *   ROOT/secrets/ID/              secrets: metadata and the value (secret.h)
  *   ROOT/networks/NAME.json       network definitions; RUN/networks/ who is
  *                                 attached and which host ports are taken
  *                                 (see network.h)
@@ -45,8 +46,9 @@
  * themselves while alive, so store_tmp_prune() (system check --repair)
  * removes only dead ones; store_mkstemp_dir() (stage-XXXXXX, a container
  * being created) is used only under the exclusive store lock, which
- * system check --repair also takes; rm-ID, rmlayer-* and rmvol-* are what
- * rm, rmi and volume rm renamed out of the way and are deleting.  Blobs and
+ * system check --repair also takes; rm-ID, rmlayer-*, rmvol-* and rmsecret-*
+ * are what rm, rmi, volume rm and secret rm renamed out of the way and are
+ * deleting.  Blobs and
  * layers are only deleted under the exclusive store lock (rmi), and a new
  * image is only registered under it after checking its blobs and layers exist.
  *
@@ -61,8 +63,8 @@
  *                       to or from a stopped container.
  *   RUN/networks/lock   any change to RUN/networks/ (network.h).
  *   ROOT/store.lock     exclusive for changes to images.json and to container
- *                       names (create, rename, rm), volume rm/prune and
- *                       system check --repair; shared for lookups that must
+ *                       names (create, rename, rm), volume rm/prune, secret
+ *                       create/rm and system check --repair; shared for lookups that must
  *                       see a consistent index.  Under it, volume locks are
  *                       only tried (LOCK_NB, "in use"), never waited for.
  *   ROOT/build-cache/lock  alone, nothing else is taken under it.
