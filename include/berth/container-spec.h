@@ -55,6 +55,7 @@ struct container_spec {
         char **security_opts; /* seccomp= with an absolute profile path */
         char **ulimits;       /* "NAME=SOFT[:HARD]", checked */
         char **device_rules;  /* --device-cgroup-rule, checked */
+        char **secrets;       /* --secret NAME[,target=...], syntax checked (secret.h) */
         json_t *devices;      /* HostConfig.Devices (devices.h), checked */
         json_t *limits;       /* limit flag (limits.h) -> value text; "restart" too */
 

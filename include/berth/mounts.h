@@ -5,6 +5,7 @@
 #define BERTH_MOUNTS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "berth/error.h"
 
@@ -21,6 +22,11 @@ enum mount_op_kind {
         OP_BIND_RO,        /* same, read-only */
         OP_MASK,           /* hide dst: /dev/null over a file, ro tmpfs over a dir */
         OP_READONLY,       /* remount dst read-only */
+        OP_SECRET,         /* a read-only file at dst holding content, owned uid:gid
+                              with mode, on a tmpfs mounted at src (a host directory,
+                              but the mount is the container's mount namespace's
+                              only, so the value is never on a disk nor seen by
+                              the host) */
 };
 
 struct mount_op {
@@ -30,6 +36,12 @@ struct mount_op {
         const char *fstype;
         unsigned long flags;
         const char *data;
+        /* OP_SECRET */
+        const char *content;
+        size_t content_len;
+        uid_t uid;
+        gid_t gid;
+        mode_t mode;
 };
 
 const struct mount_op *mounts_base(size_t *n);

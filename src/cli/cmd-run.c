@@ -50,6 +50,7 @@ static const char run_usage[] =
         "  -v, --volume list         Bind mount a host path or a volume ([HOST_PATH|NAME:]CONTAINER[:ro])\n"
         "      --mount mount         Attach a filesystem mount (type=bind|volume|tmpfs,source=,target=,readonly)\n"
         "      --tmpfs list          Mount a tmpfs directory\n"
+        "      --secret list         Put a secret in the container (NAME[,target=PATH,uid=,gid=,mode=])\n"
         "  -w, --workdir string      Working directory inside the container\n"
         "  -u, --user string         Username or UID (format: <name|uid>[:<group|gid>])\n"
         "      --entrypoint string   Overwrite the default ENTRYPOINT of the image\n"

@@ -13,6 +13,7 @@
 #include "berth/network.h"
 #include "berth/parse.h"
 #include "berth/seccomp.h"
+#include "berth/secret.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 
@@ -269,6 +270,10 @@ int container_create_from_spec(struct berth_store *s, const struct container_spe
 {
         if (!spec->image || !*spec->image)
                 return berth_error(err, 0, "no image given for the container");
+        /* --secret: an unknown one is refused before anything is pulled or made */
+        json_auto_t *secrets = NULL;
+        if (secret_prepare_mounts(s, spec->secrets, &secrets, err) < 0)
+                return -1;
         cleanup_image struct berth_image *img = NULL;
         if (container_ensure_image(s, spec->image, spec->pull, progress, &img, err) < 0)
                 return -1;
@@ -281,6 +286,8 @@ int container_create_from_spec(struct berth_store *s, const struct container_spe
         if (spec->id)
                 json_object_set_new(cfg, "Id", json_string(spec->id));
         json_t *berth = json_object_get(cfg, "Berth");
+        if (json_array_size(secrets))
+                json_object_set(berth, "Secrets", secrets);
         if (spec->unit)
                 json_object_set_new(berth, "Unit", json_string(spec->unit));
         if (spec->definition) {
@@ -294,8 +301,16 @@ int container_create_from_spec(struct berth_store *s, const struct container_spe
         if (r >= 0)
                 r = network_prepare_config(s, cfg, spec->publish, spec->publish_all, spec->expose,
                                            json_at(img->config, "config.ExposedPorts"), err);
+        /* under the lock secret rm takes: the secrets are still there when
+         * the record that uses them appears */
+        cleanup_store_lock struct store_lock_scope lock = {};
+        if (r >= 0)
+                r = store_lock_scope_take(s, true, &lock, err);
+        if (r >= 0)
+                r = secret_check_config(s, cfg, err);
         if (r >= 0)
                 r = container_create(s, cfg, spec->name, out, err);
+        store_lock_scope_release(&lock);
         volume_holds_release(&holds);
         if (r < 0)
                 volume_remove_anonymous(s, cfg); /* the ones made for it */

@@ -230,6 +230,8 @@ static char **container_mount_points(struct berth_container *c)
         json_t *m;
         json_array_foreach(json_at(c->config, "Berth.Mounts"), i, m)
                 push_excluded(&v, json_str(m, "Destination"));
+        json_array_foreach(json_at(c->config, "Berth.Secrets"), i, m)
+                push_excluded(&v, json_str(m, "Target"));
         json_array_foreach(json_at(c->config, "Berth.Tmpfs"), i, m) {
                 const char *t = json_string_value(m);
                 if (!t)

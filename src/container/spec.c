@@ -6,6 +6,7 @@
 #include "berth/devices.h"
 #include "berth/limits.h"
 #include "berth/parse.h"
+#include "berth/secret.h"
 #include "berth/unit.h"
 #include "berth/util.h"
 #include "berth/volume.h"
@@ -15,7 +16,7 @@ enum spec_opt {
         SO_WORKDIR, SO_USER, SO_ENTRYPOINT, SO_HOSTNAME, SO_NETWORK, SO_NET, SO_PUBLISH, SO_PUBLISH_ALL,
         SO_EXPOSE, SO_RESTART, SO_LABEL, SO_LABEL_FILE, SO_CAP_ADD, SO_CAP_DROP, SO_PRIVILEGED, SO_DEVICE,
         SO_DEVICE_RULE, SO_READ_ONLY, SO_SECURITY_OPT, SO_INIT, SO_STOP_SIGNAL, SO_STOP_TIMEOUT, SO_PULL,
-        SO_ULIMIT,
+        SO_ULIMIT, SO_SECRET,
 };
 
 /* Indexed by enum spec_opt. */
@@ -54,6 +55,7 @@ const struct container_spec_option container_spec_options[] = {
         [SO_STOP_TIMEOUT] = { "stop-timeout", 0, true },
         [SO_PULL] = { "pull", 0, true },
         [SO_ULIMIT] = { "ulimit", 0, true },
+        [SO_SECRET] = { "secret", 0, true },
 };
 const size_t container_spec_options_count = ARRAY_SIZE(container_spec_options);
 
@@ -90,6 +92,7 @@ void container_spec_clear(struct container_spec *s)
         strv_free(s->security_opts);
         strv_free(s->ulimits);
         strv_free(s->device_rules);
+        strv_free(s->secrets);
         json_decref(s->devices);
         json_decref(s->limits);
         free(s->unit);
@@ -210,6 +213,11 @@ int container_spec_set(struct container_spec *s, const char *option, const char 
                 strv_push(&s->ulimits, value);
                 break;
         }
+        case SO_SECRET: /* which secrets exist is create's to say */
+                if (secret_ref_check(value, err) < 0)
+                        return -1;
+                strv_push(&s->secrets, value);
+                break;
         case SO_STOP_TIMEOUT: {
                 long long ns;
                 if (parse_duration(value, &ns, err) < 0)

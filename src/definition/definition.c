@@ -23,6 +23,7 @@
 #include "berth/definition-internal.h"
 #include "berth/devices.h"
 #include "berth/parse.h"
+#include "berth/secret.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 
@@ -346,6 +347,7 @@ static const struct container_key container_keys[] = {
         { "Volume", KEY_LIST, "-v", NULL, NULL, apply_mount_paths },
         { "Mount", KEY_LIST, "--mount", NULL, NULL, apply_mount_paths },
         { "Tmpfs", KEY_LIST, "--tmpfs", NULL, NULL, NULL },
+        { "Secret", KEY_LIST, "--secret", NULL, secret_ref_check, NULL },
         { "Network", KEY_STRING, "--network", NULL, NULL, NULL },
         { "User", KEY_STRING, "-u", NULL, NULL, apply_user },
         { "Group", KEY_STRING, NULL, NULL, NULL, apply_nothing }, /* apply_user: -u USER:GROUP */

@@ -101,6 +101,31 @@ static int bind_ro(const char *dst, unsigned long extra)
         return 0;
 }
 
+static int secret_apply(const struct mount_op *op, const char *dst)
+{
+        if (mkdir_p(op->src, 0700, NULL) < 0)
+                return -errno;
+        /* room for the value: tmpfs rounds the size up to pages */
+        cleanup_free char *opts = xasprintf("mode=0700,size=%zu", op->content_len + 4096);
+        if (mount("tmpfs", op->src, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+                return -errno;
+        cleanup_free char *file = xasprintf("%s/value", op->src);
+        cleanup_close int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        int r = write_all(fd, op->content, op->content_len);
+        if (r == 0 && (fchown(fd, op->uid, op->gid) < 0 || fchmod(fd, op->mode) < 0))
+                r = -errno;
+        if (r == 0)
+                r = ensure_target(dst, true);
+        if (r == 0 && mount(file, dst, NULL, MS_BIND, NULL) < 0)
+                r = -errno;
+        if (r == 0 && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                            NULL) < 0)
+                r = -errno;
+        return r;
+}
+
 /* root is prefixed to dst ("" after pivot_root). */
 static int mount_op_apply(const struct mount_op *op, const char *root, berth_error_t *err)
 {
@@ -181,6 +206,10 @@ static int mount_op_apply(const struct mount_op *op, const char *root, berth_err
                 if (lstat(dst, &st) < 0)
                         return 0;
                 r = bind_ro(dst, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+                break;
+        case OP_SECRET:
+                if ((r = secret_apply(op, dst)) < 0)
+                        return berth_error(err, -r, "put a secret at `%s`", op->dst);
                 break;
         }
         if (r < 0)

@@ -31,6 +31,7 @@
 #include "berth/parse.h"
 #include "berth/runtime.h"
 #include "berth/seccomp.h"
+#include "berth/secret.h"
 #include "berth/unit.h"
 #include "berth/util.h"
 #include "berth/volume.h"
@@ -65,6 +66,9 @@ static void child_ctx_clear(struct child_ctx *ctx)
         for (size_t i = 0; i < ctx->nbinds; i++) {
                 free((char *) ctx->binds[i].src);
                 free((char *) ctx->binds[i].dst);
+                if (ctx->binds[i].content)
+                        explicit_bzero((char *) ctx->binds[i].content, ctx->binds[i].content_len);
+                free((char *) ctx->binds[i].content);
         }
         free(ctx->binds);
         free(ctx->overlay_opts);
@@ -406,6 +410,34 @@ static void add_bind(struct child_ctx *ctx, enum mount_op_kind kind, const char 
         ctx->binds[ctx->nbinds++] = (struct mount_op) { .kind = kind, .src = xstrdup(src), .dst = xstrdup(dst) };
 }
 
+/* --secret: each value, read (decrypted) by the unit's own process, goes
+ * into a tmpfs of the container's mount namespace (OP_SECRET): never on a
+ * disk, gone with the container.  After the mounts, so a secret may land
+ * in a volume or a --tmpfs. */
+static int add_secrets(struct child_ctx *ctx, struct berth_store *s, json_t *cfg, const char *rundir,
+                       berth_error_t *err)
+{
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_at(cfg, "Berth.Secrets"), i, m)
+        {
+                const char *target = json_str(m, "Target"), *name = json_str(m, "Name") ?: "?";
+                char *value = NULL;
+                size_t len = 0;
+                if (!target)
+                        return berth_error(err, 0, "secret %s has no target in the container's record", name);
+                if (secret_value_read(s, json_str(m, "ID") ?: "", &value, &len, err) < 0)
+                        return berth_error_wrap(err, "secret %s", name);
+                ctx->binds = xrealloc(ctx->binds, (ctx->nbinds + 1) * sizeof(*ctx->binds));
+                ctx->binds[ctx->nbinds++] = (struct mount_op) {
+                        .kind = OP_SECRET, .src = xasprintf("%s/secrets/%zu", rundir, i), .dst = xstrdup(target),
+                        .content = value, .content_len = len, .uid = (uid_t) json_int(m, "UID", 0),
+                        .gid = (gid_t) json_int(m, "GID", 0), .mode = (mode_t) json_int(m, "Mode", 0444),
+                };
+        }
+        return 0;
+}
+
 /* Every char and block node under dir (the host's /dev), skipping what the
  * container gets its own of (pts, shm, mqueue) and the console, as runc's
  * HostDevices(). */
@@ -501,6 +533,9 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                         .fstype = "tmpfs", .flags = MS_NOSUID | MS_NODEV,
                         .data = opts && *opts ? opts : "mode=1777" };
         }
+
+        if (add_secrets(&ctx, s, cfg, rundir, err) < 0)
+                return -1;
 
         /* --device nodes; --privileged: every node of the host's /dev, as
          * Docker's (the unit's device policy allows them) */
@@ -693,6 +728,8 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
                 json_object_set_new(c->state, "Error", json_string(msg ? msg + 1 : start_error));
         }
         network_detach(s, c); /* veth, nft rules, address, ports, peers' hosts */
+        cleanup_free char *secrets = store_run_path(s, "containers/%s/secrets", id);
+        (void) rm_rf(secrets, NULL); /* the mount points of --secret's tmpfs */
         json_object_set_new(c->state, "Status", json_string("exited"));
         json_object_set_new(c->state, "Pid", json_integer(0));
         json_object_set_new(c->state, "ExitCode", json_integer(exit_code));
