@@ -60,6 +60,11 @@ typedef struct json_t json_t;
 int cli_print_formatted(const char *format, const char *default_table, json_t *header, json_t *const *rows, size_t n,
                         berth_error_t *err);
 
+/* --label KEY=VALUE (or KEY: "") into a labels object, as volume and secret
+ * create take it; and a labels object as ls prints it ("a=1,b=2"). */
+void cli_label_add(json_t *labels, const char *kv);
+char *cli_labels_text(json_t *labels);
+
 #define BERTH_COMMANDS(X)                                                           \
         X(import) X(images) X(rmi) X(tag) X(run) X(create) X(start) X(stop)         \
         X(restart) X(kill) X(rename) X(pause) X(unpause) X(update) X(rm) X(ps) X(logs) X(attach) X(exec) X(inspect) X(wait) X(stats) X(top)    \
@@ -67,7 +72,7 @@ int cli_print_formatted(const char *format, const char *default_table, json_t *h
         X(export) X(diff) X(image_prune) X(image_inspect) X(container_inspect) X(container_prune) X(system_df) X(system_check) X(system_prune) \
         X(pull) X(push) X(login) X(logout) X(search) \
         X(network) X(port) \
-        X(volume) X(cp) \
+        X(volume) X(secret) X(cp) \
         X(build)
 #define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 BERTH_COMMANDS(X)

@@ -32,6 +32,25 @@ int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
         return berth_error(err, 0, "%s: %s (see 'berth %s --help')", cmd, msg, cmd);
 }
 
+void cli_label_add(json_t *labels, const char *kv)
+{
+        cleanup_free char *k = xstrdup(kv);
+        char *eq = strchr(k, '=');
+        if (eq)
+                *eq++ = '\0';
+        json_object_set_new(labels, k, json_string(eq ? eq : ""));
+}
+
+char *cli_labels_text(json_t *labels)
+{
+        struct strbuf b = {};
+        const char *k;
+        json_t *v;
+        json_object_foreach(labels, k, v)
+                strbuf_printf(&b, "%s%s=%s", b.len ? "," : "", k, json_string_value(v) ?: "");
+        return strbuf_steal(&b);
+}
+
 void cli_table_init(struct cli_table *t, size_t ncols, ...)
 {
         t->ncols = ncols;

@@ -29,16 +29,6 @@ static json_t *volume_json(const struct volume_info *v)
                          v->mountpoint, "Name", v->name, "Options", "Scope", "local");
 }
 
-/* --label K=V into an object. */
-static void label_add(json_t *labels, const char *kv)
-{
-        cleanup_free char *k = xstrdup(kv);
-        char *eq = strchr(k, '=');
-        if (eq)
-                *eq = '\0';
-        json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
-}
-
 static int volume_create_cmd(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
@@ -51,7 +41,7 @@ static int volume_create_cmd(struct berth_cli *cli, int argc, char **argv, berth
         int c;
         while ((c = getopt_long(argc, argv, "d:o:", opts, NULL)) != -1) {
                 switch (c) {
-                case 'l': label_add(labels, optarg); break;
+                case 'l': cli_label_add(labels, optarg); break;
                 case 'n': name = optarg; break;
                 case 'd':
                         if (!streq(optarg, "local"))
@@ -78,20 +68,6 @@ static int volume_create_cmd(struct berth_cli *cli, int argc, char **argv, berth
                 return -1;
         printf("%s\n", made);
         return 0;
-}
-
-static char *labels_text(json_t *labels)
-{
-        char *out = xstrdup("");
-        const char *k;
-        json_t *v;
-        json_object_foreach(labels, k, v)
-        {
-                char *n = xasprintf("%s%s%s=%s", out, *out ? "," : "", k, json_string_value(v) ?: "");
-                free(out);
-                out = n;
-        }
-        return out;
 }
 
 /* volume ls --filter: dangling=BOOL, driver=, label=KEY[=VALUE], name= (substring). */
@@ -195,7 +171,7 @@ static int volume_ls_cmd(struct berth_cli *cli, int argc, char **argv, berth_err
         }
         json_t **rows = xcalloc(n + 1, sizeof(json_t *));
         for (size_t i = 0; i < n; i++) {
-                cleanup_free char *labels = labels_text(json_object_get(vs[i].meta, "Labels"));
+                cleanup_free char *labels = cli_labels_text(json_object_get(vs[i].meta, "Labels"));
                 rows[i] = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Driver", "local", "Name", vs[i].name,
                                     "Scope", "local", "Mountpoint", vs[i].mountpoint, "Labels", labels, "CreatedAt",
                                     json_str(vs[i].meta, "CreatedAt") ?: "", "Links", "N/A", "Size", "N/A");

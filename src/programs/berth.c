@@ -53,6 +53,7 @@ static const struct command commands[] = {
         { "network", cmd_network, "Manage networks (create, ls, inspect, rm)" },
         { "port", cmd_port, "List port mappings of a container" },
         { "volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)" },
+        { "secret", cmd_secret, "Manage secrets (create, ls, inspect, rm)" },
         { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
         { "pull", cmd_pull, "Download an image from a registry" },
         { "push", cmd_push, "Upload an image to a registry" },
