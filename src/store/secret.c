@@ -367,6 +367,24 @@ int secret_get(struct berth_store *s, const char *ref, struct secret_info *out, 
         return secret_find(s, ref, false, out, err);
 }
 
+/* 0 when no secret has this name; an error when one has, or when a record
+ * that cannot be read might. */
+static int name_free(struct berth_store *s, const char *name, berth_error_t *err)
+{
+        struct secret_info other;
+        berth_error_t e = NULL;
+        if (secret_find(s, name, true, &other, &e) == 0) {
+                secret_info_free(&other);
+                return berth_error(err, 0, "%s: secret name in use", name);
+        }
+        if (e->exit_code != 1) {
+                *err = e;
+                return -1;
+        }
+        berth_error_free(&e);
+        return 0;
+}
+
 int secret_create(struct berth_store *s, const char *name, const void *value, size_t len, json_t *labels,
                   char **id_out, berth_error_t *err)
 {
@@ -377,6 +395,10 @@ int secret_create(struct berth_store *s, const char *name, const void *value, si
                                    len);
         cleanup_free char *dir = store_path(s, "secrets");
         if (mkdir_p(dir, 0700, err) < 0)
+                return -1;
+        /* now, before any work (systemd-creds makes its host key on first
+         * use); again under the lock, where it counts */
+        if (name_free(s, name, err) < 0)
                 return -1;
         unsigned char raw[(SECRET_ID_LEN + 1) / 2];
         char id[sizeof(raw) * 2 + 1];
@@ -404,16 +426,8 @@ int secret_create(struct berth_store *s, const char *name, const void *value, si
         cleanup_store_lock struct store_lock_scope lock = {};
         if (r == 0)
                 r = store_lock_scope_take(s, true, &lock, err);
-        struct secret_info other;
-        berth_error_t e = NULL;
-        if (r == 0 && secret_find(s, name, true, &other, &e) == 0) {
-                r = berth_error(err, 0, "%s: secret name in use", name);
-                secret_info_free(&other);
-        } else if (r == 0 && e->exit_code != 1) { /* a record we cannot read may have this name */
-                *err = steal_pointer(&e);
-                r = -1;
-        }
-        berth_error_free(&e);
+        if (r == 0)
+                r = name_free(s, name, err);
         cleanup_free char *final = xasprintf("%s/%s", dir, id);
         if (r == 0 && rename(stage, final) < 0)
                 r = berth_error(err, errno, "create secret %s", name);
