@@ -6,11 +6,9 @@ load helpers
 setup_file() { ensure_busybox_image; }
 teardown() {
     if [ -e /etc/berth/containers/upddef.container ]; then
-        systemctl stop container@upddef.service || true
-        rm -f /etc/berth/containers/upddef.container
-        systemctl daemon-reload
+        remove_definitions upddef
     fi
-    berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true
+    remove_all_containers
 }
 
 @test "memory, cpus, pids and cpu-shares land on the unit" {

@@ -11,15 +11,14 @@ setup_file() { ensure_busybox_image; }
 teardown() {
     # the definitions of the last test
     if [ -e /etc/berth/containers/sec.container ] || [ -e /etc/berth/containers/badsec.container ]; then
-        systemctl stop container@sec.service 2>/dev/null || true
-        systemctl reset-failed container@sec.service 2>/dev/null || true
-        rm -f /etc/berth/containers/sec.container /etc/berth/containers/badsec.container
-        systemctl daemon-reload
+        remove_definitions sec badsec
     fi
-    berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true
-    for s in $(berth secret ls -q 2>/dev/null); do
-        berth secret rm "$s" >/dev/null 2>&1 || true
+    remove_all_containers
+    local s
+    for s in $(berth secret ls --format '{{.Name}}'); do
+        berth secret rm "$s" >/dev/null
     done
+    [ -z "$(berth secret ls -q)" ]
 }
 
 @test "secret create from a file (relative to the cwd) and from stdin; ls and inspect never show the value" {

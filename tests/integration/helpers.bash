@@ -173,3 +173,31 @@ journal_has() {
     # not grep -q: quitting early would SIGPIPE journalctl, a failure under pipefail
     journalctl --no-pager -o cat "${args[@]}" 2>/dev/null | grep -F -- "$1" >/dev/null
 }
+
+# Teardown: remove every container, and fail the test when one is left (a
+# leftover would change what the next test sees).
+remove_all_containers() {
+    local ids
+    ids=$(berth ps -aq)
+    if [ -n "$ids" ]; then
+        # shellcheck disable=SC2086
+        berth rm -f $ids >/dev/null
+    fi
+    ids=$(berth ps -aq)
+    [ -z "$ids" ] || { echo "teardown: containers left: $ids" >&2; return 1; }
+}
+
+# Teardown of a test that wrote definition files: stop the template
+# instances, forget their failed state (a test may have failed them on
+# purpose, and reset-failed exits non-zero for a unit that is not failed
+# and no longer loaded), remove the files and reload.
+remove_definitions() {
+    local name
+    for name in "$@"; do
+        systemctl stop "container@$name.service"
+        # not an assertion: the unit may never have failed
+        systemctl reset-failed "container@$name.service" 2>/dev/null || :
+        rm -f "/etc/berth/containers/$name.container"
+    done
+    systemctl daemon-reload
+}
