@@ -121,9 +121,21 @@ timer_gone() {
     run berth healthcheck run "$name3"
     assert_status 125
     assert_output "berth: container $name3 has no healthcheck"
+    # commit keeps the container's health check, as Docker's
+    run berth commit "$name2" "$img-committed"
+    assert_success
+    run berth image inspect -f '{{json .Config.Healthcheck}}' "$img-committed"
+    assert_equal "$(jq -c .Test <<<"$output")" '["CMD","true"]'
+    assert_equal "$(jq .Interval <<<"$output")" 2000000000
+    # and save | load too
+    run bash -c "berth save '$img-committed' | berth load -q"
+    assert_success
+    run berth image inspect -f '{{.Config.Healthcheck.Interval}}' "$img-committed"
+    assert_output 2000000000
+
     run berth rm -f "$name" "$name2" "$name3"
     assert_success
-    run berth rmi "$img"
+    run berth rmi "$img" "$img-committed"
     assert_success
 }
 
