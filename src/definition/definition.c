@@ -86,6 +86,24 @@ static int check_stop_timeout(const char *v, berth_error_t *err)
         return 0;
 }
 
+/* A value as `berth run --OPTION` checks it (the spec's own setter). */
+static int check_spec_option(const char *option, const char *v, berth_error_t *err)
+{
+        struct container_spec s;
+        container_spec_init(&s);
+        int r = container_spec_set(&s, option, v, NULL, err);
+        container_spec_clear(&s);
+        return r;
+}
+
+/* Notify=: a boolean, or "healthy" (ready once the first check passed). */
+static int check_notify(const char *v, berth_error_t *err)
+{
+        if (streq(v, "healthy") || check_bool(v, NULL) == 0)
+                return 0;
+        return berth_error(err, 0, "invalid Notify= value: '%s' (use yes, no or healthy)", v);
+}
+
 static int check_pull(const char *v, berth_error_t *err)
 {
         if (streq(v, "missing") || streq(v, "always") || streq(v, "never") || streq(v, "newer"))
@@ -150,6 +168,7 @@ struct container_key {
         const char *arg;  /* KEY_BOOL: the flag's argument when true; otherwise a prefix of each value */
         int (*check)(const char *value, berth_error_t *err); /* one value or word */
         apply_fn apply;   /* NULL: emit_flags() */
+        bool run_check;   /* check each value as `berth run FLAG VALUE` does */
 };
 
 static void push_flag(struct definition *d, const char *flag, const char *prefix, const char *value)
@@ -301,8 +320,23 @@ static int apply_nothing(struct parser *p, const struct container_key *k, struct
 
 static int apply_notify(struct parser *p, const struct container_key *k, struct key_state *st, berth_error_t *err)
 {
-        if (last_value(st))
-                (void) def_parse_bool(last_value(st), &p->d->notify, NULL);
+        const char *v = last_value(st);
+        if (v && streq(v, "healthy"))
+                push_flag(p->d, "--sdnotify", NULL, "healthy");
+        else if (v)
+                (void) def_parse_bool(v, &p->d->notify, NULL);
+        return 0;
+}
+
+/* HealthCmd=none (Podman's spelling) turns the image's health check off. */
+static int apply_health_cmd(struct parser *p, const struct container_key *k, struct key_state *st,
+                            berth_error_t *err)
+{
+        const char *v = last_value(st);
+        if (v && strcasecmp(v, "none") == 0)
+                strv_push(&p->d->run_args, "--no-healthcheck");
+        else if (v)
+                push_flag(p->d, k->flag, NULL, v);
         return 0;
 }
 
@@ -362,7 +396,14 @@ static const struct container_key container_keys[] = {
         { "Label", KEY_WORDS, "-l", NULL, NULL, NULL },
         { "RunInit", KEY_BOOL, "--init", NULL, NULL, NULL },
         { "StopTimeout", KEY_STRING, "--stop-timeout", NULL, check_stop_timeout, apply_stop_timeout },
-        { "Notify", KEY_BOOL, NULL, NULL, NULL, apply_notify },
+        { "Notify", KEY_STRING, NULL, NULL, check_notify, apply_notify },
+        { "HealthCmd", KEY_STRING, "--health-cmd", NULL, NULL, apply_health_cmd },
+        { "HealthInterval", KEY_STRING, "--health-interval", NULL, NULL, NULL, true },
+        { "HealthTimeout", KEY_STRING, "--health-timeout", NULL, NULL, NULL, true },
+        { "HealthStartPeriod", KEY_STRING, "--health-start-period", NULL, NULL, NULL, true },
+        { "HealthStartInterval", KEY_STRING, "--health-start-interval", NULL, NULL, NULL, true },
+        { "HealthRetries", KEY_STRING, "--health-retries", NULL, NULL, NULL, true },
+        { "HealthOnFailure", KEY_STRING, "--health-on-failure", NULL, NULL, NULL, true },
         { "Pull", KEY_STRING, NULL, NULL, check_pull, apply_pull },
         { "Ulimit", KEY_LIST, NULL, NULL, check_ulimit, apply_ulimit },
 };
@@ -386,6 +427,8 @@ static int check_value(const struct container_key *k, const char *v, berth_error
 {
         if (k->kind == KEY_BOOL)
                 return check_bool(v, err);
+        if (k->run_check)
+                return check_spec_option(k->flag + 2, v, err);
         return k->check ? k->check(v, err) : 0;
 }
 

@@ -532,6 +532,17 @@ const char *container_status(struct berth_container *c)
         return st ? st : "unknown";
 }
 
+const char *container_health_status(struct berth_container *c)
+{
+        const char *kind = json_string_value(json_array_get(json_at(c->config, "Config.Healthcheck.Test"), 0));
+        if (!kind || streq(kind, "NONE"))
+                return NULL;
+        cleanup_free char *path = xasprintf("%s/health.json", c->dir);
+        json_auto_t *h = json_load_file(path, 0, NULL);
+        const char *st = json_string_value(json_object_get(h, "Status"));
+        return st && streq(st, "healthy") ? "healthy" : st && streq(st, "unhealthy") ? "unhealthy" : "starting";
+}
+
 char *container_status_text(struct berth_container *c)
 {
         const char *st = container_status(c);
@@ -541,7 +552,12 @@ char *container_status_text(struct berth_container *c)
                 size_t l = strlen(ago);
                 if (l > 4)
                         ago[l - 4] = '\0';
-                return xasprintf("Up %s%s", ago, streq(st, "paused") ? " (Paused)" : "");
+                const char *health = container_health_status(c);
+                return xasprintf("Up %s%s%s", ago, streq(st, "paused") ? " (Paused)" : "",
+                                 !health                     ? ""
+                                 : streq(health, "healthy")   ? " (healthy)"
+                                 : streq(health, "unhealthy") ? " (unhealthy)"
+                                                              : " (health: starting)");
         }
         if (streq(st, "exited")) {
                 cleanup_free char *ago = format_human_ago(parse_rfc3339_ns(json_str(c->state, "FinishedAt")));

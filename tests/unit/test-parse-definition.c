@@ -311,6 +311,37 @@ START_TEST(test_run_args)
 }
 END_TEST
 
+/* Quadlet's health keys: run flags, each value checked as run checks it */
+START_TEST(test_health_keys)
+{
+        cleanup_definition struct definition *d = load_ok("[Container]\n"
+                                                          "Image=x\n"
+                                                          "HealthCmd=curl -f http://localhost/\n"
+                                                          "HealthInterval=10s\n"
+                                                          "HealthTimeout=2s\n"
+                                                          "HealthStartPeriod=1m\n"
+                                                          "HealthStartInterval=1s\n"
+                                                          "HealthRetries=5\n"
+                                                          "HealthOnFailure=kill\n"
+                                                          "Notify=healthy\n");
+        ck_assert(!d->notify);
+        STRV_EQ(d->run_args, "--sdnotify", "healthy", "--health-cmd", "curl -f http://localhost/",
+                "--health-interval", "10s", "--health-timeout", "2s", "--health-start-period", "1m",
+                "--health-start-interval", "1s", "--health-retries", "5", "--health-on-failure", "kill");
+        cleanup_definition struct definition *off = load_ok("[Container]\nImage=x\nHealthCmd=none\n");
+        STRV_EQ(off->run_args, "--no-healthcheck");
+
+        ERR_EQ("[Container]\nImage=x\nHealthInterval=10\n",
+               "DIR/web.container:3: --health-interval: invalid duration: '10' (use a number of seconds or a Go "
+               "duration such as 10s, 1m30s, 500ms)");
+        ERR_EQ("[Container]\nImage=x\nHealthRetries=-2\n",
+               "DIR/web.container:3: invalid --health-retries -2: a number from 0");
+        ERR_EQ("[Container]\nImage=x\nHealthOnFailure=reboot\n",
+               "DIR/web.container:3: invalid --health-on-failure reboot: use none, kill, restart or stop");
+        ERR_EQ("[Container]\nImage=x\nNotify=later\n", "DIR/web.container:3: invalid Notify= value: 'later' (use yes, no or healthy)");
+}
+END_TEST
+
 START_TEST(test_ulimit)
 {
         cleanup_definition struct definition *d = load_ok("[Container]\n"
@@ -714,6 +745,7 @@ static Suite *suite(void)
         tc = tcase_create("keys");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_run_args);
+        tcase_add_test(tc, test_health_keys);
         tcase_add_test(tc, test_ulimit);
         tcase_add_test(tc, test_limit_keys);
         tcase_add_test(tc, test_errors);
