@@ -70,6 +70,9 @@ int unit_job_nowait(sd_bus *bus, const char *method, const char *unit, berth_err
 /* StartUnit/StopUnit and wait for the job. */
 int unit_start(sd_bus *bus, const char *unit, berth_error_t *err);
 int unit_stop(sd_bus *bus, const char *unit, berth_error_t *err);
+/* RestartUnit and wait for the job: an error unless it ended "done" (for a
+ * Type=notify unit: until it is ready again). */
+int unit_restart(sd_bus *bus, const char *unit, berth_error_t *err);
 /* KillUnit: who is "main" or "all". */
 int unit_kill(sd_bus *bus, const char *unit, const char *who, int sig, berth_error_t *err);
 /* A uint64 property of a service unit (MemoryCurrent, CPUUsageNSec,

@@ -96,6 +96,14 @@ static int check_spec_option(const char *option, const char *v, berth_error_t *e
         return r;
 }
 
+/* AutoUpdate=: Podman's policies (auto-update.h) */
+static int check_auto_update(const char *v, berth_error_t *err)
+{
+        if (streq(v, "registry") || streq(v, "local") || streq(v, "disabled"))
+                return 0;
+        return berth_error(err, 0, "invalid AutoUpdate= value: '%s' (use registry, local or disabled)", v);
+}
+
 /* Notify=: a boolean, or "healthy" (ready once the first check passed). */
 static int check_notify(const char *v, berth_error_t *err)
 {
@@ -394,6 +402,7 @@ static const struct container_key container_keys[] = {
         { "NoNewPrivileges", KEY_BOOL, "--security-opt", "no-new-privileges", NULL, NULL },
         { "SeccompProfile", KEY_STRING, "--security-opt", "seccomp=", NULL, apply_seccomp },
         { "Label", KEY_WORDS, "-l", NULL, NULL, NULL },
+        { "AutoUpdate", KEY_STRING, "-l", "io.containers.autoupdate=", check_auto_update, NULL },
         { "RunInit", KEY_BOOL, "--init", NULL, NULL, NULL },
         { "StopTimeout", KEY_STRING, "--stop-timeout", NULL, check_stop_timeout, apply_stop_timeout },
         { "Notify", KEY_STRING, NULL, NULL, check_notify, apply_notify },

@@ -392,6 +392,11 @@ int unit_start(sd_bus *bus, const char *unit, berth_error_t *err)
         return manager_job_call(bus, "StartUnit", unit, err);
 }
 
+int unit_restart(sd_bus *bus, const char *unit, berth_error_t *err)
+{
+        return manager_job_call(bus, "RestartUnit", unit, err);
+}
+
 int unit_stop(sd_bus *bus, const char *unit, berth_error_t *err)
 {
         return manager_job_call(bus, "StopUnit", unit, err);
