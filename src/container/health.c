@@ -19,7 +19,7 @@
 json_t *health_state_load(struct berth_container *c)
 {
         cleanup_free char *path = xasprintf("%s/health.json", c->dir);
-        json_t *h = json_load_file(path, 0, NULL);
+        json_t *h = json_load_path(path, 0, NULL);
         if (h && !json_is_object(h)) {
                 json_decref(h);
                 return NULL;

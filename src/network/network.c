@@ -118,7 +118,7 @@ static int network_lock(struct berth_store *s, berth_error_t *err)
 static int json_load_object(const char *path, json_t **out, berth_error_t *err)
 {
         json_error_t jerr;
-        json_t *j = json_load_file(path, 0, &jerr);
+        json_t *j = json_load_path(path, 0, &jerr);
         if (!j && access(path, F_OK) < 0 && errno == ENOENT)
                 j = json_object();
         else if (!j)
@@ -284,7 +284,7 @@ int network_list(struct berth_store *s, json_t **out, berth_error_t *err)
                 if (l < 6 || !streq(de->d_name + l - 5, ".json"))
                         continue;
                 cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
-                json_t *def = json_load_file(p, 0, NULL);
+                json_t *def = json_load_path(p, 0, NULL);
                 if (def)
                         json_array_append_new(all, def);
         }
