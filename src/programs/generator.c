@@ -4,8 +4,12 @@
  *     berth-generator --dry-run [NORMAL_DIR]               (prints, writes nothing)
  *
  * For every NAME.container on the search path it writes the drop-in
- * NORMAL_DIR/container@NAME.service.d/50-berth.conf and the .wants/,
- * .requires/, .upholds/ links of its [Install] section (systemd.generator(7)).
+ * NORMAL_DIR/container@NAME.service.d/50-berth.conf (for a template
+ * web@.container, one per instance it knows: web@X.container files and
+ * DefaultInstance=), for every NAME.volume and NAME.network the unit
+ * NORMAL_DIR/berth-volume@NAME.service (berth-network@NAME.service) that
+ * creates it, and the .wants/, .requires/, .upholds/ links of their
+ * [Install] sections (systemd.generator(7)).
  * A bad definition is logged with FILE:LINE to the journal (priority err,
  * SYSLOG_IDENTIFIER=berth-generator) and to stderr, and skipped; the others
  * are still generated.  A generator must never fail the boot: the exit status
@@ -44,8 +48,9 @@ static void usage(FILE *out)
         fputs("Usage: berth-generator NORMAL_DIR [EARLY_DIR LATE_DIR]\n"
               "       berth-generator --dry-run [NORMAL_DIR]\n\n"
               "systemd generator: turns /etc/berth/containers/NAME.container (and /run/berth/containers,\n"
-              "/usr/lib/berth/containers) into drop-ins for container@NAME.service.\n"
-              "See berth-generator(8) and berth.container(5).\n",
+              "/usr/lib/berth/containers) into drop-ins for container@NAME.service, NAME.volume and\n"
+              "NAME.network into berth-volume@NAME.service and berth-network@NAME.service.\n"
+              "See berth-generator(8), berth.container(5), berth.volume(5) and berth.network(5).\n",
               out);
 }
 
