@@ -7,8 +7,8 @@
  *   definition.c         the [Container] key table, [Install], the struct
  *                        definition they fill, and the container spec made
  *                        from it;
- *   definition-resource.c  the [Volume] and [Network] keys, and the units
- *                        that create them;
+ *   definition-resource.c  the [Volume], [Network], [Image] and [Build]
+ *                        keys, and the units that create them;
  *   definition-path.c    the search path, drop-ins, templates, and container IDs;
  *   definition-dropin.c  the drop-in and [Install] links the generator and
  *                        `berth generate` write. */
@@ -26,6 +26,8 @@ enum section {
         SECTION_CONTAINER,
         SECTION_VOLUME,
         SECTION_NETWORK,
+        SECTION_IMAGE,
+        SECTION_BUILD,
         SECTION_SERVICE,
         SECTION_INSTALL,
         SECTION_IGNORED,
@@ -44,10 +46,8 @@ struct parser {
         struct definition *d;
         enum section section;
         struct key_state *keys; /* one per container_keys[] row */
-        /* [Volume]/[Network] so far */
-        char *res_name;         /* VolumeName=, NetworkName= */
-        char **res_labels;      /* Label= */
-        char *res_subnet;       /* Subnet= */
+        struct key_state *res_keys; /* [Volume]/[Network]/[Image]/[Build]: one per
+                                       resource_keys[] row (definition-resource.c) */
 };
 
 /* ---- the syntax (definition-syntax.c) ---------------------------------------------- */
@@ -72,10 +72,13 @@ extern const char *const def_install_keys[3];
 /* The container keys into the definition, once every file is read. */
 int def_container_finish(struct parser *p, berth_error_t *err);
 
-/* ---- .volume and .network (definition-resource.c) ----------------------------------- */
+/* ---- .volume, .network, .image, .build (definition-resource.c) --------------------- */
 
-/* One assignment in [Volume] or [Network] (value "" resets the key). */
+/* One assignment in [Volume], [Network], [Image] or [Build] (value "" resets the key). */
 int def_assign_resource(struct parser *p, const char *key, const char *value, berth_error_t *err);
+/* The key states a parser needs for them, and their release. */
+struct key_state *def_resource_keys_new(void);
+void def_resource_keys_free(struct key_state *keys);
 /* The name and create_args, once every file is read. */
 int def_resource_finish(struct parser *p, berth_error_t *err);
 /* The unit file text of a volume or network definition. */

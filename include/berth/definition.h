@@ -1,4 +1,7 @@
-/* berth — definition files: /etc/berth/containers/NAME.container.
+/* berth — definition files: /etc/berth/containers/NAME.container, and the
+ * .volume, .network, .image and .build files containers can name, each
+ * becoming a oneshot unit berth-KIND@NAME.service that makes it; drop-ins
+ * (NAME.container.d/, container.d/) and templates (web@.container).
  *
  * systemd INI syntax (comments, line continuation, repeated keys, an empty
  * assignment resets a list, %-specifiers), sections [Unit], [Container],
@@ -12,9 +15,10 @@
  * `berth generate --dry-run`, and by the unit's own ExecStart
  * (`berth _unit-start NAME`), which turns the definition into a container.
  *
- * In src/systemd/: definition-syntax.c (the INI syntax), definition.c (the
- * keys), definition-path.c (the search path), definition-dropin.c (the
- * drop-in and links). */
+ * In src/definition/: definition-syntax.c (the INI syntax), definition.c (the
+ * [Container] keys), definition-resource.c (the other kinds' keys and units),
+ * definition-path.c (the search path, drop-ins, templates),
+ * definition-dropin.c (the drop-in and links). */
 #ifndef BERTH_DEFINITION_H
 #define BERTH_DEFINITION_H
 
@@ -33,9 +37,11 @@ enum definition_kind {
         DEFINITION_CONTAINER, /* NAME.container: container@NAME.service */
         DEFINITION_VOLUME,    /* NAME.volume: berth-volume@NAME.service, a oneshot that creates it */
         DEFINITION_NETWORK,   /* NAME.network: berth-network@NAME.service, likewise */
+        DEFINITION_IMAGE,     /* NAME.image: berth-image@NAME.service, a oneshot that pulls it */
+        DEFINITION_BUILD,     /* NAME.build: berth-build@NAME.service, a oneshot that builds it */
         _DEFINITION_KIND_MAX,
 };
-/* ".container", ".volume", ".network" */
+/* ".container", ".volume", ".network", ".image", ".build" */
 extern const char *const definition_suffixes[_DEFINITION_KIND_MAX];
 /* The kind of a file (or NAME.SUFFIX) by its suffix; -1 for none. */
 int definition_kind_of_file(const char *path);
@@ -65,11 +71,13 @@ struct definition {
         char **service_lines;/* of [Service] */
         char **install_lines;/* of [Install] (WantedBy=, RequiredBy=, UpheldBy=) */
         char *default_instance; /* [Install] DefaultInstance= of a template */
-        char **requires;     /* units of the .volume/.network definitions a container
-                                names (Volume=NAME.volume:..., Network=NAME.network):
+        char **requires;     /* units of the .volume/.network/.image/.build definitions
+                                a container names (Volume=NAME.volume:...,
+                                Network=NAME.network, Image=NAME.image|NAME.build):
                                 Requires= and After= */
-        /* .volume and .network */
-        char *resource_name; /* VolumeName=/NetworkName=, default NAME */
+        /* .volume, .network, .image, .build */
+        char *resource_name; /* VolumeName=/NetworkName= (default NAME), the image's
+                                Image=/ImageTag=, the build's first ImageTag= */
         char **create_args;  /* `berth` arguments that create it, idempotently:
                                 {"volume", "create", "--label", "a=b", "NAME"} */
         /* [Unit]/[Service] lines as written, before specifier expansion: what
@@ -97,7 +105,8 @@ int definition_find_kind(const char *name, enum definition_kind kind, char **pat
  * is returned. */
 int definition_load(const char *path, const char *name, struct definition **out, berth_error_t *err);
 /* The unit a definition becomes: "container@NAME.service",
- * "berth-volume@NAME.service", "berth-network@NAME.service". */
+ * "berth-volume@NAME.service", "berth-network@NAME.service",
+ * "berth-image@NAME.service", "berth-build@NAME.service". */
 char *definition_unit_name(enum definition_kind kind, const char *name);
 /* All definitions on the search path, of every kind (one per NAME and kind,
  * earliest dir wins, a symlink to /dev/null masks NAME), sorted by kind then

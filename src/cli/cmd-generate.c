@@ -13,10 +13,10 @@
 #include "berth/util.h"
 
 static const char generate_usage[] =
-        "Usage:  berth generate [OPTIONS] [NAME[.container|.volume|.network]...]\n\n"
+        "Usage:  berth generate [OPTIONS] [NAME[.container|.volume|.network|.image|.build]...]\n\n"
         "Show or write the units berth-generator makes from definition files\n"
-        "(/etc/berth/containers/NAME.container, NAME.volume, NAME.network; also in /run/berth/containers,\n"
-        "/usr/lib/berth/containers)\n\n"
+        "(/etc/berth/containers/NAME.container, .volume, .network, .image, .build; also in\n"
+        "/run/berth/containers, /usr/lib/berth/containers)\n\n"
         "Options:\n"
         "  -n, --dry-run         Print the drop-ins and links instead of writing them\n"
         "  -o, --output DIR      Generator output directory (default " DEFINITION_GENERATOR_DIR ")\n"
@@ -66,7 +66,7 @@ int cmd_generate(struct berth_cli *cli, int argc, char **argv, berth_error_t *er
                 bad = definition_load_all(&defs, &n, print_bad, NULL);
         } else {
                 for (int i = optind; i < argc; i++) {
-                        /* NAME (a container), NAME.container, NAME.volume, NAME.network */
+                        /* NAME (a container), or NAME.KIND */
                         int kind = definition_kind_of_file(argv[i]);
                         cleanup_free char *name = kind < 0 ? xstrdup(argv[i])
                                                            : xstrndup(argv[i], strlen(argv[i]) -

@@ -26,6 +26,8 @@ static const struct {
         { "Container", SECTION_CONTAINER },
         { "Volume", SECTION_VOLUME },
         { "Network", SECTION_NETWORK },
+        { "Image", SECTION_IMAGE },
+        { "Build", SECTION_BUILD },
         { "Service", SECTION_SERVICE },
         { "Install", SECTION_INSTALL },
 };
@@ -345,11 +347,13 @@ static int parse_line(struct parser *p, char *l, unsigned line, berth_error_t *e
                         [DEFINITION_CONTAINER] = SECTION_CONTAINER,
                         [DEFINITION_VOLUME] = SECTION_VOLUME,
                         [DEFINITION_NETWORK] = SECTION_NETWORK,
+                        [DEFINITION_IMAGE] = SECTION_IMAGE,
+                        [DEFINITION_BUILD] = SECTION_BUILD,
                 };
                 const char *own_name = NULL;
                 for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
                         bool other = sections[i].section >= SECTION_CONTAINER &&
-                                     sections[i].section <= SECTION_NETWORK &&
+                                     sections[i].section <= SECTION_BUILD &&
                                      sections[i].section != own[p->d->kind];
                         if (sections[i].section == own[p->d->kind])
                                 own_name = sections[i].name;
@@ -392,6 +396,8 @@ static int parse_line(struct parser *p, char *l, unsigned line, berth_error_t *e
                 return def_assign_container(p, key, value, line, err);
         case SECTION_VOLUME:
         case SECTION_NETWORK:
+        case SECTION_IMAGE:
+        case SECTION_BUILD:
                 return def_assign_resource(p, key, value, err);
         case SECTION_UNIT:
                 strv_push(&d->unit_lines, kv);

@@ -51,6 +51,8 @@ const char *const definition_suffixes[_DEFINITION_KIND_MAX] = {
         [DEFINITION_CONTAINER] = ".container",
         [DEFINITION_VOLUME] = ".volume",
         [DEFINITION_NETWORK] = ".network",
+        [DEFINITION_IMAGE] = ".image",
+        [DEFINITION_BUILD] = ".build",
 };
 
 char *definition_unit_name(enum definition_kind kind, const char *name)
@@ -58,6 +60,8 @@ char *definition_unit_name(enum definition_kind kind, const char *name)
         switch (kind) {
         case DEFINITION_VOLUME: return xasprintf("berth-volume@%s.service", name);
         case DEFINITION_NETWORK: return xasprintf("berth-network@%s.service", name);
+        case DEFINITION_IMAGE: return xasprintf("berth-image@%s.service", name);
+        case DEFINITION_BUILD: return xasprintf("berth-build@%s.service", name);
         default: return xasprintf("container@%s.service", name);
         }
 }
@@ -207,6 +211,19 @@ static int check_volume(const char *v, berth_error_t *err)
         return stem ? resource_ref(stem, DEFINITION_VOLUME, &name, NULL, err) : 0;
 }
 
+/* Image=NAME.image or NAME.build: the definition must exist and be good. */
+static int check_image(const char *v, berth_error_t *err)
+{
+        static const enum definition_kind kinds[] = { DEFINITION_IMAGE, DEFINITION_BUILD };
+        for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+                cleanup_free char *stem = resource_stem(v, strlen(v), kinds[i]);
+                cleanup_free char *name = NULL;
+                if (stem)
+                        return resource_ref(stem, kinds[i], &name, NULL, err);
+        }
+        return 0;
+}
+
 static int check_network(const char *v, berth_error_t *err)
 {
         cleanup_free char *stem = resource_stem(v, strlen(v), DEFINITION_NETWORK);
@@ -273,10 +290,27 @@ static char *last_value(const struct key_state *st)
         return n ? st->values[n - 1] : NULL;
 }
 
+static void add_requires(struct definition *d, const char *unit);
+
+/* Image=NAME.image (pulled by its unit first) or NAME.build (built by its
+ * unit first): the image that definition names. */
 static int apply_image(struct parser *p, const struct container_key *k, struct key_state *st, berth_error_t *err)
 {
-        if (last_value(st))
-                p->d->image = xstrdup(last_value(st));
+        static const enum definition_kind kinds[] = { DEFINITION_IMAGE, DEFINITION_BUILD };
+        const char *v = last_value(st);
+        if (!v)
+                return 0;
+        for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+                cleanup_free char *stem = resource_stem(v, strlen(v), kinds[i]);
+                if (!stem)
+                        continue;
+                cleanup_free char *unit = NULL;
+                if (resource_ref(stem, kinds[i], &p->d->image, &unit, err) < 0)
+                        return berth_error_wrap(err, "%s:%u", p->path, st->line);
+                add_requires(p->d, unit);
+                return 0;
+        }
+        p->d->image = xstrdup(v);
         return 0;
 }
 
@@ -491,7 +525,7 @@ static int apply_ulimit(struct parser *p, const struct container_key *k, struct 
 /* The [Container] keys, in the order their run flags are emitted.  The limit
  * keys (Memory=, CPUs=, ...) are limits.h's table. */
 static const struct container_key container_keys[] = {
-        { "Image", KEY_STRING, NULL, NULL, NULL, apply_image },
+        { "Image", KEY_STRING, NULL, NULL, check_image, apply_image },
         { "ContainerName", KEY_STRING, NULL, NULL, check_container_name, apply_container_name },
         { "Exec", KEY_COMMAND, NULL, NULL, NULL, apply_exec },
         { "Entrypoint", KEY_STRING, "--entrypoint", NULL, NULL, NULL },
@@ -694,7 +728,9 @@ int definition_load(const char *path, const char *name, struct definition **out,
         bool template = len > 1 && name[len - 1] == '@' && plain_name_valid(name, len - 1);
         int kind = definition_kind_of_file(path);
         if (kind < 0)
-                return berth_error(err, 0, "%s: not a definition file (.container, .volume or .network)", path);
+                return berth_error(err, 0, "%s: not a definition file (.container, .volume, .network, .image or "
+                                           ".build)",
+                                   path);
         if (!template && !definition_name_valid(name))
                 return berth_error(err, 0,
                                    "%s: invalid definition name '%s' (a container name: [a-zA-Z0-9][a-zA-Z0-9_.-]*)",
@@ -711,15 +747,14 @@ int definition_load(const char *path, const char *name, struct definition **out,
         const char *slash = strrchr(path, '/');
         p.dir = slash ? (slash == path ? xstrdup("/") : xstrndup(path, (size_t) (slash - path))) : xstrdup(".");
         p.keys = xcalloc(ARRAY_SIZE(container_keys), sizeof(*p.keys));
+        p.res_keys = def_resource_keys_new();
         berth_error_t e = NULL;
         int r = parse_all(&p, &e);
         for (size_t i = 0; i < ARRAY_SIZE(container_keys); i++)
                 strv_free(p.keys[i].values);
         free(p.keys);
         free(p.dir);
-        free(p.res_name);
-        free(p.res_subnet);
-        strv_free(p.res_labels);
+        def_resource_keys_free(p.res_keys);
         if (r < 0) {
                 definition_free(d);
                 if (err && !*err)

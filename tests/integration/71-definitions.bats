@@ -24,6 +24,18 @@ teardown() {
     for n in appnet; do
         if berth network inspect "$n" >/dev/null 2>&1; then berth network rm "$n" >/dev/null; fi
     done
+    for i in localhost/defbuild:1 127.0.0.1:5171/defimg:1; do
+        if [ -n "$(berth images -q "$i")" ]; then berth rmi "$i" >/dev/null; fi
+    done
+    if [ -n "${REG_DIR:-}" ]; then # the .image test's registry
+        reg_stop_all
+        if [ -f "$REG_DIR/config.json.orig" ]; then
+            cp "$REG_DIR/config.json.orig" /etc/berth/config.json
+        else
+            rm -f /etc/berth/config.json
+        fi
+        rm -rf "$REG_DIR"
+    fi
 }
 
 @test "a .volume becomes berth-volume@NAME.service; Volume=NAME.volume requires it and keeps data" {
@@ -196,4 +208,61 @@ EOF
     # nothing was created for the bad network
     run berth network ls
     assert_output_not_contains 10.89.9
+}
+
+@test "a .build builds ahead: Image=NAME.build runs what it built" {
+    mkdir -p $DEFS "$BATS_TEST_TMPDIR/ctx"
+    printf 'FROM busybox\nRUN echo built by the unit > /built\n' > "$BATS_TEST_TMPDIR/ctx/Containerfile"
+    cat > $DEFS/app.build <<EOF2
+[Build]
+ImageTag=localhost/defbuild:1
+SetWorkingDirectory=$BATS_TEST_TMPDIR/ctx
+File=Containerfile
+Label=made-by=definition
+EOF2
+    cat > $DEFS/app.container <<'EOF2'
+[Container]
+Image=app.build
+Exec=sh -c 'trap "exit 0" TERM; cat /built; sleep 1000 & wait'
+EOF2
+    systemctl daemon-reload
+    run berth generate --dry-run app.build
+    assert_success
+    assert_output_contains "ExecStart=/usr/bin/berth build -t localhost/defbuild:1 -f $BATS_TEST_TMPDIR/ctx/Containerfile --label made-by=definition $BATS_TEST_TMPDIR/ctx"
+    systemctl start container@app.service
+    [ "$(systemctl is-active berth-build@app.service)" = active ]
+    wait_until 10 journal_has -u container@app.service -- "built by the unit"
+    run berth inspect -f '{{.Config.Image}}' app
+    [ "$output" = localhost/defbuild:1 ]
+    run berth image inspect -f '{{index .Config.Labels "made-by"}}' localhost/defbuild:1
+    [ "$output" = definition ]
+}
+
+@test "a .image pulls ahead: Image=NAME.image runs the pulled image" {
+    REG_DIR=$(mktemp -d /tmp/t71.XXXXXX)
+    export REG_DIR
+    # shellcheck source=../harness/registry.sh
+    . "$REPO/tests/harness/registry.sh"
+    if [ -f /etc/berth/config.json ]; then cp /etc/berth/config.json "$REG_DIR/config.json.orig"; fi
+    mkdir -p /etc/berth
+    echo '{ "insecure-registries": ["127.0.0.1:5171"] }' > /etc/berth/config.json
+    reg_start plain 5171
+    berth push busybox:latest 127.0.0.1:5171/defimg:1 >/dev/null
+    run berth images -q 127.0.0.1:5171/defimg:1
+    if [ -n "$output" ]; then berth rmi 127.0.0.1:5171/defimg:1 >/dev/null; fi
+    mkdir -p $DEFS
+    printf '[Image]\nImage=127.0.0.1:5171/defimg:1\n' > $DEFS/bb.image
+    cat > $DEFS/pulled.container <<'EOF2'
+[Container]
+Image=bb.image
+Pull=never
+Exec=sh -c 'trap "exit 0" TERM; echo pulled and running; sleep 1000 & wait'
+EOF2
+    systemctl daemon-reload
+    systemctl start container@pulled.service
+    [ "$(systemctl is-active berth-image@bb.service)" = active ]
+    [[ " $(systemctl show -p After --value container@pulled.service) " == *" berth-image@bb.service "* ]]
+    wait_until 10 journal_has -u container@pulled.service -- "pulled and running"
+    run berth images -q 127.0.0.1:5171/defimg:1
+    [ -n "$output" ]
 }

@@ -169,8 +169,8 @@ START_TEST(test_resource_errors)
         BAD_EQ("x.network", "[Network]\nDriver=macvlan\n", "x", DEFINITION_NETWORK,
                "DIR/x.network:2: network driver 'macvlan' is not supported (berth has the bridge driver only)");
         BAD_EQ("x.network", "[Network]\nSubnet=10.1.0.0/24\nSubnet=10.2.0.0/24\n", "x", DEFINITION_NETWORK,
-               "DIR/x.network:3: a second Subnet= ('10.2.0.0/24'): berth networks have one IPv4 subnet (an empty "
-               "Subnet= resets the first)");
+               "DIR/x.network:3: a second Subnet= ('10.2.0.0/24'): there can be one (an empty Subnet= resets the "
+               "first)");
         BAD_EQ("x.network", "[Network]\nLabel=a=b\n", "x", DEFINITION_NETWORK,
                "DIR/x.network:2: Label= is not supported: `berth network create` has no such option");
         BAD_EQ("x.network", "[Network]\nFrob=1\n", "x", DEFINITION_NETWORK,
@@ -211,6 +211,54 @@ START_TEST(test_references)
         BAD_EQ("web.container", "[Container]\nImage=busybox\n\nNetwork=bad.network\n", "web", DEFINITION_CONTAINER,
                "DIR/web.container:4: DIR/bad.network:2: Internal= is not supported: `berth network create` has no "
                "such option");
+}
+END_TEST
+
+START_TEST(test_image_build)
+{
+        free(write_at("app.image", "[Image]\nImage=docker.io/library/nginx:1\nAllTags=no\nArch=arm64\nVariant=v8\n"));
+        cleanup_definition struct definition *i = load_good("app", DEFINITION_IMAGE);
+        ck_assert_str_eq(i->resource_name, "docker.io/library/nginx:1");
+        STRV_EQ(i->create_args, "pull", "--platform", "linux/arm64/v8", "docker.io/library/nginx:1");
+        cleanup_free char *unit = definition_unit_name(i->kind, i->name);
+        ck_assert_str_eq(unit, "berth-image@app.service");
+        cleanup_free char *text = definition_dropin(i);
+        HAS_LINE(text, "After=network-online.target");
+        HAS_LINE(text, "ExecStart=" BERTH_BINDIR "/berth pull --platform linux/arm64/v8 docker.io/library/nginx:1");
+
+        free(write_at("app.build", "[Build]\nImageTag=localhost/app:1\nImageTag=app:latest\nFile=Containerfile\n"
+                                   "Label=a=b\nTarget=final\nNetwork=none\n"));
+        cleanup_definition struct definition *b = load_good("app", DEFINITION_BUILD);
+        ck_assert_str_eq(b->resource_name, "localhost/app:1");
+        cleanup_free char *file = xasprintf("%s/Containerfile", tmpdir);
+        STRV_EQ(b->create_args, "build", "-t", "localhost/app:1", "-t", "app:latest", "-f", file, "--label", "a=b",
+                "--target", "final", "--network", "none", tmpdir);
+        free(write_at("other.build", "[Build]\nImageTag=other\nSetWorkingDirectory=/srv/ctx\nFile=df\n"));
+        cleanup_definition struct definition *o = load_good("other", DEFINITION_BUILD);
+        STRV_EQ(o->create_args, "build", "-t", "other", "-f", "/srv/ctx/df", "/srv/ctx");
+
+        /* a container on them: their image, after their units */
+        free(write_at("web.container", "[Container]\nImage=app.build\n"));
+        cleanup_definition struct definition *w = load_good("web", DEFINITION_CONTAINER);
+        ck_assert_str_eq(w->image, "localhost/app:1");
+        STRV_EQ(w->requires, "berth-build@app.service");
+        free(write_at("web.container", "[Container]\nImage=app.image\n"));
+        cleanup_definition struct definition *w2 = load_good("web", DEFINITION_CONTAINER);
+        ck_assert_str_eq(w2->image, "docker.io/library/nginx:1");
+        STRV_EQ(w2->requires, "berth-image@app.service");
+
+        BAD_EQ("x.image", "[Image]\nAllTags=yes\n", "x", DEFINITION_IMAGE, "DIR/x.image: missing Image= in [Image]");
+        BAD_EQ("x.image", "[Image]\nImage=a\nAuthFile=/a\n", "x", DEFINITION_IMAGE,
+               "DIR/x.image:3: AuthFile= is not supported: `berth pull` has no such option");
+        BAD_EQ("x.build", "[Build]\nFile=a\n", "x", DEFINITION_BUILD, "DIR/x.build: missing ImageTag= in [Build]");
+        BAD_EQ("x.build", "[Build]\nImageTag=x\nPull=always\n", "x", DEFINITION_BUILD,
+               "DIR/x.build:3: Pull= is not supported: `berth build` has no such option");
+        BAD_EQ("x.build", "[Build]\nImageTag=x\nSetWorkingDirectory=https://example.com/ctx.git\n", "x",
+               DEFINITION_BUILD,
+               "DIR/x.build: invalid SetWorkingDirectory= 'https://example.com/ctx.git' (use unit, file or an "
+               "absolute path; berth builds from local directories only)");
+        BAD_EQ("web.container", "[Container]\nImage=nope.build\n", "web", DEFINITION_CONTAINER,
+               "DIR/web.container:2: no definition nope.build in DIR");
 }
 END_TEST
 
@@ -345,6 +393,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_network);
         tcase_add_test(tc, test_resource_errors);
         tcase_add_test(tc, test_references);
+        tcase_add_test(tc, test_image_build);
         suite_add_tcase(s, tc);
         tc = tcase_create("merge");
         tcase_add_checked_fixture(tc, setup, teardown);
