@@ -45,6 +45,7 @@ struct parser {
         char *dir; /* of the definition file: relative paths are relative to it */
         struct definition *d;
         enum section section;
+        bool template;          /* reading a template itself (web@.container, %i empty) */
         struct key_state *keys; /* one per container_keys[] row */
         struct key_state *res_keys; /* [Volume]/[Network]/[Image]/[Build]: one per
                                        resource_keys[] row (definition-resource.c) */

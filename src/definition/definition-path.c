@@ -205,6 +205,38 @@ static struct definition *load_one(struct loaded *l, const char *path, const cha
         return d;
 }
 
+/* The kind and NAME of a unit definition_unit_name() made; false for another. */
+static bool unit_definition(const char *unit, enum definition_kind *kind, char **name)
+{
+        for (int k = 0; k < _DEFINITION_KIND_MAX; k++) {
+                cleanup_free char *empty = definition_unit_name((enum definition_kind) k, "");
+                size_t prefix = strlen(empty) - strlen(".service"), n = strlen(unit);
+                if (n > strlen(empty) && strncmp(unit, empty, prefix) == 0 && streq(unit + n - 8, ".service")) {
+                        *kind = (enum definition_kind) k;
+                        *name = xstrndup(unit + prefix, n - prefix - 8);
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* An instance of a template volume (network, ...) a loaded definition names
+ * (Volume=data@%i.volume:/d) is made too, or its unit would be missing. */
+static void load_required_instances(struct loaded *l, void (*report)(const char *msg, void *ud), void *ud, int *bad)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                struct definition *d = l->v[i];
+                for (size_t r = 0; d->requires && d->requires[r]; r++) {
+                        enum definition_kind kind;
+                        cleanup_free char *name = NULL, *path = NULL;
+                        if (!unit_definition(d->requires[r], &kind, &name) || !strchr(name, '@') ||
+                            loaded_has(l, kind, name) || definition_find_kind(name, kind, &path, NULL) < 0)
+                                continue;
+                        (void) load_one(l, path, name, true, report, ud, bad);
+                }
+        }
+}
+
 int definition_load_all(struct definition ***out, size_t *n, void (*report)(const char *msg, void *ud), void *ud)
 {
         cleanup_strv char **dirs = search_dirs();
@@ -255,6 +287,7 @@ int definition_load_all(struct definition ***out, size_t *n, void (*report)(cons
                 if (!loaded_has(&l, kind, inst))
                         (void) load_one(&l, templates[i], inst, true, report, ud, &bad);
         }
+        load_required_instances(&l, report, ud, &bad);
         if (l.n)
                 qsort(l.v, l.n, sizeof(*l.v), definition_cmp);
         *out = l.v;

@@ -300,7 +300,7 @@ static int apply_image(struct parser *p, const struct container_key *k, struct k
         const char *v = last_value(st);
         if (!v)
                 return 0;
-        for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+        for (size_t i = 0; i < ARRAY_SIZE(kinds) && !p->template; i++) {
                 cleanup_free char *stem = resource_stem(v, strlen(v), kinds[i]);
                 if (!stem)
                         continue;
@@ -371,7 +371,7 @@ static void add_requires(struct definition *d, const char *unit)
 static int resolve_volume_ref(struct parser *p, const char *v, char **out, berth_error_t *err)
 {
         size_t len = strcspn(v, ":");
-        cleanup_free char *stem = resource_stem(v, len, DEFINITION_VOLUME);
+        cleanup_free char *stem = p->template ? NULL : resource_stem(v, len, DEFINITION_VOLUME);
         if (!stem) {
                 *out = xstrdup(v);
                 return 0;
@@ -408,7 +408,7 @@ static int apply_network(struct parser *p, const struct container_key *k, struct
         const char *v = last_value(st);
         if (!v)
                 return 0;
-        cleanup_free char *stem = resource_stem(v, strlen(v), DEFINITION_NETWORK);
+        cleanup_free char *stem = p->template ? NULL : resource_stem(v, strlen(v), DEFINITION_NETWORK);
         if (!stem) {
                 push_flag(p->d, k->flag, NULL, v);
                 return 0;
@@ -577,6 +577,13 @@ static struct key_state *state_of(struct parser *p, const char *key)
 
 /* ---- assignments, and the definition they make --------------------------------- */
 
+/* Checks that read other definitions (Volume=NAME.volume...): not in a
+ * template itself, whose %i is no instance yet (each instance is checked). */
+static bool is_reference_check(int (*check)(const char *value, berth_error_t *err))
+{
+        return check == check_volume || check == check_network || check == check_image;
+}
+
 static int check_value(const struct container_key *k, const char *v, berth_error_t *err)
 {
         if (k->kind == KEY_BOOL)
@@ -612,7 +619,7 @@ int def_assign_container(struct parser *p, const char *key, const char *value, u
                                         strv_push(&st->values, words[i]);
                         return 0;
                 }
-                if (check_value(k, value, err) < 0)
+                if (!(p->template && is_reference_check(k->check)) && check_value(k, value, err) < 0)
                         return -1;
                 if (k->kind != KEY_LIST) {
                         strv_free(st->values);
@@ -743,7 +750,7 @@ int definition_load(const char *path, const char *name, struct definition **out,
         if (strchr(name, '@'))
                 d->instance = xstrdup(strchr(name, '@') + 1);
         d->dropins = def_dropin_paths(name, d->kind);
-        struct parser p = { .path = path, .d = d, .section = SECTION_NONE };
+        struct parser p = { .path = path, .d = d, .section = SECTION_NONE, .template = template };
         const char *slash = strrchr(path, '/');
         p.dir = slash ? (slash == path ? xstrdup("/") : xstrndup(path, (size_t) (slash - path))) : xstrdup(".");
         p.keys = xcalloc(ARRAY_SIZE(container_keys), sizeof(*p.keys));

@@ -140,11 +140,13 @@ EOF
 
 @test "a template web@.container runs as instances, %i in its values" {
     mkdir -p $DEFS
+    printf '[Volume]\nLabel=instance=%%i\n' > $DEFS/cache@.volume
     cat > $DEFS/web@.container <<'EOF'
 [Container]
 Image=busybox
 Exec=sh -c 'trap "exit 0" TERM; echo "instance $INST"; sleep 1000 & wait'
 Environment=INST=%i
+Volume=cache@%i.volume:/cache
 [Install]
 WantedBy=multi-user.target
 DefaultInstance=one
@@ -164,6 +166,12 @@ EOF
     wait_until 10 journal_has CONTAINER_NAME=web-two -- "instance two"
     run berth logs web-one
     assert_output_contains "instance one"
+    # each instance has its own instance of the template volume
+    [ "$(systemctl is-active berth-volume@cache@two.service)" = active ]
+    run berth volume inspect cache-two
+    assert_output_contains '"instance": "two"'
+    run berth inspect -f '{{range .Mounts}}{{.Name}}{{end}}' web-one
+    [ "$output" = cache-one ]
     # an instance the generator does not know has no configuration: refused
     run systemctl start container@web@three.service
     assert_failure

@@ -370,6 +370,27 @@ START_TEST(test_template)
 }
 END_TEST
 
+START_TEST(test_template_resources)
+{
+        /* a template's instance names a template volume's instance: both are made */
+        free(write_at("data@.volume", "[Volume]\nLabel=for=%i\n"));
+        free(write_at("db@.container", "[Container]\nImage=busybox\nVolume=data@%i.volume:/d\n"
+                                       "[Install]\nDefaultInstance=main\n"));
+        struct definition **v = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(definition_load_all(&v, &n, NULL, NULL), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_int_eq(v[0]->kind, DEFINITION_CONTAINER);
+        ck_assert_str_eq(v[0]->name, "db@main");
+        STRV_EQ(v[0]->run_args, "-v", "data-main:/d");
+        STRV_EQ(v[0]->requires, "berth-volume@data@main.service");
+        ck_assert_int_eq(v[1]->kind, DEFINITION_VOLUME);
+        ck_assert_str_eq(v[1]->name, "data@main");
+        STRV_EQ(v[1]->create_args, "volume", "create", "--label", "for=main", "data-main");
+        definitions_free(v, n);
+}
+END_TEST
+
 START_TEST(test_template_errors_reported)
 {
         /* a bad template is reported once, even without instances */
@@ -400,6 +421,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_dropins);
         tcase_add_test(tc, test_dropins_search_path);
         tcase_add_test(tc, test_template);
+        tcase_add_test(tc, test_template_resources);
         tcase_add_test(tc, test_template_errors_reported);
         suite_add_tcase(s, tc);
         return s;
