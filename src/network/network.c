@@ -329,17 +329,6 @@ int network_lookup(struct berth_store *s, const char *ref, json_t **out, berth_e
         return berth_error(err, 0, "network %s not found", ref);
 }
 
-bool network_name_valid(const char *name)
-{
-        return container_name_valid(name) && strlen(name) <= 64;
-}
-
-int network_subnet_check(const char *subnet, berth_error_t *err)
-{
-        struct ipv4_subnet want = {};
-        return ipam_parse_subnet(subnet, &want, err);
-}
-
 int network_create(struct berth_store *s, const char *name, const char *subnet, json_t **out, berth_error_t *err)
 {
         if (!network_name_valid(name))
