@@ -13,6 +13,8 @@
 #include "check-main.h"
 #include "store-fixture.h"
 
+/* Names here are never hex: "db" would also be an ID prefix of a random ID
+ * one time in 256, and a "not found" check could find that container. */
 static struct berth_container *make(const char *name)
 {
         json_auto_t *cfg = json_pack("{s:{}}", "Berth");
@@ -54,11 +56,11 @@ static void misses(const char *ref, const char *want_msg)
 START_TEST(test_lookup)
 {
         cleanup_container struct berth_container *web = make("web");
-        cleanup_container struct berth_container *db = make("db");
+        cleanup_container struct berth_container *pg = make("pg");
         cleanup_container struct berth_container *anon = make(NULL);
         finds("web", web->id);
         finds("/web", web->id);
-        finds(db->id, db->id);
+        finds(pg->id, pg->id);
         finds(anon->name, anon->id);
         cleanup_free char *prefix = xstrndup(web->id, 12);
         finds(prefix, web->id);
@@ -69,9 +71,9 @@ START_TEST(test_lookup)
         ck_assert_int_eq(unlink(idx), 0);
         finds("web", web->id);
         /* stale, naming another container: not believed */
-        ck_assert_int_eq(symlink(db->id, idx), 0);
+        ck_assert_int_eq(symlink(pg->id, idx), 0);
         finds("web", web->id);
-        finds("db", db->id);
+        finds("pg", pg->id);
         /* or garbage */
         ck_assert_int_eq(unlink(idx), 0);
         ck_assert_int_eq(symlink("../../etc/passwd", idx), 0);
@@ -82,24 +84,24 @@ START_TEST(test_lookup)
         ck_assert_int_eq(container_rename(&st, web, "front", &err), 0);
         finds("front", web->id);
         misses("web", "No such container: web");
-        ck_assert_int_lt(container_rename(&st, db, "front", &err), 0);
+        ck_assert_int_lt(container_rename(&st, pg, "front", &err), 0);
         ck_assert_str_eq(err->msg, "Conflict. The container name \"/front\" is already in use");
         berth_error_free(&err);
-        finds("db", db->id);
+        finds("pg", pg->id);
 
         /* a name is unique whatever the index says */
         json_auto_t *cfg = json_pack("{s:{}}", "Berth");
         struct berth_container *dup = NULL;
-        cleanup_free char *didx = store_path(&st, "container-names/db");
+        cleanup_free char *didx = store_path(&st, "container-names/pg");
         ck_assert_int_eq(unlink(didx), 0);
-        ck_assert_int_lt(container_create(&st, cfg, "db", &dup, &err), 0);
+        ck_assert_int_lt(container_create(&st, cfg, "pg", &dup, &err), 0);
         ck_assert(strstr(err->msg, "is already in use by container"));
         berth_error_free(&err);
 
         /* remove: gone by name and ID, its index entry with it */
-        cleanup_free char *id = xstrdup(db->id);
-        ck_assert_int_eq(container_remove(&st, db, &err), 0);
-        misses("db", "No such container: db");
+        cleanup_free char *id = xstrdup(pg->id);
+        ck_assert_int_eq(container_remove(&st, pg, &err), 0);
+        misses("pg", "No such container: pg");
         cleanup_free char *want = xasprintf("No such container: %s", id);
         misses(id, want);
         cleanup_free char *fidx = store_path(&st, "container-names/front");
