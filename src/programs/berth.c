@@ -31,6 +31,7 @@ static const struct command commands[] = {
         { "rm", cmd_rm, "Remove one or more containers" },
         { "ps", cmd_ps, "List containers" },
         { "logs", cmd_logs, "Fetch the logs of a container (from the journal)" },
+        { "events", cmd_events, "Get real time events from the journal" },
         { "attach", cmd_attach, "Attach to a running container's output" },
         { "exec", cmd_exec, "Execute a command in a running container" },
         { "inspect", cmd_inspect, "Return low-level information on containers and images" },

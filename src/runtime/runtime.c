@@ -692,6 +692,8 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 close(sync[0]);
                 return berth_error(err, r < 0 ? -r : 0, "hand the container over to systemd (sd_notify)");
         }
+        /* The one start event, whoever started the unit (berth or systemd's restart). */
+        container_event(c, "start", NULL);
         (void) send(sync[0], "G", 1, MSG_NOSIGNAL);
         close(sync[0]);
         return 0;
@@ -727,6 +729,9 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
                 char *msg = strchr(start_error, ' ');
                 json_object_set_new(c->state, "Error", json_string(msg ? msg + 1 : start_error));
         }
+        /* the recorded status only: container_is_running() would wait for this very hook */
+        const char *st = json_str(c->state, "Status");
+        bool was_running = st && (streq(st, "running") || streq(st, "paused"));
         network_detach(s, c); /* veth, nft rules, address, ports, peers' hosts */
         cleanup_free char *secrets = store_run_path(s, "containers/%s/secrets", id);
         (void) rm_rf(secrets, NULL); /* the mount points of --secret's tmpfs */
@@ -736,6 +741,12 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         json_object_set_new(c->state, "FinishedAt", json_string(finished));
         if (container_save_state(c, err) < 0)
                 return -1;
+        if (was_running) {
+                /* die from the stop hook, so an exit no berth command saw has its event */
+                cleanup_free char *ec = xasprintf("exitCode=%d", exit_code);
+                char *attrs[] = { ec, NULL };
+                container_event(c, "die", attrs);
+        }
         if (json_bool(c->config, "HostConfig.AutoRemove")) {
                 cleanup_free char *exitfile = store_run_path(s, "exits/%s", id);
                 cleanup_free char *text = xasprintf("%d\n", exit_code);
@@ -750,6 +761,25 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
 }
 
 /* ---- berth exec ----------------------------------------------------------------- */
+/* exec_create and exec_start, as Docker names them ("exec_start: sh -c ..."),
+ * with a new exec ID (id_out, 64 hex) for the exec_die that follows. */
+static void exec_event(struct berth_container *c, char *const *argv, char id_out[static 65])
+{
+        unsigned char raw[32] = {};
+        (void) random_bytes(raw, sizeof(raw));
+        hex_encode(raw, sizeof(raw), id_out);
+        cleanup_strbuf struct strbuf cmd = {};
+        for (size_t i = 0; argv && argv[i]; i++)
+                strbuf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
+        cleanup_free char *eid = xasprintf("execID=%s", id_out);
+        char *attrs[] = { eid, NULL };
+        const char *actions[] = { "exec_create", "exec_start" };
+        for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
+                cleanup_free char *a = xasprintf("%s: %s", actions[i], cmd.s ? cmd.s : "");
+                container_event(c, a, attrs);
+        }
+}
+
 int runtime_exec(struct berth_store *s, struct berth_container *c, const struct exec_opts *o, int *exit_code,
                  berth_error_t *err)
 {
@@ -805,6 +835,8 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
         int go[2], con[2] = { -1, -1 };
         if (pipe2(go, O_CLOEXEC) < 0 || (o->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0))
                 return berth_error(err, errno, "pipe");
+        char exec_id[65];
+        exec_event(c, o->argv, exec_id);
         pid_t mid = fork();
         if (mid == 0) {
                 close(sync[0]);
@@ -926,5 +958,9 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
                 return berth_error_exit(err, code ? code : BERTH_EXIT_ENGINE, 0, "%s", msg ? msg + 1 : buf);
         }
         *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        cleanup_free char *eid = xasprintf("execID=%s", exec_id);
+        cleanup_free char *ec = xasprintf("exitCode=%d", *exit_code);
+        char *attrs[] = { eid, ec, NULL };
+        container_event(c, "exec_die", attrs);
         return 0;
 }
