@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# berth events: the journal is the event log. Container events of run -d /
+# stop / rm in order, die with exitCode written by the unit's stop hook while
+# no berth command runs, --since/--until, filters (same key OR, different
+# keys AND), --format json and templates, following until SIGTERM, image tag
+# and rmi events, volume and network events, and bad flags refused.
+
+load helpers
+
+setup_file() { ensure_busybox_image; }
+
+teardown() {
+    remove_all_containers
+    local t
+    for t in evtest:one evtest:two; do
+        if [ -n "$(berth images -q "$t")" ]; then
+            berth rmi "$t" >/dev/null
+        fi
+    done
+}
+
+# events_now SINCE ARGS...: the events from SINCE up to now, as text.
+events_now() {
+    local since=$1
+    shift
+    berth events --since "$since" --until "$(date +%s.%N)" "$@"
+}
+
+# events_have SINCE REGEX ARGS...: events_now has a line matching REGEX.
+events_have() {
+    local since=$1 regex=$2
+    shift 2
+    events_now "$since" "$@" | grep -E -- "$regex" >/dev/null
+}
+
+@test "run -d, stop, rm: create, start, die, stop, destroy in order, with image and name" {
+    since=$(date +%s.%N)
+    name=$(unique_name ev)
+    run berth run -d --name "$name" --label tier=front busybox sleep 300
+    assert_success
+    id=$output
+    run berth stop -t 1 "$name"
+    assert_success
+    run berth rm "$name"
+    assert_success
+    wait_until 10 events_have "$since" " container destroy $id " --filter container="$name"
+    run events_now "$since" --filter container="$name"
+    assert_success
+    actions=$(printf '%s\n' "$output" | awk '{print $3}' | tr '\n' ' ')
+    [[ $actions =~ ^create\ start\ (kill\ )?die\ stop\ destroy\ $ ]] || _fail "order: $actions"
+    assert_line_matches "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z container create $id \(image=busybox, name=$name, tier=front\)$"
+    assert_line_matches " container die $id \(exitCode=[0-9]+, image=busybox, name=$name, tier=front\)$"
+    # --until before everything: nothing; --since after everything: nothing
+    run berth events --since "$since" --until "$since" --filter container="$name"
+    assert_success
+    assert_output ""
+}
+
+@test "a container that exits on its own while no berth command runs has its die event with exitCode" {
+    since=$(date +%s.%N)
+    name=$(unique_name ev)
+    run berth run -d --name "$name" busybox sh -c 'sleep 1; exit 3'
+    assert_success
+    id=$output
+    # no berth command from here on until the event is there
+    wait_until 15 events_have "$since" " container die $id " --filter event=die
+    run events_now "$since" --filter event=die --filter container="$id"
+    assert_success
+    assert_line_matches "container die $id \(exitCode=3, image=busybox, name=$name\)$"
+    [ "${#lines[@]}" -eq 1 ] || _fail "one die event expected"
+}
+
+@test "filters: same key OR, different keys AND; label, image, type" {
+    since=$(date +%s.%N)
+    a=$(unique_name eva)
+    b=$(unique_name evb)
+    run berth create --name "$a" --label team=x busybox true
+    assert_success
+    run berth create --name "$b" busybox true
+    assert_success
+    wait_until 10 events_have "$since" " create .*name=$b" --filter container="$b"
+    run events_now "$since" --filter container="$a" --filter container="$b"
+    assert_success
+    [ "${#lines[@]}" -eq 2 ] || _fail "two create events expected"
+    run events_now "$since" --filter container="$a" --filter event=start
+    assert_success
+    assert_output ""
+    run events_now "$since" --filter label=team=x
+    assert_success
+    [ "${#lines[@]}" -eq 1 ] || _fail "one event with label team=x"
+    assert_line_matches " container create .*name=$a, team=x\)$"
+    run events_now "$since" --filter label=team --filter type=container --filter image=busybox
+    assert_success
+    [ "${#lines[@]}" -eq 1 ] || _fail "one event with label team"
+    run events_now "$since" --filter type=image
+    assert_success
+    assert_output ""
+}
+
+@test "--format json is Docker's event JSON; --format takes a template" {
+    since=$(date +%s.%N)
+    name=$(unique_name ev)
+    run berth create --name "$name" busybox true
+    assert_success
+    id=$output
+    wait_until 10 events_have "$since" " create $id" --filter container="$name"
+    run events_now "$since" --filter container="$name" --format json
+    assert_success
+    [ "${#lines[@]}" -eq 1 ] || _fail "one line"
+    assert_equal "$(jq -r '.Type' <<<"$output")" container
+    assert_equal "$(jq -r '.Action' <<<"$output")" create
+    assert_equal "$(jq -r '.status' <<<"$output")" create
+    assert_equal "$(jq -r '.id' <<<"$output")" "$id"
+    assert_equal "$(jq -r '.from' <<<"$output")" busybox
+    assert_equal "$(jq -r '.Actor.ID' <<<"$output")" "$id"
+    assert_equal "$(jq -r '.Actor.Attributes.name' <<<"$output")" "$name"
+    assert_equal "$(jq -r '.scope' <<<"$output")" local
+    t=$(jq -r '.time' <<<"$output")
+    tn=$(jq -r '.timeNano' <<<"$output")
+    [ "$t" -eq "$((tn / 1000000000))" ] || _fail "time and timeNano disagree"
+    [ "$t" -ge "${since%.*}" ] || _fail "time before --since"
+    run events_now "$since" --filter container="$name" --format '{{json .}}'
+    assert_success
+    assert_equal "$(jq -r '.Actor.ID' <<<"$output")" "$id"
+    run events_now "$since" --filter container="$name" --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'
+    assert_success
+    assert_output "container create $name"
+}
+
+@test "following: a new event shows up, SIGTERM ends berth events with 0" {
+    name=$(unique_name ev)
+    out=$BATS_TEST_TMPDIR/follow.out
+    berth events --filter container="$name" >"$out" 2>&1 &
+    pid=$!
+    sleep 1
+    run berth create --name "$name" busybox true
+    assert_success
+    id=$output
+    wait_until 10 grep -q " container create $id " "$out"
+    kill -TERM "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 0 ] || _fail "berth events exited $rc on SIGTERM"
+    [ "$(wc -l <"$out")" -eq 1 ] || _fail "only the new event: $(cat "$out")"
+    # with --until in the future it ends by itself
+    run timeout 10 berth events --since 1s --until "$(( $(date +%s) + 2 ))" --filter container=none-such
+    assert_success
+}
+
+@test "image tag, rmi (untag, delete) and volume/network create/destroy events" {
+    since=$(date +%s.%N)
+    run berth tag busybox evtest:one
+    assert_success
+    run berth tag busybox evtest:two
+    assert_success
+    run berth rmi evtest:one evtest:two
+    assert_success
+    vol=$(unique_name evvol)
+    run berth volume create "$vol"
+    assert_success
+    run berth volume rm "$vol"
+    assert_success
+    wait_until 10 events_have "$since" " volume destroy $vol " --filter type=volume
+    run events_now "$since" --filter type=image
+    assert_success
+    assert_line_matches "^.* image tag sha256:[0-9a-f]{64} \(name=evtest:one\)$"
+    assert_line_matches "^.* image tag sha256:[0-9a-f]{64} \(name=evtest:two\)$"
+    assert_line_matches "^.* image untag sha256:[0-9a-f]{64} \(name=evtest:one\)$"
+    assert_line_matches "^.* image untag sha256:[0-9a-f]{64} \(name=evtest:two\)$"
+    run events_now "$since" --filter image=evtest:one --filter event=untag
+    assert_success
+    [ "${#lines[@]}" -eq 1 ] || _fail "one untag of evtest:one"
+    run events_now "$since" --filter type=volume
+    assert_success
+    assert_line_matches " volume create $vol \(driver=local\)$"
+    assert_line_matches " volume destroy $vol \(driver=local\)$"
+}
+
+@test "bad --filter, --since, --format: one-line error, exit 125" {
+    for args in "--filter bogus=1" "--filter type=pod" "--filter container" "--since yesterday" \
+        "--until 12:00x" "--format {{.Nope"; do
+        # shellcheck disable=SC2086
+        run berth events $args
+        assert_status 125
+        [ "${#lines[@]}" -eq 1 ] || _fail "$args: one line expected: $output"
+        [[ $output == berth:* ]] || _fail "$args: $output"
+    done
+    run berth events extra-arg
+    [ "$status" -ne 0 ] || _fail "an argument must be refused"
+}
