@@ -85,7 +85,7 @@ static const struct alias aliases[] = {
         { "container", "ps", "ps" },      { "container", "remove", "rm" },
         { "image", "ls", "images" },      { "image", "list", "images" },
         { "image", "rm", "rmi" },         { "image", "remove", "rmi" },
-        { "system", "info", "info" },
+        { "system", "info", "info" },      { "system", "events", "events" },
         { "image", "prune", "image-prune" }, { "system", "df", "system-df" },
         { "image", "build", "build" },
         { "image", "inspect", "image-inspect" }, { "container", "inspect", "container-inspect" },

@@ -68,6 +68,25 @@ events_have() {
     assert_success
     assert_line_matches "container die $id \(exitCode=3, image=busybox, name=$name\)$"
     [ "${#lines[@]}" -eq 1 ] || _fail "one die event expected"
+    # the hooks' entries carry the unit's CONTAINER_ID_FULL=, but are no output
+    run berth logs "$name"
+    assert_success
+    assert_output ""
+}
+
+@test "restarts by systemd (--restart on-failure:2): one start and one die per run, no berth command running" {
+    since=$(date +%s.%N)
+    name=$(unique_name ev)
+    run berth run -d --name "$name" --restart on-failure:2 busybox sh -c 'exit 3'
+    assert_success
+    id=$output
+    count_dies() { [ "$(events_now "$since" --filter container="$id" --filter event=die | wc -l)" -ge 3 ]; }
+    wait_until 30 count_dies
+    run events_now "$since" --filter container="$id"
+    assert_success
+    actions=$(printf '%s\n' "$output" | awk '{print $3}' | tr '\n' ' ')
+    assert_equal "$actions" "create start die start die start die "
+    [ "$(grep -c 'exitCode=3,' <<<"$output")" -eq 3 ] || _fail "three dies with exitCode=3"
 }
 
 @test "filters: same key OR, different keys AND; label, image, type" {
@@ -174,6 +193,58 @@ events_have() {
     assert_success
     assert_line_matches " volume create $vol \(driver=local\)$"
     assert_line_matches " volume destroy $vol \(driver=local\)$"
+
+    since=$(date +%s.%N)
+    net=$(unique_name evnet)
+    run berth network create "$net"
+    assert_success
+    netid=$(berth network inspect "$net" | jq -r '.[0].Id')
+    name=$(unique_name ev)
+    run berth run -d --name "$name" --network "$net" busybox sleep 300
+    assert_success
+    cid=$output
+    run berth rm -f "$name"
+    assert_success
+    run berth network rm "$net"
+    assert_success
+    wait_until 10 events_have "$since" " network destroy $netid " --filter type=network
+    run events_now "$since" --filter type=network
+    assert_success
+    actions=$(printf '%s\n' "$output" | awk '{print $3}' | tr '\n' ' ')
+    assert_equal "$actions" "create connect disconnect destroy "
+    assert_line_matches " network connect $netid \(container=$cid, name=$net, type=bridge\)$"
+}
+
+@test "exec, pause, unpause, kill, rename, update: their container events" {
+    since=$(date +%s.%N)
+    name=$(unique_name ev)
+    run berth run -d --name "$name" busybox sleep 300
+    assert_success
+    id=$output
+    run berth exec "$name" sh -c 'exit 4'
+    assert_status 4
+    run berth pause "$name"
+    assert_success
+    run berth unpause "$name"
+    assert_success
+    run berth update -m 64m "$name"
+    assert_success
+    run berth rename "$name" "$name-new"
+    assert_success
+    run berth kill "$name-new"
+    assert_success
+    wait_until 10 events_have "$since" " die $id " --filter container="$id"
+    run events_now "$since" --filter container="$id"
+    assert_success
+    actions=$(printf '%s\n' "$output" | awk '{print $3}' | tr '\n' ' ')
+    assert_equal "$actions" "create start exec_create: exec_start: exec_die pause unpause update rename kill die "
+    assert_line_matches " container exec_start: sh -c exit 4 $id \(execID=[0-9a-f]{64}, image=busybox, name=$name\)$"
+    assert_line_matches " container exec_die $id \(execID=[0-9a-f]{64}, exitCode=4, image=busybox, name=$name\)$"
+    assert_line_matches " container rename $id \(image=busybox, name=$name-new, oldName=/$name\)$"
+    assert_line_matches " container kill $id \(image=busybox, name=$name-new, signal=9\)$"
+    run events_now "$since" --filter container="$id" --filter event=exec_start
+    assert_success
+    [ "${#lines[@]}" -eq 1 ] || _fail "one exec_start"
 }
 
 @test "bad --filter, --since, --format: one-line error, exit 125" {
@@ -187,4 +258,7 @@ events_have() {
     done
     run berth events extra-arg
     [ "$status" -ne 0 ] || _fail "an argument must be refused"
+    run berth system events --help
+    assert_success
+    assert_output_contains "Usage:  berth events"
 }
