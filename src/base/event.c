@@ -29,7 +29,10 @@ void event_emit(const char *type, const char *action, const char *actor_id, char
         json_auto_t *a = json_object();
         const char *k;
         json_t *v;
-        json_object_foreach(labels, k, v) if (json_is_string(v)) json_object_set(a, k, v);
+        json_object_foreach(labels, k, v) {
+                if (json_is_string(v))
+                        json_object_set(a, k, v);
+        }
         for (char *const *p = attrs; p && *p; p++)
                 attr_add(a, *p);
         cleanup_free char *aj = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
@@ -190,7 +193,10 @@ char *event_format_line(const struct event *e)
                 cleanup_free const char **keys = xmalloc(n * sizeof(*keys));
                 const char *k;
                 json_t *v;
-                json_object_foreach(e->attrs, k, v) keys[i++] = k;
+                json_object_foreach(e->attrs, k, v) {
+                        (void) v;
+                        keys[i++] = k;
+                }
                 qsort(keys, n, sizeof(*keys), key_cmp);
                 strbuf_adds(&b, " (");
                 for (i = 0; i < n; i++)

@@ -683,6 +683,9 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 kill(pid, SIGKILL);
                 return -1;
         }
+        /* The one start event, whoever starts the unit (berth, a restart by
+         * systemd): before the handover, so it precedes what berth does next. */
+        container_event(c, "start", NULL);
         cleanup_free char *notify = xasprintf("MAINPID=%d%s", (int) pid, container_notifies ? "" : "\nREADY=1");
         int r = sd_notify(0, notify);
         if (r > 0)
@@ -692,8 +695,6 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 close(sync[0]);
                 return berth_error(err, r < 0 ? -r : 0, "hand the container over to systemd (sd_notify)");
         }
-        /* The one start event, whoever started the unit (berth or systemd's restart). */
-        container_event(c, "start", NULL);
         (void) send(sync[0], "G", 1, MSG_NOSIGNAL);
         close(sync[0]);
         return 0;
@@ -742,6 +743,8 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         if (container_save_state(c, err) < 0)
                 return -1;
         if (was_running) {
+                if (unit_cgroup_oom_killed())
+                        container_event(c, "oom", NULL);
                 /* die from the stop hook, so an exit no berth command saw has its event */
                 cleanup_free char *ec = xasprintf("exitCode=%d", exit_code);
                 char *attrs[] = { ec, NULL };
@@ -761,25 +764,6 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
 }
 
 /* ---- berth exec ----------------------------------------------------------------- */
-/* exec_create and exec_start, as Docker names them ("exec_start: sh -c ..."),
- * with a new exec ID (id_out, 64 hex) for the exec_die that follows. */
-static void exec_event(struct berth_container *c, char *const *argv, char id_out[static 65])
-{
-        unsigned char raw[32] = {};
-        (void) random_bytes(raw, sizeof(raw));
-        hex_encode(raw, sizeof(raw), id_out);
-        cleanup_strbuf struct strbuf cmd = {};
-        for (size_t i = 0; argv && argv[i]; i++)
-                strbuf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
-        cleanup_free char *eid = xasprintf("execID=%s", id_out);
-        char *attrs[] = { eid, NULL };
-        const char *actions[] = { "exec_create", "exec_start" };
-        for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
-                cleanup_free char *a = xasprintf("%s: %s", actions[i], cmd.s ? cmd.s : "");
-                container_event(c, a, attrs);
-        }
-}
-
 int runtime_exec(struct berth_store *s, struct berth_container *c, const struct exec_opts *o, int *exit_code,
                  berth_error_t *err)
 {
@@ -836,7 +820,7 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
         if (pipe2(go, O_CLOEXEC) < 0 || (o->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0))
                 return berth_error(err, errno, "pipe");
         char exec_id[65];
-        exec_event(c, o->argv, exec_id);
+        container_exec_event(c, o->argv, exec_id);
         pid_t mid = fork();
         if (mid == 0) {
                 close(sync[0]);

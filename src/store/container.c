@@ -576,3 +576,20 @@ char *container_status_text(struct berth_container *c)
                 return xstrdup("Created");
         return xstrdup(st);
 }
+
+void container_exec_event(struct berth_container *c, char *const *argv, char id_out[static 65])
+{
+        unsigned char raw[32] = {};
+        (void) random_bytes(raw, sizeof(raw));
+        hex_encode(raw, sizeof(raw), id_out);
+        cleanup_strbuf struct strbuf cmd = {};
+        for (size_t i = 0; argv && argv[i]; i++)
+                strbuf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
+        cleanup_free char *eid = xasprintf("execID=%s", id_out);
+        char *attrs[] = { eid, NULL };
+        const char *actions[] = { "exec_create", "exec_start" };
+        for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
+                cleanup_free char *a = xasprintf("%s: %s", actions[i], cmd.s ? cmd.s : "");
+                container_event(c, a, attrs);
+        }
+}

@@ -33,6 +33,13 @@ events_have() {
     events_now "$since" "$@" | grep -E -- "$regex" >/dev/null
 }
 
+# events_at_least SINCE N ARGS...: events_now has at least N lines.
+events_at_least() {
+    local since=$1 n=$2
+    shift 2
+    [ "$(events_now "$since" "$@" | wc -l)" -ge "$n" ]
+}
+
 @test "run -d, stop, rm: create, start, die, stop, destroy in order, with image and name" {
     since=$(date +%s.%N)
     name=$(unique_name ev)
@@ -80,13 +87,26 @@ events_have() {
     run berth run -d --name "$name" --restart on-failure:2 busybox sh -c 'exit 3'
     assert_success
     id=$output
-    count_dies() { [ "$(events_now "$since" --filter container="$id" --filter event=die | wc -l)" -ge 3 ]; }
-    wait_until 30 count_dies
+    wait_until 30 events_at_least "$since" 3 --filter container="$id" --filter event=die
     run events_now "$since" --filter container="$id"
     assert_success
     actions=$(printf '%s\n' "$output" | awk '{print $3}' | tr '\n' ' ')
     assert_equal "$actions" "create start die start die start die "
     [ "$(grep -c 'exitCode=3,' <<<"$output")" -eq 3 ] || _fail "three dies with exitCode=3"
+}
+
+@test "a container killed by the OOM killer has its oom event before die" {
+    since=$(date +%s.%N)
+    name=$(unique_name ev)
+    run berth run -d --name "$name" -m 16m --memory-swap 16m busybox sh -c 'a=aaaaaaaa; while :; do a=$a$a; done'
+    assert_success
+    id=$output
+    wait_until 30 events_have "$since" " die $id " --filter container="$id"
+    run events_now "$since" --filter container="$id" --filter event=oom --filter event=die
+    assert_success
+    actions=$(printf '%s\n' "$output" | awk '{print $3}' | tr '\n' ' ')
+    assert_equal "$actions" "oom die "
+    assert_line_matches " container die $id \(exitCode=137, "
 }
 
 @test "filters: same key OR, different keys AND; label, image, type" {
@@ -215,7 +235,7 @@ events_have() {
     assert_line_matches " network connect $netid \(container=$cid, name=$net, type=bridge\)$"
 }
 
-@test "exec, pause, unpause, kill, rename, update: their container events" {
+@test "exec, pause, unpause, update, rename, restart, kill: their container events" {
     since=$(date +%s.%N)
     name=$(unique_name ev)
     run berth run -d --name "$name" busybox sleep 300
@@ -231,13 +251,15 @@ events_have() {
     assert_success
     run berth rename "$name" "$name-new"
     assert_success
+    run berth restart -t 0 "$name-new"
+    assert_success
     run berth kill "$name-new"
     assert_success
-    wait_until 10 events_have "$since" " die $id " --filter container="$id"
+    wait_until 10 events_at_least "$since" 2 --filter container="$id" --filter event=die
     run events_now "$since" --filter container="$id"
     assert_success
     actions=$(printf '%s\n' "$output" | awk '{print $3}' | tr '\n' ' ')
-    assert_equal "$actions" "create start exec_create: exec_start: exec_die pause unpause update rename kill die "
+    assert_equal "$actions" "create start exec_create: exec_start: exec_die pause unpause update rename die stop start restart kill die "
     assert_line_matches " container exec_start: sh -c exit 4 $id \(execID=[0-9a-f]{64}, image=busybox, name=$name\)$"
     assert_line_matches " container exec_die $id \(execID=[0-9a-f]{64}, exitCode=4, image=busybox, name=$name\)$"
     assert_line_matches " container rename $id \(image=busybox, name=$name-new, oldName=/$name\)$"
