@@ -28,7 +28,7 @@ declare -A HEADER_LAYER=(
     [archive]=store [archive-internal]=store [archive-util]=store
     [registry]=registry [registry-internal]=registry
     [network-internal]=network
-    [caps]=runtime [seccomp]=runtime [security]=runtime
+    [caps]=runtime [seccomp]=runtime [security]=runtime [runtime-internal]=runtime
     [container-spec]=container [container-update]=container
     [build-internal]=build
     [dockerfile-internal]=dockerfile

@@ -72,7 +72,7 @@ char *cli_labels_text(json_t *labels);
         X(export) X(diff) X(image_prune) X(image_inspect) X(container_inspect) X(container_prune) X(system_df) X(system_check) X(system_prune) \
         X(pull) X(push) X(login) X(logout) X(search) \
         X(network) X(port) \
-        X(volume) X(secret) X(cp) X(events) \
+        X(volume) X(secret) X(healthcheck) X(auto_update) X(cp) X(events) \
         X(build)
 #define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 BERTH_COMMANDS(X)
@@ -84,6 +84,7 @@ BERTH_COMMANDS(X)
  * containers (src/cli/cmd-unit.c). */
 int cmd__shim(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 int cmd__cleanup(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
+int cmd__healthcheck(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 int cmd__unit_stop(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 

@@ -58,6 +58,13 @@ struct container_spec {
         char **secrets;       /* --secret NAME[,target=...], syntax checked (secret.h) */
         json_t *devices;      /* HostConfig.Devices (devices.h), checked */
         json_t *limits;       /* limit flag (limits.h) -> value text; "restart" too */
+        /* --health-*: what overrides the image's HEALTHCHECK, in Docker's
+         * Config.Healthcheck shape ({"Test": ["CMD-SHELL", CMD], "Interval":
+         * NS, ...}, each checked); --no-healthcheck turns it off */
+        json_t *health;
+        bool no_healthcheck;
+        char *health_on_failure; /* none (NULL), kill, restart, stop */
+        bool notify_healthy;     /* --sdnotify=healthy, Notify=healthy */
 
         /* Definition containers: their unit and file (config.json Berth.*) */
         char *unit;       /* "container@NAME.service"; NULL: berth-NAME.service */

@@ -104,7 +104,11 @@ int container_lock(struct berth_container *c, berth_error_t *err);
  * process that died without the stop hook running) to "exited". */
 bool container_is_running(struct berth_container *c);
 const char *container_status(struct berth_container *c);
-/* "Up 5 minutes", "Exited (0) 2 minutes ago", "Created" as docker ps. */
+/* A container with a health check (Config.Healthcheck, not NONE): its
+ * health.json's Status ("starting" before the first check); NULL without
+ * one.  Static strings. */
+const char *container_health_status(struct berth_container *c);
+/* "Up 5 minutes (healthy)", "Exited (0) 2 minutes ago", "Created" as docker ps. */
 char *container_status_text(struct berth_container *c);
 const char *container_unit(struct berth_container *c);
 /* Short (12) ID */

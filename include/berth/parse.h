@@ -27,6 +27,9 @@ int parse_duration(const char *s, long long *ns, berth_error_t *err);
 
 /* Exactly Go's time.ParseDuration (no bare integers except "0"). */
 int parse_go_duration(const char *s, long long *ns, berth_error_t *err);
+/* Go's Duration.String(): "30s", "1m0s", "1h2m3.5s", "500ms", "1.5µs",
+ * "0s" (a new string). */
+char *format_go_duration(long long ns);
 
 /* A `logs --since/--until` value as Docker's GetTimestamp:
  *  - a Go duration, relative to now_ns: "10m" is now - 10 minutes;

@@ -75,6 +75,11 @@ struct registry_pull_opts {
 int registry_pull(struct berth_store *s, const char *ref, const struct registry_pull_opts *o, char **image_id_out,
                   berth_error_t *err);
 
+/* What a pull of ref would fetch, without fetching it: the digest of the
+ * image manifest for this platform (the one berth_image.manifest_digest
+ * holds once pulled).  For `auto-update --dry-run`. */
+int registry_manifest_digest(const char *ref, char **digest_out, berth_error_t *err);
+
 /* The default-registry of /etc/berth/config.json when it is set to something
  * else than docker.io (malloc'ed), else NULL; an unreadable configuration
  * counts as unset.  Programs put it in struct berth_store's

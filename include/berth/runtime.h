@@ -48,6 +48,14 @@ struct exec_opts {
          * relay it; returns when the terminal closes. */
         void (*relay)(int master, void *userdata);
         void *userdata;
+        /* Health checks: stdin /dev/null, stdout and stderr into a pipe of
+         * which the first capture_size - 1 bytes land in capture (NUL-ended,
+         * the rest read and dropped).  timeout_usec > 0: the process is
+         * killed when it runs longer, and *timed_out says so. */
+        char *capture;
+        size_t capture_size;
+        uint64_t timeout_usec;
+        bool *timed_out;
 };
 /* Run a process inside a running container (berth exec): joins its
  * namespaces and unit cgroup.  Returns the process' exit code (Docker rules)

@@ -31,6 +31,7 @@ struct unit_spec {
         int kill_signal;         /* 0: SIGTERM */
         uint64_t timeout_stop_usec;
         char **environment;      /* "KEY=VALUE" for the ExecStart process */
+        const char *notify_access; /* NULL: "main" */
         const struct unit_props *props; /* limits, restart policy */
         const struct unit_rlimit *rlimits;
         size_t n_rlimits;
@@ -43,9 +44,35 @@ int unit_bus_open(sd_bus **bus, berth_error_t *err);
  * to start: the caller reads why from the container state), <0 on errors
  * talking to systemd. */
 int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_t *err);
+/* A transient NAME.timer and the NAME.service it triggers (Type=oneshot,
+ * one ExecStart), as `systemd-run --on-active=... --on-unit-inactive=...`
+ * makes them.  The timer fires after each of on_active_usec[] (from its
+ * start) and on_unit_inactive_usec after each run of the service ended;
+ * part_of: a unit whose stop or restart stops the timer too.  Returns once
+ * systemd has the start job, without waiting for it.  A timer of that name
+ * still loaded (stopped, not yet collected) is started again. */
+struct unit_timer_spec {
+        const char *name; /* without the suffix */
+        const char *description;
+        const char *part_of;
+        const uint64_t *on_active_usec;
+        size_t n_on_active;
+        uint64_t on_unit_inactive_usec; /* 0: none */
+        uint64_t accuracy_usec;         /* 0: 1 s */
+        char **exec_start;              /* argv, argv[0] absolute */
+        const char *syslog_identifier;
+};
+int unit_start_timer(sd_bus *bus, const struct unit_timer_spec *spec, berth_error_t *err);
+/* A Manager job method (StartUnit, StopUnit, RestartUnit) with mode
+ * "replace", without waiting for the job.  StopUnit of a unit systemd does
+ * not have is not an error. */
+int unit_job_nowait(sd_bus *bus, const char *method, const char *unit, berth_error_t *err);
 /* StartUnit/StopUnit and wait for the job. */
 int unit_start(sd_bus *bus, const char *unit, berth_error_t *err);
 int unit_stop(sd_bus *bus, const char *unit, berth_error_t *err);
+/* RestartUnit and wait for the job: an error unless it ended "done" (for a
+ * Type=notify unit: until it is ready again). */
+int unit_restart(sd_bus *bus, const char *unit, berth_error_t *err);
 /* KillUnit: who is "main" or "all". */
 int unit_kill(sd_bus *bus, const char *unit, const char *who, int sig, berth_error_t *err);
 /* A uint64 property of a service unit (MemoryCurrent, CPUUsageNSec,

@@ -184,6 +184,48 @@ static int go_duration(const char *s, long long *ns)
         return 0;
 }
 
+/* "1.500" -> "1.5", "2.000" -> "2" */
+static char *trim_fraction(char *s)
+{
+        char *dot = strchr(s, '.');
+        if (!dot)
+                return s;
+        char *end = s + strlen(s);
+        while (end > dot + 1 && end[-1] == '0')
+                *--end = '\0';
+        if (end == dot + 1)
+                *dot = '\0';
+        return s;
+}
+
+char *format_go_duration(long long ns)
+{
+        bool neg = ns < 0;
+        unsigned long long u = neg ? 0ULL - (unsigned long long) ns : (unsigned long long) ns;
+        const char *sign = neg ? "-" : "";
+        char num[64];
+        if (u == 0)
+                return xstrdup("0s");
+        if (u < 1000ULL)
+                return xasprintf("%s%lluns", sign, u);
+        if (u < 1000000ULL) {
+                snprintf(num, sizeof(num), "%llu.%03llu", u / 1000ULL, u % 1000ULL);
+                return xasprintf("%s%sµs", sign, trim_fraction(num));
+        }
+        if (u < 1000000000ULL) {
+                snprintf(num, sizeof(num), "%llu.%06llu", u / 1000000ULL, u % 1000000ULL);
+                return xasprintf("%s%sms", sign, trim_fraction(num));
+        }
+        unsigned long long secs = u / 1000000000ULL, frac = u % 1000000000ULL;
+        snprintf(num, sizeof(num), "%llu.%09llu", secs % 60, frac);
+        trim_fraction(num);
+        if (secs < 60)
+                return xasprintf("%s%ss", sign, num);
+        if (secs < 3600)
+                return xasprintf("%s%llum%ss", sign, secs / 60, num);
+        return xasprintf("%s%lluh%llum%ss", sign, secs / 3600, (secs / 60) % 60, num);
+}
+
 int parse_go_duration(const char *s, long long *ns, berth_error_t *err)
 {
         int r = go_duration(s, ns);

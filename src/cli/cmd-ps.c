@@ -6,6 +6,7 @@
 
 #include "berth/cli.h"
 #include "berth/container.h"
+#include "berth/health.h"
 #include "berth/image-ref.h"
 #include "berth/image.h"
 #include "berth/journal.h"
@@ -36,6 +37,12 @@ static json_t *container_inspect_json(struct berth_container *c)
         json_object_del(st, "NetworkSettings");
         json_object_set_new(j, "RestartCount", json_integer(json_int(st, "RestartCount", 0)));
         json_object_del(st, "RestartCount");
+        /* Docker's State.Health, for containers with a health check */
+        if (container_health_status(c)) {
+                json_t *h = health_state_load(c);
+                json_object_set_new(st, "Health", h ? h : json_pack("{s:s, s:i, s:[]}", "Status", "starting",
+                                                                      "FailingStreak", 0, "Log"));
+        }
         json_object_set_new(j, "State", st);
         cleanup_free char *slash_name = xasprintf("/%s", c->name);
         json_object_set_new(j, "Name", json_string(slash_name));
@@ -81,6 +88,10 @@ static bool filter_one(struct berth_container *c, const char *k, const char *v)
                 const char *img = json_str(c->config, "Config.Image");
                 const char *iid = json_str(c->config, "Image");
                 return (img && streq(img, v)) || (iid && (startswith(iid + 7, v) || streq(iid, v)));
+        }
+        if (streq(k, "health")) {
+                const char *h = container_health_status(c);
+                return streq(v, "none") ? !h : h && streq(h, v);
         }
         if (streq(k, "exited"))
                 return streq(container_status(c), "exited") && json_int(c->state, "ExitCode", -1) == atoi(v);
@@ -221,13 +232,16 @@ int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                         char *eq = strchr(optarg, '=');
                         if (!eq || nf >= ARRAY_SIZE(filters))
                                 return berth_error(err, 0, "bad format of filter (expected name=value): %s", optarg);
-                        static const char *known[] = { "status", "name", "id", "label", "ancestor", "exited" };
+                        static const char *known[] = { "status", "name", "id", "label", "ancestor", "exited", "health" };
                         bool ok = false;
                         for (size_t i = 0; i < ARRAY_SIZE(known); i++)
                                 ok |= strncmp(optarg, known[i], eq - optarg) == 0 && strlen(known[i]) == (size_t) (eq - optarg);
                         if (!ok)
                                 return berth_error(err, 0, "invalid filter '%.*s'", (int) (eq - optarg), optarg);
                         *eq = '\0';
+                        if (streq(optarg, "health") && !streq(eq + 1, "starting") && !streq(eq + 1, "healthy") &&
+                            !streq(eq + 1, "unhealthy") && !streq(eq + 1, "none"))
+                                return berth_error(err, 0, "Unrecognised filter value for health: %s", eq + 1);
                         filters[nf++] = (struct ps_filter) { optarg, eq + 1 };
                         if (streq(optarg, "status") || streq(optarg, "exited"))
                                 all = true;
@@ -236,7 +250,7 @@ int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 case 'H':
                         puts("Usage:  berth ps [OPTIONS]\n\n"
                              "  -a, --all             Show all containers (default shows just running)\n"
-                             "  -f, --filter filter   Filter output (status=, name=, id=, label=, ancestor=, exited=)\n"
+                             "  -f, --filter filter   Filter output (status=, name=, id=, label=, ancestor=, exited=, health=)\n"
                              "      --format string   Format output using a Go template, or json\n"
                              "  -n, --last int        Show n last created containers\n"
                              "  -l, --latest          Show the latest created container\n"

@@ -208,7 +208,7 @@ static int commit_config(struct berth_container *c, struct berth_image *img, con
         if (!json_is_object(cc))
                 json_object_set_new(cfg, "config", cc = json_object());
         json_t *ccfg = json_object_get(c->config, "Config");
-        static const char *const keys[] = { "Env", "Cmd", "WorkingDir", "User", "Labels" };
+        static const char *const keys[] = { "Env", "Cmd", "WorkingDir", "User", "Labels", "Healthcheck" };
         for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
                 json_t *v = json_object_get(ccfg, keys[i]);
                 if (v && !json_is_null(v))

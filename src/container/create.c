@@ -134,6 +134,30 @@ static json_t *json_array_or_empty(json_t *v)
         return json_is_array(v) ? json_deep_copy(v) : json_array();
 }
 
+/* Config.Healthcheck as Docker merges it: the image's HEALTHCHECK, each
+ * field the run options give replacing the image's; --no-healthcheck is
+ * {"Test": ["NONE"]}.  NULL: no health check at all. */
+static json_t *health_config(json_t *icfg, const struct container_spec *o)
+{
+        if (o->no_healthcheck)
+                return json_pack("{s:[s]}", "Test", "NONE");
+        json_t *image_hc = json_object_get(icfg, "Healthcheck");
+        json_t *hc = json_is_object(image_hc) ? json_deep_copy(image_hc) : json_object();
+        if (o->health)
+                json_object_update(hc, o->health);
+        if (!json_object_size(hc)) {
+                json_decref(hc);
+                return NULL;
+        }
+        return hc;
+}
+
+static bool health_enabled(json_t *hc)
+{
+        const char *kind = json_string_value(json_array_get(json_object_get(hc, "Test"), 0));
+        return kind && !streq(kind, "NONE");
+}
+
 /* Build config.json for a new container from the image and the options. */
 static int build_config(struct berth_store *store, struct berth_image *img, const struct container_spec *o,
                         struct volume_holds *holds, json_t **out, berth_error_t *err)
@@ -180,6 +204,13 @@ static int build_config(struct berth_store *store, struct berth_image *img, cons
         const char *workdir = o->workdir ? o->workdir : json_string_value(json_object_get(icfg, "WorkingDir"));
         const char *user = o->user ? o->user : json_string_value(json_object_get(icfg, "User"));
         const char *stopsig = o->stop_signal ? o->stop_signal : json_string_value(json_object_get(icfg, "StopSignal"));
+        json_auto_t *health = health_config(icfg, o);
+        if (o->notify_healthy && !health_enabled(health))
+                return berth_error(err, 0, "--sdnotify=healthy: the container has no health check (no HEALTHCHECK "
+                                           "in the image, no --health-cmd)");
+        if (o->health_on_failure && !streq(o->health_on_failure, "none") && !health_enabled(health))
+                return berth_error(err, 0, "--health-on-failure=%s: the container has no health check",
+                                   o->health_on_failure);
         cleanup_free char *restart_name = NULL;
         unsigned retries = 0;
         if (parse_restart_policy(o->restart ? o->restart : "no", &restart_name, &retries, err) < 0)
@@ -218,6 +249,15 @@ static int build_config(struct berth_store *store, struct berth_image *img, cons
                 lowerdir);
         if (!cfg)
                 return berth_error(err, 0, "internal error: cannot build the container configuration");
+        if (health)
+                json_object_set(json_object_get(cfg, "Config"), "Healthcheck", health);
+        json_t *berth = json_object_get(cfg, "Berth");
+        if (o->health_on_failure && !streq(o->health_on_failure, "none"))
+                json_object_set_new(berth, "HealthOnFailure", json_string(o->health_on_failure));
+        if (o->notify_healthy)
+                json_object_set_new(berth, "NotifyHealthy", json_true());
+        if (o->notify)
+                json_object_set_new(berth, "Notify", json_true());
         *out = cfg;
         return 0;
 }

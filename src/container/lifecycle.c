@@ -412,7 +412,7 @@ static int set_paused_state(struct berth_container *c, const char *method, berth
         if (lfd < 0)
                 return -1;
         cleanup_free char *path = xasprintf("%s/state.json", c->dir);
-        json_t *fresh = json_load_file(path, 0, NULL);
+        json_t *fresh = json_load_path(path, 0, NULL);
         if (fresh) {
                 json_decref(c->state);
                 c->state = fresh;

@@ -16,7 +16,8 @@ enum spec_opt {
         SO_WORKDIR, SO_USER, SO_ENTRYPOINT, SO_HOSTNAME, SO_NETWORK, SO_NET, SO_PUBLISH, SO_PUBLISH_ALL,
         SO_EXPOSE, SO_RESTART, SO_LABEL, SO_LABEL_FILE, SO_CAP_ADD, SO_CAP_DROP, SO_PRIVILEGED, SO_DEVICE,
         SO_DEVICE_RULE, SO_READ_ONLY, SO_SECURITY_OPT, SO_INIT, SO_STOP_SIGNAL, SO_STOP_TIMEOUT, SO_PULL,
-        SO_ULIMIT, SO_SECRET,
+        SO_ULIMIT, SO_SECRET, SO_HEALTH_CMD, SO_HEALTH_INTERVAL, SO_HEALTH_TIMEOUT, SO_HEALTH_START_PERIOD,
+        SO_HEALTH_START_INTERVAL, SO_HEALTH_RETRIES, SO_NO_HEALTHCHECK, SO_HEALTH_ON_FAILURE, SO_SDNOTIFY,
 };
 
 /* Indexed by enum spec_opt. */
@@ -56,12 +57,22 @@ const struct container_spec_option container_spec_options[] = {
         [SO_PULL] = { "pull", 0, true },
         [SO_ULIMIT] = { "ulimit", 0, true },
         [SO_SECRET] = { "secret", 0, true },
+        [SO_HEALTH_CMD] = { "health-cmd", 0, true },
+        [SO_HEALTH_INTERVAL] = { "health-interval", 0, true },
+        [SO_HEALTH_TIMEOUT] = { "health-timeout", 0, true },
+        [SO_HEALTH_START_PERIOD] = { "health-start-period", 0, true },
+        [SO_HEALTH_START_INTERVAL] = { "health-start-interval", 0, true },
+        [SO_HEALTH_RETRIES] = { "health-retries", 0, true },
+        [SO_NO_HEALTHCHECK] = { "no-healthcheck", 0, false },
+        [SO_HEALTH_ON_FAILURE] = { "health-on-failure", 0, true },
+        [SO_SDNOTIFY] = { "sdnotify", 0, true },
 };
 const size_t container_spec_options_count = ARRAY_SIZE(container_spec_options);
 
 void container_spec_init(struct container_spec *s)
 {
-        *s = (struct container_spec) { .stop_timeout = -1, .limits = json_object(), .devices = json_array() };
+        *s = (struct container_spec) { .stop_timeout = -1, .limits = json_object(), .devices = json_array(),
+                                       .health = json_object() };
 }
 
 void container_spec_clear(struct container_spec *s)
@@ -95,6 +106,8 @@ void container_spec_clear(struct container_spec *s)
         strv_free(s->secrets);
         json_decref(s->devices);
         json_decref(s->limits);
+        json_decref(s->health);
+        free(s->health_on_failure);
         free(s->unit);
         free(s->definition);
         *s = (struct container_spec) { .stop_timeout = -1 };
@@ -132,6 +145,44 @@ static void set_security_opt(struct container_spec *s, const char *value, const 
         cleanup_free char *path = profile ? path_absolute(basedir, value + 8) : NULL;
         cleanup_free char *so = profile ? xasprintf("%.8s%s", value, path) : xstrdup(value);
         strv_push(&s->security_opts, so);
+}
+
+/* --health-interval and the like: Go durations, 0 (the image's or the
+ * default) or at least 1ms, as Docker checks them. */
+static int set_health_duration(struct container_spec *s, const char *key, const char *option, const char *value,
+                               berth_error_t *err)
+{
+        long long ns;
+        if (parse_go_duration(value, &ns, err) < 0)
+                return berth_error_wrap(err, "--%s", option);
+        if (ns < 0 || (ns > 0 && ns < 1000000))
+                return berth_error(err, 0, "--%s cannot be less than 1ms", option);
+        json_object_set_new(s->health, key, json_integer(ns));
+        return 0;
+}
+
+static int set_health_retries(struct container_spec *s, const char *value, berth_error_t *err)
+{
+        char *end;
+        errno = 0;
+        long n = strtol(value, &end, 10);
+        if (!*value || *end || errno || n < 0 || n > INT32_MAX)
+                return berth_error(err, 0, "invalid --health-retries %s: a number from 0", value);
+        json_object_set_new(s->health, "Retries", json_integer(n));
+        return 0;
+}
+
+/* --sdnotify: podman's values; container = Notify=yes, healthy = ready
+ * once the first health check passed, conmon/ignore = berth's default (ready
+ * when the process runs). */
+static int set_sdnotify(struct container_spec *s, const char *value, berth_error_t *err)
+{
+        if (!streq(value, "container") && !streq(value, "healthy") && !streq(value, "conmon") &&
+            !streq(value, "ignore"))
+                return berth_error(err, 0, "invalid --sdnotify %s: use container, healthy, conmon or ignore", value);
+        s->notify = streq(value, "container");
+        s->notify_healthy = streq(value, "healthy");
+        return 0;
 }
 
 static int find_option(const char *name)
@@ -218,6 +269,22 @@ int container_spec_set(struct container_spec *s, const char *option, const char 
                         return -1;
                 strv_push(&s->secrets, value);
                 break;
+        case SO_HEALTH_CMD:
+                json_object_set_new(s->health, "Test", json_pack("[s,s]", "CMD-SHELL", value));
+                break;
+        case SO_HEALTH_INTERVAL: return set_health_duration(s, "Interval", option, value, err);
+        case SO_HEALTH_TIMEOUT: return set_health_duration(s, "Timeout", option, value, err);
+        case SO_HEALTH_START_PERIOD: return set_health_duration(s, "StartPeriod", option, value, err);
+        case SO_HEALTH_START_INTERVAL: return set_health_duration(s, "StartInterval", option, value, err);
+        case SO_HEALTH_RETRIES: return set_health_retries(s, value, err);
+        case SO_NO_HEALTHCHECK: s->no_healthcheck = true; break;
+        case SO_HEALTH_ON_FAILURE:
+                if (!streq(value, "none") && !streq(value, "kill") && !streq(value, "restart") && !streq(value, "stop"))
+                        return berth_error(err, 0, "invalid --health-on-failure %s: use none, kill, restart or stop",
+                                           value);
+                set_str(&s->health_on_failure, value);
+                break;
+        case SO_SDNOTIFY: return set_sdnotify(s, value, err);
         case SO_STOP_TIMEOUT: {
                 long long ns;
                 if (parse_duration(value, &ns, err) < 0)
@@ -297,5 +364,9 @@ int container_spec_finish(struct container_spec *s, berth_error_t *err)
                 return r;
         if (s->rm && s->restart && !streq(s->restart, "no"))
                 return berth_error(err, 0, "Conflicting options: --restart and --rm");
+        if (s->no_healthcheck && json_object_size(s->health))
+                return berth_error(err, 0, "--no-healthcheck conflicts with --health-* options");
+        if (s->notify_healthy && s->no_healthcheck)
+                return berth_error(err, 0, "--sdnotify=healthy needs a health check, and --no-healthcheck turns it off");
         return 0;
 }

@@ -206,7 +206,7 @@ int container_update(sd_bus *bus, struct berth_container *c, json_t *limits, ber
         /* a fresh copy: rename and the unit's hooks write the record too */
         cleanup_free char *path = xasprintf("%s/config.json", c->dir);
         json_error_t jerr;
-        json_t *fresh = json_load_file(path, 0, &jerr);
+        json_t *fresh = json_load_path(path, 0, &jerr);
         if (!json_is_object(fresh)) {
                 json_decref(fresh);
                 return berth_error(err, 0, "container record %s unreadable: %s; run berth system check", c->id,

@@ -119,7 +119,7 @@ static int network_lock(struct berth_store *s, berth_error_t *err)
 static int json_load_object(const char *path, json_t **out, berth_error_t *err)
 {
         json_error_t jerr;
-        json_t *j = json_load_file(path, 0, &jerr);
+        json_t *j = json_load_path(path, 0, &jerr);
         if (!j && access(path, F_OK) < 0 && errno == ENOENT)
                 j = json_object();
         else if (!j)
@@ -285,7 +285,7 @@ int network_list(struct berth_store *s, json_t **out, berth_error_t *err)
                 if (l < 6 || !streq(de->d_name + l - 5, ".json"))
                         continue;
                 cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
-                json_t *def = json_load_file(p, 0, NULL);
+                json_t *def = json_load_path(p, 0, NULL);
                 if (def)
                         json_array_append_new(all, def);
         }
@@ -341,9 +341,20 @@ static void network_event(const char *action, json_t *def, const char *container
         event_emit("network", action, json_str(def, "Id") ?: "", attrs, NULL);
 }
 
+bool network_name_valid(const char *name)
+{
+        return container_name_valid(name) && strlen(name) <= 64;
+}
+
+int network_subnet_check(const char *subnet, berth_error_t *err)
+{
+        struct ipv4_subnet want = {};
+        return ipam_parse_subnet(subnet, &want, err);
+}
+
 int network_create(struct berth_store *s, const char *name, const char *subnet, json_t **out, berth_error_t *err)
 {
-        if (!container_name_valid(name) || strlen(name) > 64)
+        if (!network_name_valid(name))
                 return berth_error(err, 0, "invalid network name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                                    name);
         struct ipv4_subnet want = {};

@@ -1,6 +1,7 @@
 /* berth-runtime — the part of berth that a container's transient unit runs:
  *   berth-runtime --root DIR --runroot DIR _shim [--attached] [--tty] ID
  *   berth-runtime --root DIR --runroot DIR _cleanup ID
+ *   berth-runtime --root DIR --runroot DIR _healthcheck ID (the health timer's)
  * (see src/cli/cmd-hooks.c).  Kept apart from the CLI so that the hooks on
  * every container's start and stop load only the libraries they use. */
 #include "config.h"
@@ -28,9 +29,11 @@ int main(int argc, char **argv)
                 fn = cmd__shim;
         else if (i < argc && streq(argv[i], "_cleanup"))
                 fn = cmd__cleanup;
+        else if (i < argc && streq(argv[i], "_healthcheck"))
+                fn = cmd__healthcheck;
         if (!fn) {
                 fputs("berth-runtime: run by berth's container units: "
-                      "berth-runtime [--root DIR] [--runroot DIR] _shim|_cleanup ...\n",
+                      "berth-runtime [--root DIR] [--runroot DIR] _shim|_cleanup|_healthcheck ...\n",
                       stderr);
                 return BERTH_EXIT_ENGINE;
         }

@@ -55,6 +55,8 @@ static const struct command commands[] = {
         { "port", cmd_port, "List port mappings of a container" },
         { "volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)" },
         { "secret", cmd_secret, "Manage secrets (create, ls, inspect, rm)" },
+        { "healthcheck", cmd_healthcheck, "Run the health check of a container now" },
+        { "auto-update", cmd_auto_update, "Update containers to their newer images and restart their units" },
         { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
         { "pull", cmd_pull, "Download an image from a registry" },
         { "push", cmd_push, "Upload an image to a registry" },
@@ -71,6 +73,7 @@ static const struct command commands[] = {
         { "system-prune", cmd_system_prune, NULL },
         { "_shim", cmd__shim, NULL },
         { "_cleanup", cmd__cleanup, NULL },
+        { "_healthcheck", cmd__healthcheck, NULL },
         { "_unit-start", cmd__unit_start, NULL },
         { "_unit-stop", cmd__unit_stop, NULL },
 

@@ -420,6 +420,25 @@ int registry_ref_resolve(const struct registry_config *cfg, const char *s, struc
         return image_ref_parse(alt ? alt : s, ref, err);
 }
 
+int registry_manifest_digest(const char *refstr, char **digest_out, berth_error_t *err)
+{
+        struct registry_config cfg;
+        if (registry_engine_config_load(&cfg, err) < 0)
+                return -1;
+        struct image_ref ref = {};
+        cleanup_client struct reg_client *c = NULL;
+        cleanup_free char *manifest = NULL, *mdigest = NULL, *top = NULL;
+        size_t mlen = 0;
+        int r = registry_ref_resolve(&cfg, refstr, &ref, err);
+        if (r == 0)
+                r = pull_resolve(&cfg, &ref, NULL, &c, &manifest, &mlen, &mdigest, &top, err);
+        if (r == 0)
+                *digest_out = steal_pointer(&mdigest);
+        image_ref_free(&ref);
+        registry_config_free(&cfg);
+        return r;
+}
+
 char *registry_default_registry(void)
 {
         struct registry_config cfg = {};

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,11 +25,13 @@
 
 #include "berth/caps.h"
 #include "berth/console.h"
+#include "berth/health-timer.h"
 #include "berth/journal.h"
 #include "berth/json-util.h"
 #include "berth/mounts.h"
 #include "berth/network.h"
 #include "berth/parse.h"
+#include "berth/runtime-internal.h"
 #include "berth/runtime.h"
 #include "berth/seccomp.h"
 #include "berth/secret.h"
@@ -36,7 +39,6 @@
 #include "berth/util.h"
 #include "berth/volume.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Everything the container's PID 1 needs, computed by the shim before fork
  * so the child only applies it. */
@@ -73,176 +75,6 @@ static void child_ctx_clear(struct child_ctx *ctx)
         free(ctx->binds);
         free(ctx->overlay_opts);
         seccomp_program_free(&ctx->seccomp);
-}
-
-/* ---- users ------------------------------------------------------------------ */
-void user_spec_free(struct user_spec *u)
-{
-        free(u->groups);
-        free(u->home);
-        u->groups = NULL;
-        u->home = NULL;
-}
-
-static bool all_digits(const char *s)
-{
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (!isdigit((unsigned char) *s))
-                        return false;
-        return true;
-}
-
-int user_resolve(const char *rootdir, const char *user, struct user_spec *out, berth_error_t *err)
-{
-        *out = (struct user_spec) { .uid = 0, .gid = 0 };
-        cleanup_free char *u = xstrdup(user && *user ? user : "0");
-        char *g = strchr(u, ':');
-        if (g)
-                *g++ = '\0';
-        cleanup_free char *pw_path = xasprintf("%s/etc/passwd", rootdir);
-        cleanup_free char *gr_path = xasprintf("%s/etc/group", rootdir);
-        bool found_user = false;
-        cleanup_free char *name = NULL;
-
-        cleanup_fclose FILE *pf = fopen(pw_path, "re");
-        struct passwd pw, *pwp;
-        char buf[4096];
-        while (pf && fgetpwent_r(pf, &pw, buf, sizeof(buf), &pwp) == 0) {
-                bool match = all_digits(u) ? pw.pw_uid == (uid_t) strtoul(u, NULL, 10) : streq(pw.pw_name, u);
-                if (!match)
-                        continue;
-                out->uid = pw.pw_uid;
-                out->gid = pw.pw_gid;
-                out->home = xstrdup(pw.pw_dir);
-                name = xstrdup(pw.pw_name);
-                found_user = true;
-                break;
-        }
-        if (!found_user) {
-                if (!all_digits(u))
-                        return berth_error(err, 0, "unable to find user %s: no matching entries in passwd file", u);
-                out->uid = strtoul(u, NULL, 10);
-                out->gid = 0;
-                out->home = xstrdup("/");
-        }
-
-        cleanup_fclose FILE *gf = fopen(gr_path, "re");
-        if (g) {
-                bool found = false;
-                if (all_digits(g)) {
-                        out->gid = strtoul(g, NULL, 10);
-                        found = true;
-                }
-                struct group gr, *grp;
-                while (!found && gf && fgetgrent_r(gf, &gr, buf, sizeof(buf), &grp) == 0)
-                        if (streq(gr.gr_name, g)) {
-                                out->gid = gr.gr_gid;
-                                found = true;
-                        }
-                if (!found) {
-                        user_spec_free(out);
-                        return berth_error(err, 0, "unable to find group %s: no matching entries in group file", g);
-                }
-        } else if (name && gf) {
-                /* supplementary groups of a named user, as Docker does */
-                struct group gr, *grp;
-                while (fgetgrent_r(gf, &gr, buf, sizeof(buf), &grp) == 0)
-                        for (char **m = gr.gr_mem; m && *m; m++)
-                                if (streq(*m, name) && gr.gr_gid != out->gid) {
-                                        out->groups = xrealloc(out->groups, (out->ngroups + 1) * sizeof(gid_t));
-                                        out->groups[out->ngroups++] = gr.gr_gid;
-                                }
-        }
-        return 0;
-}
-
-static const char *env_get(char *const *env, const char *key)
-{
-        size_t l = strlen(key);
-        for (size_t i = 0; env && env[i]; i++)
-                if (strncmp(env[i], key, l) == 0 && env[i][l] == '=')
-                        return env[i] + l + 1;
-        return NULL;
-}
-
-/* Find argv0 in PATH (from env) inside rootdir; sets Docker's exit code in err
- * (127 not found, 126 not executable). *path_out is the path inside the
- * container. */
-static int exec_lookup(const char *rootdir, const char *argv0, char *const *env, char **path_out, berth_error_t *err)
-{
-        struct stat st;
-        if (strchr(argv0, '/')) {
-                cleanup_free char *p = xasprintf("%s/%s", rootdir, argv0);
-                if (stat(p, &st) < 0)
-                        return berth_error_exit(err, BERTH_EXIT_NOT_FOUND, 0,
-                                                "exec: \"%s\": stat %s: no such file or directory", argv0, argv0);
-                if (S_ISDIR(st.st_mode) || !(st.st_mode & 0111))
-                        return berth_error_exit(err, BERTH_EXIT_CANNOT_EXEC, 0, "exec: \"%s\": permission denied",
-                                                argv0);
-                *path_out = xstrdup(argv0);
-                return 0;
-        }
-        const char *path = env_get(env, "PATH");
-        cleanup_free char *copy = xstrdup(path ? path : DEFAULT_PATH);
-        char *save = NULL;
-        bool denied = false;
-        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-                cleanup_free char *p = xasprintf("%s/%s/%s", rootdir, dir, argv0);
-                if (stat(p, &st) < 0 || S_ISDIR(st.st_mode))
-                        continue;
-                if (!(st.st_mode & 0111)) {
-                        denied = true;
-                        continue;
-                }
-                *path_out = xasprintf("%s/%s", dir, argv0);
-                return 0;
-        }
-        if (denied)
-                return berth_error_exit(err, BERTH_EXIT_CANNOT_EXEC, 0, "exec: \"%s\": permission denied", argv0);
-        return berth_error_exit(err, BERTH_EXIT_NOT_FOUND, 0, "exec: \"%s\": executable file not found in $PATH",
-                                argv0);
-}
-
-/* ---- the child ---------------------------------------------------------------- */
-/* Report a setup failure to the shim over the sync pipe and exit. */
-static __attribute__((noreturn)) void child_fail(int sync_fd, berth_error_t *err)
-{
-        int code = *err ? (*err)->exit_code : BERTH_EXIT_ENGINE;
-        cleanup_free char *msg = xasprintf("E%d %s", code, *err ? (*err)->msg : "container setup failed");
-        (void) write_all(sync_fd, msg, strlen(msg));
-        _exit(code);
-}
-
-/* Apply user, capabilities, seccomp, then exec: shared by the container's
- * process and `berth exec`.  Only returns on failure (err set). */
-static int finish_and_exec(const char *path, char **argv, char **env, const struct user_spec *us, uint64_t caps,
-                           const struct seccomp_program *seccomp, bool nnp, berth_error_t *err)
-{
-        /* the order the kernel requires: see include/berth/seccomp.h */
-        if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                return berth_error(err, errno, "set no_new_privs");
-        if (!nnp && seccomp_load_program(seccomp, err) < 0)
-                return -1;
-        if (caps_prepare_bounding(caps, err) < 0)
-                return -1;
-        if (setgroups(us->ngroups, us->groups) < 0)
-                return berth_error(err, errno, "setgroups");
-        if (setresgid(us->gid, us->gid, us->gid) < 0)
-                return berth_error(err, errno, "setgid %u", (unsigned) us->gid);
-        if (setresuid(us->uid, us->uid, us->uid) < 0)
-                return berth_error(err, errno, "setuid %u", (unsigned) us->uid);
-        if (caps_finish(caps, err) < 0)
-                return -1;
-        if (nnp && seccomp_load_program(seccomp, err) < 0)
-                return -1;
-        execve(path, argv, env);
-        int e = errno;
-        if (e == ENOENT)
-                return berth_error_exit(err, BERTH_EXIT_NOT_FOUND, 0, "exec: \"%s\": no such file or directory",
-                                        argv[0]);
-        return berth_error_exit(err, BERTH_EXIT_CANNOT_EXEC, e, "exec: \"%s\"", argv[0]);
 }
 
 /* tini's job: forward signals to the child, reap every zombie, exit with
@@ -462,6 +294,35 @@ static void add_host_devices(struct child_ctx *ctx, const char *dir, int depth)
 
 /* RUN/exits/ID.error: why the container could not start ("CODE message"),
  * kept past the removal of a --rm container for the client to read. */
+/* The timer of the container's health checks (health-timer.h), run by this
+ * very program (berth-runtime, or berth for definition containers). */
+static int start_health_checks(struct berth_store *s, struct berth_container *c, berth_error_t *err)
+{
+        struct health_settings hs;
+        health_settings_from_config(c->config, &hs);
+        if (!hs.enabled)
+                return 0;
+        cleanup_free char *self = realpath("/proc/self/exe", NULL);
+        cleanup_bus sd_bus *bus = NULL;
+        if (!self)
+                return berth_error(err, errno, "find the program to run the health checks of %s", c->name);
+        if (unit_bus_open(&bus, err) < 0)
+                return -1;
+        return health_timer_start(s, bus, c, self, err);
+}
+
+static void stop_health_checks(struct berth_container *c)
+{
+        struct health_settings hs;
+        health_settings_from_config(c->config, &hs);
+        if (!hs.enabled)
+                return;
+        cleanup_bus sd_bus *bus = NULL;
+        berth_error_t e = NULL;
+        if (unit_bus_open(&bus, &e) < 0 || health_timer_stop(bus, c, &e) < 0)
+                berth_warn_error(&e, "the health checks of %s go on", c->name);
+}
+
 static int record_start_error(struct berth_store *s, const char *id, const char *msg)
 {
         cleanup_free char *p = store_run_path(s, "exits/%s.error", id);
@@ -683,10 +544,17 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 kill(pid, SIGKILL);
                 return -1;
         }
+        if (start_health_checks(s, c, err) < 0) {
+                kill(pid, SIGKILL);
+                close(sync[0]);
+                return -1;
+        }
         /* The one start event, whoever starts the unit (berth, a restart by
          * systemd): before the handover, so it precedes what berth does next. */
         container_event(c, "start", NULL);
-        cleanup_free char *notify = xasprintf("MAINPID=%d%s", (int) pid, container_notifies ? "" : "\nREADY=1");
+        /* Notify=healthy: the first passing health check says READY=1 */
+        bool ready_later = container_notifies || json_bool(cfg, "Berth.NotifyHealthy");
+        cleanup_free char *notify = xasprintf("MAINPID=%d%s", (int) pid, ready_later ? "" : "\nREADY=1");
         int r = sd_notify(0, notify);
         if (r > 0)
                 r = sd_notify_barrier(0, 5 * 1000000ULL);
@@ -720,6 +588,7 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
                         exit_code = 128 + sig;
                 }
         }
+        stop_health_checks(c);
         cleanup_close int lfd = container_lock(c, err);
         if (lfd < 0)
                 return -1;
@@ -760,191 +629,5 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
                 volume_remove_anonymous(s, c->config); /* --rm takes its anonymous volumes along */
                 return 0;
         }
-        return 0;
-}
-
-/* ---- berth exec ----------------------------------------------------------------- */
-int runtime_exec(struct berth_store *s, struct berth_container *c, const struct exec_opts *o, int *exit_code,
-                 berth_error_t *err)
-{
-        if (!container_is_running(c))
-                return berth_error(err, 0, "container %s is not running", c->id);
-        pid_t target = json_int(c->state, "Pid", 0);
-        json_t *cfg = c->config;
-
-        /* What the process gets: the container's env, caps and seccomp */
-        cleanup_strv char **env = json_strv(json_at(cfg, "Config.Env"));
-        for (size_t i = 0; o->env && o->env[i]; i++) {
-                /* -e K=V replaces the container's K; -e K takes berth's own */
-                const char *val = strchr(o->env[i], '=') ? NULL : getenv(o->env[i]);
-                cleanup_free char *kv = strchr(o->env[i], '=') ? xstrdup(o->env[i])
-                                        : val ? xasprintf("%s=%s", o->env[i], val) : NULL;
-                if (!kv)
-                        continue;
-                strv_env_set(&env, kv);
-        }
-        if (!env_get(env, "PATH"))
-                strv_push(&env, "PATH=" DEFAULT_PATH);
-        if (o->tty && !env_get(env, "TERM"))
-                strv_push(&env, "TERM=xterm");
-        bool privileged = o->privileged || json_bool(cfg, "HostConfig.Privileged");
-        cleanup_strv char **cap_add = json_strv(json_at(cfg, "HostConfig.CapAdd"));
-        cleanup_strv char **cap_drop = json_strv(json_at(cfg, "HostConfig.CapDrop"));
-        uint64_t caps;
-        if (caps_compute(cap_add, cap_drop, privileged, &caps, err) < 0)
-                return -1;
-        struct seccomp_program seccomp = {};
-        cleanup_free char *seccomp_cache = store_run_path(s, "seccomp");
-        if (!privileged &&
-            seccomp_program(json_str(cfg, "Berth.SeccompProfile"), caps, seccomp_cache, &seccomp, err) < 0)
-                return -1;
-
-        static const char *ns_names[] = { "ipc", "uts", "net", "pid", "cgroup", "mnt" };
-        int ns_fds[ARRAY_SIZE(ns_names)];
-        for (size_t i = 0; i < ARRAY_SIZE(ns_names); i++) {
-                char p[64];
-                snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int) target, ns_names[i]);
-                ns_fds[i] = open(p, O_RDONLY | O_CLOEXEC);
-                if (ns_fds[i] < 0) {
-                        int e = errno;
-                        for (size_t k = 0; k < i; k++)
-                                close(ns_fds[k]);
-                        return berth_error(err, e, "open namespace %s of container %s", ns_names[i], c->name);
-                }
-        }
-        int sync[2];
-        if (pipe2(sync, O_CLOEXEC) < 0)
-                return berth_error(err, errno, "pipe");
-        fflush(stdout);
-        int go[2], con[2] = { -1, -1 };
-        if (pipe2(go, O_CLOEXEC) < 0 || (o->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0))
-                return berth_error(err, errno, "pipe");
-        char exec_id[65];
-        container_exec_event(c, o->argv, exec_id);
-        pid_t mid = fork();
-        if (mid == 0) {
-                close(sync[0]);
-                close(go[1]);
-                berth_error_t e = NULL;
-                char b;
-                /* wait until we were moved into the container's unit cgroup */
-                if (read(go[0], &b, 1) != 1)
-                        _exit(BERTH_EXIT_ENGINE);
-                for (size_t i = 0; i < ARRAY_SIZE(ns_names); i++)
-                        if (setns(ns_fds[i], 0) < 0) {
-                                berth_error(&e, errno, "join the container's %s namespace", ns_names[i]);
-                                child_fail(sync[1], &e);
-                        }
-                /* the container's rlimits (--ulimit, LimitX= of its unit) */
-                for (int res = 0; res < RLIM_NLIMITS; res++) {
-                        struct rlimit rl;
-                        if (prlimit(target, res, NULL, &rl) == 0)
-                                (void) setrlimit(res, &rl);
-                }
-                /* a new child is needed to really be inside the PID namespace */
-                pid_t p = fork();
-                if (p < 0) {
-                        berth_error(&e, errno, "fork");
-                        child_fail(sync[1], &e);
-                }
-                if (p > 0) {
-                        close(sync[1]);
-                        if (con[1] >= 0)
-                                close(con[1]);
-                        int status;
-                        while (waitpid(p, &status, 0) < 0 && errno == EINTR)
-                                ;
-                        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-                }
-                if (o->tty && console_setup_child(con[1], &e) < 0)
-                        child_fail(sync[1], &e);
-                if (con[1] >= 0)
-                        close(con[1]);
-                struct user_spec us;
-                const char *user = o->user ? o->user : json_str(cfg, "Config.User");
-                if (user_resolve("", user, &us, &e) < 0)
-                        child_fail(sync[1], &e);
-                if (!env_get(env, "HOME"))
-                        strv_push(&env, xasprintf("HOME=%s", us.home));
-                const char *wd = o->workdir ? o->workdir : json_str(cfg, "Config.WorkingDir");
-                if (chdir(wd && *wd ? wd : "/") < 0) {
-                        berth_error(&e, errno, "chdir to `%s`", wd);
-                        child_fail(sync[1], &e);
-                }
-                cleanup_free char *path = NULL;
-                if (exec_lookup("", o->argv[0], env, &path, &e) < 0)
-                        child_fail(sync[1], &e);
-                syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
-                finish_and_exec(path, o->argv, env, &us, caps, &seccomp, json_bool(cfg, "Berth.NoNewPrivileges"), &e);
-                child_fail(sync[1], &e);
-        }
-        for (size_t i = 0; i < ARRAY_SIZE(ns_names); i++)
-                close(ns_fds[i]);
-        close(sync[1]);
-        close(go[0]);
-        if (mid > 0) {
-                berth_error_t e = NULL;
-                /* The unit's cgroup holds the container's device rules and
-                 * limits: a process outside it must not enter the container. */
-                if (!o->bus || unit_attach_pid(o->bus, container_unit(c), mid, &e) < 0) {
-                        kill(mid, SIGKILL);
-                        (void) waitpid(mid, NULL, 0);
-                        close(go[1]);
-                        if (con[1] >= 0)
-                                close(con[1]);
-                        if (con[0] >= 0)
-                                close(con[0]);
-                        close(sync[0]);
-                        seccomp_program_free(&seccomp);
-                        if (!e)
-                                berth_error(&e, 0, "no connection to systemd");
-                        berth_error(err, 0, "cannot move the process into %s, which confines the container's "
-                                            "devices and limits: %s", container_unit(c), e->msg);
-                        berth_error_free(&e);
-                        return -1;
-                }
-                (void) !write(go[1], "x", 1);
-        }
-        close(go[1]);
-        if (con[1] >= 0)
-                close(con[1]);
-        if (mid > 0 && o->tty) {
-                berth_error_t e = NULL;
-                int master = console_recv_master(con[0], &e);
-                berth_error_free(&e); /* on failure the sync pipe says why */
-                if (master >= 0) {
-                        console_copy_winsize(master);
-                        if (o->relay)
-                                o->relay(master, o->userdata);
-                        close(master);
-                }
-        }
-        if (con[0] >= 0)
-                close(con[0]);
-        seccomp_program_free(&seccomp);
-        if (mid < 0) {
-                close(sync[0]);
-                return berth_error(err, errno, "fork");
-        }
-        char buf[4096];
-        ssize_t n, len = 0;
-        while ((n = read(sync[0], buf + len, sizeof(buf) - 1 - len)) > 0 || (n < 0 && errno == EINTR))
-                if (n > 0)
-                        len += n;
-        close(sync[0]);
-        buf[len] = '\0';
-        int status;
-        while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (len > 0) {
-                char *msg = strchr(buf, ' ');
-                int code = atoi(buf + 1);
-                return berth_error_exit(err, code ? code : BERTH_EXIT_ENGINE, 0, "%s", msg ? msg + 1 : buf);
-        }
-        *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        cleanup_free char *eid = xasprintf("execID=%s", exec_id);
-        cleanup_free char *ec = xasprintf("exitCode=%d", *exit_code);
-        char *attrs[] = { eid, ec, NULL };
-        container_event(c, "exec_die", attrs);
         return 0;
 }

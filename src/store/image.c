@@ -18,6 +18,7 @@
 #include "berth/event.h"
 #include "berth/image-ref.h"
 #include "berth/image.h"
+#include "berth/json-util.h"
 #include "berth/layer.h"
 #include "berth/util.h"
 
@@ -41,7 +42,7 @@ static int index_load(struct berth_store *s, json_t **out, berth_error_t *err)
                 idx = json_object();
         else {
                 json_error_t je;
-                idx = json_load_file(p, 0, &je);
+                idx = json_load_path(p, 0, &je);
                 if (!idx || !json_is_object(idx)) {
                         json_decref(idx);
                         return berth_error(err, 0, "the image index `%s` is corrupt (%s, line %d)", p, je.text,

@@ -215,7 +215,8 @@ int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_
                 r = sd_bus_message_open_container(m, 'a', "(sv)");
         if (r >= 0)
                 r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", spec->description,
-                                          "Type", "s", "notify", "NotifyAccess", "s", "main", "KillMode", "s",
+                                          "Type", "s", "notify", "NotifyAccess", "s",
+                                          spec->notify_access ? spec->notify_access : "main", "KillMode", "s",
                                           "mixed", "KillSignal", "i", spec->kill_signal ? spec->kill_signal : SIGTERM,
                                           "CollectMode", "s", "inactive-or-failed", "SendSIGHUP", "b", 0);
         /* Delegate: berth exec moves its process into the unit's cgroup
@@ -271,6 +272,102 @@ int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_
         return streq(result, "done") ? 0 : 1;
 }
 
+/* ---- transient timers -------------------------------------------------------- */
+static int append_timer_service(sd_bus_message *m, const struct unit_timer_spec *t, const char *name)
+{
+        int r = sd_bus_message_open_container(m, 'r', "sa(sv)");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", name);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", t->description, "Type", "s",
+                                          "oneshot", "CollectMode", "s", "inactive-or-failed");
+        if (r >= 0)
+                r = append_exec(m, "ExecStart", t->exec_start, false);
+        if (r >= 0 && t->syslog_identifier)
+                r = sd_bus_message_append(m, "(sv)", "SyslogIdentifier", "s", t->syslog_identifier);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+int unit_start_timer(sd_bus *bus, const struct unit_timer_spec *t, berth_error_t *err)
+{
+        cleanup_free char *timer = xasprintf("%s.timer", t->name);
+        cleanup_free char *service = xasprintf("%s.service", t->name);
+        cleanup_bus_message sd_bus_message *m = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "StartTransientUnit");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", timer);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "fail");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", t->description, "AccuracyUSec", "t",
+                                          t->accuracy_usec ? t->accuracy_usec : 1000000ULL, "RemainAfterElapse", "b",
+                                          0);
+        /* TimersMonotonic=: (base, usec) pairs, the bases named as in unit files */
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "TimersMonotonic");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "a(st)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(st)");
+        for (size_t i = 0; r >= 0 && i < t->n_on_active; i++)
+                r = sd_bus_message_append(m, "(st)", "OnActiveSec", t->on_active_usec[i]);
+        if (r >= 0 && t->on_unit_inactive_usec)
+                r = sd_bus_message_append(m, "(st)", "OnUnitInactiveSec", t->on_unit_inactive_usec);
+        for (int i = 0; i < 3 && r >= 0; i++)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0 && t->part_of)
+                r = sd_bus_message_append(m, "(sv)", "PartOf", "as", 1, t->part_of);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sa(sv))");
+        if (r >= 0)
+                r = append_timer_service(m, t, service);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return berth_error(err, -r, "build StartTransientUnit message for %s", timer);
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        r = sd_bus_call(bus, m, 0, &e, NULL);
+        if (r >= 0)
+                return 0;
+        /* A timer of the same name that stopped a moment ago may not have
+         * been collected yet: start that one again. */
+        if (sd_bus_error_has_name(&e, "org.freedesktop.systemd1.UnitExists")) {
+                cleanup_bus_error sd_bus_error e2 = SD_BUS_ERROR_NULL;
+                r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &e2, NULL, "ss", timer,
+                                       "fail");
+                if (r >= 0)
+                        return 0;
+                cleanup_free char *what = xasprintf("start %s", timer);
+                return bus_error(err, r, &e2, what);
+        }
+        cleanup_free char *what = xasprintf("start %s", timer);
+        return bus_error(err, r, &e, what);
+}
+
+int unit_job_nowait(sd_bus *bus, const char *method, const char *unit, berth_error_t *err)
+{
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, method, &e, NULL, "ss", unit, "replace");
+        if (r >= 0)
+                return 0;
+        if (streq(method, "StopUnit") && sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
+                return 0;
+        cleanup_free char *what = xasprintf("%s %s", method, unit);
+        return bus_error(err, r, &e, what);
+}
+
 static int manager_job_call(sd_bus *bus, const char *method, const char *unit, berth_error_t *err)
 {
         cleanup_bus_message sd_bus_message *m = NULL;
@@ -293,6 +390,11 @@ static int manager_job_call(sd_bus *bus, const char *method, const char *unit, b
 int unit_start(sd_bus *bus, const char *unit, berth_error_t *err)
 {
         return manager_job_call(bus, "StartUnit", unit, err);
+}
+
+int unit_restart(sd_bus *bus, const char *unit, berth_error_t *err)
+{
+        return manager_job_call(bus, "RestartUnit", unit, err);
 }
 
 int unit_stop(sd_bus *bus, const char *unit, berth_error_t *err)

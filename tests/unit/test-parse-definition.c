@@ -12,6 +12,7 @@
 #include "berth/definition.h"
 #include "berth/util.h"
 #include "check-main.h"
+#include "strv-check.h"
 
 static char *tmpdir; /* a fresh directory per test */
 
@@ -77,17 +78,6 @@ static char *load_err(const char *text)
                 ck_assert_str_eq(_m, want);                     \
         } while (0)
 
-static void strv_eq(char **v, const char *const *want, size_t n)
-{
-        ck_assert_msg(strv_length(v) == n, "length %zu, want %zu", strv_length(v), n);
-        for (size_t i = 0; i < n; i++)
-                ck_assert_str_eq(v[i], want[i]);
-}
-#define STRV_EQ(v, ...)                                                                      \
-        do {                                                                                 \
-                const char *const _w[] = { __VA_ARGS__ };                                    \
-                strv_eq((v), _w, ARRAY_SIZE(_w));                                            \
-        } while (0)
 
 /* Index of the line "s" in text, or -1. */
 static long line_at(const char *text, const char *s)
@@ -311,6 +301,37 @@ START_TEST(test_run_args)
 }
 END_TEST
 
+/* Quadlet's health keys: run flags, each value checked as run checks it */
+START_TEST(test_health_keys)
+{
+        cleanup_definition struct definition *d = load_ok("[Container]\n"
+                                                          "Image=x\n"
+                                                          "HealthCmd=curl -f http://localhost/\n"
+                                                          "HealthInterval=10s\n"
+                                                          "HealthTimeout=2s\n"
+                                                          "HealthStartPeriod=1m\n"
+                                                          "HealthStartInterval=1s\n"
+                                                          "HealthRetries=5\n"
+                                                          "HealthOnFailure=kill\n"
+                                                          "Notify=healthy\n");
+        ck_assert(!d->notify);
+        STRV_EQ(d->run_args, "--sdnotify", "healthy", "--health-cmd", "curl -f http://localhost/",
+                "--health-interval", "10s", "--health-timeout", "2s", "--health-start-period", "1m",
+                "--health-start-interval", "1s", "--health-retries", "5", "--health-on-failure", "kill");
+        cleanup_definition struct definition *off = load_ok("[Container]\nImage=x\nHealthCmd=none\n");
+        STRV_EQ(off->run_args, "--no-healthcheck");
+
+        ERR_EQ("[Container]\nImage=x\nHealthInterval=10\n",
+               "DIR/web.container:3: --health-interval: invalid duration: '10' (use a number of seconds or a Go "
+               "duration such as 10s, 1m30s, 500ms)");
+        ERR_EQ("[Container]\nImage=x\nHealthRetries=-2\n",
+               "DIR/web.container:3: invalid --health-retries -2: a number from 0");
+        ERR_EQ("[Container]\nImage=x\nHealthOnFailure=reboot\n",
+               "DIR/web.container:3: invalid --health-on-failure reboot: use none, kill, restart or stop");
+        ERR_EQ("[Container]\nImage=x\nNotify=later\n", "DIR/web.container:3: invalid Notify= value: 'later' (use yes, no or healthy)");
+}
+END_TEST
+
 START_TEST(test_ulimit)
 {
         cleanup_definition struct definition *d = load_ok("[Container]\n"
@@ -407,7 +428,7 @@ START_TEST(test_errors)
                "DIR/web.container:3: invalid container name: 'bad name' (only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed)");
         ERR_EQ("[Container]\nImage=x\n[Install]\nAlias=foo.service\n",
                "DIR/web.container:4: [Install] Alias= is not supported in definition files (generated units can "
-               "only use WantedBy=, RequiredBy= and UpheldBy=)");
+               "only use WantedBy=, RequiredBy=, UpheldBy= and DefaultInstance=)");
         ERR_EQ("[Container]\nImage=x\n[Install]\nWantedBy=multi-user.target ../etc\n",
                "DIR/web.container:4: invalid unit name in WantedBy=: '../etc'");
 
@@ -714,6 +735,7 @@ static Suite *suite(void)
         tc = tcase_create("keys");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_run_args);
+        tcase_add_test(tc, test_health_keys);
         tcase_add_test(tc, test_ulimit);
         tcase_add_test(tc, test_limit_keys);
         tcase_add_test(tc, test_errors);

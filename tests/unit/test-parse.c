@@ -129,6 +129,19 @@ START_TEST(test_duration)
         /* Go's own parser wants a unit */
         cleanup_free char *m = ERRMSG(parse_go_duration("10", &v, &err));
         ck_assert_ptr_nonnull(strstr(m, "invalid duration: '10'"));
+
+        /* Go's Duration.String(), as Docker prints a health check's timeout */
+        static const struct { long long ns; const char *text; } fmt[] = {
+                { 0, "0s" }, { 30 * NS, "30s" }, { 60 * NS, "1m0s" }, { 90 * NS, "1m30s" },
+                { 3723 * NS + 500000000LL, "1h2m3.5s" }, { 500000000LL, "500ms" }, { 1500, "1.5\xc2\xb5s" },
+                { 999, "999ns" }, { -2 * NS, "-2s" }, { 1000000001LL, "1.000000001s" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(fmt); i++) {
+                cleanup_free char *t = format_go_duration(fmt[i].ns);
+                ck_assert_str_eq(t, fmt[i].text);
+                /* and Go's parser reads it back */
+                ck_assert_int_eq(dur_ok(t), fmt[i].ns);
+        }
 }
 END_TEST
 

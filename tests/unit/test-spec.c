@@ -40,7 +40,8 @@ START_TEST(test_table)
         for (size_t i = 0; i < container_spec_options_count; i++) {
                 const struct container_spec_option *o = &container_spec_options[i];
                 if (streq(o->name, "device") || streq(o->name, "device-cgroup-rule") || streq(o->name, "ulimit") ||
-                    streq(o->name, "stop-timeout") || streq(o->name, "tmpfs"))
+                    streq(o->name, "stop-timeout") || streq(o->name, "tmpfs") || startswith(o->name, "health-") ||
+                    streq(o->name, "sdnotify"))
                         continue; /* checked values: below */
                 ck_assert_msg(container_spec_set(&s, o->name, o->has_arg ? "x" : NULL, "/base", &err) == 0,
                               "--%s: %s", o->name, err ? err->msg : "");
@@ -85,6 +86,48 @@ START_TEST(test_checked_values)
         set_fails("stop-timeout", "soon", "soon");
         set_fails("volume", NULL, "needs a value");
         set_fails("no-such-option", "1", "no container option");
+}
+END_TEST
+
+/* --health-* into Docker's Config.Healthcheck shape, each value checked */
+START_TEST(test_health)
+{
+        struct container_spec s;
+        container_spec_init(&s);
+        cleanup_error berth_error_t err = NULL;
+        ck_assert_int_eq(container_spec_set(&s, "health-cmd", "curl -f http://localhost/ || exit 1", NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "health-interval", "1m30s", NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "health-timeout", "500ms", NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "health-start-period", "0s", NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "health-start-interval", "2s", NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "health-retries", "5", NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "health-on-failure", "kill", NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "sdnotify", "healthy", NULL, &err), 0);
+        ck_assert_str_eq(json_string_value(json_array_get(json_object_get(s.health, "Test"), 0)), "CMD-SHELL");
+        ck_assert_str_eq(json_string_value(json_array_get(json_object_get(s.health, "Test"), 1)),
+                         "curl -f http://localhost/ || exit 1");
+        ck_assert_int_eq(json_integer_value(json_object_get(s.health, "Interval")), 90000000000LL);
+        ck_assert_int_eq(json_integer_value(json_object_get(s.health, "Timeout")), 500000000LL);
+        ck_assert_int_eq(json_integer_value(json_object_get(s.health, "StartPeriod")), 0);
+        ck_assert_int_eq(json_integer_value(json_object_get(s.health, "StartInterval")), 2000000000LL);
+        ck_assert_int_eq(json_integer_value(json_object_get(s.health, "Retries")), 5);
+        ck_assert_str_eq(s.health_on_failure, "kill");
+        ck_assert(s.notify_healthy && !s.notify);
+        ck_assert_int_eq(container_spec_finish(&s, &err), 0);
+        /* --no-healthcheck with a --health-* option: Docker's conflict */
+        ck_assert_int_eq(container_spec_set(&s, "no-healthcheck", NULL, NULL, &err), 0);
+        ck_assert_int_lt(container_spec_finish(&s, &err), 0);
+        ck_assert_str_eq(err->msg, "--no-healthcheck conflicts with --health-* options");
+        container_spec_clear(&s);
+
+        set_fails("health-interval", "x", "invalid duration");
+        set_fails("health-interval", "10", "invalid duration"); /* Go's: a unit is required */
+        set_fails("health-timeout", "-1s", "cannot be less than 1ms");
+        set_fails("health-start-period", "999us", "cannot be less than 1ms");
+        set_fails("health-retries", "-1", "a number from 0");
+        set_fails("health-retries", "3x", "a number from 0");
+        set_fails("health-on-failure", "reboot", "use none, kill, restart or stop");
+        set_fails("sdnotify", "ready", "use container, healthy, conmon or ignore");
 }
 END_TEST
 
@@ -154,6 +197,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_table);
         tcase_add_test(tc, test_paths);
         tcase_add_test(tc, test_checked_values);
+        tcase_add_test(tc, test_health);
         tcase_add_test(tc, test_args);
         tcase_add_test(tc, test_finish);
         suite_add_tcase(s, tc);
