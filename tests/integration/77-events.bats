@@ -109,6 +109,26 @@ events_at_least() {
     assert_line_matches " container die $id \(exitCode=137, "
 }
 
+@test "health checks: health_status on each change, and the checks' exec events" {
+    since=$(date +%s.%N)
+    name=$(unique_name ev)
+    run berth run -d --name "$name" --health-cmd 'test ! -e /tmp/bad' --health-interval 1s --health-retries 1 \
+        busybox sleep 300
+    assert_success
+    id=$output
+    wait_until 20 events_have "$since" " health_status: healthy $id " --filter event=health_status
+    run berth exec "$name" touch /tmp/bad
+    assert_success
+    wait_until 20 events_have "$since" " health_status: unhealthy $id " --filter event=health_status
+    run events_now "$since" --filter container="$id" --filter event=health_status
+    assert_success
+    actions=$(printf '%s\n' "$output" | awk '{print $3, $4}' | tr '\n' ' ')
+    assert_equal "$actions" "health_status: healthy health_status: unhealthy "
+    run events_now "$since" --filter container="$id" --filter event=exec_start
+    assert_success
+    assert_line_matches " container exec_start: /bin/sh -c test ! -e /tmp/bad $id "
+}
+
 @test "filters: same key OR, different keys AND; label, image, type" {
     since=$(date +%s.%N)
     a=$(unique_name eva)
