@@ -29,12 +29,6 @@
  * as further attributes from `labels` (an object of strings, may be NULL). */
 void event_emit(const char *type, const char *action, const char *actor_id, char *const *attrs, json_t *labels);
 
-/* health_status for the health-check code: action "health_status: healthy"
- * (Docker's spelling; status is "healthy", "unhealthy" or "starting"), with
- * the container's name and image. */
-void event_emit_health_status(const char *container_id, const char *name, const char *image, json_t *labels,
-                              const char *status);
-
 /* One event as read back. */
 struct event {
         const char *type, *action, *id;

@@ -47,16 +47,6 @@ void event_emit(const char *type, const char *action, const char *actor_id, char
         }
 }
 
-void event_emit_health_status(const char *container_id, const char *name, const char *image, json_t *labels,
-                              const char *status)
-{
-        cleanup_free char *action = xasprintf("health_status: %s", status);
-        cleanup_free char *n = xasprintf("name=%s", name ? name : "");
-        cleanup_free char *i = xasprintf("image=%s", image ? image : "");
-        char *attrs[] = { i, n, NULL };
-        event_emit("container", action, container_id, attrs, labels);
-}
-
 void event_filter_free(struct event_filter *f)
 {
         strv_free(f->type);
