@@ -247,5 +247,8 @@ int container_update(sd_bus *bus, struct berth_container *c, json_t *limits, ber
                 c->config = json_incref(old);
         }
         unit_props_free(&live);
-        return r < 0 ? -1 : 0;
+        if (r < 0)
+                return -1;
+        container_event(c, "update", NULL);
+        return 0;
 }

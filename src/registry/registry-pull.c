@@ -527,6 +527,7 @@ int registry_pull(struct berth_store *s, const char *refstr, const struct regist
                         fprintf(p.out.f, "%s\n", full);
                         fflush(p.out.f);
                 }
+                image_event("pull", familiar, familiar);
                 if (image_id_out)
                         *image_id_out = steal_pointer(&id);
         }

@@ -8,6 +8,7 @@
 
 #include "berth/blob.h"
 #include "berth/container.h"
+#include "berth/event.h"
 #include "berth/json-util.h"
 #include "berth/util.h"
 
@@ -462,7 +463,10 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
         }
         name_index_set(s, chosen, id);
         store_lock_scope_release(&lock);
-        return container_load(s, id, out, err);
+        r = container_load(s, id, out, err);
+        if (r >= 0)
+                container_event(*out, "create", NULL);
+        return r;
 fail:
         if (stage)
                 rm_rf(stage, NULL);
@@ -482,6 +486,7 @@ int container_remove(struct berth_store *s, struct berth_container *c, berth_err
                         return berth_error(err, errno, "remove container %s", c->name);
                 name_index_drop(s, c->name, c->id);
         }
+        container_event(c, "destroy", NULL);
         cleanup_free char *run = store_run_path(s, "containers/%s", c->id);
         rm_rf(run, NULL);
         return rm_rf(stage, err);
@@ -562,7 +567,27 @@ int container_rename(struct berth_store *s, struct berth_container *c, const cha
         cleanup_store_lock struct store_lock_scope lock = {};
         if (store_lock_scope_take(s, true, &lock, err) < 0)
                 return -1;
-        return rename_locked(s, c, name, err);
+        cleanup_free char *old = xasprintf("oldName=/%s", c->name);
+        if (rename_locked(s, c, name, err) < 0)
+                return -1;
+        char *attrs[] = { old, NULL };
+        container_event(c, "rename", attrs);
+        return 0;
+}
+
+void container_event(struct berth_container *c, const char *action, char *const *extra)
+{
+        cleanup_strv char **attrs = NULL;
+        const char *image = json_str(c->config, "Berth.ImageName");
+        if (!image)
+                image = json_str(c->config, "Config.Image");
+        cleanup_free char *i = xasprintf("image=%s", image ? image : "");
+        cleanup_free char *n = xasprintf("name=%s", c->name);
+        strv_push(&attrs, i);
+        strv_push(&attrs, n);
+        for (char *const *p = extra; p && *p; p++)
+                strv_push(&attrs, *p);
+        event_emit("container", action, c->id, attrs, json_object_get(json_object_get(c->config, "Config"), "Labels"));
 }
 
 bool container_is_running(struct berth_container *c)
@@ -638,4 +663,21 @@ char *container_status_text(struct berth_container *c)
         if (streq(st, "created"))
                 return xstrdup("Created");
         return xstrdup(st);
+}
+
+void container_exec_event(struct berth_container *c, char *const *argv, char id_out[static 65])
+{
+        unsigned char raw[32] = {};
+        (void) random_bytes(raw, sizeof(raw));
+        hex_encode(raw, sizeof(raw), id_out);
+        cleanup_strbuf struct strbuf cmd = {};
+        for (size_t i = 0; argv && argv[i]; i++)
+                strbuf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
+        cleanup_free char *eid = xasprintf("execID=%s", id_out);
+        char *attrs[] = { eid, NULL };
+        const char *actions[] = { "exec_create", "exec_start" };
+        for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
+                cleanup_free char *a = xasprintf("%s: %s", actions[i], cmd.s ? cmd.s : "");
+                container_event(c, a, attrs);
+        }
 }
