@@ -16,7 +16,7 @@
  *                "Tmpfs", "NoNewPrivileges", "SeccompProfile": TEXT|null;
  *                definition containers add "Definition" and "Notify" } }
  * state.json: { Status, Pid, StartTime (clock ticks, to detect PID reuse),
- *               ExitCode, StartedAt, FinishedAt, Error, RestartCount,
+ *               ExitCode, StartedAt, FinishedAt, Error, RestartCount, OOMKilled,
  *               NetworkSettings, PauseMethod (while paused) }
  */
 #ifndef BERTH_CONTAINER_H

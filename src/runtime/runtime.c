@@ -540,6 +540,7 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         json_object_set_new(c->state, "StartedAt", json_string(started));
         json_object_set_new(c->state, "ExitCode", json_integer(0));
         json_object_set_new(c->state, "Error", json_string(""));
+        json_object_set_new(c->state, "OOMKilled", json_false());
         if (container_save_state(c, err) < 0) {
                 kill(pid, SIGKILL);
                 return -1;
@@ -605,14 +606,17 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         network_detach(s, c); /* veth, nft rules, address, ports, peers' hosts */
         cleanup_free char *secrets = store_run_path(s, "containers/%s/secrets", id);
         (void) rm_rf(secrets, NULL); /* the mount points of --secret's tmpfs */
+        /* Docker's State.OOMKilled: the kernel's OOM killer ended it */
+        bool oom = was_running && unit_cgroup_oom_killed();
         json_object_set_new(c->state, "Status", json_string("exited"));
         json_object_set_new(c->state, "Pid", json_integer(0));
         json_object_set_new(c->state, "ExitCode", json_integer(exit_code));
         json_object_set_new(c->state, "FinishedAt", json_string(finished));
+        json_object_set_new(c->state, "OOMKilled", json_boolean(oom));
         if (container_save_state(c, err) < 0)
                 return -1;
         if (was_running) {
-                if (unit_cgroup_oom_killed())
+                if (oom)
                         container_event(c, "oom", NULL);
                 /* die from the stop hook, so an exit no berth command saw has its event */
                 cleanup_free char *ec = xasprintf("exitCode=%d", exit_code);

@@ -107,6 +107,14 @@ events_at_least() {
     actions=$(printf '%s\n' "$output" | awk '{print $3}' | tr '\n' ' ')
     assert_equal "$actions" "oom die "
     assert_line_matches " container die $id \(exitCode=137, "
+    # and inspect says so, as Docker's
+    run berth inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}}' "$name"
+    assert_output "true 137"
+    # a start clears it
+    run berth start "$name"
+    assert_success
+    run berth inspect -f '{{.State.OOMKilled}}' "$name"
+    assert_output false
 }
 
 @test "health checks: health_status on each change, and the checks' exec events" {
