@@ -351,6 +351,13 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         return code;
 }
 
+static void kill_event(struct berth_container *c, int sig)
+{
+        cleanup_free char *a = xasprintf("signal=%d", sig);
+        char *attrs[] = { a, NULL };
+        container_event(c, "kill", attrs);
+}
+
 static int stop_unit(sd_bus *bus, struct berth_container *c, int timeout_s, berth_error_t *err)
 {
         const char *unit = container_unit(c);
@@ -374,6 +381,7 @@ static int stop_unit(sd_bus *bus, struct berth_container *c, int timeout_s, bert
         if (r < 0)
                 return r;
         if (r == 0) {
+                kill_event(c, SIGKILL);
                 (void) unit_kill(bus, unit, "all", SIGKILL, NULL);
                 if (unit_wait_inactive(bus, unit, 0, err) < 0)
                         return -1;
@@ -386,6 +394,13 @@ int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c
         (void) s;
         if (!container_is_running(c))
                 return 0;
+        /* Docker's order: kill (the stop signal; SIGKILL after the
+         * timeout), the hook's die, then stop */
+        int sig = SIGTERM;
+        const char *stopsig = json_str(c->config, "Config.StopSignal");
+        if (stopsig && *stopsig)
+                (void) parse_signal(stopsig, &sig, NULL);
+        kill_event(c, sig);
         if (stop_unit(bus, c, timeout_s, err) < 0)
                 return -1;
         container_event(c, "stop", NULL); /* after the hook's die, as Docker's order */
@@ -398,9 +413,7 @@ int container_kill(sd_bus *bus, struct berth_container *c, int sig, berth_error_
                 return berth_error(err, 0, "Cannot kill container: %s: container %s is not running", c->name, c->id);
         if (unit_kill(bus, container_unit(c), "main", sig, err) < 0)
                 return -1;
-        cleanup_free char *a = xasprintf("signal=%d", sig);
-        char *attrs[] = { a, NULL };
-        container_event(c, "kill", attrs);
+        kill_event(c, sig);
         return 0;
 }
 

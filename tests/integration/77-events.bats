@@ -54,7 +54,11 @@ events_at_least() {
     run events_now "$since" --filter container="$name"
     assert_success
     actions=$(printf '%s\n' "$output" | awk '{print $3}' | tr '\n' ' ')
-    [[ $actions =~ ^create\ start\ (kill\ )?die\ stop\ destroy\ $ ]] || _fail "order: $actions"
+    # Docker's: kill with the stop signal, SIGKILL after the timeout (sleep
+    # as PID 1 ignores SIGTERM), die, stop
+    [[ $actions =~ ^create\ start\ kill\ kill\ die\ stop\ destroy\ $ ]] || _fail "order: $actions"
+    assert_line_matches " container kill $id \(image=busybox, name=$name, signal=15, tier=front\)$"
+    assert_line_matches " container kill $id \(image=busybox, name=$name, signal=9, tier=front\)$"
     assert_line_matches "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z container create $id \(image=busybox, name=$name, tier=front\)$"
     assert_line_matches " container die $id \(exitCode=[0-9]+, image=busybox, name=$name, tier=front\)$"
     # --until before everything: nothing; --since after everything: nothing
@@ -287,7 +291,7 @@ events_at_least() {
     run events_now "$since" --filter container="$id"
     assert_success
     actions=$(printf '%s\n' "$output" | awk '{print $3}' | tr '\n' ' ')
-    assert_equal "$actions" "create start exec_create: exec_start: exec_die pause unpause update rename die stop start restart kill die "
+    assert_equal "$actions" "create start exec_create: exec_start: exec_die pause unpause update rename kill kill die stop start restart kill die "
     assert_line_matches " container exec_start: sh -c exit 4 $id \(execID=[0-9a-f]{64}, image=busybox, name=$name\)$"
     assert_line_matches " container exec_die $id \(execID=[0-9a-f]{64}, exitCode=4, image=busybox, name=$name\)$"
     assert_line_matches " container rename $id \(image=busybox, name=$name-new, oldName=/$name\)$"
