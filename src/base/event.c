@@ -159,8 +159,8 @@ json_t *event_to_json(const struct event *e)
         }
         json_object_set_new(o, "Type", json_string(e->type));
         json_object_set_new(o, "Action", json_string(e->action));
-        json_object_set_new(o, "Actor",
-                            json_pack("{s:s, s:O}", "ID", e->id, "Attributes", e->attrs ? e->attrs : json_object()));
+        json_object_set_new(o, "Actor", json_pack("{s:s, s:o}", "ID", e->id, "Attributes",
+                                                  e->attrs ? json_incref(e->attrs) : json_object()));
         json_object_set_new(o, "scope", json_string("local"));
         json_object_set_new(o, "time", json_integer(e->time_ns / 1000000000LL));
         json_object_set_new(o, "timeNano", json_integer(e->time_ns));
