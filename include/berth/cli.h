@@ -73,7 +73,7 @@ char *cli_labels_text(json_t *labels);
         X(pull) X(push) X(login) X(logout) X(search) \
         X(network) X(port) \
         X(volume) X(secret) X(healthcheck) X(auto_update) X(cp) \
-        X(build)
+        X(build) X(compose)
 #define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 BERTH_COMMANDS(X)
 #undef X

@@ -63,6 +63,7 @@ static const struct command commands[] = {
         { "logout", cmd_logout, "Log out from a registry" },
         { "search", cmd_search, "Search a registry for images" },
         { "build", cmd_build, "Build an image from a Dockerfile" },
+        { "compose", cmd_compose, "Define and run multi-container applications (compose files)" },
         { "image-prune", cmd_image_prune, NULL },
         { "image-inspect", cmd_image_inspect, NULL },
         { "container-prune", cmd_container_prune, NULL },
