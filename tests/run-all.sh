@@ -11,7 +11,7 @@
 #   distcheck   make distcheck in build/: the tarball has every file the
 #               build and the unit tests need, and installs under a prefix
 #   valgrind    the unit test binaries test-parse*, test-image, test-archive, test-registry,
-#               test-volume, test-secret, test-network, test-spec, test-dockerfile and test-dockerignore
+#               test-volume, test-secret, test-network, test-spec, test-compose, test-dockerfile and test-dockerignore
 #               (and $BERTH_VALGRIND_TESTS)
 #               under valgrind --leak-check=full, CK_FORK=no
 #   fuzz        build-fuzz/ with CC=clang --enable-fuzzing; tests/fuzz/run.sh

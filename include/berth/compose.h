@@ -156,6 +156,7 @@ struct compose_project {
         size_t n_networks;
         struct compose_secret *secrets;
         size_t n_secrets;
+        bool skip_env_files; /* from the options */
 };
 
 struct compose_options {
@@ -165,6 +166,7 @@ struct compose_options {
         char **profiles;          /* --profile ("*": all) */
         const char *workdir;      /* NULL: the current directory */
         char **environ;           /* NULL: the process's */
+        bool skip_env_files;      /* the fuzzer: env_file entries are not read */
 };
 
 int compose_load(const struct compose_options *o, struct compose_project **out, berth_error_t *err);

@@ -535,7 +535,7 @@ static int env_files_value(struct compose_project *p, const struct cnode *n, str
                 if (cnode_str(path ? path : it, "env_file.path", &rel, err) < 0)
                         return -1;
                 f->path = path_absolute(p->dir, rel);
-                if (access(f->path, F_OK) < 0 && !f->required)
+                if (p->skip_env_files || (access(f->path, F_OK) < 0 && !f->required))
                         continue;
                 cleanup_strv char **vars = NULL;
                 cleanup_error berth_error_t e = NULL;

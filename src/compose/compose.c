@@ -477,6 +477,7 @@ int compose_load(const struct compose_options *opts, struct compose_project **ou
         }
         struct compose_project *p = xcalloc(1, sizeof(*p));
         cleanup_compose_project struct compose_project *guard = p;
+        p->skip_env_files = o.skip_env_files;
         if (o.files && o.files[0]) {
                 p->files = strv_copy(o.files);
                 if (streq(o.files[0], "-"))
