@@ -4,7 +4,7 @@
  * prints, in Docker Compose's canonical shape. */
 #include "config.h"
 
-#include <math.h>
+#include <ctype.h>
 
 #include "berth/compose-internal.h"
 #include "berth/parse.h"
@@ -63,7 +63,9 @@ static int command_value(const struct cnode *n, const char *what, char ***out, b
         return cnode_strv(n, what, false, out, err);
 }
 
-/* A mapping of strings as "K=V" (null values as "K"); env resolves them. */
+/* A mapping of strings as "K=V"; a null value is looked up in env, and
+ * stays "K" (null) when it is not there, or is "" without env (labels are
+ * strings, never null). */
 static int kv_map(const struct cnode *n, const char *what, char *const *env, char ***out, berth_error_t *err)
 {
         if (cnode_is_null(n))
@@ -78,7 +80,8 @@ static int kv_map(const struct cnode *n, const char *what, char *const *env, cha
                         for (size_t j = 0; env && env[j] && !e; j++)
                                 if (strncmp(env[j], n->keys[i], kl) == 0 && env[j][kl] == '=')
                                         e = env[j];
-                        strv_env_set(out, e ? e : n->keys[i]);
+                        cleanup_free char *empty = env ? NULL : xasprintf("%s=", n->keys[i]);
+                        strv_env_set(out, e ? e : env ? n->keys[i] : empty);
                         continue;
                 }
                 if (v->kind != CNODE_SCALAR)
@@ -554,6 +557,15 @@ static int env_files_value(struct compose_project *p, const struct cnode *n, str
         return 0;
 }
 
+/* [a-zA-Z0-9][a-zA-Z0-9_.-]*: profiles (the docs' pattern, one letter
+ * too) and container names (Docker's) */
+static bool valid_name(const char *s)
+{
+        if (!isalnum((unsigned char) s[0]))
+                return false;
+        return strspn(s + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == strlen(s + 1);
+}
+
 static int tristate(const struct cnode *v, const char *what, int *out, berth_error_t *err)
 {
         bool b;
@@ -582,8 +594,12 @@ int compose_service_parse(struct compose_project *p, const char *name, const str
                         continue;
                 if (streq(k, "image"))
                         r = cnode_str(v, "image", &s->image, err);
-                else if (streq(k, "container_name"))
+                else if (streq(k, "container_name")) {
                         r = cnode_str(v, "container_name", &s->container_name, err);
+                        if (r == 0 && !valid_name(s->container_name))
+                                r = cnode_error(err, v, "invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-]",
+                                                s->container_name);
+                }
                 else if (streq(k, "build"))
                         r = build_value(p, v, s, err);
                 else if (streq(k, "command"))
@@ -640,8 +656,12 @@ int compose_service_parse(struct compose_project *p, const char *name, const str
                         r = cnode_strv(v, "cap_drop", false, &s->cap_drop, err);
                 else if (streq(k, "security_opt"))
                         r = cnode_strv(v, "security_opt", false, &s->security_opt, err);
-                else if (streq(k, "profiles"))
+                else if (streq(k, "profiles")) {
                         r = cnode_strv(v, "profiles", false, &s->profiles, err);
+                        for (size_t j = 0; r == 0 && s->profiles[j]; j++)
+                                if (!valid_name(s->profiles[j]))
+                                        r = cnode_error(err, v, "invalid profile name \"%s\"", s->profiles[j]);
+                }
                 else if (streq(k, "dns"))
                         r = cnode_strv(v, "dns", true, &s->dns, err);
                 else if (streq(k, "extra_hosts"))

@@ -42,9 +42,10 @@ static char *normalize_project_name(const char *s)
         return b.s ? strbuf_steal(&b) : xstrdup("");
 }
 
+/* The schema's ^[a-zA-Z0-9._-]+$ */
 static bool valid_service_name(const char *s)
 {
-        if (!isalnum((unsigned char) *s))
+        if (!*s)
                 return false;
         for (; *s; s++)
                 if (!isalnum((unsigned char) *s) && *s != '_' && *s != '.' && *s != '-')
@@ -343,8 +344,8 @@ static int check_references(struct compose_project *p, const struct cnode *servi
                         const char *d = s->depends_on[j].service;
                         if (!compose_find_service(p, d))
                                 return cnode_error(err, cnode_get(at, "depends_on"),
-                                                   cnode_get(services, d) ? "service \"%s\" depends on service %s, "
-                                                                            "which is not enabled (see --profile)"
+                                                   cnode_get(services, d) ? "service \"%2$s\" is required by \"%1$s\" "
+                                                                            "but is disabled (see --profile)"
                                                                           : "service \"%s\" depends on undefined "
                                                                             "service %s",
                                                    s->name, d);
@@ -478,6 +479,10 @@ int compose_load(const struct compose_options *opts, struct compose_project **ou
         struct compose_project *p = xcalloc(1, sizeof(*p));
         cleanup_compose_project struct compose_project *guard = p;
         p->skip_env_files = o.skip_env_files;
+        const char *compose_file = NULL;
+        for (char **e = o.environ ? o.environ : environ; e && *e; e++)
+                if (startswith(*e, "COMPOSE_FILE="))
+                        compose_file = *e + 13;
         if (o.files && o.files[0]) {
                 p->files = strv_copy(o.files);
                 if (streq(o.files[0], "-"))
@@ -486,6 +491,15 @@ int compose_load(const struct compose_options *opts, struct compose_project **ou
                         cleanup_free char *abs = path_absolute(o.workdir, o.files[0]);
                         p->dir = xstrdup(dirname(abs));
                 }
+        } else if (compose_file && *compose_file) {
+                /* COMPOSE_FILE: the files, separated by ':' */
+                cleanup_free char *list = xstrdup(compose_file);
+                char *save = NULL;
+                p->files = xcalloc(1, sizeof(char *));
+                for (char *f = strtok_r(list, ":", &save); f; f = strtok_r(NULL, ":", &save))
+                        strv_push(&p->files, f);
+                cleanup_free char *abs = path_absolute(o.workdir, p->files[0]);
+                p->dir = xstrdup(dirname(abs));
         } else {
                 p->files = xcalloc(1, sizeof(char *));
                 if (find_files(o.workdir, &p->files, &p->dir, err) < 0)

@@ -512,7 +512,8 @@ END_TEST
 
 START_TEST(test_names)
 {
-        write_in("", "compose.yaml", "services:\n  web:\n    image: x\n  db:\n    image: y\n    container_name: the-db\n");
+        write_in("", "compose.yaml", "services:\n  web:\n    image: x\n    labels: [only]\n    environment: [HOME, NOPE]\n"
+                                     "  db:\n    image: y\n    container_name: the-db\n");
         struct compose_options o = { .project_name = "shop" };
         struct compose_project *p = NULL;
         cleanup_error berth_error_t err = NULL;
@@ -524,6 +525,11 @@ START_TEST(test_names)
         cleanup_free char *c2 = compose_container_name(p, compose_find_service(p, "db"), 1);
         ck_assert_str_eq(c1, "shop-web-1");
         ck_assert_str_eq(c2, "the-db");
+        /* a label without a value is empty; a variable without one is the environment's or null */
+        const struct compose_service *web = compose_find_service(p, "web");
+        ck_assert_str_eq(web->labels[0], "only=");
+        ck_assert_str_eq(web->environment[0], "HOME=/home/u");
+        ck_assert_str_eq(web->environment[1], "NOPE");
         ck_assert_ptr_null(compose_find_service(p, "nope"));
         ck_assert_uint_eq(p->n_networks, 1);
         ck_assert_str_eq(p->networks[0].name, "shop_default");
@@ -598,6 +604,17 @@ START_TEST(test_find_files)
         ck_assert_uint_eq(strv_length(p->files), 2);
         ck_assert_str_eq(p->services[0].name, "new");
         ck_assert_str_eq(p->services[0].environment[0], "A=1");
+        compose_project_free(steal_pointer(&p));
+
+        /* COMPOSE_FILE names the files when -f does not */
+        write_in("alt", "one.yaml", "services:\n  one:\n    image: x\n");
+        write_in("alt", "two.yaml", "services:\n  two:\n    image: x\n");
+        char *env[] = { "COMPOSE_FILE=alt/one.yaml:alt/two.yaml", NULL };
+        struct compose_options o2 = { .environ = env };
+        ck_assert_int_eq(load(&o2, &p, &err), 0);
+        ck_assert_uint_eq(p->n_services, 2);
+        cleanup_free char *alt = xasprintf("%s/alt", tmpdir);
+        ck_assert_str_eq(p->dir, alt);
         compose_project_free(steal_pointer(&p));
 }
 END_TEST
@@ -714,7 +731,8 @@ static const struct err_case err_cases[] = {
         { "services: []\n", "compose.yaml:1: services must be a mapping" },
         { "services:\n", "compose.yaml: no service is defined (services: is empty)" },
         { "services:\n  web: 3\n", "compose.yaml:2: service \"web\" must be a mapping" },
-        { "services:\n  -bad:\n    image: x\n", "compose.yaml:3: invalid service name \"-bad\"" },
+        { "services:\n  bad name:\n    image: x\n", "compose.yaml:3: invalid service name \"bad name\"" },
+        { "services:\n  web:\n    image: x\n    container_name: \"-x\"\n", "compose.yaml:4: invalid container name \"-x\": only [a-zA-Z0-9][a-zA-Z0-9_.-]" },
         { "services:\n  web:\n    restart: always\n", "compose.yaml:3: service \"web\" has neither an image nor a build context" },
         { "services:\n  web:\n    image: ${IMG:?set IMG}\n", "compose.yaml:3: required variable IMG is missing a value: set IMG" },
         { "services:\n  web:\n    image: [a]\n", "compose.yaml:3: image must be a string" },
@@ -760,7 +778,8 @@ static const struct err_case err_cases[] = {
         { "services:\n  web:\n    image: x\n    network_mode: host\n    networks: [default]\n", "compose.yaml:3: service \"web\": network_mode and networks cannot be combined" },
         { "services:\n  web:\n    image: x\n    depends_on: [db]\n", "compose.yaml:4: service \"web\" depends on undefined service db" },
         { "services:\n  web:\n    image: x\n    depends_on: [web]\n", "compose.yaml:4: service \"web\" depends on itself" },
-        { "services:\n  web:\n    image: x\n    depends_on: [db]\n  db:\n    image: y\n    profiles: [p]\n", "compose.yaml:4: service \"web\" depends on service db, which is not enabled (see --profile)" },
+        { "services:\n  web:\n    image: x\n    depends_on: [db]\n  db:\n    image: y\n    profiles: [p]\n", "compose.yaml:4: service \"db\" is required by \"web\" but is disabled (see --profile)" },
+        { "services:\n  web:\n    image: x\n    profiles: [\"-x\"]\n", "compose.yaml:4: invalid profile name \"-x\"" },
         { "services:\n  web:\n    image: x\n    depends_on: {db: {condition: service_ready}}\n  db: {image: y}\n", "compose.yaml:4: depends_on.condition must be service_started, service_healthy or service_completed_successfully" },
         { "services:\n  web:\n    image: x\n    depends_on: {db: {wait: 1}}\n  db: {image: y}\n", "compose.yaml:4: depends_on.wait: not supported by berth" },
         { "services:\n  web:\n    image: x\n    depends_on: [[db]]\n", "compose.yaml:4: depends_on must list service names" },
