@@ -14,9 +14,15 @@
 #include "berth/store.h"
 
 struct berth_cli {
-        struct berth_store store; /* opened before the command runs */
+        struct berth_store store; /* opened before the command runs (unless it opens it itself) */
         const char *self;         /* absolute path of the berth binary */
+        const char *root, *runroot; /* --root, --runroot (NULL: the defaults) */
 };
+
+/* Open cli->store as the dispatcher does for most commands; a command that
+ * needs no store for some of its work (`compose config`) calls it only when
+ * it does, so that work needs neither root nor /var/lib/berth. */
+int cli_store_open(struct berth_cli *cli, berth_error_t *err);
 
 /* argv[0] is the command name ("images"); parse the rest with getopt_long
  * (optind is reset by the dispatcher).  Return the process exit code (0 on

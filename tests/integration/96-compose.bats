@@ -139,6 +139,19 @@ YAML
     assert_output $'debug\nweb'
 }
 
+@test "compose config needs no store: an unprivileged user can check a file" {
+    command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+    mkdir -p "$D/app"
+    cp "$REPO/tests/integration/compose/flask-redis/compose.yaml" "$D/app/"
+    chmod -R a+rX "$D"
+    cd "$D/app"
+    run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+        berth --root "$D/no-store" --runroot "$D/no-run" compose config --services
+    assert_success
+    assert_output $'redis\nweb'
+    [ ! -e "$D/no-store" ] && [ ! -e "$D/no-run" ] || _fail "compose config made a store"
+}
+
 @test "compose errors: one line with FILE:LINE, exit 125, nothing created" {
     cd "$D"
     before=$(berth ps -aq | wc -l)
