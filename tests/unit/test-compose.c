@@ -829,8 +829,60 @@ static const struct err_case err_cases[] = {
         { "services: {web: {image: x}}\nvolumes:\n  v: {x: 1}\n", "compose.yaml:3: volumes.v.x: not supported by berth" },
         { "services: {web: {image: x}}\nvolumes:\n  v: 1\n", "compose.yaml:3: volumes.v must be a mapping" },
         { "name: Bad_Name\nservices: {web: {image: x}}\n", "compose.yaml:1: invalid project name \"Bad_Name\": only lowercase letters, digits, - and _, starting with a letter or digit" },
+        { "services:\n  web:\n    image: x\n    ports: [\"abc\"]\n", "compose.yaml:4: invalid container port in \"abc\"" },
+        { "services:\n  web:\n    image: x\n    ports: [\"80-:80\"]\n", "compose.yaml:4: invalid published port in \"80-:80\"" },
+        { "services:\n  web:\n    build: {context: ., args: 3}\n", "compose.yaml:3: build.args must be a mapping or a list of KEY=VALUE" },
+        { "services:\n  web:\n    image: x\n    ulimits: {nofile: {soft: 1, hard: x}}\n", "compose.yaml:4: ulimits hard must be an integer from -1 to 9223372036854775807" },
+        { "services:\n  web:\n    image: x\n    env_file: [{path: a.env, required: maybe}]\n", "compose.yaml:4: env_file.required must be a boolean (true or false)" },
+        { "services:\n  web:\n    image: x\n    env_file: [{required: true}]\n", "compose.yaml:4: env_file.path must be a string" },
+        { "services:\n  web:\n    image: x\n    env_file: {a: b}\n", "compose.yaml:4: env_file must be a path or a list" },
+        { "services:\n  web:\n    image: x\n    deploy: {resources: {limits: 3}}\n", "compose.yaml:4: deploy.resources.limits must be a mapping" },
+        { "services:\n  web:\n    image: x\n    volumes: [{type: bind, source: ., target: /x, bind: 3}]\n", "compose.yaml:4: volumes.bind must be a mapping" },
+        { "services:\n  web:\n    image: x\n    volumes: {a: b}\n", "compose.yaml:4: volumes must be a list" },
+        { "services:\n  web:\n    image: x\n    networks: 3\n", "compose.yaml:4: networks must be a list or a mapping" },
+        { "services:\n  web:\n    image: x\n    depends_on: 3\n", "compose.yaml:4: depends_on must be a list or a mapping" },
+        { "services: {web: {image: x}}\nnetworks: [a]\n", "compose.yaml:2: networks must be a mapping" },
+        { "services: {web: {image: x}}\nvolumes: [a]\n", "compose.yaml:2: volumes must be a mapping" },
+        { "services:\n  web:\n    image: \"${UNSET:-${Y:?inner}}\"\n", "compose.yaml:3: required variable Y is missing a value: inner" },
+        { "services:\n  web:\n    image: \"${TAG:+${Y:?alt}}\"\n", "compose.yaml:3: required variable Y is missing a value: alt" },
         { "name: [a]\nservices: {web: {image: x}}\n", "compose.yaml:1: name must be a string" },
 };
+
+START_TEST(test_errors_limits)
+{
+        /* a file that is not there */
+        char *files[] = { "missing.yaml", NULL };
+        struct compose_options o = { .files = files };
+        struct compose_project *p = NULL;
+        berth_error_t err = NULL;
+        ck_assert_int_lt(load(&o, &p, &err), 0);
+        cleanup_free char *m = undir(xstrdup(err->msg));
+        ck_assert_str_eq(m, "compose file: open `DIR/missing.yaml`: No such file or directory");
+        berth_error_free(&err);
+        /* YAML nested deeper than the tree takes */
+        struct strbuf b = {};
+        strbuf_adds(&b, "a: ");
+        for (int i = 0; i < 70; i++)
+                strbuf_addc(&b, '[');
+        for (int i = 0; i < 70; i++)
+                strbuf_addc(&b, ']');
+        strbuf_addc(&b, '\n');
+        cleanup_cnode struct cnode *t = NULL;
+        ck_assert_int_lt(compose_yaml_parse(b.s, b.len, "c.yaml", &t, &err), 0);
+        ck_assert_str_eq(err->msg, "c.yaml:1: nested more than 64 levels deep");
+        berth_error_free(&err);
+        free(b.s);
+        /* interpolation nested deeper than 16 */
+        b = (struct strbuf) {};
+        for (int i = 0; i < 20; i++)
+                strbuf_adds(&b, "${U:-");
+        for (int i = 0; i < 20; i++)
+                strbuf_addc(&b, '}');
+        cleanup_free char *e = interp_err(b.s);
+        ck_assert_ptr_nonnull(strstr(e, "compose.yaml:7: interpolation nested too deep in"));
+        free(b.s);
+}
+END_TEST
 
 START_TEST(test_errors)
 {
@@ -866,6 +918,7 @@ static Suite *compose_suite(void)
         tcase_add_test(tc, test_profiles);
         tcase_add_test(tc, test_stdin_file);
         tcase_add_test(tc, test_errors);
+        tcase_add_test(tc, test_errors_limits);
         suite_add_tcase(s, tc);
         return s;
 }
