@@ -1,7 +1,7 @@
 /* berth compose [-f FILE]... [-p NAME] [--env-file FILE] [--profile P]
  * COMMAND: multi-container applications from compose files (compose.h).
- * This slice has `config`: the resolved, merged, interpolated model as
- * Docker Compose prints it; up/down and the rest come later. */
+ * This slice has `config` (the resolved, merged, interpolated model as
+ * Docker Compose prints it) and `ps`; up/down and the rest come later. */
 #include "config.h"
 
 #include <getopt.h>
@@ -19,8 +19,9 @@ static const char compose_usage[] =
         "      --profile stringArray   Enable services of a profile (* for all)\n"
         "  -p, --project-name string   Project name\n\n"
         "Commands:\n"
-        "  config      Parse, resolve and render the compose file in canonical format\n\n"
-        "Not there yet: up, down, ps, logs, start, stop, restart, build, pull, exec, run.\n";
+        "  config      Parse, resolve and render the compose file in canonical format\n"
+        "  ps          List the project's containers\n\n"
+        "Not there yet: up, down, logs, start, stop, restart, build, pull, exec, run.\n";
 
 static int compose_config_cmd(const struct compose_options *co, int argc, char **argv, berth_error_t *err)
 {
@@ -80,6 +81,70 @@ static int compose_config_cmd(const struct compose_options *co, int argc, char *
         return 0;
 }
 
+/* Docker Compose's columns for ps. */
+#define COMPOSE_PS_TABLE \
+        "table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}"
+
+/* The project's containers are those labelled com.docker.compose.project=
+ * NAME (as Docker Compose labels them): `berth ps` filtered by the label. */
+static int compose_ps_cmd(struct berth_cli *cli, const struct compose_options *co, int argc, char **argv,
+                          berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "all", no_argument, NULL, 'a' },       { "quiet", no_argument, NULL, 'q' },
+                { "format", required_argument, NULL, 'F' }, { "no-trunc", no_argument, NULL, 'T' },
+                { "help", no_argument, NULL, 'H' },      {},
+        };
+        bool all = false, quiet = false, notrunc = false;
+        const char *format = NULL;
+        int c;
+        while ((c = getopt_long(argc, argv, "aq", opts, NULL)) != -1) {
+                switch (c) {
+                case 'a': all = true; break;
+                case 'q': quiet = true; break;
+                case 'T': notrunc = true; break;
+                case 'F': format = optarg; break;
+                case 'H':
+                        puts("Usage:  berth compose ps [OPTIONS]\n\n"
+                             "List the project's containers (running ones unless -a)\n\n"
+                             "Options:\n"
+                             "  -a, --all             Show all containers, stopped ones too\n"
+                             "      --format string   Format the output: table, json or a Go template\n"
+                             "      --no-trunc        Don't truncate output\n"
+                             "  -q, --quiet           Only display IDs");
+                        return 0;
+                default: return cli_usage_error(err, "compose ps", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(err, "compose ps", "unexpected argument '%s' (services are not taken yet)",
+                                       argv[optind]);
+        cleanup_free char *name = NULL;
+        if (co->project_name)
+                name = xstrdup(co->project_name);
+        else {
+                cleanup_compose_project struct compose_project *p = NULL;
+                if (compose_load(co, &p, err) < 0)
+                        return -1;
+                name = xstrdup(p->name);
+        }
+        if (cli_store_open(cli, err) < 0)
+                return -1;
+        cleanup_free char *filter = xasprintf("label=com.docker.compose.project=%s", name);
+        char *ps_argv[8] = { "ps", "--filter", filter };
+        int n = 3;
+        if (all)
+                ps_argv[n++] = "--all";
+        if (quiet)
+                ps_argv[n++] = "--quiet";
+        if (quiet || notrunc) /* Docker Compose prints whole IDs */
+                ps_argv[n++] = "--no-trunc";
+        ps_argv[n++] = "--format";
+        ps_argv[n++] = (char *) (format ? format : COMPOSE_PS_TABLE);
+        optind = 0;
+        return cmd_ps(cli, n, ps_argv, err);
+}
+
 int cmd_compose(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
@@ -90,7 +155,6 @@ int cmd_compose(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
                 { "help", no_argument, NULL, 'H' },
                 {},
         };
-        (void) cli;
         cleanup_strv char **files = NULL, **profiles = NULL;
         struct compose_options co = {};
         int c;
@@ -114,11 +178,13 @@ int cmd_compose(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
         optind = 0;
         if (streq(sub, "config"))
                 return compose_config_cmd(&co, argc, argv, err);
-        static const char *const later[] = { "up", "down", "ps", "logs", "start", "stop", "restart", "build",
+        if (streq(sub, "ps"))
+                return compose_ps_cmd(cli, &co, argc, argv, err);
+        static const char *const later[] = { "up", "down", "logs", "start", "stop", "restart", "build",
                                              "pull", "push", "exec", "run", "images", "top", "create", "rm" };
         for (size_t i = 0; i < ARRAY_SIZE(later); i++)
                 if (streq(sub, later[i]))
-                        return berth_error(err, 0, "compose %s: not implemented yet (this berth has compose config)",
+                        return berth_error(err, 0, "compose %s: not implemented yet (this berth has compose config and ps)",
                                            sub);
         return cli_usage_error(err, "compose", "unknown command '%s'", sub);
 }

@@ -195,3 +195,46 @@ YAML
     assert_status 125
     [ "$(berth ps -aq | wc -l)" -eq "$before" ] || _fail "a container was created"
 }
+
+@test "compose ps lists the project's containers (label com.docker.compose.project) with Docker Compose's columns" {
+    ensure_busybox_image
+    cd "$D"
+    printf 'name: demo96\nservices:\n  web:\n    image: busybox\n  db:\n    image: busybox\n' >compose.yaml
+    berth run -d --name demo96-web-1 --label com.docker.compose.project=demo96 \
+        --label com.docker.compose.service=web busybox sleep 1000 >/dev/null
+    berth create --name demo96-db-1 --label com.docker.compose.project=demo96 \
+        --label com.docker.compose.service=db busybox true >/dev/null
+    berth run -d --name other96-web-1 --label com.docker.compose.project=other96 \
+        --label com.docker.compose.service=web busybox sleep 1000 >/dev/null
+    web_id=$(berth inspect -f '{{.Id}}' demo96-web-1)
+
+    run --separate-stderr berth compose ps
+    assert_success
+    [[ ${lines[0]} =~ ^NAME\ +IMAGE\ +COMMAND\ +SERVICE\ +CREATED\ +STATUS\ +PORTS\ *$ ]] || _fail "header"
+    assert_line_matches '^demo96-web-1 +busybox +"sleep 1000" +web +.* ago +Up '
+    [ "${#lines[@]}" -eq 2 ] || _fail "only the running container of the project"
+
+    run --separate-stderr berth compose ps -a
+    assert_success
+    [ "${#lines[@]}" -eq 3 ] || _fail "both containers of the project with -a"
+    assert_line_matches '^demo96-db-1 +busybox +"true" +db +.* ago +Created'
+
+    run --separate-stderr berth compose ps -q
+    assert_success
+    assert_output "$web_id"
+
+    run --separate-stderr berth compose ps -a --format '{{.Service}} {{.Names}}'
+    assert_success
+    assert_line_matches '^web demo96-web-1$'
+    assert_line_matches '^db demo96-db-1$'
+    [ "${#lines[@]}" -eq 2 ] || _fail "no other project's container"
+
+    # -p needs no file
+    cd /
+    run --separate-stderr berth compose -p other96 ps --format '{{.Names}}'
+    assert_success
+    assert_output "other96-web-1"
+    run --separate-stderr berth compose ps
+    assert_status 125
+    [[ $stderr == "berth: no configuration file provided: not found"* ]] || _fail "stderr: $stderr"
+}
