@@ -65,9 +65,11 @@ char *compose_json_emit(const struct cnode *root);
 int compose_interpolate(const char *s, char *const *env, const struct cnode *at, char **out, berth_error_t *err);
 /* Interpolate every scalar value (not keys) of a tree, in place. */
 int compose_interpolate_tree(struct cnode *n, char *const *env, berth_error_t *err);
-/* Read a .env file (KEY=VALUE, quotes, comments, "export ") into *env
- * ("K=V" strings appended); a line naming a key only takes it from env. */
-int compose_dotenv_read(const char *path, const char *name, char ***vars, berth_error_t *err);
+/* Read a .env file (KEY=VALUE, quotes, comments, "export ") into *vars
+ * ("K=V" strings set); a line naming a key alone is skipped.  Values but
+ * single-quoted ones are interpolated from the variables read before them,
+ * then env's (NULL: not interpolated). */
+int compose_dotenv_read(const char *path, const char *name, char *const *env, char ***vars, berth_error_t *err);
 
 /* Bring one file's tree to the shapes the merge and the model expect: the
  * short syntaxes of ports, volumes, secrets, depends_on, networks, build,

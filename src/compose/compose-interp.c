@@ -167,12 +167,14 @@ int compose_interpolate_tree(struct cnode *n, char *const *env, berth_error_t *e
 /* ---- .env --------------------------------------------------------------- */
 
 /* The value after "KEY=": quoted ('...' literal, "..." with \n \t \" \\
- * escapes) or plain up to a " #" comment, trimmed. */
-static int dotenv_value(const char *p, const char *name, unsigned line, char **out, berth_error_t *err)
+ * escapes) or plain up to a " #" comment, trimmed; *literal for '...'. */
+static int dotenv_value(const char *p, const char *name, unsigned line, char **out, bool *literal,
+                        berth_error_t *err)
 {
         while (*p == ' ' || *p == '\t')
                 p++;
         struct strbuf b = {};
+        *literal = *p == '\'';
         if (*p == '\'' || *p == '"') {
                 char q = *p++;
                 for (; *p && *p != q; p++) {
@@ -201,7 +203,7 @@ static int dotenv_value(const char *p, const char *name, unsigned line, char **o
         return 0;
 }
 
-int compose_dotenv_read(const char *path, const char *name, char ***vars, berth_error_t *err)
+int compose_dotenv_read(const char *path, const char *name, char *const *env, char ***vars, berth_error_t *err)
 {
         cleanup_free char *text = NULL;
         if (read_file(path, &text, NULL, err) < 0)
@@ -238,8 +240,21 @@ int compose_dotenv_read(const char *path, const char *name, char ***vars, berth_
                 if (l[k] != '=')
                         return berth_error(err, 0, "%s:%u: invalid variable name in \"%s\"", name, line, l);
                 cleanup_free char *v = NULL;
-                if (dotenv_value(l + k + 1, name, line, &v, err) < 0)
+                bool literal;
+                if (dotenv_value(l + k + 1, name, line, &v, &literal, err) < 0)
                         return -1;
+                if (env && !literal && strchr(v, '$')) {
+                        /* the variables read so far, then env's */
+                        cleanup_strv char **lookup = strv_copy(*vars);
+                        for (size_t i = 0; env[i]; i++)
+                                strv_push(&lookup, env[i]);
+                        cleanup_cnode struct cnode *at = cnode_new(CNODE_SCALAR, name, line);
+                        char *x = NULL;
+                        if (compose_interpolate(v, lookup, at, &x, err) < 0)
+                                return -1;
+                        free(v);
+                        v = x;
+                }
                 cleanup_free char *kv = xasprintf("%.*s=%s", (int) kend, l, v);
                 strv_env_set(vars, kv);
         }

@@ -542,7 +542,7 @@ static int env_files_value(struct compose_project *p, const struct cnode *n, str
                         continue;
                 cleanup_strv char **vars = NULL;
                 cleanup_error berth_error_t e = NULL;
-                if (compose_dotenv_read(f->path, rel, &vars, &e) < 0)
+                if (compose_dotenv_read(f->path, rel, p->env, &vars, &e) < 0)
                         return cnode_error(err, it, "env_file: %s", e->msg);
                 for (size_t j = 0; vars && vars[j]; j++) {
                         size_t kl = strcspn(vars[j], "=");

@@ -453,7 +453,7 @@ static int load_env(struct compose_project *p, const struct compose_options *o, 
         if (!o->env_file && access(path, F_OK) < 0)
                 return 0;
         cleanup_strv char **vars = NULL;
-        if (compose_dotenv_read(path, o->env_file ? o->env_file : ".env", &vars, err) < 0)
+        if (compose_dotenv_read(path, o->env_file ? o->env_file : ".env", p->env, &vars, err) < 0)
                 return -1;
         for (size_t i = 0; vars && vars[i]; i++) {
                 size_t kl = strcspn(vars[i], "=");

@@ -107,8 +107,9 @@ services:
       GREETING: ${GREETING:-hello}
       LITERAL: $$HOME
       ALT: ${TAG:+tagged}
+      DERIVED: ${DERIVED}
 YAML
-    printf 'TAG=from-dotenv\nGREETING="hi there" # comment\n' >.env
+    printf 'TAG=from-dotenv\nGREETING="hi there" # comment\nDERIVED=${TAG}-derived\n' >.env
     run --separate-stderr berth compose config
     assert_success
     assert_output_contains "name: interp"
@@ -116,6 +117,7 @@ YAML
     assert_output_contains "GREETING: hi there"
     assert_output_contains 'LITERAL: $HOME'
     assert_output_contains "ALT: tagged"
+    assert_output_contains "DERIVED: from-dotenv-derived"
     TAG=from-env run --separate-stderr berth compose config
     assert_output_contains "image: busybox:from-env"
     printf 'TAG=other\nPROJ=fromfile\n' >other.env

@@ -185,7 +185,7 @@ START_TEST(test_dotenv)
         cleanup_free char *p = xasprintf("%s/.env", tmpdir);
         cleanup_strv char **v = NULL;
         cleanup_error berth_error_t err = NULL;
-        ck_assert_int_eq(compose_dotenv_read(p, ".env", &v, &err), 0);
+        ck_assert_int_eq(compose_dotenv_read(p, ".env", NULL, &v, &err), 0);
         ck_assert_int_eq(strv_length(v), 5);
         ck_assert_str_eq(v[0], "A=override");
         ck_assert_str_eq(v[1], "B=two words");
@@ -195,16 +195,28 @@ START_TEST(test_dotenv)
 
         write_in("", ".env", "A=1\n=x\n");
         strv_free(steal_pointer(&v));
-        ck_assert_int_lt(compose_dotenv_read(p, ".env", &v, &err), 0);
+        ck_assert_int_lt(compose_dotenv_read(p, ".env", NULL, &v, &err), 0);
         ck_assert_str_eq(err->msg, ".env:2: invalid variable name in \"=x\"");
         berth_error_free(&err);
         write_in("", ".env", "A B\n");
-        ck_assert_int_lt(compose_dotenv_read(p, ".env", &v, &err), 0);
+        ck_assert_int_lt(compose_dotenv_read(p, ".env", NULL, &v, &err), 0);
         ck_assert_str_eq(err->msg, ".env:1: invalid variable name in \"A B\"");
         berth_error_free(&err);
         write_in("", ".env", "A='open\n");
-        ck_assert_int_lt(compose_dotenv_read(p, ".env", &v, &err), 0);
+        ck_assert_int_lt(compose_dotenv_read(p, ".env", NULL, &v, &err), 0);
         ck_assert_str_eq(err->msg, ".env:1: unterminated quoted value");
+        berth_error_free(&err);
+        /* values are interpolated from the lines before, then the environment; '...' is literal */
+        write_in("", ".env", "A=1\nB=${A}-$TAG-${NOPE:-d}\nC=\"$A\"\nD='$A'\nE=${X:?needs X}\n");
+        ck_assert_int_lt(compose_dotenv_read(p, ".env", env_default, &v, &err), 0);
+        ck_assert_str_eq(err->msg, ".env:5: required variable X is missing a value: needs X");
+        strv_free(steal_pointer(&v));
+        write_in("", ".env", "A=1\nB=${A}-$TAG-${NOPE:-d}\nC=\"$A\"\nD='$A'\nHOME=${HOME}/x\n");
+        ck_assert_int_eq(compose_dotenv_read(p, ".env", env_default, &v, &err), 0);
+        ck_assert_str_eq(v[1], "B=1-1.2-d");
+        ck_assert_str_eq(v[2], "C=1");
+        ck_assert_str_eq(v[3], "D=$A");
+        ck_assert_str_eq(v[4], "HOME=/home/u/x");
 }
 END_TEST
 
