@@ -26,7 +26,8 @@
 # Target (issue 2): berth's median at most 1/4 of podman's.
 # Then (issues 4, 3): systemctl start of a container@ unit against a podman-run
 # unit; load of the same archive by berth and podman (MB/s); disk use of ten
-# images sharing a base layer.
+# images sharing a base layer.  Then (issue 15) the light commands against
+# /bin/true: berth version, ps, images, inspect and the generator.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 build=$repo/build-bench
@@ -158,6 +159,48 @@ print("systemctl start until READY (median of %d runs)" % len(res["berth-unit"][
 print("  container@benchu.service (berth)   %7.1f ms" % (b * 1000))
 print("  podman-benchu.service (podman run) %7.1f ms" % (p * 1000))
 print("  berth/podman = %.2f" % (b / p))
+PY
+
+# ------------------------------ light commands: only the libraries they use
+# Issue 15: `berth version`, `ps -a`, `images`, `inspect` and the generator
+# against /bin/true (hyperfine -N: exec'd directly, no shell), on a store
+# with 11 image names and 20 containers.  Target: each within 3 ms of
+# /bin/true — what a command costs before it does anything is mostly the
+# shared libraries it loads (libcurl, libarchive and libnftables only on
+# first use).
+for i in $(seq 1 10); do berth tag busybox:latest "bench/light:$i"; done
+for i in $(seq 1 20); do berth create --name "bench-light$i" busybox true >/dev/null; done
+gen=$(pkg-config --variable=systemdsystemgeneratordir systemd 2>/dev/null || echo /usr/lib/systemd/system-generators)
+mkdir -p "$work/gen"
+lnames=(true version ps images inspect generator)
+lcmds=(/bin/true "berth version" "berth ps -a" "berth images" "berth inspect bench-light1"
+    "$gen/berth-generator $work/gen $work/gen $work/gen")
+for i in "${!lcmds[@]}"; do
+    ${lcmds[$i]} >/dev/null || die "${lnames[$i]} failed: ${lcmds[$i]}"
+done
+lhf=(-N --style basic --warmup 10 --runs $(( runs * 5 )) --export-json "$work/light.json")
+for i in "${!lcmds[@]}"; do
+    lhf+=(-n "${lnames[$i]}" "${lcmds[$i]}")
+done
+hyperfine "${lhf[@]}" >&2
+berth rm $(seq -f bench-light%g 1 20) >/dev/null
+berth rmi $(seq -f bench/light:%g 1 10) >/dev/null
+ldd_count() { ldd "$1" | grep -c '=>' || true; }
+python3 - "$work/light.json" "$(ldd_count /usr/bin/berth)" "$(ldd_count "$gen/berth-generator")" \
+    "$(ldd_count /usr/libexec/berth/berth-runtime)" <<'PY'
+import json, sys
+res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+nb, ng, nr = sys.argv[2:5]
+t = res["true"]["median"]
+print()
+print("light commands against /bin/true (median of %d runs; shared libraries: berth %s, generator %s, runtime %s)"
+      % (len(res["true"]["times"]), nb, ng, nr))
+print("%-10s %9s %9s %10s %8s  %s" % ("command", "median", "min", "x - true", "x/true", "target: within 3 ms"))
+for n in ("true", "version", "ps", "images", "inspect", "generator"):
+    r = res[n]
+    d = r["median"] - t
+    print("%-10s %6.2f ms %6.2f ms %7.2f ms %8.2f  %s" % (n, r["median"] * 1000, r["min"] * 1000, d * 1000,
+          r["median"] / t, "" if n == "true" else ("MET" if d <= 0.003 else "NOT MET")))
 PY
 
 # ------------------------------------------------ load: MB/s against podman

@@ -11,7 +11,8 @@
 #   distcheck   make distcheck in build/: the tarball has every file the
 #               build and the unit tests need, and installs under a prefix
 #   valgrind    the unit test binaries test-parse*, test-image, test-archive, test-registry,
-#               test-volume, test-secret, test-network, test-spec, test-compose, test-dockerfile and test-dockerignore
+#               test-volume, test-secret, test-network, test-spec, test-compose, test-container, test-definition-model,
+#               test-dockerfile and test-dockerignore
 #               (and $BERTH_VALGRIND_TESTS)
 #               under valgrind --leak-check=full, CK_FORK=no
 #   fuzz        build-fuzz/ with CC=clang --enable-fuzzing; tests/fuzz/run.sh
@@ -25,7 +26,7 @@
 #   integration tests/integration/*.bats inside a throwaway systemd
 #               (tests/harness/boot.sh -> tests/harness/in-systemd.sh)
 #   asan-integration
-#               the run, relative-path, images, volumes, registry, network, build and seed bats
+#               the run, relative-path, images, volumes, health, registry, network, build and seed bats
 #               files again with the ASan/UBSan build (build-asan/)
 #   boot        tests/boot/reboot.sh: a container enabled for boot runs after
 #               a power-off and a second boot on the same store
@@ -193,7 +194,7 @@ if want valgrind; then
         { find build -type f -perm -u+x -name 'test-parse*' ! -name '*.*' 2>/dev/null
           # the reference, tar and JSON parsers of the image store too, and
           # the Dockerfile and .dockerignore parsers
-          for t in test-image test-archive test-dockerfile test-dockerignore test-registry test-volume test-secret test-network test-spec test-compose test-error ${BERTH_VALGRIND_TESTS:-}; do find build -type f -perm -u+x -name "$t" 2>/dev/null; done
+          for t in test-image test-archive test-dockerfile test-dockerignore test-registry test-volume test-secret test-network test-spec test-compose test-error test-container test-definition-model ${BERTH_VALGRIND_TESTS:-}; do find build -type f -perm -u+x -name "$t" 2>/dev/null; done
         } | sort -u)
     if [ ${#vg_bins[@]} -eq 0 ]; then
         echo "valgrind: no test-parse* binaries in build/ yet"
@@ -291,8 +292,8 @@ if want asan-integration; then
     log "asan-integration (the ASan/UBSan build on a part of the bats suite)"
     run_integration asan-integration build-asan \
         tests/integration/10-run.bats tests/integration/12-paths.bats tests/integration/60-images.bats tests/integration/75-volumes.bats \
-        tests/integration/80-registry.bats tests/integration/85-network.bats tests/integration/90-build.bats \
-        tests/integration/95-seeds.bats
+        tests/integration/78-health.bats tests/integration/80-registry.bats tests/integration/85-network.bats \
+        tests/integration/90-build.bats tests/integration/95-seeds.bats
 fi
 
 # ---- boot: a container enabled for boot runs after a reboot (two boots

@@ -78,7 +78,7 @@ char *cli_labels_text(json_t *labels);
         X(export) X(diff) X(image_prune) X(image_inspect) X(container_inspect) X(container_prune) X(system_df) X(system_check) X(system_prune) \
         X(pull) X(push) X(login) X(logout) X(search) \
         X(network) X(port) \
-        X(volume) X(secret) X(healthcheck) X(auto_update) X(cp) \
+        X(volume) X(secret) X(healthcheck) X(auto_update) X(cp) X(events) \
         X(build) X(compose)
 #define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 BERTH_COMMANDS(X)

@@ -16,7 +16,7 @@
  *                "Tmpfs", "NoNewPrivileges", "SeccompProfile": TEXT|null;
  *                definition containers add "Definition" and "Notify" } }
  * state.json: { Status, Pid, StartTime (clock ticks, to detect PID reuse),
- *               ExitCode, StartedAt, FinishedAt, Error, RestartCount,
+ *               ExitCode, StartedAt, FinishedAt, Error, RestartCount, OOMKilled,
  *               NetworkSettings, PauseMethod (while paused) }
  */
 #ifndef BERTH_CONTAINER_H
@@ -73,6 +73,14 @@ void container_unreadable_free(struct container_unreadable *bad, size_t n);
 int container_create(struct berth_store *s, json_t *config, const char *name, struct berth_container **out,
                      berth_error_t *err);
 /* Remove the record and its files (the caller made sure it is not running). */
+/* An event (event.h) of type container about c: Docker's attributes image=
+ * and name=, the container's labels, and extra ("key=value", NULL-ended, may
+ * be NULL).  create, destroy and rename are emitted here; start and die by
+ * the unit's hooks (runtime.c); the rest by the container layer. */
+void container_event(struct berth_container *c, const char *action, char *const *extra);
+/* exec_create and exec_start as Docker names them ("exec_start: sh -c ...")
+ * with a new exec ID (id_out, 64 hex) for the exec_die that follows. */
+void container_exec_event(struct berth_container *c, char *const *argv, char id_out[static 65]);
 int container_remove(struct berth_store *s, struct berth_container *c, berth_error_t *err);
 
 /* `rename`: a new unique, valid name (config.json Name).  A stopped

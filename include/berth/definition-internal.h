@@ -7,7 +7,9 @@
  *   definition.c         the [Container] key table, [Install], the struct
  *                        definition they fill, and the container spec made
  *                        from it;
- *   definition-path.c    the search path, and container IDs;
+ *   definition-resource.c  the [Volume], [Network], [Image] and [Build]
+ *                        keys, and the units that create them;
+ *   definition-path.c    the search path, drop-ins, templates, and container IDs;
  *   definition-dropin.c  the drop-in and [Install] links the generator and
  *                        `berth generate` write. */
 #ifndef BERTH_DEFINITION_INTERNAL_H
@@ -18,7 +20,18 @@
 #include "berth/definition.h"
 #include "berth/error.h"
 
-enum section { SECTION_NONE, SECTION_UNIT, SECTION_CONTAINER, SECTION_SERVICE, SECTION_INSTALL, SECTION_IGNORED };
+enum section {
+        SECTION_NONE,
+        SECTION_UNIT,
+        SECTION_CONTAINER,
+        SECTION_VOLUME,
+        SECTION_NETWORK,
+        SECTION_IMAGE,
+        SECTION_BUILD,
+        SECTION_SERVICE,
+        SECTION_INSTALL,
+        SECTION_IGNORED,
+};
 
 /* The assignments of one [Container] key so far. */
 struct key_state {
@@ -28,11 +41,14 @@ struct key_state {
 
 /* One file being read (definition_load()). */
 struct parser {
-        const char *path;
+        const char *path; /* of the file being read (the definition, or a drop-in) */
         char *dir; /* of the definition file: relative paths are relative to it */
         struct definition *d;
         enum section section;
+        bool template;          /* reading a template itself (web@.container, %i empty) */
         struct key_state *keys; /* one per container_keys[] row */
+        struct key_state *res_keys; /* [Volume]/[Network]/[Image]/[Build]: one per
+                                       resource_keys[] row (definition-resource.c) */
 };
 
 /* ---- the syntax (definition-syntax.c) ---------------------------------------------- */
@@ -50,9 +66,30 @@ int def_parse_text(struct parser *p, char *text, berth_error_t *err);
 
 /* One assignment in [Container] (value "" resets the key), checked now. */
 int def_assign_container(struct parser *p, const char *key, const char *value, unsigned line, berth_error_t *err);
-/* Check one assignment in [Install]. */
-int def_assign_install(const char *key, const char *value, berth_error_t *err);
-/* The [Install] keys a definition may use: WantedBy, RequiredBy, UpheldBy. */
+/* Check one assignment in [Install] (DefaultInstance= goes into the definition). */
+int def_assign_install(struct parser *p, const char *key, const char *value, berth_error_t *err);
+/* The [Install] keys a definition may link by: WantedBy, RequiredBy, UpheldBy. */
 extern const char *const def_install_keys[3];
+/* The container keys into the definition, once every file is read. */
+int def_container_finish(struct parser *p, berth_error_t *err);
+
+/* ---- .volume, .network, .image, .build (definition-resource.c) --------------------- */
+
+/* One assignment in [Volume], [Network], [Image] or [Build] (value "" resets the key). */
+int def_assign_resource(struct parser *p, const char *key, const char *value, berth_error_t *err);
+/* The key states a parser needs for them, and their release. */
+struct key_state *def_resource_keys_new(void);
+void def_resource_keys_free(struct key_state *keys);
+/* The name and create_args, once every file is read. */
+int def_resource_finish(struct parser *p, berth_error_t *err);
+/* The unit file text of a volume or network definition. */
+char *def_resource_unit(const struct definition *d);
+
+/* ---- files (definition-path.c) ---------------------------------------------------- */
+
+/* The drop-ins of a definition, in the order they apply (definition_load()). */
+char **def_dropin_paths(const char *name, enum definition_kind kind);
+/* Double every '%' so systemd reads the text literally. */
+char *def_escape_specifiers(const char *s);
 
 #endif

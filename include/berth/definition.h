@@ -1,4 +1,7 @@
-/* berth — definition files: /etc/berth/containers/NAME.container.
+/* berth — definition files: /etc/berth/containers/NAME.container, and the
+ * .volume, .network, .image and .build files containers can name, each
+ * becoming a oneshot unit berth-KIND@NAME.service that makes it; drop-ins
+ * (NAME.container.d/, container.d/) and templates (web@.container).
  *
  * systemd INI syntax (comments, line continuation, repeated keys, an empty
  * assignment resets a list, %-specifiers), sections [Unit], [Container],
@@ -12,9 +15,10 @@
  * `berth generate --dry-run`, and by the unit's own ExecStart
  * (`berth _unit-start NAME`), which turns the definition into a container.
  *
- * In src/systemd/: definition-syntax.c (the INI syntax), definition.c (the
- * keys), definition-path.c (the search path), definition-dropin.c (the
- * drop-in and links). */
+ * In src/definition/: definition-syntax.c (the INI syntax), definition.c (the
+ * [Container] keys), definition-resource.c (the other kinds' keys and units),
+ * definition-path.c (the search path, drop-ins, templates),
+ * definition-dropin.c (the drop-in and links). */
 #ifndef BERTH_DEFINITION_H
 #define BERTH_DEFINITION_H
 
@@ -28,10 +32,28 @@
  * (colon-separated) replaces it, for tests. */
 #define BERTH_DEFINITION_DIRS "/etc/berth/containers:/run/berth/containers:/usr/lib/berth/containers"
 
+/* What a definition file describes, by its suffix. */
+enum definition_kind {
+        DEFINITION_CONTAINER, /* NAME.container: container@NAME.service */
+        DEFINITION_VOLUME,    /* NAME.volume: berth-volume@NAME.service, a oneshot that creates it */
+        DEFINITION_NETWORK,   /* NAME.network: berth-network@NAME.service, likewise */
+        DEFINITION_IMAGE,     /* NAME.image: berth-image@NAME.service, a oneshot that pulls it */
+        DEFINITION_BUILD,     /* NAME.build: berth-build@NAME.service, a oneshot that builds it */
+        _DEFINITION_KIND_MAX,
+};
+/* ".container", ".volume", ".network", ".image", ".build" */
+extern const char *const definition_suffixes[_DEFINITION_KIND_MAX];
+/* The kind of a file (or NAME.SUFFIX) by its suffix; -1 for none. */
+int definition_kind_of_file(const char *path);
+
 struct definition {
-        char *name;          /* NAME of NAME.container (the template instance) */
+        enum definition_kind kind;
+        char *name;          /* NAME of NAME.container (the template instance);
+                                "web@a" for instance a of web@.container */
+        char *instance;      /* "a" of "web@a" (what %i is), NULL for a plain definition */
         char *path;          /* the file it came from */
-        char *image;         /* Image= (required) */
+        char **dropins;      /* the drop-ins merged into it (NAME.container.d/ *.conf ...), in order */
+        char *image;         /* Image= (required for a container) */
         char *container_name;/* ContainerName=, default NAME */
         char **command;      /* Exec=, split like systemd's ExecStart (quotes) */
         char **run_args;     /* container spec options (container-spec.h) from
@@ -48,6 +70,16 @@ struct definition {
         char **unit_lines;   /* "Key=Value" of [Unit], in file order, specifiers expanded */
         char **service_lines;/* of [Service] */
         char **install_lines;/* of [Install] (WantedBy=, RequiredBy=, UpheldBy=) */
+        char *default_instance; /* [Install] DefaultInstance= of a template */
+        char **requires;     /* units of the .volume/.network/.image/.build definitions
+                                a container names (Volume=NAME.volume:...,
+                                Network=NAME.network, Image=NAME.image|NAME.build):
+                                Requires= and After= */
+        /* .volume, .network, .image, .build */
+        char *resource_name; /* VolumeName=/NetworkName= (default NAME), the image's
+                                Image=/ImageTag=, the build's first ImageTag= */
+        char **create_args;  /* `berth` arguments that create it, idempotently:
+                                {"volume", "create", "--label", "a=b", "NAME"} */
         /* [Unit]/[Service] lines as written, before specifier expansion: what
          * the drop-in carries, since systemd expands specifiers itself (with
          * the same values: the unit is container@NAME.service). */
@@ -59,30 +91,48 @@ void definition_free(struct definition *d);
 static inline void definition_freep(struct definition **d) { if (*d) definition_free(*d); }
 #define cleanup_definition __attribute__((cleanup(definition_freep)))
 
-/* Find NAME.container on the search path. */
+/* Find NAME.container on the search path; for an instance "web@a", web@a.container
+ * or else the template web@.container. */
 int definition_find(const char *name, char **path_out, berth_error_t *err);
-/* Parse a file.  Any unknown section or key, bad value or missing Image= is
- * an error "FILE:LINE: what is wrong" (one line) and nothing is returned. */
+/* The same for any kind: NAME.volume, NAME.network. */
+int definition_find_kind(const char *name, enum definition_kind kind, char **path_out, berth_error_t *err);
+/* Parse a file (its kind from its suffix) and its drop-ins: on the search path,
+ * the *.conf of KIND.d/ (container.d/), of the template's web@.container.d/ and
+ * of NAME.container.d/, a file name in a more specific directory (then an
+ * earlier search directory) hiding the same name elsewhere, applied sorted by
+ * file name after the file itself.  Any unknown section or key, bad value or
+ * missing Image= is an error "FILE:LINE: what is wrong" (one line) and nothing
+ * is returned. */
 int definition_load(const char *path, const char *name, struct definition **out, berth_error_t *err);
-/* All definitions on the search path (one per NAME, earliest dir wins, a
- * symlink to /dev/null masks NAME), sorted by NAME; bad files are reported
- * through report(file_line_message) and skipped.  Returns the number of
- * files reported (0: all good).  Free with definitions_free(). */
+/* The unit a definition becomes: "container@NAME.service",
+ * "berth-volume@NAME.service", "berth-network@NAME.service",
+ * "berth-image@NAME.service", "berth-build@NAME.service". */
+char *definition_unit_name(enum definition_kind kind, const char *name);
+/* All definitions on the search path, of every kind (one per NAME and kind,
+ * earliest dir wins, a symlink to /dev/null masks NAME), sorted by kind then
+ * NAME.  A template web@.container is checked and becomes its instances: one
+ * per instance file web@X.container and its [Install] DefaultInstance=.  Bad
+ * files are reported through report(file_line_message) and skipped.  Returns
+ * the number of files reported (0: all good).  Free with definitions_free(). */
 int definition_load_all(struct definition ***out, size_t *n, void (*report)(const char *msg, void *ud), void *ud);
 void definitions_free(struct definition **v, size_t n);
 
 /* A definition NAME must be a container name that is also a unit instance:
- * [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters. */
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters; or PREFIX@INSTANCE of two
+ * such (an instance of the template PREFIX@.container). */
 bool definition_name_valid(const char *name);
 
 /* The text of the drop-in for container@NAME.service (what the generator
- * writes to DIR/container@NAME.service.d/50-berth.conf). */
+ * writes to DIR/container@NAME.service.d/50-berth.conf); for a volume or
+ * network, the whole unit berth-volume@NAME.service that creates it. */
 char *definition_dropin(const struct definition *d);
-/* The file the drop-in goes to, "OUTDIR/container@NAME.service.d/50-berth.conf". */
+/* The file the drop-in goes to, "OUTDIR/container@NAME.service.d/50-berth.conf"
+ * (a volume's or network's unit: "OUTDIR/berth-volume@NAME.service"). */
 char *definition_dropin_path(const struct definition *d, const char *outdir);
 /* The links of [Install] WantedBy=/RequiredBy=/UpheldBy=, relative to the
  * output dir: {"multi-user.target.wants/container@NAME.service", ...}, each
- * pointing at DEFINITION_TEMPLATE_UNIT.  A new strv (maybe empty). */
+ * pointing at DEFINITION_TEMPLATE_UNIT (a volume's or network's: at its
+ * generated unit).  A new strv (maybe empty). */
 char **definition_install_links(const struct definition *d);
 /* Write the drop-in and the .wants/ links of [Install] WantedBy=/RequiredBy=
  * into a generator output dir. */

@@ -48,6 +48,11 @@ void image_list_free(struct berth_image **v, size_t n);
 /* Point name (any form image_ref_parse accepts but a digest) at the image;
  * the image it pointed at before keeps its other tags or becomes <none>. */
 int image_tag(struct berth_store *s, const char *image, const char *name, berth_error_t *err);
+/* An event (event.h) of type image: actor id (an image ID, or for pull and
+ * push the reference), attribute name= (a familiar reference; id if NULL).
+ * tag, untag and delete are emitted by the store; pull, push, load, save and
+ * import by their callers. */
+void image_event(const char *action, const char *id, const char *name);
 
 /* `rmi`: a reference that is one of several tags only untags ("Untagged: X");
  * an ID or the last tag deletes the image ("Deleted: sha256:..."), and its

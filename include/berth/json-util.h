@@ -30,6 +30,11 @@ char **json_strv(json_t *arr);
 /* A new JSON array of the strings of v (NULL: empty). */
 json_t *strv_to_json(char *const *v);
 
+/* json_load_file() with one read() of the whole file instead of a getc()
+ * per byte: the records every listing reads.  error->text says why on
+ * failure (a file that cannot be opened too). */
+json_t *json_load_path(const char *path, size_t flags, json_error_t *error);
+
 /* json_dumps(j, flags) written with write_file_atomic(). */
 int json_write_atomic(const char *path, json_t *j, size_t flags, mode_t mode, berth_error_t *err);
 

@@ -51,6 +51,10 @@ char *network_resolv_conf(const char *host);
 /* The definition of NAME or ID (prefix); the built-in ones are made here. */
 int network_lookup(struct berth_store *s, const char *ref, json_t **out, berth_error_t *err);
 int network_create(struct berth_store *s, const char *name, const char *subnet, json_t **out, berth_error_t *err);
+/* What network_create() accepts as a name ([a-zA-Z0-9][a-zA-Z0-9_.-], at
+ * most 64) and as a subnet (ADDRESS/PREFIX, IPv4), for checks ahead of it. */
+bool network_name_valid(const char *name);
+int network_subnet_check(const char *subnet, berth_error_t *err);
 int network_remove(struct berth_store *s, const char *ref, berth_error_t *err);
 /* Every definition, sorted by name. */
 int network_list(struct berth_store *s, json_t **out, berth_error_t *err);

@@ -26,13 +26,13 @@
 #ifndef BERTH_REGISTRY_INTERNAL_H
 #define BERTH_REGISTRY_INTERNAL_H
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdbool.h>
 
 #include "berth/blob.h"
 #include "berth/error.h"
 #include "berth/image-ref.h"
+#include "berth/registry-curl.h"
 #include "berth/registry.h"
 
 #define REGISTRY_CONFIG_PATH "/etc/berth/config.json"

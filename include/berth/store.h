@@ -27,6 +27,9 @@
  *        lock                     the container's lock (below)
  *        upper/ work/ rootfs/     overlayfs upper and work dirs, mount point
  *        hostname hosts resolv.conf
+ *   ROOT/container-names/NAME -> ID  a hint for lookups by name (container.c:
+ *                                 checked against the record, rebuilt as
+ *                                 containers are made, renamed, removed)
  *   ROOT/volumes/NAME/            named and anonymous volumes (see volume.h)
  *   ROOT/secrets/ID/              secrets: metadata and the value (secret.h)
  *   ROOT/networks/NAME.json       network definitions; RUN/networks/ who is

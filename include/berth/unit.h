@@ -102,4 +102,10 @@ static inline void sd_bus_flush_close_unrefp_(sd_bus **b) { if (*b) sd_bus_flush
 #define cleanup_bus_message __attribute__((cleanup(sd_bus_message_unrefp)))
 #define cleanup_bus_error __attribute__((cleanup(sd_bus_error_free)))
 
+/* For a unit's stop hook: did the kernel's OOM killer act in the unit's
+ * cgroup (the caller's own)?  systemd's SERVICE_RESULT=oom-kill, or the
+ * cgroup's oom_kill count (memory.events on v2, memory.oom_control on v1),
+ * which systemd does not watch on every host. */
+bool unit_cgroup_oom_killed(void);
+
 #endif

@@ -57,3 +57,20 @@ int json_write_atomic(const char *path, json_t *j, size_t flags, mode_t mode, be
                 return berth_error(err, ENOMEM, "serialise `%s`", path);
         return write_file_atomic(path, text, strlen(text), mode, err);
 }
+
+json_t *json_load_path(const char *path, size_t flags, json_error_t *error)
+{
+        cleanup_free char *text = NULL;
+        size_t len = 0;
+        berth_error_t e = NULL;
+        if (read_file(path, &text, &len, &e) < 0) {
+                if (error) {
+                        *error = (json_error_t) { .line = -1, .column = -1, .position = 0 };
+                        snprintf(error->text, sizeof(error->text), "%s", e->msg);
+                        snprintf(error->source, sizeof(error->source), "%s", path);
+                }
+                berth_error_free(&e);
+                return NULL;
+        }
+        return json_loadb(text, len, flags, error);
+}

@@ -211,6 +211,12 @@ char *path_normalize_relative(const char *p)
 
 int mkdir_p(const char *path, mode_t mode, berth_error_t *err)
 {
+        /* the common case (every command opens the store): it is there, or
+         * its parent is */
+        if (mkdir(path, mode) == 0 || errno == EEXIST)
+                return 0;
+        if (errno != ENOENT)
+                return berth_error(err, errno, "create directory `%s`", path);
         cleanup_free char *p = xstrdup(path);
         for (char *s = p + 1; *s; s++) {
                 if (*s != '/')

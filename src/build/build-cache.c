@@ -5,6 +5,7 @@
 
 
 #include "berth/build-internal.h"
+#include "berth/json-util.h"
 #include "berth/util.h"
 
 /* ---- the cache index ------------------------------------------------------------ */
@@ -12,7 +13,7 @@
 static json_t *cache_load(struct berth_store *s)
 {
         cleanup_free char *path = store_path(s, "build-cache/index.json");
-        json_t *j = json_load_file(path, 0, NULL);
+        json_t *j = json_load_path(path, 0, NULL);
         if (!json_is_object(j)) {
                 json_decref(j);
                 j = json_object();

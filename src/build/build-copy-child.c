@@ -195,11 +195,12 @@ static bool is_tar(int root, const char *rel)
         cleanup_close int fd = openat(root, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return false;
-        cleanup_archive_read struct archive *a = archive_read_new();
-        archive_read_support_filter_all(a);
-        archive_read_support_format_tar(a);
+        cleanup_archive_read struct archive *a = sym_archive_read_new();
+        sym_archive_read_support_filter_all(a);
+        sym_archive_read_support_format_tar(a);
         struct archive_entry *e;
-        return archive_read_open_fd(a, fd, 65536) == ARCHIVE_OK && archive_read_next_header(a, &e) == ARCHIVE_OK;
+        return sym_archive_read_open_fd(a, fd, 65536) == ARCHIVE_OK &&
+               sym_archive_read_next_header(a, &e) == ARCHIVE_OK;
 }
 
 static int extract_tar(const struct copy_job *j, const char *rel, const char *dest, berth_error_t *err)
@@ -211,35 +212,35 @@ static int extract_tar(const struct copy_job *j, const char *rel, const char *de
                 return -1;
         if (chdir(dest) < 0)
                 return berth_error(err, errno, "chdir `%s`", dest);
-        cleanup_archive_read struct archive *a = archive_read_new();
-        cleanup_archive_write struct archive *w = archive_write_disk_new();
-        archive_read_support_filter_all(a);
-        archive_read_support_format_tar(a);
-        archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
-                                                  ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                                  ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
-        if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK)
-                return berth_error(err, 0, "read `%s`: %s", rel, archive_error_string(a));
+        cleanup_archive_read struct archive *a = sym_archive_read_new();
+        cleanup_archive_write struct archive *w = sym_archive_write_disk_new();
+        sym_archive_read_support_filter_all(a);
+        sym_archive_read_support_format_tar(a);
+        sym_archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
+                                                      ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                                      ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                                      ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+        if (sym_archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK)
+                return berth_error(err, 0, "read `%s`: %s", rel, sym_archive_error_string(a));
         for (;;) {
                 struct archive_entry *e;
-                int r = archive_read_next_header(a, &e);
+                int r = sym_archive_read_next_header(a, &e);
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r < ARCHIVE_WARN)
-                        return berth_error(err, 0, "read `%s`: %s", rel, archive_error_string(a));
-                if (archive_write_header(w, e) < ARCHIVE_WARN)
-                        return berth_error(err, 0, "extract `%s`: %s", rel, archive_error_string(w));
+                        return berth_error(err, 0, "read `%s`: %s", rel, sym_archive_error_string(a));
+                if (sym_archive_write_header(w, e) < ARCHIVE_WARN)
+                        return berth_error(err, 0, "extract `%s`: %s", rel, sym_archive_error_string(w));
                 const void *buf;
                 size_t len;
                 la_int64_t off;
-                while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-                        if (archive_write_data_block(w, buf, len, off) < ARCHIVE_WARN)
-                                return berth_error(err, 0, "extract `%s`: %s", rel, archive_error_string(w));
+                while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+                        if (sym_archive_write_data_block(w, buf, len, off) < ARCHIVE_WARN)
+                                return berth_error(err, 0, "extract `%s`: %s", rel, sym_archive_error_string(w));
                 if (r < ARCHIVE_WARN)
-                        return berth_error(err, 0, "read `%s`: %s", rel, archive_error_string(a));
-                if (archive_write_finish_entry(w) < ARCHIVE_WARN)
-                        return berth_error(err, 0, "extract `%s`: %s", rel, archive_error_string(w));
+                        return berth_error(err, 0, "read `%s`: %s", rel, sym_archive_error_string(a));
+                if (sym_archive_write_finish_entry(w) < ARCHIVE_WARN)
+                        return berth_error(err, 0, "extract `%s`: %s", rel, sym_archive_error_string(w));
         }
         if (chdir("/") < 0)
                 return berth_error(err, errno, "chdir /");
@@ -333,6 +334,8 @@ static int mount_image(struct berth_store *s, struct berth_image *img, const cha
 static int copy_child(struct berth_store *s, struct copy_job *j, struct berth_image *img,
                       struct berth_image *from_img, const char *context, const char *dir, berth_error_t *err)
 {
+        if (archive_lib_load(err) < 0)
+                return -1;
         if (unshare(CLONE_NEWNS) < 0)
                 return berth_error(err, errno, "create a mount namespace");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -368,6 +371,10 @@ static int copy_child(struct berth_store *s, struct copy_job *j, struct berth_im
 int build_copy_run(struct build *b, struct copy_job *j, struct berth_image *img, struct berth_image *from_img,
                     const char *context, const char *dir, berth_error_t *err)
 {
+        /* the child reads and writes tars in the image's root: libarchive
+         * comes from the host, loaded here (see archive-util.h) */
+        if (archive_lib_load(err) < 0)
+                return -1;
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return berth_error(err, errno, "pipe");

@@ -4,7 +4,6 @@
  * include/berth/build-internal.h says how the executor is split. */
 #include "config.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <openssl/evp.h>
@@ -16,6 +15,7 @@
 #include "berth/build-internal.h"
 #include "berth/commit.h"
 #include "berth/container-spec.h"
+#include "berth/registry-curl.h"
 #include "berth/util.h"
 
 /* ---- COPY / ADD: sources ---------------------------------------------------------------- */
@@ -217,20 +217,22 @@ int build_download(const char *url, const char *dir, char **rel_out, berth_error
         cleanup_close int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
                 return berth_error(err, errno, "create `%s`", file);
-        CURL *c = curl_easy_init();
+        if (registry_curl_load(err) < 0)
+                return berth_error_wrap(err, "ADD %s", url);
+        CURL *c = sym_curl_easy_init();
         if (!c)
                 return berth_error(err, 0, "cannot initialise libcurl");
         char ebuf[CURL_ERROR_SIZE] = "";
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_write);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &fd);
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-        CURLcode r = curl_easy_perform(c);
-        curl_easy_cleanup(c);
+        sym_curl_easy_setopt(c, CURLOPT_URL, url);
+        sym_curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        sym_curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+        sym_curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_write);
+        sym_curl_easy_setopt(c, CURLOPT_WRITEDATA, &fd);
+        sym_curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+        CURLcode r = sym_curl_easy_perform(c);
+        sym_curl_easy_cleanup(c);
         if (r != CURLE_OK)
-                return berth_error(err, 0, "ADD %s: %s", url, *ebuf ? ebuf : curl_easy_strerror(r));
+                return berth_error(err, 0, "ADD %s: %s", url, *ebuf ? ebuf : sym_curl_easy_strerror(r));
         *rel_out = xasprintf("download/%s", name);
         return 0;
 }

@@ -152,10 +152,12 @@ int cmd_save(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         if (optind >= argc)
                 return cli_usage_error(err, "save", "\"save\" requires at least 1 argument");
         /* every image must exist before an output file is created */
+        cleanup_strv char **ids = xcalloc(1, sizeof(char *));
         for (int i = optind; i < argc; i++) {
                 struct berth_image *img = NULL;
                 if (image_lookup(&cli->store, argv[i], &img, err) < 0)
                         return -1;
+                strv_push(&ids, img->id);
                 image_free(img);
         }
         struct output out;
@@ -169,6 +171,8 @@ int cmd_save(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         int r = image_save_archive(&cli->store, refs, format, out.fd, &report, err);
         if (output_close(&out, r == 0, r == 0 ? err : NULL) < 0)
                 return -1;
+        for (size_t i = 0; r == 0 && ids[i]; i++)
+                image_event("save", ids[i], refs[i]);
         return r < 0 ? -1 : 0;
 }
 
@@ -217,8 +221,11 @@ int cmd_load(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 return berth_error(err, 0, "requested load from stdin, but stdin is empty");
         struct image_archive_report report = { .progress = quiet ? NULL : print_stderr, .result = print_stdout,
                                                .bar = !quiet && isatty(STDERR_FILENO) ? stderr : NULL };
-        if (image_load_archive(&cli->store, fd >= 0 ? fd : STDIN_FILENO, &report, NULL, err) < 0)
+        cleanup_strv char **ids = NULL;
+        if (image_load_archive(&cli->store, fd >= 0 ? fd : STDIN_FILENO, &report, &ids, err) < 0)
                 return berth_error_wrap(err, "load %s", fd >= 0 ? input : "from standard input");
+        for (size_t i = 0; ids && ids[i]; i++)
+                image_event("load", ids[i], NULL);
         return 0;
 }
 
@@ -465,6 +472,8 @@ int cmd_export(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         int r = container_export(&cli->store, ct, out.fd, err);
         if (output_close(&out, r == 0, r == 0 ? err : NULL) < 0)
                 return -1;
+        if (r == 0)
+                container_event(ct, "export", NULL);
         return r < 0 ? -1 : 0;
 }
 

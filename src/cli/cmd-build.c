@@ -30,30 +30,33 @@ enum { OPT_BUILD_ARG = 1000, OPT_LABEL, OPT_NETWORK, OPT_NO_CACHE, OPT_TARGET };
 /* Extract a tar read from fd into dir, refusing paths that escape it. */
 static int context_extract(struct archive *a, const char *dir, berth_error_t *err)
 {
-        cleanup_archive_write struct archive *w = archive_write_disk_new();
-        archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-                                                  ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+        if (archive_lib_load(err) < 0)
+                return -1;
+        cleanup_archive_write struct archive *w = sym_archive_write_disk_new();
+        sym_archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+                                                      ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                                      ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                                      ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
         cleanup_free char *cwd = getcwd(NULL, 0);
         if (chdir(dir) < 0)
                 return berth_error(err, errno, "enter `%s`", dir);
         int ret = -1;
         for (;;) {
                 struct archive_entry *e;
-                int r = archive_read_next_header(a, &e);
+                int r = sym_archive_read_next_header(a, &e);
                 if (r == ARCHIVE_EOF)
                         break;
-                if (r < ARCHIVE_WARN || archive_write_header(w, e) < ARCHIVE_WARN) {
+                if (r < ARCHIVE_WARN || sym_archive_write_header(w, e) < ARCHIVE_WARN) {
                         berth_error(err, 0, "read the context from stdin: %s",
-                                    archive_error_string(r < ARCHIVE_WARN ? a : w));
+                                    sym_archive_error_string(r < ARCHIVE_WARN ? a : w));
                         goto out;
                 }
                 const void *buf;
                 size_t len;
                 la_int64_t off;
-                while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-                        archive_write_data_block(w, buf, len, off);
-                archive_write_finish_entry(w);
+                while ((r = sym_archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+                        sym_archive_write_data_block(w, buf, len, off);
+                sym_archive_write_finish_entry(w);
         }
         ret = 0;
 out:
@@ -116,21 +119,21 @@ static int context_from_stdin(struct berth_cli *cli, char **dir_out, int *lock_f
                 return -1;
         cleanup_free char *data = NULL;
         size_t len = 0;
-        if (read_stdin(&data, &len, err) < 0)
+        if (read_stdin(&data, &len, err) < 0 || archive_lib_load(err) < 0)
                 return -1;
-        cleanup_archive_read struct archive *a = archive_read_new();
-        archive_read_support_filter_all(a);
-        archive_read_support_format_tar(a);
+        cleanup_archive_read struct archive *a = sym_archive_read_new();
+        sym_archive_read_support_filter_all(a);
+        sym_archive_read_support_format_tar(a);
         struct archive_entry *probe;
-        bool is_tar = len > 0 && archive_read_open_memory(a, data, len) == ARCHIVE_OK &&
-                      archive_read_next_header(a, &probe) == ARCHIVE_OK;
+        bool is_tar = len > 0 && sym_archive_read_open_memory(a, data, len) == ARCHIVE_OK &&
+                      sym_archive_read_next_header(a, &probe) == ARCHIVE_OK;
         if (is_tar) {
-                archive_read_free(a);
-                a = archive_read_new();
-                archive_read_support_filter_all(a);
-                archive_read_support_format_tar(a);
-                if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
-                        return berth_error(err, 0, "read the context from stdin: %s", archive_error_string(a));
+                sym_archive_read_free(a);
+                a = sym_archive_read_new();
+                sym_archive_read_support_filter_all(a);
+                sym_archive_read_support_format_tar(a);
+                if (sym_archive_read_open_memory(a, data, len) != ARCHIVE_OK)
+                        return berth_error(err, 0, "read the context from stdin: %s", sym_archive_error_string(a));
                 if (context_extract(a, dir, err) < 0)
                         return -1;
         } else {

@@ -111,7 +111,10 @@ static int do_restart(struct berth_cli *cli, sd_bus *bus, struct berth_container
         if (container_load(&cli->store, c->id, &fresh, err) < 0)
                 return -1;
         struct start_io io = {};
-        return container_start(&cli->store, bus, cli->self, fresh, &io, err);
+        if (container_start(&cli->store, bus, cli->self, fresh, &io, err) < 0)
+                return -1;
+        container_event(fresh, "restart", NULL); /* after stop, die, start: Docker's order */
+        return 0;
 }
 
 int cmd_restart(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)

@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "berth/archive-util.h"
 #include "berth/cli.h"
 #include "berth/container.h"
 #include "berth/json-util.h"
@@ -89,9 +90,9 @@ static char *clean_path(const char *p)
  * never the cause, when both sides failed (see cp_pick_error()). */
 static int archive_fail(berth_error_t *err, struct archive *a, const char *what)
 {
-        if (archive_errno(a) == EPIPE)
+        if (sym_archive_errno(a) == EPIPE)
                 return berth_error(err, 0, "the copy's receiver stopped reading (%s)", what);
-        return berth_error(err, 0, "%s: %s", what, archive_error_string(a) ?: "unknown error");
+        return berth_error(err, 0, "%s: %s", what, sym_archive_error_string(a) ?: "unknown error");
 }
 
 static int copy_disk_data(struct archive *disk, struct archive *w, berth_error_t *err)
@@ -101,14 +102,14 @@ static int copy_disk_data(struct archive *disk, struct archive *w, berth_error_t
         la_int64_t offset, pos = 0;
         static const char zeros[4096];
         int r;
-        while ((r = archive_read_data_block(disk, &buf, &size, &offset)) == ARCHIVE_OK) {
+        while ((r = sym_archive_read_data_block(disk, &buf, &size, &offset)) == ARCHIVE_OK) {
                 while (pos < offset) { /* a hole: tar stores it as zeros */
                         size_t n = offset - pos > (la_int64_t) sizeof(zeros) ? sizeof(zeros) : (size_t) (offset - pos);
-                        if (archive_write_data(w, zeros, n) < 0)
+                        if (sym_archive_write_data(w, zeros, n) < 0)
                                 return archive_fail(err, w, "write the tar stream");
                         pos += (la_int64_t) n;
                 }
-                if (size && archive_write_data(w, buf, size) < 0)
+                if (size && sym_archive_write_data(w, buf, size) < 0)
                         return archive_fail(err, w, "write the tar stream");
                 pos = offset + (la_int64_t) size;
         }
@@ -140,47 +141,50 @@ static int produce(const char *path, const struct cp_opts *o, bool header, int o
                         return errno == EPIPE ? berth_error(err, 0, "the copy's receiver stopped reading")
                                               : berth_error(err, errno, "write the copy stream");
         }
-        struct archive *w = archive_write_new(), *disk = archive_read_disk_new();
-        struct archive_entry *e = archive_entry_new();
+        if (archive_lib_load(err) < 0)
+                return -1;
+        struct archive *w = sym_archive_write_new(), *disk = sym_archive_read_disk_new();
+        struct archive_entry *e = sym_archive_entry_new();
         int r = 0;
-        if (archive_write_set_format_pax_restricted(w) != ARCHIVE_OK || archive_write_open_fd(w, outfd) != ARCHIVE_OK)
+        if (sym_archive_write_set_format_pax_restricted(w) != ARCHIVE_OK ||
+            sym_archive_write_open_fd(w, outfd) != ARCHIVE_OK)
                 r = archive_fail(err, w, "start the tar stream");
         if (r == 0)
-                r = (o->follow ? archive_read_disk_set_symlink_hybrid(disk)
-                               : archive_read_disk_set_symlink_physical(disk)) == ARCHIVE_OK &&
-                                    archive_read_disk_open(disk, clean) == ARCHIVE_OK
+                r = (o->follow ? sym_archive_read_disk_set_symlink_hybrid(disk)
+                               : sym_archive_read_disk_set_symlink_physical(disk)) == ARCHIVE_OK &&
+                                    sym_archive_read_disk_open(disk, clean) == ARCHIVE_OK
                             ? 0
                             : archive_fail(err, disk, clean);
         size_t plen = strlen(clean);
         while (r == 0) {
-                archive_entry_clear(e);
-                int rr = archive_read_next_header2(disk, e);
+                sym_archive_entry_clear(e);
+                int rr = sym_archive_read_next_header2(disk, e);
                 if (rr == ARCHIVE_EOF)
                         break;
                 if (rr < ARCHIVE_WARN) {
                         r = archive_fail(err, disk, clean);
                         break;
                 }
-                const char *p = archive_entry_pathname(e);
+                const char *p = sym_archive_entry_pathname(e);
                 const char *suffix = p && startswith(p, clean) ? p + plen : "";
                 while (*suffix == '/')
                         suffix++;
                 cleanup_free char *newname = *suffix ? xasprintf("%s/%s", name, suffix) : xstrdup(name);
-                archive_entry_set_pathname(e, newname);
-                if (archive_entry_filetype(e) == AE_IFDIR)
-                        (void) archive_read_disk_descend(disk);
-                if (archive_write_header(w, e) < ARCHIVE_WARN) {
+                sym_archive_entry_set_pathname(e, newname);
+                if (sym_archive_entry_filetype(e) == AE_IFDIR)
+                        (void) sym_archive_read_disk_descend(disk);
+                if (sym_archive_write_header(w, e) < ARCHIVE_WARN) {
                         r = archive_fail(err, w, newname);
                         break;
                 }
-                if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0)
+                if (sym_archive_entry_filetype(e) == AE_IFREG && sym_archive_entry_size(e) > 0)
                         r = copy_disk_data(disk, w, err);
         }
-        if (archive_write_close(w) != ARCHIVE_OK && r == 0)
+        if (sym_archive_write_close(w) != ARCHIVE_OK && r == 0)
                 r = archive_fail(err, w, "finish the tar stream");
-        archive_entry_free(e);
-        archive_read_free(disk);
-        archive_write_free(w);
+        sym_archive_entry_free(e);
+        sym_archive_read_free(disk);
+        sym_archive_write_free(w);
         return r;
 }
 
@@ -206,24 +210,26 @@ static char *rename_top(const char *p, const char *from, const char *to)
 static int extract(int infd, const char *from, const char *to, const struct cp_opts *o, bool in_container,
                    berth_error_t *err)
 {
-        struct archive *a = archive_read_new(), *w = archive_write_disk_new();
+        if (archive_lib_load(err) < 0)
+                return -1;
+        struct archive *a = sym_archive_read_new(), *w = sym_archive_write_disk_new();
         int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
                     ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | (o->archive ? ARCHIVE_EXTRACT_OWNER : 0);
         int r = 0;
         if (!in_container) {
-                archive_read_support_filter_gzip(a);
-                archive_read_support_filter_bzip2(a);
-                archive_read_support_filter_xz(a);
+                sym_archive_read_support_filter_gzip(a);
+                sym_archive_read_support_filter_bzip2(a);
+                sym_archive_read_support_filter_xz(a);
         }
-        archive_read_support_format_tar(a);
-        archive_read_support_format_gnutar(a);
-        archive_write_disk_set_options(w, flags);
-        if (archive_read_open_fd(a, infd, 65536) != ARCHIVE_OK)
+        sym_archive_read_support_format_tar(a);
+        sym_archive_read_support_format_gnutar(a);
+        sym_archive_write_disk_set_options(w, flags);
+        if (sym_archive_read_open_fd(a, infd, 65536) != ARCHIVE_OK)
                 r = archive_fail(err, a, "the copy stream (a tar archive) cannot be read");
         struct archive_entry *e;
         while (r == 0) {
-                int rr = archive_read_next_header(a, &e);
+                int rr = sym_archive_read_next_header(a, &e);
                 if (rr == ARCHIVE_EOF)
                         break;
                 if (rr < ARCHIVE_WARN) {
@@ -231,41 +237,41 @@ static int extract(int infd, const char *from, const char *to, const struct cp_o
                         break;
                 }
                 if (from) {
-                        cleanup_free char *np = rename_top(archive_entry_pathname(e), from, to);
+                        cleanup_free char *np = rename_top(sym_archive_entry_pathname(e), from, to);
                         if (!np)
                                 continue; /* "SRC/.": DEST itself stays as it is */
-                        archive_entry_set_pathname(e, np);
-                        const char *hl = archive_entry_hardlink(e);
+                        sym_archive_entry_set_pathname(e, np);
+                        const char *hl = sym_archive_entry_hardlink(e);
                         cleanup_free char *nh = hl ? rename_top(hl, from, to) : NULL;
                         if (hl && nh)
-                                archive_entry_set_hardlink(e, nh);
+                                sym_archive_entry_set_hardlink(e, nh);
                 }
                 if (!o->archive) { /* owned by whoever copies, as Docker without -a */
-                        archive_entry_set_uid(e, getuid());
-                        archive_entry_set_gid(e, getgid());
+                        sym_archive_entry_set_uid(e, getuid());
+                        sym_archive_entry_set_gid(e, getgid());
                 }
-                if (archive_write_header(w, e) < ARCHIVE_WARN) {
-                        r = archive_fail(err, w, archive_entry_pathname(e));
+                if (sym_archive_write_header(w, e) < ARCHIVE_WARN) {
+                        r = archive_fail(err, w, sym_archive_entry_pathname(e));
                         break;
                 }
                 const void *buf;
                 size_t size;
                 la_int64_t off;
                 bool write_failed = false;
-                while (!write_failed && (rr = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
-                        write_failed = archive_write_data_block(w, buf, size, off) < ARCHIVE_WARN;
+                while (!write_failed && (rr = sym_archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+                        write_failed = sym_archive_write_data_block(w, buf, size, off) < ARCHIVE_WARN;
                 if (write_failed || rr != ARCHIVE_EOF) {
-                        r = write_failed ? archive_fail(err, w, archive_entry_pathname(e))
+                        r = write_failed ? archive_fail(err, w, sym_archive_entry_pathname(e))
                                          : archive_fail(err, a, "the copy stream (a tar archive) cannot be read");
                         break;
                 }
-                if (archive_write_finish_entry(w) < ARCHIVE_WARN)
-                        r = archive_fail(err, w, archive_entry_pathname(e));
+                if (sym_archive_write_finish_entry(w) < ARCHIVE_WARN)
+                        r = archive_fail(err, w, sym_archive_entry_pathname(e));
         }
-        if (archive_write_close(w) != ARCHIVE_OK && r == 0)
+        if (sym_archive_write_close(w) != ARCHIVE_OK && r == 0)
                 r = archive_fail(err, w, "finish writing");
-        archive_read_free(a);
-        archive_write_free(w);
+        sym_archive_read_free(a);
+        sym_archive_write_free(w);
         return r;
 }
 
@@ -410,6 +416,9 @@ static int container_side(void *data, berth_error_t *err)
         iconv_t cd = iconv_open("UTF-8", "ANSI_X3.4-1968");
         if (cd != (iconv_t) -1)
                 iconv_close(cd);
+        /* libarchive itself is loaded on first use: from the host, now */
+        if (archive_lib_load(err) < 0)
+                return -1;
         int r = container_is_running(j->c) ? enter_running((pid_t) json_int(j->c->state, "Pid", 0), err)
                                            : enter_stopped(j->s, j->c, err);
         if (r < 0)
@@ -443,6 +452,8 @@ static int cp_run(struct berth_cli *cli, struct berth_container *c, const struct
         struct cp_job j = { .s = &cli->store, .c = c, .o = o, .path = cpath, .to_container = to_container,
                             .raw = raw };
         int errfd;
+        if (archive_lib_load(err) < 0)
+                return -1;
         if (raw) { /* the container side reads stdin / writes stdout itself */
                 j.fd = to_container ? STDIN_FILENO : STDOUT_FILENO;
                 fflush(stdout);

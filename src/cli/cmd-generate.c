@@ -1,4 +1,4 @@
-/* berth generate [--dry-run] [-o DIR] [NAME...]: what berth-generator makes of
+/* berth generate [--dry-run] [-o DIR] [NAME[.KIND]...]: what berth-generator makes of
  * the definition files.  With --dry-run it prints each drop-in (path, then
  * content) and the links it would create; without, it writes them into
  * /run/systemd/generator as the generator does.  Bad definitions are printed
@@ -13,9 +13,10 @@
 #include "berth/util.h"
 
 static const char generate_usage[] =
-        "Usage:  berth generate [OPTIONS] [NAME...]\n\n"
+        "Usage:  berth generate [OPTIONS] [NAME[.container|.volume|.network|.image|.build]...]\n\n"
         "Show or write the units berth-generator makes from definition files\n"
-        "(/etc/berth/containers/NAME.container, /run/berth/containers, /usr/lib/berth/containers)\n\n"
+        "(/etc/berth/containers/NAME.container, .volume, .network, .image, .build; also in\n"
+        "/run/berth/containers, /usr/lib/berth/containers)\n\n"
         "Options:\n"
         "  -n, --dry-run         Print the drop-ins and links instead of writing them\n"
         "  -o, --output DIR      Generator output directory (default " DEFINITION_GENERATOR_DIR ")\n"
@@ -65,10 +66,17 @@ int cmd_generate(struct berth_cli *cli, int argc, char **argv, berth_error_t *er
                 bad = definition_load_all(&defs, &n, print_bad, NULL);
         } else {
                 for (int i = optind; i < argc; i++) {
+                        /* NAME (a container), or NAME.KIND */
+                        int kind = definition_kind_of_file(argv[i]);
+                        cleanup_free char *name = kind < 0 ? xstrdup(argv[i])
+                                                           : xstrndup(argv[i], strlen(argv[i]) -
+                                                                                       strlen(definition_suffixes[kind]));
                         cleanup_free char *path = NULL;
                         struct definition *d = NULL;
                         berth_error_t e = NULL;
-                        if (definition_find(argv[i], &path, &e) < 0 || definition_load(path, argv[i], &d, &e) < 0) {
+                        if (definition_find_kind(name, kind < 0 ? DEFINITION_CONTAINER : (enum definition_kind) kind,
+                                                 &path, &e) < 0 ||
+                            definition_load(path, name, &d, &e) < 0) {
                                 /* a bad file's message already names it with FILE:LINE */
                                 fprintf(stderr, "%s%s\n", path ? "" : "berth: ", e ? e->msg : argv[i]);
                                 berth_error_free(&e);

@@ -73,6 +73,7 @@ int cmd_import(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         cleanup_free char *id = NULL;
         if (image_import(&cli->store, fd >= 0 ? fd : STDIN_FILENO, ref, changes, comment, &id, err) < 0)
                 return berth_error_wrap(err, "import: %s", streq(src, "-") ? "standard input" : src);
+        image_event("import", id, ref);
         printf("%s\n", id);
         return 0;
 }

@@ -23,25 +23,36 @@ static int network_create_cmd(struct berth_cli *cli, int argc, char **argv, bert
         static const struct option opts[] = {
                 { "subnet", required_argument, NULL, 's' },
                 { "driver", required_argument, NULL, 'd' },
+                { "ignore", no_argument, NULL, 'i' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *subnet = NULL;
+        bool ignore = false;
         int ch;
         while ((ch = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
                 switch (ch) {
                 case 's': subnet = optarg; break;
+                case 'i': ignore = true; break;
                 case 'd':
                         if (!streq(optarg, "bridge"))
                                 return berth_error(err, 0, "network driver %s is not supported (bridge only)", optarg);
                         break;
-                case 'h': puts("Usage:  berth network create [--subnet CIDR] [-d bridge] NAME"); return 0;
+                case 'h': puts("Usage:  berth network create [--subnet CIDR] [-d bridge] [--ignore] NAME"); return 0;
                 default: return cli_usage_error(err, "network create", "unknown option '%s'", argv[optind - 1]);
                 }
         }
         if (optind + 1 != argc)
                 return cli_usage_error(err, "network create", "requires exactly 1 argument");
         json_auto_t *def = NULL;
+        /* --ignore (Podman's): an existing network of that name is fine, as is */
+        if (ignore && network_name_valid(argv[optind]) && network_lookup(&cli->store, argv[optind], &def, NULL) == 0 &&
+            streq(json_str(def, "Name"), argv[optind])) {
+                printf("%s\n", json_str(def, "Id"));
+                return 0;
+        }
+        json_decref(def);
+        def = NULL;
         if (network_create(&cli->store, argv[optind], subnet, &def, err) < 0)
                 return -1;
         printf("%s\n", json_str(def, "Id"));

@@ -28,7 +28,7 @@ static json_t *container_inspect_json(struct berth_container *c)
         json_object_set_new(st, "Running", json_boolean(status && streq(status, "running")));
         json_object_set_new(st, "Paused", json_boolean(status && streq(status, "paused")));
         json_object_set_new(st, "Restarting", json_false());
-        json_object_set_new(st, "OOMKilled", json_false());
+        json_object_set_new(st, "OOMKilled", json_boolean(json_bool(st, "OOMKilled")));
         json_object_set_new(st, "Dead", json_false());
         json_object_del(st, "StartTime");
         /* the network part of the state is docker's top-level NetworkSettings */

@@ -56,6 +56,14 @@ int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t 
         if (argc != 2)
                 return berth_error(err, 0, "usage: berth _unit-start NAME (the ExecStart of container@NAME.service)");
         const char *name = argv[1];
+        /* an instance of a template has its configuration (limits, devices,
+         * journal fields) only when the generator knew it */
+        if (strchr(name, '@') && !getenv("BERTH_DEFINITION"))
+                return berth_error(err, 0,
+                                   "container@%s.service has no generated configuration: add the instance as a "
+                                   "file %s.container (a link to the template) or DefaultInstance=, then run "
+                                   "systemctl daemon-reload",
+                                   name, name);
         cleanup_free char *path = NULL;
         cleanup_definition struct definition *d = NULL;
         if (definition_find(name, &path, err) < 0 || definition_load(path, name, &d, err) < 0)

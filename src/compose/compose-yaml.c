@@ -1,7 +1,7 @@
-/* The YAML of compose files through libyaml: the parser's document API
- * into a tree of cnodes that keeps each node's line (anchors, aliases and
- * "<<" merge keys resolved), the emitter for `compose config`, and the
- * same tree as JSON through jansson. */
+/* The YAML of compose files through libyaml (loaded on first use): the
+ * parser's document API into a tree of cnodes that keeps each node's line
+ * (anchors, aliases and "<<" merge keys resolved), the emitter for
+ * `compose config`, and the same tree as JSON through jansson. */
 #include "config.h"
 
 #include <jansson.h>
@@ -9,7 +9,64 @@
 #include <yaml.h>
 
 #include "berth/compose-internal.h"
+#include "berth/dlopen-util.h"
 #include "berth/util.h"
+
+/* libyaml is loaded on first use (dlopen-util.h): only `compose` maps it. */
+#define COMPOSE_YAML_SONAME "libyaml-0.so.2"
+static DLSYM_PROTOTYPE(yaml_document_delete) = NULL;
+static DLSYM_PROTOTYPE(yaml_document_end_event_initialize) = NULL;
+static DLSYM_PROTOTYPE(yaml_document_get_node) = NULL;
+static DLSYM_PROTOTYPE(yaml_document_get_root_node) = NULL;
+static DLSYM_PROTOTYPE(yaml_document_start_event_initialize) = NULL;
+static DLSYM_PROTOTYPE(yaml_emitter_delete) = NULL;
+static DLSYM_PROTOTYPE(yaml_emitter_emit) = NULL;
+static DLSYM_PROTOTYPE(yaml_emitter_initialize) = NULL;
+static DLSYM_PROTOTYPE(yaml_emitter_set_indent) = NULL;
+static DLSYM_PROTOTYPE(yaml_emitter_set_output) = NULL;
+static DLSYM_PROTOTYPE(yaml_emitter_set_unicode) = NULL;
+static DLSYM_PROTOTYPE(yaml_emitter_set_width) = NULL;
+static DLSYM_PROTOTYPE(yaml_mapping_end_event_initialize) = NULL;
+static DLSYM_PROTOTYPE(yaml_mapping_start_event_initialize) = NULL;
+static DLSYM_PROTOTYPE(yaml_parser_delete) = NULL;
+static DLSYM_PROTOTYPE(yaml_parser_initialize) = NULL;
+static DLSYM_PROTOTYPE(yaml_parser_load) = NULL;
+static DLSYM_PROTOTYPE(yaml_parser_set_input_string) = NULL;
+static DLSYM_PROTOTYPE(yaml_scalar_event_initialize) = NULL;
+static DLSYM_PROTOTYPE(yaml_sequence_end_event_initialize) = NULL;
+static DLSYM_PROTOTYPE(yaml_sequence_start_event_initialize) = NULL;
+static DLSYM_PROTOTYPE(yaml_stream_end_event_initialize) = NULL;
+static DLSYM_PROTOTYPE(yaml_stream_start_event_initialize) = NULL;
+
+static int yaml_load(berth_error_t *err)
+{
+        static void *dl;
+        return dlopen_many_sym(&dl, COMPOSE_YAML_SONAME, err,
+                               DLSYM_ARG(yaml_document_delete),
+                               DLSYM_ARG(yaml_document_end_event_initialize),
+                               DLSYM_ARG(yaml_document_get_node),
+                               DLSYM_ARG(yaml_document_get_root_node),
+                               DLSYM_ARG(yaml_document_start_event_initialize),
+                               DLSYM_ARG(yaml_emitter_delete),
+                               DLSYM_ARG(yaml_emitter_emit),
+                               DLSYM_ARG(yaml_emitter_initialize),
+                               DLSYM_ARG(yaml_emitter_set_indent),
+                               DLSYM_ARG(yaml_emitter_set_output),
+                               DLSYM_ARG(yaml_emitter_set_unicode),
+                               DLSYM_ARG(yaml_emitter_set_width),
+                               DLSYM_ARG(yaml_mapping_end_event_initialize),
+                               DLSYM_ARG(yaml_mapping_start_event_initialize),
+                               DLSYM_ARG(yaml_parser_delete),
+                               DLSYM_ARG(yaml_parser_initialize),
+                               DLSYM_ARG(yaml_parser_load),
+                               DLSYM_ARG(yaml_parser_set_input_string),
+                               DLSYM_ARG(yaml_scalar_event_initialize),
+                               DLSYM_ARG(yaml_sequence_end_event_initialize),
+                               DLSYM_ARG(yaml_sequence_start_event_initialize),
+                               DLSYM_ARG(yaml_stream_end_event_initialize),
+                               DLSYM_ARG(yaml_stream_start_event_initialize),
+                               NULL);
+}
 
 /* Bounds against alias bombs and cycles: an alias is copied where used. */
 #define CNODE_MAX_DEPTH 64
@@ -134,7 +191,7 @@ static int merge_key(struct loader *l, struct cnode *m, yaml_node_t *v, unsigned
         unsigned line = v->start_mark.line + 1;
         if (v->type == YAML_SEQUENCE_NODE) {
                 for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-                        if (merge_key(l, m, yaml_document_get_node(l->doc, *it), depth + 1, err) < 0)
+                        if (merge_key(l, m, sym_yaml_document_get_node(l->doc, *it), depth + 1, err) < 0)
                                 return -1;
                 return 0;
         }
@@ -179,7 +236,7 @@ static int load_node(struct loader *l, yaml_node_t *y, unsigned depth, struct cn
                 n = cnode_new(CNODE_SEQ, l->name, line);
                 for (yaml_node_item_t *it = y->data.sequence.items.start; it < y->data.sequence.items.top; it++) {
                         struct cnode *c = NULL;
-                        if (load_node(l, yaml_document_get_node(l->doc, *it), depth + 1, &c, err) < 0)
+                        if (load_node(l, sym_yaml_document_get_node(l->doc, *it), depth + 1, &c, err) < 0)
                                 return -1;
                         cnode_push(n, c);
                 }
@@ -188,7 +245,7 @@ static int load_node(struct loader *l, yaml_node_t *y, unsigned depth, struct cn
                 n = cnode_new(CNODE_MAP, l->name, line);
                 yaml_node_pair_t *merge = NULL;
                 for (yaml_node_pair_t *p = y->data.mapping.pairs.start; p < y->data.mapping.pairs.top; p++) {
-                        yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
+                        yaml_node_t *k = sym_yaml_document_get_node(l->doc, p->key);
                         if (!k || k->type != YAML_SCALAR_NODE)
                                 return berth_error(err, 0, "%s:%u: a mapping key must be a string", l->name,
                                                    k ? (unsigned) k->start_mark.line + 1 : line);
@@ -201,11 +258,11 @@ static int load_node(struct loader *l, yaml_node_t *y, unsigned depth, struct cn
                                 return berth_error(err, 0, "%s:%u: mapping key \"%s\" already defined", l->name,
                                                    (unsigned) k->start_mark.line + 1, key);
                         struct cnode *c = NULL;
-                        if (load_node(l, yaml_document_get_node(l->doc, p->value), depth + 1, &c, err) < 0)
+                        if (load_node(l, sym_yaml_document_get_node(l->doc, p->value), depth + 1, &c, err) < 0)
                                 return -1;
                         cnode_append(n, xstrdup(key), c);
                 }
-                if (merge && merge_key(l, n, yaml_document_get_node(l->doc, merge->value), depth, err) < 0)
+                if (merge && merge_key(l, n, sym_yaml_document_get_node(l->doc, merge->value), depth, err) < 0)
                         return -1;
                 break;
         }
@@ -224,20 +281,22 @@ int compose_yaml_parse(const char *text, size_t len, const char *name, struct cn
 {
         yaml_parser_t parser;
         yaml_document_t doc;
-        if (!yaml_parser_initialize(&parser))
+        if (yaml_load(err) < 0)
+                return -1;
+        if (!sym_yaml_parser_initialize(&parser))
                 return berth_error(err, ENOMEM, "%s", name);
-        yaml_parser_set_input_string(&parser, (const unsigned char *) text, len);
-        if (!yaml_parser_load(&parser, &doc)) {
+        sym_yaml_parser_set_input_string(&parser, (const unsigned char *) text, len);
+        if (!sym_yaml_parser_load(&parser, &doc)) {
                 int r = berth_error(err, 0, "%s:%zu: %s%s%s", name,
                                     (parser.problem_mark.line ? parser.problem_mark.line : parser.context_mark.line) + 1,
                                     parser.problem ? parser.problem : "invalid YAML",
                                     parser.context ? " " : "", parser.context ? parser.context : "");
-                yaml_parser_delete(&parser);
+                sym_yaml_parser_delete(&parser);
                 return r;
         }
-        yaml_parser_delete(&parser);
+        sym_yaml_parser_delete(&parser);
         int r = 0;
-        yaml_node_t *root = yaml_document_get_root_node(&doc);
+        yaml_node_t *root = sym_yaml_document_get_root_node(&doc);
         if (!root)
                 *out = cnode_new(CNODE_MAP, name, 1);
         else {
@@ -251,7 +310,7 @@ int compose_yaml_parse(const char *text, size_t len, const char *name, struct cn
                         cnode_free(steal_pointer(out));
                 }
         }
-        yaml_document_delete(&doc);
+        sym_yaml_document_delete(&doc);
         return r;
 }
 
@@ -297,8 +356,8 @@ static int emit_scalar(yaml_emitter_t *e, const char *v, bool plain)
 {
         yaml_event_t ev;
         yaml_scalar_style_t style = plain || !looks_typed(v) ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-        yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *) v, (int) strlen(v), 1, 1, style);
-        return yaml_emitter_emit(e, &ev);
+        sym_yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *) v, (int) strlen(v), 1, 1, style);
+        return sym_yaml_emitter_emit(e, &ev);
 }
 
 static int emit_node(yaml_emitter_t *e, const struct cnode *n)
@@ -310,24 +369,24 @@ static int emit_node(yaml_emitter_t *e, const struct cnode *n)
         case CNODE_SCALAR:
                 return emit_scalar(e, n->value, n->type != CSCALAR_STR);
         case CNODE_SEQ:
-                yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
-                if (!yaml_emitter_emit(e, &ev))
+                sym_yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+                if (!sym_yaml_emitter_emit(e, &ev))
                         return 0;
                 for (size_t i = 0; i < n->n; i++)
                         if (!emit_node(e, n->items[i]))
                                 return 0;
-                yaml_sequence_end_event_initialize(&ev);
-                return yaml_emitter_emit(e, &ev);
+                sym_yaml_sequence_end_event_initialize(&ev);
+                return sym_yaml_emitter_emit(e, &ev);
         case CNODE_MAP:
-                yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+                sym_yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
                                                     n->n ? YAML_BLOCK_MAPPING_STYLE : YAML_FLOW_MAPPING_STYLE);
-                if (!yaml_emitter_emit(e, &ev))
+                if (!sym_yaml_emitter_emit(e, &ev))
                         return 0;
                 for (size_t i = 0; i < n->n; i++)
                         if (!emit_scalar(e, n->keys[i], false) || !emit_node(e, n->items[i]))
                                 return 0;
-                yaml_mapping_end_event_initialize(&ev);
-                return yaml_emitter_emit(e, &ev);
+                sym_yaml_mapping_end_event_initialize(&ev);
+                return sym_yaml_emitter_emit(e, &ev);
         }
         return 0;
 }
@@ -343,35 +402,37 @@ char *compose_yaml_emit(const struct cnode *root, berth_error_t *err)
         yaml_emitter_t e;
         yaml_event_t ev;
         struct strbuf b = {};
-        if (!yaml_emitter_initialize(&e)) {
+        if (yaml_load(err) < 0)
+                return NULL;
+        if (!sym_yaml_emitter_initialize(&e)) {
                 berth_error(err, ENOMEM, "YAML emitter");
                 return NULL;
         }
-        yaml_emitter_set_output(&e, write_strbuf, &b);
-        yaml_emitter_set_unicode(&e, 1);
-        yaml_emitter_set_width(&e, -1);
-        yaml_emitter_set_indent(&e, 2);
-        yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-        bool ok = yaml_emitter_emit(&e, &ev);
+        sym_yaml_emitter_set_output(&e, write_strbuf, &b);
+        sym_yaml_emitter_set_unicode(&e, 1);
+        sym_yaml_emitter_set_width(&e, -1);
+        sym_yaml_emitter_set_indent(&e, 2);
+        sym_yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+        bool ok = sym_yaml_emitter_emit(&e, &ev);
         if (ok) {
-                yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
-                ok = yaml_emitter_emit(&e, &ev) && emit_node(&e, root);
+                sym_yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+                ok = sym_yaml_emitter_emit(&e, &ev) && emit_node(&e, root);
         }
         if (ok) {
-                yaml_document_end_event_initialize(&ev, 1);
-                ok = yaml_emitter_emit(&e, &ev);
+                sym_yaml_document_end_event_initialize(&ev, 1);
+                ok = sym_yaml_emitter_emit(&e, &ev);
         }
         if (ok) {
-                yaml_stream_end_event_initialize(&ev);
-                ok = yaml_emitter_emit(&e, &ev);
+                sym_yaml_stream_end_event_initialize(&ev);
+                ok = sym_yaml_emitter_emit(&e, &ev);
         }
         if (!ok) {
                 berth_error(err, 0, "writing YAML: %s", e.problem ? e.problem : "emitter failed");
-                yaml_emitter_delete(&e);
+                sym_yaml_emitter_delete(&e);
                 free(b.s);
                 return NULL;
         }
-        yaml_emitter_delete(&e);
+        sym_yaml_emitter_delete(&e);
         return b.s ? strbuf_steal(&b) : xstrdup("");
 }
 

@@ -32,7 +32,7 @@ static la_ssize_t blob_write_cb(struct archive *a, void *userdata, const void *b
 {
         struct writer_ctx *ctx = userdata;
         if (store_blob_writer_write(ctx->w, buf, len, &ctx->err) < 0) {
-                archive_set_error(a, EIO, "%s", ctx->err ? ctx->err->msg : "write error");
+                sym_archive_set_error(a, EIO, "%s", ctx->err ? ctx->err->msg : "write error");
                 return -1;
         }
         EVP_DigestUpdate(ctx->md, buf, len);
@@ -49,13 +49,13 @@ static int commit_entry(struct archive *a, struct archive *disk, struct archive_
                 cleanup_free char *wh = slash ? xasprintf("%.*s/.wh.%s", (int) (slash - rel), rel, slash + 1)
                                               : xasprintf(".wh.%s", rel);
                 struct stat st;
-                cleanup_archive_entry struct archive_entry *e = archive_entry_new();
-                archive_entry_set_pathname(e, wh);
-                archive_entry_set_filetype(e, AE_IFREG);
-                archive_entry_set_perm(e, 0);
-                archive_entry_set_size(e, 0);
+                cleanup_archive_entry struct archive_entry *e = sym_archive_entry_new();
+                sym_archive_entry_set_pathname(e, wh);
+                sym_archive_entry_set_filetype(e, AE_IFREG);
+                sym_archive_entry_set_perm(e, 0);
+                sym_archive_entry_set_size(e, 0);
                 if (fstatat(ufd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
-                        archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+                        sym_archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
                 return tar_put(a, NULL, e, -1, ch->path, err);
         }
         struct stat st;
@@ -74,24 +74,24 @@ static int commit_entry(struct archive *a, struct archive *disk, struct archive_
                 if (fstat(fd, &st) < 0)
                         return berth_error(err, errno, "stat `%s`", ch->path);
         }
-        cleanup_archive_entry struct archive_entry *e = archive_entry_new();
+        cleanup_archive_entry struct archive_entry *e = sym_archive_entry_new();
         cleanup_free char *src = xasprintf("%s/%s", upper, rel);
-        archive_entry_copy_sourcepath(e, src);
-        archive_entry_copy_pathname(e, rel);
-        if (archive_read_disk_entry_from_file(disk, e, fd, &st) < ARCHIVE_WARN)
+        sym_archive_entry_copy_sourcepath(e, src);
+        sym_archive_entry_copy_pathname(e, rel);
+        if (sym_archive_read_disk_entry_from_file(disk, e, fd, &st) < ARCHIVE_WARN)
                 return berth_error(err, 0, "`%s`: %s", ch->path, arch_msg(disk));
-        archive_entry_copy_pathname(e, rel);
+        sym_archive_entry_copy_pathname(e, rel);
         archive_entry_drop_overlay_xattrs(e);
         if (tar_put(a, lr, e, fd, ch->path, err) < 0)
                 return -1;
         if (ch->opaque && S_ISDIR(st.st_mode)) {
-                cleanup_archive_entry struct archive_entry *o = archive_entry_new();
+                cleanup_archive_entry struct archive_entry *o = sym_archive_entry_new();
                 cleanup_free char *name = xasprintf("%s/.wh..wh..opq", rel);
-                archive_entry_set_pathname(o, name);
-                archive_entry_set_filetype(o, AE_IFREG);
-                archive_entry_set_perm(o, 0);
-                archive_entry_set_size(o, 0);
-                archive_entry_set_mtime(o, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+                sym_archive_entry_set_pathname(o, name);
+                sym_archive_entry_set_filetype(o, AE_IFREG);
+                sym_archive_entry_set_perm(o, 0);
+                sym_archive_entry_set_size(o, 0);
+                sym_archive_entry_set_mtime(o, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
                 if (tar_put(a, NULL, o, -1, ch->path, err) < 0)
                         return -1;
         }
@@ -106,25 +106,27 @@ static int write_changes_tar(struct berth_container *c, struct fs_change *v, siz
         cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (ufd < 0)
                 return berth_error(err, errno, "open `%s`", upper);
+        if (archive_lib_load(err) < 0)
+                return -1;
         EVP_MD_CTX *md cleanup_md = sha256_new();
         struct writer_ctx ctx = { .w = w, .md = md };
-        cleanup_archive_write struct archive *a = archive_write_new();
-        cleanup_archive_read struct archive *disk = archive_read_disk_new();
-        struct archive_entry_linkresolver *lr = archive_entry_linkresolver_new();
+        cleanup_archive_write struct archive *a = sym_archive_write_new();
+        cleanup_archive_read struct archive *disk = sym_archive_read_disk_new();
+        struct archive_entry_linkresolver *lr = sym_archive_entry_linkresolver_new();
         if (!a || !disk || !lr)
                 abort();
-        archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_SPARSE);
-        archive_write_set_format_pax_restricted(a);
-        archive_entry_linkresolver_set_strategy(lr, archive_format(a));
+        sym_archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_SPARSE);
+        sym_archive_write_set_format_pax_restricted(a);
+        sym_archive_entry_linkresolver_set_strategy(lr, sym_archive_format(a));
         int ret = -1;
-        if (archive_write_open(a, &ctx, NULL, blob_write_cb, NULL) != ARCHIVE_OK) {
+        if (sym_archive_write_open(a, &ctx, NULL, blob_write_cb, NULL) != ARCHIVE_OK) {
                 berth_error(err, 0, "write the layer: %s", arch_msg(a));
                 goto out;
         }
         for (size_t i = 0; i < n; i++)
                 if (commit_entry(a, disk, lr, ufd, upper, &v[i], err) < 0)
                         goto out;
-        if (archive_write_close(a) != ARCHIVE_OK) {
+        if (sym_archive_write_close(a) != ARCHIVE_OK) {
                 berth_error(err, 0, "write the layer: %s", arch_msg(a));
                 goto out;
         }
@@ -136,7 +138,7 @@ out:
                 ctx.err = NULL;
         }
         berth_error_free(&ctx.err);
-        archive_entry_linkresolver_free(lr);
+        sym_archive_entry_linkresolver_free(lr);
         return ret;
 }
 

@@ -21,6 +21,8 @@
 static int export_child(struct berth_store *s, struct berth_container *c, const char *lower, const char *mnt, int fd,
                         berth_error_t *err)
 {
+        if (archive_lib_load(err) < 0)
+                return -1;
         if (unshare(CLONE_NEWNS) < 0)
                 return berth_error(err, errno, "create a mount namespace");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -35,50 +37,50 @@ static int export_child(struct berth_store *s, struct berth_container *c, const 
         if (chdir("/") < 0)
                 return berth_error(err, errno, "chdir /");
 
-        cleanup_archive_write struct archive *a = archive_write_new();
-        cleanup_archive_read struct archive *disk = archive_read_disk_new();
-        struct archive_entry_linkresolver *lr = archive_entry_linkresolver_new();
+        cleanup_archive_write struct archive *a = sym_archive_write_new();
+        cleanup_archive_read struct archive *disk = sym_archive_read_disk_new();
+        struct archive_entry_linkresolver *lr = sym_archive_entry_linkresolver_new();
         if (!a || !disk || !lr)
                 abort();
-        archive_write_set_format_pax_restricted(a);
-        archive_entry_linkresolver_set_strategy(lr, archive_format(a));
-        archive_read_disk_set_symlink_physical(disk);
-        archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_SPARSE |
-                                                     ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+        sym_archive_write_set_format_pax_restricted(a);
+        sym_archive_entry_linkresolver_set_strategy(lr, sym_archive_format(a));
+        sym_archive_read_disk_set_symlink_physical(disk);
+        sym_archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_SPARSE |
+                                                         ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
         int ret = -1;
         size_t plen = strlen(mnt);
-        if (archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+        if (sym_archive_write_open_fd(a, fd) != ARCHIVE_OK) {
                 berth_error(err, 0, "write the archive: %s", arch_msg(a));
                 goto out;
         }
-        if (archive_read_disk_open(disk, mnt) != ARCHIVE_OK) {
+        if (sym_archive_read_disk_open(disk, mnt) != ARCHIVE_OK) {
                 berth_error(err, 0, "read the container's filesystem: %s", arch_msg(disk));
                 goto out;
         }
         for (;;) {
-                cleanup_archive_entry struct archive_entry *e = archive_entry_new();
-                int r = archive_read_next_header2(disk, e);
+                cleanup_archive_entry struct archive_entry *e = sym_archive_entry_new();
+                int r = sym_archive_read_next_header2(disk, e);
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r < ARCHIVE_WARN) {
                         berth_error(err, 0, "read the container's filesystem: %s", arch_msg(disk));
                         goto out;
                 }
-                archive_read_disk_descend(disk);
-                const char *path = archive_entry_pathname(e);
+                sym_archive_read_disk_descend(disk);
+                const char *path = sym_archive_entry_pathname(e);
                 if (!path || strncmp(path, mnt, plen) != 0)
                         continue;
                 const char *rel = path + plen;
                 while (*rel == '/')
                         rel++;
-                if (!*rel || archive_entry_filetype(e) == AE_IFSOCK)
+                if (!*rel || sym_archive_entry_filetype(e) == AE_IFSOCK)
                         continue;
                 cleanup_free char *name = xstrdup(rel);
-                archive_entry_copy_pathname(e, name);
+                sym_archive_entry_copy_pathname(e, name);
                 archive_entry_drop_overlay_xattrs(e);
                 cleanup_close int dfd = -1;
-                if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
-                        dfd = open(archive_entry_sourcepath(e), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                if (sym_archive_entry_filetype(e) == AE_IFREG && sym_archive_entry_size(e) > 0) {
+                        dfd = open(sym_archive_entry_sourcepath(e), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
                         if (dfd < 0) {
                                 berth_error(err, errno, "open `/%s`", name);
                                 goto out;
@@ -92,7 +94,7 @@ static int export_child(struct berth_store *s, struct berth_container *c, const 
                 goto out;
         ret = 0;
 out:
-        archive_entry_linkresolver_free(lr);
+        sym_archive_entry_linkresolver_free(lr);
         return ret;
 }
 

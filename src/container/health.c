@@ -19,7 +19,7 @@
 json_t *health_state_load(struct berth_container *c)
 {
         cleanup_free char *path = xasprintf("%s/health.json", c->dir);
-        json_t *h = json_load_file(path, 0, NULL);
+        json_t *h = json_load_path(path, 0, NULL);
         if (h && !json_is_object(h)) {
                 json_decref(h);
                 return NULL;
@@ -65,6 +65,9 @@ static void log_change(struct berth_container *c, const char *status, int streak
                                "SYSLOG_IDENTIFIER=berth-health", "BERTH_CONTAINER_NAME=%s", c->name,
                                "BERTH_CONTAINER_ID=%s", c->id, "BERTH_HEALTH_STATUS=%s", status,
                                "BERTH_HEALTH_FAILING_STREAK=%d", streak, NULL);
+        /* Docker's event of a change: "health_status: healthy" */
+        cleanup_free char *action = xasprintf("health_status: %s", status);
+        container_event(c, action, NULL);
 }
 
 /* Docker's handleProbeResult: the new status after one result. */

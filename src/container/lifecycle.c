@@ -351,10 +351,8 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         return code;
 }
 
-int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c, int timeout_s, berth_error_t *err)
+static int stop_unit(sd_bus *bus, struct berth_container *c, int timeout_s, berth_error_t *err)
 {
-        if (!container_is_running(c))
-                return 0;
         const char *unit = container_unit(c);
         /* A frozen cgroup cannot act on the stop signal: thaw it first. */
         if (streq(json_str(c->state, "Status"), "paused") && container_unpause(bus, c, err) < 0)
@@ -383,11 +381,27 @@ int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c
         return 0;
 }
 
+int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c, int timeout_s, berth_error_t *err)
+{
+        (void) s;
+        if (!container_is_running(c))
+                return 0;
+        if (stop_unit(bus, c, timeout_s, err) < 0)
+                return -1;
+        container_event(c, "stop", NULL); /* after the hook's die, as Docker's order */
+        return 0;
+}
+
 int container_kill(sd_bus *bus, struct berth_container *c, int sig, berth_error_t *err)
 {
         if (!container_is_running(c))
                 return berth_error(err, 0, "Cannot kill container: %s: container %s is not running", c->name, c->id);
-        return unit_kill(bus, container_unit(c), "main", sig, err);
+        if (unit_kill(bus, container_unit(c), "main", sig, err) < 0)
+                return -1;
+        cleanup_free char *a = xasprintf("signal=%d", sig);
+        char *attrs[] = { a, NULL };
+        container_event(c, "kill", attrs);
+        return 0;
 }
 
 /* Record Status (and how the container was paused) under its lock, on a
@@ -398,7 +412,7 @@ static int set_paused_state(struct berth_container *c, const char *method, berth
         if (lfd < 0)
                 return -1;
         cleanup_free char *path = xasprintf("%s/state.json", c->dir);
-        json_t *fresh = json_load_file(path, 0, NULL);
+        json_t *fresh = json_load_path(path, 0, NULL);
         if (fresh) {
                 json_decref(c->state);
                 c->state = fresh;
@@ -440,6 +454,7 @@ int container_pause(sd_bus *bus, struct berth_container *c, berth_error_t *err)
                 berth_error_free(&e);
                 return -1;
         }
+        container_event(c, "pause", NULL);
         return 0;
 }
 
@@ -453,7 +468,10 @@ int container_unpause(sd_bus *bus, struct berth_container *c, berth_error_t *err
                                                    : unit_freeze(bus, unit, false, err);
         if (r < 0)
                 return r;
-        return set_paused_state(c, NULL, err);
+        if (set_paused_state(c, NULL, err) < 0)
+                return -1;
+        container_event(c, "unpause", NULL);
+        return 0;
 }
 
 int container_wait(struct berth_store *s, sd_bus *bus, struct berth_container *c, int *exit_code,

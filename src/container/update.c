@@ -206,7 +206,7 @@ int container_update(sd_bus *bus, struct berth_container *c, json_t *limits, ber
         /* a fresh copy: rename and the unit's hooks write the record too */
         cleanup_free char *path = xasprintf("%s/config.json", c->dir);
         json_error_t jerr;
-        json_t *fresh = json_load_file(path, 0, &jerr);
+        json_t *fresh = json_load_path(path, 0, &jerr);
         if (!json_is_object(fresh)) {
                 json_decref(fresh);
                 return berth_error(err, 0, "container record %s unreadable: %s; run berth system check", c->id,
@@ -247,5 +247,8 @@ int container_update(sd_bus *bus, struct berth_container *c, json_t *limits, ber
                 c->config = json_incref(old);
         }
         unit_props_free(&live);
-        return r < 0 ? -1 : 0;
+        if (r < 0)
+                return -1;
+        container_event(c, "update", NULL);
+        return 0;
 }

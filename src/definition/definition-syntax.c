@@ -24,6 +24,10 @@ static const struct {
 } sections[] = {
         { "Unit", SECTION_UNIT },
         { "Container", SECTION_CONTAINER },
+        { "Volume", SECTION_VOLUME },
+        { "Network", SECTION_NETWORK },
+        { "Image", SECTION_IMAGE },
+        { "Build", SECTION_BUILD },
         { "Service", SECTION_SERVICE },
         { "Install", SECTION_INSTALL },
 };
@@ -162,34 +166,42 @@ static char *unit_unescape(const char *s)
         return out;
 }
 
+/* %i: the definition's NAME, or the instance of a template's ("a" of web@a),
+ * as Quadlet's %i in web@.container. */
+static const char *instance_of(const struct parser *p)
+{
+        return p->d->instance ? p->d->instance : p->d->name;
+}
+
 static int spec_instance(const struct parser *p, char **out, berth_error_t *err)
 {
-        *out = xstrdup(p->d->name);
+        *out = xstrdup(instance_of(p));
         return 0;
 }
 
 static int spec_instance_unescaped(const struct parser *p, char **out, berth_error_t *err)
 {
-        *out = unit_unescape(p->d->name);
+        *out = unit_unescape(instance_of(p));
         return 0;
 }
 
 static int spec_instance_path(const struct parser *p, char **out, berth_error_t *err)
 {
-        cleanup_free char *u = unit_unescape(p->d->name);
+        cleanup_free char *u = unit_unescape(instance_of(p));
         *out = u[0] == '/' ? steal_pointer(&u) : xasprintf("/%s", u);
         return 0;
 }
 
 static int spec_unit(const struct parser *p, char **out, berth_error_t *err)
 {
-        *out = xasprintf("container@%s.service", p->d->name);
+        *out = definition_unit_name(p->d->kind, p->d->name);
         return 0;
 }
 
 static int spec_unit_prefix(const struct parser *p, char **out, berth_error_t *err)
 {
-        *out = xasprintf("container@%s", p->d->name);
+        cleanup_free char *u = definition_unit_name(p->d->kind, p->d->name);
+        *out = xstrndup(u, strlen(u) - strlen(".service"));
         return 0;
 }
 
@@ -331,13 +343,27 @@ static int parse_line(struct parser *p, char *l, unsigned line, berth_error_t *e
                         p->section = SECTION_IGNORED;
                         return 0;
                 }
-                for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
-                        if (streq(sections[i].name, name)) {
+                static const enum section own[] = {
+                        [DEFINITION_CONTAINER] = SECTION_CONTAINER,
+                        [DEFINITION_VOLUME] = SECTION_VOLUME,
+                        [DEFINITION_NETWORK] = SECTION_NETWORK,
+                        [DEFINITION_IMAGE] = SECTION_IMAGE,
+                        [DEFINITION_BUILD] = SECTION_BUILD,
+                };
+                const char *own_name = NULL;
+                for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+                        bool other = sections[i].section >= SECTION_CONTAINER &&
+                                     sections[i].section <= SECTION_BUILD &&
+                                     sections[i].section != own[p->d->kind];
+                        if (sections[i].section == own[p->d->kind])
+                                own_name = sections[i].name;
+                        if (!other && streq(sections[i].name, name)) {
                                 p->section = sections[i].section;
                                 return 0;
                         }
-                return berth_error(err, 0, "unknown section [%s] (use [Unit], [Container], [Service] or [Install])",
-                                   name);
+                }
+                return berth_error(err, 0, "unknown section [%s] (use [Unit], [%s], [Service] or [Install])", name,
+                                   own_name);
         }
         if (p->section == SECTION_NONE)
                 return berth_error(err, 0, "assignment outside of a section: '%s'", l);
@@ -356,11 +382,23 @@ static int parse_line(struct parser *p, char *l, unsigned line, berth_error_t *e
         if (expand_specifiers(p, raw, &value, err) < 0)
                 return -1;
         cleanup_free char *kv = xasprintf("%s=%s", key, value);
-        cleanup_free char *kv_raw = xasprintf("%s=%s", key, raw);
+        /* as written: systemd expands it with the same values, except in an
+         * instance of a template, whose %i is not systemd's ("a", not "web@a") */
+        cleanup_free char *kv_raw = NULL;
+        if (p->d->instance) {
+                cleanup_free char *escaped = def_escape_specifiers(value);
+                kv_raw = xasprintf("%s=%s", key, escaped);
+        } else
+                kv_raw = xasprintf("%s=%s", key, raw);
         struct definition *d = p->d;
         switch (p->section) {
         case SECTION_CONTAINER:
                 return def_assign_container(p, key, value, line, err);
+        case SECTION_VOLUME:
+        case SECTION_NETWORK:
+        case SECTION_IMAGE:
+        case SECTION_BUILD:
+                return def_assign_resource(p, key, value, err);
         case SECTION_UNIT:
                 strv_push(&d->unit_lines, kv);
                 strv_push(&d->unit_lines_raw, kv_raw);
@@ -370,9 +408,10 @@ static int parse_line(struct parser *p, char *l, unsigned line, berth_error_t *e
                 strv_push(&d->service_lines_raw, kv_raw);
                 return 0;
         case SECTION_INSTALL:
-                if (def_assign_install(key, value, err) < 0)
+                if (def_assign_install(p, key, value, err) < 0)
                         return -1;
-                strv_push(&d->install_lines, kv);
+                if (!streq(key, "DefaultInstance"))
+                        strv_push(&d->install_lines, kv);
                 return 0;
         default:
                 return 0;

@@ -27,14 +27,69 @@
 #include "berth/util.h"
 #include "berth/volume.h"
 
-bool definition_name_valid(const char *name)
+static bool plain_name_valid(const char *name, size_t n)
 {
-        if (!name || !isalnum((unsigned char) name[0]) || strlen(name) > 128)
+        if (n == 0 || !isalnum((unsigned char) name[0]) || n > 128)
                 return false;
-        for (const char *p = name; *p; p++)
-                if (!isalnum((unsigned char) *p) && !strchr("_.-", *p))
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) name[i]) && !strchr("_.-", name[i]))
                         return false;
         return true;
+}
+
+bool definition_name_valid(const char *name)
+{
+        if (!name)
+                return false;
+        const char *at = strchr(name, '@');
+        if (!at)
+                return plain_name_valid(name, strlen(name));
+        return plain_name_valid(name, (size_t) (at - name)) && plain_name_valid(at + 1, strlen(at + 1));
+}
+
+const char *const definition_suffixes[_DEFINITION_KIND_MAX] = {
+        [DEFINITION_CONTAINER] = ".container",
+        [DEFINITION_VOLUME] = ".volume",
+        [DEFINITION_NETWORK] = ".network",
+        [DEFINITION_IMAGE] = ".image",
+        [DEFINITION_BUILD] = ".build",
+};
+
+char *definition_unit_name(enum definition_kind kind, const char *name)
+{
+        switch (kind) {
+        case DEFINITION_VOLUME: return xasprintf("berth-volume@%s.service", name);
+        case DEFINITION_NETWORK: return xasprintf("berth-network@%s.service", name);
+        case DEFINITION_IMAGE: return xasprintf("berth-image@%s.service", name);
+        case DEFINITION_BUILD: return xasprintf("berth-build@%s.service", name);
+        default: return xasprintf("container@%s.service", name);
+        }
+}
+
+/* The volume or network a Volume=NAME.volume:... or Network=NAME.network
+ * names: the name its definition declares.  *unit_out (may be NULL) gets
+ * the unit that creates it. */
+static int resource_ref(const char *stem, enum definition_kind kind, char **name_out, char **unit_out,
+                        berth_error_t *err)
+{
+        cleanup_free char *path = NULL;
+        cleanup_definition struct definition *r = NULL;
+        if (definition_find_kind(stem, kind, &path, err) < 0 || definition_load(path, stem, &r, err) < 0)
+                return -1;
+        *name_out = xstrdup(r->resource_name);
+        if (unit_out)
+                *unit_out = definition_unit_name(kind, stem);
+        return 0;
+}
+
+/* "NAME.volume" (or .network) → "NAME"; NULL when v is no such reference. */
+static char *resource_stem(const char *v, size_t len, enum definition_kind kind)
+{
+        const char *suffix = definition_suffixes[kind];
+        size_t n = strlen(suffix);
+        if (len <= n || strncmp(v + len - n, suffix, n) != 0 || memchr(v, '/', len))
+                return NULL;
+        return xstrndup(v, len - n);
 }
 
 /* ---- [Container]: checks of one value ------------------------------------------ */
@@ -156,6 +211,34 @@ static int check_device(const char *v, berth_error_t *err)
         return 0;
 }
 
+/* Volume=NAME.volume:/path[:opts]: the definition must exist and be good. */
+static int check_volume(const char *v, berth_error_t *err)
+{
+        cleanup_free char *stem = resource_stem(v, strcspn(v, ":"), DEFINITION_VOLUME);
+        cleanup_free char *name = NULL;
+        return stem ? resource_ref(stem, DEFINITION_VOLUME, &name, NULL, err) : 0;
+}
+
+/* Image=NAME.image or NAME.build: the definition must exist and be good. */
+static int check_image(const char *v, berth_error_t *err)
+{
+        static const enum definition_kind kinds[] = { DEFINITION_IMAGE, DEFINITION_BUILD };
+        for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+                cleanup_free char *stem = resource_stem(v, strlen(v), kinds[i]);
+                cleanup_free char *name = NULL;
+                if (stem)
+                        return resource_ref(stem, kinds[i], &name, NULL, err);
+        }
+        return 0;
+}
+
+static int check_network(const char *v, berth_error_t *err)
+{
+        cleanup_free char *stem = resource_stem(v, strlen(v), DEFINITION_NETWORK);
+        cleanup_free char *name = NULL;
+        return stem ? resource_ref(stem, DEFINITION_NETWORK, &name, NULL, err) : 0;
+}
+
 /* ---- [Container]: the table ------------------------------------------------------ */
 
 enum key_kind {
@@ -215,17 +298,38 @@ static char *last_value(const struct key_state *st)
         return n ? st->values[n - 1] : NULL;
 }
 
+static void add_requires(struct definition *d, const char *unit);
+
+/* Image=NAME.image (pulled by its unit first) or NAME.build (built by its
+ * unit first): the image that definition names. */
 static int apply_image(struct parser *p, const struct container_key *k, struct key_state *st, berth_error_t *err)
 {
-        if (last_value(st))
-                p->d->image = xstrdup(last_value(st));
+        static const enum definition_kind kinds[] = { DEFINITION_IMAGE, DEFINITION_BUILD };
+        const char *v = last_value(st);
+        if (!v)
+                return 0;
+        for (size_t i = 0; i < ARRAY_SIZE(kinds) && !p->template; i++) {
+                cleanup_free char *stem = resource_stem(v, strlen(v), kinds[i]);
+                if (!stem)
+                        continue;
+                cleanup_free char *unit = NULL;
+                if (resource_ref(stem, kinds[i], &p->d->image, &unit, err) < 0)
+                        return berth_error_wrap(err, "%s:%u", p->path, st->line);
+                add_requires(p->d, unit);
+                return 0;
+        }
+        p->d->image = xstrdup(v);
         return 0;
 }
 
+/* The default name: NAME, or PREFIX-INSTANCE for an instance of a template. */
 static int apply_container_name(struct parser *p, const struct container_key *k, struct key_state *st,
                                 berth_error_t *err)
 {
         p->d->container_name = xstrdup(last_value(st) ? last_value(st) : p->d->name);
+        char *at = strchr(p->d->container_name, '@');
+        if (at)
+                *at = '-';
         return 0;
 }
 
@@ -264,14 +368,64 @@ static int apply_seccomp(struct parser *p, const struct container_key *k, struct
 /* Volume=SOURCE:DEST[:OPTS]: a source starting with "." is a path relative to
  * the definition file's directory; "/..." a host path; else a named volume.
  * Mount=type=bind,source=REL likewise. */
+static void add_requires(struct definition *d, const char *unit)
+{
+        if (!strv_contains(d->requires, unit))
+                strv_push(&d->requires, unit);
+}
+
+/* Volume=NAME.volume:DEST[:OPTS] (as Quadlet): the volume NAME.volume declares,
+ * and the unit that creates it first. */
+static int resolve_volume_ref(struct parser *p, const char *v, char **out, berth_error_t *err)
+{
+        size_t len = strcspn(v, ":");
+        cleanup_free char *stem = p->template ? NULL : resource_stem(v, len, DEFINITION_VOLUME);
+        if (!stem) {
+                *out = xstrdup(v);
+                return 0;
+        }
+        cleanup_free char *name = NULL, *unit = NULL;
+        if (resource_ref(stem, DEFINITION_VOLUME, &name, &unit, err) < 0)
+                return -1;
+        add_requires(p->d, unit);
+        *out = xasprintf("%s%s", name, v + len);
+        return 0;
+}
+
 static int apply_mount_paths(struct parser *p, const struct container_key *k, struct key_state *st,
                              berth_error_t *err)
 {
         for (size_t i = 0; st->values && st->values[i]; i++) {
-                cleanup_free char *v = streq(k->flag, "-v") ? mount_spec_volume_absolute(st->values[i], p->dir)
-                                                            : mount_spec_mount_absolute(st->values[i], p->dir);
+                if (!streq(k->flag, "-v")) {
+                        cleanup_free char *v = mount_spec_mount_absolute(st->values[i], p->dir);
+                        push_flag(p->d, k->flag, NULL, v);
+                        continue;
+                }
+                cleanup_free char *ref = NULL;
+                if (resolve_volume_ref(p, st->values[i], &ref, err) < 0)
+                        return berth_error_wrap(err, "%s:%u", p->path, st->line);
+                cleanup_free char *v = mount_spec_volume_absolute(ref, p->dir);
                 push_flag(p->d, k->flag, NULL, v);
         }
+        return 0;
+}
+
+/* Network=NAME.network: the network NAME.network declares, created first. */
+static int apply_network(struct parser *p, const struct container_key *k, struct key_state *st, berth_error_t *err)
+{
+        const char *v = last_value(st);
+        if (!v)
+                return 0;
+        cleanup_free char *stem = p->template ? NULL : resource_stem(v, strlen(v), DEFINITION_NETWORK);
+        if (!stem) {
+                push_flag(p->d, k->flag, NULL, v);
+                return 0;
+        }
+        cleanup_free char *name = NULL, *unit = NULL;
+        if (resource_ref(stem, DEFINITION_NETWORK, &name, &unit, err) < 0)
+                return berth_error_wrap(err, "%s:%u", p->path, st->line);
+        add_requires(p->d, unit);
+        push_flag(p->d, k->flag, NULL, name);
         return 0;
 }
 
@@ -379,18 +533,18 @@ static int apply_ulimit(struct parser *p, const struct container_key *k, struct 
 /* The [Container] keys, in the order their run flags are emitted.  The limit
  * keys (Memory=, CPUs=, ...) are limits.h's table. */
 static const struct container_key container_keys[] = {
-        { "Image", KEY_STRING, NULL, NULL, NULL, apply_image },
+        { "Image", KEY_STRING, NULL, NULL, check_image, apply_image },
         { "ContainerName", KEY_STRING, NULL, NULL, check_container_name, apply_container_name },
         { "Exec", KEY_COMMAND, NULL, NULL, NULL, apply_exec },
         { "Entrypoint", KEY_STRING, "--entrypoint", NULL, NULL, NULL },
         { "Environment", KEY_WORDS, "-e", NULL, check_environment, NULL },
         { "EnvironmentFile", KEY_LIST, "--env-file", NULL, NULL, apply_path },
         { "PublishPort", KEY_LIST, "-p", NULL, NULL, apply_publish },
-        { "Volume", KEY_LIST, "-v", NULL, NULL, apply_mount_paths },
+        { "Volume", KEY_LIST, "-v", NULL, check_volume, apply_mount_paths },
         { "Mount", KEY_LIST, "--mount", NULL, NULL, apply_mount_paths },
         { "Tmpfs", KEY_LIST, "--tmpfs", NULL, NULL, NULL },
         { "Secret", KEY_LIST, "--secret", NULL, secret_ref_check, NULL },
-        { "Network", KEY_STRING, "--network", NULL, NULL, NULL },
+        { "Network", KEY_STRING, "--network", NULL, check_network, apply_network },
         { "User", KEY_STRING, "-u", NULL, NULL, apply_user },
         { "Group", KEY_STRING, NULL, NULL, NULL, apply_nothing }, /* apply_user: -u USER:GROUP */
         { "WorkingDir", KEY_STRING, "-w", NULL, check_absolute, NULL },
@@ -432,6 +586,13 @@ static struct key_state *state_of(struct parser *p, const char *key)
 
 /* ---- assignments, and the definition they make --------------------------------- */
 
+/* Checks that read other definitions (Volume=NAME.volume...): not in a
+ * template itself, whose %i is no instance yet (each instance is checked). */
+static bool is_reference_check(int (*check)(const char *value, berth_error_t *err))
+{
+        return check == check_volume || check == check_network || check == check_image;
+}
+
 static int check_value(const struct container_key *k, const char *v, berth_error_t *err)
 {
         if (k->kind == KEY_BOOL)
@@ -467,7 +628,7 @@ int def_assign_container(struct parser *p, const char *key, const char *value, u
                                         strv_push(&st->values, words[i]);
                         return 0;
                 }
-                if (check_value(k, value, err) < 0)
+                if (!(p->template && is_reference_check(k->check)) && check_value(k, value, err) < 0)
                         return -1;
                 if (k->kind != KEY_LIST) {
                         strv_free(st->values);
@@ -500,15 +661,25 @@ static bool unit_name_valid(const char *s)
         return true;
 }
 
-int def_assign_install(const char *key, const char *value, berth_error_t *err)
+int def_assign_install(struct parser *p, const char *key, const char *value, berth_error_t *err)
 {
+        if (streq(key, "DefaultInstance")) {
+                if (!strchr(p->d->name, '@'))
+                        return berth_error(err, 0, "DefaultInstance= is only for templates (NAME@%s)",
+                                           definition_suffixes[p->d->kind]);
+                if (*value && !definition_name_valid(value))
+                        return berth_error(err, 0, "invalid instance name in DefaultInstance=: '%s'", value);
+                free(p->d->default_instance);
+                p->d->default_instance = *value ? xstrdup(value) : NULL;
+                return 0;
+        }
         bool known = false;
         for (size_t i = 0; i < ARRAY_SIZE(def_install_keys); i++)
                 known |= streq(def_install_keys[i], key);
         if (!known)
                 return berth_error(err, 0,
                                    "[Install] %s= is not supported in definition files (generated units can only "
-                                   "use WantedBy=, RequiredBy= and UpheldBy=)",
+                                   "use WantedBy=, RequiredBy=, UpheldBy= and DefaultInstance=)",
                                    key);
         cleanup_strv char **words = NULL;
         if (def_split_words(value, &words, err) < 0)
@@ -520,7 +691,7 @@ int def_assign_install(const char *key, const char *value, berth_error_t *err)
 }
 
 /* Turn the accumulated [Container] keys into the definition. */
-static int parse_finish(struct parser *p, berth_error_t *err)
+int def_container_finish(struct parser *p, berth_error_t *err)
 {
         struct definition *d = p->d;
         for (size_t i = 0; i < ARRAY_SIZE(container_keys); i++) {
@@ -530,44 +701,76 @@ static int parse_finish(struct parser *p, berth_error_t *err)
                         return -1;
         }
         if (!d->image)
-                return berth_error(err, 0, "%s: missing Image= in [Container]", p->path);
+                return berth_error(err, 0, "%s: missing Image= in [Container]", d->path);
         struct unit_props props = { 0 };
         berth_error_t e = NULL;
         int r = limits_to_props(&d->limits, &props, &e);
         unit_props_free(&props);
         if (r < 0) {
-                berth_error(err, 0, "%s: %s", p->path, e ? e->msg : "invalid limits");
+                berth_error(err, 0, "%s: %s", d->path, e ? e->msg : "invalid limits");
                 berth_error_free(&e);
                 return -1;
         }
         return 0;
 }
 
-int definition_load(const char *path, const char *name, struct definition **out, berth_error_t *err)
+/* Read one file (the definition or a drop-in) into p. */
+static int parse_file(struct parser *p, const char *path, berth_error_t *err)
 {
-        if (!definition_name_valid(name))
-                return berth_error(err, 0,
-                                   "%s: invalid definition name '%s' (a container name: [a-zA-Z0-9][a-zA-Z0-9_.-]*)",
-                                   path, name ? name : "");
         cleanup_free char *text = NULL;
         if (read_file(path, &text, NULL, err) < 0)
                 return -1;
+        p->path = path;
+        p->section = SECTION_NONE;
+        return def_parse_text(p, text, err);
+}
+
+static int parse_all(struct parser *p, berth_error_t *err)
+{
+        struct definition *d = p->d;
+        if (parse_file(p, d->path, err) < 0)
+                return -1;
+        for (size_t i = 0; d->dropins && d->dropins[i]; i++)
+                if (parse_file(p, d->dropins[i], err) < 0)
+                        return -1;
+        p->path = d->path;
+        return d->kind == DEFINITION_CONTAINER ? def_container_finish(p, err) : def_resource_finish(p, err);
+}
+
+int definition_load(const char *path, const char *name, struct definition **out, berth_error_t *err)
+{
+        /* "web@": the template itself, read to check it and for its DefaultInstance= */
+        size_t len = name ? strlen(name) : 0;
+        bool template = len > 1 && name[len - 1] == '@' && plain_name_valid(name, len - 1);
+        int kind = definition_kind_of_file(path);
+        if (kind < 0)
+                return berth_error(err, 0, "%s: not a definition file (.container, .volume, .network, .image or "
+                                           ".build)",
+                                   path);
+        if (!template && !definition_name_valid(name))
+                return berth_error(err, 0,
+                                   "%s: invalid definition name '%s' (a container name: [a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+                                   path, name ? name : "");
         struct definition *d = xcalloc(1, sizeof(*d));
+        d->kind = (enum definition_kind) kind;
         d->name = xstrdup(name);
         d->path = xstrdup(path);
         d->stop_timeout = -1;
-        struct parser p = { .path = path, .d = d, .section = SECTION_NONE };
+        if (strchr(name, '@'))
+                d->instance = xstrdup(strchr(name, '@') + 1);
+        d->dropins = def_dropin_paths(name, d->kind);
+        struct parser p = { .path = path, .d = d, .section = SECTION_NONE, .template = template };
         const char *slash = strrchr(path, '/');
         p.dir = slash ? (slash == path ? xstrdup("/") : xstrndup(path, (size_t) (slash - path))) : xstrdup(".");
         p.keys = xcalloc(ARRAY_SIZE(container_keys), sizeof(*p.keys));
+        p.res_keys = def_resource_keys_new();
         berth_error_t e = NULL;
-        int r = def_parse_text(&p, text, &e);
-        if (r >= 0)
-                r = parse_finish(&p, &e);
+        int r = parse_all(&p, &e);
         for (size_t i = 0; i < ARRAY_SIZE(container_keys); i++)
                 strv_free(p.keys[i].values);
         free(p.keys);
         free(p.dir);
+        def_resource_keys_free(p.res_keys);
         if (r < 0) {
                 definition_free(d);
                 if (err && !*err)
@@ -587,7 +790,7 @@ int definition_to_spec(const struct definition *d, struct container_spec *spec, 
         spec->image = xstrdup(d->image);
         spec->command = d->command && d->command[0] ? strv_copy(d->command) : NULL;
         spec->id = definition_container_id(d->name);
-        spec->unit = xasprintf("container@%s.service", d->name);
+        spec->unit = definition_unit_name(DEFINITION_CONTAINER, d->name);
         spec->definition = xstrdup(d->path);
         spec->notify = d->notify;
         /* paths in run_args are absolute already (resolved against the file's directory) */
@@ -601,7 +804,13 @@ void definition_free(struct definition *d)
         if (!d)
                 return;
         free(d->name);
+        free(d->instance);
         free(d->path);
+        strv_free(d->dropins);
+        free(d->default_instance);
+        strv_free(d->requires);
+        free(d->resource_name);
+        strv_free(d->create_args);
         free(d->image);
         free(d->container_name);
         free(d->stop_signal);

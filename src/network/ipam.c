@@ -5,7 +5,9 @@
 
 #include <arpa/inet.h>
 
+#include "berth/container.h"
 #include "berth/network-internal.h"
+#include "berth/network.h"
 #include "berth/util.h"
 
 static uint32_t prefix_mask(unsigned prefix)
@@ -88,4 +90,17 @@ int ipam_pick_subnet(const struct ipv4_subnet *used, size_t nused, struct ipv4_s
                 }
         }
         return -ENOSPC;
+}
+
+/* Here rather than in network.c: definition files check these, and the
+ * generator must not link the netlink code (libmnl) for them. */
+bool network_name_valid(const char *name)
+{
+        return container_name_valid(name) && strlen(name) <= 64;
+}
+
+int network_subnet_check(const char *subnet, berth_error_t *err)
+{
+        struct ipv4_subnet want = {};
+        return ipam_parse_subnet(subnet, &want, err);
 }

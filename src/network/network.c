@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "berth/event.h"
 #include "berth/json-util.h"
 #include "berth/network-internal.h"
 #include "berth/network.h"
@@ -118,7 +119,7 @@ static int network_lock(struct berth_store *s, berth_error_t *err)
 static int json_load_object(const char *path, json_t **out, berth_error_t *err)
 {
         json_error_t jerr;
-        json_t *j = json_load_file(path, 0, &jerr);
+        json_t *j = json_load_path(path, 0, &jerr);
         if (!j && access(path, F_OK) < 0 && errno == ENOENT)
                 j = json_object();
         else if (!j)
@@ -284,7 +285,7 @@ int network_list(struct berth_store *s, json_t **out, berth_error_t *err)
                 if (l < 6 || !streq(de->d_name + l - 5, ".json"))
                         continue;
                 cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
-                json_t *def = json_load_file(p, 0, NULL);
+                json_t *def = json_load_path(p, 0, NULL);
                 if (def)
                         json_array_append_new(all, def);
         }
@@ -329,9 +330,20 @@ int network_lookup(struct berth_store *s, const char *ref, json_t **out, berth_e
         return berth_error(err, 0, "network %s not found", ref);
 }
 
+/* Docker's network events: actor the network's ID; name=, type=bridge and,
+ * for connect/disconnect, container=ID. */
+static void network_event(const char *action, json_t *def, const char *container_id)
+{
+        cleanup_free char *n = xasprintf("name=%s", json_str(def, "Name") ?: "");
+        cleanup_free char *t = xasprintf("type=%s", json_str(def, "Driver") ?: "bridge");
+        cleanup_free char *c = container_id ? xasprintf("container=%s", container_id) : NULL;
+        char *attrs[] = { n, t, c, NULL };
+        event_emit("network", action, json_str(def, "Id") ?: "", attrs, NULL);
+}
+
 int network_create(struct berth_store *s, const char *name, const char *subnet, json_t **out, berth_error_t *err)
 {
-        if (!container_name_valid(name) || strlen(name) > 64)
+        if (!network_name_valid(name))
                 return berth_error(err, 0, "invalid network name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                                    name);
         struct ipv4_subnet want = {};
@@ -375,6 +387,7 @@ int network_create(struct berth_store *s, const char *name, const char *subnet, 
                 json_decref(nd);
                 return -1;
         }
+        network_event("create", nd, NULL);
         *out = nd;
         return 0;
 }
@@ -405,6 +418,7 @@ int network_remove(struct berth_store *s, const char *ref, berth_error_t *err)
         unlink(nat_mark);
         if (unlink(p) < 0)
                 return berth_error(err, errno, "remove `%s`", p);
+        network_event("destroy", def, NULL);
         return 0;
 }
 
@@ -815,6 +829,7 @@ int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, 
                                "Ports", ports, "Networks", name, "NetworkID", json_str(def, "Id"), "IPAddress", ip,
                                "Gateway", gw, "IPPrefixLen", (int) sn.prefix);
         json_object_set_new(c->state, "NetworkSettings", ns);
+        network_event("connect", def, c->id);
         return 0;
 }
 
@@ -830,12 +845,14 @@ void network_detach(struct berth_store *s, struct berth_container *c)
         berth_error_free(&e);
 
         json_auto_t *mine = json_object();
+        bool was_member = false;
         cleanup_close int lfd = network_lock(s, &e);
         berth_error_free(&e);
         json_auto_t *members = NULL;
         if (network_members(s, name, &members, &e) < 0)
                 berth_error_free(&e); /* left as it is: the next attach refuses it */
         else if (json_object_get(members, c->id)) {
+                was_member = true;
                 json_object_del(members, c->id);
                 (void) members_save(s, name, members, NULL);
                 hosts_sync(s, name, members, NULL);
@@ -863,6 +880,9 @@ void network_detach(struct berth_store *s, struct berth_container *c)
                 json_object_set_new(ns, "Ports", json_object());
                 json_object_set_new(ns, "IPAddress", json_string(""));
         }
+        json_auto_t *def = NULL;
+        if (was_member && network_lookup(s, name, &def, NULL) == 0)
+                network_event("disconnect", def, c->id);
 }
 
 /* One (container port, host binding) pair of NetworkSettings.Ports, as the

@@ -14,11 +14,14 @@
  * periods), so a container without published ports makes none, and one
  * with ports one at start and one at stop.  The base is (re)written whole in
  * each of them: flushed and refilled chains, whatever happened to the table
- * meanwhile.  No `nft` subprocess. */
+ * meanwhile.  No `nft` subprocess.  libnftables (and libnftnl, libxtables,
+ * libgmp behind it) is loaded on the first transaction, not linked: only
+ * what publishes ports or makes networks maps it. */
 #include "config.h"
 
 #include <nftables/libnftables.h>
 
+#include "berth/dlopen-util.h"
 #include "berth/json-util.h"
 #include "berth/network-internal.h"
 #include "berth/util.h"
@@ -47,22 +50,42 @@ static const char nft_base[] =
         "add rule ip berth ports dnat ip to tcp dport map @tcp_any\n"
         "add rule ip berth ports dnat ip to udp dport map @udp_any\n";
 
+static DLSYM_PROTOTYPE(nft_ctx_new) = NULL;
+static DLSYM_PROTOTYPE(nft_ctx_free) = NULL;
+static DLSYM_PROTOTYPE(nft_ctx_buffer_error) = NULL;
+static DLSYM_PROTOTYPE(nft_ctx_get_error_buffer) = NULL;
+static DLSYM_PROTOTYPE(nft_run_cmd_from_buffer) = NULL;
+
+static int nft_load(berth_error_t *err)
+{
+        static void *dl;
+        return dlopen_many_sym(&dl, "libnftables.so.1", err,
+                               DLSYM_ARG(nft_ctx_new),
+                               DLSYM_ARG(nft_ctx_free),
+                               DLSYM_ARG(nft_ctx_buffer_error),
+                               DLSYM_ARG(nft_ctx_get_error_buffer),
+                               DLSYM_ARG(nft_run_cmd_from_buffer),
+                               NULL);
+}
+
 /* Run commands in one transaction. */
 static int nft_run(const char *cmds, berth_error_t *err)
 {
-        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (nft_load(err) < 0)
+                return berth_error_wrap(err, "nftables");
+        struct nft_ctx *ctx = sym_nft_ctx_new(NFT_CTX_DEFAULT);
         if (!ctx)
                 return berth_error(err, 0, "nftables: cannot create a context");
-        nft_ctx_buffer_error(ctx);
-        int r = nft_run_cmd_from_buffer(ctx, cmds);
+        sym_nft_ctx_buffer_error(ctx);
+        int r = sym_nft_run_cmd_from_buffer(ctx, cmds);
         if (r != 0) {
-                const char *e = nft_ctx_get_error_buffer(ctx);
+                const char *e = sym_nft_ctx_get_error_buffer(ctx);
                 size_t len = e ? strcspn(e, "\n") : 0;
                 berth_error(err, 0, "nftables: %.*s", (int) len, len ? e : "the transaction failed");
-                nft_ctx_free(ctx);
+                sym_nft_ctx_free(ctx);
                 return -1;
         }
-        nft_ctx_free(ctx);
+        sym_nft_ctx_free(ctx);
         return 0;
 }
 

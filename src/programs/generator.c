@@ -4,8 +4,11 @@
  *     berth-generator --dry-run [NORMAL_DIR]               (prints, writes nothing)
  *
  * For every NAME.container on the search path it writes the drop-in
- * NORMAL_DIR/container@NAME.service.d/50-berth.conf and the .wants/,
- * .requires/, .upholds/ links of its [Install] section (systemd.generator(7)).
+ * NORMAL_DIR/container@NAME.service.d/50-berth.conf (for a template
+ * web@.container, one per instance it knows: web@X.container files and
+ * DefaultInstance=), for every NAME.volume, .network, .image and .build the
+ * oneshot unit NORMAL_DIR/berth-KIND@NAME.service that makes it, and the .wants/, .requires/, .upholds/ links of their
+ * [Install] sections (systemd.generator(7)).
  * A bad definition is logged with FILE:LINE to the journal (priority err,
  * SYSLOG_IDENTIFIER=berth-generator) and to stderr, and skipped; the others
  * are still generated.  A generator must never fail the boot: the exit status
@@ -44,8 +47,10 @@ static void usage(FILE *out)
         fputs("Usage: berth-generator NORMAL_DIR [EARLY_DIR LATE_DIR]\n"
               "       berth-generator --dry-run [NORMAL_DIR]\n\n"
               "systemd generator: turns /etc/berth/containers/NAME.container (and /run/berth/containers,\n"
-              "/usr/lib/berth/containers) into drop-ins for container@NAME.service.\n"
-              "See berth-generator(8) and berth.container(5).\n",
+              "/usr/lib/berth/containers) into drop-ins for container@NAME.service; NAME.volume,\n"
+              "NAME.network, NAME.image and NAME.build into units berth-KIND@NAME.service.\n"
+              "See berth-generator(8), berth.container(5), berth.volume(5), berth.network(5),\n"
+              "berth.image(5) and berth.build(5).\n",
               out);
 }
 

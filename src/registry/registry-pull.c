@@ -14,8 +14,6 @@
 
 #include <limits.h>
 
-#include <curl/curl.h>
-
 #include "berth/blob.h"
 #include "berth/image-ref.h"
 #include "berth/image.h"
@@ -162,8 +160,8 @@ static void pull_layers_free(struct pull *p)
                 store_blob_writer_free(l->w);
                 reg_resp_free(&l->r);
                 if (l->h)
-                        curl_easy_cleanup(l->h);
-                curl_slist_free_all(l->headers);
+                        sym_curl_easy_cleanup(l->h);
+                sym_curl_slist_free_all(l->headers);
                 free(l->url);
         }
         free(p->layers);
@@ -204,7 +202,7 @@ static int layer_finished(struct pull *p, struct pull_layer *l, CURLcode code, b
         }
         if (l->r.too_big) {
                 long status = 0;
-                curl_easy_getinfo(l->h, CURLINFO_RESPONSE_CODE, &status);
+                sym_curl_easy_getinfo(l->h, CURLINFO_RESPONSE_CODE, &status);
                 return berth_error(err, 0, "layer %s from %s: an answer (HTTP status %ld) larger than %d bytes; refused",
                                    l->digest, p->c->host, status, REGISTRY_MAX_ERROR_BODY);
         }
@@ -214,11 +212,11 @@ static int layer_finished(struct pull *p, struct pull_layer *l, CURLcode code, b
                                    "for it; refused",
                                    l->digest, p->c->host, l->size);
         if (code != CURLE_OK) {
-                const char *why = l->errbuf[0] ? l->errbuf : curl_easy_strerror(code);
+                const char *why = l->errbuf[0] ? l->errbuf : sym_curl_easy_strerror(code);
                 return berth_error(err, 0, "layer %s: download from %s failed: %s", l->digest, p->c->host, why);
         }
         long status = 0;
-        curl_easy_getinfo(l->h, CURLINFO_RESPONSE_CODE, &status);
+        sym_curl_easy_getinfo(l->h, CURLINFO_RESPONSE_CODE, &status);
         l->r.status = status;
         if (status != 200) {
                 cleanup_free char *why = reg_resp_error_text(&l->r);
@@ -238,18 +236,18 @@ static int layer_finished(struct pull *p, struct pull_layer *l, CURLcode code, b
 static void curl_multi_freep(CURLM **m)
 {
         if (*m)
-                curl_multi_cleanup(*m);
+                sym_curl_multi_cleanup(*m);
 }
 
 /* Download every missing layer, PARALLEL_DOWNLOADS at a time, into blob
  * writers.  On failure the writers are freed by the caller (staging gone). */
 static int pull_download(struct pull *p, berth_error_t *err)
 {
-        __attribute__((cleanup(curl_multi_freep))) CURLM *m = curl_multi_init();
+        __attribute__((cleanup(curl_multi_freep))) CURLM *m = sym_curl_multi_init();
         if (!m)
                 abort();
-        curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, PARALLEL_DOWNLOADS);
-        curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, PARALLEL_DOWNLOADS);
+        sym_curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, PARALLEL_DOWNLOADS);
+        sym_curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, PARALLEL_DOWNLOADS);
         size_t active = 0;
         for (size_t i = 0; i < p->n; i++) {
                 struct pull_layer *l = &p->layers[i];
@@ -257,7 +255,7 @@ static int pull_download(struct pull *p, berth_error_t *err)
                         continue;
                 if (store_blob_writer_open(p->s, &l->w, err) < 0)
                         return -1;
-                l->h = curl_easy_init();
+                l->h = sym_curl_easy_init();
                 if (!l->h)
                         abort();
                 l->url = registry_url(p->c->base, p->path, "blobs", l->digest);
@@ -265,26 +263,26 @@ static int pull_download(struct pull *p, berth_error_t *err)
                 l->r.sink = l->w;
                 l->r.expect = l->size;
                 reg_easy_setup(p->c, l->h, l->url, l->headers, &l->r);
-                curl_easy_setopt(l->h, CURLOPT_ERRORBUFFER, l->errbuf);
-                curl_easy_setopt(l->h, CURLOPT_FOLLOWLOCATION, 1L);
-                curl_easy_setopt(l->h, CURLOPT_PRIVATE, l);
-                curl_multi_add_handle(m, l->h);
+                sym_curl_easy_setopt(l->h, CURLOPT_ERRORBUFFER, l->errbuf);
+                sym_curl_easy_setopt(l->h, CURLOPT_FOLLOWLOCATION, 1L);
+                sym_curl_easy_setopt(l->h, CURLOPT_PRIVATE, l);
+                sym_curl_multi_add_handle(m, l->h);
                 active++;
         }
         int r = 0;
         while (active > 0 && r == 0) {
                 int running = 0;
-                CURLMcode mc = curl_multi_perform(m, &running);
+                CURLMcode mc = sym_curl_multi_perform(m, &running);
                 if (mc != CURLM_OK)
-                        return berth_error(err, 0, "download: %s", curl_multi_strerror(mc));
+                        return berth_error(err, 0, "download: %s", sym_curl_multi_strerror(mc));
                 CURLMsg *msg;
                 int left;
-                while (r == 0 && (msg = curl_multi_info_read(m, &left))) {
+                while (r == 0 && (msg = sym_curl_multi_info_read(m, &left))) {
                         if (msg->msg != CURLMSG_DONE)
                                 continue;
                         struct pull_layer *l = NULL;
-                        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &l);
-                        curl_multi_remove_handle(m, l->h);
+                        sym_curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &l);
+                        sym_curl_multi_remove_handle(m, l->h);
                         active--;
                         r = layer_finished(p, l, msg->data.result, err);
                 }
@@ -299,11 +297,11 @@ static int pull_download(struct pull *p, berth_error_t *err)
                 if (r == 0 && pull_tick(p, false) != 0)
                         r = berth_error(err, 0, "pull aborted");
                 if (r == 0 && active > 0)
-                        curl_multi_poll(m, NULL, 0, 200, NULL);
+                        sym_curl_multi_poll(m, NULL, 0, 200, NULL);
         }
         for (size_t i = 0; i < p->n; i++)
                 if (p->layers[i].h && !p->layers[i].finished)
-                        curl_multi_remove_handle(m, p->layers[i].h);
+                        sym_curl_multi_remove_handle(m, p->layers[i].h);
         return r;
 }
 
@@ -529,6 +527,7 @@ int registry_pull(struct berth_store *s, const char *refstr, const struct regist
                         fprintf(p.out.f, "%s\n", full);
                         fflush(p.out.f);
                 }
+                image_event("pull", familiar, familiar);
                 if (image_id_out)
                         *image_id_out = steal_pointer(&id);
         }

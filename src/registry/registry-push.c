@@ -195,6 +195,8 @@ int registry_push(struct berth_store *s, const char *image, const char *dest, co
         }
         if (r == 0) {
                 reg_out_line(&out, "%s: digest: %s size: %zu", ref.tag, img->manifest_digest, mlen);
+                cleanup_free char *f = image_ref_familiar(&ref);
+                image_event("push", f, f);
                 if (digest_out)
                         *digest_out = xstrdup(img->manifest_digest);
         }

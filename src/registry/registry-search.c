@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <strings.h>
 
 #include "berth/registry-internal.h"
@@ -293,11 +292,11 @@ static int search_http_error(struct reg_client *c, const char *url, const struct
 static int search_v1(struct reg_client *c, const char *query, unsigned limit, const char *prefix,
                      struct registry_search_results *res, berth_error_t *err)
 {
-        char *q = curl_easy_escape(NULL, query, 0);
+        char *q = sym_curl_easy_escape(NULL, query, 0);
         if (!q)
                 abort();
         cleanup_free char *url = xasprintf("%s/v1/search?q=%s&n=%u", c->base, q, limit);
-        curl_free(q);
+        sym_curl_free(q);
         struct http_resp r = {};
         int ret = search_get(c, url, &r, err);
         if (ret == 0 && r.status == 404)

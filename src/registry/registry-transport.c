@@ -12,8 +12,6 @@
  * its redirects (MAX_REDIRECTS). */
 #include "config.h"
 
-#include <curl/curl.h>
-
 #include "berth/blob.h"
 #include "berth/registry-internal.h"
 #include "berth/util.h"
@@ -26,18 +24,10 @@
 
 static void curl_slist_freep(struct curl_slist **l)
 {
-        curl_slist_free_all(*l);
+        if (*l)
+        sym_curl_slist_free_all(*l);
 }
 #define cleanup_slist __attribute__((cleanup(curl_slist_freep)))
-
-static void curl_global(void)
-{
-        static bool done;
-        if (!done) {
-                curl_global_init(CURL_GLOBAL_DEFAULT);
-                done = true;
-        }
-}
 
 /* Forget the headers of a response (a redirect's, before the next one's). */
 static void resp_headers_reset(struct http_resp *r)
@@ -116,7 +106,8 @@ static int creds_lookup(const char *host, char **user, char **password, berth_er
 int reg_client_open(const struct registry_config *cfg, const char *host, const char *base_url, const char *scope,
                     bool stored_creds, struct reg_client **out, berth_error_t *err)
 {
-        curl_global();
+        if (registry_curl_load(err) < 0)
+                return -1;
         struct reg_client *c = xcalloc(1, sizeof(*c));
         c->host = xstrdup(host);
         c->scope = scope ? xstrdup(scope) : NULL;
@@ -188,7 +179,7 @@ static size_t on_body(char *buf, size_t size, size_t n, void *userdata)
         struct http_resp *r = userdata;
         size_t len = size * n;
         long status = 0;
-        curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
+        sym_curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
         if (r->sink && status >= 200 && status < 300) {
                 if (r->done + (long long) len > r->expect) {
                         /* longer than its descriptor says: refused before it lands */
@@ -216,36 +207,36 @@ static size_t on_body(char *buf, size_t size, size_t n, void *userdata)
 void reg_easy_setup(struct reg_client *c, CURL *h, const char *url, struct curl_slist *headers,
                     struct http_resp *r)
 {
-        curl_easy_setopt(h, CURLOPT_URL, url);
-        curl_easy_setopt(h, CURLOPT_USERAGENT, "berth/" PACKAGE_VERSION);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+        sym_curl_easy_setopt(h, CURLOPT_URL, url);
+        sym_curl_easy_setopt(h, CURLOPT_USERAGENT, "berth/" PACKAGE_VERSION);
+        sym_curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+        sym_curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        sym_curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+        sym_curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+        sym_curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+        sym_curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+        sym_curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        sym_curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
         /* a stalled transfer (a registry that stopped sending) fails */
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->stall_timeout);
+        sym_curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        sym_curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->stall_timeout);
         /* Redirects (a blob served from a CDN) are followed, at most
          * MAX_REDIRECTS of them, to http and https only.  The Authorization
          * header berth sets itself does not follow a redirect to another host
          * or port: libcurl drops custom Authorization headers there since
          * 7.83 (CVE-2022-27776), and the *_PROTOCOLS_STR options below need
          * 7.85 already; CURLOPT_UNRESTRICTED_AUTH is never set. */
-        curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        sym_curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+        sym_curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        sym_curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         if (c->ca_file) {
                 /* certs.d adds to the system CAs, as Docker's does */
-                curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
-                curl_easy_setopt(h, CURLOPT_CAPATH, SYSTEM_CA_PATH);
+                sym_curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+                sym_curl_easy_setopt(h, CURLOPT_CAPATH, SYSTEM_CA_PATH);
         }
         if (c->cert_file && c->key_file) {
-                curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert_file);
-                curl_easy_setopt(h, CURLOPT_SSLKEY, c->key_file);
+                sym_curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert_file);
+                sym_curl_easy_setopt(h, CURLOPT_SSLKEY, c->key_file);
         }
         r->h = h;
 }
@@ -264,10 +255,10 @@ struct curl_slist *reg_headers_with_auth(struct reg_client *c, const char *url, 
 {
         struct curl_slist *l = NULL;
         for (size_t i = 0; extra && extra[i]; i++)
-                l = curl_slist_append(l, extra[i]);
+                l = sym_curl_slist_append(l, extra[i]);
         if (c->auth && (c->auth_to_realm || on_registry(c, url)))
-                l = curl_slist_append(l, c->auth);
-        l = curl_slist_append(l, "Expect:");
+                l = sym_curl_slist_append(l, c->auth);
+        l = sym_curl_slist_append(l, "Expect:");
         return l;
 }
 
@@ -275,7 +266,7 @@ struct curl_slist *reg_headers_with_auth(struct reg_client *c, const char *url, 
 static int transport_error(struct reg_client *c, CURLcode code, const char *method, const char *url,
                            berth_error_t *err)
 {
-        const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(code);
+        const char *why = c->errbuf[0] ? c->errbuf : sym_curl_easy_strerror(code);
         if (code == CURLE_COULDNT_CONNECT && c->os_errno > 0)
                 why = strerror((int) c->os_errno); /* "Connection refused" says it all */
         /* (a registry that stopped sending was reached: not "unreachable") */
@@ -307,32 +298,32 @@ char *reg_resp_error_text(const struct http_resp *r)
 static int perform(struct reg_client *c, const char *method, const char *url, char *const *extra,
                    const struct http_upload *up, struct http_resp *r, berth_error_t *err)
 {
-        CURL *h = curl_easy_init();
+        CURL *h = sym_curl_easy_init();
         if (!h)
                 abort();
         cleanup_slist struct curl_slist *headers = reg_headers_with_auth(c, url, extra);
         c->errbuf[0] = '\0';
         reg_easy_setup(c, h, url, headers, r);
         if (streq(method, "HEAD"))
-                curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+                sym_curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
         else if (streq(method, "GET"))
-                curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+                sym_curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
         else if (up && up->f) {
                 rewind(up->f);
-                curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-                curl_easy_setopt(h, CURLOPT_READDATA, up->f);
-                curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) up->size);
+                sym_curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+                sym_curl_easy_setopt(h, CURLOPT_READDATA, up->f);
+                sym_curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) up->size);
         } else {
-                curl_easy_setopt(h, CURLOPT_POSTFIELDS, up ? (const char *) up->data : "");
-                curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) (up ? up->len : 0));
+                sym_curl_easy_setopt(h, CURLOPT_POSTFIELDS, up ? (const char *) up->data : "");
+                sym_curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) (up ? up->len : 0));
         }
         if (!streq(method, "GET") && !streq(method, "HEAD"))
-                curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-        CURLcode code = curl_easy_perform(h);
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+                sym_curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        CURLcode code = sym_curl_easy_perform(h);
+        sym_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
         c->os_errno = 0;
-        curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &c->os_errno);
-        curl_easy_cleanup(h);
+        sym_curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &c->os_errno);
+        sym_curl_easy_cleanup(h);
         r->h = NULL;
         if (r->too_big)
                 return berth_error(err, 0, "%s %s: the response is larger than %zu bytes; refused", method, url,
@@ -355,7 +346,7 @@ static char *basic_header(const struct reg_client *c)
 static int fetch_token(struct reg_client *c, const struct registry_challenge *ch, const char *scope,
                        berth_error_t *err)
 {
-        CURL *esc = curl_easy_init();
+        CURL *esc = sym_curl_easy_init();
         if (!esc)
                 abort();
         cleanup_free char *url = xstrdup(ch->realm);
@@ -363,13 +354,13 @@ static int fetch_token(struct reg_client *c, const struct registry_challenge *ch
         for (size_t i = 0; i < ARRAY_SIZE(params); i++) {
                 if (!params[i][1])
                         continue;
-                char *e = curl_easy_escape(esc, params[i][1], 0);
+                char *e = sym_curl_easy_escape(esc, params[i][1], 0);
                 char *next = xasprintf("%s%c%s=%s", url, strchr(url, '?') ? '&' : '?', params[i][0], e);
-                curl_free(e);
+                sym_curl_free(e);
                 free(url);
                 url = next;
         }
-        curl_easy_cleanup(esc);
+        sym_curl_easy_cleanup(esc);
         /* the old header is not sent to the realm: dropped now */
         free(c->auth);
         c->auth = NULL;

@@ -156,6 +156,8 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
         if (pipe2(go, O_CLOEXEC) < 0 || (o->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0) ||
             (o->capture && pipe2(cap, O_CLOEXEC) < 0))
                 return berth_error(err, errno, "pipe");
+        char exec_id[65];
+        container_exec_event(c, o->argv, exec_id);
         pid_t mid = fork();
         if (mid == 0) {
                 close(sync[0]);
@@ -291,5 +293,9 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
                 return berth_error_exit(err, code ? code : BERTH_EXIT_ENGINE, 0, "%s", msg ? msg + 1 : buf);
         }
         *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        cleanup_free char *eid = xasprintf("execID=%s", exec_id);
+        cleanup_free char *ec = xasprintf("exitCode=%d", *exit_code);
+        char *attrs[] = { eid, ec, NULL };
+        container_event(c, "exec_die", attrs);
         return 0;
 }

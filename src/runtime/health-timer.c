@@ -40,7 +40,7 @@ char *health_timer_name(const char *id)
 static int reset_state(struct berth_container *c, berth_error_t *err)
 {
         cleanup_free char *path = xasprintf("%s/health.json", c->dir);
-        json_auto_t *h = json_load_file(path, 0, NULL);
+        json_auto_t *h = json_load_path(path, 0, NULL);
         json_t *log = json_object_get(h, "Log");
         json_auto_t *fresh = json_pack("{s:s, s:i, s:O}", "Status", "starting", "FailingStreak", 0, "Log",
                                        json_is_array(log) ? log : json_array());

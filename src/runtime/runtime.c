@@ -540,6 +540,7 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         json_object_set_new(c->state, "StartedAt", json_string(started));
         json_object_set_new(c->state, "ExitCode", json_integer(0));
         json_object_set_new(c->state, "Error", json_string(""));
+        json_object_set_new(c->state, "OOMKilled", json_false());
         if (container_save_state(c, err) < 0) {
                 kill(pid, SIGKILL);
                 return -1;
@@ -549,6 +550,9 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 close(sync[0]);
                 return -1;
         }
+        /* The one start event, whoever starts the unit (berth, a restart by
+         * systemd): before the handover, so it precedes what berth does next. */
+        container_event(c, "start", NULL);
         /* Notify=healthy: the first passing health check says READY=1 */
         bool ready_later = container_notifies || json_bool(cfg, "Berth.NotifyHealthy");
         cleanup_free char *notify = xasprintf("MAINPID=%d%s", (int) pid, ready_later ? "" : "\nREADY=1");
@@ -596,15 +600,29 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
                 char *msg = strchr(start_error, ' ');
                 json_object_set_new(c->state, "Error", json_string(msg ? msg + 1 : start_error));
         }
+        /* the recorded status only: container_is_running() would wait for this very hook */
+        const char *st = json_str(c->state, "Status");
+        bool was_running = st && (streq(st, "running") || streq(st, "paused"));
         network_detach(s, c); /* veth, nft rules, address, ports, peers' hosts */
         cleanup_free char *secrets = store_run_path(s, "containers/%s/secrets", id);
         (void) rm_rf(secrets, NULL); /* the mount points of --secret's tmpfs */
+        /* Docker's State.OOMKilled: the kernel's OOM killer ended it */
+        bool oom = was_running && unit_cgroup_oom_killed();
         json_object_set_new(c->state, "Status", json_string("exited"));
         json_object_set_new(c->state, "Pid", json_integer(0));
         json_object_set_new(c->state, "ExitCode", json_integer(exit_code));
         json_object_set_new(c->state, "FinishedAt", json_string(finished));
+        json_object_set_new(c->state, "OOMKilled", json_boolean(oom));
         if (container_save_state(c, err) < 0)
                 return -1;
+        if (was_running) {
+                if (oom)
+                        container_event(c, "oom", NULL);
+                /* die from the stop hook, so an exit no berth command saw has its event */
+                cleanup_free char *ec = xasprintf("exitCode=%d", exit_code);
+                char *attrs[] = { ec, NULL };
+                container_event(c, "die", attrs);
+        }
         if (json_bool(c->config, "HostConfig.AutoRemove")) {
                 cleanup_free char *exitfile = store_run_path(s, "exits/%s", id);
                 cleanup_free char *text = xasprintf("%d\n", exit_code);

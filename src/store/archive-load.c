@@ -197,7 +197,7 @@ static int read_member_data(struct berth_store *s, struct archive *a, struct mem
                 return -1;
         cleanup_free char *buf = xmalloc(1 << 16);
         for (;;) {
-                la_ssize_t n = archive_read_data(a, buf, 1 << 16);
+                la_ssize_t n = sym_archive_read_data(a, buf, 1 << 16);
                 if (n < 0)
                         return berth_error(err, 0, "invalid image archive: `%s`: %s", m->name, arch_msg(a));
                 if (n == 0)
@@ -224,28 +224,30 @@ static int read_member_data(struct berth_store *s, struct archive *a, struct mem
 
 static int read_members(struct berth_store *s, int fd, struct members *ms, berth_error_t *err)
 {
-        cleanup_archive_read struct archive *a = archive_read_new();
+        if (archive_lib_load(err) < 0)
+                return -1;
+        cleanup_archive_read struct archive *a = sym_archive_read_new();
         if (!a)
                 abort();
-        archive_read_support_filter_all(a);
-        archive_read_support_format_tar(a);
-        if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
+        sym_archive_read_support_filter_all(a);
+        sym_archive_read_support_format_tar(a);
+        if (sym_archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
                 return berth_error(err, 0, "invalid image archive: %s", arch_msg(a));
         size_t entries = 0;
         for (;;) {
                 struct archive_entry *e = NULL;
-                int r = archive_read_next_header(a, &e);
+                int r = sym_archive_read_next_header(a, &e);
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r < ARCHIVE_WARN)
                         return berth_error(err, 0, "invalid image archive: %s", arch_msg(a));
                 if (++entries > MAX_MEMBERS)
                         return berth_error(err, 0, "invalid image archive: more than %d members", MAX_MEMBERS);
-                const char *name = archive_entry_pathname(e);
+                const char *name = sym_archive_entry_pathname(e);
                 if (!name)
                         return berth_error(err, 0, "invalid image archive: a member has an unreadable name");
-                const char *hardlink = archive_entry_hardlink(e);
-                mode_t type = archive_entry_filetype(e);
+                const char *hardlink = sym_archive_entry_hardlink(e);
+                mode_t type = sym_archive_entry_filetype(e);
                 if (!hardlink && type == AE_IFDIR && strspn(name, "./") == strlen(name))
                         continue; /* "./": the root directory */
                 if (!image_archive_name_safe(name))
@@ -265,7 +267,7 @@ static int read_members(struct berth_store *s, int fd, struct members *ms, berth
                         m->target = image_archive_name_safe(hardlink) ? path_normalize_relative(hardlink) : NULL;
                 } else if (type == AE_IFLNK) {
                         m->type = 's';
-                        const char *t = archive_entry_symlink(e);
+                        const char *t = sym_archive_entry_symlink(e);
                         if (t && t[0] != '/') {
                                 const char *slash = strrchr(m->name, '/');
                                 cleanup_free char *joined = slash ? xasprintf("%.*s/%s", (int) (slash - m->name),
@@ -275,7 +277,7 @@ static int read_members(struct berth_store *s, int fd, struct members *ms, berth
                         }
                 } else {
                         m->type = 'f';
-                        long long declared = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+                        long long declared = sym_archive_entry_size_is_set(e) ? sym_archive_entry_size(e) : -1;
                         if (read_member_data(s, a, m, declared, ms, err) < 0)
                                 return -1;
                 }
@@ -720,14 +722,17 @@ static int member_diff_id(struct berth_store *s, struct member *m, char **out, b
                 else if (store_blob_path(s, m->digest, &path, err) < 0)
                         return -1;
         }
-        cleanup_archive_read struct archive *a = archive_read_new();
+        if (archive_lib_load(err) < 0)
+                return -1;
+        cleanup_archive_read struct archive *a = sym_archive_read_new();
         if (!a)
                 abort();
-        archive_read_support_filter_all(a);
-        archive_read_support_format_raw(a);
-        int r = m->data ? archive_read_open_memory(a, m->data, m->len) : archive_read_open_filename(a, path, 1 << 16);
+        sym_archive_read_support_filter_all(a);
+        sym_archive_read_support_format_raw(a);
+        int r = m->data ? sym_archive_read_open_memory(a, m->data, m->len)
+                        : sym_archive_read_open_filename(a, path, 1 << 16);
         struct archive_entry *e;
-        if (r != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
+        if (r != ARCHIVE_OK || sym_archive_read_next_header(a, &e) != ARCHIVE_OK)
                 return berth_error(err, 0, "invalid image archive: layer `%s`: %s", m->name, arch_msg(a));
         EVP_MD_CTX *md cleanup_md = sha256_new();
         if (arch_data_foreach(a, hash_block, md, err) != 0)

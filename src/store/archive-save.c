@@ -25,15 +25,15 @@ struct save_image {
 
 static int write_header(struct archive *a, const char *name, mode_t type, long long size, berth_error_t *err)
 {
-        cleanup_archive_entry struct archive_entry *e = archive_entry_new();
+        cleanup_archive_entry struct archive_entry *e = sym_archive_entry_new();
         if (!e)
                 abort();
-        archive_entry_set_pathname(e, name);
-        archive_entry_set_filetype(e, type);
-        archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
-        archive_entry_set_size(e, type == AE_IFDIR ? 0 : size);
-        archive_entry_set_mtime(e, 0, 0);
-        if (archive_write_header(a, e) < ARCHIVE_WARN)
+        sym_archive_entry_set_pathname(e, name);
+        sym_archive_entry_set_filetype(e, type);
+        sym_archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
+        sym_archive_entry_set_size(e, type == AE_IFDIR ? 0 : size);
+        sym_archive_entry_set_mtime(e, 0, 0);
+        if (sym_archive_write_header(a, e) < ARCHIVE_WARN)
                 return berth_error(err, 0, "write the archive: %s", arch_msg(a));
         return 0;
 }
@@ -156,23 +156,25 @@ int image_save_archive(struct berth_store *s, char *const *refs, enum image_arch
 {
         if (!refs || !refs[0])
                 return berth_error(err, 0, "no image to save");
+        if (archive_lib_load(err) < 0)
+                return -1;
         struct save_image *imgs = NULL;
         size_t n = 0;
         if (save_collect(s, refs, &imgs, &n, err) < 0)
                 return -1;
         int ret = -1;
         cleanup_strv char **written = xcalloc(1, sizeof(char *));
-        cleanup_archive_write struct archive *a = archive_write_new();
+        cleanup_archive_write struct archive *a = sym_archive_write_new();
         if (!a)
                 abort();
-        archive_write_set_format_pax_restricted(a);
-        archive_write_set_bytes_in_last_block(a, 1);
+        sym_archive_write_set_format_pax_restricted(a);
+        sym_archive_write_set_bytes_in_last_block(a, 1);
         json_auto_t *index = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX,
                                        "manifests");
         json_auto_t *dmanifest = json_array();
         json_auto_t *repositories = json_object();
         json_auto_t *layout = NULL;
-        if (archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+        if (sym_archive_write_open_fd(a, fd) != ARCHIVE_OK) {
                 berth_error(err, 0, "write the archive: %s", arch_msg(a));
                 goto out;
         }

@@ -17,9 +17,163 @@
 #include "berth/layer.h"
 #include "berth/util.h"
 
+DLSYM_PROTOTYPE(archive_entry_clear) = NULL;
+DLSYM_PROTOTYPE(archive_entry_copy_pathname) = NULL;
+DLSYM_PROTOTYPE(archive_entry_copy_sourcepath) = NULL;
+DLSYM_PROTOTYPE(archive_entry_filetype) = NULL;
+DLSYM_PROTOTYPE(archive_entry_free) = NULL;
+DLSYM_PROTOTYPE(archive_entry_gid) = NULL;
+DLSYM_PROTOTYPE(archive_entry_hardlink) = NULL;
+DLSYM_PROTOTYPE(archive_entry_linkify) = NULL;
+DLSYM_PROTOTYPE(archive_entry_linkresolver_free) = NULL;
+DLSYM_PROTOTYPE(archive_entry_linkresolver_new) = NULL;
+DLSYM_PROTOTYPE(archive_entry_linkresolver_set_strategy) = NULL;
+DLSYM_PROTOTYPE(archive_entry_new) = NULL;
+DLSYM_PROTOTYPE(archive_entry_pathname) = NULL;
+DLSYM_PROTOTYPE(archive_entry_set_filetype) = NULL;
+DLSYM_PROTOTYPE(archive_entry_set_gid) = NULL;
+DLSYM_PROTOTYPE(archive_entry_set_hardlink) = NULL;
+DLSYM_PROTOTYPE(archive_entry_set_mtime) = NULL;
+DLSYM_PROTOTYPE(archive_entry_set_pathname) = NULL;
+DLSYM_PROTOTYPE(archive_entry_set_perm) = NULL;
+DLSYM_PROTOTYPE(archive_entry_set_size) = NULL;
+DLSYM_PROTOTYPE(archive_entry_set_uid) = NULL;
+DLSYM_PROTOTYPE(archive_entry_size) = NULL;
+DLSYM_PROTOTYPE(archive_entry_size_is_set) = NULL;
+DLSYM_PROTOTYPE(archive_entry_sourcepath) = NULL;
+DLSYM_PROTOTYPE(archive_entry_symlink) = NULL;
+DLSYM_PROTOTYPE(archive_entry_uid) = NULL;
+DLSYM_PROTOTYPE(archive_entry_xattr_add_entry) = NULL;
+DLSYM_PROTOTYPE(archive_entry_xattr_clear) = NULL;
+DLSYM_PROTOTYPE(archive_entry_xattr_count) = NULL;
+DLSYM_PROTOTYPE(archive_entry_xattr_next) = NULL;
+DLSYM_PROTOTYPE(archive_entry_xattr_reset) = NULL;
+DLSYM_PROTOTYPE(archive_errno) = NULL;
+DLSYM_PROTOTYPE(archive_error_string) = NULL;
+DLSYM_PROTOTYPE(archive_filter_bytes) = NULL;
+DLSYM_PROTOTYPE(archive_format) = NULL;
+DLSYM_PROTOTYPE(archive_read_data) = NULL;
+DLSYM_PROTOTYPE(archive_read_data_block) = NULL;
+DLSYM_PROTOTYPE(archive_read_disk_descend) = NULL;
+DLSYM_PROTOTYPE(archive_read_disk_entry_from_file) = NULL;
+DLSYM_PROTOTYPE(archive_read_disk_new) = NULL;
+DLSYM_PROTOTYPE(archive_read_disk_open) = NULL;
+DLSYM_PROTOTYPE(archive_read_disk_set_behavior) = NULL;
+DLSYM_PROTOTYPE(archive_read_disk_set_symlink_hybrid) = NULL;
+DLSYM_PROTOTYPE(archive_read_disk_set_symlink_physical) = NULL;
+DLSYM_PROTOTYPE(archive_read_free) = NULL;
+DLSYM_PROTOTYPE(archive_read_new) = NULL;
+DLSYM_PROTOTYPE(archive_read_next_header) = NULL;
+DLSYM_PROTOTYPE(archive_read_next_header2) = NULL;
+DLSYM_PROTOTYPE(archive_read_open) = NULL;
+DLSYM_PROTOTYPE(archive_read_open_fd) = NULL;
+DLSYM_PROTOTYPE(archive_read_open_filename) = NULL;
+DLSYM_PROTOTYPE(archive_read_open_memory) = NULL;
+DLSYM_PROTOTYPE(archive_read_support_filter_all) = NULL;
+DLSYM_PROTOTYPE(archive_read_support_filter_bzip2) = NULL;
+DLSYM_PROTOTYPE(archive_read_support_filter_gzip) = NULL;
+DLSYM_PROTOTYPE(archive_read_support_filter_xz) = NULL;
+DLSYM_PROTOTYPE(archive_read_support_format_gnutar) = NULL;
+DLSYM_PROTOTYPE(archive_read_support_format_raw) = NULL;
+DLSYM_PROTOTYPE(archive_read_support_format_tar) = NULL;
+DLSYM_PROTOTYPE(archive_set_error) = NULL;
+DLSYM_PROTOTYPE(archive_write_close) = NULL;
+DLSYM_PROTOTYPE(archive_write_data) = NULL;
+DLSYM_PROTOTYPE(archive_write_data_block) = NULL;
+DLSYM_PROTOTYPE(archive_write_disk_new) = NULL;
+DLSYM_PROTOTYPE(archive_write_disk_set_options) = NULL;
+DLSYM_PROTOTYPE(archive_write_finish_entry) = NULL;
+DLSYM_PROTOTYPE(archive_write_free) = NULL;
+DLSYM_PROTOTYPE(archive_write_header) = NULL;
+DLSYM_PROTOTYPE(archive_write_new) = NULL;
+DLSYM_PROTOTYPE(archive_write_open) = NULL;
+DLSYM_PROTOTYPE(archive_write_open_fd) = NULL;
+DLSYM_PROTOTYPE(archive_write_set_bytes_in_last_block) = NULL;
+DLSYM_PROTOTYPE(archive_write_set_format_pax_restricted) = NULL;
+
+int archive_lib_load(berth_error_t *err)
+{
+        static void *dl;
+        return dlopen_many_sym(&dl, ARCHIVE_SONAME, err,
+                               DLSYM_ARG(archive_entry_clear),
+                               DLSYM_ARG(archive_entry_copy_pathname),
+                               DLSYM_ARG(archive_entry_copy_sourcepath),
+                               DLSYM_ARG(archive_entry_filetype),
+                               DLSYM_ARG(archive_entry_free),
+                               DLSYM_ARG(archive_entry_gid),
+                               DLSYM_ARG(archive_entry_hardlink),
+                               DLSYM_ARG(archive_entry_linkify),
+                               DLSYM_ARG(archive_entry_linkresolver_free),
+                               DLSYM_ARG(archive_entry_linkresolver_new),
+                               DLSYM_ARG(archive_entry_linkresolver_set_strategy),
+                               DLSYM_ARG(archive_entry_new),
+                               DLSYM_ARG(archive_entry_pathname),
+                               DLSYM_ARG(archive_entry_set_filetype),
+                               DLSYM_ARG(archive_entry_set_gid),
+                               DLSYM_ARG(archive_entry_set_hardlink),
+                               DLSYM_ARG(archive_entry_set_mtime),
+                               DLSYM_ARG(archive_entry_set_pathname),
+                               DLSYM_ARG(archive_entry_set_perm),
+                               DLSYM_ARG(archive_entry_set_size),
+                               DLSYM_ARG(archive_entry_set_uid),
+                               DLSYM_ARG(archive_entry_size),
+                               DLSYM_ARG(archive_entry_size_is_set),
+                               DLSYM_ARG(archive_entry_sourcepath),
+                               DLSYM_ARG(archive_entry_symlink),
+                               DLSYM_ARG(archive_entry_uid),
+                               DLSYM_ARG(archive_entry_xattr_add_entry),
+                               DLSYM_ARG(archive_entry_xattr_clear),
+                               DLSYM_ARG(archive_entry_xattr_count),
+                               DLSYM_ARG(archive_entry_xattr_next),
+                               DLSYM_ARG(archive_entry_xattr_reset),
+                               DLSYM_ARG(archive_errno),
+                               DLSYM_ARG(archive_error_string),
+                               DLSYM_ARG(archive_filter_bytes),
+                               DLSYM_ARG(archive_format),
+                               DLSYM_ARG(archive_read_data),
+                               DLSYM_ARG(archive_read_data_block),
+                               DLSYM_ARG(archive_read_disk_descend),
+                               DLSYM_ARG(archive_read_disk_entry_from_file),
+                               DLSYM_ARG(archive_read_disk_new),
+                               DLSYM_ARG(archive_read_disk_open),
+                               DLSYM_ARG(archive_read_disk_set_behavior),
+                               DLSYM_ARG(archive_read_disk_set_symlink_hybrid),
+                               DLSYM_ARG(archive_read_disk_set_symlink_physical),
+                               DLSYM_ARG(archive_read_free),
+                               DLSYM_ARG(archive_read_new),
+                               DLSYM_ARG(archive_read_next_header),
+                               DLSYM_ARG(archive_read_next_header2),
+                               DLSYM_ARG(archive_read_open),
+                               DLSYM_ARG(archive_read_open_fd),
+                               DLSYM_ARG(archive_read_open_filename),
+                               DLSYM_ARG(archive_read_open_memory),
+                               DLSYM_ARG(archive_read_support_filter_all),
+                               DLSYM_ARG(archive_read_support_filter_bzip2),
+                               DLSYM_ARG(archive_read_support_filter_gzip),
+                               DLSYM_ARG(archive_read_support_filter_xz),
+                               DLSYM_ARG(archive_read_support_format_gnutar),
+                               DLSYM_ARG(archive_read_support_format_raw),
+                               DLSYM_ARG(archive_read_support_format_tar),
+                               DLSYM_ARG(archive_set_error),
+                               DLSYM_ARG(archive_write_close),
+                               DLSYM_ARG(archive_write_data),
+                               DLSYM_ARG(archive_write_data_block),
+                               DLSYM_ARG(archive_write_disk_new),
+                               DLSYM_ARG(archive_write_disk_set_options),
+                               DLSYM_ARG(archive_write_finish_entry),
+                               DLSYM_ARG(archive_write_free),
+                               DLSYM_ARG(archive_write_header),
+                               DLSYM_ARG(archive_write_new),
+                               DLSYM_ARG(archive_write_open),
+                               DLSYM_ARG(archive_write_open_fd),
+                               DLSYM_ARG(archive_write_set_bytes_in_last_block),
+                               DLSYM_ARG(archive_write_set_format_pax_restricted),
+                               NULL);
+}
+
 const char *arch_msg(struct archive *a)
 {
-        const char *m = a ? archive_error_string(a) : NULL;
+        const char *m = a ? sym_archive_error_string(a) : NULL;
         return m ? m : "unknown error";
 }
 
@@ -29,7 +183,7 @@ int arch_data_foreach(struct archive *a, arch_block_fn fn, void *userdata, berth
                 const void *buf;
                 size_t n;
                 la_int64_t off;
-                int r = archive_read_data_block(a, &buf, &n, &off);
+                int r = sym_archive_read_data_block(a, &buf, &n, &off);
                 if (r == ARCHIVE_EOF)
                         return 0;
                 if (r < ARCHIVE_WARN)
@@ -158,7 +312,7 @@ void added_rollback(struct berth_store *s, struct added *a)
 int write_data(struct archive *a, const void *data, size_t len, berth_error_t *err)
 {
         while (len > 0) {
-                la_ssize_t n = archive_write_data(a, data, len);
+                la_ssize_t n = sym_archive_write_data(a, data, len);
                 if (n <= 0)
                         return berth_error(err, 0, "write the archive: %s", arch_msg(a));
                 data = (const char *) data + n;
@@ -169,7 +323,7 @@ int write_data(struct archive *a, const void *data, size_t len, berth_error_t *e
 
 int tar_close(struct archive *a, berth_error_t *err)
 {
-        if (archive_write_close(a) != ARCHIVE_OK)
+        if (sym_archive_write_close(a) != ARCHIVE_OK)
                 return berth_error(err, 0, "write the archive: %s", arch_msg(a));
         return 0;
 }
@@ -180,15 +334,15 @@ int tar_put(struct archive *a, struct archive_entry_linkresolver *lr, struct arc
         struct archive_entry *spare = NULL;
         struct archive_entry *cur = e;
         if (lr)
-                archive_entry_linkify(lr, &cur, &spare);
+                sym_archive_entry_linkify(lr, &cur, &spare);
         if (!cur)
                 return 0;
-        int r = archive_write_header(a, cur);
+        int r = sym_archive_write_header(a, cur);
         if (r < ARCHIVE_WARN)
                 return berth_error(err, 0, "`%s`: %s", display, arch_msg(a));
-        if (fd >= 0 && archive_entry_size(cur) > 0 && !archive_entry_hardlink(cur)) {
+        if (fd >= 0 && sym_archive_entry_size(cur) > 0 && !sym_archive_entry_hardlink(cur)) {
                 cleanup_free char *buf = xmalloc(1 << 16);
-                long long left = archive_entry_size(cur);
+                long long left = sym_archive_entry_size(cur);
                 while (left > 0) {
                         ssize_t n = read_chunk(fd, buf, left < (1 << 16) ? (size_t) left : (1 << 16), display, err);
                         if (n < 0)

@@ -8,6 +8,7 @@
 
 #include "berth/blob.h"
 #include "berth/container.h"
+#include "berth/event.h"
 #include "berth/json-util.h"
 #include "berth/util.h"
 
@@ -46,7 +47,7 @@ bool container_name_valid(const char *name)
 static json_t *load_json(const char *path, berth_error_t *err)
 {
         json_error_t jerr;
-        json_t *j = json_load_file(path, 0, &jerr);
+        json_t *j = json_load_path(path, 0, &jerr);
         if (!j)
                 berth_error(err, 0, "corrupt store file `%s`: %s", path, jerr.text);
         else if (!json_is_object(j)) {
@@ -168,11 +169,79 @@ void container_list_free(struct berth_container **v, size_t n)
         free(v);
 }
 
+/* ---- the name index: ROOT/container-names/NAME -> ID ---------------------------
+ * A hint, so that a lookup by name or full ID reads one record instead of
+ * all of them: what it points at is used only when that record carries the
+ * name, and anything else (no entry, a stale one after a crash, records of
+ * an older berth) falls back to the scan.  Names stay unique by the scan
+ * create and rename do under the store lock. */
+static char *name_index_path(struct berth_store *s, const char *name)
+{
+        return store_path(s, "container-names/%s", name);
+}
+
+static void name_index_set(struct berth_store *s, const char *name, const char *id)
+{
+        cleanup_free char *dir = store_path(s, "container-names");
+        cleanup_free char *path = name_index_path(s, name);
+        cleanup_free char *tmp = store_path(s, "container-names/.%s.new", name);
+        (void) mkdir(dir, 0700);
+        (void) unlink(tmp);
+        if (symlink(id, tmp) < 0 || rename(tmp, path) < 0)
+                (void) unlink(tmp); /* a hint: the scan still finds it */
+}
+
+static void name_index_drop(struct berth_store *s, const char *name, const char *id)
+{
+        cleanup_free char *path = name_index_path(s, name);
+        char target[80];
+        ssize_t n = readlink(path, target, sizeof(target) - 1);
+        if (n <= 0)
+                return;
+        target[n] = '\0';
+        if (streq(target, id))
+                (void) unlink(path);
+}
+
+/* The record a name or full ID names, read alone; 0 when the index has no
+ * good answer. */
+static int lookup_direct(struct berth_store *s, const char *r, struct berth_container **out)
+{
+        char id[80];
+        if (strlen(r) == 64 && is_hex(r)) {
+                snprintf(id, sizeof(id), "%s", r);
+        } else {
+                if (!container_name_valid(r))
+                        return 0;
+                cleanup_free char *path = name_index_path(s, r);
+                ssize_t n = readlink(path, id, sizeof(id) - 1);
+                if (n != 64)
+                        return 0;
+                id[n] = '\0';
+                if (!is_hex(id))
+                        return 0;
+        }
+        struct berth_container *c = NULL;
+        berth_error_t e = NULL;
+        if (container_load(s, id, &c, &e) < 0) {
+                berth_error_free(&e);
+                return 0;
+        }
+        if (!streq(c->id, r) && !streq(c->name, r)) {
+                container_free(c);
+                return 0;
+        }
+        *out = c;
+        return 1;
+}
+
 int container_lookup(struct berth_store *s, const char *ref, struct berth_container **out, berth_error_t *err)
 {
         if (!ref || !*ref)
                 return berth_error(err, 0, "container name or ID must not be empty");
         const char *r = ref[0] == '/' ? ref + 1 : ref;
+        if (lookup_direct(s, r, out) > 0)
+                return 0;
         struct berth_container **v = NULL;
         size_t n = 0;
         struct container_unreadable *bad = NULL;
@@ -392,8 +461,12 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
                 r = berth_error(err, errno, "rename `%s` to `%s`", stage, final);
                 goto fail;
         }
+        name_index_set(s, chosen, id);
         store_lock_scope_release(&lock);
-        return container_load(s, id, out, err);
+        r = container_load(s, id, out, err);
+        if (r >= 0)
+                container_event(*out, "create", NULL);
+        return r;
 fail:
         if (stage)
                 rm_rf(stage, NULL);
@@ -411,7 +484,9 @@ int container_remove(struct berth_store *s, struct berth_container *c, berth_err
                         return -1;
                 if (rename(c->dir, stage) < 0 && errno != ENOENT)
                         return berth_error(err, errno, "remove container %s", c->name);
+                name_index_drop(s, c->name, c->id);
         }
+        container_event(c, "destroy", NULL);
         cleanup_free char *run = store_run_path(s, "containers/%s", c->id);
         rm_rf(run, NULL);
         return rm_rf(stage, err);
@@ -453,6 +528,8 @@ static int rename_locked(struct berth_store *s, struct berth_container *c, const
         cleanup_free char *p = xasprintf("%s/config.json", c->dir);
         if (write_json(p, c->config, err) < 0)
                 return -1;
+        name_index_drop(s, c->name, c->id);
+        name_index_set(s, name, c->id);
         free(c->name);
         c->name = xstrdup(name);
         return 0;
@@ -490,7 +567,27 @@ int container_rename(struct berth_store *s, struct berth_container *c, const cha
         cleanup_store_lock struct store_lock_scope lock = {};
         if (store_lock_scope_take(s, true, &lock, err) < 0)
                 return -1;
-        return rename_locked(s, c, name, err);
+        cleanup_free char *old = xasprintf("oldName=/%s", c->name);
+        if (rename_locked(s, c, name, err) < 0)
+                return -1;
+        char *attrs[] = { old, NULL };
+        container_event(c, "rename", attrs);
+        return 0;
+}
+
+void container_event(struct berth_container *c, const char *action, char *const *extra)
+{
+        cleanup_strv char **attrs = NULL;
+        const char *image = json_str(c->config, "Berth.ImageName");
+        if (!image)
+                image = json_str(c->config, "Config.Image");
+        cleanup_free char *i = xasprintf("image=%s", image ? image : "");
+        cleanup_free char *n = xasprintf("name=%s", c->name);
+        strv_push(&attrs, i);
+        strv_push(&attrs, n);
+        for (char *const *p = extra; p && *p; p++)
+                strv_push(&attrs, *p);
+        event_emit("container", action, c->id, attrs, json_object_get(json_object_get(c->config, "Config"), "Labels"));
 }
 
 bool container_is_running(struct berth_container *c)
@@ -506,7 +603,7 @@ bool container_is_running(struct berth_container *c)
          * moment.  Give it that moment, then read what it wrote. */
         cleanup_free char *path = xasprintf("%s/state.json", c->dir);
         for (int i = 0; i < 40; i++) {
-                json_t *fresh = json_load_file(path, 0, NULL);
+                json_t *fresh = json_load_path(path, 0, NULL);
                 const char *fst = json_str(fresh, "Status");
                 if (fst && !streq(fst, "running") && !streq(fst, "paused")) {
                         json_decref(c->state);
@@ -538,7 +635,7 @@ const char *container_health_status(struct berth_container *c)
         if (!kind || streq(kind, "NONE"))
                 return NULL;
         cleanup_free char *path = xasprintf("%s/health.json", c->dir);
-        json_auto_t *h = json_load_file(path, 0, NULL);
+        json_auto_t *h = json_load_path(path, 0, NULL);
         const char *st = json_string_value(json_object_get(h, "Status"));
         return st && streq(st, "healthy") ? "healthy" : st && streq(st, "unhealthy") ? "unhealthy" : "starting";
 }
@@ -566,4 +663,21 @@ char *container_status_text(struct berth_container *c)
         if (streq(st, "created"))
                 return xstrdup("Created");
         return xstrdup(st);
+}
+
+void container_exec_event(struct berth_container *c, char *const *argv, char id_out[static 65])
+{
+        unsigned char raw[32] = {};
+        (void) random_bytes(raw, sizeof(raw));
+        hex_encode(raw, sizeof(raw), id_out);
+        cleanup_strbuf struct strbuf cmd = {};
+        for (size_t i = 0; argv && argv[i]; i++)
+                strbuf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
+        cleanup_free char *eid = xasprintf("execID=%s", id_out);
+        char *attrs[] = { eid, NULL };
+        const char *actions[] = { "exec_create", "exec_start" };
+        for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
+                cleanup_free char *a = xasprintf("%s: %s", actions[i], cmd.s ? cmd.s : "");
+                container_event(c, a, attrs);
+        }
 }

@@ -32,27 +32,29 @@ static int write_block(const void *buf, size_t n, void *w, berth_error_t *err)
  * uncompressed tar, so its digest is its diff_id). */
 static int copy_decompressed(int fd, struct blob_writer *w, berth_error_t *err)
 {
-        cleanup_archive_read struct archive *a = archive_read_new();
+        if (archive_lib_load(err) < 0)
+                return -1;
+        cleanup_archive_read struct archive *a = sym_archive_read_new();
         if (!a)
                 abort();
-        archive_read_support_filter_all(a);
-        archive_read_support_format_raw(a);
+        sym_archive_read_support_filter_all(a);
+        sym_archive_read_support_format_raw(a);
         struct archive_entry *e;
-        if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
+        if (sym_archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
                 return berth_error(err, 0, "not a valid tar archive (%s)",
-                                   archive_error_string(a) ? archive_error_string(a) : "cannot read it");
-        int r = archive_read_next_header(a, &e);
+                                   sym_archive_error_string(a) ? sym_archive_error_string(a) : "cannot read it");
+        int r = sym_archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF)
                 return berth_error(err, 0, "not a valid tar archive (it is empty)");
         if (r < ARCHIVE_WARN)
                 return berth_error(err, 0, "not a valid tar archive (%s)",
-                                   archive_error_string(a) ? archive_error_string(a) : "cannot read it");
+                                   sym_archive_error_string(a) ? sym_archive_error_string(a) : "cannot read it");
         r = arch_data_foreach(a, write_block, w, err);
         if (r < 0)
                 return r;
         if (r > 0)
                 return berth_error(err, 0, "not a valid tar archive (%s)",
-                                   archive_error_string(a) ? archive_error_string(a) : "read error");
+                                   sym_archive_error_string(a) ? sym_archive_error_string(a) : "read error");
         if (store_blob_writer_size(w) == 0)
                 return berth_error(err, 0, "not a valid tar archive (it is empty)");
         return 0;

@@ -15,8 +15,10 @@
 #include <time.h>
 
 #include "berth/blob.h"
+#include "berth/event.h"
 #include "berth/image-ref.h"
 #include "berth/image.h"
+#include "berth/json-util.h"
 #include "berth/layer.h"
 #include "berth/util.h"
 
@@ -40,7 +42,7 @@ static int index_load(struct berth_store *s, json_t **out, berth_error_t *err)
                 idx = json_object();
         else {
                 json_error_t je;
-                idx = json_load_file(p, 0, &je);
+                idx = json_load_path(p, 0, &je);
                 if (!idx || !json_is_object(idx)) {
                         json_decref(idx);
                         return berth_error(err, 0, "the image index `%s` is corrupt (%s, line %d)", p, je.text,
@@ -492,6 +494,15 @@ int image_add(struct berth_store *s, const char *manifest_digest, char *const *n
         return 0;
 }
 
+void image_event(const char *action, const char *id, const char *name)
+{
+        cleanup_free char *n = xasprintf("name=%s", name ? name : id);
+        char *attrs[] = { n, NULL };
+        event_emit("image", action, id, attrs, NULL);
+}
+
+static char *familiar_of_full(const char *full);
+
 int image_tag(struct berth_store *s, const char *image, const char *name, berth_error_t *err)
 {
         cleanup_free char *full = NULL;
@@ -506,7 +517,11 @@ int image_tag(struct berth_store *s, const char *image, const char *name, berth_
         if (r < 0)
                 return r;
         json_object_set_new(json_object_get(idx, "tags"), full, json_string(res.manifest));
-        return index_save(s, idx, err);
+        if (index_save(s, idx, err) < 0)
+                return -1;
+        cleanup_free char *f = familiar_of_full(full);
+        image_event("tag", res.id, f);
+        return 0;
 }
 
 /* ---- removing -------------------------------------------------------------------- */
@@ -641,6 +656,7 @@ int image_remove(struct berth_store *s, const char *ref, bool force, image_in_us
                                 return -1;
                         cleanup_free char *f = familiar_of_full(res.tag);
                         report_line(report, userdata, "Untagged", f);
+                        image_event("untag", res.id, f);
                         return 0;
                 }
                 if (!res.tag && !force) {
@@ -682,10 +698,12 @@ int image_remove(struct berth_store *s, const char *ref, bool force, image_in_us
                 for (size_t i = 0; names[i]; i++) {
                         cleanup_free char *f = familiar_of_full(names[i]);
                         report_line(report, userdata, "Untagged", f);
+                        image_event("untag", res.id, f);
                 }
                 if (used)
                         return 0; /* forced: the container keeps the image (now <none>) and its layers */
                 report_line(report, userdata, "Deleted", res.id);
+                image_event("delete", res.id, NULL);
                 collect_garbage(s, idx, cand_blobs, cand_diffs, &trash);
         }
         /* outside the lock: the renamed layer dirs are nobody's */

@@ -53,14 +53,14 @@ static la_ssize_t stream_read(struct archive *inner, void *userdata, const void 
                 const void *b = NULL;
                 size_t n = 0;
                 la_int64_t off = 0;
-                int r = archive_read_data_block(st->outer, &b, &n, &off);
+                int r = sym_archive_read_data_block(st->outer, &b, &n, &off);
                 if (r == ARCHIVE_EOF) {
                         st->eof = true;
                         break;
                 }
                 if (r < ARCHIVE_WARN) {
                         if (inner)
-                                archive_set_error(inner, -1 /* misc */, "%s", arch_msg(st->outer));
+                                sym_archive_set_error(inner, -1 /* misc */, "%s", arch_msg(st->outer));
                         return -1;
                 }
                 if (n == 0)
@@ -69,7 +69,7 @@ static la_ssize_t stream_read(struct archive *inner, void *userdata, const void 
                 st->total += n;
                 if (st->progress && st->total - st->last_report >= (1 << 20)) {
                         st->last_report = st->total;
-                        st->progress->fn(archive_filter_bytes(st->outer, -1), st->blob_size,
+                        st->progress->fn(sym_archive_filter_bytes(st->outer, -1), st->blob_size,
                                          st->progress->userdata);
                 }
                 *buf = b;
@@ -209,30 +209,30 @@ static int make_whiteout(int rootfd, const char *display, const char *norm, stru
         }
         if (mknodat(dfd, name, S_IFCHR | 0000, makedev(0, 0)) < 0)
                 return berth_error(err, errno, "create the whiteout for `%s`", display);
-        if (fchownat(dfd, name, archive_entry_uid(e), archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
+        if (fchownat(dfd, name, sym_archive_entry_uid(e), sym_archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
                 return berth_error(err, errno, "chown the whiteout for `%s`", display);
         return 0;
 }
 
 void archive_entry_drop_overlay_xattrs(struct archive_entry *e)
 {
-        if (archive_entry_xattr_reset(e) == 0)
+        if (sym_archive_entry_xattr_reset(e) == 0)
                 return;
         const char *name;
         const void *value;
         size_t size;
         bool found = false;
-        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+        while (sym_archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
                 if (startswith(name, "trusted.overlay."))
                         found = true;
         if (!found)
                 return;
-        size_t n = (size_t) archive_entry_xattr_count(e), k = 0;
+        size_t n = (size_t) sym_archive_entry_xattr_count(e), k = 0;
         char **names = xcalloc(n, sizeof(char *));
         void **values = xcalloc(n, sizeof(void *));
         size_t *sizes = xcalloc(n, sizeof(size_t));
-        archive_entry_xattr_reset(e);
-        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+        sym_archive_entry_xattr_reset(e);
+        while (sym_archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
                 if (startswith(name, "trusted.overlay."))
                         continue;
                 names[k] = xstrdup(name);
@@ -240,9 +240,9 @@ void archive_entry_drop_overlay_xattrs(struct archive_entry *e)
                 memcpy(values[k], value, size);
                 sizes[k++] = size;
         }
-        archive_entry_xattr_clear(e);
+        sym_archive_entry_xattr_clear(e);
         for (size_t i = 0; i < k; i++) {
-                archive_entry_xattr_add_entry(e, names[i], values[i], sizes[i]);
+                sym_archive_entry_xattr_add_entry(e, names[i], values[i], sizes[i]);
                 free(names[i]);
                 free(values[i]);
         }
@@ -267,23 +267,25 @@ static void cwd_restore(struct cwd_guard *g)
 
 static int extract_entries(struct archive *inner, int rootfd, long long *size, berth_error_t *err)
 {
+        if (archive_lib_load(err) < 0)
+                return -1;
         /* Declared before the writer so it is cleaned up after it: freeing
          * the writer runs its pending fixups (directory modes and times)
          * with relative names, which must still resolve in the staging dir. */
         struct cwd_guard __attribute__((cleanup(cwd_restore))) guard = {
                 .fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
         };
-        cleanup_archive_write struct archive *disk = archive_write_disk_new();
+        cleanup_archive_write struct archive *disk = sym_archive_write_disk_new();
         if (!disk)
                 abort();
         /* No ARCHIVE_EXTRACT_FFLAGS: an immutable flag from an image would
          * make the layer impossible to delete; Docker ignores them too.
          * No set_standard_lookup: owners are the numeric IDs in the tar. */
-        archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-                                                     ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
-                                                     ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                                     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
-                                                     ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+        sym_archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                                                         ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+                                                         ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                                         ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
+                                                         ARCHIVE_EXTRACT_SECURE_SYMLINKS);
 
         if (fchdir(rootfd) < 0)
                 return berth_error(err, errno, "enter the staging directory");
@@ -291,17 +293,17 @@ static int extract_entries(struct archive *inner, int rootfd, long long *size, b
 
         for (;;) {
                 struct archive_entry *e = NULL;
-                int r = archive_read_next_header(inner, &e);
+                int r = sym_archive_read_next_header(inner, &e);
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r < ARCHIVE_WARN)
                         return berth_error(err, 0, "not a valid tar archive (%s)", arch_msg(inner));
-                const char *path = archive_entry_pathname(e);
+                const char *path = sym_archive_entry_pathname(e);
                 if (!path || !*path)
                         return berth_error(err, 0, "layer entry with an empty or unreadable name");
                 if (path_escapes(path))
                         return berth_error(err, 0, "layer entry `%s` escapes the layer", path);
-                const char *hardlink = archive_entry_hardlink(e);
+                const char *hardlink = sym_archive_entry_hardlink(e);
                 if (hardlink && path_escapes(hardlink))
                         return berth_error(err, 0, "layer entry `%s` links to `%s`, which escapes the layer", path,
                                            hardlink);
@@ -322,35 +324,35 @@ static int extract_entries(struct archive *inner, int rootfd, long long *size, b
                                 return berth_error(err, 0, "layer entry `%s` is a hard link to the layer root", path);
                         if (check_parents(rootfd, path, nlink, false, err) < 0)
                                 return -1;
-                        archive_entry_set_hardlink(e, nlink);
+                        sym_archive_entry_set_hardlink(e, nlink);
                 }
-                archive_entry_set_pathname(e, *norm ? norm : ".");
+                sym_archive_entry_set_pathname(e, *norm ? norm : ".");
                 archive_entry_drop_overlay_xattrs(e);
-                if (!hardlink && archive_entry_filetype(e) == AE_IFREG)
-                        *size += archive_entry_size(e);
+                if (!hardlink && sym_archive_entry_filetype(e) == AE_IFREG)
+                        *size += sym_archive_entry_size(e);
 
-                r = archive_write_header(disk, e);
+                r = sym_archive_write_header(disk, e);
                 if (r < ARCHIVE_WARN)
                         return berth_error(err, 0, "layer entry `%s`: %s", path, arch_msg(disk));
-                if (archive_entry_size(e) > 0 && r >= ARCHIVE_WARN) {
+                if (sym_archive_entry_size(e) > 0 && r >= ARCHIVE_WARN) {
                         for (;;) {
                                 const void *buf;
                                 size_t n;
                                 la_int64_t off;
-                                r = archive_read_data_block(inner, &buf, &n, &off);
+                                r = sym_archive_read_data_block(inner, &buf, &n, &off);
                                 if (r == ARCHIVE_EOF)
                                         break;
                                 if (r < ARCHIVE_WARN)
                                         return berth_error(err, 0, "not a valid tar archive (%s)", arch_msg(inner));
-                                if (archive_write_data_block(disk, buf, n, off) < ARCHIVE_WARN)
+                                if (sym_archive_write_data_block(disk, buf, n, off) < ARCHIVE_WARN)
                                         return berth_error(err, 0, "layer entry `%s`: %s", path, arch_msg(disk));
                         }
                 }
-                if (archive_write_finish_entry(disk) < ARCHIVE_WARN)
+                if (sym_archive_write_finish_entry(disk) < ARCHIVE_WARN)
                         return berth_error(err, 0, "layer entry `%s`: %s", path, arch_msg(disk));
         }
         /* Directory times and permissions are fixed up here. */
-        if (archive_write_close(disk) < ARCHIVE_WARN)
+        if (sym_archive_write_close(disk) < ARCHIVE_WARN)
                 return berth_error(err, 0, "finish the layer: %s", arch_msg(disk));
         return 0;
 }
@@ -432,19 +434,21 @@ int store_layer_unpack_progress(struct berth_store *s, const char *blob_path, co
                 return 0;
         }
 
-        cleanup_archive_read struct archive *outer = archive_read_new();
-        cleanup_archive_read struct archive *inner = archive_read_new();
+        if (archive_lib_load(err) < 0)
+                return -1;
+        cleanup_archive_read struct archive *outer = sym_archive_read_new();
+        cleanup_archive_read struct archive *inner = sym_archive_read_new();
         cleanup_md EVP_MD_CTX *md = sha256_new();
         if (!outer || !inner)
                 abort();
-        archive_read_support_filter_all(outer);
-        archive_read_support_format_raw(outer);
-        archive_read_support_format_tar(inner);
+        sym_archive_read_support_filter_all(outer);
+        sym_archive_read_support_format_raw(outer);
+        sym_archive_read_support_format_tar(inner);
 
         struct archive_entry *raw_entry = NULL;
-        if (archive_read_open_filename(outer, blob_path, 1 << 16) != ARCHIVE_OK)
+        if (sym_archive_read_open_filename(outer, blob_path, 1 << 16) != ARCHIVE_OK)
                 return berth_error(err, 0, "not a valid tar archive (%s)", arch_msg(outer));
-        int r = archive_read_next_header(outer, &raw_entry);
+        int r = sym_archive_read_next_header(outer, &raw_entry);
         if (r == ARCHIVE_EOF)
                 return berth_error(err, 0, "not a valid tar archive (it is empty)");
         if (r < ARCHIVE_WARN)
@@ -454,7 +458,7 @@ int store_layer_unpack_progress(struct berth_store *s, const char *blob_path, co
         struct stat sb;
         if (st.progress && stat(blob_path, &sb) == 0)
                 st.blob_size = sb.st_size;
-        if (archive_read_open(inner, &st, NULL, stream_read, NULL) != ARCHIVE_OK) {
+        if (sym_archive_read_open(inner, &st, NULL, stream_read, NULL) != ARCHIVE_OK) {
                 if (st.total == 0)
                         return berth_error(err, 0, "not a valid tar archive (it is empty)");
                 return berth_error(err, 0, "not a valid tar archive (%s)", arch_msg(inner));

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "berth/container.h"
+#include "berth/event.h"
 #include "berth/json-util.h"
 #include "berth/util.h"
 #include "berth/volume.h"
@@ -88,6 +89,13 @@ static int volume_make(struct berth_store *s, const char *name, json_t *labels, 
         return r;
 }
 
+/* Docker's volume events: actor the volume's name, driver=local. */
+static void volume_event(const char *action, const char *name)
+{
+        char *attrs[] = { (char *) "driver=local", NULL };
+        event_emit("volume", action, name, attrs, NULL);
+}
+
 int volume_create(struct berth_store *s, const char *name, json_t *labels, bool anonymous, char **name_out,
                   berth_error_t *err)
 {
@@ -107,6 +115,7 @@ int volume_create(struct berth_store *s, const char *name, json_t *labels, bool 
         }
         if (volume_make(s, name, labels, anonymous, err) < 0)
                 return -1;
+        volume_event("create", name);
         if (name_out)
                 *name_out = xstrdup(name);
         return 0;
@@ -255,6 +264,7 @@ int volume_remove(struct berth_store *s, const char *name, bool force, berth_err
         store_lock_scope_release(&lock);
         if (r < 0)
                 return r;
+        volume_event("destroy", name);
         return rm_rf(stage, err);
 }
 

@@ -102,9 +102,13 @@ struct printer {
 
 static int print_entry(sd_journal *j, const struct logs_opts *o, struct printer *pr, uint64_t usec)
 {
-        size_t len, plen = 0, partlen = 0;
+        size_t len, plen = 0, partlen = 0, evlen = 0;
         const char *msg = entry_field(j, "MESSAGE", &len);
         if (!msg)
+                return 0;
+        /* The unit's hooks write the start and die events: journald gives them
+         * the unit's LogExtraFields= (CONTAINER_ID_FULL=...), but they are no output. */
+        if (entry_field(j, "BERTH_EVENT_TYPE", &evlen))
                 return 0;
         const char *prio = entry_field(j, "PRIORITY", &plen);
         const char *part = entry_field(j, "CONTAINER_PARTIAL_MESSAGE", &partlen);

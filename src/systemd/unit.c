@@ -564,3 +564,41 @@ int unit_set_properties(sd_bus *bus, const char *unit, const struct unit_props *
         cleanup_free char *what = xasprintf("set the properties of %s", unit);
         return bus_error(err, r, &e, what);
 }
+
+/* The oom_kill counter of a "memory.events" (v2) or "memory.oom_control" (v1) text. */
+static bool oom_count_positive(const char *text)
+{
+        const char *p = text;
+        while (p && (p = strstr(p, "oom_kill ")) != NULL) {
+                if (p == text || p[-1] == '\n')
+                        return strtoull(p + strlen("oom_kill "), NULL, 10) > 0;
+                p++;
+        }
+        return false;
+}
+
+bool unit_cgroup_oom_killed(void)
+{
+        const char *result = getenv("SERVICE_RESULT");
+        if (result && streq(result, "oom-kill"))
+                return true;
+        cleanup_free char *cg = NULL;
+        if (read_file("/proc/self/cgroup", &cg, NULL, NULL) < 0)
+                return false;
+        char *save = NULL;
+        for (char *line = strtok_r(cg, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                /* a delegated unit runs its hooks in UNIT/.control: the unit is the parent */
+                char *ctl = strstr(line, "/.control");
+                if (ctl && !ctl[strlen("/.control")])
+                        *ctl = '\0';
+                cleanup_free char *path = NULL;
+                if (startswith(line, "0::"))
+                        path = xasprintf("/sys/fs/cgroup%s/memory.events", line + 3);
+                else if (strstr(line, ":memory:"))
+                        path = xasprintf("/sys/fs/cgroup/memory%s/memory.oom_control", strstr(line, ":memory:") + 8);
+                cleanup_free char *text = NULL;
+                if (path && read_file(path, &text, NULL, NULL) == 0 && oom_count_positive(text))
+                        return true;
+        }
+        return false;
+}

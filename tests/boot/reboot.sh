@@ -1,5 +1,7 @@
 #!/bin/bash
-# tests/boot/reboot.sh BUILD_DIR — a container enabled for boot starts at boot.
+# tests/boot/reboot.sh BUILD_DIR — a container enabled for boot starts at boot,
+# with the volume and network definitions it names, and a template's
+# DefaultInstance=.
 #
 # Two boots of the throwaway systemd (tests/harness/boot.sh) sharing one
 # store and /etc/berth (--state): the first installs berth, imports busybox
@@ -24,6 +26,15 @@ mkdir -p /etc/berth/containers
 # also orders it after network-online.target at boot)
 printf '%s\n' '[Container]' 'Image=busybox' 'Exec=httpd -f -p 8082 -h /www' 'PublishPort=8082:8082' '' \
     '[Install]' 'WantedBy=multi-user.target' > /etc/berth/containers/atboot.container
+# a volume and a network made by their own units before the container
+printf '%s\n' '[Volume]' 'VolumeName=bootdata' > /etc/berth/containers/data.volume
+printf '%s\n' '[Network]' 'Subnet=10.89.44.0/24' > /etc/berth/containers/app.network
+printf '%s\n' '[Container]' 'Image=busybox' 'Volume=data.volume:/data' 'Network=app.network' \
+    'Exec=sh -c "date >> /data/boots; sleep 1000 & wait"' '' \
+    '[Install]' 'WantedBy=multi-user.target' > /etc/berth/containers/stateful.container
+# a template whose default instance starts at boot
+printf '%s\n' '[Container]' 'Image=busybox' 'Exec=sh -c "echo instance %i; sleep 1000 & wait"' '' \
+    '[Install]' 'WantedBy=multi-user.target' 'DefaultInstance=one' > /etc/berth/containers/worker@.container
 SCRIPT
 )
 if "${boot[@]}" -- bash -c "$first"; then
@@ -43,11 +54,23 @@ done
 systemctl status --no-pager container@atboot.service
 wget -qO- http://127.0.0.1:8082/ >/dev/null
 berth ps --format '{{.Names}} {{.Unit}}' | grep -qx 'atboot container@atboot.service'
+for u in container@stateful.service container@worker@one.service; do
+    for i in \$(seq 50); do
+        [ "\$(systemctl is-active \$u)" = active ] && break
+        sleep 0.2
+    done
+    systemctl status --no-pager \$u
+done
+[ "\$(systemctl is-active berth-volume@data.service)" = active ]
+[ "\$(systemctl is-active berth-network@app.service)" = active ]
+berth volume inspect bootdata >/dev/null
+berth network inspect app | grep -q '"Subnet": "10.89.44.0/24"'
+berth ps --format '{{.Names}} {{.Unit}}' | grep -qx 'worker-one container@worker@one.service'
 SCRIPT
 )
 if "${boot[@]}" --target multi-user.target -- bash -c "$second"; then
-    echo "ok 2 second boot: the enabled container runs without anyone starting it"
+    echo "ok 2 second boot: the enabled containers run without anyone starting them, after their volume and network"
 else
-    echo "not ok 2 second boot: the enabled container runs without anyone starting it"
+    echo "not ok 2 second boot: the enabled containers run without anyone starting them, after their volume and network"
     exit 1
 fi

@@ -2,7 +2,11 @@
 # The installed programs are built with Debian's hardening flags (what
 # dpkg-buildflags' hardening=+all gives, checked as hardening-check does):
 # PIE, full RELRO (read-only relocations, bound now), the stack protector and
-# _FORTIFY_SOURCE's checked functions.
+# _FORTIFY_SOURCE's checked functions.  And each links only the libraries
+# it calls: libcurl, libarchive and libnftables are loaded on first use
+# (dlopen), so `berth version`, `ps`, `images`, `inspect`, the generator
+# (every boot and daemon-reload) and the runtime hooks (every container
+# start and stop) never map them and the forty-odd libraries behind them.
 
 load helpers
 
@@ -45,4 +49,74 @@ programs() {
             [[ ! $output =~ \ ($fortifiable)@ ]] || _fail "$p: unchecked libc functions and no __*_chk ones"
         fi
     done
+}
+
+# The sonames a program NEEDs, without their versions, sorted on one line;
+# a sanitizer build's runtime libraries left out.
+needed() {
+    readelf -dW "$1" | sed -n 's/.*(NEEDED).*\[\(lib[^.]*\)\.so.*\]$/\1/p' |
+        grep -Ev '^lib(asan|ubsan|m|gcc_s|stdc\+\+|dl|pthread|rt)$' | sort | tr '\n' ' '
+}
+
+@test "each program links only the libraries it calls" {
+    local p
+    mapfile -t p < <(programs)
+    run needed "${p[0]}"
+    assert_output "libc libcap libcrypto libjansson libmnl libseccomp libsystemd "
+    run needed "${p[1]}"
+    assert_output "libc libcap libcrypto libjansson libmnl libseccomp libsystemd "
+    run needed "${p[2]}"
+    assert_output "libc libcap libcrypto libjansson libsystemd "
+}
+
+teardown() {
+    remove_all_containers
+}
+
+# What the dynamic loader opens (LD_DEBUG=files, on stderr) for one command.
+loads() {
+    run env LD_DEBUG=files "$@"
+    assert_success
+}
+
+@test "version, ps, images and inspect do not load libcurl, libarchive or libnftables" {
+    ensure_busybox_image
+    local name
+    name=$(unique_name)
+    berth create --name "$name" busybox true >/dev/null
+    for cmd in version "ps -a" images "inspect $name" "inspect busybox"; do
+        # shellcheck disable=SC2086
+        loads berth $cmd
+        assert_output_not_contains libcurl
+        assert_output_not_contains libarchive
+        assert_output_not_contains libnftables
+        assert_output_not_contains libgnutls
+        assert_output_not_contains libicu
+    done
+    # the method sees a loaded library: pull loads libcurl (and fails here)
+    run env LD_DEBUG=files berth pull 127.0.0.1:1/nothing
+    assert_failure
+    assert_output_contains "file=libcurl.so"
+}
+
+@test "without libarchive, save, load and import are one line; the other commands work" {
+    ensure_busybox_image
+    local before
+    before=$(cat /var/lib/berth/images.json)
+    without_lib libarchive.so.13 berth save -o "$BATS_TEST_TMPDIR/bb.tar" busybox:latest
+    assert_status 125
+    assert_equal "${#lines[@]}" 1
+    assert_line_matches '^berth: (.*: )?libarchive\.so\.13 is not available: .*libarchive\.so\.13[^:]*: file too short$'
+    berth save -o "$BATS_TEST_TMPDIR/bb.tar" busybox:latest
+    without_lib libarchive.so.13 berth load -i "$BATS_TEST_TMPDIR/bb.tar"
+    assert_status 125
+    assert_equal "${#lines[@]}" 1
+    assert_output_contains "libarchive.so.13 is not available"
+    without_lib libarchive.so.13 berth import "$BATS_TEST_TMPDIR/bb.tar" nolib:1
+    assert_status 125
+    assert_output_contains "libarchive.so.13 is not available"
+    without_lib libarchive.so.13 berth images -q busybox:latest
+    assert_success
+    assert_output "$(berth images -q busybox:latest)"
+    assert_equal "$(cat /var/lib/berth/images.json)" "$before"
 }

@@ -259,6 +259,26 @@ teardown() {
     [ "$(cat "$BATS_TEST_TMPDIR/etc-copy/passwd")" = "$(printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false')" ]
 }
 
+@test "cp loads libarchive from the host, never from the container's filesystem" {
+    # berth loads libarchive on first use: a container that plants a broken
+    # one where the loader would look must not have it loaded by cp (the
+    # side that works in the container has it from the host already)
+    berth run -d --name cpl busybox sh -c 'for d in /lib /usr/lib /lib64 /usr/lib64 /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu; do mkdir -p $d && echo broken > $d/libarchive.so.13; done; touch /planted; sleep 1000'
+    wait_until 10 berth exec cpl test -e /planted
+    echo in > "$BATS_TEST_TMPDIR/in"
+    run berth cp "$BATS_TEST_TMPDIR/in" cpl:/tmp/in
+    assert_success
+    run berth cp cpl:/tmp/in "$BATS_TEST_TMPDIR/out"
+    assert_success
+    [ "$(cat "$BATS_TEST_TMPDIR/out")" = in ]
+    berth stop -t 1 cpl >/dev/null
+    run berth cp "$BATS_TEST_TMPDIR/in" cpl:/tmp/in2
+    assert_success
+    run berth cp cpl:/tmp/in2 "$BATS_TEST_TMPDIR/out2"
+    assert_success
+    [ "$(cat "$BATS_TEST_TMPDIR/out2")" = in ]
+}
+
 @test "cp errors: missing source, dir onto file, no container" {
     berth run -d --name cpx busybox sleep 1000
     run berth cp cpx:/no/such "$BATS_TEST_TMPDIR/x"

@@ -516,6 +516,26 @@ use_credhelper() {
     assert_equal "$(cat /var/lib/berth/images.json)" "$before"
 }
 
+@test "without libcurl, pull, push, login and search are one line; the other commands work; the store is untouched" {
+    # berth loads libcurl on first use: hide it (an empty file bound over it,
+    # in a mount namespace of the command's own) and only the registry
+    # commands fail
+    local before cmd
+    before=$(cat /var/lib/berth/images.json)
+    for cmd in "pull 127.0.0.1:$PLAIN/rt/busybox:1" "push busybox:latest 127.0.0.1:$PLAIN/nocurl:1" \
+        "login -u alice --password-stdin 127.0.0.1:$BASIC" "search 127.0.0.1:$PLAIN/busybox"; do
+        without_lib libcurl.so.4 sh -c "echo pw-alice | berth $cmd"
+        assert_status 125
+        assert_equal "${#lines[@]}" 1
+        assert_line_matches '^berth: (.*: )?libcurl\.so\.4 is not available: .*libcurl\.so\.4[^:]*: file too short$'
+    done
+    without_lib libcurl.so.4 berth images -q busybox:latest
+    assert_success
+    assert_output "$(berth images -q busybox:latest)"
+    assert_equal "$(cat /var/lib/berth/images.json)" "$before"
+    staging_empty
+}
+
 @test "a corrupt blob in the registry is a digest mismatch; nothing half-written; a retry after the fix works" {
     local r=127.0.0.1:$PLAIN/umoci/img:1 st layer data
     forget_umoci

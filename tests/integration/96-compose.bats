@@ -152,6 +152,12 @@ YAML
     assert_success
     assert_output $'redis\nweb'
     [ ! -e "$D/no-store" ] && [ ! -e "$D/no-run" ] || _fail "compose config made a store"
+    # libyaml is loaded by compose alone
+    run env LD_DEBUG=files berth compose config -q
+    assert_success
+    assert_output_contains "file=libyaml-0.so.2"
+    run env LD_DEBUG=files berth version
+    assert_output_not_contains libyaml
 }
 
 @test "compose errors: one line with FILE:LINE, exit 125, nothing created" {

@@ -174,6 +174,22 @@ journal_has() {
     journalctl --no-pager -o cat "${args[@]}" 2>/dev/null | grep -F -- "$1" >/dev/null
 }
 
+# ---- libraries
+
+# `run` CMD with the library SONAME (libcurl.so.4...) replaced by an empty
+# file, bound over it in a mount namespace of the command's own: what a
+# user meets when a library berth loads on first use is missing.  Skips the
+# test when ldconfig does not know SONAME.
+without_lib() {
+    local soname=$1 lib
+    shift
+    lib=$(ldconfig -p | awk -v n="$soname" '$1 == n && /x86-64/ {print $NF; exit}')
+    [ -n "$lib" ] || skip "ldconfig knows no $soname"
+    lib=$(readlink -f "$lib")
+    : >"$BATS_TEST_TMPDIR/empty.so"
+    run unshare -m sh -c "mount --bind '$BATS_TEST_TMPDIR/empty.so' '$lib' && exec \"\$@\"" sh "$@"
+}
+
 # Teardown: remove every container, and fail the test when one is left (a
 # leftover would change what the next test sees).
 remove_all_containers() {

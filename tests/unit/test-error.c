@@ -1,11 +1,14 @@
 /* Unit tests: the error convention (error.h): messages, wrapping, hints, exit
- * codes, and berth_warn()'s printer and once-per-process rule. */
+ * codes, and berth_warn()'s printer and once-per-process rule; and the
+ * errors of libraries loaded on first use (dlopen-util.h). */
 #include "config.h"
 
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "berth/dlopen-util.h"
 #include "berth/error.h"
 #include "berth/util.h"
 #include "check-main.h"
@@ -58,12 +61,46 @@ START_TEST(test_warn)
 }
 END_TEST
 
+/* never defined: its name is looked up, it is never called */
+int berth_no_such_function(int x);
+static DLSYM_PROTOTYPE(strlen);
+static DLSYM_PROTOTYPE(berth_no_such_function);
+
+START_TEST(test_dlopen)
+{
+        cleanup_error berth_error_t err = NULL;
+        void *dl = NULL;
+        /* a library that is not there: one line, nothing kept */
+        ck_assert_int_lt(dlopen_many_sym(&dl, "libberth-nope.so.0", &err, DLSYM_ARG(strlen), NULL), 0);
+        ck_assert_str_eq(err->msg, "libberth-nope.so.0 is not available: "
+                                   "libberth-nope.so.0: cannot open shared object file: No such file or directory");
+        ck_assert_ptr_null(dl);
+        ck_assert_ptr_null(sym_strlen);
+        berth_error_free(&err);
+        /* a function the library lacks: none of them is set */
+        ck_assert_int_lt(dlopen_many_sym(&dl, "libc.so.6", &err, DLSYM_ARG(strlen),
+                                         DLSYM_ARG(berth_no_such_function), NULL), 0);
+        ck_assert_ptr_nonnull(strstr(err->msg, "libc.so.6 is not available: "));
+        ck_assert_ptr_nonnull(strstr(err->msg, "berth_no_such_function"));
+        ck_assert_ptr_null(dl);
+        ck_assert_ptr_null(sym_strlen);
+        berth_error_free(&err);
+        /* found: the pointer is the function; a second call does nothing */
+        ck_assert_int_eq(dlopen_many_sym(&dl, "libc.so.6", &err, DLSYM_ARG(strlen), NULL), 0);
+        ck_assert_ptr_nonnull(dl);
+        ck_assert_uint_eq(sym_strlen("berth"), 5);
+        ck_assert_int_eq(dlopen_many_sym(&dl, "libberth-nope.so.0", &err, NULL), 0);
+        ck_assert_ptr_null(err);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("error");
         TCase *tc = tcase_create("error");
         tcase_add_test(tc, test_error_chain);
         tcase_add_test(tc, test_warn);
+        tcase_add_test(tc, test_dlopen);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -12,6 +12,7 @@
 #include "berth/definition.h"
 #include "berth/util.h"
 #include "check-main.h"
+#include "strv-check.h"
 
 static char *tmpdir; /* a fresh directory per test */
 
@@ -77,17 +78,6 @@ static char *load_err(const char *text)
                 ck_assert_str_eq(_m, want);                     \
         } while (0)
 
-static void strv_eq(char **v, const char *const *want, size_t n)
-{
-        ck_assert_msg(strv_length(v) == n, "length %zu, want %zu", strv_length(v), n);
-        for (size_t i = 0; i < n; i++)
-                ck_assert_str_eq(v[i], want[i]);
-}
-#define STRV_EQ(v, ...)                                                                      \
-        do {                                                                                 \
-                const char *const _w[] = { __VA_ARGS__ };                                    \
-                strv_eq((v), _w, ARRAY_SIZE(_w));                                            \
-        } while (0)
 
 /* Index of the line "s" in text, or -1. */
 static long line_at(const char *text, const char *s)
@@ -438,7 +428,7 @@ START_TEST(test_errors)
                "DIR/web.container:3: invalid container name: 'bad name' (only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed)");
         ERR_EQ("[Container]\nImage=x\n[Install]\nAlias=foo.service\n",
                "DIR/web.container:4: [Install] Alias= is not supported in definition files (generated units can "
-               "only use WantedBy=, RequiredBy= and UpheldBy=)");
+               "only use WantedBy=, RequiredBy=, UpheldBy= and DefaultInstance=)");
         ERR_EQ("[Container]\nImage=x\n[Install]\nWantedBy=multi-user.target ../etc\n",
                "DIR/web.container:4: invalid unit name in WantedBy=: '../etc'");
 
