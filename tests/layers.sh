@@ -12,7 +12,7 @@ cd "$top"
 
 declare -A RANK=(
     [base]=0
-    [dockerfile]=1
+    [dockerfile]=1 [compose]=1
     [store]=2
     [registry]=3 [network]=3 [systemd]=3
     [runtime]=4
@@ -32,6 +32,7 @@ declare -A HEADER_LAYER=(
     [container-spec]=container [container-update]=container
     [build-internal]=build
     [dockerfile-internal]=dockerfile
+    [compose-internal]=compose
     [definition-internal]=definition
     [cli]=cli
 )

@@ -14,9 +14,15 @@
 #include "berth/store.h"
 
 struct berth_cli {
-        struct berth_store store; /* opened before the command runs */
+        struct berth_store store; /* opened before the command runs (unless it opens it itself) */
         const char *self;         /* absolute path of the berth binary */
+        const char *root, *runroot; /* --root, --runroot (NULL: the defaults) */
 };
+
+/* Open cli->store as the dispatcher does for most commands; a command that
+ * needs no store for some of its work (`compose config`) calls it only when
+ * it does, so that work needs neither root nor /var/lib/berth. */
+int cli_store_open(struct berth_cli *cli, berth_error_t *err);
 
 /* argv[0] is the command name ("images"); parse the rest with getopt_long
  * (optind is reset by the dispatcher).  Return the process exit code (0 on
@@ -73,7 +79,7 @@ char *cli_labels_text(json_t *labels);
         X(pull) X(push) X(login) X(logout) X(search) \
         X(network) X(port) \
         X(volume) X(secret) X(healthcheck) X(auto_update) X(cp) X(events) \
-        X(build)
+        X(build) X(compose)
 #define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 BERTH_COMMANDS(X)
 #undef X

@@ -7,8 +7,17 @@
 
 #include "berth/cli.h"
 #include "berth/container.h"
+#include "berth/registry.h"
 #include "berth/template.h"
 #include "berth/util.h"
+
+int cli_store_open(struct berth_cli *cli, berth_error_t *err)
+{
+        if (store_open(&cli->store, cli->root, cli->runroot, err) < 0)
+                return -1;
+        cli->store.default_registry = registry_default_registry();
+        return 0;
+}
 
 int cli_container_list(struct berth_store *s, struct berth_container ***out, size_t *n, berth_error_t *err)
 {

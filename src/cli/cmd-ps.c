@@ -196,12 +196,14 @@ static json_t *ps_row(struct berth_container *c, bool notrunc)
                 labels = l;
         }
         const char *def_unit = json_str(c->config, "Berth.Definition") ? container_unit(c) : NULL;
-        return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", c->id,
+        /* the compose service and Name, for `berth compose ps` (its NAME column) */
+        json_t *svc = json_object_get(json_at(c->config, "Config.Labels"), "com.docker.compose.service");
+        return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", c->id,
                          (size_t) (notrunc ? 64 : 12), "Image", json_str(c->config, "Config.Image") ?: "", "Command",
                          cmd, "Names", c->name, "Status", status, "State", container_status(c), "Ports", ports,
                          "RunningFor", created, "CreatedAt", json_str(c->config, "Created") ?: "", "Unit",
                          container_unit(c) ?: "", "DefinitionUnit", def_unit ? def_unit : "", "Labels", labels,
-                         "Size", "0B");
+                         "Size", "0B", "Service", json_is_string(svc) ? json_string_value(svc) : "", "Name", c->name);
 }
 
 int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
@@ -284,11 +286,11 @@ int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         }
         int ret = 0;
         if (!quiet) {
-                json_t *header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                json_t *header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
                                            "ID", "CONTAINER ID", "Image", "IMAGE", "Command", "COMMAND", "RunningFor",
                                            "CREATED", "CreatedAt", "CREATED AT", "Status", "STATUS", "State", "STATE",
                                            "Ports", "PORTS", "Names", "NAMES", "Unit", "UNIT", "DefinitionUnit", "",
-                                           "Labels", "LABELS", "Size", "SIZE");
+                                           "Labels", "LABELS", "Size", "SIZE", "Service", "SERVICE", "Name", "NAME");
                 ret = cli_print_formatted(format ? format : "table", PS_DEFAULT_TABLE, header, rows, nrows, err);
                 json_decref(header);
         }

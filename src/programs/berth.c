@@ -8,13 +8,13 @@
 #include <signal.h>
 
 #include "berth/cli.h"
-#include "berth/registry.h"
 #include "berth/util.h"
 
 struct command {
         const char *name;
         berth_cmd_fn fn;
         const char *summary; /* NULL: hidden */
+        bool own_store;      /* opens the store itself, when it needs it (cli_store_open) */
 };
 
 static const struct command commands[] = {
@@ -64,6 +64,7 @@ static const struct command commands[] = {
         { "logout", cmd_logout, "Log out from a registry" },
         { "search", cmd_search, "Search a registry for images" },
         { "build", cmd_build, "Build an image from a Dockerfile" },
+        { "compose", cmd_compose, "Define and run multi-container applications (compose files)", .own_store = true },
         { "image-prune", cmd_image_prune, NULL },
         { "image-inspect", cmd_image_inspect, NULL },
         { "container-prune", cmd_container_prune, NULL },
@@ -182,13 +183,12 @@ int main(int argc, char **argv)
                 return BERTH_EXIT_ENGINE;
         }
 
-        struct berth_cli cli = {};
+        struct berth_cli cli = { .store = { .lock_fd = -1 }, .root = root, .runroot = runroot };
         cleanup_free char *self = realpath("/proc/self/exe", NULL);
         cli.self = self ? self : argv[0];
         berth_error_t err = NULL;
-        int r = store_open(&cli.store, root, runroot, &err);
+        int r = cmd->own_store ? 0 : cli_store_open(&cli, &err);
         if (r >= 0) {
-                cli.store.default_registry = registry_default_registry();
                 optind = 0; /* full getopt re-initialisation for the command */
                 opterr = 0; /* commands report bad options themselves, in one line */
                 cargv[0] = (char *) name;

@@ -10,7 +10,7 @@
 BERTH_DEPS_BUILD=(
     build-essential autoconf automake libtool pkg-config make
     libsystemd-dev libseccomp-dev libcap-dev libarchive-dev libjansson-dev
-    libssl-dev libcurl4-openssl-dev libmnl-dev libnftables-dev
+    libssl-dev libcurl4-openssl-dev libmnl-dev libnftables-dev libyaml-dev
 )
 
 # To run it and its tests: the unit test framework and valgrind, the

@@ -1,0 +1,185 @@
+/* berth — compose files (the compose specification's common subset): the
+ * files found or named, interpolated from the environment and .env, merged
+ * by the spec's rules, checked and turned into a model of the project, with
+ * the names Docker Compose v2 gives what it makes (PROJECT-SERVICE-1,
+ * PROJECT_default, PROJECT_VOLUME).  `berth compose config` prints the
+ * model in Docker Compose's canonical shape.
+ *
+ * Everything berth does not support is an error naming the key and
+ * FILE:LINE, never ignored.  Durations are in nanoseconds, sizes in bytes;
+ * -1 (or NULL) means "not set". */
+#ifndef BERTH_COMPOSE_H
+#define BERTH_COMPOSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "berth/error.h"
+
+struct compose_build {
+        char *context;    /* absolute */
+        char *dockerfile; /* relative to the context, default "Dockerfile" */
+        char **args;      /* "K=V", or "K" for a value taken from the environment */
+        char *target;
+};
+
+struct compose_port {
+        char *host_ip;
+        unsigned target;
+        char *published; /* "8080", "8000-8010", or NULL for a random one */
+        char *protocol;  /* "tcp", "udp" */
+        char *mode;      /* "ingress", "host" */
+};
+
+struct compose_mount {
+        char *type;   /* "volume", "bind", "tmpfs" */
+        char *source; /* volume key (not its name), absolute host path, or NULL */
+        char *target;
+        bool read_only;
+        bool create_host_path; /* bind: the short syntax makes the host path */
+        char *selinux;         /* bind: "z", "Z" or NULL */
+        bool nocopy;           /* volume */
+        int64_t tmpfs_size;    /* tmpfs: bytes, -1 */
+};
+
+struct compose_service_net {
+        char *name; /* the network's key */
+        char **aliases;
+        char *ipv4_address;
+        bool is_null; /* written without options */
+};
+
+struct compose_dep {
+        char *service;
+        char *condition; /* service_started, service_healthy, service_completed_successfully */
+        bool required, restart;
+};
+
+struct compose_healthcheck {
+        char **test; /* ["CMD", ...], ["CMD-SHELL", "..."], ["NONE"] */
+        long long interval, timeout, start_period, start_interval;
+        long long retries;
+        bool disable;
+};
+
+struct compose_resources {
+        int64_t memory; /* bytes */
+        double cpus;    /* < 0: not set */
+        int64_t pids;
+};
+
+struct compose_ulimit {
+        char *name;
+        long long soft, hard;
+        bool single; /* written as one number */
+};
+
+struct compose_env_file {
+        char *path; /* absolute */
+        bool required;
+};
+
+struct compose_secret_ref {
+        char *source, *target;
+};
+
+struct compose_service {
+        char *name;
+        char *container_name;
+        char *image;
+        struct compose_build *build;
+        char **command, **entrypoint; /* NULL: the image's */
+        char **environment;           /* "K=V", or "K" for null */
+        struct compose_env_file *env_files;
+        size_t n_env_files;
+        struct compose_port *ports;
+        size_t n_ports;
+        char **expose;
+        struct compose_mount *volumes;
+        size_t n_volumes;
+        struct compose_service_net *networks;
+        size_t n_networks;
+        char *network_mode;
+        struct compose_dep *depends_on;
+        size_t n_depends_on;
+        char *restart;
+        struct compose_healthcheck *healthcheck;
+        struct compose_resources limits, reservations; /* deploy.resources */
+        bool has_deploy;
+        int64_t mem_limit, mem_reservation, pids_limit;
+        double cpus;
+        char *user, *working_dir, *hostname;
+        char **labels; /* "K=V" */
+        char **cap_add, **cap_drop, **security_opt, **profiles, **dns, **extra_hosts;
+        int privileged, read_only, init, tty, stdin_open; /* -1: not set */
+        struct compose_ulimit *ulimits;
+        size_t n_ulimits;
+        char *stop_signal;
+        long long stop_grace_period;
+        struct compose_secret_ref *secrets;
+        size_t n_secrets;
+        char *pull_policy;
+};
+
+struct compose_volume {
+        char *key, *name;
+        bool external;
+        char *driver;
+        char **driver_opts, **labels; /* "K=V" */
+};
+
+struct compose_network {
+        char *key, *name;
+        bool external, internal;
+        char *driver;
+        char **labels;
+};
+
+struct compose_secret {
+        char *key, *name;
+        char *file;        /* absolute */
+        char *environment; /* the variable holding it */
+        bool external;
+};
+
+struct compose_project {
+        char *name;
+        char *dir;    /* the project directory, absolute */
+        char **files; /* as given or found */
+        char **env;   /* the variables interpolation used */
+        struct compose_service *services; /* the enabled ones, by name */
+        size_t n_services;
+        struct compose_volume *volumes;
+        size_t n_volumes;
+        struct compose_network *networks;
+        size_t n_networks;
+        struct compose_secret *secrets;
+        size_t n_secrets;
+        bool skip_env_files; /* from the options */
+};
+
+struct compose_options {
+        char **files;            /* -f, in order ("-" is stdin); NULL: look in workdir */
+        const char *project_name; /* -p */
+        const char *env_file;     /* --env-file (default PROJECT_DIR/.env) */
+        char **profiles;          /* --profile ("*": all) */
+        const char *workdir;      /* NULL: the current directory */
+        char **environ;           /* NULL: the process's */
+        bool skip_env_files;      /* the fuzzer: env_file entries are not read */
+};
+
+int compose_load(const struct compose_options *o, struct compose_project **out, berth_error_t *err);
+void compose_project_free(struct compose_project *p);
+static inline void compose_project_freep(struct compose_project **p) { compose_project_free(*p); }
+#define cleanup_compose_project __attribute__((cleanup(compose_project_freep)))
+
+/* The model in Docker Compose's canonical shape, as YAML or JSON text. */
+char *compose_config_yaml(const struct compose_project *p, berth_error_t *err);
+char *compose_config_json(const struct compose_project *p);
+
+/* Docker Compose v2's names: container_name or PROJECT-SERVICE-N. */
+char *compose_container_name(const struct compose_project *p, const struct compose_service *s, unsigned n);
+const struct compose_service *compose_find_service(const struct compose_project *p, const char *name);
+
+#endif
