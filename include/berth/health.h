@@ -19,6 +19,7 @@
 #ifndef BERTH_HEALTH_H
 #define BERTH_HEALTH_H
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 #include "berth/container.h"
@@ -27,6 +28,12 @@
 
 /* health.json of a container, or NULL (never checked, or no health check). */
 json_t *health_state_load(struct berth_container *c);
+
+/* Is a check due now, for the timer?  During the start period the timer
+ * ticks every StartInterval; once the container is no longer "starting"
+ * the checks go at Interval, as Docker's: a tick sooner than Interval after
+ * the last check is skipped. */
+bool health_due(struct berth_container *c);
 
 /* Run one check now and record it.  *status is the status after it
  * ("healthy", "unhealthy", "starting"; static).  Errors: no health check,

@@ -63,6 +63,8 @@ int cmd__healthcheck(struct berth_cli *cli, int argc, char **argv, berth_error_t
                 cleanup_free char *timer = xasprintf("%s.timer", name);
                 return unit_job_nowait(bus, "StopUnit", timer, err);
         }
+        if (!health_due(c))
+                return 0;
         const char *status;
         if (health_run(&cli->store, bus, c, &status, &e) < 0) {
                 /* paused: no check now, the next tick tries again */

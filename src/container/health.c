@@ -153,6 +153,23 @@ static int record(struct berth_container *c, json_t *entry, bool passed, const c
         return changed ? 1 : 0;
 }
 
+bool health_due(struct berth_container *c)
+{
+        struct health_settings hs;
+        health_settings_from_config(c->config, &hs);
+        long long started = parse_rfc3339_ns(json_str(c->state, "StartedAt"));
+        long long now = now_ns();
+        if (started <= 0 || now >= started + (long long) hs.start_period_usec * 1000LL)
+                return true; /* past the start period: the timer's own pace */
+        json_auto_t *h = health_state_load(c);
+        const char *st = json_str(h, "Status");
+        if (!st || streq(st, "starting"))
+                return true;
+        json_t *log = json_object_get(h, "Log");
+        long long last = parse_rfc3339_ns(json_str(json_array_get(log, json_array_size(log) - 1), "End"));
+        return last <= 0 || now >= last + (long long) hs.interval_usec * 1000LL;
+}
+
 int health_run(struct berth_store *s, sd_bus *bus, struct berth_container *c, const char **status,
                berth_error_t *err)
 {

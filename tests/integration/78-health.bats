@@ -216,6 +216,12 @@ timer_gone() {
     assert_output healthy
     run systemctl show -P ActiveState "berth-$name.service"
     assert_output active
+    # healthy within the start period: the next check comes after Interval
+    # (30s), not at the next start-interval tick, as Docker's
+    n=$(berth inspect -f '{{len .State.Health.Log}}' "$name")
+    sleep 4
+    run berth inspect -f '{{len .State.Health.Log}}' "$name"
+    assert_output "$n"
 }
 
 @test "definition: HealthCmd=, HealthInterval=, Notify=healthy; systemctl start waits for health; bad values are file:line errors" {
