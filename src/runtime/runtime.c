@@ -550,6 +550,11 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 close(sync[0]);
                 return -1;
         }
+        /* The record is written: let go of its lock before the handover.
+         * From READY=1 on, a `berth pause` may stop or freeze this process
+         * (it is in the unit's cgroup) before it exits; holding the lock
+         * then would block pause's own state write for good. */
+        close(steal_fd(&lfd));
         /* The one start event, whoever starts the unit (berth, a restart by
          * systemd): before the handover, so it precedes what berth does next. */
         container_event(c, "start", NULL);
