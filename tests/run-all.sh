@@ -26,7 +26,8 @@
 #   integration tests/integration/*.bats inside a throwaway systemd
 #               (tests/harness/boot.sh -> tests/harness/in-systemd.sh)
 #   asan-integration
-#               the run, relative-path, images, volumes, health, registry, network, build and seed bats
+#               the run, relative-path, images, volumes, events, health, registry, network, build, seed
+#               and compose bats
 #               files again with the ASan/UBSan build (build-asan/)
 #   boot        tests/boot/reboot.sh: a container enabled for boot runs after
 #               a power-off and a second boot on the same store
@@ -292,8 +293,9 @@ if want asan-integration; then
     log "asan-integration (the ASan/UBSan build on a part of the bats suite)"
     run_integration asan-integration build-asan \
         tests/integration/10-run.bats tests/integration/12-paths.bats tests/integration/60-images.bats tests/integration/75-volumes.bats \
-        tests/integration/78-health.bats tests/integration/80-registry.bats tests/integration/85-network.bats \
-        tests/integration/90-build.bats tests/integration/95-seeds.bats
+        tests/integration/77-events.bats tests/integration/78-health.bats tests/integration/80-registry.bats \
+        tests/integration/85-network.bats tests/integration/90-build.bats tests/integration/95-seeds.bats \
+        tests/integration/96-compose.bats
 fi
 
 # ---- boot: a container enabled for boot runs after a reboot (two boots

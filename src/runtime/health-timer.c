@@ -42,8 +42,9 @@ static int reset_state(struct berth_container *c, berth_error_t *err)
         cleanup_free char *path = xasprintf("%s/health.json", c->dir);
         json_auto_t *h = json_load_path(path, 0, NULL);
         json_t *log = json_object_get(h, "Log");
-        json_auto_t *fresh = json_pack("{s:s, s:i, s:O}", "Status", "starting", "FailingStreak", 0, "Log",
-                                       json_is_array(log) ? log : json_array());
+        /* "o": the pack takes this reference (a new array, or one more on the old log) */
+        json_auto_t *fresh = json_pack("{s:s, s:i, s:o}", "Status", "starting", "FailingStreak", 0, "Log",
+                                       json_is_array(log) ? json_incref(log) : json_array());
         return json_write_atomic(path, fresh, JSON_COMPACT, 0600, err);
 }
 
