@@ -538,6 +538,11 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
                 json_object_set_new(hc, "NetworkMode", json_string(json_str(def, "Name")));
                 mode = json_str(hc, "NetworkMode");
         }
+        if (json_array_size(json_at(cfg, "Berth.NetworkAliases")) > 0 &&
+            (streq(mode, NETWORK_DEFAULT) || streq(mode, "host") || streq(mode, "none") ||
+             startswith(mode, "container:")))
+                return berth_error(err, 0, "network-scoped aliases are supported only for containers in user defined "
+                                           "networks");
 
         json_t *bindings = json_object(), *exposed = json_object();
         json_object_set_new(hc, "PortBindings", bindings);
@@ -646,7 +651,16 @@ static void hosts_write(struct berth_store *s, const char *id, json_t *members, 
                 if (!peers || streq(pid, id))
                         continue;
                 ip_only(json_str(m, "IPv4Address"), ip, sizeof(ip));
-                char *t = xasprintf("%s%s\t%s\n", text, ip, json_str(m, "Name"));
+                cleanup_free char *names = xstrdup(json_str(m, "Name"));
+                size_t k;
+                json_t *a;
+                json_array_foreach(json_object_get(m, "Aliases"), k, a)
+                {
+                        char *n = xasprintf("%s %s", names, json_string_value(a));
+                        free(names);
+                        names = n;
+                }
+                char *t = xasprintf("%s%s\t%s\n", text, ip, names);
                 free(text);
                 text = t;
         }
@@ -765,6 +779,9 @@ static int network_allocate(struct berth_store *s, struct berth_container *c, co
         json_object_set_new(members, c->id, json_pack("{s:s, s:s, s:s}", "Name", c->name, "Hostname",
                                                       hostname && *hostname ? hostname : short_id, "IPv4Address",
                                                       cidr));
+        json_t *aliases = json_at(c->config, "Berth.NetworkAliases");
+        if (json_array_size(aliases) > 0)
+                json_object_set(json_object_get(members, c->id), "Aliases", aliases);
         if (members_save(s, name, members, err) < 0)
                 return -1;
         hosts_sync(s, name, members, c->id);
@@ -828,6 +845,9 @@ int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, 
                                "IPAddress", ip, "Gateway", gw, "IPPrefixLen", (int) sn.prefix, "SandboxKey", "",
                                "Ports", ports, "Networks", name, "NetworkID", json_str(def, "Id"), "IPAddress", ip,
                                "Gateway", gw, "IPPrefixLen", (int) sn.prefix);
+        json_t *aliases = json_at(c->config, "Berth.NetworkAliases");
+        if (json_array_size(aliases) > 0)
+                json_object_set(json_object_get(json_object_get(ns, "Networks"), name), "Aliases", aliases);
         json_object_set_new(c->state, "NetworkSettings", ns);
         network_event("connect", def, c->id);
         return 0;
