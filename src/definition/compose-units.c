@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "berth/compose-units.h"
+#include "berth/container-spec.h"
 #include "berth/definition-internal.h"
 #include "berth/definition.h"
 #include "berth/util.h"
@@ -32,6 +33,19 @@ static int add_string(struct strbuf *b, const struct compose_service *s, const c
                                    s->name, key, v);
         cleanup_free char *e = def_escape_specifiers(v);
         strbuf_printf(b, "%s=%s\n", key, e);
+        return 0;
+}
+
+/* A value as `berth run --OPTION` checks it, so that up fails before it
+ * writes anything rather than the unit at its start. */
+static int check_run_option(const struct compose_service *s, const char *option, const char *v, berth_error_t *err)
+{
+        struct container_spec sp;
+        container_spec_init(&sp);
+        int r = container_spec_set(&sp, option, v, NULL, err);
+        container_spec_clear(&sp);
+        if (r < 0)
+                return berth_error_wrap(err, "service %s", s->name);
         return 0;
 }
 
@@ -210,20 +224,24 @@ static int add_network(struct strbuf *b, const struct compose_project *p, const 
         if (s->n_networks == 0)
                 return 0;
         const struct compose_service_net *sn = &s->networks[0];
-        if (sn->aliases)
-                return unsupported(s, "networks' aliases", err);
         if (sn->ipv4_address)
                 return unsupported(s, "networks' ipv4_address", err);
         const struct compose_network *n = find_network(p, sn->name);
         if (!n)
                 return berth_error(err, 0, "service %s: network %s is not declared", s->name, sn->name);
-        if (n->external) {
+        if (n->external)
                 strbuf_printf(b, "Network=%s\n", n->name);
-                return 0;
-        }
-        strbuf_printf(b, "Network=%s.network\n", n->name);
-        if (!strv_contains(u->networks, n->name))
+        else
+                strbuf_printf(b, "Network=%s.network\n", n->name);
+        if (!n->external && !strv_contains(u->networks, n->name))
                 strv_push(&u->networks, n->name);
+        /* as Docker Compose: the service's name is an alias on its network */
+        if (add_string(b, s, "NetworkAlias", s->name, err) < 0)
+                return -1;
+        for (size_t i = 0; sn->aliases && sn->aliases[i]; i++)
+                if (check_run_option(s, "network-alias", sn->aliases[i], err) < 0 ||
+                    add_string(b, s, "NetworkAlias", sn->aliases[i], err) < 0)
+                        return -1;
         return 0;
 }
 
@@ -431,8 +449,16 @@ static int service_file(const struct compose_project *p, const struct compose_se
                 strbuf_printf(&c, "StopTimeout=%lld\n", (s->stop_grace_period + 999999999LL) / 1000000000LL);
         if (add_healthcheck(&c, s, err) < 0)
                 return -1;
-        if (healthy_wanted(p, selected, s))
+        if (healthy_wanted(p, selected, s)) {
+                /* without a compose healthcheck, the image's HEALTHCHECK (the
+                 * unit's start says so when there is none) */
+                if (s->healthcheck && s->healthcheck->disable)
+                        return berth_error(err, 0,
+                                           "service %s: its healthcheck is disabled, but a service depends on it "
+                                           "with condition service_healthy",
+                                           s->name);
                 strbuf_adds(&c, "Notify=healthy\n");
+        }
         add_limits(&c, s);
         strbuf_adds(&svc, "[Service]\n");
         if (s->stop_signal && add_string(&svc, s, "KillSignal", s->stop_signal, err) < 0)

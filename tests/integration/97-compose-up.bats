@@ -101,11 +101,16 @@ assert_nothing_of_shop() {
 hello world"
     run berth volume inspect -f '{{.Name}}' shop_site
     assert_output shop_site
-    # each reaches the other by name on shop_default
+    # each reaches the other by service and container name on shop_default
+    run berth exec shop-web-1 wget -q -O - http://db:8080/
+    assert_success
+    assert_output db-ok
     run berth exec shop-web-1 wget -q -O - http://shop-db-1:8080/
     assert_success
     assert_output db-ok
-    run berth exec shop-db-1 wget -q -O - http://shop-web-1/
+    run berth exec shop-web-1 ping -c1 -W2 db
+    assert_success
+    run berth exec shop-db-1 wget -q -O - http://web/
     assert_success
     assert_output served
 

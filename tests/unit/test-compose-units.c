@@ -94,6 +94,7 @@ START_TEST(test_service_keys)
                 "    mem_limit: 64m\n"
                 "    stop_grace_period: 1500ms\n"
                 "    restart: unless-stopped\n"
+                "    networks: {default: {aliases: [www]}}\n"
                 "volumes:\n"
                 "  data:\n",
                 NULL, &err);
@@ -114,7 +115,7 @@ START_TEST(test_service_keys)
         cleanup_free char *wd = xasprintf("com.docker.compose.project.working_dir=%s", tmpdir);
         STRV_EQ(d->run_args, "--entrypoint", "/bin/sh", "-e", "A=two words", "-e", "TOKEN=s3cret", "-p",
                 "8080:80/tcp", "-p", "127.0.0.1::53/udp", "-v", "app_data:/data:ro", "-v", conf, "-v", "/anon",
-                "--network", "app_default", "-u", "1000:1000", "-w", "/srv", "--read-only", "--cap-drop", "NET_RAW",
+                "--network", "app_default", "--network-alias", "web", "--network-alias", "www", "-u", "1000:1000", "-w", "/srv", "--read-only", "--cap-drop", "NET_RAW",
                 "-l", "a=b", "-l", "com.docker.compose.project=app", "-l", "com.docker.compose.service=web", "-l",
                 "com.docker.compose.container-number=1", "-l", wd, "--stop-timeout", "2");
         STRV_EQ(d->requires, "berth-volume@app_data.service", "berth-network@app_default.service");
@@ -185,8 +186,8 @@ START_TEST(test_unsupported)
         bad("services:\n  a:\n    build: .\n", "service a: build is not supported by compose up yet");
         bad("services:\n  a:\n    image: x\n    expose: [\"80\"]\n",
             "service a: expose is not supported by compose up yet");
-        bad("services:\n  a:\n    image: x\n    networks: {default: {aliases: [b]}}\n",
-            "service a: networks' aliases is not supported by compose up yet");
+        bad("services:\n  a:\n    image: x\n    networks: {default: {aliases: [\"b c\"]}}\n",
+            "service a: invalid network alias 'b c' (a host name: letters, digits, '-', '.', '_')");
         bad("services:\n  a:\n    image: x\n    restart: on-failure:3\n",
             "service a: restart with a retry count is not supported by compose up yet");
         bad("services:\n  a:\n    image: x\n    security_opt: [\"label=disable\"]\n",
@@ -194,6 +195,9 @@ START_TEST(test_unsupported)
         bad("services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_completed_successfully}\n"
             "  b:\n    image: x\n",
             "service a: depends_on condition service_completed_successfully is not supported by compose up yet");
+        bad("services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_healthy}\n"
+            "  b:\n    image: x\n    healthcheck: {disable: true}\n",
+            "service b: its healthcheck is disabled, but a service depends on it with condition service_healthy");
         bad("services:\n  a:\n    image: x\n    volumes: [\"v:/v\"]\nvolumes:\n  v:\n    labels: [x=y]\n",
             "volume v: labels is not supported by compose up yet");
 }
