@@ -18,6 +18,7 @@ setup() {
 services:
   web:
     image: busybox
+    init: true
     command: ["httpd", "-f", "-p", "80", "-h", "/www"]
     volumes:
       - site:/www
@@ -30,6 +31,7 @@ services:
     restart: on-failure
   db:
     image: busybox
+    init: true
     command: ["sh", "-c", "mkdir -p /srv && echo db-ok > /srv/index.html && sleep 2 && exec httpd -f -p 8080 -h /srv"]
     healthcheck:
       test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
@@ -46,6 +48,11 @@ teardown() {
     fi
     rm -rf "$D"
     remove_all_containers
+}
+
+# A unit that has stopped (inactive, or failed by the signal that stopped it).
+stopped() {
+    case $(systemctl is-active "$1") in inactive | failed) return 0 ;; *) return 1 ;; esac
 }
 
 # No file, unit, container, volume or network of the project is left.
@@ -126,6 +133,19 @@ hello world"
     cd "$D/shop"
     run berth compose up -d web
     assert_success
+    [ "$(systemctl is-active container@shop-db-1.service)" = active ]
+    # a second up of a running project changes nothing and succeeds
+    id=$(berth inspect -f '{{.State.Pid}}' shop-web-1)
+    run berth compose up -d
+    assert_success
+    [ "$(berth inspect -f '{{.State.Pid}}' shop-web-1)" = "$id" ] || _fail "web was restarted"
+    # the target stops and starts the project (PartOf=)
+    systemctl stop berth-compose-shop.target
+    # systemctl waits for the target's job only; the services' stops follow
+    wait_until 20 stopped container@shop-web-1.service
+    wait_until 20 stopped container@shop-db-1.service
+    systemctl start berth-compose-shop.target
+    [ "$(systemctl is-active container@shop-web-1.service)" = active ]
     [ "$(systemctl is-active container@shop-db-1.service)" = active ]
     run berth compose down -v
     assert_success
