@@ -1,4 +1,4 @@
-/* berth compose up -d / down: a project as definition files (compose-units.h)
+/* berth compose up [-d] / down: a project as definition files (compose-units.h)
  * in /run/berth/containers, its target berth-compose-PROJECT.target in
  * /run/systemd/system, and a manifest /run/berth/compose/PROJECT.list of
  * what up wrote and made, so that down removes exactly that.  systemd does
@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 
 #include "berth/cli.h"
 #include "berth/compose-units.h"
@@ -14,6 +15,7 @@
 #include "berth/container.h"
 #include "berth/definition.h"
 #include "berth/image.h"
+#include "berth/journal.h"
 #include "berth/json-util.h"
 #include "berth/network.h"
 #include "berth/unit.h"
@@ -109,6 +111,47 @@ static int write_project(const struct compose_project *p, const struct compose_u
         return 0;
 }
 
+static volatile int interrupted;
+
+static void on_interrupt(int sig)
+{
+        interrupted = 1;
+}
+
+/* Plain up: the services' output with "CONTAINER  | " prefixes until
+ * Ctrl-C (or SIGTERM), then the project is stopped (not removed), as
+ * `docker compose up` does. */
+static int attach_project(sd_bus *bus, const struct compose_units *u, long long since_ns, berth_error_t *err)
+{
+        size_t width = 0, n = strv_length(u->containers);
+        for (size_t i = 0; i < n; i++)
+                if (strlen(u->containers[i]) > width)
+                        width = strlen(u->containers[i]);
+        cleanup_strv char **ids = xcalloc(n + 1, sizeof(char *)), **prefixes = xcalloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+                ids[i] = definition_container_id(u->containers[i]);
+                prefixes[i] = xasprintf("%-*s | ", (int) width, u->containers[i]);
+        }
+        struct sigaction sa = { .sa_handler = on_interrupt }, old_int, old_term; /* no SA_RESTART */
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        int r = journal_follow_many(ids, prefixes, since_ns, &interrupted, err);
+        /* a second Ctrl-C ends berth at once */
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        if (r < 0)
+                return -1;
+        fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+        if (unit_stop(bus, u->target, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                if (unit_stop(bus, u->units[i], err) < 0)
+                        return -1;
+                fprintf(stderr, " Container %s  Stopped\n", u->containers[i]);
+        }
+        return 0;
+}
+
 static int compose_up_cmd(struct berth_cli *cli, const struct compose_options *co, int argc, char **argv,
                           berth_error_t *err)
 {
@@ -125,20 +168,17 @@ static int compose_up_cmd(struct berth_cli *cli, const struct compose_options *c
                 case 'B': return cli_usage_error(err, "compose up", "--build is not supported yet: build the images with 'berth build' first");
                 case 'P': return cli_usage_error(err, "compose up", "--pull is not supported yet: use the services' pull_policy");
                 case 'H':
-                        puts("Usage:  berth compose up -d [SERVICE...]\n\n"
+                        puts("Usage:  berth compose up [-d] [SERVICE...]\n\n"
                              "Create and start the project's containers as systemd units: one\n"
                              "container@PROJECT-SERVICE-1.service per service, wanted by\n"
                              "berth-compose-PROJECT.target\n\n"
                              "Options:\n"
-                             "  -d, --detach   Start in the background (required: up does not attach yet)");
+                             "  -d, --detach   Detached mode: start and return (without it: show the services'\n"
+                             "                 output until Ctrl-C, then stop them)");
                         return 0;
                 default: return cli_usage_error(err, "compose up", "unknown option '%s'", argv[optind - 1]);
                 }
         }
-        if (!detach)
-                return cli_usage_error(err, "compose up",
-                                       "attaching is not supported yet: use 'berth compose up -d', then 'berth logs -f "
-                                       "CONTAINER'");
         cleanup_compose_project struct compose_project *p = NULL;
         cleanup_compose_units struct compose_units *u = NULL;
         if (compose_load(co, &p, err) < 0 || compose_units_make(p, argv + optind, &u, err) < 0)
@@ -172,6 +212,7 @@ static int compose_up_cmd(struct berth_cli *cli, const struct compose_options *c
                 return -1;
         for (size_t i = 0; u->units[i]; i++)
                 unit_reset_failed(bus, u->units[i]);
+        long long started = now_ns();
         if (unit_start(bus, u->target, err) < 0)
                 return -1;
         int r = 0;
@@ -188,7 +229,9 @@ static int compose_up_cmd(struct berth_cli *cli, const struct compose_options *c
                         r = berth_error(err, 0, "container %s did not start (%s is %s): see 'journalctl -u %s'",
                                         u->containers[i], u->units[i], state, u->units[i]);
         }
-        return r;
+        if (r < 0 || detach)
+                return r;
+        return attach_project(bus, u, started, err);
 }
 
 static void stop_unit(sd_bus *bus, const char *unit)

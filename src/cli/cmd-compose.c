@@ -23,7 +23,7 @@ static const char compose_usage[] =
         "  config      Parse, resolve and render the compose file in canonical format\n"
         "  down        Stop and remove what up made\n"
         "  ps          List the project's containers\n"
-        "  up          Create and start the containers as systemd units (-d)\n\n"
+        "  up          Create and start the containers as systemd units\n\n"
         "Not there yet: logs, start, stop, restart, build, pull, exec, run.\n";
 
 static int compose_config_cmd(const struct compose_options *co, int argc, char **argv, berth_error_t *err)

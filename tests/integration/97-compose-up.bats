@@ -158,7 +158,7 @@ hello world"
     assert_success
 }
 
-@test "compose up: unsupported keys, a missing image and plain up fail in one line with 125, writing nothing" {
+@test "compose up: unsupported keys, a missing image and --build fail in one line with 125, writing nothing" {
     cd "$D/shop"
     cp compose.yaml good.yaml
     sed -i 's/^    restart: on-failure/    privileged: true/' compose.yaml
@@ -177,8 +177,26 @@ hello world"
     assert_failure
 
     cp good.yaml compose.yaml
-    run --separate-stderr berth compose up
+    run --separate-stderr berth compose up --build -d
     assert_status 125
-    [[ "$stderr" == "berth: compose up: attaching is not supported yet"* ]] || _fail "stderr: $stderr"
+    [[ "$stderr" == "berth: compose up: --build is not supported yet"* ]] || _fail "stderr: $stderr"
+    assert_nothing_of_shop
+}
+
+@test "compose up (attached): the services' output with prefixes until Ctrl-C, then they stop" {
+    cd "$D/shop"
+    sed -i 's/"mkdir -p \/srv \&\& /"echo db says hello \&\& mkdir -p \/srv \&\& /' compose.yaml
+    grep -q 'echo db says hello' compose.yaml
+    run --separate-stderr timeout --preserve-status -s INT 10 berth compose up
+    assert_success
+    assert_line_matches '^shop-db-1  \| db says hello$'
+    [[ "$stderr" == *"Gracefully stopping..."* ]] || _fail "stderr: $stderr"
+    stopped container@shop-db-1.service
+    stopped container@shop-web-1.service
+    # stopped, not removed: down removes
+    run berth ps -a --filter label=com.docker.compose.project=shop --format '{{.Names}}'
+    assert_output_contains shop-db-1
+    run berth compose down
+    assert_success
     assert_nothing_of_shop
 }
