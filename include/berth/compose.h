@@ -171,6 +171,9 @@ struct compose_options {
 
 int compose_load(const struct compose_options *o, struct compose_project **out, berth_error_t *err);
 void compose_project_free(struct compose_project *p);
+/* The project's name: -p when given (no file needed), else the files' (as
+ * compose_load() finds it). */
+int compose_project_name(const struct compose_options *o, char **out, berth_error_t *err);
 static inline void compose_project_freep(struct compose_project **p) { compose_project_free(*p); }
 #define cleanup_compose_project __attribute__((cleanup(compose_project_freep)))
 

@@ -52,6 +52,7 @@ struct container_spec {
         char **tmpfs;       /* absolute container paths */
         char **publish, **expose;
         char **cap_add, **cap_drop;
+        char **network_aliases; /* --network-alias: more names on a user network */
         char **security_opts; /* seccomp= with an absolute profile path */
         char **ulimits;       /* "NAME=SOFT[:HARD]", checked */
         char **device_rules;  /* --device-cgroup-rule, checked */

@@ -57,6 +57,13 @@ struct logs_opts {
 int journal_show_logs(const char *container_id_full, const struct logs_opts *o,
                       bool (*still_running)(void *userdata), void *userdata, berth_error_t *err);
 
+/* Follow the output of several containers (CONTAINER_ID_FULL= of ids[i])
+ * from since_ns on, each line printed to stdout after prefixes[i] (as
+ * `docker compose up` attached: "proj-web-1  | "), until *stop is set (by a
+ * signal handler: the wait is interrupted) or the journal fails. */
+int journal_follow_many(char *const *ids, char *const *prefixes, long long since_ns, volatile int *stop,
+                        berth_error_t *err);
+
 /* A journal stream (what a unit's StandardOutput=journal is) whose lines
  * belong to `unit`: journald takes the unit from the stream header when the
  * writing process is gone before its line is read (a short-lived child), so

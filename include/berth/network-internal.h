@@ -32,6 +32,16 @@ int port_spec_parse(const char *s, struct port_spec *out, berth_error_t *err);
  * ":::" rows.  malloc'ed. */
 char *network_ports_display(json_t *ports);
 
+/* ---- /etc/hosts (network-hosts.c) ----------------------------------------- */
+/* "a.b.c.d" of "a.b.c.d/16" into out. */
+void network_ip_only(const char *cidr, char *out, size_t n);
+/* Rewrite the hosts files of a network's members (members: the network's
+ * member list, ID -> {Name, Hostname, IPv4Address, Aliases}): on a user
+ * network all of them, each knowing the others; on the default bridge only
+ * `only`'s, with its own names. */
+struct berth_store;
+void network_hosts_sync(struct berth_store *s, const char *network, json_t *members, const char *only);
+
 /* ---- IPAM (ipam.c): pure functions on subnets and addresses -------------- */
 /* IPv4 in host byte order. */
 struct ipv4_subnet {

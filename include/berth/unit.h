@@ -88,6 +88,11 @@ int unit_freeze(sd_bus *bus, const char *unit, bool freeze, berth_error_t *err);
 int unit_wait_inactive(sd_bus *bus, const char *unit, uint64_t timeout_usec, berth_error_t *err);
 /* ResetFailedUnit, errors ignored (the unit may not exist). */
 void unit_reset_failed(sd_bus *bus, const char *unit);
+/* Reload (systemctl daemon-reload), waiting until systemd is done. */
+int unit_daemon_reload(sd_bus *bus, berth_error_t *err);
+/* A unit's ActiveState: "active", "inactive", "failed", "activating",
+ * "deactivating" (malloc'ed). */
+int unit_active_state(sd_bus *bus, const char *unit, char **state, berth_error_t *err);
 /* AttachProcessesToUnit: move pid into the unit's cgroup (for exec). */
 int unit_attach_pid(sd_bus *bus, const char *unit, pid_t pid, berth_error_t *err);
 /* SetUnitProperties (runtime): new properties for a loaded unit, all or none

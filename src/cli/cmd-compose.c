@@ -1,7 +1,8 @@
 /* berth compose [-f FILE]... [-p NAME] [--env-file FILE] [--profile P]
  * COMMAND: multi-container applications from compose files (compose.h).
- * This slice has `config` (the resolved, merged, interpolated model as
- * Docker Compose prints it) and `ps`; up/down and the rest come later. */
+ * This file has `config` (the resolved, merged, interpolated model as
+ * Docker Compose prints it) and `ps`; `up -d` and `down` are in
+ * cmd-compose-up.c; the rest come later. */
 #include "config.h"
 
 #include <getopt.h>
@@ -20,8 +21,10 @@ static const char compose_usage[] =
         "  -p, --project-name string   Project name\n\n"
         "Commands:\n"
         "  config      Parse, resolve and render the compose file in canonical format\n"
-        "  ps          List the project's containers\n\n"
-        "Not there yet: up, down, logs, start, stop, restart, build, pull, exec, run.\n";
+        "  down        Stop and remove what up made\n"
+        "  ps          List the project's containers\n"
+        "  up          Create and start the containers as systemd units\n\n"
+        "Not there yet: logs, start, stop, restart, build, pull, exec, run.\n";
 
 static int compose_config_cmd(const struct compose_options *co, int argc, char **argv, berth_error_t *err)
 {
@@ -120,14 +123,8 @@ static int compose_ps_cmd(struct berth_cli *cli, const struct compose_options *c
                 return cli_usage_error(err, "compose ps", "unexpected argument '%s' (services are not taken yet)",
                                        argv[optind]);
         cleanup_free char *name = NULL;
-        if (co->project_name)
-                name = xstrdup(co->project_name);
-        else {
-                cleanup_compose_project struct compose_project *p = NULL;
-                if (compose_load(co, &p, err) < 0)
-                        return -1;
-                name = xstrdup(p->name);
-        }
+        if (compose_project_name(co, &name, err) < 0)
+                return -1;
         if (cli_store_open(cli, err) < 0)
                 return -1;
         cleanup_free char *filter = xasprintf("label=com.docker.compose.project=%s", name);
@@ -180,7 +177,9 @@ int cmd_compose(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
                 return compose_config_cmd(&co, argc, argv, err);
         if (streq(sub, "ps"))
                 return compose_ps_cmd(cli, &co, argc, argv, err);
-        static const char *const later[] = { "up", "down", "logs", "start", "stop", "restart", "build",
+        if (streq(sub, "up") || streq(sub, "down"))
+                return cmd_compose_up_down(cli, &co, sub, argc, argv, err);
+        static const char *const later[] = { "logs", "start", "stop", "restart", "build",
                                              "pull", "push", "exec", "run", "images", "top", "create", "rm" };
         for (size_t i = 0; i < ARRAY_SIZE(later); i++)
                 if (streq(sub, later[i]))

@@ -56,6 +56,7 @@ static const char run_usage[] =
         "      --entrypoint string   Overwrite the default ENTRYPOINT of the image\n"
         "  -h, --hostname string     Container host name\n"
         "      --network string      Connect a container to a network (bridge, host, none, NAME, container:NAME)\n"
+        "      --network-alias list  Add network-scoped aliases for the container (user networks)\n"
         "  -p, --publish list        Publish a container's port(s) to the host ([IP:]HOSTPORT:PORT[/udp], PORT)\n"
         "  -P, --publish-all         Publish all exposed ports to random ports\n"
         "      --expose list         Expose a port or a range of ports (PORT[-END][/udp]) without publishing it\n"

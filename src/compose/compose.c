@@ -584,3 +584,17 @@ const struct compose_service *compose_find_service(const struct compose_project 
                         return &p->services[i];
         return NULL;
 }
+
+int compose_project_name(const struct compose_options *o, char **out, berth_error_t *err)
+{
+        if (o->project_name) {
+                *out = xstrdup(o->project_name);
+                return 0;
+        }
+        struct compose_project *p = NULL;
+        if (compose_load(o, &p, err) < 0)
+                return -1;
+        *out = xstrdup(p->name);
+        compose_project_free(p);
+        return 0;
+}

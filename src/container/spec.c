@@ -2,6 +2,8 @@
  * setter per option (container-spec.h). */
 #include "config.h"
 
+#include <ctype.h>
+
 #include "berth/container-spec.h"
 #include "berth/devices.h"
 #include "berth/limits.h"
@@ -18,6 +20,7 @@ enum spec_opt {
         SO_DEVICE_RULE, SO_READ_ONLY, SO_SECURITY_OPT, SO_INIT, SO_STOP_SIGNAL, SO_STOP_TIMEOUT, SO_PULL,
         SO_ULIMIT, SO_SECRET, SO_HEALTH_CMD, SO_HEALTH_INTERVAL, SO_HEALTH_TIMEOUT, SO_HEALTH_START_PERIOD,
         SO_HEALTH_START_INTERVAL, SO_HEALTH_RETRIES, SO_NO_HEALTHCHECK, SO_HEALTH_ON_FAILURE, SO_SDNOTIFY,
+        SO_NETWORK_ALIAS,
 };
 
 /* Indexed by enum spec_opt. */
@@ -66,8 +69,21 @@ const struct container_spec_option container_spec_options[] = {
         [SO_NO_HEALTHCHECK] = { "no-healthcheck", 0, false },
         [SO_HEALTH_ON_FAILURE] = { "health-on-failure", 0, true },
         [SO_SDNOTIFY] = { "sdnotify", 0, true },
+        [SO_NETWORK_ALIAS] = { "network-alias", 0, true },
 };
 const size_t container_spec_options_count = ARRAY_SIZE(container_spec_options);
+
+/* A name for /etc/hosts: letters, digits, '-', '.', '_', a letter or digit first. */
+static bool network_alias_valid(const char *v)
+{
+        size_t n = strlen(v);
+        if (n == 0 || n > 253 || !isalnum((unsigned char) v[0]))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) v[i]) && !strchr("-._", v[i]))
+                        return false;
+        return true;
+}
 
 void container_spec_init(struct container_spec *s)
 {
@@ -99,6 +115,7 @@ void container_spec_clear(struct container_spec *s)
         strv_free(s->publish);
         strv_free(s->expose);
         strv_free(s->cap_add);
+        strv_free(s->network_aliases);
         strv_free(s->cap_drop);
         strv_free(s->security_opts);
         strv_free(s->ulimits);
@@ -223,6 +240,12 @@ int container_spec_set(struct container_spec *s, const char *option, const char 
         case SO_HOSTNAME: set_str(&s->hostname, value); break;
         case SO_NETWORK:
         case SO_NET: set_str(&s->network, value); break;
+        case SO_NETWORK_ALIAS:
+                if (!network_alias_valid(value))
+                        return berth_error(err, 0, "invalid network alias '%s' (a host name: letters, digits, '-', '.', '_')",
+                                           value);
+                strv_push(&s->network_aliases, value);
+                break;
         case SO_RESTART: set_str(&s->restart, value); break;
         case SO_STOP_SIGNAL: set_str(&s->stop_signal, value); break;
         case SO_PULL: set_str(&s->pull, value); break;

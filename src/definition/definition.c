@@ -545,6 +545,7 @@ static const struct container_key container_keys[] = {
         { "Tmpfs", KEY_LIST, "--tmpfs", NULL, NULL, NULL },
         { "Secret", KEY_LIST, "--secret", NULL, secret_ref_check, NULL },
         { "Network", KEY_STRING, "--network", NULL, check_network, apply_network },
+        { "NetworkAlias", KEY_LIST, "--network-alias", NULL, NULL, NULL, true },
         { "User", KEY_STRING, "-u", NULL, NULL, apply_user },
         { "Group", KEY_STRING, NULL, NULL, NULL, apply_nothing }, /* apply_user: -u USER:GROUP */
         { "WorkingDir", KEY_STRING, "-w", NULL, check_absolute, NULL },

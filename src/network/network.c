@@ -1,5 +1,5 @@
 /* berth — networks: definitions, attachment of containers, published ports,
- * /etc/hosts of containers on a network.  See include/berth/network.h. */
+ * /etc/hosts of containers on a network (network-hosts.c).  See include/berth/network.h. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -538,6 +538,11 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
                 json_object_set_new(hc, "NetworkMode", json_string(json_str(def, "Name")));
                 mode = json_str(hc, "NetworkMode");
         }
+        if (json_array_size(json_at(cfg, "Berth.NetworkAliases")) > 0 &&
+            (streq(mode, NETWORK_DEFAULT) || streq(mode, "host") || streq(mode, "none") ||
+             startswith(mode, "container:")))
+                return berth_error(err, 0, "network-scoped aliases are supported only for containers in user defined "
+                                           "networks");
 
         json_t *bindings = json_object(), *exposed = json_object();
         json_object_set_new(hc, "PortBindings", bindings);
@@ -616,55 +621,6 @@ int network_join_fd(struct berth_store *s, const char *mode, int *fd, berth_erro
         if (*fd < 0)
                 return berth_error(err, errno, "open the network namespace of container %s", other->name);
         return 0;
-}
-
-/* ---- /etc/hosts -------------------------------------------------------------------- */
-static const char hosts_base[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                                 "ff02::2\tip6-allrouters\n";
-
-static void ip_only(const char *cidr, char *out, size_t n)
-{
-        snprintf(out, n, "%.*s", (int) strcspn(cidr ? cidr : "", "/"), cidr ? cidr : "");
-}
-
-/* The file is bind-mounted into the running container: rewrite it in place
- * (a rename would leave the container with the old inode). */
-static void hosts_write(struct berth_store *s, const char *id, json_t *members, bool peers)
-{
-        json_t *self = json_object_get(members, id);
-        if (!self)
-                return;
-        char ip[32];
-        ip_only(json_str(self, "IPv4Address"), ip, sizeof(ip));
-        cleanup_free char *text = xasprintf("%s%s\t%s %s\n", hosts_base, ip, json_str(self, "Hostname"),
-                                            json_str(self, "Name"));
-        const char *pid;
-        json_t *m;
-        json_object_foreach(members, pid, m)
-        {
-                if (!peers || streq(pid, id))
-                        continue;
-                ip_only(json_str(m, "IPv4Address"), ip, sizeof(ip));
-                char *t = xasprintf("%s%s\t%s\n", text, ip, json_str(m, "Name"));
-                free(text);
-                text = t;
-        }
-        cleanup_free char *path = store_path(s, "containers/%s/hosts", id);
-        cleanup_close int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
-        if (fd >= 0)
-                (void) write_all(fd, text, strlen(text));
-}
-
-/* On a user network every member knows every other by name. */
-static void hosts_sync(struct berth_store *s, const char *network, json_t *members, const char *only)
-{
-        bool peers = !streq(network, NETWORK_DEFAULT);
-        const char *id;
-        json_t *m;
-        json_object_foreach(members, id, m)
-                if (peers || (only && streq(id, only)))
-                        hosts_write(s, id, members, peers);
 }
 
 /* ---- attach / detach -------------------------------------------------------------- */
@@ -749,7 +705,7 @@ static int network_allocate(struct berth_store *s, struct berth_container *c, co
         {
                 char ip[32];
                 struct in_addr a;
-                ip_only(json_str(m, "IPv4Address"), ip, sizeof(ip));
+                network_ip_only(json_str(m, "IPv4Address"), ip, sizeof(ip));
                 if (inet_pton(AF_INET, ip, &a) == 1)
                         used[n++] = ntohl(a.s_addr);
         }
@@ -765,9 +721,12 @@ static int network_allocate(struct berth_store *s, struct berth_container *c, co
         json_object_set_new(members, c->id, json_pack("{s:s, s:s, s:s}", "Name", c->name, "Hostname",
                                                       hostname && *hostname ? hostname : short_id, "IPv4Address",
                                                       cidr));
+        json_t *aliases = json_at(c->config, "Berth.NetworkAliases");
+        if (json_array_size(aliases) > 0)
+                json_object_set(json_object_get(members, c->id), "Aliases", aliases);
         if (members_save(s, name, members, err) < 0)
                 return -1;
-        hosts_sync(s, name, members, c->id);
+        network_hosts_sync(s, name, members, c->id);
         return 0;
 }
 
@@ -828,6 +787,9 @@ int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, 
                                "IPAddress", ip, "Gateway", gw, "IPPrefixLen", (int) sn.prefix, "SandboxKey", "",
                                "Ports", ports, "Networks", name, "NetworkID", json_str(def, "Id"), "IPAddress", ip,
                                "Gateway", gw, "IPPrefixLen", (int) sn.prefix);
+        json_t *aliases = json_at(c->config, "Berth.NetworkAliases");
+        if (json_array_size(aliases) > 0)
+                json_object_set(json_object_get(json_object_get(ns, "Networks"), name), "Aliases", aliases);
         json_object_set_new(c->state, "NetworkSettings", ns);
         network_event("connect", def, c->id);
         return 0;
@@ -855,7 +817,7 @@ void network_detach(struct berth_store *s, struct berth_container *c)
                 was_member = true;
                 json_object_del(members, c->id);
                 (void) members_save(s, name, members, NULL);
-                hosts_sync(s, name, members, NULL);
+                network_hosts_sync(s, name, members, NULL);
         }
         cleanup_free char *pp = ports_path(s);
         json_auto_t *reserved = NULL;

@@ -235,6 +235,52 @@ int journal_show_logs(const char *container_id_full, const struct logs_opts *o,
         return 0;
 }
 
+int journal_follow_many(char *const *ids, char *const *prefixes, long long since_ns, volatile int *stop,
+                        berth_error_t *err)
+{
+        __attribute__((cleanup(journal_closep))) sd_journal *j = NULL;
+        int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        if (r < 0)
+                return berth_error(err, -r, "open the journal");
+        (void) sd_journal_set_data_threshold(j, 0);
+        for (size_t i = 0; ids[i]; i++) { /* one field: the matches are ORed */
+                cleanup_free char *match = xasprintf("CONTAINER_ID_FULL=%s", ids[i]);
+                r = sd_journal_add_match(j, match, 0);
+                if (r < 0)
+                        return berth_error(err, -r, "match the journal on %s", match);
+        }
+        r = sd_journal_get_fd(j);
+        if (r >= 0)
+                r = sd_journal_seek_realtime_usec(j, since_ns > 0 ? (uint64_t) since_ns / 1000 : 0);
+        if (r < 0)
+                return berth_error(err, -r, "watch the journal");
+        while (!*stop) {
+                r = sd_journal_next(j);
+                if (r < 0)
+                        return berth_error(err, -r, "read the journal");
+                if (r == 0) {
+                        fflush(stdout);
+                        r = sd_journal_wait(j, FOLLOW_POLL_USEC);
+                        if (r < 0 && r != -EINTR)
+                                return berth_error(err, -r, "wait for the journal");
+                        continue;
+                }
+                size_t len, idlen, evlen;
+                const char *msg = entry_field(j, "MESSAGE", &len);
+                const char *id = entry_field(j, "CONTAINER_ID_FULL", &idlen);
+                if (!msg || !id || entry_field(j, "BERTH_EVENT_TYPE", &evlen))
+                        continue; /* the hooks' events are no output */
+                for (size_t i = 0; ids[i]; i++)
+                        if (strlen(ids[i]) == idlen && memcmp(ids[i], id, idlen) == 0) {
+                                fputs(prefixes[i], stdout);
+                                fwrite(msg, 1, len, stdout);
+                                fputc('\n', stdout);
+                        }
+        }
+        fflush(stdout);
+        return 0;
+}
+
 int journal_stream_open(const char *identifier, const char *unit, int priority)
 {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -470,8 +470,7 @@ int unit_freeze(sd_bus *bus, const char *unit, bool freeze, berth_error_t *err)
         return bus_error(err, r, &e, what);
 }
 
-/* "active", "inactive", "failed", "activating", "deactivating" (malloc'ed). */
-static int unit_active_state(sd_bus *bus, const char *unit, char **state, berth_error_t *err)
+int unit_active_state(sd_bus *bus, const char *unit, char **state, berth_error_t *err)
 {
         cleanup_free char *path = unit_path(unit);
         cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -526,6 +525,20 @@ int unit_wait_inactive(sd_bus *bus, const char *unit, uint64_t timeout_usec, ber
 void unit_reset_failed(sd_bus *bus, const char *unit)
 {
         (void) sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", NULL, NULL, "s", unit);
+}
+
+int unit_daemon_reload(sd_bus *bus, berth_error_t *err)
+{
+        cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
+        cleanup_bus_message sd_bus_message *m = NULL, *reply = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "Reload");
+        if (r < 0)
+                return berth_error(err, -r, "create Reload message");
+        /* systemd answers once the reload is done, which can take a while */
+        r = sd_bus_call(bus, m, 120 * 1000000ULL, &e, &reply);
+        if (r < 0)
+                return bus_error(err, r, &e, "reload systemd's units");
+        return 0;
 }
 
 int unit_attach_pid(sd_bus *bus, const char *unit, pid_t pid, berth_error_t *err)

@@ -266,6 +266,26 @@ teardown() {
     assert_failure
 }
 
+@test "--network-alias: more names on a user network, refused on the default bridge" {
+    berth network create netA >/dev/null
+    berth run -d --name alpha --network netA --network-alias www --network-alias api.local busybox \
+        httpd -f -p 80 -h /www
+    run berth run --rm --network netA busybox sh -c 'ping -c1 -W2 www >/dev/null && ping -c1 -W2 api.local >/dev/null && cat /etc/hosts'
+    assert_success
+    assert_line_matches $'^172\\.18\\.0\\.[0-9]+\talpha www api\\.local$'
+    run berth inspect -f '{{json .NetworkSettings.Networks.netA.Aliases}}' alpha
+    assert_output '["www","api.local"]'
+    before=$(berth ps -aq | wc -l)
+    run --separate-stderr berth run --rm --network-alias x busybox true
+    assert_status 125
+    [ "$stderr" = "berth: network-scoped aliases are supported only for containers in user defined networks" ] ||
+        _fail "stderr: $stderr"
+    run --separate-stderr berth run --rm --network netA --network-alias 'a b' busybox true
+    assert_status 125
+    [[ "$stderr" == "berth: invalid network alias 'a b'"* ]] || _fail "stderr: $stderr"
+    [ "$(berth ps -aq | wc -l)" -eq "$before" ] || _fail "a container was created"
+}
+
 @test "network rm of a network in use is refused; create checks its input" {
     berth network create --subnet 10.77.0.0/24 netB
     berth run -d --name user --network netB busybox sleep 1000

@@ -3,7 +3,7 @@
 # directory or named with -f (twice: merged; - : stdin), .env and
 # --env-file interpolation, profiles, Docker's samples printing the model
 # `docker compose config` prints, and one-line errors with FILE:LINE and
-# exit 125 that create nothing.  (up/down are not there yet.)
+# exit 125 that create nothing.  (up -d and down: 97-compose-up.bats.)
 
 load helpers
 
@@ -194,9 +194,9 @@ YAML
     run --separate-stderr berth compose -p "Bad Name" config
     assert_status 125
     [[ $stderr == "berth: invalid project name \"Bad Name\""* ]] || _fail "stderr: $stderr"
-    run --separate-stderr berth compose up -d
+    run --separate-stderr berth compose logs
     assert_status 125
-    [[ $stderr == *"compose up: not implemented yet"* ]] || _fail "stderr: $stderr"
+    [[ $stderr == *"compose logs: not implemented yet"* ]] || _fail "stderr: $stderr"
     run --separate-stderr berth compose config --format xml
     assert_status 125
     run --separate-stderr berth compose

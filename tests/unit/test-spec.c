@@ -131,6 +131,26 @@ START_TEST(test_health)
 }
 END_TEST
 
+START_TEST(test_network_alias)
+{
+        struct container_spec s;
+        container_spec_init(&s);
+        const char *good[] = { "db", "api.local", "web_1", "x-y", "9lives" };
+        for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+                cleanup_error berth_error_t err = NULL;
+                ck_assert_msg(container_spec_set(&s, "network-alias", good[i], NULL, &err) == 0, "%s", good[i]);
+        }
+        ck_assert_uint_eq(strv_length(s.network_aliases), ARRAY_SIZE(good));
+        const char *bad[] = { "", "a b", "-x", ".x", "a/b", "a:b" };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                cleanup_error berth_error_t err = NULL;
+                ck_assert_msg(container_spec_set(&s, "network-alias", bad[i], NULL, &err) < 0, "'%s'", bad[i]);
+                ck_assert(startswith(err->msg, "invalid network alias '"));
+        }
+        container_spec_clear(&s);
+}
+END_TEST
+
 START_TEST(test_args)
 {
         struct container_spec s;
@@ -198,6 +218,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_paths);
         tcase_add_test(tc, test_checked_values);
         tcase_add_test(tc, test_health);
+        tcase_add_test(tc, test_network_alias);
         tcase_add_test(tc, test_args);
         tcase_add_test(tc, test_finish);
         suite_add_tcase(s, tc);

@@ -1,0 +1,353 @@
+/* berth compose up [-d] / down: a project as definition files (compose-units.h)
+ * in /run/berth/containers, its target berth-compose-PROJECT.target in
+ * /run/systemd/system, and a manifest /run/berth/compose/PROJECT.list of
+ * what up wrote and made, so that down removes exactly that.  systemd does
+ * the rest: order (Requires=/After=), readiness (Notify=healthy), restarts. */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+
+#include "berth/cli.h"
+#include "berth/compose-units.h"
+#include "berth/compose.h"
+#include "berth/container-spec.h"
+#include "berth/container.h"
+#include "berth/definition.h"
+#include "berth/image.h"
+#include "berth/journal.h"
+#include "berth/json-util.h"
+#include "berth/network.h"
+#include "berth/unit.h"
+#include "berth/util.h"
+#include "berth/volume.h"
+
+#define COMPOSE_DEFINITION_DIR "/run/berth/containers"
+#define COMPOSE_MANIFEST_DIR "/run/berth/compose"
+#define COMPOSE_UNIT_DIR "/run/systemd/system"
+
+static char *manifest_path(const char *project)
+{
+        return xasprintf("%s/%s.list", COMPOSE_MANIFEST_DIR, project);
+}
+
+static char *file_path(const struct compose_unit_file *f)
+{
+        bool target = definition_kind_of_file(f->name) < 0; /* the .target */
+        return xasprintf("%s/%s", target ? COMPOSE_UNIT_DIR : COMPOSE_DEFINITION_DIR, f->name);
+}
+
+/* Lines "file PATH", "unit UNIT", "container NAME", "volume NAME",
+ * "network NAME"; a re-up keeps what an earlier up listed. */
+static void manifest_add(struct strbuf *b, char **old, const char *kind, const char *value)
+{
+        cleanup_free char *line = xasprintf("%s %s", kind, value);
+        if (strv_contains(old, line))
+                return;
+        strbuf_printf(b, "%s\n", line);
+}
+
+static char **manifest_read(const char *project)
+{
+        cleanup_free char *path = manifest_path(project), *text = NULL;
+        char **v = xcalloc(1, sizeof(char *));
+        if (read_file(path, &text, NULL, NULL) < 0)
+                return v;
+        char *save = NULL;
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+                strv_push(&v, l);
+        return v;
+}
+
+/* The other definitions on the search path must not hide or clash with ours. */
+static int check_clash(const struct compose_unit_file *f, berth_error_t *err)
+{
+        int kind = definition_kind_of_file(f->name);
+        if (kind < 0)
+                return 0;
+        cleanup_free char *stem = xstrndup(f->name, strlen(f->name) - strlen(definition_suffixes[kind]));
+        cleanup_free char *found = NULL, *ours = file_path(f);
+        berth_error_t e = NULL;
+        if (definition_find_kind(stem, kind, &found, &e) < 0) {
+                berth_error_free(&e);
+                return 0;
+        }
+        if (!streq(found, ours))
+                return berth_error(err, 0, "a definition %s already exists: remove it or choose another project name",
+                                   found);
+        return 0;
+}
+
+static int write_project(const struct compose_project *p, const struct compose_units *u, berth_error_t *err)
+{
+        if (mkdir_p(COMPOSE_DEFINITION_DIR, 0755, err) < 0 || mkdir_p(COMPOSE_MANIFEST_DIR, 0755, err) < 0 ||
+            mkdir_p(COMPOSE_UNIT_DIR, 0755, err) < 0)
+                return -1;
+        cleanup_strv char **old = manifest_read(p->name);
+        cleanup_strbuf struct strbuf b = {};
+        for (size_t i = 0; old[i]; i++)
+                strbuf_printf(&b, "%s\n", old[i]);
+        for (size_t i = 0; i < u->n_files; i++) {
+                cleanup_free char *path = file_path(&u->files[i]);
+                manifest_add(&b, old, "file", path);
+        }
+        for (size_t i = 0; u->units[i]; i++) {
+                manifest_add(&b, old, "unit", u->units[i]);
+                manifest_add(&b, old, "container", u->containers[i]);
+        }
+        for (size_t i = 0; u->volumes[i]; i++)
+                manifest_add(&b, old, "volume", u->volumes[i]);
+        for (size_t i = 0; u->networks[i]; i++)
+                manifest_add(&b, old, "network", u->networks[i]);
+        cleanup_free char *mpath = manifest_path(p->name);
+        /* the manifest first: a berth killed half-way still leaves down a list */
+        if (write_file_atomic(mpath, b.s, strlen(b.s), 0644, err) < 0)
+                return -1;
+        for (size_t i = 0; i < u->n_files; i++) {
+                cleanup_free char *path = file_path(&u->files[i]);
+                if (write_file_atomic(path, u->files[i].text, strlen(u->files[i].text), 0644, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static volatile int interrupted;
+
+static void on_interrupt(int sig)
+{
+        interrupted = 1;
+}
+
+/* Plain up: the services' output with "CONTAINER  | " prefixes until
+ * Ctrl-C (or SIGTERM), then the project is stopped (not removed), as
+ * `docker compose up` does. */
+static int attach_project(sd_bus *bus, const struct compose_units *u, long long since_ns, berth_error_t *err)
+{
+        size_t width = 0, n = strv_length(u->containers);
+        for (size_t i = 0; i < n; i++)
+                if (strlen(u->containers[i]) > width)
+                        width = strlen(u->containers[i]);
+        cleanup_strv char **ids = xcalloc(n + 1, sizeof(char *)), **prefixes = xcalloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+                ids[i] = definition_container_id(u->containers[i]);
+                prefixes[i] = xasprintf("%-*s | ", (int) width, u->containers[i]);
+        }
+        struct sigaction sa = { .sa_handler = on_interrupt }, old_int, old_term; /* no SA_RESTART */
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        int r = journal_follow_many(ids, prefixes, since_ns, &interrupted, err);
+        /* a second Ctrl-C ends berth at once */
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        if (r < 0)
+                return -1;
+        fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+        if (unit_stop(bus, u->target, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                if (unit_stop(bus, u->units[i], err) < 0)
+                        return -1;
+                fprintf(stderr, " Container %s  Stopped\n", u->containers[i]);
+        }
+        return 0;
+}
+
+static int compose_up_cmd(struct berth_cli *cli, const struct compose_options *co, int argc, char **argv,
+                          berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "detach", no_argument, NULL, 'd' }, { "build", no_argument, NULL, 'B' },
+                { "pull", required_argument, NULL, 'P' }, { "help", no_argument, NULL, 'H' },
+                {},
+        };
+        bool detach = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "d", opts, NULL)) != -1) {
+                switch (c) {
+                case 'd': detach = true; break;
+                case 'B': return cli_usage_error(err, "compose up", "--build is not supported yet: build the images with 'berth build' first");
+                case 'P': return cli_usage_error(err, "compose up", "--pull is not supported yet: use the services' pull_policy");
+                case 'H':
+                        puts("Usage:  berth compose up [-d] [SERVICE...]\n\n"
+                             "Create and start the project's containers as systemd units: one\n"
+                             "container@PROJECT-SERVICE-1.service per service, wanted by\n"
+                             "berth-compose-PROJECT.target\n\n"
+                             "Options:\n"
+                             "  -d, --detach   Detached mode: start and return (without it: show the services'\n"
+                             "                 output until Ctrl-C, then stop them)");
+                        return 0;
+                default: return cli_usage_error(err, "compose up", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        cleanup_compose_project struct compose_project *p = NULL;
+        cleanup_compose_units struct compose_units *u = NULL;
+        if (compose_load(co, &p, err) < 0 || compose_units_make(p, argv + optind, &u, err) < 0)
+                return -1;
+        if (geteuid() != 0)
+                return berth_error(err, EPERM, "compose up needs root (it writes to %s and starts units)",
+                                   COMPOSE_DEFINITION_DIR);
+        for (size_t i = 0; i < u->n_files; i++)
+                if (check_clash(&u->files[i], err) < 0)
+                        return -1;
+        if (cli_store_open(cli, err) < 0)
+                return -1;
+        /* the images first, as Docker Compose pulls before it creates: a
+         * missing one fails here, before anything is written */
+        struct container_progress progress = { .out = stderr };
+        for (size_t i = 0; u->images[i]; i++) {
+                const struct compose_service *s = NULL;
+                for (size_t j = 0; j < p->n_services && !s; j++)
+                        if (streq(p->services[j].image ? p->services[j].image : "", u->images[i]))
+                                s = &p->services[j];
+                const char *pol = s && s->pull_policy && !streq(s->pull_policy, "if_not_present") ? s->pull_policy
+                                                                                                   : "missing";
+                cleanup_image struct berth_image *img = NULL;
+                if (container_ensure_image(&cli->store, u->images[i], pol, &progress, &img, err) < 0)
+                        return -1;
+        }
+        if (write_project(p, u, err) < 0)
+                return -1;
+        cleanup_bus sd_bus *bus = NULL;
+        if (unit_bus_open(&bus, err) < 0 || unit_daemon_reload(bus, err) < 0)
+                return -1;
+        for (size_t i = 0; u->units[i]; i++)
+                unit_reset_failed(bus, u->units[i]);
+        long long started = now_ns();
+        if (unit_start(bus, u->target, err) < 0)
+                return -1;
+        int r = 0;
+        for (size_t i = 0; u->units[i]; i++) {
+                cleanup_free char *state = NULL;
+                if (unit_active_state(bus, u->units[i], &state, err) < 0)
+                        return -1;
+                if (streq(state, "active")) {
+                        fprintf(stderr, " Container %s  Started\n", u->containers[i]);
+                        continue;
+                }
+                fprintf(stderr, " Container %s  Error\n", u->containers[i]);
+                if (r == 0)
+                        r = berth_error(err, 0, "container %s did not start (%s is %s): see 'journalctl -u %s'",
+                                        u->containers[i], u->units[i], state, u->units[i]);
+        }
+        if (r < 0 || detach)
+                return r;
+        return attach_project(bus, u, started, err);
+}
+
+static void stop_unit(sd_bus *bus, const char *unit)
+{
+        berth_error_t e = NULL;
+        if (unit_stop(bus, unit, &e) < 0)
+                berth_warn("%s", e->msg);
+        berth_error_free(&e);
+        unit_reset_failed(bus, unit);
+}
+
+static int remove_container(struct berth_cli *cli, const char *name, const char *project, berth_error_t *err)
+{
+        cleanup_container struct berth_container *c = NULL;
+        berth_error_t e = NULL;
+        if (container_lookup(&cli->store, name, &c, &e) < 0) {
+                berth_error_free(&e);
+                return 0;
+        }
+        const char *label = json_string_value(json_object_get(json_at(c->config, "Config.Labels"),
+                                                              "com.docker.compose.project"));
+        if (!label || !streq(label, project))
+                return berth_error(err, 0, "container %s is not the project's: not removed", name);
+        if (container_is_running(c))
+                return berth_error(err, 0, "container %s is still running", name);
+        cleanup_close int lfd = container_lock(c, err);
+        if (lfd < 0 || container_remove(&cli->store, c, err) < 0)
+                return -1;
+        volume_remove_anonymous(&cli->store, c->config);
+        fprintf(stderr, " Container %s  Removed\n", name);
+        return 0;
+}
+
+static int compose_down_cmd(struct berth_cli *cli, const struct compose_options *co, int argc, char **argv,
+                            berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "volumes", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'H' },
+                {},
+        };
+        bool volumes = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+                switch (c) {
+                case 'v': volumes = true; break;
+                case 'H':
+                        puts("Usage:  berth compose down [OPTIONS]\n\n"
+                             "Stop and remove what 'compose up' made: the units, containers, networks and files\n\n"
+                             "Options:\n"
+                             "  -v, --volumes   Remove the project's named volumes too");
+                        return 0;
+                default: return cli_usage_error(err, "compose down", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(err, "compose down", "unexpected argument '%s'", argv[optind]);
+        cleanup_free char *name = NULL;
+        if (compose_project_name(co, &name, err) < 0)
+                return -1;
+        if (!definition_name_valid(name))
+                return berth_error(err, 0, "invalid project name '%s'", name);
+        cleanup_strv char **m = manifest_read(name);
+        if (!m[0])
+                return 0; /* nothing up made */
+        if (geteuid() != 0)
+                return berth_error(err, EPERM, "compose down needs root");
+        if (cli_store_open(cli, err) < 0)
+                return -1;
+        cleanup_bus sd_bus *bus = NULL;
+        if (unit_bus_open(&bus, err) < 0)
+                return -1;
+        cleanup_free char *target = compose_target_name(name);
+        stop_unit(bus, target);
+        for (size_t i = 0; m[i]; i++)
+                if (startswith(m[i], "unit "))
+                        stop_unit(bus, m[i] + 5);
+        for (size_t i = 0; m[i]; i++) {
+                const char *v = strchr(m[i], ' ') ? strchr(m[i], ' ') + 1 : "";
+                if (startswith(m[i], "network ") || startswith(m[i], "volume ")) {
+                        cleanup_free char *unit = definition_unit_name(
+                                startswith(m[i], "network ") ? DEFINITION_NETWORK : DEFINITION_VOLUME, v);
+                        stop_unit(bus, unit);
+                }
+        }
+        for (size_t i = 0; m[i]; i++)
+                if (startswith(m[i], "container ") && remove_container(cli, m[i] + 10, name, err) < 0)
+                        return -1;
+        for (size_t i = 0; m[i]; i++) {
+                if (startswith(m[i], "network ")) {
+                        json_auto_t *net = NULL;
+                        berth_error_t e = NULL;
+                        if (network_lookup(&cli->store, m[i] + 8, &net, &e) < 0) {
+                                berth_error_free(&e);
+                                continue;
+                        }
+                        if (network_remove(&cli->store, m[i] + 8, err) < 0)
+                                return -1;
+                        fprintf(stderr, " Network %s  Removed\n", m[i] + 8);
+                } else if (volumes && startswith(m[i], "volume ")) {
+                        if (volume_remove(&cli->store, m[i] + 7, true, err) < 0)
+                                return -1;
+                        fprintf(stderr, " Volume %s  Removed\n", m[i] + 7);
+                }
+        }
+        for (size_t i = 0; m[i]; i++)
+                if (startswith(m[i], "file ") && unlink(m[i] + 5) < 0 && errno != ENOENT)
+                        return berth_error(err, errno, "remove %s", m[i] + 5);
+        cleanup_free char *mpath = manifest_path(name);
+        if (unlink(mpath) < 0 && errno != ENOENT)
+                return berth_error(err, errno, "remove %s", mpath);
+        return unit_daemon_reload(bus, err);
+}
+
+int cmd_compose_up_down(struct berth_cli *cli, const struct compose_options *co, const char *sub, int argc,
+                        char **argv, berth_error_t *err)
+{
+        return streq(sub, "up") ? compose_up_cmd(cli, co, argc, argv, err) : compose_down_cmd(cli, co, argc, argv, err);
+}
