@@ -142,7 +142,8 @@ YAML
 }
 
 @test "compose config needs no store: an unprivileged user can check a file" {
-    command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+    # util-linux is in tests/harness/deps.sh: its absence is a broken setup
+    command -v setpriv >/dev/null || _fail "setpriv (util-linux) is missing"
     mkdir -p "$D/app"
     cp "$REPO/tests/integration/compose/flask-redis/compose.yaml" "$D/app/"
     chmod -R a+rX "$D"

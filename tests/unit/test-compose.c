@@ -11,21 +11,16 @@
 #include "berth/compose-internal.h"
 #include "berth/util.h"
 #include "check-main.h"
-
-static char *tmpdir;
+#include "tmpdir-fixture.h"
 
 static void setup(void)
 {
-        char tmpl[] = "/tmp/berth-test-compose-XXXXXX";
-        ck_assert_ptr_nonnull(mkdtemp(tmpl));
-        tmpdir = xstrdup(tmpl);
+        tmpdir_make("compose");
 }
 
 static void teardown(void)
 {
-        rm_rf(tmpdir, NULL);
-        free(tmpdir);
-        tmpdir = NULL;
+        tmpdir_remove();
 }
 
 static char *env_default[] = { "HOME=/home/u", "TAG=1.2", "EMPTY=", NULL };

@@ -13,22 +13,18 @@
 #include "berth/util.h"
 #include "check-main.h"
 #include "strv-check.h"
+#include "tmpdir-fixture.h"
 
-static char *tmpdir; /* a fresh directory per test, the search path */
-
+/* tmpdir is the search path too */
 static void setup(void)
 {
-        char tmpl[] = "/tmp/berth-test-defm-XXXXXX";
-        ck_assert_ptr_nonnull(mkdtemp(tmpl));
-        tmpdir = xstrdup(tmpl);
+        tmpdir_make("defm");
         setenv("BERTH_DEFINITION_PATH", tmpdir, 1);
 }
 
 static void teardown(void)
 {
-        rm_rf(tmpdir, NULL);
-        free(tmpdir);
-        tmpdir = NULL;
+        tmpdir_remove();
         unsetenv("BERTH_DEFINITION_PATH");
 }
 

@@ -13,21 +13,16 @@
 #include "berth/util.h"
 #include "check-main.h"
 #include "strv-check.h"
-
-static char *tmpdir; /* a fresh directory per test */
+#include "tmpdir-fixture.h"
 
 static void setup(void)
 {
-        char tmpl[] = "/tmp/berth-test-def-XXXXXX";
-        ck_assert_ptr_nonnull(mkdtemp(tmpl));
-        tmpdir = xstrdup(tmpl);
+        tmpdir_make("def");
 }
 
 static void teardown(void)
 {
-        rm_rf(tmpdir, NULL);
-        free(tmpdir);
-        tmpdir = NULL;
+        tmpdir_remove();
         unsetenv("BERTH_DEFINITION_PATH");
 }
 
