@@ -30,6 +30,7 @@ struct build_opts {
         char **tags;            /* -t (may be NULL) */
         const char *target;     /* --target or NULL */
         bool no_cache, quiet;
+        bool pull;              /* --pull: pull each FROM image even when it is here */
         char **build_args; /* "K=V" */
         char **labels;     /* "K=V" */
         const char *network; /* "host" (default) or "none" */

@@ -51,6 +51,23 @@ int cli_volume_prune(struct berth_store *s, bool all, long long *reclaimed, bert
 struct compose_options;
 int cmd_compose_up_down(struct berth_cli *cli, const struct compose_options *co, const char *sub, int argc,
                         char **argv, berth_error_t *err);
+/* compose logs/start/stop/restart/exec/top/run (src/cli/cmd-compose-ops.c),
+ * build/pull/push/images (src/cli/cmd-compose-build.c), for cmd_compose(). */
+int cmd_compose_ops(struct berth_cli *cli, const struct compose_options *co, const char *sub, int argc, char **argv,
+                    berth_error_t *err);
+int cmd_compose_images(struct berth_cli *cli, const struct compose_options *co, const char *sub, int argc,
+                       char **argv, berth_error_t *err);
+/* The images `compose up` needs (images: of compose_units): a service with
+ * a build section is built when build is set, when its image is missing
+ * (unless pull is "always") or pull_policy is build; the others are pulled
+ * with the policy pull (always, missing, never) when it is set. */
+struct compose_project;
+int compose_up_images(struct berth_cli *cli, const struct compose_project *p, char *const *images, bool build,
+                      const char *pull, berth_error_t *err);
+/* compose down: the project's one-off `compose run` containers, stopped
+ * and removed (cmd-compose-ops.c). */
+typedef struct sd_bus sd_bus;
+int compose_down_oneoffs(struct berth_cli *cli, sd_bus *bus, const char *project, berth_error_t *err);
 
 /* Print an aligned table: rows of cells, the first row the header; columns are
  * separated by at least three spaces as Docker's tabwriter does. */

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "berth/error.h"
 
@@ -183,6 +184,34 @@ char *compose_config_json(const struct compose_project *p);
 
 /* Docker Compose v2's names: container_name or PROJECT-SERVICE-N. */
 char *compose_container_name(const struct compose_project *p, const struct compose_service *s, unsigned n);
+/* The image a service runs: image:, else the one its build makes,
+ * PROJECT-SERVICE as Docker Compose v2 names it. */
+char *compose_service_image(const struct compose_project *p, const struct compose_service *s);
+/* What `compose logs` puts before a container's lines: SERVICE-N, or the
+ * container_name. */
+char *compose_log_prefix_label(const struct compose_service *s, unsigned n);
 const struct compose_service *compose_find_service(const struct compose_project *p, const char *name);
+/* The services named (all when names is NULL or empty), in the project's
+ * order, NULL-terminated (free the array only); an unknown name is the
+ * error "no such service: NAME". */
+int compose_select_services(const struct compose_project *p, char *const *names,
+                            const struct compose_service ***out, berth_error_t *err);
+/* compose_load() then compose_select_services(): what the commands that
+ * take [SERVICE...] start with. */
+int compose_load_services(const struct compose_options *o, char *const *names, struct compose_project **p,
+                          const struct compose_service ***v, berth_error_t *err);
+static inline void compose_services_freep(const struct compose_service ***v) { free(*v); }
+#define cleanup_compose_services __attribute__((cleanup(compose_services_freep)))
+
+/* `compose logs` prefixes for these labels (compose_log_prefix_label()):
+ * each padded to the widest plus one, then "| ", as Docker Compose v2
+ * aligns them ("web-1  | ", "db-1   | "). */
+char **compose_log_prefixes(char *const *labels);
+/* --tail: "all" (-1) or a count >= 0; -EINVAL otherwise. */
+int compose_parse_tail(const char *s, long *tail);
+/* A service's `run` flags for a one-off container (`compose run`): all of
+ * args but the published ports (-p X, --publish X, -P) and the network
+ * aliases (as Docker Compose without --use-aliases), appended to *out. */
+void compose_run_args(char *const *args, char ***out);
 
 #endif

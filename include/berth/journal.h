@@ -64,6 +64,14 @@ int journal_show_logs(const char *container_id_full, const struct logs_opts *o,
 int journal_follow_many(char *const *ids, char *const *prefixes, long long since_ns, volatile int *stop,
                         berth_error_t *err);
 
+/* The output of several containers (CONTAINER_ID_FULL= of ids[i]) in time
+ * order, each line after prefixes[i] (prefixes NULL: none), stdout or stderr
+ * by PRIORITY as journal_show_logs(): o->tail is per container, o->since_ns/
+ * until_ns bound the time, o->timestamps puts the time after the prefix;
+ * with o->follow until *stop is set (stop may be NULL without follow). */
+int journal_show_many(char *const *ids, char *const *prefixes, const struct logs_opts *o, volatile int *stop,
+                      berth_error_t *err);
+
 /* A journal stream (what a unit's StandardOutput=journal is) whose lines
  * belong to `unit`: journald takes the unit from the stream header when the
  * writing process is gone before its line is read (a short-lived child), so

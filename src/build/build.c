@@ -368,7 +368,7 @@ static int stage_from(struct build *b, struct stage_state *st, size_t idx, berth
                         return -1;
         } else if (streq(sg->base, "scratch")) {
                 img = NULL;
-        } else if (container_ensure_image(b->store, sg->base, "missing", &(struct container_progress) { .out = stderr }, &img, err) < 0)
+        } else if (container_ensure_image(b->store, sg->base, b->o->pull ? "always" : "missing", &(struct container_progress) { .out = stderr }, &img, err) < 0)
                 return build_insn_error(b, in, err);
         if (img) {
                 cleanup_free char *k = xasprintf("FROM %s", img->id);

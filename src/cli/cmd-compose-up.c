@@ -160,21 +160,28 @@ static int compose_up_cmd(struct berth_cli *cli, const struct compose_options *c
                 { "pull", required_argument, NULL, 'P' }, { "help", no_argument, NULL, 'H' },
                 {},
         };
-        bool detach = false;
+        bool detach = false, build = false;
+        const char *pull = NULL;
         int c;
         while ((c = getopt_long(argc, argv, "d", opts, NULL)) != -1) {
                 switch (c) {
                 case 'd': detach = true; break;
-                case 'B': return cli_usage_error(err, "compose up", "--build is not supported yet: build the images with 'berth build' first");
-                case 'P': return cli_usage_error(err, "compose up", "--pull is not supported yet: use the services' pull_policy");
+                case 'B': build = true; break;
+                case 'P':
+                        if (!streq(optarg, "always") && !streq(optarg, "missing") && !streq(optarg, "never"))
+                                return cli_usage_error(err, "compose up", "--pull must be always, missing or never");
+                        pull = optarg;
+                        break;
                 case 'H':
                         puts("Usage:  berth compose up [-d] [SERVICE...]\n\n"
                              "Create and start the project's containers as systemd units: one\n"
                              "container@PROJECT-SERVICE-1.service per service, wanted by\n"
                              "berth-compose-PROJECT.target\n\n"
                              "Options:\n"
+                             "      --build    Build images before starting containers\n"
                              "  -d, --detach   Detached mode: start and return (without it: show the services'\n"
-                             "                 output until Ctrl-C, then stop them)");
+                             "                 output until Ctrl-C, then stop them)\n"
+                             "      --pull     Pull images before running: always, missing or never");
                         return 0;
                 default: return cli_usage_error(err, "compose up", "unknown option '%s'", argv[optind - 1]);
                 }
@@ -193,6 +200,8 @@ static int compose_up_cmd(struct berth_cli *cli, const struct compose_options *c
                 return -1;
         /* the images first, as Docker Compose pulls before it creates: a
          * missing one fails here, before anything is written */
+        if (compose_up_images(cli, p, u->images, build, pull, err) < 0) /* cmd-compose-build.c */
+                return -1;
         struct container_progress progress = { .out = stderr };
         for (size_t i = 0; u->images[i]; i++) {
                 const struct compose_service *s = NULL;
@@ -317,6 +326,8 @@ static int compose_down_cmd(struct berth_cli *cli, const struct compose_options 
                         stop_unit(bus, unit);
                 }
         }
+        if (compose_down_oneoffs(cli, bus, name, err) < 0) /* cmd-compose-ops.c */
+                return -1;
         for (size_t i = 0; m[i]; i++)
                 if (startswith(m[i], "container ") && remove_container(cli, m[i] + 10, name, err) < 0)
                         return -1;

@@ -2,7 +2,8 @@
  * COMMAND: multi-container applications from compose files (compose.h).
  * This file has `config` (the resolved, merged, interpolated model as
  * Docker Compose prints it) and `ps`; `up -d` and `down` are in
- * cmd-compose-up.c; the rest come later. */
+ * cmd-compose-up.c, logs/start/stop/restart/exec/top/run in
+ * cmd-compose-ops.c, build/pull/push/images in cmd-compose-build.c. */
 #include "config.h"
 
 #include <getopt.h>
@@ -20,11 +21,21 @@ static const char compose_usage[] =
         "      --profile stringArray   Enable services of a profile (* for all)\n"
         "  -p, --project-name string   Project name\n\n"
         "Commands:\n"
+        "  build       Build or rebuild services\n"
         "  config      Parse, resolve and render the compose file in canonical format\n"
         "  down        Stop and remove what up made\n"
+        "  exec        Execute a command in a running container\n"
+        "  images      List images used by the created containers\n"
+        "  logs        View output from containers\n"
         "  ps          List the project's containers\n"
-        "  up          Create and start the containers as systemd units\n\n"
-        "Not there yet: logs, start, stop, restart, build, pull, exec, run.\n";
+        "  pull        Pull service images\n"
+        "  push        Push service images\n"
+        "  restart     Restart service containers\n"
+        "  run         Run a one-off command on a service\n"
+        "  start       Start services\n"
+        "  stop        Stop services\n"
+        "  top         Display the running processes\n"
+        "  up          Create and start the containers as systemd units\n";
 
 static int compose_config_cmd(const struct compose_options *co, int argc, char **argv, berth_error_t *err)
 {
@@ -179,11 +190,13 @@ int cmd_compose(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
                 return compose_ps_cmd(cli, &co, argc, argv, err);
         if (streq(sub, "up") || streq(sub, "down"))
                 return cmd_compose_up_down(cli, &co, sub, argc, argv, err);
-        static const char *const later[] = { "logs", "start", "stop", "restart", "build",
-                                             "pull", "push", "exec", "run", "images", "top", "create", "rm" };
-        for (size_t i = 0; i < ARRAY_SIZE(later); i++)
-                if (streq(sub, later[i]))
-                        return berth_error(err, 0, "compose %s: not implemented yet (this berth has compose config and ps)",
-                                           sub);
+        static const char *const ops[] = { "logs", "start", "stop", "restart", "exec", "run", "top" };
+        for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+                if (streq(sub, ops[i]))
+                        return cmd_compose_ops(cli, &co, sub, argc, argv, err);
+        if (streq(sub, "build") || streq(sub, "pull") || streq(sub, "push") || streq(sub, "images"))
+                return cmd_compose_images(cli, &co, sub, argc, argv, err);
+        if (streq(sub, "create") || streq(sub, "rm"))
+                return berth_error(err, 0, "compose %s: not implemented yet", sub);
         return cli_usage_error(err, "compose", "unknown command '%s'", sub);
 }

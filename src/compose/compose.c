@@ -577,6 +577,20 @@ char *compose_container_name(const struct compose_project *p, const struct compo
         return xasprintf("%s-%s-%u", p->name, s->name, n);
 }
 
+char *compose_service_image(const struct compose_project *p, const struct compose_service *s)
+{
+        if (s->image)
+                return xstrdup(s->image);
+        return xasprintf("%s-%s", p->name, s->name);
+}
+
+char *compose_log_prefix_label(const struct compose_service *s, unsigned n)
+{
+        if (s->container_name)
+                return xstrdup(s->container_name);
+        return xasprintf("%s-%u", s->name, n);
+}
+
 const struct compose_service *compose_find_service(const struct compose_project *p, const char *name)
 {
         for (size_t i = 0; i < p->n_services; i++)
@@ -597,4 +611,75 @@ int compose_project_name(const struct compose_options *o, char **out, berth_erro
         *out = xstrdup(p->name);
         compose_project_free(p);
         return 0;
+}
+
+int compose_select_services(const struct compose_project *p, char *const *names,
+                            const struct compose_service ***out, berth_error_t *err)
+{
+        const struct compose_service **v = xcalloc(p->n_services + 1, sizeof(*v));
+        size_t n = 0;
+        for (size_t i = 0; names && names[i]; i++)
+                if (!compose_find_service(p, names[i])) {
+                        free(v);
+                        return berth_error(err, 0, "no such service: %s", names[i]);
+                }
+        /* in the project's order, each once */
+        for (size_t i = 0; i < p->n_services; i++) {
+                bool named = !names || !names[0];
+                for (size_t j = 0; !named && names[j]; j++)
+                        named = streq(names[j], p->services[i].name);
+                if (named)
+                        v[n++] = &p->services[i];
+        }
+        *out = v;
+        return 0;
+}
+
+int compose_load_services(const struct compose_options *o, char *const *names, struct compose_project **p,
+                          const struct compose_service ***v, berth_error_t *err)
+{
+        if (compose_load(o, p, err) < 0)
+                return -1;
+        return compose_select_services(*p, names, v, err);
+}
+
+char **compose_log_prefixes(char *const *labels)
+{
+        size_t width = 0, n = strv_length(labels);
+        for (size_t i = 0; i < n; i++)
+                if (strlen(labels[i]) > width)
+                        width = strlen(labels[i]);
+        char **v = xcalloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+                v[i] = xasprintf("%-*s | ", (int) width + 1, labels[i]);
+        return v;
+}
+
+int compose_parse_tail(const char *s, long *tail)
+{
+        if (streq(s, "all") || streq(s, "-1")) {
+                *tail = -1;
+                return 0;
+        }
+        char *end = NULL;
+        errno = 0;
+        long n = strtol(s, &end, 10);
+        if (!*s || *end || errno || n < 0)
+                return -EINVAL;
+        *tail = n;
+        return 0;
+}
+
+void compose_run_args(char *const *args, char ***out)
+{
+        for (size_t i = 0; args && args[i]; i++) {
+                if ((streq(args[i], "-p") || streq(args[i], "--publish") || streq(args[i], "--network-alias")) &&
+                    args[i + 1]) {
+                        i++;
+                        continue;
+                }
+                if (startswith(args[i], "--publish=") || startswith(args[i], "--network-alias=") || streq(args[i], "-P") || streq(args[i], "--publish-all"))
+                        continue;
+                strv_push(out, args[i]);
+        }
 }

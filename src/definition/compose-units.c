@@ -281,9 +281,7 @@ static int add_security(struct strbuf *b, const struct compose_service *s, berth
 /* Keys the definitions have no counterpart for yet. */
 static int check_unsupported(const struct compose_service *s, berth_error_t *err)
 {
-        if (s->build)
-                return unsupported(s, "build", err);
-        if (!s->image)
+        if (!s->image && !s->build)
                 return berth_error(err, 0, "service %s has neither an image nor a build section", s->name);
         if (s->expose)
                 return unsupported(s, "expose", err);
@@ -354,6 +352,7 @@ static int service_file(const struct compose_project *p, const struct compose_se
         cleanup_free char *cname = compose_container_name(p, s, 1);
         if (!definition_name_valid(cname))
                 return berth_error(err, 0, "service %s: invalid container name '%s'", s->name, cname);
+        cleanup_free char *image = compose_service_image(p, s); /* a build's: PROJECT-SERVICE */
         cleanup_strbuf struct strbuf unit = {}, c = {}, svc = {};
         strbuf_printf(&unit, "[Unit]\nDescription=compose project %s, service %s\nPartOf=", p->name, s->name);
         cleanup_free char *target = compose_target_name(p->name);
@@ -361,7 +360,7 @@ static int service_file(const struct compose_project *p, const struct compose_se
         if (add_depends(&unit, p, s, err) < 0)
                 return -1;
         strbuf_adds(&c, "[Container]\n");
-        if (add_string(&c, s, "Image", s->image, err) < 0 || add_string(&c, s, "ContainerName", cname, err) < 0)
+        if (add_string(&c, s, "Image", image, err) < 0 || add_string(&c, s, "ContainerName", cname, err) < 0)
                 return -1;
         if (s->pull_policy) {
                 const char *pull = streq(s->pull_policy, "if_not_present") ? "missing" : s->pull_policy;
@@ -473,7 +472,7 @@ static int service_file(const struct compose_project *p, const struct compose_se
         cleanup_free char *unit_name = definition_unit_name(DEFINITION_CONTAINER, cname);
         strv_push(&u->units, unit_name);
         strv_push(&u->containers, cname);
-        strv_push(&u->images, s->image);
+        strv_push(&u->images, image);
         return 0;
 }
 

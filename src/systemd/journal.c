@@ -100,7 +100,8 @@ struct printer {
         bool mid_line[2];       /* stdout, stderr: a partial chunk was printed */
 };
 
-static int print_entry(sd_journal *j, const struct logs_opts *o, struct printer *pr, uint64_t usec)
+static int print_entry(sd_journal *j, const struct logs_opts *o, struct printer *pr, uint64_t usec,
+                       const char *prefix)
 {
         size_t len, plen = 0, partlen = 0, evlen = 0;
         const char *msg = entry_field(j, "MESSAGE", &len);
@@ -118,6 +119,8 @@ static int print_entry(sd_journal *j, const struct logs_opts *o, struct printer 
         if (pr->last && pr->last != out)
                 fflush(pr->last);
         pr->last = out;
+        if (prefix && !pr->mid_line[is_err])
+                fputs(prefix, out);
         if (o->timestamps && !pr->mid_line[is_err]) {
                 cleanup_free char *ts = format_rfc3339((long long) usec * 1000);
                 fputs(ts, out);
@@ -226,9 +229,100 @@ int journal_show_logs(const char *container_id_full, const struct logs_opts *o,
                         continue;
                 if (until_us && t > until_us)
                         break;
-                r = print_entry(j, o, &pr, t);
+                r = print_entry(j, o, &pr, t, NULL);
                 if (r < 0)
                         return berth_error(err, -r, "write the logs");
+        }
+        fflush(stdout);
+        fflush(stderr);
+        return 0;
+}
+
+/* Where container ids[i]'s output starts for --tail N: the time of its Nth
+ * line from the end (0: all of it; now for N = 0). */
+static int tail_start(const char *id, long tail, uint64_t *start_us, berth_error_t *err)
+{
+        *start_us = 0;
+        if (tail < 0)
+                return 0;
+        if (tail == 0) {
+                *start_us = (uint64_t) now_ns() / 1000 + 1;
+                return 0;
+        }
+        __attribute__((cleanup(journal_closep))) sd_journal *j = NULL;
+        int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        if (r < 0)
+                return berth_error(err, -r, "open the journal");
+        cleanup_free char *match = xasprintf("CONTAINER_ID_FULL=%s", id);
+        r = sd_journal_add_match(j, match, 0);
+        if (r >= 0)
+                r = sd_journal_seek_tail(j);
+        if (r >= 0)
+                r = sd_journal_previous_skip(j, (uint64_t) tail);
+        if (r > 0)
+                r = sd_journal_get_realtime_usec(j, start_us);
+        if (r < 0)
+                return berth_error(err, -r, "read the journal");
+        return 0;
+}
+
+int journal_show_many(char *const *ids, char *const *prefixes, const struct logs_opts *o, volatile int *stop,
+                      berth_error_t *err)
+{
+        size_t n = 0;
+        while (ids[n])
+                n++;
+        cleanup_free uint64_t *start = xcalloc(n + 1, sizeof(uint64_t));
+        for (size_t i = 0; i < n; i++)
+                if (tail_start(ids[i], o->tail, &start[i], err) < 0)
+                        return -1;
+        __attribute__((cleanup(journal_closep))) sd_journal *j = NULL;
+        int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        if (r < 0)
+                return berth_error(err, -r, "open the journal");
+        (void) sd_journal_set_data_threshold(j, 0);
+        for (size_t i = 0; i < n; i++) { /* one field: the matches are ORed */
+                cleanup_free char *match = xasprintf("CONTAINER_ID_FULL=%s", ids[i]);
+                r = sd_journal_add_match(j, match, 0);
+                if (r < 0)
+                        return berth_error(err, -r, "match the journal on %s", match);
+        }
+        uint64_t since_us = o->since_ns > 0 ? (uint64_t) o->since_ns / 1000 : 0;
+        r = o->follow ? sd_journal_get_fd(j) : 0;
+        if (r >= 0)
+                r = since_us ? sd_journal_seek_realtime_usec(j, since_us) : sd_journal_seek_head(j);
+        if (r < 0)
+                return berth_error(err, -r, "watch the journal");
+        struct printer pr = { 0 };
+        while (!stop || !*stop) {
+                r = sd_journal_next(j);
+                if (r < 0)
+                        return berth_error(err, -r, "read the journal");
+                if (r == 0) {
+                        if (!o->follow)
+                                break;
+                        fflush(stdout);
+                        fflush(stderr);
+                        r = sd_journal_wait(j, FOLLOW_POLL_USEC);
+                        if (r < 0 && r != -EINTR)
+                                return berth_error(err, -r, "wait for the journal");
+                        continue;
+                }
+                size_t idlen;
+                uint64_t t = 0;
+                const char *id = entry_field(j, "CONTAINER_ID_FULL", &idlen);
+                if (!id || sd_journal_get_realtime_usec(j, &t) < 0)
+                        continue;
+                if (o->until_ns > 0 && t > (uint64_t) o->until_ns / 1000)
+                        break;
+                for (size_t i = 0; i < n; i++) {
+                        if (strlen(ids[i]) != idlen || memcmp(ids[i], id, idlen) != 0 || t < start[i] ||
+                            t < since_us)
+                                continue;
+                        r = print_entry(j, o, &pr, t, prefixes ? prefixes[i] : NULL);
+                        if (r < 0)
+                                return berth_error(err, -r, "write the logs");
+                }
         }
         fflush(stdout);
         fflush(stderr);
@@ -238,47 +332,8 @@ int journal_show_logs(const char *container_id_full, const struct logs_opts *o,
 int journal_follow_many(char *const *ids, char *const *prefixes, long long since_ns, volatile int *stop,
                         berth_error_t *err)
 {
-        __attribute__((cleanup(journal_closep))) sd_journal *j = NULL;
-        int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
-        if (r < 0)
-                return berth_error(err, -r, "open the journal");
-        (void) sd_journal_set_data_threshold(j, 0);
-        for (size_t i = 0; ids[i]; i++) { /* one field: the matches are ORed */
-                cleanup_free char *match = xasprintf("CONTAINER_ID_FULL=%s", ids[i]);
-                r = sd_journal_add_match(j, match, 0);
-                if (r < 0)
-                        return berth_error(err, -r, "match the journal on %s", match);
-        }
-        r = sd_journal_get_fd(j);
-        if (r >= 0)
-                r = sd_journal_seek_realtime_usec(j, since_ns > 0 ? (uint64_t) since_ns / 1000 : 0);
-        if (r < 0)
-                return berth_error(err, -r, "watch the journal");
-        while (!*stop) {
-                r = sd_journal_next(j);
-                if (r < 0)
-                        return berth_error(err, -r, "read the journal");
-                if (r == 0) {
-                        fflush(stdout);
-                        r = sd_journal_wait(j, FOLLOW_POLL_USEC);
-                        if (r < 0 && r != -EINTR)
-                                return berth_error(err, -r, "wait for the journal");
-                        continue;
-                }
-                size_t len, idlen, evlen;
-                const char *msg = entry_field(j, "MESSAGE", &len);
-                const char *id = entry_field(j, "CONTAINER_ID_FULL", &idlen);
-                if (!msg || !id || entry_field(j, "BERTH_EVENT_TYPE", &evlen))
-                        continue; /* the hooks' events are no output */
-                for (size_t i = 0; ids[i]; i++)
-                        if (strlen(ids[i]) == idlen && memcmp(ids[i], id, idlen) == 0) {
-                                fputs(prefixes[i], stdout);
-                                fwrite(msg, 1, len, stdout);
-                                fputc('\n', stdout);
-                        }
-        }
-        fflush(stdout);
-        return 0;
+        struct logs_opts o = { .follow = true, .since_ns = since_ns, .tail = -1 };
+        return journal_show_many(ids, prefixes, &o, stop, err);
 }
 
 int journal_stream_open(const char *identifier, const char *unit, int priority)

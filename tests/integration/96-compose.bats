@@ -195,9 +195,9 @@ YAML
     run --separate-stderr berth compose -p "Bad Name" config
     assert_status 125
     [[ $stderr == "berth: invalid project name \"Bad Name\""* ]] || _fail "stderr: $stderr"
-    run --separate-stderr berth compose logs
+    run --separate-stderr berth compose logs nope
     assert_status 125
-    [[ $stderr == *"compose logs: not implemented yet"* ]] || _fail "stderr: $stderr"
+    [ "$stderr" = "berth: no such service: nope" ] || _fail "stderr: $stderr"
     run --separate-stderr berth compose config --format xml
     assert_status 125
     run --separate-stderr berth compose

@@ -158,7 +158,7 @@ hello world"
     assert_success
 }
 
-@test "compose up: unsupported keys, a missing image and --build fail in one line with 125, writing nothing" {
+@test "compose up: unsupported keys, a missing image and a bad --pull fail in one line with 125, writing nothing" {
     cd "$D/shop"
     cp compose.yaml good.yaml
     sed -i 's/^    restart: on-failure/    privileged: true/' compose.yaml
@@ -177,9 +177,9 @@ hello world"
     assert_failure
 
     cp good.yaml compose.yaml
-    run --separate-stderr berth compose up --build -d
+    run --separate-stderr berth compose up --pull sometimes -d
     assert_status 125
-    [[ "$stderr" == "berth: compose up: --build is not supported yet"* ]] || _fail "stderr: $stderr"
+    [[ "$stderr" == "berth: compose up: --pull must be always, missing or never"* ]] || _fail "stderr: $stderr"
     assert_nothing_of_shop
 }
 

@@ -183,7 +183,6 @@ START_TEST(test_unsupported)
 {
         bad("services:\n  a:\n    image: x\n    privileged: true\n",
             "service a: privileged is not supported by compose up yet");
-        bad("services:\n  a:\n    build: .\n", "service a: build is not supported by compose up yet");
         bad("services:\n  a:\n    image: x\n    expose: [\"80\"]\n",
             "service a: expose is not supported by compose up yet");
         bad("services:\n  a:\n    image: x\n    networks: {default: {aliases: [\"b c\"]}}\n",
@@ -200,6 +199,19 @@ START_TEST(test_unsupported)
             "service b: its healthcheck is disabled, but a service depends on it with condition service_healthy");
         bad("services:\n  a:\n    image: x\n    volumes: [\"v:/v\"]\nvolumes:\n  v:\n    labels: [x=y]\n",
             "volume v: labels is not supported by compose up yet");
+}
+END_TEST
+
+/* A service with a build section runs its image: image:, else PROJECT-SERVICE. */
+START_TEST(test_build_image)
+{
+        cleanup_error berth_error_t err = NULL;
+        cleanup_compose_units struct compose_units *u =
+                make("services:\n  a:\n    build: .\n  b:\n    image: reg:5000/b:2\n    build: .\n", NULL, &err);
+        ck_assert_msg(u != NULL, "%s", err ? err->msg : "?");
+        STRV_EQ(u->images, "app-a", "reg:5000/b:2");
+        cleanup_definition struct definition *d = load("app-a-1", DEFINITION_CONTAINER);
+        ck_assert_str_eq(d->image, "app-a");
 }
 END_TEST
 
@@ -220,6 +232,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_service_keys);
         tcase_add_test(tc, test_depends_on);
         tcase_add_test(tc, test_unsupported);
+        tcase_add_test(tc, test_build_image);
         tcase_add_test(tc, test_no_such_service);
         suite_add_tcase(s, tc);
         return s;
