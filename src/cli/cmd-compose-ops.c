@@ -1,4 +1,4 @@
-/* berth compose logs | start | stop | restart | exec | top | run: the
+/* berth compose logs | start | stop | restart | exec | top | run | rm: the
  * commands that work on what `compose up` made, as Docker Compose v2 does.
  * A service's container is PROJECT-SERVICE-1 (or its container_name), its
  * unit container@NAME.service; the output comes from the journal. */
@@ -486,6 +486,20 @@ static int compose_run_cmd(struct berth_cli *cli, const struct compose_options *
         return cmd_run(cli, (int) strv_length(rargv), rargv, err);
 }
 
+/* Remove a stopped container (gone already: nothing to do). */
+static int remove_stopped(struct berth_cli *cli, struct berth_container *c, bool volumes, berth_error_t *err)
+{
+        if (access(c->dir, F_OK) < 0)
+                return 0; /* a --rm one, gone with its stop */
+        cleanup_close int lfd = container_lock(c, err);
+        if (lfd < 0 || container_remove(&cli->store, c, err) < 0)
+                return -1;
+        if (volumes)
+                volume_remove_anonymous(&cli->store, c->config);
+        fprintf(stderr, " Container %s  Removed\n", c->name);
+        return 0;
+}
+
 /* down: the project's one-off containers too (Docker Compose's down
  * includes them), stopped and removed before its networks go. */
 int compose_down_oneoffs(struct berth_cli *cli, sd_bus *bus, const char *project, berth_error_t *err)
@@ -501,21 +515,87 @@ int compose_down_oneoffs(struct berth_cli *cli, sd_bus *bus, const char *project
                 const char *oneoff = json_string_value(json_object_get(labels, "com.docker.compose.oneoff"));
                 if (!proj || !streq(proj, project) || !oneoff || !streq(oneoff, "True"))
                         continue;
-                if (container_stop(&cli->store, bus, v[i], -1, err) < 0) {
+                if (container_stop(&cli->store, bus, v[i], -1, err) < 0 || remove_stopped(cli, v[i], true, err) < 0)
                         r = -1;
-                        break;
-                }
-                if (access(v[i]->dir, F_OK) < 0)
-                        continue; /* a --rm one, gone with its stop */
-                cleanup_close int lfd = container_lock(v[i], err);
-                if (lfd < 0 || container_remove(&cli->store, v[i], err) < 0) {
-                        r = -1;
-                        break;
-                }
-                volume_remove_anonymous(&cli->store, v[i]->config);
-                fprintf(stderr, " Container %s  Removed\n", v[i]->name);
         }
         container_list_free(v, n);
+        return r;
+}
+
+/* ---- rm ------------------------------------------------------------------- */
+
+static int compose_rm_cmd(struct berth_cli *cli, const struct compose_options *co, int argc, char **argv,
+                          berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "force", no_argument, NULL, 'f' }, { "stop", no_argument, NULL, 's' },
+                { "volumes", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'H' }, {},
+        };
+        bool force = false, stop = false, volumes = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "fsv", opts, NULL)) != -1) {
+                switch (c) {
+                case 'f': force = true; break;
+                case 's': stop = true; break;
+                case 'v': volumes = true; break;
+                case 'H':
+                        puts("Usage:  berth compose rm [OPTIONS] [SERVICE...]\n\n"
+                             "Remove the services' stopped containers (the units stay: 'compose start' makes them again)\n\n"
+                             "Options:\n"
+                             "  -f, --force     Don't ask to confirm removal\n"
+                             "  -s, --stop      Stop the containers, if required, before removing\n"
+                             "  -v, --volumes   Remove any anonymous volumes attached to containers");
+                        return 0;
+                default: return cli_usage_error(err, "compose rm", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        cleanup_compose_project struct compose_project *p = NULL;
+        cleanup_compose_services const struct compose_service **v = NULL;
+        if (compose_load_services(co, argv + optind, &p, &v, err) < 0 || cli_store_open(cli, err) < 0)
+                return -1;
+        cleanup_bus sd_bus *bus = NULL;
+        size_t n = 0;
+        struct berth_container **gone = xcalloc(p->n_services + 1, sizeof(*gone));
+        int r = 0;
+        for (size_t i = 0; v[i] && r == 0; i++) {
+                struct berth_container *ct = service_container(cli, p, v[i]);
+                if (ct && container_is_running(ct) && stop) {
+                        if ((!bus && (need_root("rm", err) < 0 || unit_bus_open(&bus, err) < 0)) ||
+                            container_stop(&cli->store, bus, ct, -1, err) < 0)
+                                r = -1;
+                        else {
+                                cleanup_free char *unit = definition_unit_name(DEFINITION_CONTAINER, ct->name);
+                                unit_reset_failed(bus, unit);
+                                fprintf(stderr, " Container %s  Stopped\n", ct->name);
+                                container_free(ct);
+                                ct = service_container(cli, p, v[i]);
+                        }
+                }
+                if (ct && !container_is_running(ct))
+                        gone[n++] = ct;
+                else if (ct)
+                        container_free(ct);
+        }
+        if (r == 0 && n == 0)
+                fprintf(stderr, "No stopped containers\n");
+        if (r == 0 && n > 0) {
+                cleanup_strbuf struct strbuf names = {};
+                for (size_t i = 0; i < n; i++)
+                        strbuf_printf(&names, "%s%s", i ? ", " : "", gone[i]->name);
+                fprintf(stderr, "Going to remove %s\n", names.s);
+                size_t n_remove = n;
+                if (!force) {
+                        fprintf(stderr, "? Are you sure you want to remove them? (y/N) ");
+                        char answer[16] = "";
+                        if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+                                n_remove = 0; /* not confirmed: nothing removed */
+                }
+                if (n_remove > 0 && need_root("rm", err) < 0)
+                        r = -1;
+                for (size_t i = 0; i < n_remove && r == 0; i++)
+                        r = remove_stopped(cli, gone[i], volumes, err);
+        }
+        container_list_free(gone, n);
         return r;
 }
 
@@ -530,5 +610,7 @@ int cmd_compose_ops(struct berth_cli *cli, const struct compose_options *co, con
                 return compose_top_cmd(cli, co, argc, argv, err);
         if (streq(sub, "run"))
                 return compose_run_cmd(cli, co, argc, argv, err);
+        if (streq(sub, "rm"))
+                return compose_rm_cmd(cli, co, argc, argv, err);
         return compose_lifecycle_cmd(cli, co, sub, argc, argv, err);
 }

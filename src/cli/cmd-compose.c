@@ -31,6 +31,7 @@ static const char compose_usage[] =
         "  pull        Pull service images\n"
         "  push        Push service images\n"
         "  restart     Restart service containers\n"
+        "  rm          Removes stopped service containers\n"
         "  run         Run a one-off command on a service\n"
         "  start       Start services\n"
         "  stop        Stop services\n"
@@ -190,13 +191,13 @@ int cmd_compose(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
                 return compose_ps_cmd(cli, &co, argc, argv, err);
         if (streq(sub, "up") || streq(sub, "down"))
                 return cmd_compose_up_down(cli, &co, sub, argc, argv, err);
-        static const char *const ops[] = { "logs", "start", "stop", "restart", "exec", "run", "top" };
+        static const char *const ops[] = { "logs", "start", "stop", "restart", "exec", "run", "top", "rm" };
         for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
                 if (streq(sub, ops[i]))
                         return cmd_compose_ops(cli, &co, sub, argc, argv, err);
         if (streq(sub, "build") || streq(sub, "pull") || streq(sub, "push") || streq(sub, "images"))
                 return cmd_compose_images(cli, &co, sub, argc, argv, err);
-        if (streq(sub, "create") || streq(sub, "rm"))
+        if (streq(sub, "create"))
                 return berth_error(err, 0, "compose %s: not implemented yet", sub);
         return cli_usage_error(err, "compose", "unknown command '%s'", sub);
 }

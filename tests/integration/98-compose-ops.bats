@@ -237,6 +237,37 @@ stopped() {
     [ ! -e /run/berth/compose/ops.list ] || _fail "a manifest was written"
 }
 
+@test "compose rm: the stopped containers after a confirmation or -f, -s stops first; start makes them again" {
+    cd "$D/ops"
+    run berth compose up -d
+    assert_success
+    run --separate-stderr berth compose rm -f
+    assert_success
+    [[ "$stderr" == *"No stopped containers"* ]] || _fail "stderr: $stderr"
+    berth compose stop b 2>/dev/null
+    run --separate-stderr sh -c 'echo n | berth compose rm b'
+    assert_success
+    [[ "$stderr" == *"Going to remove ops-b-1"* ]] || _fail "stderr: $stderr"
+    berth inspect ops-b-1 >/dev/null
+    run --separate-stderr sh -c 'echo y | berth compose rm b'
+    assert_success
+    [[ "$stderr" == *"Container ops-b-1  Removed"* ]] || _fail "stderr: $stderr"
+    run berth inspect ops-b-1
+    assert_failure
+    [ "$(systemctl is-active container@ops-alpha-1.service)" = active ]
+    run berth compose start b
+    assert_success
+    [ "$(systemctl is-active container@ops-b-1.service)" = active ]
+    run --separate-stderr berth compose rm -s -f -v
+    assert_success
+    [[ "$stderr" == *"Container ops-alpha-1  Removed"* ]] || _fail "stderr: $stderr"
+    run berth ps -aq --filter label=com.docker.compose.project=ops
+    assert_output ""
+    run --separate-stderr berth compose rm -f nope
+    assert_status 125
+    [ "$stderr" = "berth: no such service: nope" ] || _fail "stderr: $stderr"
+}
+
 @test "compose top and images: the services' processes and images" {
     cd "$D/ops"
     run berth compose up -d
