@@ -213,5 +213,13 @@ int compose_parse_tail(const char *s, long *tail);
  * args but the published ports (-p X, --publish X, -P) and the network
  * aliases (as Docker Compose without --use-aliases), appended to *out. */
 void compose_run_args(char *const *args, char ***out);
+/* A service's limits as they apply: deploy.resources, else mem_limit,
+ * cpus, pids_limit (-1: not set); *reservation: the memory reservation. */
+void compose_service_limits(const struct compose_service *s, struct compose_resources *lim, int64_t *reservation);
+/* The `run` flags of what a service's definition keeps in its unit rather
+ * than in its [Container] options: --memory, --memory-reservation,
+ * --pids-limit, --cpus, --ulimit, --stop-signal, --stop-timeout (seconds,
+ * rounded up), appended to *out. */
+void compose_run_limit_args(const struct compose_service *s, char ***out);
 
 #endif

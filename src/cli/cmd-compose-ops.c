@@ -473,6 +473,7 @@ static int compose_run_cmd(struct berth_cli *cli, const struct compose_options *
                 strv_push(&rargv, d->pull);
         }
         compose_run_args(d->run_args, &rargv); /* the service's keys, without its published ports */
+        compose_run_limit_args(s, &rargv);     /* and what its unit has */
         for (size_t i = 0; over && over[i]; i++)
                 strv_push(&rargv, over[i]);
         strv_push(&rargv, d->image);

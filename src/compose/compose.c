@@ -683,3 +683,41 @@ void compose_run_args(char *const *args, char ***out)
                 strv_push(out, args[i]);
         }
 }
+
+void compose_service_limits(const struct compose_service *s, struct compose_resources *lim, int64_t *reservation)
+{
+        lim->memory = s->limits.memory >= 0 ? s->limits.memory : s->mem_limit;
+        lim->pids = s->limits.pids >= 0 ? s->limits.pids : s->pids_limit;
+        lim->cpus = s->limits.cpus >= 0 ? s->limits.cpus : s->cpus;
+        *reservation = s->reservations.memory >= 0 ? s->reservations.memory : s->mem_reservation;
+}
+
+/* FLAG VALUE onto *out; value is freed. */
+static void push_flag(char ***out, const char *flag, char *value)
+{
+        strv_push(out, flag);
+        strv_push(out, value);
+        free(value);
+}
+
+void compose_run_limit_args(const struct compose_service *s, char ***out)
+{
+        struct compose_resources lim;
+        int64_t res;
+        compose_service_limits(s, &lim, &res);
+        if (lim.memory >= 0)
+                push_flag(out, "--memory", xasprintf("%lld", (long long) lim.memory));
+        if (res >= 0)
+                push_flag(out, "--memory-reservation", xasprintf("%lld", (long long) res));
+        if (lim.pids >= 0)
+                push_flag(out, "--pids-limit", xasprintf("%lld", (long long) lim.pids));
+        if (lim.cpus >= 0)
+                push_flag(out, "--cpus", xasprintf("%g", lim.cpus));
+        for (size_t i = 0; i < s->n_ulimits; i++)
+                push_flag(out, "--ulimit",
+                          xasprintf("%s=%lld:%lld", s->ulimits[i].name, s->ulimits[i].soft, s->ulimits[i].hard));
+        if (s->stop_signal)
+                push_flag(out, "--stop-signal", xstrdup(s->stop_signal));
+        if (s->stop_grace_period >= 0)
+                push_flag(out, "--stop-timeout", xasprintf("%lld", (s->stop_grace_period + 999999999LL) / 1000000000LL));
+}

@@ -247,18 +247,17 @@ static int add_network(struct strbuf *b, const struct compose_project *p, const 
 
 static void add_limits(struct strbuf *b, const struct compose_service *s)
 {
-        int64_t mem = s->limits.memory >= 0 ? s->limits.memory : s->mem_limit;
-        int64_t res = s->reservations.memory >= 0 ? s->reservations.memory : s->mem_reservation;
-        int64_t pids = s->limits.pids >= 0 ? s->limits.pids : s->pids_limit;
-        double cpus = s->limits.cpus >= 0 ? s->limits.cpus : s->cpus;
-        if (mem >= 0)
-                strbuf_printf(b, "Memory=%lld\n", (long long) mem);
+        struct compose_resources lim;
+        int64_t res;
+        compose_service_limits(s, &lim, &res);
+        if (lim.memory >= 0)
+                strbuf_printf(b, "Memory=%lld\n", (long long) lim.memory);
         if (res >= 0)
                 strbuf_printf(b, "MemoryReservation=%lld\n", (long long) res);
-        if (pids >= 0)
-                strbuf_printf(b, "PidsLimit=%lld\n", (long long) pids);
-        if (cpus >= 0)
-                strbuf_printf(b, "CPUs=%g\n", cpus);
+        if (lim.pids >= 0)
+                strbuf_printf(b, "PidsLimit=%lld\n", (long long) lim.pids);
+        if (lim.cpus >= 0)
+                strbuf_printf(b, "CPUs=%g\n", lim.cpus);
 }
 
 static int add_security(struct strbuf *b, const struct compose_service *s, berth_error_t *err)

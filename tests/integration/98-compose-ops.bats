@@ -28,6 +28,7 @@ services:
     working_dir: /etc
     environment:
       FROM_FILE: file
+    mem_limit: 64m
     depends_on: [alpha]
 YAML
 }
@@ -206,8 +207,11 @@ stopped() {
     run berth ps -a --filter label=com.docker.compose.oneoff=True --filter label=com.docker.compose.project=ops \
         --format '{{.Names}} {{.Service}}'
     assert_line_matches '^ops-b-run-[0-9a-f]{12} b$'
-    # the one-off is on the project network, without the service's alias
-    local name=${output%% *}
+    # the one-off is on the project network, without the service's alias;
+    # with the service's limits
+    local name=${output%% *} unit
+    unit=$(berth ps --filter "name=$name" --format '{{.Unit}}')
+    [ "$(systemctl show -P MemoryMax "$unit")" = 67108864 ] || _fail "MemoryMax of $unit: $(systemctl show -P MemoryMax "$unit")"
     run berth exec "$name" cat /etc/hosts
     assert_line_matches '[[:space:]]alpha([[:space:]]|$)'
     [ -z "$(echo "$output" | awk '{ for (i = 2; i <= NF; i++) if ($i == "b") print }')" ] || _fail "alias b: $output"

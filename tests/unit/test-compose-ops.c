@@ -137,6 +137,30 @@ START_TEST(test_run_args)
 }
 END_TEST
 
+START_TEST(test_run_limit_args)
+{
+        cleanup_compose_project struct compose_project *p = load(
+                "services:\n"
+                "  a:\n"
+                "    image: x\n"
+                "    mem_limit: 64m\n"
+                "    cpus: 0.5\n"
+                "    deploy: {resources: {limits: {pids: 20}, reservations: {memory: 32m}}}\n"
+                "    ulimits: {nofile: {soft: 1024, hard: 2048}}\n"
+                "    stop_signal: SIGINT\n"
+                "    stop_grace_period: 1500ms\n"
+                "  b:\n"
+                "    image: x\n");
+        cleanup_strv char **out = NULL;
+        compose_run_limit_args(compose_find_service(p, "a"), &out);
+        STRV_EQ(out, "--memory", "67108864", "--memory-reservation", "33554432", "--pids-limit", "20", "--cpus", "0.5",
+                "--ulimit", "nofile=1024:2048", "--stop-signal", "SIGINT", "--stop-timeout", "2");
+        cleanup_strv char **none = NULL;
+        compose_run_limit_args(compose_find_service(p, "b"), &none);
+        ck_assert_ptr_null(none);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("compose-ops");
@@ -147,6 +171,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_log_prefixes);
         tcase_add_test(tc, test_parse_tail);
         tcase_add_test(tc, test_run_args);
+        tcase_add_test(tc, test_run_limit_args);
         suite_add_tcase(s, tc);
         return s;
 }
