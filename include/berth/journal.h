@@ -66,7 +66,8 @@ int journal_follow_many(char *const *ids, char *const *prefixes, long long since
 
 /* The output of several containers (CONTAINER_ID_FULL= of ids[i]) in time
  * order, each line after prefixes[i] (prefixes NULL: none), stdout or stderr
- * by PRIORITY as journal_show_logs(): o->tail is per container, o->since_ns/
+ * by PRIORITY as journal_show_logs(): o->tail is per container (output
+ * lines, the hooks' events not counted), o->since_ns/
  * until_ns bound the time, o->timestamps puts the time after the prefix;
  * with o->follow until *stop is set (stop may be NULL without follow). */
 int journal_show_many(char *const *ids, char *const *prefixes, const struct logs_opts *o, volatile int *stop,

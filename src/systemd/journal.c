@@ -238,8 +238,9 @@ int journal_show_logs(const char *container_id_full, const struct logs_opts *o,
         return 0;
 }
 
-/* Where container ids[i]'s output starts for --tail N: the time of its Nth
- * line from the end (0: all of it; now for N = 0). */
+/* Where container id's output starts for --tail N: the time of its Nth
+ * line from the end, the hooks' events not counted (0: all of it; now for
+ * N = 0). */
 static int tail_start(const char *id, long tail, uint64_t *start_us, berth_error_t *err)
 {
         *start_us = 0;
@@ -257,10 +258,15 @@ static int tail_start(const char *id, long tail, uint64_t *start_us, berth_error
         r = sd_journal_add_match(j, match, 0);
         if (r >= 0)
                 r = sd_journal_seek_tail(j);
-        if (r >= 0)
-                r = sd_journal_previous_skip(j, (uint64_t) tail);
-        if (r > 0)
-                r = sd_journal_get_realtime_usec(j, start_us);
+        for (long n = 0; r >= 0 && n < tail;) {
+                r = sd_journal_previous(j);
+                if (r <= 0)
+                        break;
+                size_t len;
+                if (entry_field(j, "MESSAGE", &len) && !entry_field(j, "BERTH_EVENT_TYPE", &len) &&
+                    ++n == tail)
+                        r = sd_journal_get_realtime_usec(j, start_us);
+        }
         if (r < 0)
                 return berth_error(err, -r, "read the journal");
         return 0;

@@ -127,6 +127,9 @@ stopped() {
     stopped container@ops-alpha-1.service
     run berth ps -a --filter label=com.docker.compose.project=ops --format '{{.Names}} {{.State}}'
     assert_line_matches '^ops-alpha-1 exited$'
+    # the output stays, the stop's events are not lines of it
+    run --separate-stderr berth compose logs --tail 1 b
+    assert_output "b-1  | b starts"
 
     run berth compose start
     assert_success
