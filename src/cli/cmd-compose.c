@@ -22,6 +22,7 @@ static const char compose_usage[] =
         "Commands:\n"
         "  config      Parse, resolve and render the compose file in canonical format\n"
         "  down        Stop and remove what up made\n"
+        "  generate    Print or write the definition files and target of the project\n"
         "  ps          List the project's containers\n"
         "  up          Create and start the containers as systemd units\n\n"
         "Not there yet: logs, start, stop, restart, build, pull, exec, run.\n";
@@ -177,7 +178,7 @@ int cmd_compose(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
                 return compose_config_cmd(&co, argc, argv, err);
         if (streq(sub, "ps"))
                 return compose_ps_cmd(cli, &co, argc, argv, err);
-        if (streq(sub, "up") || streq(sub, "down"))
+        if (streq(sub, "up") || streq(sub, "down") || streq(sub, "generate"))
                 return cmd_compose_up_down(cli, &co, sub, argc, argv, err);
         static const char *const later[] = { "logs", "start", "stop", "restart", "build",
                                              "pull", "push", "exec", "run", "images", "top", "create", "rm" };
