@@ -11,8 +11,9 @@
 # See /work/shared/TESTING.md for why every step is the way it is.
 #
 # Options:
-#   --state DIR    keep /var/lib/berth and /etc/berth of the guest in
-#                  DIR/lib and DIR/etc (created if missing), so that a second
+#   --state DIR    keep /var/lib/berth, /etc/berth and /etc/systemd/system
+#                  of the guest in DIR/lib, DIR/etc and DIR/systemd (created
+#                  if missing; DIR/systemd from the host's), so that a second
 #                  boot with the same DIR sees the same store ("reboot").
 #                  DIR must not be on overlayfs (e.g. under /var/tmp).
 #   --out DIR      a host dir the guest may write to (bound read-write at the

@@ -14,7 +14,8 @@
 #                      /sys/fs/cgroup (systemd manages its own subtree there)
 #     /tmp /run        fresh tmpfs (systemd-tmpfiles empties /tmp at boot!)
 #     /var/lib/berth   tmpfs, or the --state dir (overlayfs upper dirs
-#     /etc/berth       cannot live on an overlayfs)
+#     /etc/berth       cannot live on an overlayfs; with --state also
+#     /etc/systemd/system)
 #     $H_BINDS         the checkout and build dirs, at the same paths
 #
 # Nothing here writes to the host: every change to / lands in the tmpfs
@@ -106,6 +107,14 @@ mkdir -p "$N/var/lib/berth" "$N/etc/berth"
 if [ -n "${H_STATE:-}" ]; then
     mount --bind "$H_STATE/lib" "$N/var/lib/berth"
     mount --bind "$H_STATE/etc" "$N/etc/berth"
+    # /etc/systemd/system too (what `systemctl enable` and `berth compose
+    # up --enable` write): the host's on the first boot, then kept
+    if [ ! -d "$H_STATE/systemd" ]; then
+        mkdir "$H_STATE/systemd.new"
+        cp -a "$N/etc/systemd/system/." "$H_STATE/systemd.new/"
+        mv "$H_STATE/systemd.new" "$H_STATE/systemd"
+    fi
+    mount --bind "$H_STATE/systemd" "$N/etc/systemd/system"
 else
     mount -t tmpfs -o mode=0700 berth-harness-store "$N/var/lib/berth"
     mount -t tmpfs -o mode=0755 berth-harness-etc "$N/etc/berth"
