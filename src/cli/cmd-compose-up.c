@@ -215,7 +215,7 @@ static int create_only(struct berth_cli *cli, sd_bus *bus, const struct compose_
         struct container_progress progress = { .out = stderr };
         for (size_t i = 0; u->containers[i]; i++) {
                 bool exists, ok;
-                cleanup_free char *h = container_hash(cli, u->containers[i], &exists, &ok);
+                free(container_hash(cli, u->containers[i], &exists, &ok)); /* the record alone */
                 if (exists)
                         continue;
                 cleanup_free char *path = NULL;
@@ -285,7 +285,7 @@ static int start_project(struct berth_cli *cli, sd_bus *bus, const struct compos
                         if (unit_active_state(bus, u->units[i], &state, err) < 0)
                                 return -1;
                 }
-                cleanup_free char *h = container_hash(cli, u->containers[i], &exists, &ok);
+                free(container_hash(cli, u->containers[i], &exists, &ok));
                 if (once && ok && streq(state, "inactive")) {
                         fprintf(stderr, " Container %s  Exited\n", u->containers[i]);
                         continue;

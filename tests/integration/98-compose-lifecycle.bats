@@ -60,6 +60,14 @@ started() {
     assert_line_matches '^Label="com\.docker\.compose\.config-hash=[0-9a-f]{64}"$'
     # generate only describes: nothing is written or started
     [ ! -e /run/berth/compose/life.list ] && [ ! -e /etc/berth/compose/life.list ]
+    # and needs no root and no store
+    command -v setpriv >/dev/null || _fail "setpriv (util-linux) is missing"
+    chmod -R a+rX "$D"
+    run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+        berth --root "$D/no-store" --runroot "$D/no-run" compose generate
+    assert_success
+    assert_line_matches '^# berth-compose-life\.target$'
+    [ ! -e "$D/no-store" ] && [ ! -e "$D/no-run" ] || _fail "compose generate made a store"
 
     run berth compose generate --output "$D/out" web
     assert_success
@@ -71,6 +79,11 @@ $D/out/berth-compose-life.target"
     grep -qx 'Requires=container@life-db-1.service' "$D/out/life-web-1.container"
     grep -qx 'WantedBy=multi-user.target' "$D/out/berth-compose-life.target"
 
+    touch "$D/afile"
+    run --separate-stderr berth compose generate -o "$D/afile"
+    assert_status 125
+    [[ "$stderr" == "berth: --output $D/afile is not a directory"* ]] || _fail "stderr: $stderr"
+    [ ! -s "$D/afile" ]
     # a bad project: one line, 125, no directory made
     sed -i 's/^    init: true/    privileged: true/' compose.yaml
     run --separate-stderr berth compose generate -o "$D/bad"
