@@ -32,7 +32,7 @@
 #                  on the host's disk, instead of tmpfs: fsync then costs
 #                  what it costs on a real machine (issue 15). The files
 #                  are sparse (BERTH_HARNESS_STORE_SIZE, default 8G) and go
-#                  with the guest.
+#                  with the guest. BERTH_HARNESS_STORE_FS=ext4 is the same.
 #   --env NAME=VAL pass a variable to CMD. Repeatable. Variables named
 #                  BERTH_* and CK_* are passed on as well.
 #   -q, --quiet    print nothing of its own unless something goes wrong.
@@ -49,7 +49,7 @@ say() { [ -n "$quiet" ] || echo "harness: $*" >&2; }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 orig_args=("$@")
-state='' out='' install='' target=berth-harness.target quiet='' checkout_mode=ro store_fs=tmpfs
+state='' out='' install='' target=berth-harness.target quiet='' checkout_mode=ro store_fs=${BERTH_HARNESS_STORE_FS:-tmpfs}
 binds=() envs=()
 while [ $# -gt 0 ]; do
     case $1 in
