@@ -102,9 +102,16 @@ fi
 mount -t tmpfs -o mode=1777,nosuid,nodev berth-harness-tmp "$N/tmp"
 mount -t tmpfs -o mode=0755,nosuid,nodev berth-harness-run "$N/run"
 
-# The store and the engine config: tmpfs, or the persistent --state dir.
+# The store and the engine config: tmpfs, the persistent --state dir, or
+# (--store-fs ext4) ext4 in loop files for the store and podman's storage.
 mkdir -p "$N/var/lib/berth" "$N/etc/berth"
-if [ -n "${H_STATE:-}" ]; then
+if [ -n "${H_STORE_IMGS:-}" ]; then
+    mkdir -p "$N/var/lib/containers"
+    mount -o loop "${H_STORE_IMGS%%:*}" "$N/var/lib/berth"
+    mount -o loop "${H_STORE_IMGS#*:}" "$N/var/lib/containers"
+    chmod 0700 "$N/var/lib/berth" "$N/var/lib/containers"
+    mount -t tmpfs -o mode=0755 berth-harness-etc "$N/etc/berth"
+elif [ -n "${H_STATE:-}" ]; then
     mount --bind "$H_STATE/lib" "$N/var/lib/berth"
     mount --bind "$H_STATE/etc" "$N/etc/berth"
     # /etc/systemd/system too (what `systemctl enable` and `berth compose
