@@ -7,7 +7,9 @@
 #       $build and stage `make install DESTDIR=$build/stage`, then boot the
 #       throwaway systemd of tests/harness (never the host's) and run
 #       `bench/SCRIPT_NAME --inside` there, passing each ENV_ARG (NAME=VALUE)
-#       into the guest; BENCH_OUT=DIR keeps the guest's output files in DIR.
+#       into the guest; BENCH_OUT=DIR keeps the guest's output files in DIR;
+#       BENCH_STORE=ext4 puts both engines' stores (and runc's bundle) on
+#       ext4 in loop files instead of tmpfs.
 #       Does not return.
 #   bench_guest
 #       inside the guest: copy the staged files into /, reload systemd, and
@@ -42,6 +44,13 @@ bench_host() {
     if [ -n "${BENCH_OUT:-}" ]; then
         harness+=(--out "$BENCH_OUT")
     fi
+    # BENCH_STORE=ext4: the stores on ext4 in loop files on the disk, where
+    # fsync costs what it does on a real machine (default: tmpfs)
+    case ${BENCH_STORE:-tmpfs} in
+    tmpfs) ;;
+    ext4) harness+=(--store-fs ext4 --env BENCH_STORE=ext4) ;;
+    *) die "BENCH_STORE must be tmpfs or ext4" ;;
+    esac
     exec "$repo/tests/harness/boot.sh" "${harness[@]}" -- "$repo/bench/$script" --inside
 }
 
@@ -55,5 +64,6 @@ bench_guest() {
     systemctl daemon-reload
     [ "$(command -v berth)" = /usr/bin/berth ] || die "berth did not land in /usr/bin"
     mkdir -p /var/lib/containers
-    mount -t tmpfs -o mode=0700 bench-containers /var/lib/containers
+    # (with BENCH_STORE=ext4 the harness mounted ext4 there already)
+    mountpoint -q /var/lib/containers || mount -t tmpfs -o mode=0700 bench-containers /var/lib/containers
 }

@@ -9,7 +9,10 @@
 #   bench/run.sh --inside   (what the harness runs) the measurements only
 #
 # Environment: BENCH_RUNS (default 20) timed runs per command, after 3
-# warm-up runs; BENCH_OUT=DIR keeps hyperfine's JSON in DIR/bench-run.json.
+# warm-up runs; BENCH_OUT=DIR keeps hyperfine's JSON in DIR/bench-run.json;
+# BENCH_STORE=ext4 puts the stores on ext4 (loop files on the disk) instead
+# of tmpfs, so that fsync costs what it costs on a real machine;
+# BENCH_ONLY=run stops after the first table.
 #
 # What is measured (hyperfine, median of BENCH_RUNS runs each), all on the
 # same busybox rootfs (tests/harness/mkbusybox.sh):
@@ -23,6 +26,10 @@
 #            are lower than podman's defaults: see /work/shared/TESTING.md)
 #   runc     runc run of an OCI bundle (`runc spec`, terminal false, args
 #            ["true"]), a fresh container id per run
+#   kernel   unshare -mpfuin --fork chroot ROOTFS /bin/true: the namespaces
+#            and the exec alone, the floor under every engine
+#   systemd  systemd-run --wait --collect -q -p MemoryMax=64M /bin/true:
+#            what a transient unit costs, the floor under berth
 # Target (issue 2): berth's median at most 1/4 of podman's.
 # Then (issues 4, 3): systemctl start of a container@ unit against a podman-run
 # unit; load of the same archive by berth and podman (MB/s); disk use of ten
@@ -39,7 +46,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 # shellcheck source=lib.sh
 . "$repo/bench/lib.sh"
 if [ "${1:-}" != --inside ]; then
-    bench_host run.sh BENCH_RUNS="$runs" -- podman runc hyperfine
+    bench_host run.sh BENCH_RUNS="$runs" BENCH_ONLY="${BENCH_ONLY:-}" -- podman runc hyperfine
 fi
 
 # ---------------------------------------------------- inside the harness guest
@@ -52,10 +59,17 @@ trap 'rm -rf "$work"' EXIT
 "$repo/tests/harness/mkbusybox.sh" "$work/rootfs.tar"
 berth import "$work/rootfs.tar" busybox:latest >/dev/null
 podman import -q "$work/rootfs.tar" localhost/busybox:latest >/dev/null
-mkdir -p "$work/bundle/rootfs"
-tar -C "$work/bundle/rootfs" -xf "$work/rootfs.tar"
-(cd "$work/bundle" && runc spec)
-python3 - "$work/bundle/config.json" <<'PY'
+# runc's bundle (and the kernel row's rootfs) on the stores' file system
+store_fs=$(findmnt -n -o FSTYPE --target /var/lib/berth)
+bundle=$work/bundle
+if [ "${BENCH_STORE:-tmpfs}" = ext4 ]; then
+    bundle=/var/lib/containers/bench-bundle
+    trap 'rm -rf "$work" "$bundle"' EXIT
+fi
+mkdir -p "$bundle/rootfs"
+tar -C "$bundle/rootfs" -xf "$work/rootfs.tar"
+(cd "$bundle" && runc spec)
+python3 - "$bundle/config.json" <<'PY'
 import json, sys
 path = sys.argv[1]
 spec = json.load(open(path))
@@ -66,13 +80,15 @@ PY
 
 podman_cmd="podman --runtime runc run --rm --network none"
 podman_cmd+=" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/busybox true"
-names=(berth berth-nn podman runc)
+names=(berth berth-nn podman runc kernel systemd)
 cmds=(
     "berth run --rm busybox true"
     "berth run --rm --network none busybox true"
     "$podman_cmd"
     # hyperfine runs each through sh: $$ is a new container id every run
-    "runc run --bundle $work/bundle bench-\$\$"
+    "runc run --bundle $bundle bench-\$\$"
+    "unshare -mpfuin --fork chroot $bundle/rootfs /bin/true"
+    "systemd-run --wait --collect -q -p MemoryMax=64M /bin/true"
 )
 
 # Each must work once (with its output shown) before it is timed.
@@ -93,7 +109,8 @@ hyperfine "${hf[@]}" >&2
 # ------------------------------------------------------------------ the table
 echo
 echo "berth bench, $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) CPUs," \
-    "$(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), load before: $load"
+    "$(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), load before: $load," \
+    "stores on $store_fs"
 berth_version=$(berth version 2>/dev/null | awk '$1 == "Version:" {print $2; exit}')
 echo "  berth ${berth_version:-?} (-O2); $(podman --version); $(runc --version | head -n1)"
 echo "  podman: $(podman info --format '{{.Host.CgroupManager}} cgroup manager, {{.Store.GraphDriverName}} storage, {{.Host.EventLogger}} events')"
@@ -103,20 +120,26 @@ res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 names = sys.argv[2:]
 ms = lambda s: s * 1000
 berth = res["berth"]["median"]
+nn = res["berth-nn"]["median"]
 print()
-print("%-10s %9s %19s %9s %9s %8s" % ("engine", "median", "mean ± sd", "min", "max", "berth/x"))
+print("%-10s %9s %19s %9s %9s %8s %8s" % ("engine", "median", "mean ± sd", "min", "max", "berth/x", "nn/x"))
 for n in names:
     r = res[n]
-    print("%-10s %6.1f ms %8.1f ± %5.1f ms %6.1f ms %6.1f ms %8.2f"
+    print("%-10s %6.1f ms %8.1f ± %5.1f ms %6.1f ms %6.1f ms %8.2f %8.2f"
           % (n, ms(r["median"]), ms(r["mean"]), ms(r["stddev"] or 0), ms(r["min"]),
-             ms(r["max"]), berth / r["median"]))
-podman = res["podman"]["median"]
+             ms(r["max"]), berth / r["median"], nn / r["median"]))
+podman, runc, sysd = res["podman"]["median"], res["runc"]["median"], res["systemd"]["median"]
 print()
 print("berth/podman = %.2f   berth/runc = %.2f   (podman/berth = %.1fx)"
-      % (berth / podman, berth / res["runc"]["median"], podman / berth))
-print("target berth median <= podman median / 4 (%.1f ms): %s"
-      % (ms(podman / 4), "MET" if berth <= podman / 4 else "NOT MET"))
+      % (berth / podman, berth / runc, podman / berth))
+met = lambda ok: "MET" if ok else "NOT MET"
+print("issue 2:  berth median <= podman median / 4 (%.1f ms): %s" % (ms(podman / 4), met(berth <= podman / 4)))
+print("issue 15: berth-nn median <= runc median (%.1f ms): %s" % (ms(runc), met(nn <= runc)))
+print("          berth (bridge) within 1.3x of berth-nn (%.2fx): %s" % (berth / nn, met(berth <= 1.3 * nn)))
+print("          moonshot: berth-nn within 1.5x of systemd-run (%.2fx): %s" % (nn / sysd, met(nn <= 1.5 * sysd)))
 PY
+# BENCH_ONLY=run: this table alone (a quick before/after of the run path)
+[ "${BENCH_ONLY:-}" != run ] || exit 0
 
 # ------------------------------------- unit start: systemctl start until READY
 # Issue 4: a definition container (container@NAME.service, berth's shim

@@ -29,6 +29,9 @@
 #               the run, relative-path, images, volumes, events, health, registry, network, build, seed
 #               and compose bats
 #               files again with the ASan/UBSan build (build-asan/)
+#   ext4        the run, crash and volume bats files again with the store on
+#               ext4 in a loop file (boot.sh --store-fs ext4) instead of
+#               tmpfs: what fsync, rename and overlayfs do on a disk
 #   boot        tests/boot/reboot.sh: a container enabled for boot runs after
 #               a power-off and a second boot on the same store
 #
@@ -47,7 +50,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
 jobs=${JOBS:-2}
-stages=${BERTH_STAGES:-deps build asan distcheck valgrind fuzz images integration asan-integration boot}
+stages=${BERTH_STAGES:-deps build asan distcheck valgrind fuzz images integration asan-integration ext4 boot}
 configure_flags=(--enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var)
 
 passed=0 failed=0 skipped=0
@@ -286,6 +289,14 @@ if want integration; then
     run_integration integration build
 fi
 
+# ---- the store on a disk file system: tmpfs never syncs, ext4 does (and
+# overlayfs over ext4 is what a real host has)
+if want ext4; then
+    log "ext4 (the run, crash and volume bats with the store on ext4)"
+    BERTH_HARNESS_STORE_FS=ext4 run_integration ext4 build \
+        tests/integration/10-run.bats tests/integration/55-crash.bats tests/integration/75-volumes.bats
+fi
+
 # ---- the same, for the commands that parse and write the most, with the
 # ASan/UBSan build: a memory error or leak in berth fails these tests
 # (LeakSanitizer's report lands in the command's output)
@@ -295,7 +306,7 @@ if want asan-integration; then
         tests/integration/10-run.bats tests/integration/12-paths.bats tests/integration/60-images.bats tests/integration/75-volumes.bats \
         tests/integration/77-events.bats tests/integration/78-health.bats tests/integration/80-registry.bats \
         tests/integration/85-network.bats tests/integration/90-build.bats tests/integration/95-seeds.bats \
-        tests/integration/96-compose.bats
+        tests/integration/96-compose.bats tests/integration/98-compose-lifecycle.bats
 fi
 
 # ---- boot: a container enabled for boot runs after a reboot (two boots

@@ -4,26 +4,18 @@
 #ifndef BERTH_BLOB_H
 #define BERTH_BLOB_H
 
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "berth/error.h"
+#include "berth/sha256.h"
 #include "berth/store.h"
 
 bool image_digest_valid(const char *digest);
 /* sha256 of a buffer as "sha256:HEX" (malloc'ed). */
 char *digest_of_data(const void *data, size_t len);
 /* The same over a stream (a blob being copied, a layer's uncompressed tar):
- * sha256_new() (aborts when OpenSSL cannot start), EVP_DigestUpdate() per
- * chunk, sha256_final() for the "sha256:HEX" (malloc'ed). */
-EVP_MD_CTX *sha256_new(void);
-char *sha256_final(EVP_MD_CTX *md);
-static inline void md_freep(EVP_MD_CTX **md)
-{
-        EVP_MD_CTX_free(*md);
-}
-#define cleanup_md __attribute__((cleanup(md_freep)))
+ * sha256_new(), sha256_update() per chunk, sha256_final() (sha256.h). */
 
 /* Store a blob from a file (verifying the digest when expect is not NULL). */
 int store_blob_put_file(struct berth_store *s, const char *path, const char *expect, char **digest_out,
@@ -31,8 +23,16 @@ int store_blob_put_file(struct berth_store *s, const char *path, const char *exp
 /* Store a blob from memory (JSON configs and manifests). */
 int store_blob_put_data(struct berth_store *s, const void *data, size_t len, char **digest_out, berth_error_t *err);
 int store_blob_path(struct berth_store *s, const char *digest, char **path_out, berth_error_t *err);
-/* Read a whole blob (verified against its digest) into memory, NUL-terminated. */
+/* Read a whole blob (verified against its digest) into memory, NUL-terminated:
+ * for bytes that leave the store (save, push, commit's parent). */
 int store_blob_read(struct berth_store *s, const char *digest, char **data, size_t *len, berth_error_t *err);
+/* The same without hashing: a blob was verified when it was written (pull,
+ * load, import, build, commit all check before the rename into blobs/), so
+ * reading an image's manifest and config for run, inspect and images
+ * trusts the store as Docker and containers-storage do, and does not load
+ * libcrypto. */
+int store_blob_read_trusted(struct berth_store *s, const char *digest, char **data, size_t *len,
+                            berth_error_t *err);
 bool store_blob_exists(struct berth_store *s, const char *digest);
 
 /* Streaming blob writer (pull, load, import): bytes go to a locked staging

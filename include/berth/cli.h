@@ -47,7 +47,7 @@ int cli_container_list(struct berth_store *s, struct berth_container ***out, siz
  * *reclaimed. */
 int cli_volume_prune(struct berth_store *s, bool all, long long *reclaimed, berth_error_t *err);
 
-/* compose up -d and down (src/cli/cmd-compose-up.c), for cmd_compose(). */
+/* compose up, down and generate (src/cli/cmd-compose-up.c), for cmd_compose(). */
 struct compose_options;
 int cmd_compose_up_down(struct berth_cli *cli, const struct compose_options *co, const char *sub, int argc,
                         char **argv, berth_error_t *err);

@@ -3,7 +3,10 @@
  * PROJECT_NAME.network for the project's own volumes and networks, and the
  * target berth-compose-PROJECT.target that wants every service's unit.
  * depends_on becomes Requires=/After= (service_healthy: the dependency gets
- * Notify=healthy), restart becomes Restart=.  A compose key the definition
+ * Notify=healthy; service_completed_successfully: Type=oneshot), restart
+ * becomes Restart=.  Each container carries the label
+ * com.docker.compose.config-hash, the hash of its file, so that a re-up
+ * recreates only what changed.  A compose key the definition
  * model cannot express is an error naming it (nothing is dropped). */
 #ifndef BERTH_COMPOSE_UNITS_H
 #define BERTH_COMPOSE_UNITS_H
@@ -24,6 +27,8 @@ struct compose_units {
         char **units;      /* the services' units: "container@proj-web-1.service" */
         char **containers; /* their container names */
         char **images;     /* the image of each (same order) */
+        char **hashes;     /* the com.docker.compose.config-hash of each (same order) */
+        char **run_once;   /* the units that run to completion (service_completed_successfully) */
         char **volumes;    /* names of the volumes the project's files create */
         char **networks;   /* likewise networks */
         char *target;      /* "berth-compose-proj.target" */
@@ -34,9 +39,14 @@ struct compose_units {
  * project's environment (p->env), or is left out when that has none. */
 int compose_units_make(const struct compose_project *p, char *const *services, struct compose_units **out,
                        berth_error_t *err);
+/* The target gets [Install] WantedBy=multi-user.target (up --enable, generate). */
+void compose_units_set_install(struct compose_units *u);
 void compose_units_free(struct compose_units *u);
 static inline void compose_units_freep(struct compose_units **u) { if (*u) compose_units_free(*u); }
 #define cleanup_compose_units __attribute__((cleanup(compose_units_freep)))
+
+/* The config hash of a definition file's text: sha256, hex. */
+char *compose_config_hash(const char *text);
 
 /* "berth-compose-PROJECT.target" */
 char *compose_target_name(const char *project);

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "berth/error.h"
+#include "berth/util.h"
 
 /* The value at a dotted path of nested objects ("Config.Image"); NULL when a
  * step is missing or not an object. */
@@ -35,7 +36,10 @@ json_t *strv_to_json(char *const *v);
  * failure (a file that cannot be opened too). */
 json_t *json_load_path(const char *path, size_t flags, json_error_t *error);
 
-/* json_dumps(j, flags) written with write_file_atomic(). */
+/* json_dumps(j, flags) written with write_file_atomic(), or with
+ * write_file_atomic_sync() and the sync it names. */
 int json_write_atomic(const char *path, json_t *j, size_t flags, mode_t mode, berth_error_t *err);
+int json_write_atomic_sync(const char *path, json_t *j, size_t flags, mode_t mode, enum write_sync sync,
+                           berth_error_t *err);
 
 #endif

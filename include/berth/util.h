@@ -79,8 +79,25 @@ int mkdir_p(const char *path, mode_t mode, berth_error_t *err);
 ssize_t read_chunk(int fd, void *buf, size_t size, const char *name, berth_error_t *err);
 /* Read a whole file (NUL-terminated); *len may be NULL. */
 int read_file(const char *path, char **out, size_t *len, berth_error_t *err);
-/* Write atomically: temp file in the same dir, fsync, rename, fsync dir. */
+/* Write atomically: a temp file in the same dir renamed over path, so a
+ * reader sees the old or the new content, never a mix.  How much survives
+ * a crash is the caller's choice, as few syncs as its guarantee needs:
+ *   WRITE_DURABLE   fsync the file, rename, fsync the dir: the new content
+ *                   is there after a crash (images, definitions, secrets);
+ *   WRITE_WHOLE     fsync the file, rename: after a crash the old or the
+ *                   new content, never an empty or torn file (a record
+ *                   whose last change may be lost, such as a container's
+ *                   run state, which systemd's unit state overrides);
+ *   WRITE_VOLATILE  no sync: files on /run, and files made again from the
+ *                   record before each use (a container's hosts file). */
+enum write_sync { WRITE_DURABLE, WRITE_WHOLE, WRITE_VOLATILE };
+int write_file_atomic_sync(const char *path, const void *data, size_t len, mode_t mode, enum write_sync sync,
+                           berth_error_t *err);
+/* write_file_atomic_sync(..., WRITE_DURABLE, ...) */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, berth_error_t *err);
+/* fsync a directory (its entries: files renamed into it); errors ignored
+ * as nothing can be done about them but lose the durability. */
+void fsync_dir(const char *path);
 /* rm -rf; missing path is not an error.  Does not cross mount points. */
 int rm_rf(const char *path, berth_error_t *err);
 /* Write all of buf to fd, retrying on EINTR / short writes. */

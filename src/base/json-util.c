@@ -52,10 +52,16 @@ json_t *strv_to_json(char *const *v)
 
 int json_write_atomic(const char *path, json_t *j, size_t flags, mode_t mode, berth_error_t *err)
 {
+        return json_write_atomic_sync(path, j, flags, mode, WRITE_DURABLE, err);
+}
+
+int json_write_atomic_sync(const char *path, json_t *j, size_t flags, mode_t mode, enum write_sync sync,
+                           berth_error_t *err)
+{
         cleanup_free char *text = json_dumps(j, flags);
         if (!text)
                 return berth_error(err, ENOMEM, "serialise `%s`", path);
-        return write_file_atomic(path, text, strlen(text), mode, err);
+        return write_file_atomic_sync(path, text, strlen(text), mode, sync, err);
 }
 
 json_t *json_load_path(const char *path, size_t flags, json_error_t *error)

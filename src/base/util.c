@@ -282,18 +282,27 @@ int write_all(int fd, const void *buf, size_t len)
         return 0;
 }
 
+void fsync_dir(const char *path)
+{
+        cleanup_close int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void) fsync(dfd);
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, berth_error_t *err)
 {
-        cleanup_free char *dir = xstrdup(path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-                *slash = '\0';
+        return write_file_atomic_sync(path, data, len, mode, WRITE_DURABLE, err);
+}
+
+int write_file_atomic_sync(const char *path, const void *data, size_t len, mode_t mode, enum write_sync sync,
+                           berth_error_t *err)
+{
         cleanup_free char *tmp = xasprintf("%s.tmp.%d", path, getpid());
         cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
         if (fd < 0)
                 return berth_error(err, errno, "create `%s`", tmp);
         int r = write_all(fd, data, len);
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && sync != WRITE_VOLATILE && fsync(fd) < 0)
                 r = -errno;
         if (r < 0) {
                 unlink(tmp);
@@ -304,9 +313,13 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
                 unlink(tmp);
                 return berth_error(err, e, "rename `%s`", path);
         }
-        cleanup_close int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-                (void) fsync(dfd);
+        if (sync == WRITE_DURABLE) {
+                cleanup_free char *dir = xstrdup(path);
+                char *slash = strrchr(dir, '/');
+                if (slash)
+                        *slash = '\0';
+                fsync_dir(slash ? dir : ".");
+        }
         return 0;
 }
 

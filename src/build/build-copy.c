@@ -6,7 +6,6 @@
 
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <openssl/evp.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -117,27 +116,17 @@ static int hash_file(int root, const char *rel, char **digest, berth_error_t *er
         cleanup_close int fd = openat(root, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return berth_error(err, errno, "open `%s` in the build context", rel);
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-                abort();
+        EVP_MD_CTX *md cleanup_md = sha256_new();
         char buf[65536];
         ssize_t n;
         while ((n = read(fd, buf, sizeof(buf))) != 0) {
                 if (n < 0 && errno == EINTR)
                         continue;
-                if (n < 0) {
-                        EVP_MD_CTX_free(md);
+                if (n < 0)
                         return berth_error(err, errno, "read `%s` in the build context", rel);
-                }
-                EVP_DigestUpdate(md, buf, (size_t) n);
+                sha256_update(md, buf, (size_t) n);
         }
-        unsigned char out[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        EVP_DigestFinal_ex(md, out, &len);
-        EVP_MD_CTX_free(md);
-        char hex[2 * EVP_MAX_MD_SIZE + 1];
-        hex_encode(out, len, hex);
-        *digest = xasprintf("sha256:%s", hex);
+        *digest = sha256_final(md);
         return 0;
 }
 

@@ -23,8 +23,10 @@ static const char compose_usage[] =
         "Commands:\n"
         "  build       Build or rebuild services\n"
         "  config      Parse, resolve and render the compose file in canonical format\n"
+        "  create      Creates containers for a service (up --no-start)\n"
         "  down        Stop and remove what up made\n"
         "  exec        Execute a command in a running container\n"
+        "  generate    Print or write the definition files and target of the project\n"
         "  images      List images used by the created containers\n"
         "  logs        View output from containers\n"
         "  ps          List the project's containers\n"
@@ -189,7 +191,7 @@ int cmd_compose(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
                 return compose_config_cmd(&co, argc, argv, err);
         if (streq(sub, "ps"))
                 return compose_ps_cmd(cli, &co, argc, argv, err);
-        if (streq(sub, "up") || streq(sub, "down"))
+        if (streq(sub, "up") || streq(sub, "down") || streq(sub, "generate"))
                 return cmd_compose_up_down(cli, &co, sub, argc, argv, err);
         static const char *const ops[] = { "logs", "start", "stop", "restart", "exec", "run", "top", "rm" };
         for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
@@ -197,7 +199,15 @@ int cmd_compose(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
                         return cmd_compose_ops(cli, &co, sub, argc, argv, err);
         if (streq(sub, "build") || streq(sub, "pull") || streq(sub, "push") || streq(sub, "images"))
                 return cmd_compose_images(cli, &co, sub, argc, argv, err);
-        if (streq(sub, "create"))
-                return berth_error(err, 0, "compose %s: not implemented yet", sub);
+        if (streq(sub, "create")) {
+                /* Docker Compose's create is up --no-start */
+                cleanup_strv char **up = NULL;
+                strv_push(&up, "up");
+                strv_push(&up, "--no-start");
+                for (int i = 1; i < argc; i++)
+                        strv_push(&up, argv[i]);
+                optind = 0;
+                return cmd_compose_up_down(cli, &co, "up", (int) strv_length(up), up, err);
+        }
         return cli_usage_error(err, "compose", "unknown command '%s'", sub);
 }

@@ -7,7 +7,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include "berth/archive-internal.h"
@@ -35,7 +34,7 @@ static la_ssize_t blob_write_cb(struct archive *a, void *userdata, const void *b
                 sym_archive_set_error(a, EIO, "%s", ctx->err ? ctx->err->msg : "write error");
                 return -1;
         }
-        EVP_DigestUpdate(ctx->md, buf, len);
+        sha256_update(ctx->md, buf, len);
         return (la_ssize_t) len;
 }
 

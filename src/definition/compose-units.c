@@ -7,6 +7,7 @@
  * takes words, with '%' doubled (the files are read with specifiers). */
 #include "config.h"
 
+#include "berth/blob.h"
 #include "berth/compose-units.h"
 #include "berth/container-spec.h"
 #include "berth/definition-internal.h"
@@ -320,8 +321,6 @@ static int add_depends(struct strbuf *unit, const struct compose_project *p, con
                 const struct compose_service *ds = compose_find_service(p, d->service);
                 if (!ds)
                         return berth_error(err, 0, "service %s depends on undefined service %s", s->name, d->service);
-                if (d->condition && streq(d->condition, "service_completed_successfully"))
-                        return unsupported(s, "depends_on condition service_completed_successfully", err);
                 if (d->restart)
                         return unsupported(s, "depends_on restart", err);
                 cleanup_free char *cname = compose_container_name(p, ds, 1);
@@ -331,16 +330,49 @@ static int add_depends(struct strbuf *unit, const struct compose_project *p, con
         return 0;
 }
 
-/* Does any selected service wait for s to be healthy? */
-static bool healthy_wanted(const struct compose_project *p, const bool *selected, const struct compose_service *s)
+/* Does any selected service depend on s with this condition? */
+static bool condition_wanted(const struct compose_project *p, const bool *selected, const struct compose_service *s,
+                             const char *condition)
 {
         for (size_t i = 0; i < p->n_services; i++)
                 for (size_t j = 0; selected[i] && j < p->services[i].n_depends_on; j++) {
                         const struct compose_dep *d = &p->services[i].depends_on[j];
-                        if (streq(d->service, s->name) && d->condition && streq(d->condition, "service_healthy"))
+                        if (streq(d->service, s->name) && d->condition && streq(d->condition, condition))
                                 return true;
                 }
         return false;
+}
+
+/* A service others wait for with service_completed_successfully runs to
+ * completion: its unit is Type=oneshot, whose start job ends when the
+ * container's process (the unit's main process once the shim handed it
+ * over) exits, done with status 0 and failed otherwise; so Requires=+After=
+ * on it starts the dependent only after a successful run.  Without
+ * RemainAfterExit= the unit is inactive again afterwards and its stop hook
+ * records the exit code, as for any container that exited. */
+static int add_run_once(struct strbuf *svc, const struct compose_service *s, bool healthy, berth_error_t *err)
+{
+        if (healthy)
+                return berth_error(err, 0,
+                                   "service %s: services depend on it with both service_healthy and "
+                                   "service_completed_successfully",
+                                   s->name);
+        if (s->restart && (streq(s->restart, "always") || streq(s->restart, "unless-stopped")))
+                return berth_error(err, 0,
+                                   "service %s: restart %s cannot be combined with a dependency of condition "
+                                   "service_completed_successfully (it must run to completion)",
+                                   s->name, s->restart);
+        strbuf_adds(svc, "Type=oneshot\nRemainAfterExit=no\n");
+        return 0;
+}
+
+/* Docker Compose's com.docker.compose.config-hash: here the sha256 of the
+ * definition file without that label, so any change to what the container
+ * is made from changes it. */
+char *compose_config_hash(const char *text)
+{
+        cleanup_free char *d = digest_of_data(text, strlen(text));
+        return xstrdup(strchr(d, ':') + 1);
 }
 
 static int service_file(const struct compose_project *p, const struct compose_service *s, const bool *selected,
@@ -447,7 +479,9 @@ static int service_file(const struct compose_project *p, const struct compose_se
                 strbuf_printf(&c, "StopTimeout=%lld\n", (s->stop_grace_period + 999999999LL) / 1000000000LL);
         if (add_healthcheck(&c, s, err) < 0)
                 return -1;
-        if (healthy_wanted(p, selected, s)) {
+        bool healthy = condition_wanted(p, selected, s, "service_healthy");
+        bool once = condition_wanted(p, selected, s, "service_completed_successfully");
+        if (healthy) {
                 /* without a compose healthcheck, the image's HEALTHCHECK (the
                  * unit's start says so when there is none) */
                 if (s->healthcheck && s->healthcheck->disable)
@@ -463,13 +497,23 @@ static int service_file(const struct compose_project *p, const struct compose_se
                 return -1;
         if (add_restart(&svc, s, err) < 0)
                 return -1;
+        if (once && add_run_once(&svc, s, healthy, err) < 0)
+                return -1;
 
+        cleanup_free char *head = xasprintf("# berth compose up: project %s, service %s\n%s\n", p->name, s->name,
+                                            unit.s);
+        cleanup_free char *whole = xasprintf("%s%s\n%s", head, c.s, svc.s);
+        cleanup_free char *hash = compose_config_hash(whole);
+        cleanup_free char *l4 = xasprintf("com.docker.compose.config-hash=%s", hash);
+        add_word_line(&c, "Label", l4);
         struct compose_unit_file *f = &u->files[u->n_files++];
         f->name = xasprintf("%s.container", cname);
-        f->text = xasprintf("# berth compose up: project %s, service %s\n%s\n%s\n%s", p->name, s->name, unit.s, c.s,
-                            svc.s);
+        f->text = xasprintf("%s%s\n%s", head, c.s, svc.s);
         cleanup_free char *unit_name = definition_unit_name(DEFINITION_CONTAINER, cname);
         strv_push(&u->units, unit_name);
+        strv_push(&u->hashes, hash);
+        if (once)
+                strv_push(&u->run_once, unit_name);
         strv_push(&u->containers, cname);
         strv_push(&u->images, image);
         return 0;
@@ -562,6 +606,8 @@ int compose_units_make(const struct compose_project *p, char *const *services, s
         u->units = xcalloc(1, sizeof(char *));
         u->containers = xcalloc(1, sizeof(char *));
         u->images = xcalloc(1, sizeof(char *));
+        u->hashes = xcalloc(1, sizeof(char *));
+        u->run_once = xcalloc(1, sizeof(char *));
         u->volumes = xcalloc(1, sizeof(char *));
         u->networks = xcalloc(1, sizeof(char *));
         u->target = compose_target_name(p->name);
@@ -587,6 +633,14 @@ int compose_units_make(const struct compose_project *p, char *const *services, s
         return 0;
 }
 
+void compose_units_set_install(struct compose_units *u)
+{
+        struct compose_unit_file *f = &u->files[u->n_files - 1]; /* the target */
+        char *t = xasprintf("%s\n[Install]\nWantedBy=multi-user.target\n", f->text);
+        free(f->text);
+        f->text = t;
+}
+
 void compose_units_free(struct compose_units *u)
 {
         for (size_t i = 0; i < u->n_files; i++) {
@@ -597,6 +651,8 @@ void compose_units_free(struct compose_units *u)
         strv_free(u->units);
         strv_free(u->containers);
         strv_free(u->images);
+        strv_free(u->hashes);
+        strv_free(u->run_once);
         strv_free(u->volumes);
         strv_free(u->networks);
         free(u->target);

@@ -7,10 +7,10 @@
 #include "config.h"
 
 #include <dirent.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include "berth/definition-internal.h"
+#include "berth/sha256.h"
 #include "berth/util.h"
 
 static char **search_dirs(void)
@@ -298,11 +298,5 @@ int definition_load_all(struct definition ***out, size_t *n, void (*report)(cons
 char *definition_container_id(const char *name)
 {
         cleanup_free char *data = xasprintf("berth-definition:%s", name);
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        if (EVP_Digest(data, strlen(data), md, &len, EVP_sha256(), NULL) != 1 || len != 32)
-                abort();
-        char *hex = xmalloc(2 * 32 + 1);
-        hex_encode(md, len, hex);
-        return hex;
+        return sha256_hex_of(data, strlen(data));
 }

@@ -168,7 +168,8 @@ static int members_save(struct berth_store *s, const char *name, json_t *members
 {
         cleanup_free char *p = members_path(s, name);
         json_auto_t *j = json_pack("{s:O}", "Containers", members);
-        return json_save(p, j, err);
+        /* on /run: gone with a reboot anyway */
+        return json_write_atomic_sync(p, j, JSON_INDENT(2) | JSON_SORT_KEYS, 0644, WRITE_VOLATILE, err);
 }
 
 /* ---- definitions ------------------------------------------------------------------ */

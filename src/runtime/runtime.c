@@ -203,7 +203,7 @@ static int write_etc_files(struct berth_store *s, struct berth_container *c, con
 {
         cleanup_free char *p_host = xasprintf("%s/hostname", c->dir);
         cleanup_free char *text = xasprintf("%s\n", hostname);
-        if (write_file_atomic(p_host, text, strlen(text), 0644, err) < 0)
+        if (write_file_atomic_sync(p_host, text, strlen(text), 0644, WRITE_VOLATILE, err) < 0)
                 return -1;
 
         cleanup_free char *hosts = NULL;
@@ -215,7 +215,7 @@ static int write_etc_files(struct berth_store *s, struct berth_container *c, con
                                   "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n",
                                   hostname);
         cleanup_free char *p_hosts = xasprintf("%s/hosts", c->dir);
-        if (write_file_atomic(p_hosts, hosts, strlen(hosts), 0644, err) < 0)
+        if (write_file_atomic_sync(p_hosts, hosts, strlen(hosts), 0644, WRITE_VOLATILE, err) < 0)
                 return -1;
 
         /* Like Docker: skip systemd-resolved's stub, use its upstream list. */
@@ -233,7 +233,7 @@ static int write_etc_files(struct berth_store *s, struct berth_container *c, con
                 resolv = own;
         }
         cleanup_free char *p_resolv = xasprintf("%s/resolv.conf", c->dir);
-        return write_file_atomic(p_resolv, resolv, strlen(resolv), 0644, err);
+        return write_file_atomic_sync(p_resolv, resolv, strlen(resolv), 0644, WRITE_VOLATILE, err);
 }
 
 static void add_bind(struct child_ctx *ctx, enum mount_op_kind kind, const char *src, const char *dst)
@@ -326,7 +326,7 @@ static void stop_health_checks(struct berth_container *c)
 static int record_start_error(struct berth_store *s, const char *id, const char *msg)
 {
         cleanup_free char *p = store_run_path(s, "exits/%s.error", id);
-        return write_file_atomic(p, msg, strlen(msg), 0600, NULL);
+        return write_file_atomic_sync(p, msg, strlen(msg), 0600, WRITE_VOLATILE, NULL);
 }
 
 int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty, berth_error_t *err)
@@ -631,7 +631,7 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         if (json_bool(c->config, "HostConfig.AutoRemove")) {
                 cleanup_free char *exitfile = store_run_path(s, "exits/%s", id);
                 cleanup_free char *text = xasprintf("%d\n", exit_code);
-                (void) write_file_atomic(exitfile, text, strlen(text), 0600, NULL);
+                (void) write_file_atomic_sync(exitfile, text, strlen(text), 0600, WRITE_VOLATILE, NULL);
                 close(steal_fd(&lfd));
                 if (container_remove(s, c, err) < 0)
                         return -1;

@@ -13,7 +13,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 
 #include "berth/archive.h"
 #include "berth/archive-internal.h"
@@ -202,7 +201,7 @@ static int read_member_data(struct berth_store *s, struct archive *a, struct mem
                         return berth_error(err, 0, "invalid image archive: `%s`: %s", m->name, arch_msg(a));
                 if (n == 0)
                         break;
-                EVP_DigestUpdate(md, buf, (size_t) n);
+                sha256_update(md, buf, (size_t) n);
                 if (small) {
                         if (m->len + (size_t) n + 1 > cap) {
                                 cap = (m->len + (size_t) n + 1) * 2;
@@ -704,7 +703,7 @@ static int commit_member(struct berth_store *s, struct member *m, const char *di
 
 static int hash_block(const void *buf, size_t n, void *md, berth_error_t *err)
 {
-        EVP_DigestUpdate(md, buf, n);
+        sha256_update(md, buf, n);
         return 0;
 }
 

@@ -6,7 +6,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include "berth/archive.h"
@@ -63,7 +62,7 @@ static int write_blob(struct berth_store *s, struct archive *a, const char *dige
         long long total = 0;
         ssize_t n;
         while ((n = read_chunk(fd, buf, 1 << 16, path, err)) > 0) {
-                EVP_DigestUpdate(md, buf, (size_t) n);
+                sha256_update(md, buf, (size_t) n);
                 if (bar && total >> 20 != (total + n) >> 20)
                         layer_bar_draw(total + n, st.st_size, bar);
                 total += n;

@@ -351,9 +351,9 @@ static int name_in_use(struct berth_store *s, const char *name, berth_error_t *e
         return used;
 }
 
-static int write_json(const char *path, json_t *j, berth_error_t *err)
+static int write_json(const char *path, json_t *j, enum write_sync sync, berth_error_t *err)
 {
-        return json_write_atomic(path, j, JSON_INDENT(2) | JSON_SORT_KEYS, 0600, err);
+        return json_write_atomic_sync(path, j, JSON_INDENT(2) | JSON_SORT_KEYS, 0600, sync, err);
 }
 
 int container_create(struct berth_store *s, json_t *config, const char *name, struct berth_container **out,
@@ -433,7 +433,7 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
         /* Stage the directory in ROOT/tmp and rename it into place, so a
          * crash never leaves a half-made container behind. */
         cleanup_free char *stage = NULL, *p_upper = NULL, *p_work = NULL, *p_rootfs = NULL, *p_cfg = NULL,
-                          *p_state = NULL, *final = NULL;
+                          *p_state = NULL, *final = NULL, *parent = NULL;
         int r = store_mkstemp_dir(s, &stage, err);
         if (r < 0)
                 goto fail;
@@ -450,17 +450,22 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
                 json_decref(state);
                 goto fail;
         }
-        r = write_json(p_cfg, config, err);
+        /* one transaction: both files whole, their names in the stage, the
+         * stage's name in containers/ — three syncs of metadata at most */
+        r = write_json(p_cfg, config, WRITE_WHOLE, err);
         if (r >= 0)
-                r = write_json(p_state, state, err);
+                r = write_json(p_state, state, WRITE_WHOLE, err);
         json_decref(state);
         if (r < 0)
                 goto fail;
+        fsync_dir(stage);
         final = store_path(s, "containers/%s", id);
         if (rename(stage, final) < 0) {
                 r = berth_error(err, errno, "rename `%s` to `%s`", stage, final);
                 goto fail;
         }
+        parent = store_path(s, "containers");
+        fsync_dir(parent);
         name_index_set(s, chosen, id);
         store_lock_scope_release(&lock);
         r = container_load(s, id, out, err);
@@ -500,14 +505,17 @@ int container_lock(struct berth_container *c, berth_error_t *err)
 
 int container_save_state(struct berth_container *c, berth_error_t *err)
 {
+        /* the run state changes at every start and stop; after a crash the
+         * unit's state (none: not running) is the truth, so the record only
+         * has to stay whole */
         cleanup_free char *p = xasprintf("%s/state.json", c->dir);
-        return write_json(p, c->state, err);
+        return write_json(p, c->state, WRITE_WHOLE, err);
 }
 
 int container_save_config(struct berth_container *c, berth_error_t *err)
 {
         cleanup_free char *p = xasprintf("%s/config.json", c->dir);
-        return write_json(p, c->config, err);
+        return write_json(p, c->config, WRITE_DURABLE, err);
 }
 
 /* The part of rename under the container's lock and the store lock. */
@@ -526,7 +534,7 @@ static int rename_locked(struct berth_store *s, struct berth_container *c, const
                 json_object_set_new(json_object_get(c->config, "Berth"), "Unit", json_string(unit));
         }
         cleanup_free char *p = xasprintf("%s/config.json", c->dir);
-        if (write_json(p, c->config, err) < 0)
+        if (write_json(p, c->config, WRITE_DURABLE, err) < 0)
                 return -1;
         name_index_drop(s, c->name, c->id);
         name_index_set(s, name, c->id);
@@ -545,7 +553,7 @@ int container_sync_unit_name(struct berth_container *c, berth_error_t *err)
                 return -1;
         json_object_set_new(json_object_get(c->config, "Berth"), "Unit", json_string(want));
         cleanup_free char *p = xasprintf("%s/config.json", c->dir);
-        return write_json(p, c->config, err);
+        return write_json(p, c->config, WRITE_DURABLE, err);
 }
 
 int container_rename(struct berth_store *s, struct berth_container *c, const char *name, berth_error_t *err)

@@ -20,7 +20,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -65,7 +64,7 @@ static la_ssize_t stream_read(struct archive *inner, void *userdata, const void 
                 }
                 if (n == 0)
                         continue;
-                EVP_DigestUpdate(st->md, b, n);
+                sha256_update(st->md, b, n);
                 st->total += n;
                 if (st->progress && st->total - st->last_report >= (1 << 20)) {
                         st->last_report = st->total;

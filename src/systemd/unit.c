@@ -502,9 +502,41 @@ static bool inactive_done(void *userdata)
         return w->done;
 }
 
+/* systemd sends the unit's new ActiveState in the signal itself (it
+ * flushes a pending change before UnitRemoved, too): read it there instead
+ * of asking again, a round trip to a manager that is busy just then with
+ * the unit's cgroup and garbage collection.  A Unit signal without it sends
+ * us to ask; the Service interface's signals never carry it. */
 static int on_props_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        ((struct inactive_wait *) userdata)->dirty = true;
+        struct inactive_wait *w = userdata;
+        const char *iface = NULL;
+        if (sd_bus_message_read(m, "s", &iface) < 0 || !streq(iface, SD_UNIT))
+                return 0;
+        if (sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}") < 0)
+                goto ask;
+        for (;;) {
+                const char *key = NULL, *state = NULL;
+                int r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv");
+                if (r <= 0)
+                        break;
+                if (sd_bus_message_read(m, "s", &key) < 0)
+                        goto ask;
+                if (!streq(key, "ActiveState")) {
+                        if (sd_bus_message_skip(m, "v") < 0)
+                                goto ask;
+                } else if (sd_bus_message_read(m, "v", "s", &state) < 0) {
+                        goto ask;
+                } else {
+                        if (streq(state, "inactive") || streq(state, "failed"))
+                                w->done = true;
+                        return 0;
+                }
+                if (sd_bus_message_exit_container(m) < 0)
+                        goto ask;
+        }
+ask:
+        w->dirty = true;
         return 0;
 }
 

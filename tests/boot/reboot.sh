@@ -1,10 +1,12 @@
 #!/bin/bash
 # tests/boot/reboot.sh BUILD_DIR — a container enabled for boot starts at boot,
 # with the volume and network definitions it names, and a template's
-# DefaultInstance=.
+# DefaultInstance=; a compose project brought up with `berth compose up -d
+# --enable` comes back at boot (its target is enabled), and `down` after the
+# reboot removes it all.
 #
 # Two boots of the throwaway systemd (tests/harness/boot.sh) sharing one
-# store and /etc/berth (--state): the first installs berth, imports busybox
+# store, /etc/berth and /etc/systemd/system (--state): the first installs berth, imports busybox
 # and writes a definition with [Install] WantedBy=multi-user.target, then
 # powers off; the second boots multi-user.target and checks the container is
 # running without anyone starting it.  Prints TAP; exit 0 only if all passed.
@@ -15,7 +17,7 @@ state=$(mktemp -d /var/tmp/berth-reboot.XXXXXX)
 trap 'rm -rf "$state"' EXIT
 boot=("$repo/tests/harness/boot.sh" -q --state "$state" --bind-rw "$build" --install "$build")
 
-echo "1..2"
+echo "1..3"
 first=$(cat <<SCRIPT
 set -e
 tar=\$(mktemp /tmp/rootfs.XXXXXX.tar)
@@ -35,6 +37,14 @@ printf '%s\n' '[Container]' 'Image=busybox' 'Volume=data.volume:/data' 'Network=
 # a template whose default instance starts at boot
 printf '%s\n' '[Container]' 'Image=busybox' 'Exec=sh -c "echo instance %i; sleep 1000 & wait"' '' \
     '[Install]' 'WantedBy=multi-user.target' 'DefaultInstance=one' > /etc/berth/containers/worker@.container
+# a compose project enabled for boot: a named volume, a dependency first
+mkdir -p /etc/berth/bootapp
+printf '%s\n' 'services:' '  web:' '    image: busybox' '    command: ["sh", "-c", "date >> /data/boots; sleep 1000 & wait"]' \
+    '    volumes: [data:/data]' '    depends_on: [db]' '  db:' '    image: busybox' '    command: ["sleep", "1000"]' \
+    'volumes:' '  data:' > /etc/berth/bootapp/compose.yaml
+cd /etc/berth/bootapp
+berth compose up -d --enable
+[ "\$(systemctl is-enabled berth-compose-bootapp.target)" = enabled ]
 SCRIPT
 )
 if "${boot[@]}" -- bash -c "$first"; then
@@ -42,6 +52,7 @@ if "${boot[@]}" -- bash -c "$first"; then
 else
     echo "not ok 1 first boot: berth installed, image imported, definition written"
     echo "not ok 2 second boot: not tried, the first boot failed"
+    echo "not ok 3 compose down after the reboot: not tried, the first boot failed"
     exit 1
 fi
 
@@ -66,11 +77,48 @@ done
 berth volume inspect bootdata >/dev/null
 berth network inspect app | grep -q '"Subnet": "10.89.44.0/24"'
 berth ps --format '{{.Names}} {{.Unit}}' | grep -qx 'worker-one container@worker@one.service'
+# the enabled compose project: its target reached at boot, the services up
+for i in \$(seq 50); do
+    [ "\$(systemctl is-active berth-compose-bootapp.target)" = active ] && break
+    sleep 0.2
+done
+systemctl status --no-pager berth-compose-bootapp.target
+for u in container@bootapp-db-1.service container@bootapp-web-1.service; do
+    [ "\$(systemctl is-active \$u)" = active ]
+done
+cd /etc/berth/bootapp
+berth compose ps --format '{{.Name}} {{.Service}}' | sort | tr '\n' ' ' | grep -qx 'bootapp-db-1 db bootapp-web-1 web '
+# the volume kept what the first boot wrote
+berth exec bootapp-web-1 cat /data/boots | wc -l | grep -qx 2
 SCRIPT
 )
 if "${boot[@]}" --target multi-user.target -- bash -c "$second"; then
-    echo "ok 2 second boot: the enabled containers run without anyone starting them, after their volume and network"
+    echo "ok 2 second boot: the enabled containers and compose project run without anyone starting them, after their volume and network"
 else
-    echo "not ok 2 second boot: the enabled containers run without anyone starting them, after their volume and network"
+    echo "not ok 2 second boot: the enabled containers and compose project run without anyone starting them, after their volume and network"
+    echo "not ok 3 compose down after the reboot: not tried, the second boot failed"
+    exit 1
+fi
+
+third=$(cat <<SCRIPT
+set -e
+cd /etc/berth/bootapp
+berth compose down -v
+[ -z "\$(ls /etc/berth/containers | grep '^bootapp' || :)" ]
+[ ! -e /etc/systemd/system/berth-compose-bootapp.target ]
+[ ! -e /etc/systemd/system/multi-user.target.wants/berth-compose-bootapp.target ]
+[ ! -e /etc/berth/compose/bootapp.list ]
+[ -z "\$(berth ps -aq --filter label=com.docker.compose.project=bootapp)" ]
+# (set -e does not end the script on a failing '! cmd')
+if berth volume inspect bootapp_data >/dev/null 2>&1; then exit 1; fi
+if systemctl is-enabled berth-compose-bootapp.target 2>/dev/null; then exit 1; fi
+# the definitions that are not the project's are still there
+[ -f /etc/berth/containers/atboot.container ]
+SCRIPT
+)
+if "${boot[@]}" --target multi-user.target -- bash -c "$third"; then
+    echo "ok 3 compose down after the reboot: the enabled project's files, link, containers and volume are gone"
+else
+    echo "not ok 3 compose down after the reboot: the enabled project's files, link, containers and volume are gone"
     exit 1
 fi

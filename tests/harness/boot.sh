@@ -11,8 +11,9 @@
 # See /work/shared/TESTING.md for why every step is the way it is.
 #
 # Options:
-#   --state DIR    keep /var/lib/berth and /etc/berth of the guest in
-#                  DIR/lib and DIR/etc (created if missing), so that a second
+#   --state DIR    keep /var/lib/berth, /etc/berth and /etc/systemd/system
+#                  of the guest in DIR/lib, DIR/etc and DIR/systemd (created
+#                  if missing; DIR/systemd from the host's), so that a second
 #                  boot with the same DIR sees the same store ("reboot").
 #                  DIR must not be on overlayfs (e.g. under /var/tmp).
 #   --out DIR      a host dir the guest may write to (bound read-write at the
@@ -27,6 +28,12 @@
 #                  starts, so berth's generator runs at boot.
 #   --target UNIT  boot UNIT instead of the minimal berth-harness.target,
 #                  e.g. multi-user.target for boot-time start tests.
+#   --store-fs ext4  put the guest's /var/lib/berth (and /var/lib/containers,
+#                  for podman in bench/) on ext4 file systems in loop files
+#                  on the host's disk, instead of tmpfs: fsync then costs
+#                  what it costs on a real machine (issue 15). The files
+#                  are sparse (BERTH_HARNESS_STORE_SIZE, default 8G) and go
+#                  with the guest. BERTH_HARNESS_STORE_FS=ext4 is the same.
 #   --env NAME=VAL pass a variable to CMD. Repeatable. Variables named
 #                  BERTH_* and CK_* are passed on as well.
 #   -q, --quiet    print nothing of its own unless something goes wrong.
@@ -43,7 +50,7 @@ say() { [ -n "$quiet" ] || echo "harness: $*" >&2; }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 orig_args=("$@")
-state='' out='' install='' target=berth-harness.target quiet='' checkout_mode=ro
+state='' out='' install='' target=berth-harness.target quiet='' checkout_mode=ro store_fs=${BERTH_HARNESS_STORE_FS:-tmpfs}
 binds=() envs=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -54,6 +61,9 @@ while [ $# -gt 0 ]; do
         --rw) checkout_mode=rw; shift ;;
         --target) target=${2:?--target needs a unit}; shift 2 ;;
         --install) install=${2:?--install needs a build dir}; shift 2 ;;
+        --store-fs)
+            case ${2:-} in tmpfs | ext4) store_fs=$2 ;; *) die "--store-fs takes tmpfs or ext4" ;; esac
+            shift 2 ;;
         --env) [[ ${2:-} == ?*=* ]] || die "--env needs NAME=VALUE"; envs+=("$2"); shift 2 ;;
         -q|--quiet) quiet=1; shift ;;
         -h|--help) usage ;;
@@ -223,13 +233,28 @@ trap 'say "interrupted"; exit 130' INT TERM HUP
 
 cgroup_setup
 
+# ---- the store's file systems (--store-fs ext4): loop files in $work, on
+# the host's disk; init.sh mounts them in the guest's mount namespace, so
+# the loop devices are released when the guest is gone.
+store_imgs=''
+if [ "$store_fs" = ext4 ]; then
+    [ -z "$state" ] || die "--store-fs ext4 and --state do not go together"
+    command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 not found (apt-get install e2fsprogs)"
+    for img in store containers; do
+        truncate -s "${BERTH_HARNESS_STORE_SIZE:-8G}" "$work/$img.img"
+        mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 "$work/$img.img" ||
+            die "mkfs.ext4 $work/$img.img failed"
+    done
+    store_imgs="$work/store.img:$work/containers.img"
+fi
+
 # ---- boot
 # Should this script die without cleaning up (SIGKILL), the guest dies too:
 # setpriv makes unshare get SIGKILL when we go, and --kill-child passes it
 # on to the guest's PID 1, which takes its whole namespace with it.
 t0=$(date +%s%N)
 H_WORK=$work H_CGROUPS=$H_CGROUPS H_BINDS=$binds_sorted H_STATE=$state \
-H_INSTALL=$install H_TARGET=$target H_MACHINE_ID=$machine_id H_SYSTEMD_ARGS=${BERTH_HARNESS_SYSTEMD_ARGS:-} \
+H_INSTALL=$install H_TARGET=$target H_MACHINE_ID=$machine_id H_STORE_IMGS=$store_imgs H_SYSTEMD_ARGS=${BERTH_HARNESS_SYSTEMD_ARGS:-} \
     setpriv --pdeathsig KILL \
     unshare --pid --fork --kill-child --mount --uts --ipc --net --propagation private \
     "$repo/tests/harness/init.sh" </dev/null >"$work/console.log" 2>&1 &

@@ -19,8 +19,9 @@ BERTH_DEPS_BUILD=(
 # TESTING.md (registry, skopeo, umoci, podman for archive interop), the
 # tools tests use to look at what berth did (nft, jq, curl, getfattr,
 # getcap...), mmdebstrap for the real Debian images of
-# tests/harness/mkimages.sh and runc, podman's runtime here (crun refuses
-# the hybrid cgroup layout).
+# tests/harness/mkimages.sh, runc, podman's runtime here (crun refuses
+# the hybrid cgroup layout), and e2fsprogs for the ext4 store of
+# `boot.sh --store-fs ext4`, GNU time for the peak memory of 66-memory.bats.
 BERTH_DEPS_TEST=(
     check valgrind bats busybox-static
     systemd dbus util-linux mount iproute2 kmod procps
@@ -28,7 +29,7 @@ BERTH_DEPS_TEST=(
     attr libcap2-bin
     docker-registry skopeo umoci podman
     python3 openssl
-    mmdebstrap runc
+    mmdebstrap runc e2fsprogs time
 )
 
 # Only for the fuzz stage (tests/fuzz/): clang and its libFuzzer runtime;

@@ -14,7 +14,8 @@
 #                      /sys/fs/cgroup (systemd manages its own subtree there)
 #     /tmp /run        fresh tmpfs (systemd-tmpfiles empties /tmp at boot!)
 #     /var/lib/berth   tmpfs, or the --state dir (overlayfs upper dirs
-#     /etc/berth       cannot live on an overlayfs)
+#     /etc/berth       cannot live on an overlayfs; with --state also
+#     /etc/systemd/system)
 #     $H_BINDS         the checkout and build dirs, at the same paths
 #
 # Nothing here writes to the host: every change to / lands in the tmpfs
@@ -101,11 +102,26 @@ fi
 mount -t tmpfs -o mode=1777,nosuid,nodev berth-harness-tmp "$N/tmp"
 mount -t tmpfs -o mode=0755,nosuid,nodev berth-harness-run "$N/run"
 
-# The store and the engine config: tmpfs, or the persistent --state dir.
+# The store and the engine config: tmpfs, the persistent --state dir, or
+# (--store-fs ext4) ext4 in loop files for the store and podman's storage.
 mkdir -p "$N/var/lib/berth" "$N/etc/berth"
-if [ -n "${H_STATE:-}" ]; then
+if [ -n "${H_STORE_IMGS:-}" ]; then
+    mkdir -p "$N/var/lib/containers"
+    mount -o loop "${H_STORE_IMGS%%:*}" "$N/var/lib/berth"
+    mount -o loop "${H_STORE_IMGS#*:}" "$N/var/lib/containers"
+    chmod 0700 "$N/var/lib/berth" "$N/var/lib/containers"
+    mount -t tmpfs -o mode=0755 berth-harness-etc "$N/etc/berth"
+elif [ -n "${H_STATE:-}" ]; then
     mount --bind "$H_STATE/lib" "$N/var/lib/berth"
     mount --bind "$H_STATE/etc" "$N/etc/berth"
+    # /etc/systemd/system too (what `systemctl enable` and `berth compose
+    # up --enable` write): the host's on the first boot, then kept
+    if [ ! -d "$H_STATE/systemd" ]; then
+        mkdir "$H_STATE/systemd.new"
+        cp -a "$N/etc/systemd/system/." "$H_STATE/systemd.new/"
+        mv "$H_STATE/systemd.new" "$H_STATE/systemd"
+    fi
+    mount --bind "$H_STATE/systemd" "$N/etc/systemd/system"
 else
     mount -t tmpfs -o mode=0700 berth-harness-store "$N/var/lib/berth"
     mount -t tmpfs -o mode=0755 berth-harness-etc "$N/etc/berth"

@@ -3,10 +3,11 @@
 # dpkg-buildflags' hardening=+all gives, checked as hardening-check does):
 # PIE, full RELRO (read-only relocations, bound now), the stack protector and
 # _FORTIFY_SOURCE's checked functions.  And each links only the libraries
-# it calls: libcurl, libarchive and libnftables are loaded on first use
-# (dlopen), so `berth version`, `ps`, `images`, `inspect`, the generator
-# (every boot and daemon-reload) and the runtime hooks (every container
-# start and stop) never map them and the forty-odd libraries behind them.
+# it calls: libcurl, libarchive, libnftables and libcrypto are loaded on
+# first use (dlopen), so `berth version`, `ps`, `images`, `inspect`, `run`,
+# the generator (every boot and daemon-reload) and the runtime hooks (every
+# container start and stop) never map them and the forty-odd libraries
+# behind them.
 
 load helpers
 
@@ -62,14 +63,17 @@ needed() {
     local p
     mapfile -t p < <(programs)
     run needed "${p[0]}"
-    assert_output "libc libcap libcrypto libjansson libmnl libseccomp libsystemd "
+    assert_output "libc libcap libjansson libmnl libseccomp libsystemd "
     run needed "${p[1]}"
-    assert_output "libc libcap libcrypto libjansson libmnl libseccomp libsystemd "
+    assert_output "libc libcap libjansson libmnl libseccomp libsystemd "
     run needed "${p[2]}"
-    assert_output "libc libcap libcrypto libjansson libsystemd "
+    assert_output "libc libcap libjansson libsystemd "
 }
 
 teardown() {
+    if [ -n "${HOOKS_ENV:-}" ]; then
+        systemctl unset-environment LD_DEBUG
+    fi
     remove_all_containers
 }
 
@@ -79,17 +83,18 @@ loads() {
     assert_success
 }
 
-@test "version, ps, images and inspect do not load libcurl, libarchive or libnftables" {
+@test "version, ps, images, inspect and run do not load libcurl, libarchive, libnftables or libcrypto" {
     ensure_busybox_image
     local name
     name=$(unique_name)
     berth create --name "$name" busybox true >/dev/null
-    for cmd in version "ps -a" images "inspect $name" "inspect busybox"; do
+    for cmd in version "ps -a" images "inspect $name" "inspect busybox" "run --rm --network none busybox true"; do
         # shellcheck disable=SC2086
         loads berth $cmd
         assert_output_not_contains libcurl
         assert_output_not_contains libarchive
         assert_output_not_contains libnftables
+        assert_output_not_contains libcrypto
         assert_output_not_contains libgnutls
         assert_output_not_contains libicu
     done
@@ -97,6 +102,44 @@ loads() {
     run env LD_DEBUG=files berth pull 127.0.0.1:1/nothing
     assert_failure
     assert_output_contains "file=libcurl.so"
+}
+
+# The hooks a container's transient unit runs (berth-runtime _shim and
+# _cleanup) write the loader's trace to the unit's journal when the
+# manager's environment has LD_DEBUG: neither opens libcrypto.  (A
+# definition's unit runs `berth _unit-start`, which hashes the name into
+# the container's id, as the generator does.)
+@test "the hooks of a container's unit do not load libcrypto" {
+    ensure_busybox_image
+    local name
+    name=$(unique_name)
+    HOOKS_ENV=1
+    systemctl set-environment LD_DEBUG=files
+    berth run -d --name "$name" --network none busybox true >/dev/null
+    systemctl unset-environment LD_DEBUG
+    hooks_ran() {
+        [ "$(journalctl -q -o cat -u "berth-$name.service" --no-pager |
+            grep -c 'transferring control: /usr/libexec/berth/berth-runtime')" -eq 2 ]
+    }
+    wait_until 20 hooks_ran
+    run journalctl -q -o cat -u "berth-$name.service" --no-pager
+    assert_success
+    assert_output_contains "file=libsystemd.so.0"
+    assert_output_not_contains libcrypto
+}
+
+@test "without libcrypto, a command that hashes is one line and the store is intact" {
+    ensure_busybox_image
+    local before
+    before=$(cat /var/lib/berth/images.json)
+    without_lib libcrypto.so.3 berth save -o "$BATS_TEST_TMPDIR/bb.tar" busybox:latest
+    assert_status 125
+    assert_equal "${#lines[@]}" 1
+    assert_line_matches '^berth: libcrypto\.so\.3 is not available: '
+    without_lib libcrypto.so.3 berth run --rm --network none busybox echo still-runs
+    assert_success
+    assert_output still-runs
+    assert_equal "$(cat /var/lib/berth/images.json)" "$before"
 }
 
 @test "without libarchive, save, load and import are one line; the other commands work" {

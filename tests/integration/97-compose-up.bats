@@ -55,23 +55,6 @@ stopped() {
     case $(systemctl is-active "$1") in inactive | failed) return 0 ;; *) return 1 ;; esac
 }
 
-# No file, unit, container, volume or network of the project is left.
-assert_nothing_of_shop() {
-    local left
-    left=$(ls /run/berth/containers/ 2>/dev/null | grep '^shop' || :)
-    [ -z "$left" ] || _fail "files left: $left"
-    [ ! -e /run/systemd/system/berth-compose-shop.target ] || _fail "target file left"
-    [ ! -e /run/berth/compose/shop.list ] || _fail "manifest left"
-    run berth ps -aq --filter label=com.docker.compose.project=shop
-    assert_success
-    [ -z "$output" ] || _fail "containers left: $output"
-    left=$(systemctl list-units --all --no-legend --plain 'container@shop-*' 'berth-network@shop_*' \
-        'berth-compose-shop.target' | awk '{print $1}')
-    [ -z "$left" ] || _fail "units left: $left"
-    run berth network inspect shop_default
-    assert_failure
-}
-
 @test "compose up -d: services as units of a target, healthy dependency first, names on the project network" {
     cd "$D/shop"
     run berth compose up -d
@@ -124,7 +107,7 @@ hello world"
     # down: nothing of the project is left but the named volume
     run berth compose down
     assert_success
-    assert_nothing_of_shop
+    assert_no_compose_project shop
     run berth volume inspect shop_site
     assert_success
 }
@@ -150,7 +133,7 @@ hello world"
     run berth compose down -v
     assert_success
     assert_output_contains "Volume shop_site  Removed"
-    assert_nothing_of_shop
+    assert_no_compose_project shop
     run berth volume inspect shop_site
     assert_failure
     # a second down has nothing to do
@@ -165,14 +148,14 @@ hello world"
     run --separate-stderr berth compose up -d
     assert_status 125
     [ "$stderr" = "berth: service web: privileged is not supported by compose up yet" ] || _fail "stderr: $stderr"
-    assert_nothing_of_shop
+    assert_no_compose_project shop
 
     cp good.yaml compose.yaml
     sed -i '0,/image: busybox/s//image: localhost\/nosuchimage:1/' compose.yaml
     run --separate-stderr berth compose up -d
     assert_status 125
     [ "$(echo "$stderr" | grep -c '^berth: ')" -eq 1 ] || _fail "stderr: $stderr"
-    assert_nothing_of_shop
+    assert_no_compose_project shop
     run berth volume inspect shop_site
     assert_failure
 
@@ -180,7 +163,7 @@ hello world"
     run --separate-stderr berth compose up --pull sometimes -d
     assert_status 125
     [[ "$stderr" == "berth: compose up: --pull must be always, missing or never"* ]] || _fail "stderr: $stderr"
-    assert_nothing_of_shop
+    assert_no_compose_project shop
 }
 
 @test "compose up (attached): the services' output with prefixes until Ctrl-C, then they stop" {
@@ -198,5 +181,5 @@ hello world"
     assert_output_contains shop-db-1
     run berth compose down
     assert_success
-    assert_nothing_of_shop
+    assert_no_compose_project shop
 }

@@ -163,6 +163,19 @@ stopped() {
     assert_success
 }
 
+@test "compose create: the containers without starting them (up --no-start); start starts them" {
+    cd "$D/ops"
+    run --separate-stderr berth compose create
+    assert_success
+    run berth ps -a --filter label=com.docker.compose.project=ops --format '{{.Names}}'
+    assert_line_matches '^ops-alpha-1$'
+    assert_line_matches '^ops-b-1$'
+    stopped container@ops-b-1.service
+    run berth compose start
+    assert_success
+    [ "$(systemctl is-active container@ops-b-1.service)" = active ]
+}
+
 @test "compose exec: the command's exit code, -T, -e, -w, -u, the service's environment and workdir" {
     cd "$D/ops"
     run berth compose up -d

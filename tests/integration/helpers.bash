@@ -192,6 +192,27 @@ without_lib() {
     run unshare -m sh -c "mount --bind '$BATS_TEST_TMPDIR/empty.so' '$lib' && exec \"\$@\"" sh "$@"
 }
 
+# Nothing of compose project $1 is left: no definition file (in /run or
+# /etc), target, list or enablement, no container, unit or network.
+assert_no_compose_project() {
+    local p=$1 left f
+    left=$(ls /run/berth/containers/ /etc/berth/containers/ 2>/dev/null | grep "^$p[-_]" || :)
+    [ -z "$left" ] || _fail "files left: $left"
+    for f in "/run/systemd/system/berth-compose-$p.target" "/etc/systemd/system/berth-compose-$p.target" \
+        "/etc/systemd/system/multi-user.target.wants/berth-compose-$p.target" \
+        "/run/berth/compose/$p.list" "/etc/berth/compose/$p.list"; do
+        [ ! -e "$f" ] && [ ! -L "$f" ] || _fail "left: $f"
+    done
+    run berth ps -aq --filter "label=com.docker.compose.project=$p"
+    assert_success
+    [ -z "$output" ] || _fail "containers left: $output"
+    left=$(systemctl list-units --all --no-legend --plain "container@$p-*" "berth-network@${p}_*" \
+        "berth-volume@${p}_*" "berth-compose-$p.target" | awk '{print $1}')
+    [ -z "$left" ] || _fail "units left: $left"
+    run berth network inspect "${p}_default"
+    assert_failure
+}
+
 # Teardown: remove every container, and fail the test when one is left (a
 # leftover would change what the next test sees).
 remove_all_containers() {

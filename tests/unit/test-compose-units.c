@@ -113,11 +113,12 @@ START_TEST(test_service_keys)
         STRV_EQ(d->command, "-c", "echo '100%' \"q\\\"", "x");
         cleanup_free char *conf = xasprintf("%s/conf:/conf", tmpdir);
         cleanup_free char *wd = xasprintf("com.docker.compose.project.working_dir=%s", tmpdir);
+        cleanup_free char *hash = xasprintf("com.docker.compose.config-hash=%s", u->hashes[0]);
         STRV_EQ(d->run_args, "--entrypoint", "/bin/sh", "-e", "A=two words", "-e", "TOKEN=s3cret", "-p",
                 "8080:80/tcp", "-p", "127.0.0.1::53/udp", "-v", "app_data:/data:ro", "-v", conf, "-v", "/anon",
                 "--network", "app_default", "--network-alias", "web", "--network-alias", "www", "-u", "1000:1000", "-w", "/srv", "--read-only", "--cap-drop", "NET_RAW",
                 "-l", "a=b", "-l", "com.docker.compose.project=app", "-l", "com.docker.compose.service=web", "-l",
-                "com.docker.compose.container-number=1", "-l", wd, "--stop-timeout", "2");
+                "com.docker.compose.container-number=1", "-l", wd, "-l", hash, "--stop-timeout", "2");
         STRV_EQ(d->requires, "berth-volume@app_data.service", "berth-network@app_default.service");
         STRV_EQ(d->service_lines, "Restart=always");
         ck_assert(d->limits.set[LIMIT_MEMORY]);
@@ -170,6 +171,93 @@ START_TEST(test_depends_on)
 }
 END_TEST
 
+START_TEST(test_completed_successfully)
+{
+        const char *yaml = "services:\n"
+                           "  web:\n"
+                           "    image: busybox\n"
+                           "    depends_on:\n"
+                           "      init: {condition: service_completed_successfully}\n"
+                           "  init:\n"
+                           "    image: busybox\n"
+                           "    restart: on-failure\n";
+        cleanup_error berth_error_t err = NULL;
+        cleanup_compose_units struct compose_units *u = make(yaml, NULL, &err);
+        ck_assert_msg(u != NULL, "%s", err ? err->msg : "?");
+        STRV_EQ(u->run_once, "container@app-init-1.service");
+        cleanup_definition struct definition *init = load("app-init-1", DEFINITION_CONTAINER);
+        STRV_EQ(init->service_lines, "Restart=on-failure", "Type=oneshot", "RemainAfterExit=no");
+        ck_assert(!strv_contains(init->run_args, "--sdnotify"));
+        cleanup_definition struct definition *web = load("app-web-1", DEFINITION_CONTAINER);
+        ck_assert(strv_contains(web->unit_lines, "Requires=container@app-init-1.service"));
+        ck_assert(strv_contains(web->unit_lines, "After=container@app-init-1.service"));
+        ck_assert_ptr_null(web->service_lines);
+        /* a oneshot's start job ends when the process exits: the drop-in keeps
+         * the unit's own notify protocol out of the way by coming last */
+        cleanup_free char *dropin = definition_dropin(init);
+        ck_assert_ptr_nonnull(strstr(dropin, "Type=oneshot\nRemainAfterExit=no\n"));
+}
+END_TEST
+
+/* The label com.docker.compose.config-hash: the hash of the file without
+ * it; the same project gives the same hash, any change to a service
+ * another one, and only to that service. */
+START_TEST(test_config_hash)
+{
+        const char *yaml = "services:\n"
+                           "  web:\n"
+                           "    image: busybox\n"
+                           "    environment: [A=1]\n"
+                           "  db:\n"
+                           "    image: busybox\n";
+        cleanup_error berth_error_t err = NULL;
+        cleanup_compose_units struct compose_units *u1 = make(yaml, NULL, &err);
+        ck_assert_msg(u1 != NULL, "%s", err ? err->msg : "?");
+        cleanup_compose_units struct compose_units *u2 = make(yaml, NULL, &err);
+        ck_assert_msg(u2 != NULL, "%s", err ? err->msg : "?");
+        STRV_EQ(u1->containers, "app-db-1", "app-web-1");
+        ck_assert_uint_eq(strv_length(u1->hashes), 2);
+        ck_assert_uint_eq(strlen(u1->hashes[0]), 64);
+        ck_assert_str_eq(u1->hashes[0], u2->hashes[0]);
+        ck_assert_str_eq(u1->hashes[1], u2->hashes[1]);
+        ck_assert_str_ne(u1->hashes[0], u1->hashes[1]);
+
+        /* the label is in the file, and is the hash of the rest */
+        const char *text = file_text(u1, "app-web-1.container");
+        cleanup_free char *label = xasprintf("Label=\"com.docker.compose.config-hash=%s\"\n", u1->hashes[1]);
+        const char *at = strstr(text, label);
+        ck_assert_ptr_nonnull(at);
+        cleanup_free char *rest = xasprintf("%.*s%s", (int) (at - text), text, at + strlen(label));
+        cleanup_free char *h = compose_config_hash(rest);
+        ck_assert_str_eq(h, u1->hashes[1]);
+        cleanup_definition struct definition *web = load("app-web-1", DEFINITION_CONTAINER);
+        cleanup_free char *arg = xasprintf("com.docker.compose.config-hash=%s", u1->hashes[1]);
+        ck_assert(strv_contains(web->run_args, arg));
+
+        cleanup_compose_units struct compose_units *u3 =
+                make("services:\n  web:\n    image: busybox\n    environment: [A=2]\n  db:\n    image: busybox\n",
+                     NULL, &err);
+        ck_assert_msg(u3 != NULL, "%s", err ? err->msg : "?");
+        ck_assert_str_eq(u3->hashes[0], u1->hashes[0]);
+        ck_assert_str_ne(u3->hashes[1], u1->hashes[1]);
+}
+END_TEST
+
+/* up --enable and generate: the target is installed into multi-user.target */
+START_TEST(test_install)
+{
+        cleanup_error berth_error_t err = NULL;
+        cleanup_compose_units struct compose_units *u = make("services:\n  a:\n    image: x\n", NULL, &err);
+        ck_assert_msg(u != NULL, "%s", err ? err->msg : "?");
+        ck_assert_ptr_null(strstr(file_text(u, "berth-compose-app.target"), "[Install]"));
+        compose_units_set_install(u);
+        ck_assert_str_eq(file_text(u, "berth-compose-app.target"),
+                         "# berth compose up: project app\n[Unit]\nDescription=compose project app\n"
+                         "Wants=container@app-a-1.service\nAfter=container@app-a-1.service\n\n"
+                         "[Install]\nWantedBy=multi-user.target\n");
+}
+END_TEST
+
 static void bad(const char *yaml, const char *want)
 {
         cleanup_error berth_error_t err = NULL;
@@ -192,8 +280,13 @@ START_TEST(test_unsupported)
         bad("services:\n  a:\n    image: x\n    security_opt: [\"label=disable\"]\n",
             "service a: security_opt label=disable is not supported by compose up yet");
         bad("services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_completed_successfully}\n"
+            "  b:\n    image: x\n    restart: always\n",
+            "service b: restart always cannot be combined with a dependency of condition "
+            "service_completed_successfully (it must run to completion)");
+        bad("services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_completed_successfully}\n"
+            "  c:\n    image: x\n    depends_on:\n      b: {condition: service_healthy}\n"
             "  b:\n    image: x\n",
-            "service a: depends_on condition service_completed_successfully is not supported by compose up yet");
+            "service b: services depend on it with both service_healthy and service_completed_successfully");
         bad("services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_healthy}\n"
             "  b:\n    image: x\n    healthcheck: {disable: true}\n",
             "service b: its healthcheck is disabled, but a service depends on it with condition service_healthy");
@@ -234,6 +327,9 @@ static Suite *suite(void)
         tcase_add_test(tc, test_unsupported);
         tcase_add_test(tc, test_build_image);
         tcase_add_test(tc, test_no_such_service);
+        tcase_add_test(tc, test_completed_successfully);
+        tcase_add_test(tc, test_config_hash);
+        tcase_add_test(tc, test_install);
         suite_add_tcase(s, tc);
         return s;
 }
