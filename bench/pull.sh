@@ -20,6 +20,10 @@
 # --prepare, not timed), so every layer is downloaded, verified and unpacked:
 #   berth    berth pull -q 127.0.0.1:5100/bench/pull:1
 #   podman   podman pull -q --tls-verify=false 127.0.0.1:5100/bench/pull:1
+#   skopeo   skopeo copy -q --src-tls-verify=false docker://IMG
+#            containers-storage:IMG (the copy into podman's store alone)
+# Issue 15's target: 4 layers of 64 MB (BENCH_LAYER_MB=64), berth at least
+# as fast as both.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 build=$repo/build-bench-pull
@@ -76,11 +80,14 @@ nlayers=$(skopeo inspect --raw --tls-verify=false "docker://$img" | jq '.layers 
 # Each must work once (with its output shown) before it is timed.
 berth pull "$img" >&2 || die "berth pull failed"
 podman pull --tls-verify=false "$img" >&2 || die "podman pull failed"
+podman rmi -f "$img" >/dev/null
+skopeo copy -q --src-tls-verify=false "docker://$img" "containers-storage:$img" >&2 || die "skopeo copy failed"
 
 hf=(--style basic --warmup 1 --runs "$runs" --export-json "$work/pull.json"
     --prepare "berth rmi -f $img >/dev/null 2>&1; podman rmi -f $img >/dev/null 2>&1; true"
     -n berth "berth pull -q $img"
-    -n podman "podman pull -q --tls-verify=false $img")
+    -n podman "podman pull -q --tls-verify=false $img"
+    -n skopeo "skopeo copy -q --src-tls-verify=false docker://$img containers-storage:$img")
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench-pull: hyperfine, $runs runs per engine (load average before: $load)" >&2
 hyperfine "${hf[@]}" >&2
@@ -97,12 +104,14 @@ res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 mb = int(sys.argv[2]) / 1e6
 print()
 print("%-8s %10s %19s %10s %10s %9s" % ("engine", "median", "mean ± sd", "min", "max", "MB/s"))
-for n in ("berth", "podman"):
+for n in ("berth", "podman", "skopeo"):
     r = res[n]
     print("%-8s %7.0f ms %8.0f ± %5.0f ms %7.0f ms %7.0f ms %9.1f"
           % (n, r["median"] * 1000, r["mean"] * 1000, (r["stddev"] or 0) * 1000, r["min"] * 1000,
              r["max"] * 1000, mb / r["median"]))
-b, p = res["berth"]["median"], res["podman"]["median"]
+b, p, k = res["berth"]["median"], res["podman"]["median"], res["skopeo"]["median"]
 print()
-print("berth/podman = %.2f   (podman/berth = %.2fx)" % (b / p, p / b))
+print("berth/podman = %.2f   (podman/berth = %.2fx)   berth/skopeo = %.2f" % (b / p, p / b, b / k))
+print("issue 15: berth at least as fast as podman pull and skopeo copy: %s"
+      % ("MET" if b <= p and b <= k else "NOT MET"))
 PY

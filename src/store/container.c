@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -173,8 +174,10 @@ void container_list_free(struct berth_container **v, size_t n)
  * A hint, so that a lookup by name or full ID reads one record instead of
  * all of them: what it points at is used only when that record carries the
  * name, and anything else (no entry, a stale one after a crash, records of
- * an older berth) falls back to the scan.  Names stay unique by the scan
- * create and rename do under the store lock. */
+ * an older berth) falls back to the scan.  Names stay unique: create and
+ * rename, under the store lock, ask the entry of the name only when every
+ * record has an entry (name_index_covers), and read every record otherwise,
+ * restoring the missing entries. */
 static char *name_index_path(struct berth_store *s, const char *name)
 {
         return store_path(s, "container-names/%s", name);
@@ -337,16 +340,100 @@ static char *container_generate_name(void)
 
 /* 1 when a container has this name, 0 when none has, -1 when that cannot be
  * told (a record that cannot be read may have it). */
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Whether every record in containers/ has an entry in container-names/
+ * pointing at it: one readdir of each and a readlink per entry, no record
+ * parsed.  The store lock must be held (exclusive), so nothing changes
+ * meanwhile.  An entry goes only when its record goes or has another name,
+ * so when this holds, the entry for a name is the only record that can
+ * carry it. */
+static bool name_index_covers(struct berth_store *s)
+{
+        cleanup_free char *names = store_path(s, "container-names");
+        cleanup_free char *recs = store_path(s, "containers");
+        char **ids = NULL;
+        size_t n = 0, cap = 0;
+        bool ok = true;
+        DIR *d = opendir(names);
+        if (!d)
+                return false;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                char t[80];
+                ssize_t k = readlinkat(dirfd(d), de->d_name, t, sizeof(t) - 1);
+                if (de->d_name[0] == '.' || k != 64)
+                        continue;
+                t[k] = '\0';
+                if (n == cap)
+                        ids = xrealloc(ids, (cap = cap ? cap * 2 : 64) * sizeof(char *));
+                ids[n++] = xstrdup(t);
+        }
+        closedir(d);
+        qsort(ids, n, sizeof(char *), cmp_str);
+        d = opendir(recs);
+        if (!d)
+                ok = false;
+        while (ok && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                const char *key = de->d_name;
+                ok = n > 0 && bsearch(&key, ids, n, sizeof(char *), cmp_str) != NULL;
+        }
+        if (d)
+                closedir(d);
+        for (size_t i = 0; i < n; i++)
+                free(ids[i]);
+        free(ids);
+        return ok;
+}
+
+/* 1 when a container has this name, 0 when none has, -1 when that cannot be
+ * told (a record that cannot be read may have it).  With the index whole
+ * (name_index_covers) one record answers; otherwise every record is read,
+ * and the index is made whole again for the next time. */
 static int name_in_use(struct berth_store *s, const char *name, berth_error_t *err)
 {
+        if (name_index_covers(s)) {
+                cleanup_free char *path = name_index_path(s, name);
+                char id[80];
+                ssize_t k = readlink(path, id, sizeof(id) - 1);
+                if (k < 0 && errno == ENOENT)
+                        return 0;
+                if (k < 0)
+                        return berth_error(err, errno, "cannot tell whether the name \"%s\" is free: read `%s`",
+                                           name, path);
+                id[k] = '\0';
+                cleanup_free char *dir = store_path(s, "containers/%s", id);
+                if (k != 64 || !is_hex(id) || (access(dir, F_OK) < 0 && errno == ENOENT))
+                        return 0; /* stale: its container is gone */
+                struct berth_container *c = NULL;
+                berth_error_t e = NULL;
+                if (container_load(s, id, &c, &e) < 0) {
+                        berth_error(err, 0,
+                                    "cannot tell whether the name \"%s\" is free: container record %.12s unreadable: "
+                                    "%s; run berth system check",
+                                    name, id, e->msg);
+                        berth_error_free(&e);
+                        return -1;
+                }
+                int used = streq(c->name, name);
+                container_free(c);
+                return used;
+        }
         struct berth_container **v = NULL;
         size_t n = 0;
         if (container_list(s, &v, &n, err) < 0)
                 return berth_error_wrap(err, "cannot tell whether the name \"%s\" is free", name);
         int used = 0;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 if (streq(v[i]->name, name))
                         used = 1;
+                name_index_set(s, v[i]->name, v[i]->id);
+        }
         container_list_free(v, n);
         return used;
 }

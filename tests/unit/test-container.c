@@ -1,7 +1,9 @@
 /* Unit tests: container records (container.h) — lookup by name, full ID and
  * ID prefix, with the name index ROOT/container-names as a hint only: a
  * missing or stale entry changes nothing of the answer; rename and remove
- * keep it right.  Runs under valgrind in CI (CK_FORK=no). */
+ * keep it right; create's check that a name is free reads one record when
+ * the index is whole and fails closed.  Runs under valgrind in CI
+ * (CK_FORK=no). */
 #include "config.h"
 
 #include <check.h>
@@ -113,12 +115,57 @@ START_TEST(test_lookup)
 }
 END_TEST
 
+/* create's uniqueness check: one record read while every record has its
+ * index entry, all of them (and the entries restored) when one has not. */
+START_TEST(test_name_taken)
+{
+        cleanup_container struct berth_container *alpha = make("alpha");
+        cleanup_error berth_error_t err = NULL;
+        json_auto_t *cfg = json_pack("{s:{}}", "Berth");
+        struct berth_container *dup = NULL;
+        ck_assert_int_lt(container_create(&st, cfg, "alpha", &dup, &err), 0);
+        ck_assert(strstr(err->msg, "\"/alpha\" is already in use by container"));
+        berth_error_free(&err);
+
+        /* an entry whose container is gone does not hold its name */
+        cleanup_free char *ghost = store_path(&st, "container-names/ghost");
+        ck_assert_int_eq(symlink("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", ghost), 0);
+        cleanup_container struct berth_container *g = make("ghost");
+        finds("ghost", g->id);
+
+        /* an entry lost: the next create reads every record and puts it back */
+        cleanup_free char *aidx = store_path(&st, "container-names/alpha");
+        ck_assert_int_eq(unlink(aidx), 0);
+        ck_assert_int_lt(container_create(&st, cfg, "alpha", &dup, &err), 0);
+        ck_assert(strstr(err->msg, "is already in use by container"));
+        berth_error_free(&err);
+        struct stat sb;
+        ck_assert_int_eq(lstat(aidx, &sb), 0);
+
+        /* the record an entry names cannot be read: that name is refused
+         * (fail closed), another is free */
+        cleanup_free char *cfgpath = xasprintf("%s/config.json", alpha->dir);
+        FILE *f = fopen(cfgpath, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs("garbage{", f);
+        fclose(f);
+        ck_assert_int_lt(container_create(&st, cfg, "alpha", &dup, &err), 0);
+        ck_assert_msg(strstr(err->msg, "cannot tell whether the name \"alpha\" is free: container record ") &&
+                              strstr(err->msg, " unreadable: "),
+                      "%s", err->msg);
+        berth_error_free(&err);
+        cleanup_container struct berth_container *beta = make("beta");
+        finds("beta", beta->id);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("container");
         TCase *tc = tcase_create("lookup");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_lookup);
+        tcase_add_test(tc, test_name_taken);
         suite_add_tcase(s, tc);
         return s;
 }
