@@ -8,7 +8,7 @@
  * so the project comes back at boot.  systemd does the rest: order
  * (Requires=/After=), readiness (Notify=healthy), run-to-completion
  * dependencies (Type=oneshot), restarts.  A re-up restarts (recreates) only
- * the services whose config hash changed. */
+ * the services whose config hash or image changed. */
 #include "config.h"
 
 #include <getopt.h>
@@ -183,23 +183,50 @@ static int attach_project(sd_bus *bus, const struct compose_units *u, long long 
         return 0;
 }
 
+/* Whether the container runs an image other than the one its reference
+ * names now (built again by up --build, pulled): Docker Compose recreates it
+ * then, as when its configuration changed.  A reference the store cannot
+ * resolve is no reason. */
+static bool image_changed(struct berth_cli *cli, struct berth_container *c, const char *ref)
+{
+        const char *id = json_str(c->config, "Image");
+        cleanup_image struct berth_image *img = NULL;
+        berth_error_t e = NULL;
+        if (!id || !ref || image_lookup(&cli->store, ref, &img, &e) < 0) {
+                berth_error_free(&e);
+                return false;
+        }
+        return !streq(img->id, id);
+}
+
 /* The com.docker.compose.config-hash of the container up made last time
- * (NULL: no record), and whether it ran to completion with status 0. */
-static char *container_hash(struct berth_cli *cli, const char *name, bool *exists, bool *exited_ok)
+ * (NULL: no record), and whether it ran to completion with status 0; with
+ * image, *stale says whether it runs another image than that reference's. */
+static char *container_hash_image(struct berth_cli *cli, const char *name, const char *image, bool *exists,
+                                  bool *exited_ok, bool *stale)
 {
         cleanup_container struct berth_container *c = NULL;
         berth_error_t e = NULL;
         *exists = *exited_ok = false;
+        if (stale)
+                *stale = false;
         if (container_lookup(&cli->store, name, &c, &e) < 0) {
                 berth_error_free(&e);
                 return NULL;
         }
         *exists = true;
+        if (stale)
+                *stale = image_changed(cli, c, image);
         const char *status = json_string_value(json_object_get(c->state, "Status"));
         *exited_ok = status && streq(status, "exited") && json_integer_value(json_object_get(c->state, "ExitCode")) == 0;
         const char *h = json_string_value(
                 json_object_get(json_at(c->config, "Config.Labels"), "com.docker.compose.config-hash"));
         return h ? xstrdup(h) : NULL;
+}
+
+static char *container_hash(struct berth_cli *cli, const char *name, bool *exists, bool *exited_ok)
+{
+        return container_hash_image(cli, name, NULL, exists, exited_ok, NULL);
 }
 
 /* --no-start: the networks and volumes, and each container's record as its
@@ -237,7 +264,7 @@ static int create_only(struct berth_cli *cli, sd_bus *bus, const struct compose_
 }
 
 /* Bring the project to what the files say: a running service whose config
- * hash changed (or every one, force) is restarted, which makes its
+ * hash or image changed (or every one, force) is restarted, which makes its
  * container afresh; then the target is started, which starts every service
  * not running (even when the target is active already), in order.  A
  * run-to-completion service is not running once it exited, so it runs
@@ -249,12 +276,13 @@ static int start_project(struct berth_cli *cli, sd_bus *bus, const struct compos
 {
         size_t n = strv_length(u->units);
         for (size_t i = 0; i < n; i++) {
-                bool exists, ok;
-                cleanup_free char *h = container_hash(cli, u->containers[i], &exists, &ok);
+                bool exists, ok, stale;
+                cleanup_free char *h =
+                        container_hash_image(cli, u->containers[i], u->images[i], &exists, &ok, &stale);
                 cleanup_free char *state = NULL;
                 if (unit_active_state(bus, u->units[i], &state, err) < 0)
                         return -1;
-                if (!exists || (!force && h && streq(h, u->hashes[i])) ||
+                if (!exists || (!force && !stale && h && streq(h, u->hashes[i])) ||
                     (!streq(state, "active") && !streq(state, "activating")))
                         continue;
                 berth_error_t e = NULL;

@@ -312,7 +312,7 @@ stopped() {
     assert_output "$(berth image inspect -f '{{.Id}}' busybox:latest)"
 }
 
-@test "compose build from a relative context: dockerfile, args, target, --build-arg, --no-cache; up --build rebuilds" {
+@test "compose build from a relative context: dockerfile, args, target, --build-arg, --no-cache; up --build rebuilds and recreates" {
     mkdir -p "$D/app/ctx"
     cat >"$D/app/ctx/Dockerfile.web" <<'EOF'
 FROM busybox AS base
@@ -355,11 +355,19 @@ first"
     run --separate-stderr berth compose up -d web
     assert_success
     wait_until 10 sh -c 'berth compose logs web | grep -q "web-1  | first"'
+    # up --build while it runs: a new image, so the container is made again
     echo second >"$D/app/ctx/msg"
-    berth compose stop web 2>/dev/null
     run --separate-stderr berth compose up -d --build web
     assert_success
+    [[ "$stderr" == *"Container t98app-web-1  Recreated"* ]] || _fail "stderr: $stderr"
     wait_until 10 sh -c 'berth compose logs web | grep -q "web-1  | second"'
+    # the same image again: left running as it is
+    local started
+    started=$(berth inspect -f '{{.State.StartedAt}}' t98app-web-1)
+    run --separate-stderr berth compose up -d web
+    assert_success
+    [[ "$stderr" != *"Recreated"* ]] || _fail "stderr: $stderr"
+    [ "$(berth inspect -f '{{.State.StartedAt}}' t98app-web-1)" = "$started" ] || _fail "restarted"
     run berth compose exec -T web cat /msg
     assert_output second
 
