@@ -265,8 +265,8 @@ static int allocate_side(const char *path, const char *name, struct berth_contai
         if (idmap_subid_read(path, name, avail, IDMAP_MAX, &navail, err) < 0)
                 return -1;
         if (navail == 0)
-                return berth_error(err, 0, "no %s entries in %s for user namespaces: add some with `echo %s:100000:"
-                                           "655360 >>%s`", name, path, name, path);
+                return berth_error(err, 0, "no %s entries in %s for user namespaces: add some with `echo "
+                                           "%s:100000:65536 >>%s`", name, path, name, path);
         struct idmap_range *taken = NULL;
         size_t ntaken = 0;
         for (size_t i = 0; i < n; i++) {

@@ -69,3 +69,137 @@ in_berth_range() {
     upper=/var/lib/berth/containers/$id/upper
     assert_equal "$(stat -c %u "$upper/new")" "$uid"
 }
+
+@test "a named volume is the container root's: what it writes there has the mapped host id on the host" {
+    vol=$(unique_name vol)
+    id=$(berth run -d --userns=auto -v "$vol:/data" busybox sleep 1000)
+    uid=$(host_uid_of "$id")
+    run berth exec "$id" sh -c 'echo hi >/data/f && stat -c %u:%g /data /data/f'
+    assert_success
+    assert_equal "${lines[*]}" "0:0 0:0"
+    src=$(berth volume inspect -f '{{.Mountpoint}}' "$vol")
+    assert_equal "$(stat -c %u "$src/f")" "$uid"
+    berth rm -f "$id" >/dev/null
+    berth volume rm "$vol" >/dev/null
+}
+
+@test "two --userns=auto containers get distinct ranges; a range is free again after rm" {
+    a=$(berth run -d --userns=auto busybox sleep 1000)
+    b=$(berth run -d --userns=auto:size=1000 busybox sleep 1000)
+    ua=$(host_uid_of "$a")
+    ub=$(host_uid_of "$b")
+    in_berth_range "$ua"
+    in_berth_range "$ub"
+    [ "$ua" != "$ub" ]
+    # no overlap: b's 1000 ids start past a's 65536 or end before them
+    [ "$ub" -ge $((ua + 65536)) ] || [ $((ub + 1000)) -le "$ua" ]
+    run berth exec "$b" cat /proc/self/uid_map
+    [[ "$output" =~ ^[[:space:]]*0[[:space:]]+$ub[[:space:]]+1000 ]]
+    berth rm -f "$a" >/dev/null
+    c=$(berth run -d --userns=auto busybox sleep 1000)
+    assert_equal "$(host_uid_of "$c")" "$ua"
+}
+
+@test "--uidmap and --gidmap explicit; --gidmap defaults to --uidmap; --subuidname" {
+    id=$(berth run -d --uidmap 0:300000:5000 --gidmap 0:310000:5000 busybox sleep 1000)
+    assert_equal "$(host_uid_of "$id")" 300000
+    pid=$(berth inspect -f '{{.State.Pid}}' "$id")
+    run awk '/^Gid:/ { print $2 }' "/proc/$pid/status"
+    assert_output 310000
+    run berth inspect -f '{{.HostConfig.UsernsMode}} {{.HostConfig.IDMappings.UidMap}} {{.HostConfig.IDMappings.GidMap}}' "$id"
+    assert_output "private [0:300000:5000] [0:310000:5000]"
+    id2=$(berth run -d --uidmap 0:320000:100 --uidmap 100:330000:100 busybox sleep 1000)
+    run berth exec "$id2" cat /proc/self/gid_map
+    [[ "$output" == *330000* ]]
+    id3=$(berth run -d --subuidname other busybox sleep 1000)
+    assert_equal "$(host_uid_of "$id3")" 500000
+}
+
+@test "--userns=host and no option: the host's user namespace, as before" {
+    id=$(berth run -d busybox sleep 1000)
+    assert_equal "$(host_uid_of "$id")" 0
+    pid=$(berth inspect -f '{{.State.Pid}}' "$id")
+    [ "$(readlink "/proc/$pid/ns/user")" = "$(readlink /proc/1/ns/user)" ]
+    echo '{"userns-remap": "default"}' >/etc/berth/config.json
+    id2=$(berth run -d --userns=host busybox sleep 1000)
+    assert_equal "$(host_uid_of "$id2")" 0
+    run berth inspect -f '{{.HostConfig.UsernsMode}}' "$id2"
+    assert_output host
+}
+
+@test "userns-remap default in /etc/berth/config.json: every container gets an auto range; berth info says so" {
+    run berth info --format '{{.Host.IDMappings.UsernsMode}}'
+    assert_output host
+    jq '."userns-remap" = "default"' "$BATS_FILE_TMPDIR/config.json.saved" >/etc/berth/config.json
+    id=$(berth run -d busybox sleep 1000)
+    in_berth_range "$(host_uid_of "$id")"
+    run berth info --format '{{.Host.IDMappings.UsernsMode}} {{index .Host.IDMappings.UidMap 0}}'
+    assert_output "userns-remap=berth berth:$SUB_START:$SUB_COUNT"
+    run berth info
+    assert_output_contains "User namespaces: userns-remap=berth"
+}
+
+@test "exec, logs and a health check in a user namespace" {
+    name=$(unique_name log)
+    id=$(berth run -d --userns=auto --name "$name" --health-cmd 'test -e /proc/1' --health-interval 1s busybox \
+        sh -c 'echo started as $(id -u); sleep 1000')
+    wait_until 10 sh -c "berth logs $name | grep -q 'started as 0'"
+    run berth exec -u 1000 "$id" id -u
+    assert_output 1000
+    wait_until 15 sh -c "[ \"\$(berth inspect -f '{{.State.Health.Status}}' $name)\" = healthy ]"
+    run berth exec "$id" sh -c 'ls -ld /proc/1 /etc/hosts && hostname'
+    assert_success
+}
+
+@test "an image's files owned by other ids keep them inside; /dev, /proc, /sys are the container's own" {
+    dir=$BATS_TEST_TMPDIR/ctx
+    mkdir -p "$dir"
+    printf 'FROM busybox\nRUN touch /owned && chown 1000:50 /owned\n' >"$dir/Dockerfile"
+    berth build -q -t t31/owned "$dir" >/dev/null
+    run berth run --rm --userns=auto t31/owned sh -c 'stat -c %u:%g /owned; ls /dev/null /dev/pts; cat /proc/self/uid_map | wc -l; ls /sys/class/net'
+    assert_success
+    assert_equal "${lines[0]}" "1000:50"
+    assert_output_contains "/dev/null"
+    run berth run --rm --userns=auto t31/owned sh -c 'echo x >/owned'
+    assert_success
+    berth rmi t31/owned >/dev/null
+}
+
+@test "the real Debian image: /var/mail stays group mail in a user namespace" {
+    ensure_seed_images
+    img=$SEED_REGISTRY/debian:bookworm
+    [ -n "$(berth images -q "$img")" ] || berth pull -q "$img" >/dev/null
+    run berth run --rm --userns=auto "$img" stat -c %G /var/mail
+    assert_success
+    assert_output mail
+}
+
+@test "bad user namespace options: one line each, nothing made" {
+    before=$(berth ps -aq | wc -l)
+    for args in "--userns=bogus" "--userns=auto:size=0" "--userns=auto:uidmapping=0:1:2" "--uidmap 0:1" \
+            "--uidmap a:b:c" "--uidmap 0:100000:0" "--uidmap 0:4294967295:10" \
+            "--uidmap 0:300000:100 --uidmap 50:400000:100" "--uidmap 1:300000:100" \
+            "--userns=auto --uidmap 0:300000:10" "--subuidname nosuch" "--userns=keep-id" "--userns=nomap"; do
+        # shellcheck disable=SC2086
+        run berth run --rm $args busybox true
+        [ "$status" -eq 125 ] || _fail "$args: status $status"
+        [ "${#lines[@]}" -eq 1 ] || _fail "$args: ${#lines[@]} lines: $output"
+        [[ "${lines[0]}" == "berth: "* ]] || _fail "$args: $output"
+    done
+    # no subordinate ranges for berth: says how to add them
+    cp /etc/subuid "$BATS_TEST_TMPDIR/subuid"
+    grep -v '^berth:' "$BATS_TEST_TMPDIR/subuid" >/etc/subuid
+    run berth run --rm --userns=auto busybox true
+    cp "$BATS_TEST_TMPDIR/subuid" /etc/subuid
+    [ "$status" -eq 125 ]
+    assert_output_contains "berth:100000:65536"
+    # a full range
+    run berth run --rm --userns=auto:size=99999999 busybox true
+    [ "$status" -eq 125 ]
+    assert_output_contains "no free range"
+    echo '{"userns-remap": 5}' >/etc/berth/config.json
+    run berth run --rm busybox true
+    [ "$status" -eq 125 ]
+    assert_output_contains "userns-remap"
+    assert_equal "$(berth ps -aq | wc -l)" "$before"
+}
