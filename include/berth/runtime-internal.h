@@ -35,9 +35,11 @@ struct userns_rootfs {
         const char *lower;      /* "l/A:l/B" */
         const char *upper, *work, *rootfs;
         const char *scratch;    /* a host dir for the idmapped layers' mount points */
+        char **idmapped;        /* host dirs (-v DIR:PATH:idmap) idmapped at scratch/bN */
 };
 /* A helper with host root's credentials joins pid's mount namespace and
- * mounts the overlay on rootfs over idmapped copies of the layers. */
+ * mounts the overlay on rootfs over idmapped copies of the layers, and the
+ * idmapped copies of r->idmapped for the container to bind. */
 int userns_mount_rootfs(pid_t pid, const struct userns_rootfs *r, berth_error_t *err);
 /* In the container's process once the maps are written. */
 int userns_become_root(berth_error_t *err);

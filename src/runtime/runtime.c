@@ -452,9 +452,19 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         }
         size_t i;
         json_t *m;
+        /* -v DIR:PATH:idmap: the shim's helper idmaps DIR at SCRATCH/bN */
+        cleanup_free char *scratch = xasprintf("%s/layers", rundir);
+        cleanup_strv char **idmapped = NULL;
         json_array_foreach(json_at(cfg, "Berth.Mounts"), i, m)
-                add_bind(&ctx, json_bool(m, "ReadOnly") ? OP_BIND_RO : OP_BIND, json_str(m, "Source"),
+        {
+                cleanup_free char *staged = NULL;
+                if (ctx.userns && json_bool(m, "IDMap")) {
+                        staged = xasprintf("%s/b%zu", scratch, strv_length(idmapped));
+                        strv_push(&idmapped, json_str(m, "Source"));
+                }
+                add_bind(&ctx, json_bool(m, "ReadOnly") ? OP_BIND_RO : OP_BIND, staged ?: json_str(m, "Source"),
                          json_str(m, "Destination"));
+        }
         json_array_foreach(json_at(cfg, "Berth.Tmpfs"), i, m)
         {
                 /* --tmpfs PATH[:OPTIONS], Docker's default options otherwise */
@@ -593,9 +603,8 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         close(sync[1]);
         if (ctx.userns) {
                 cleanup_free char *upper = xasprintf("%s/upper", c->dir), *work = xasprintf("%s/work", c->dir);
-                cleanup_free char *scratch = xasprintf("%s/layers", rundir);
                 struct userns_rootfs ur = { .store_root = s->root, .lower = lower, .upper = upper, .work = work,
-                                            .rootfs = rootfs, .scratch = scratch };
+                                            .rootfs = rootfs, .scratch = scratch, .idmapped = idmapped };
                 if (userns_write_maps(pid, &uids, &gids, err) < 0 || userns_mount_rootfs(pid, &ur, err) < 0 ||
                     send(sync[0], "M", 1, MSG_NOSIGNAL) != 1) {
                         kill(pid, SIGKILL);

@@ -33,6 +33,18 @@ int userns_write_maps(pid_t pid, const struct idmap *uids, const struct idmap *g
         return 0;
 }
 
+/* A copy of the mount at path, idmapped to the container's user namespace,
+ * mounted on target (made here). */
+static int idmapped_copy(int userns_fd, const char *path, const char *target, berth_error_t *err)
+{
+        cleanup_close int fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns_fd };
+        if (fd < 0 || mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 || mkdir(target, 0700) < 0 ||
+            move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return berth_error(err, errno, "idmap `%s`", path);
+        return 0;
+}
+
 /* In the helper, in the container's mount namespace: each image layer
  * idmapped (OPEN_TREE_CLONE + MOUNT_ATTR_IDMAP) under scratch/N, then the
  * overlay on rootfs with those as its lower layers.  The helper keeps host
@@ -54,13 +66,10 @@ static int mount_idmapped_root(int userns_fd, const struct userns_rootfs *r, ber
         char *save = NULL;
         size_t i = 0;
         for (char *l = strtok_r(lowers, ":", &save); l; l = strtok_r(NULL, ":", &save), i++) {
-                cleanup_close int fd = open_tree(AT_FDCWD, l, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-                struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns_fd };
                 cleanup_free char *target = xasprintf("%s/%zu", r->scratch, i);
-                if (fd < 0 || mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ||
-                    mkdir(target, 0700) < 0 || move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+                if (idmapped_copy(userns_fd, l, target, err) < 0) {
                         free(opt.s);
-                        return berth_error(err, errno, "idmap the image layer `%s`", l);
+                        return berth_error_wrap(err, "the image layer `%s`", l);
                 }
                 strbuf_printf(&opt, "%s%zu", i ? ":" : "", i);
         }
@@ -69,6 +78,11 @@ static int mount_idmapped_root(int userns_fd, const struct userns_rootfs *r, ber
         /* lowerdir= is relative to scratch: the option text stays short */
         if (chdir(r->scratch) < 0 || mount("overlay", r->rootfs, "overlay", 0, opts) < 0)
                 return berth_error(err, errno, "mount the container's overlay root over idmapped layers");
+        for (size_t b = 0; r->idmapped && r->idmapped[b]; b++) {
+                cleanup_free char *target = xasprintf("%s/b%zu", r->scratch, b);
+                if (idmapped_copy(userns_fd, r->idmapped[b], target, err) < 0)
+                        return berth_error_wrap(err, "-v %s:...:idmap", r->idmapped[b]);
+        }
         return 0;
 }
 

@@ -83,6 +83,27 @@ in_berth_range() {
     berth volume rm "$vol" >/dev/null
 }
 
+@test "a bind mount: host ids outside the range are nobody inside; with :idmap the host's ids show as they are" {
+    dir=$BATS_TEST_TMPDIR/bind
+    mkdir -p "$dir"
+    echo host >"$dir/by-root"
+    id=$(berth run -d --userns=auto -v "$dir:/plain" -v "$dir:/mapped:idmap" busybox sleep 1000)
+    run berth exec "$id" stat -c %u:%g /plain/by-root /mapped/by-root
+    assert_success
+    assert_equal "${lines[*]}" "65534:65534 0:0"
+    run berth exec "$id" sh -c 'echo new >/mapped/made && cat /mapped/by-root'
+    assert_success
+    assert_output host
+    # written by the container's root through the idmapped mount: host root's on the host
+    assert_equal "$(stat -c %u:%g "$dir/made")" "0:0"
+    # the plain bind: container root is nobody to the directory, no writing
+    run berth exec "$id" sh -c 'echo x >/plain/other'
+    assert_failure
+    # without a user namespace idmap changes nothing
+    run berth run --rm -v "$dir:/mapped:idmap" busybox stat -c %u /mapped/by-root
+    assert_output 0
+}
+
 @test "two --userns=auto containers get distinct ranges; a range is free again after rm" {
     a=$(berth run -d --userns=auto busybox sleep 1000)
     b=$(berth run -d --userns=auto:size=1000 busybox sleep 1000)
