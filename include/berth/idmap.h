@@ -40,6 +40,8 @@ int idmap_range_parse(const char *text, struct idmap_range *out, berth_error_t *
 int idmap_add(struct idmap *m, const struct idmap_range *r, const char *what, berth_error_t *err);
 /* The host id of container id `id`; false when it is not mapped. */
 bool idmap_to_host(const struct idmap *m, uint32_t id, uint32_t *host);
+/* The other way: the container id of host id `host`. */
+bool idmap_to_container(const struct idmap *m, uint32_t host, uint32_t *id);
 /* "C:H:S" strings, as Podman's inspect shows them; and back (strict). */
 json_t *idmap_to_json(const struct idmap *m);
 int idmap_from_json(json_t *arr, struct idmap *m, berth_error_t *err);

@@ -18,6 +18,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <getopt.h>
 #include <iconv.h>
 #include <libgen.h>
@@ -345,6 +346,16 @@ static int enter_running(pid_t pid, berth_error_t *err)
         cleanup_close int rootfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         snprintf(p, sizeof(p), "/proc/%d/ns/mnt", (int) pid);
         cleanup_close int ns = open(p, O_RDONLY | O_CLOEXEC);
+        /* a container with a user namespace: copy as its root, so what comes
+         * in is its root's and what goes out has the ids it sees */
+        snprintf(p, sizeof(p), "/proc/%d/ns/user", (int) pid);
+        cleanup_close int user = open(p, O_RDONLY | O_CLOEXEC);
+        struct stat own, theirs;
+        if (user >= 0 && stat("/proc/self/ns/user", &own) == 0 && fstat(user, &theirs) == 0 &&
+            (own.st_ino != theirs.st_ino || own.st_dev != theirs.st_dev) &&
+            (setns(user, CLONE_NEWUSER) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ||
+             setgroups(0, NULL) < 0))
+                return berth_error(err, errno, "enter the container's user namespace");
         if (rootfd < 0 || ns < 0 || setns(ns, CLONE_NEWNS) < 0)
                 return berth_error(err, errno, "enter the container's mount namespace (did it just stop?)");
         return chroot_to_fd(rootfd, err);

@@ -78,6 +78,16 @@ bool idmap_to_host(const struct idmap *m, uint32_t id, uint32_t *host)
         return false;
 }
 
+bool idmap_to_container(const struct idmap *m, uint32_t host, uint32_t *id)
+{
+        for (size_t i = 0; i < m->n; i++)
+                if (host >= m->r[i].host && (uint64_t) host < end_of(m->r[i].host, m->r[i].size)) {
+                        *id = m->r[i].container + (host - m->r[i].host);
+                        return true;
+                }
+        return false;
+}
+
 json_t *idmap_to_json(const struct idmap *m)
 {
         json_t *a = json_array();

@@ -186,6 +186,28 @@ in_berth_range() {
     berth rmi t31/owned >/dev/null
 }
 
+@test "commit, export and cp see the ids the container sees, not its host ids" {
+    id=$(berth run -d --userns=auto busybox sh -c 'touch /made && chown 1000:50 /made2 2>/dev/null; touch /made2 && chown 1000:50 /made2 && sleep 1000')
+    wait_until 10 berth exec "$id" test -e /made2
+    berth commit "$id" t31/committed >/dev/null
+    run berth run --rm t31/committed stat -c %u:%g /made /made2
+    assert_success
+    assert_equal "${lines[*]}" "0:0 1000:50"
+    berth export "$id" >"$BATS_TEST_TMPDIR/export.tar"
+    run tar --numeric-owner -tvf "$BATS_TEST_TMPDIR/export.tar" made
+    [[ "$output" == *" 0/0 "* ]]
+    run tar --numeric-owner -tvf "$BATS_TEST_TMPDIR/export.tar" made2
+    [[ "$output" == *" 1000/50 "* ]]
+    echo copied >"$BATS_TEST_TMPDIR/in"
+    berth cp "$BATS_TEST_TMPDIR/in" "$id:/in"
+    run berth exec "$id" stat -c %u:%g /in
+    assert_output "0:0"
+    berth cp "$id:/made2" "$BATS_TEST_TMPDIR/out"
+    [ -e "$BATS_TEST_TMPDIR/out" ]
+    berth rm -f "$id" >/dev/null
+    berth rmi t31/committed >/dev/null
+}
+
 @test "the real Debian image: /var/mail stays group mail in a user namespace" {
     ensure_seed_images
     img=$SEED_REGISTRY/debian:bookworm
