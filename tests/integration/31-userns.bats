@@ -31,6 +31,9 @@ teardown_file() {
 
 teardown() {
     cp "$BATS_FILE_TMPDIR/config.json.saved" /etc/berth/config.json
+    if [ -e /etc/berth/containers/ns31.container ]; then
+        remove_definitions ns31
+    fi
     remove_all_containers
 }
 
@@ -170,6 +173,13 @@ in_berth_range() {
     wait_until 15 sh -c "[ \"\$(berth inspect -f '{{.State.Health.Status}}' $name)\" = healthy ]"
     run berth exec "$id" sh -c 'ls -ld /proc/1 /etc/hosts && hostname'
     assert_success
+    # a second start of the same container: same range, same files
+    uid=$(host_uid_of "$id")
+    berth exec "$id" touch /kept
+    berth restart -t 1 "$id" >/dev/null
+    assert_equal "$(host_uid_of "$id")" "$uid"
+    run berth exec "$id" stat -c %u /kept
+    assert_output 0
 }
 
 @test "an image's files owned by other ids keep them inside; /dev, /proc, /sys are the container's own" {
@@ -206,6 +216,45 @@ in_berth_range() {
     [ -e "$BATS_TEST_TMPDIR/out" ]
     berth rm -f "$id" >/dev/null
     berth rmi t31/committed >/dev/null
+}
+
+@test "a user namespace container serves port 80 published with -p, on --network host, read-only, with a secret" {
+    www=$BATS_TEST_TMPDIR/www
+    mkdir -p "$www"
+    chmod 755 "$www"
+    echo "hello from a user namespace" >"$www/index.html"
+    chmod 644 "$www/index.html"
+    berth run -d --userns=auto --name web31 -p 8131:80 -v "$www":/www:ro busybox httpd -f -p 80 -h /www
+    wait_until 10 curl -sf http://127.0.0.1:8131/
+    run curl -sf http://127.0.0.1:8131/
+    assert_output "hello from a user namespace"
+    run berth run --rm --userns=auto --network host busybox sh -c 'id -u; ls /sys/class/net | grep -c lo'
+    assert_success
+    assert_equal "${lines[0]}" 0
+    run berth run --rm --userns=auto --read-only busybox sh -c 'touch /x'
+    assert_failure
+    printf s3cret | berth secret create t31secret - >/dev/null
+    run berth run --rm --userns=auto --secret t31secret busybox sh -c 'cat /run/secrets/t31secret; ls -a /dev | grep -c berth-secret'
+    berth secret rm t31secret >/dev/null
+    assert_equal "${lines[0]}" "s3cret0"
+}
+
+@test "UserNS= in a definition: its unit's container runs in a user namespace" {
+    mkdir -p /etc/berth/containers
+    cat >/etc/berth/containers/ns31.container <<'EOF2'
+[Container]
+Image=busybox
+Exec=sleep 1000
+UserNS=auto:size=2000
+EOF2
+    systemctl daemon-reload
+    systemctl start container@ns31.service
+    pid=$(systemctl show -p MainPID --value container@ns31.service)
+    uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
+    in_berth_range "$uid"
+    run berth inspect -f '{{.HostConfig.UsernsMode}}' ns31
+    assert_output auto:size=2000
+    remove_definitions ns31
 }
 
 @test "the real Debian image: /var/mail stays group mail in a user namespace" {
