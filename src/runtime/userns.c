@@ -225,7 +225,8 @@ static int shift_one(const char *path, const struct stat *st, int type, struct F
         if ((u != st->st_uid || g != st->st_gid) && lchown(path, u, g) < 0)
                 return -1;
         /* lchown clears set-id bits of a file: put them back */
-        if (!S_ISLNK(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)) && chmod(path, st->st_mode & 07777) < 0)
+        if (!S_ISLNK(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)) &&
+            fchmodat(AT_FDCWD, path, st->st_mode & 07777, AT_SYMLINK_NOFOLLOW) < 0)
                 return -1;
         return 0;
 }

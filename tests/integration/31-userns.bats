@@ -233,6 +233,13 @@ in_berth_range() {
     assert_equal "${lines[0]}" 0
     run berth run --rm --userns=auto --read-only busybox sh -c 'touch /x'
     assert_failure
+    # attached with a terminal; --privileged (every capability, of its own namespace only)
+    run berth run --rm -t --userns=auto busybox sh -c 'id -u; tty'
+    assert_success
+    [[ "$output" == *"/dev/pts/"* ]]
+    run berth run --rm --privileged --userns=auto busybox sh -c 'grep CapEff /proc/self/status; ls /dev/null'
+    assert_success
+    [[ "$output" == *"000001ffffffffff"* ]] || [[ "$output" == *"000003ffffffffff"* ]] || [[ "$output" == *"0000003fffffffff"* ]]
     printf s3cret | berth secret create t31secret - >/dev/null
     run berth run --rm --userns=auto --secret t31secret busybox sh -c 'cat /run/secrets/t31secret; ls -a /dev | grep -c berth-secret'
     berth secret rm t31secret >/dev/null
