@@ -296,6 +296,16 @@ EOF2
     run berth run --rm --userns=auto:size=99999999 busybox true
     [ "$status" -eq 125 ]
     assert_output_contains "no free range"
+    # a record that cannot be read may hold a range: no range is chosen
+    held=$(berth create busybox true)
+    cp "/var/lib/berth/containers/$held/config.json" "$BATS_TEST_TMPDIR/config.saved"
+    echo '{' >"/var/lib/berth/containers/$held/config.json"
+    run berth run --rm --userns=auto busybox true
+    cp "$BATS_TEST_TMPDIR/config.saved" "/var/lib/berth/containers/$held/config.json"
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
+    assert_output_contains "cannot tell which id ranges are in use"
+    berth rm "$held" >/dev/null
     echo '{"userns-remap": 5}' >/etc/berth/config.json
     run berth run --rm busybox true
     [ "$status" -eq 125 ]
