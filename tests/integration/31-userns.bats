@@ -214,6 +214,14 @@ in_berth_range() {
     assert_output "0:0"
     berth cp "$id:/made2" "$BATS_TEST_TMPDIR/out"
     [ -e "$BATS_TEST_TMPDIR/out" ]
+    # a stopped one: in as its root, out with the ids it sees
+    berth stop -t 1 "$id" >/dev/null
+    berth cp "$BATS_TEST_TMPDIR/in" "$id:/in-stopped"
+    run sh -c "berth cp -a $id:/made2 - | tar --numeric-owner -tvf -"
+    [[ "$output" == *" 1000/50 "* ]]
+    berth start "$id" >/dev/null
+    run berth exec "$id" stat -c %u:%g /in-stopped
+    assert_output "0:0"
     berth rm -f "$id" >/dev/null
     berth rmi t31/committed >/dev/null
 }
