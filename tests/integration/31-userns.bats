@@ -157,10 +157,11 @@ in_berth_range() {
     jq '."userns-remap" = "default"' "$BATS_FILE_TMPDIR/config.json.saved" >/etc/berth/config.json
     id=$(berth run -d busybox sleep 1000)
     in_berth_range "$(host_uid_of "$id")"
-    run berth info --format '{{.Host.IDMappings.UsernsMode}} {{index .Host.IDMappings.UidMap 0}}'
-    assert_output "userns-remap=berth berth:$SUB_START:$SUB_COUNT"
+    run berth info --format '{{.Host.IDMappings.UsernsMode}} {{range .Host.IDMappings.UIDMap}}{{.ContainerID}}:{{.HostID}}:{{.Size}}{{end}}'
+    assert_output "userns-remap=berth 0:$SUB_START:$SUB_COUNT"
     run berth info
     assert_output_contains "User namespaces: userns-remap=berth"
+    assert_output_contains "Subordinate uids: berth:$SUB_START:$SUB_COUNT"
 }
 
 @test "exec, logs and a health check in a user namespace" {
