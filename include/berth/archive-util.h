@@ -122,5 +122,10 @@ static inline void archive_entry_freep(struct archive_entry **e)
  * (opaque, redirect, metacopy...) from layer dirs: only berth sets them, from
  * the OCI whiteout markers; they never come from or go into a tar. */
 void archive_entry_drop_overlay_xattrs(struct archive_entry *e);
+/* A file of a container with a user namespace (its upper dir holds its
+ * mapped host ids): the entry gets the ids the container sees.  An id
+ * outside the maps (an image layer's own) is kept. */
+struct idmap;
+void archive_entry_unmap_ids(struct archive_entry *e, const struct idmap *uids, const struct idmap *gids);
 
 #endif

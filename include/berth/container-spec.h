@@ -67,6 +67,13 @@ struct container_spec {
         char *health_on_failure; /* none (NULL), kill, restart, stop */
         bool notify_healthy;     /* --sdnotify=healthy, Notify=healthy */
 
+        /* User namespace (idmap.h): --userns (NULL: none asked, then
+         * userns-remap of /etc/berth/config.json decides), --uidmap/--gidmap
+         * ranges "C:H:S" (checked), --subuidname/--subgidname */
+        char *userns;
+        char **uidmaps, **gidmaps;
+        char *subuidname, *subgidname;
+
         /* Definition containers: their unit and file (config.json Berth.*) */
         char *unit;       /* "container@NAME.service"; NULL: berth-NAME.service */
         char *definition; /* the .container file */

@@ -21,11 +21,12 @@ struct mount_spec {
         bool readonly;
         bool nocopy;  /* volume-nocopy / :nocopy: no copy-up of image content */
         bool create_host_dir; /* -v HOST:..: a missing host dir is made (Docker's -v, not --mount) */
+        bool idmap;   /* -v HOST:..:idmap (Podman's): idmapped to the container's user namespace */
 };
 
 void mount_spec_clear(struct mount_spec *m);
 /* -v / --volume: [SOURCE:]TARGET[:MODE], MODE a comma list of ro, rw, z, Z,
- * nocopy and propagation words.  SOURCE absolute: bind; else a volume name;
+ * nocopy, idmap and propagation words.  SOURCE absolute: bind; else a volume name;
  * none: an anonymous volume. */
 int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_error_t *err);
 /* --mount type=bind|volume|tmpfs,source=,target=,readonly[=BOOL],... */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "berth/error.h"
+#include "berth/idmap.h"
 #include "berth/runtime.h"
 #include "berth/seccomp.h"
 
@@ -24,5 +25,27 @@ __attribute__((noreturn)) void child_fail(int sync_fd, berth_error_t *err);
 /* Apply user, capabilities, seccomp, then exec.  Only returns on failure. */
 int finish_and_exec(const char *path, char **argv, char **env, const struct user_spec *us, uint64_t caps,
                     const struct seccomp_program *seccomp, bool nnp, berth_error_t *err);
+
+/* ---- user namespaces (userns.c) ---- */
+/* Root of the host writes the container's /proc/PID/uid_map and gid_map. */
+int userns_write_maps(pid_t pid, const struct idmap *uids, const struct idmap *gids, berth_error_t *err);
+/* What the container's overlay root is made of. */
+struct userns_rootfs {
+        const char *store_root; /* lower is relative to it */
+        const char *lower;      /* "l/A:l/B" */
+        const char *upper, *work, *rootfs;
+        const char *scratch;    /* a host dir for the idmapped layers' mount points */
+        char **idmapped;        /* host dirs (-v DIR:PATH:idmap) idmapped at scratch/bN */
+};
+/* A helper with host root's credentials joins pid's mount namespace and
+ * mounts the overlay on rootfs over idmapped copies of the layers, and the
+ * idmapped copies of r->idmapped for the container to bind. */
+int userns_mount_rootfs(pid_t pid, const struct userns_rootfs *r, berth_error_t *err);
+/* In the container's process once the maps are written. */
+int userns_become_root(berth_error_t *err);
+/* A tree owned by host root (a new volume) given to the container's ids:
+ * every owner mapped as the container sees it.  Nothing done when path's
+ * owner is not 0 (shifted before). */
+int userns_shift_tree(const char *path, const struct idmap *uids, const struct idmap *gids, berth_error_t *err);
 
 #endif

@@ -67,7 +67,8 @@
  *   RUN/networks/lock   any change to RUN/networks/ (network.h).
  *   ROOT/store.lock     exclusive for changes to images.json and to container
  *                       names (create, rename, rm), volume rm/prune, secret
- *                       create/rm and system check --repair; shared for lookups that must
+ *                       create/rm, --userns=auto ranges (idmap.h) and
+ *                       system check --repair; shared for lookups that must
  *                       see a consistent index.  Under it, volume locks are
  *                       only tried (LOCK_NB, "in use"), never waited for.
  *   ROOT/build-cache/lock  alone, nothing else is taken under it.

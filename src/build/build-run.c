@@ -79,6 +79,9 @@ int build_step_run(struct build *b, struct stage_state *st, const struct df_insn
         spec.command = strv_copy(cmd);
         spec.network = xstrdup(network);
         spec.entrypoint = xstrdup("");
+        /* the step's upper dir becomes a layer: its files must carry the
+         * image's own ids, not a user namespace's (userns-remap) */
+        spec.userns = xstrdup("host");
         const char *wd = json_string_value(json_object_get(c, "WorkingDir"));
         if (wd && *wd)
                 spec.workdir = xstrdup(wd);

@@ -18,6 +18,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <getopt.h>
 #include <iconv.h>
 #include <libgen.h>
@@ -30,6 +31,7 @@
 #include "berth/archive-util.h"
 #include "berth/cli.h"
 #include "berth/container.h"
+#include "berth/idmap.h"
 #include "berth/json-util.h"
 #include "berth/util.h"
 #include "berth/volume.h"
@@ -37,6 +39,10 @@
 struct cp_opts {
         bool archive; /* -a: keep owners */
         bool follow;  /* -L: follow a symlink SRC */
+        /* a stopped container with a user namespace, whose files are its
+         * mapped host ids on disk: the maps to turn them into the ids it
+         * sees and back (NULL: none) */
+        const struct idmap *uids, *gids;
 };
 
 /* What the producer sends ahead of the tar stream. */
@@ -173,6 +179,8 @@ static int produce(const char *path, const struct cp_opts *o, bool header, int o
                 sym_archive_entry_set_pathname(e, newname);
                 if (sym_archive_entry_filetype(e) == AE_IFDIR)
                         (void) sym_archive_read_disk_descend(disk);
+                if (o->uids)
+                        archive_entry_unmap_ids(e, o->uids, o->gids);
                 if (sym_archive_write_header(w, e) < ARCHIVE_WARN) {
                         r = archive_fail(err, w, newname);
                         break;
@@ -215,7 +223,8 @@ static int extract(int infd, const char *from, const char *to, const struct cp_o
         struct archive *a = sym_archive_read_new(), *w = sym_archive_write_disk_new();
         int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
                     ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | (o->archive ? ARCHIVE_EXTRACT_OWNER : 0);
+                    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
+                    (o->archive || (o->uids && in_container) ? ARCHIVE_EXTRACT_OWNER : 0);
         int r = 0;
         if (!in_container) {
                 sym_archive_read_support_filter_gzip(a);
@@ -249,6 +258,13 @@ static int extract(int infd, const char *from, const char *to, const struct cp_o
                 if (!o->archive) { /* owned by whoever copies, as Docker without -a */
                         sym_archive_entry_set_uid(e, getuid());
                         sym_archive_entry_set_gid(e, getgid());
+                }
+                uint32_t hid;
+                if (o->uids && in_container) { /* the ids the container sees, as its host ids */
+                        if (idmap_to_host(o->uids, (uint32_t) sym_archive_entry_uid(e), &hid))
+                                sym_archive_entry_set_uid(e, hid);
+                        if (idmap_to_host(o->gids, (uint32_t) sym_archive_entry_gid(e), &hid))
+                                sym_archive_entry_set_gid(e, hid);
                 }
                 if (sym_archive_write_header(w, e) < ARCHIVE_WARN) {
                         r = archive_fail(err, w, sym_archive_entry_pathname(e));
@@ -345,6 +361,16 @@ static int enter_running(pid_t pid, berth_error_t *err)
         cleanup_close int rootfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         snprintf(p, sizeof(p), "/proc/%d/ns/mnt", (int) pid);
         cleanup_close int ns = open(p, O_RDONLY | O_CLOEXEC);
+        /* a container with a user namespace: copy as its root, so what comes
+         * in is its root's and what goes out has the ids it sees */
+        snprintf(p, sizeof(p), "/proc/%d/ns/user", (int) pid);
+        cleanup_close int user = open(p, O_RDONLY | O_CLOEXEC);
+        struct stat own, theirs;
+        if (user >= 0 && stat("/proc/self/ns/user", &own) == 0 && fstat(user, &theirs) == 0 &&
+            (own.st_ino != theirs.st_ino || own.st_dev != theirs.st_dev) &&
+            (setns(user, CLONE_NEWUSER) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ||
+             setgroups(0, NULL) < 0))
+                return berth_error(err, errno, "enter the container's user namespace");
         if (rootfd < 0 || ns < 0 || setns(ns, CLONE_NEWNS) < 0)
                 return berth_error(err, errno, "enter the container's mount namespace (did it just stop?)");
         return chroot_to_fd(rootfd, err);
@@ -419,13 +445,22 @@ static int container_side(void *data, berth_error_t *err)
         /* libarchive itself is loaded on first use: from the host, now */
         if (archive_lib_load(err) < 0)
                 return -1;
-        int r = container_is_running(j->c) ? enter_running((pid_t) json_int(j->c->state, "Pid", 0), err)
-                                           : enter_stopped(j->s, j->c, err);
+        struct cp_opts o = *j->o;
+        struct idmap uids, gids;
+        bool userns = false;
+        bool running = container_is_running(j->c);
+        if (!running && idmap_from_config(j->c->config, &uids, &gids, &userns, err) < 0)
+                return berth_error_wrap(err, "the user namespace of container %s", j->c->name);
+        if (userns) {
+                o.uids = &uids;
+                o.gids = &gids;
+        }
+        int r = running ? enter_running((pid_t) json_int(j->c->state, "Pid", 0), err) : enter_stopped(j->s, j->c, err);
         if (r < 0)
                 return r;
         if (j->to_container)
-                return consume(j->fd, j->path, j->raw, j->o, where, true, err);
-        return produce(j->path, j->o, !j->raw, j->fd, where, err);
+                return consume(j->fd, j->path, j->raw, &o, where, true, err);
+        return produce(j->path, &o, !j->raw, j->fd, where, err);
 }
 
 static bool is_consequence(berth_error_t e)

@@ -10,7 +10,9 @@
 #include "berth/caps.h"
 #include "berth/cli.h"
 #include "berth/container.h"
+#include "berth/idmap.h"
 #include "berth/image.h"
+#include "berth/json-util.h"
 #include "berth/template.h"
 #include "berth/unit.h"
 #include "berth/util.h"
@@ -94,6 +96,47 @@ static void print_security_options(json_t *opts)
         }
 }
 
+/* Host.IDMappings, in the shape of Podman's: the user namespace mode of
+ * containers without --userns ("host", or "userns-remap=NAME" from
+ * /etc/berth/config.json) and, as UIDMap and GIDMap, NAME's subordinate
+ * ranges (those --userns=auto takes from) as {ContainerID, HostID, Size},
+ * the container ids counted from 0 over the ranges as --subuidname maps
+ * them. */
+static json_t *id_mappings(char **names_out)
+{
+        cleanup_free char *remap = NULL;
+        berth_error_t e = NULL;
+        if (idmap_remap_config(IDMAP_CONFIG_PATH, &remap, &e) < 0) {
+                json_t *j = json_pack("{s:s, s:s}", "UsernsMode", "invalid", "Error", e->msg);
+                berth_error_free(&e);
+                return j;
+        }
+        const char *name = remap ? remap : IDMAP_SUBID_NAME;
+        cleanup_free char *mode = remap ? xasprintf("userns-remap=%s", remap) : xstrdup("host");
+        json_t *j = json_pack("{s:s, s:s}", "UsernsMode", mode, "SubordinateName", name);
+        static const char *const files[][2] = { { IDMAP_SUBUID_PATH, "UIDMap" }, { IDMAP_SUBGID_PATH, "GIDMap" } };
+        struct strbuf text = {};
+        for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+                struct idmap_range r[IDMAP_MAX];
+                size_t n = 0;
+                json_t *a = json_array();
+                if (idmap_subid_read(files[f][0], name, r, IDMAP_MAX, &n, &e) < 0)
+                        berth_error_free(&e);
+                json_int_t next = 0;
+                for (size_t i = 0; i < n; i++) {
+                        json_array_append_new(a, json_pack("{s:I, s:I, s:I}", "ContainerID", next, "HostID",
+                                                           (json_int_t) r[i].host, "Size", (json_int_t) r[i].size));
+                        next += r[i].size;
+                        if (f == 0)
+                                strbuf_printf(&text, "%s%s:%u:%u", i ? " " : "", name, (unsigned) r[i].host,
+                                              (unsigned) r[i].size);
+                }
+                json_object_set_new(j, files[f][1], a);
+        }
+        *names_out = strbuf_steal(&text);
+        return j;
+}
+
 static const char info_usage[] = "Usage:  berth info [OPTIONS]\n\n"
                                  "Display system-wide information\n\n"
                                  "Options:\n"
@@ -163,6 +206,12 @@ int cmd_info(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 cli->store.root, "BerthRunDir", cli->store.run);
         if (!info)
                 return berth_error(err, 0, "internal error: cannot build the info object");
+        cleanup_free char *subuids = NULL;
+        json_t *idm = id_mappings(&subuids);
+        json_object_set_new(info, "Host", json_pack("{s:o}", "IDMappings", idm));
+        const char *userns_mode = json_str(idm, "UsernsMode");
+        if (startswith(userns_mode, "userns-remap")) /* as Docker's */
+                json_array_append_new(json_object_get(info, "SecurityOptions"), json_string("name=userns"));
         if (format) {
                 cleanup_free char *out = NULL;
                 if (streq(format, "json")) {
@@ -193,6 +242,11 @@ int cmd_info(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                PACKAGE_VERSION, nc, running, paused, stopped, ni, PACKAGE_VERSION, cgroup_layout(),
                sd_version ? sd_version : "(not reachable)");
         print_security_options(json_object_get(info, "SecurityOptions"));
+        const char *idm_error = json_str(idm, "Error");
+        printf(" User namespaces: %s%s%s%s\n", userns_mode, idm_error ? " (" : "", idm_error ?: "",
+               idm_error ? ")" : "");
+        if (subuids && *subuids)
+                printf("  Subordinate uids: %s\n", subuids);
         printf(" Kernel Version: %s\n"
                " Operating System: Linux\n"
                " Architecture: %s\n"

@@ -15,6 +15,7 @@
 #include "berth/commit.h"
 #include "berth/diff.h"
 #include "berth/image-ref.h"
+#include "berth/idmap.h"
 #include "berth/image.h"
 #include "berth/instructions.h"
 #include "berth/json-util.h"
@@ -40,7 +41,7 @@ static la_ssize_t blob_write_cb(struct archive *a, void *userdata, const void *b
 
 /* One change as tar entries: the file from the upper dir, or a whiteout. */
 static int commit_entry(struct archive *a, struct archive *disk, struct archive_entry_linkresolver *lr, int ufd,
-                        const char *upper, const struct fs_change *ch, berth_error_t *err)
+                        const char *upper, const struct fs_change *ch, const struct idmap *maps, berth_error_t *err)
 {
         const char *rel = ch->path + 1;
         if (ch->kind == 'D') {
@@ -81,6 +82,8 @@ static int commit_entry(struct archive *a, struct archive *disk, struct archive_
                 return berth_error(err, 0, "`%s`: %s", ch->path, arch_msg(disk));
         sym_archive_entry_copy_pathname(e, rel);
         archive_entry_drop_overlay_xattrs(e);
+        if (maps) /* the ids the container sees, not its host ids */
+                archive_entry_unmap_ids(e, &maps[0], &maps[1]);
         if (tar_put(a, lr, e, fd, ch->path, err) < 0)
                 return -1;
         if (ch->opaque && S_ISDIR(st.st_mode)) {
@@ -107,6 +110,10 @@ static int write_changes_tar(struct berth_container *c, struct fs_change *v, siz
                 return berth_error(err, errno, "open `%s`", upper);
         if (archive_lib_load(err) < 0)
                 return -1;
+        struct idmap maps[2];
+        bool userns;
+        if (idmap_from_config(c->config, &maps[0], &maps[1], &userns, err) < 0)
+                return berth_error_wrap(err, "the user namespace of container %s", c->name);
         EVP_MD_CTX *md cleanup_md = sha256_new();
         struct writer_ctx ctx = { .w = w, .md = md };
         cleanup_archive_write struct archive *a = sym_archive_write_new();
@@ -123,7 +130,7 @@ static int write_changes_tar(struct berth_container *c, struct fs_change *v, siz
                 goto out;
         }
         for (size_t i = 0; i < n; i++)
-                if (commit_entry(a, disk, lr, ufd, upper, &v[i], err) < 0)
+                if (commit_entry(a, disk, lr, ufd, upper, &v[i], userns ? maps : NULL, err) < 0)
                         goto out;
         if (sym_archive_write_close(a) != ARCHIVE_OK) {
                 berth_error(err, 0, "write the layer: %s", arch_msg(a));

@@ -7,6 +7,7 @@
 #include "berth/container-spec.h"
 #include "berth/container-update.h"
 #include "berth/container.h"
+#include "berth/idmap.h"
 #include "berth/image-ref.h"
 #include "berth/image.h"
 #include "berth/json-util.h"
@@ -304,6 +305,104 @@ int container_ensure_image(struct berth_store *s, const char *image, const char 
         return image_lookup(s, id, out, err);
 }
 
+/* The user namespace asked for: explicit ranges in uids and gids (n > 0), or
+ * an auto range of *auto_size from *auto_name's subordinate ids, or none.
+ * *mode is HostConfig.UsernsMode. */
+struct userns_plan {
+        struct idmap uids, gids;
+        char *auto_name; /* NULL: no allocation */
+        uint32_t auto_size;
+        const char *mode;
+};
+
+static int subid_map(const char *path, const char *name, struct idmap *m, berth_error_t *err)
+{
+        struct idmap_range r[IDMAP_MAX];
+        size_t n;
+        uint32_t next = 0;
+        if (idmap_subid_read(path, name, r, IDMAP_MAX, &n, err) < 0)
+                return -1;
+        if (n == 0)
+                return berth_error(err, 0, "no entries for %s in %s", name, path);
+        for (size_t i = 0; i < n; i++) {
+                r[i].container = next;
+                if ((uint64_t) next + r[i].size > UINT32_MAX)
+                        return berth_error(err, 0, "%s: the ranges of %s are too large", path, name);
+                next += r[i].size;
+                if (idmap_add(m, &r[i], path, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int userns_plan_make(const struct container_spec *o, struct userns_plan *p, berth_error_t *err)
+{
+        *p = (struct userns_plan) { .mode = "" };
+        for (size_t i = 0; o->uidmaps && o->uidmaps[i]; i++) {
+                struct idmap_range r;
+                if (idmap_range_parse(o->uidmaps[i], &r, err) < 0 || idmap_add(&p->uids, &r, "--uidmap", err) < 0)
+                        return -1;
+        }
+        for (size_t i = 0; o->gidmaps && o->gidmaps[i]; i++) {
+                struct idmap_range r;
+                if (idmap_range_parse(o->gidmaps[i], &r, err) < 0 || idmap_add(&p->gids, &r, "--gidmap", err) < 0)
+                        return -1;
+        }
+        /* as Podman: one of the two given, the other is the same */
+        if (p->uids.n && !p->gids.n)
+                p->gids = p->uids;
+        else if (p->gids.n && !p->uids.n)
+                p->uids = p->gids;
+        if (o->subuidname || o->subgidname) {
+                const char *un = o->subuidname ? o->subuidname : o->subgidname;
+                const char *gn = o->subgidname ? o->subgidname : o->subuidname;
+                if (subid_map(IDMAP_SUBUID_PATH, un, &p->uids, err) < 0 ||
+                    subid_map(IDMAP_SUBGID_PATH, gn, &p->gids, err) < 0)
+                        return -1;
+        }
+        if (p->uids.n) {
+                uint32_t h;
+                if (!idmap_to_host(&p->uids, 0, &h) || !idmap_to_host(&p->gids, 0, &h))
+                        return berth_error(err, 0, "the id mappings do not map the container's root (id 0)");
+                p->mode = "private";
+                return 0;
+        }
+        bool is_auto;
+        if (idmap_userns_parse(o->userns, &is_auto, &p->auto_size, err) < 0)
+                return -1;
+        if (is_auto) {
+                p->auto_name = xstrdup(IDMAP_SUBID_NAME);
+                p->mode = o->userns;
+                return 0;
+        }
+        if (o->userns && *o->userns) {
+                p->mode = o->userns; /* host */
+                return 0;
+        }
+        /* no --userns: the engine's userns-remap, as Docker's daemon option */
+        if (idmap_remap_config(IDMAP_CONFIG_PATH, &p->auto_name, err) < 0)
+                return -1;
+        return 0;
+}
+
+/* Under the exclusive store lock: the auto range chosen, the mapping in the
+ * record (HostConfig.UsernsMode, HostConfig.IDMappings as Podman's). */
+static int userns_plan_apply(struct berth_store *s, struct userns_plan *p, json_t *cfg, berth_error_t *err)
+{
+        json_t *hc = json_object_get(cfg, "HostConfig");
+        json_object_set_new(hc, "UsernsMode", json_string(p->mode));
+        if (p->auto_name) {
+                if (idmap_allocate_auto(s, p->auto_name, p->auto_size, &p->uids, &p->gids, err) < 0)
+                        return berth_error_wrap(err, "user namespace");
+                json_object_set_new(json_object_get(cfg, "Berth"), "UsernsAuto", json_string(p->auto_name));
+        }
+        if (!p->uids.n)
+                return 0;
+        json_object_set_new(hc, "IDMappings", json_pack("{s:o, s:o}", "UidMap", idmap_to_json(&p->uids), "GidMap",
+                                                        idmap_to_json(&p->gids)));
+        return 0;
+}
+
 int container_create_from_spec(struct berth_store *s, const struct container_spec *spec,
                                const struct container_progress *progress, struct berth_container **out,
                                berth_error_t *err)
@@ -314,6 +413,12 @@ int container_create_from_spec(struct berth_store *s, const struct container_spe
         json_auto_t *secrets = NULL;
         if (secret_prepare_mounts(s, spec->secrets, &secrets, err) < 0)
                 return -1;
+        struct userns_plan userns;
+        if (userns_plan_make(spec, &userns, err) < 0) {
+                free(userns.auto_name);
+                return -1;
+        }
+        cleanup_free char *userns_name = userns.auto_name;
         cleanup_image struct berth_image *img = NULL;
         if (container_ensure_image(s, spec->image, spec->pull, progress, &img, err) < 0)
                 return -1;
@@ -350,6 +455,8 @@ int container_create_from_spec(struct berth_store *s, const struct container_spe
                 r = store_lock_scope_take(s, true, &lock, err);
         if (r >= 0)
                 r = secret_check_config(s, cfg, err);
+        if (r >= 0)
+                r = userns_plan_apply(s, &userns, cfg, err);
         if (r >= 0)
                 r = container_create(s, cfg, spec->name, out, err);
         store_lock_scope_release(&lock);

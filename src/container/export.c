@@ -12,6 +12,7 @@
 #include "berth/archive-internal.h"
 #include "berth/archive-util.h"
 #include "berth/export.h"
+#include "berth/idmap.h"
 #include "berth/image.h"
 #include "berth/json-util.h"
 #include "berth/util.h"
@@ -23,6 +24,10 @@ static int export_child(struct berth_store *s, struct berth_container *c, const 
 {
         if (archive_lib_load(err) < 0)
                 return -1;
+        struct idmap uids, gids;
+        bool userns;
+        if (idmap_from_config(c->config, &uids, &gids, &userns, err) < 0)
+                return berth_error_wrap(err, "the user namespace of container %s", c->name);
         if (unshare(CLONE_NEWNS) < 0)
                 return berth_error(err, errno, "create a mount namespace");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -78,6 +83,8 @@ static int export_child(struct berth_store *s, struct berth_container *c, const 
                 cleanup_free char *name = xstrdup(rel);
                 sym_archive_entry_copy_pathname(e, name);
                 archive_entry_drop_overlay_xattrs(e);
+                if (userns)
+                        archive_entry_unmap_ids(e, &uids, &gids);
                 cleanup_close int dfd = -1;
                 if (sym_archive_entry_filetype(e) == AE_IFREG && sym_archive_entry_size(e) > 0) {
                         dfd = open(sym_archive_entry_sourcepath(e), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -6,6 +6,7 @@
 
 #include "berth/container-spec.h"
 #include "berth/devices.h"
+#include "berth/idmap.h"
 #include "berth/limits.h"
 #include "berth/parse.h"
 #include "berth/secret.h"
@@ -20,7 +21,7 @@ enum spec_opt {
         SO_DEVICE_RULE, SO_READ_ONLY, SO_SECURITY_OPT, SO_INIT, SO_STOP_SIGNAL, SO_STOP_TIMEOUT, SO_PULL,
         SO_ULIMIT, SO_SECRET, SO_HEALTH_CMD, SO_HEALTH_INTERVAL, SO_HEALTH_TIMEOUT, SO_HEALTH_START_PERIOD,
         SO_HEALTH_START_INTERVAL, SO_HEALTH_RETRIES, SO_NO_HEALTHCHECK, SO_HEALTH_ON_FAILURE, SO_SDNOTIFY,
-        SO_NETWORK_ALIAS,
+        SO_NETWORK_ALIAS, SO_USERNS, SO_UIDMAP, SO_GIDMAP, SO_SUBUIDNAME, SO_SUBGIDNAME,
 };
 
 /* Indexed by enum spec_opt. */
@@ -70,6 +71,11 @@ const struct container_spec_option container_spec_options[] = {
         [SO_HEALTH_ON_FAILURE] = { "health-on-failure", 0, true },
         [SO_SDNOTIFY] = { "sdnotify", 0, true },
         [SO_NETWORK_ALIAS] = { "network-alias", 0, true },
+        [SO_USERNS] = { "userns", 0, true },
+        [SO_UIDMAP] = { "uidmap", 0, true },
+        [SO_GIDMAP] = { "gidmap", 0, true },
+        [SO_SUBUIDNAME] = { "subuidname", 0, true },
+        [SO_SUBGIDNAME] = { "subgidname", 0, true },
 };
 const size_t container_spec_options_count = ARRAY_SIZE(container_spec_options);
 
@@ -127,6 +133,11 @@ void container_spec_clear(struct container_spec *s)
         free(s->health_on_failure);
         free(s->unit);
         free(s->definition);
+        free(s->userns);
+        strv_free(s->uidmaps);
+        strv_free(s->gidmaps);
+        free(s->subuidname);
+        free(s->subgidname);
         *s = (struct container_spec) { .stop_timeout = -1 };
 }
 
@@ -308,6 +319,29 @@ int container_spec_set(struct container_spec *s, const char *option, const char 
                 set_str(&s->health_on_failure, value);
                 break;
         case SO_SDNOTIFY: return set_sdnotify(s, value, err);
+        case SO_USERNS: {
+                bool is_auto;
+                uint32_t size;
+                if (idmap_userns_parse(value, &is_auto, &size, err) < 0)
+                        return -1;
+                set_str(&s->userns, value);
+                break;
+        }
+        case SO_UIDMAP:
+        case SO_GIDMAP: {
+                struct idmap_range r;
+                if (idmap_range_parse(value, &r, err) < 0)
+                        return berth_error_wrap(err, "--%s", option);
+                strv_push(o == SO_UIDMAP ? &s->uidmaps : &s->gidmaps, value);
+                break;
+        }
+        case SO_SUBUIDNAME:
+        case SO_SUBGIDNAME:
+                if (!*value || strchr(value, ':') || strchr(value, '\n'))
+                        return berth_error(err, 0, "invalid --%s '%s': a name of /etc/sub%sid", option, value,
+                                           o == SO_SUBUIDNAME ? "u" : "g");
+                set_str(o == SO_SUBUIDNAME ? &s->subuidname : &s->subgidname, value);
+                break;
         case SO_STOP_TIMEOUT: {
                 long long ns;
                 if (parse_duration(value, &ns, err) < 0)
@@ -389,6 +423,12 @@ int container_spec_finish(struct container_spec *s, berth_error_t *err)
                 return berth_error(err, 0, "Conflicting options: --restart and --rm");
         if (s->no_healthcheck && json_object_size(s->health))
                 return berth_error(err, 0, "--no-healthcheck conflicts with --health-* options");
+        bool maps = s->uidmaps || s->gidmaps || s->subuidname || s->subgidname;
+        if (maps && s->userns && *s->userns)
+                return berth_error(err, 0, "--userns and --uidmap/--gidmap/--subuidname/--subgidname conflict: use "
+                                           "one of them");
+        if ((s->uidmaps || s->gidmaps) && (s->subuidname || s->subgidname))
+                return berth_error(err, 0, "--uidmap/--gidmap and --subuidname/--subgidname conflict: use one of them");
         if (s->notify_healthy && s->no_healthcheck)
                 return berth_error(err, 0, "--sdnotify=healthy needs a health check, and --no-healthcheck turns it off");
         return 0;

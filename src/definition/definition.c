@@ -570,6 +570,12 @@ static const struct container_key container_keys[] = {
         { "HealthOnFailure", KEY_STRING, "--health-on-failure", NULL, NULL, NULL, true },
         { "Pull", KEY_STRING, NULL, NULL, check_pull, apply_pull },
         { "Ulimit", KEY_LIST, NULL, NULL, check_ulimit, apply_ulimit },
+        /* user namespaces (idmap.h), Quadlet's keys */
+        { "UserNS", KEY_STRING, "--userns", NULL, NULL, NULL, true },
+        { "UIDMap", KEY_LIST, "--uidmap", NULL, NULL, NULL, true },
+        { "GIDMap", KEY_LIST, "--gidmap", NULL, NULL, NULL, true },
+        { "SubUIDMap", KEY_STRING, "--subuidname", NULL, NULL, NULL, true },
+        { "SubGIDMap", KEY_STRING, "--subgidname", NULL, NULL, NULL, true },
 };
 
 static const struct container_key *container_key_by_name(const char *key)

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -135,7 +136,9 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
             seccomp_program(json_str(cfg, "Berth.SeccompProfile"), caps, seccomp_cache, &seccomp, err) < 0)
                 return -1;
 
-        static const char *ns_names[] = { "ipc", "uts", "net", "pid", "cgroup", "mnt" };
+        /* the user namespace first: it owns the others (and is the host's
+         * own for a container without one: joining it changes nothing) */
+        static const char *ns_names[] = { "user", "ipc", "uts", "net", "pid", "cgroup", "mnt" };
         int ns_fds[ARRAY_SIZE(ns_names)];
         for (size_t i = 0; i < ARRAY_SIZE(ns_names); i++) {
                 char p[64];
@@ -167,7 +170,10 @@ int runtime_exec(struct berth_store *s, struct berth_container *c, const struct 
                 /* wait until we were moved into the container's unit cgroup */
                 if (read(go[0], &b, 1) != 1)
                         _exit(BERTH_EXIT_ENGINE);
-                for (size_t i = 0; i < ARRAY_SIZE(ns_names); i++)
+                struct stat own_user, their_user;
+                bool same_user = stat("/proc/self/ns/user", &own_user) == 0 && fstat(ns_fds[0], &their_user) == 0 &&
+                                 own_user.st_ino == their_user.st_ino && own_user.st_dev == their_user.st_dev;
+                for (size_t i = same_user ? 1 : 0; i < ARRAY_SIZE(ns_names); i++)
                         if (setns(ns_fds[i], 0) < 0) {
                                 berth_error(&e, errno, "join the container's %s namespace", ns_names[i]);
                                 child_fail(sync[1], &e);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
 #include "berth/mounts.h"
@@ -92,13 +93,42 @@ static int ensure_target(const char *dst, bool want_file)
         return 0;
 }
 
+/* The flags a read-only remount of dst's bind must keep: in a user
+ * namespace the kernel refuses to drop the nosuid, nodev, noexec and atime
+ * flags of a mount that came from the host. */
+static unsigned long kept_flags(const char *dst)
+{
+        struct statvfs sv;
+        if (statvfs(dst, &sv) < 0)
+                return 0;
+        unsigned long f = 0;
+        if (sv.f_flag & ST_NOSUID)
+                f |= MS_NOSUID;
+        if (sv.f_flag & ST_NODEV)
+                f |= MS_NODEV;
+        if (sv.f_flag & ST_NOEXEC)
+                f |= MS_NOEXEC;
+        if (sv.f_flag & ST_NOATIME)
+                f |= MS_NOATIME;
+        if (sv.f_flag & ST_NODIRATIME)
+                f |= MS_NODIRATIME;
+        if (sv.f_flag & ST_RELATIME)
+                f |= MS_RELATIME;
+        return f;
+}
+
+static int remount_ro(const char *dst, unsigned long extra)
+{
+        if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | extra | kept_flags(dst), NULL) < 0)
+                return -errno;
+        return 0;
+}
+
 static int bind_ro(const char *dst, unsigned long extra)
 {
         if (mount(dst, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return -errno;
-        if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | extra, NULL) < 0)
-                return -errno;
-        return 0;
+        return remount_ro(dst, extra);
 }
 
 static int secret_apply(const struct mount_op *op, const char *dst)
@@ -122,6 +152,10 @@ static int secret_apply(const struct mount_op *op, const char *dst)
                 r = -errno;
         if (r == 0 && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                             NULL) < 0)
+                r = -errno;
+        /* a mount point inside the container (user namespaces): the bound
+         * file keeps the tmpfs, the mount point goes */
+        if (r == 0 && op->src[0] == '.' && (umount2(op->src, MNT_DETACH) < 0 || rmdir(op->src) < 0))
                 r = -errno;
         return r;
 }
@@ -188,9 +222,8 @@ static int mount_op_apply(const struct mount_op *op, const char *root, berth_err
                 r = ensure_target(dst, !S_ISDIR(st.st_mode));
                 if (r == 0 && mount(op->src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
                         r = -errno;
-                if (r == 0 && op->kind == OP_BIND_RO &&
-                    mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
-                        r = -errno;
+                if (r == 0 && op->kind == OP_BIND_RO)
+                        r = remount_ro(dst, 0);
                 break;
         }
         case OP_MASK:

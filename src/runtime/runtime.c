@@ -50,6 +50,7 @@ struct child_ctx {
         size_t nbinds;
         const char *hostname;
         bool privileged, readonly, tty, init, nnp;
+        bool userns;          /* own user namespace: the shim mounted the root */
         const char *user;
         const char *workdir;
         char **argv;
@@ -98,6 +99,36 @@ static __attribute__((noreturn)) void run_init(pid_t child)
         }
 }
 
+/* With a user namespace the container's root (a mapped id) cannot pass the
+ * store's 0700 directories.  Before becoming it, while still of host root's
+ * uid (their owner), open what the mounts need: the root file system
+ * becomes the working directory ("."), each host source an O_PATH
+ * descriptor named /proc/self/fd/N; a secret's tmpfs goes on a mount point
+ * under the container's /dev, detached once its file is bound. */
+static int userns_open_paths(struct child_ctx *ctx, berth_error_t *err)
+{
+        if (chdir(ctx->rootfs) < 0)
+                return berth_error(err, errno, "enter the container's root `%s`", ctx->rootfs);
+        ctx->rootfs = ".";
+        for (size_t i = 0; i < ctx->nbinds; i++) {
+                struct mount_op *op = &ctx->binds[i];
+                char *src = NULL;
+                if (op->kind == OP_SECRET)
+                        src = xasprintf("./dev/.berth-secret-%zu", i);
+                else if (op->kind == OP_BIND || op->kind == OP_BIND_RO || op->kind == OP_DEVICE) {
+                        int fd = open(op->src, O_PATH | O_CLOEXEC);
+                        if (fd < 0)
+                                return berth_error(err, errno, "bind mount source `%s`", op->src);
+                        src = xasprintf("/proc/self/fd/%d", fd);
+                }
+                if (src) {
+                        free((char *) op->src);
+                        op->src = src;
+                }
+        }
+        return userns_become_root(err);
+}
+
 static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
 {
         berth_error_t err = NULL;
@@ -122,14 +153,24 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
                 berth_error(&err, errno, "make mounts private");
                 child_fail(fd, &err);
         }
+        if (ctx->userns && userns_open_paths(ctx, &err) < 0)
+                child_fail(fd, &err);
         /* lowerdir= uses the short l/ links relative to the store root */
-        if (chdir(ctx->store_root) < 0 || mount("overlay", ctx->rootfs, "overlay", 0, ctx->overlay_opts) < 0) {
+        if (!ctx->userns &&
+            (chdir(ctx->store_root) < 0 || mount("overlay", ctx->rootfs, "overlay", 0, ctx->overlay_opts) < 0)) {
                 berth_error(&err, errno, "mount the container's overlay root");
                 child_fail(fd, &err);
         }
         size_t n;
         const struct mount_op *base = mounts_base(&n);
-        if (mounts_apply(base, n, ctx->rootfs, &err) < 0 || mounts_apply(ctx->binds, ctx->nbinds, ctx->rootfs, &err) < 0)
+        for (size_t i = 0; i < n; i++) {
+                /* with a user namespace the shim's helper mounted them */
+                if (ctx->userns && (base[i].kind == OP_PROC || streq(base[i].dst, "/sys")))
+                        continue;
+                if (mounts_apply(&base[i], 1, ctx->rootfs, &err) < 0)
+                        child_fail(fd, &err);
+        }
+        if (mounts_apply(ctx->binds, ctx->nbinds, ctx->rootfs, &err) < 0)
                 child_fail(fd, &err);
         if (chdir(ctx->rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
             chdir("/") < 0) {
@@ -292,6 +333,33 @@ static void add_host_devices(struct child_ctx *ctx, const char *dir, int depth)
         }
 }
 
+/* A container with its own user namespace: its root owns the top of its
+ * root file system (the upper dir), its /etc files, and its named volumes
+ * (a new one shifted to its ids, Docker's and Podman's way), so what it
+ * writes there lands with its mapped host ids. */
+static int userns_give_files(struct berth_container *c, json_t *cfg, const struct idmap *uids,
+                             const struct idmap *gids, berth_error_t *err)
+{
+        uint32_t u, g;
+        if (!idmap_to_host(uids, 0, &u) || !idmap_to_host(gids, 0, &g))
+                return berth_error(err, 0, "the id mappings of %s do not map its root", c->name);
+        static const char *own[] = { "upper", "hostname", "hosts", "resolv.conf" };
+        for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
+                cleanup_free char *p = xasprintf("%s/%s", c->dir, own[i]);
+                if (chown(p, u, g) < 0)
+                        return berth_error(err, errno, "give `%s` to the container's root", p);
+        }
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_at(cfg, "Berth.Mounts"), i, m)
+        {
+                const char *type = json_str(m, "Type"), *src = json_str(m, "Source");
+                if (type && src && streq(type, "volume") && userns_shift_tree(src, uids, gids, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
 /* RUN/exits/ID.error: why the container could not start ("CODE message"),
  * kept past the removal of a --rm container for the client to read. */
 /* The timer of the container's health checks (health-timer.h), run by this
@@ -351,6 +419,9 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         ctx.rootfs = rootfs;
         ctx.store_root = s->root;
         ctx.overlay_opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir);
+        struct idmap uids, gids;
+        if (idmap_from_config(cfg, &uids, &gids, &ctx.userns, err) < 0)
+                return berth_error_wrap(err, "the user namespace of container %s", c->name);
 
         const char *netmode = json_str(cfg, "HostConfig.NetworkMode");
         bool host_net = !netmode || streq(netmode, "host");
@@ -371,6 +442,8 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         }
         if (write_etc_files(s, c, ctx.hostname, host_net, err) < 0)
                 return -1;
+        if (ctx.userns && userns_give_files(c, cfg, &uids, &gids, err) < 0)
+                return -1;
         static const char *etc[] = { "hostname", "hosts", "resolv.conf" };
         for (size_t i = 0; i < ARRAY_SIZE(etc); i++) {
                 cleanup_free char *src = xasprintf("%s/%s", c->dir, etc[i]);
@@ -379,9 +452,19 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         }
         size_t i;
         json_t *m;
+        /* -v DIR:PATH:idmap: the shim's helper idmaps DIR at SCRATCH/bN */
+        cleanup_free char *scratch = xasprintf("%s/layers", rundir);
+        cleanup_strv char **idmapped = NULL;
         json_array_foreach(json_at(cfg, "Berth.Mounts"), i, m)
-                add_bind(&ctx, json_bool(m, "ReadOnly") ? OP_BIND_RO : OP_BIND, json_str(m, "Source"),
+        {
+                cleanup_free char *staged = NULL;
+                if (ctx.userns && json_bool(m, "IDMap")) {
+                        staged = xasprintf("%s/b%zu", scratch, strv_length(idmapped));
+                        strv_push(&idmapped, json_str(m, "Source"));
+                }
+                add_bind(&ctx, json_bool(m, "ReadOnly") ? OP_BIND_RO : OP_BIND, staged ?: json_str(m, "Source"),
                          json_str(m, "Destination"));
+        }
         json_array_foreach(json_at(cfg, "Berth.Tmpfs"), i, m)
         {
                 /* --tmpfs PATH[:OPTIONS], Docker's default options otherwise */
@@ -471,6 +554,13 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         int flags = CLONE_PARENT | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
         if (network_mode_private(netmode))
                 flags |= CLONE_NEWNET;
+        if (ctx.userns)
+                flags |= CLONE_NEWUSER; /* created first: it owns the others */
+        if (ctx.userns && netmode && startswith(netmode, "container:")) {
+                close(sync[0]);
+                close(sync[1]);
+                return berth_error(err, 0, "--network container: is not supported with a user namespace yet");
+        }
         cleanup_close int join_net = -1; /* --network container:NAME */
         if (network_join_fd(s, netmode, &join_net, err) < 0) {
                 close(sync[0]);
@@ -486,6 +576,12 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         if (pid == 0) {
                 close(sync[0]);
                 ctx.sync_fd = sync[1];
+                if (ctx.userns) {
+                        /* the shim writes the maps and mounts the root first */
+                        char go_on = 0;
+                        if (read(ctx.sync_fd, &go_on, 1) != 1 || go_on != 'M')
+                                _exit(BERTH_EXIT_ENGINE);
+                }
                 if (join_net >= 0 && setns(join_net, CLONE_NEWNET) < 0) {
                         berth_error_t e = NULL;
                         berth_error(&e, errno, "join the network namespace of %s", netmode + 10);
@@ -505,6 +601,21 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 child_run(&ctx);
         }
         close(sync[1]);
+        if (ctx.userns) {
+                cleanup_free char *upper = xasprintf("%s/upper", c->dir), *work = xasprintf("%s/work", c->dir);
+                struct userns_rootfs ur = { .store_root = s->root, .lower = lower, .upper = upper, .work = work,
+                                            .rootfs = rootfs, .scratch = scratch, .idmapped = idmapped };
+                if (userns_write_maps(pid, &uids, &gids, err) < 0 || userns_mount_rootfs(pid, &ur, err) < 0 ||
+                    send(sync[0], "M", 1, MSG_NOSIGNAL) != 1) {
+                        kill(pid, SIGKILL);
+                        close(sync[0]);
+                        if (!*err)
+                                berth_error(err, errno, "start the container's process");
+                        cleanup_free char *text = xasprintf("%d %s", BERTH_EXIT_ENGINE, (*err)->msg);
+                        record_start_error(s, id, text);
+                        return -1;
+                }
+        }
         char buf[4096];
         ssize_t len;
         while ((len = recv(sync[0], buf, sizeof(buf) - 1, 0)) < 0 && errno == EINTR)

@@ -27,6 +27,7 @@
 #include "berth/archive-internal.h"
 #include "berth/archive-util.h"
 #include "berth/blob.h"
+#include "berth/idmap.h"
 #include "berth/layer.h"
 #include "berth/util.h"
 
@@ -211,6 +212,15 @@ static int make_whiteout(int rootfd, const char *display, const char *norm, stru
         if (fchownat(dfd, name, sym_archive_entry_uid(e), sym_archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
                 return berth_error(err, errno, "chown the whiteout for `%s`", display);
         return 0;
+}
+
+void archive_entry_unmap_ids(struct archive_entry *e, const struct idmap *uids, const struct idmap *gids)
+{
+        uint32_t id;
+        if (idmap_to_container(uids, (uint32_t) sym_archive_entry_uid(e), &id))
+                sym_archive_entry_set_uid(e, id);
+        if (idmap_to_container(gids, (uint32_t) sym_archive_entry_gid(e), &id))
+                sym_archive_entry_set_gid(e, id);
 }
 
 void archive_entry_drop_overlay_xattrs(struct archive_entry *e)

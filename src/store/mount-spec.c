@@ -49,18 +49,20 @@ static bool is_propagation(const char *w)
 }
 
 /* -v's MODE: a comma list; NULL when it is not a mode at all. */
-static bool parse_mode(const char *mode, bool *ro, bool *nocopy)
+static bool parse_mode(const char *mode, bool *ro, bool *nocopy, bool *idmap)
 {
         cleanup_free char *copy = xstrdup(mode);
         int rw_words = 0;
         char *save = NULL;
-        *ro = *nocopy = false;
+        *ro = *nocopy = *idmap = false;
         for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
                 if (streq(w, "ro") || streq(w, "rw")) {
                         *ro = streq(w, "ro");
                         rw_words++;
                 } else if (streq(w, "nocopy")) {
                         *nocopy = true;
+                } else if (streq(w, "idmap")) {
+                        *idmap = true;
                 } else if (!streq(w, "z") && !streq(w, "Z") && !is_propagation(w)) {
                         return false;
                 }
@@ -80,8 +82,8 @@ int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_erro
         if (n == 1) {
                 dst = parts[0];
         } else if (n == 2) {
-                bool ro, nocopy;
-                if (parts[0][0] == '/' && parse_mode(parts[1], &ro, &nocopy) && parts[1][0] != '/') {
+                bool ro, nocopy, idmap;
+                if (parts[0][0] == '/' && parse_mode(parts[1], &ro, &nocopy, &idmap) && parts[1][0] != '/') {
                         dst = parts[0]; /* "/data:ro": an anonymous volume with a mode */
                         mode = parts[1];
                 } else {
@@ -95,8 +97,8 @@ int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_erro
         }
         if (src && !*src)
                 return berth_error(err, 0, "invalid volume specification '%s': the source is empty", spec);
-        bool ro = false, nocopy = false;
-        if (mode && !parse_mode(mode, &ro, &nocopy))
+        bool ro = false, nocopy = false, idmap = false;
+        if (mode && !parse_mode(mode, &ro, &nocopy, &idmap))
                 return berth_error(err, 0, "invalid volume specification '%s': invalid mode: %s", spec, mode);
         if (check_target(spec, dst, err) < 0)
                 return -1;
@@ -110,6 +112,10 @@ int mount_spec_parse_volume(const char *spec, struct mount_spec *out, berth_erro
                 out->kind = MOUNT_SPEC_VOLUME;
         if (nocopy && out->kind == MOUNT_SPEC_BIND)
                 return berth_error(err, 0, "invalid volume specification '%s': nocopy applies to volumes only", spec);
+        if (idmap && out->kind != MOUNT_SPEC_BIND)
+                return berth_error(err, 0, "invalid volume specification '%s': idmap applies to host directories only "
+                                           "(a volume is the container's already)", spec);
+        out->idmap = idmap;
         out->source = src ? xstrdup(src) : NULL;
         out->target = xstrdup(dst);
         out->readonly = ro;

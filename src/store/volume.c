@@ -360,6 +360,8 @@ static int bind_mount_json(const struct mount_spec *m, json_t **out, berth_error
         *out = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "Type", "bind", "Source", m->source, "Destination",
                          m->target, "Mode", m->readonly ? "ro" : "", "RW", !m->readonly, "Propagation", "rprivate",
                          "ReadOnly", m->readonly);
+        if (m->idmap)
+                json_object_set_new(*out, "IDMap", json_true());
         return 0;
 }
 

@@ -389,6 +389,28 @@ START_TEST(test_limit_keys)
 }
 END_TEST
 
+/* UserNS=, UIDMap=, GIDMap=, SubUIDMap=, SubGIDMap= (Quadlet's): the run
+ * flags, each value checked as the flag checks it. */
+START_TEST(test_userns_keys)
+{
+        cleanup_definition struct definition *d = load_ok("[Container]\nImage=x\nUserNS=auto:size=1000\n");
+        ck_assert(strv_contains(d->run_args, "--userns"));
+        ck_assert(strv_contains(d->run_args, "auto:size=1000"));
+        cleanup_definition struct definition *m = load_ok("[Container]\nImage=x\nUIDMap=0:300000:100\n"
+                                                           "UIDMap=100:400000:10\nGIDMap=0:300000:110\n"
+                                                           "SubUIDMap=berth\nSubGIDMap=berth\n");
+        ck_assert(strv_contains(m->run_args, "--uidmap"));
+        ck_assert(strv_contains(m->run_args, "100:400000:10"));
+        ck_assert(strv_contains(m->run_args, "--gidmap"));
+        ck_assert(strv_contains(m->run_args, "--subuidname"));
+        ck_assert(strv_contains(m->run_args, "--subgidname"));
+        cleanup_free char *e1 = load_err("[Container]\nImage=x\nUIDMap=0:1\n");
+        ck_assert_msg(strstr(e1, "web.container:3") && strstr(e1, "invalid id mapping '0:1'"), "%s", e1);
+        cleanup_free char *e2 = load_err("[Container]\nImage=x\nUserNS=keep-id\n");
+        ck_assert_msg(strstr(e2, "rootless"), "%s", e2);
+}
+END_TEST
+
 /* ---- errors ------------------------------------------------------------------------ */
 
 START_TEST(test_errors)
@@ -720,6 +742,7 @@ static Suite *suite(void)
         TCase *tc = tcase_create("syntax");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_syntax);
+        tcase_add_test(tc, test_userns_keys);
         tcase_add_test(tc, test_escaped_backslash_is_not_continuation);
         tcase_add_test(tc, test_quotes);
         tcase_add_test(tc, test_exec_last_wins);

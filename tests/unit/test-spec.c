@@ -41,7 +41,8 @@ START_TEST(test_table)
                 const struct container_spec_option *o = &container_spec_options[i];
                 if (streq(o->name, "device") || streq(o->name, "device-cgroup-rule") || streq(o->name, "ulimit") ||
                     streq(o->name, "stop-timeout") || streq(o->name, "tmpfs") || startswith(o->name, "health-") ||
-                    streq(o->name, "sdnotify"))
+                    streq(o->name, "sdnotify") || streq(o->name, "userns") || streq(o->name, "uidmap") ||
+                    streq(o->name, "gidmap"))
                         continue; /* checked values: below */
                 ck_assert_msg(container_spec_set(&s, o->name, o->has_arg ? "x" : NULL, "/base", &err) == 0,
                               "--%s: %s", o->name, err ? err->msg : "");
@@ -210,6 +211,40 @@ START_TEST(test_finish)
 }
 END_TEST
 
+/* --userns, --uidmap, --gidmap, --subuidname: checked when set, their
+ * conflicts by finish */
+START_TEST(test_userns)
+{
+        struct container_spec s;
+        container_spec_init(&s);
+        cleanup_error berth_error_t err = NULL;
+        ck_assert_int_eq(container_spec_set(&s, "userns", "auto:size=100", NULL, &err), 0);
+        ck_assert_str_eq(s.userns, "auto:size=100");
+        ck_assert_int_eq(container_spec_set(&s, "userns", "host", NULL, &err), 0);
+        ck_assert_str_eq(s.userns, "host");
+        ck_assert_int_eq(container_spec_set(&s, "uidmap", "0:100000:10", NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "uidmap", "10:200000:10", NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "gidmap", "0:100000:10", NULL, &err), 0);
+        ck_assert_str_eq(s.uidmaps[1], "10:200000:10");
+        ck_assert_int_lt(container_spec_finish(&s, &err), 0);
+        ck_assert(strstr(err->msg, "conflict"));
+        berth_error_free(&err);
+        container_spec_clear(&s);
+        container_spec_init(&s);
+        ck_assert_int_eq(container_spec_set(&s, "subuidname", "berth", NULL, &err), 0);
+        ck_assert_int_eq(container_spec_set(&s, "gidmap", "0:1:1", NULL, &err), 0);
+        ck_assert_int_lt(container_spec_finish(&s, &err), 0);
+        ck_assert(strstr(err->msg, "--subuidname"));
+        berth_error_free(&err);
+        container_spec_clear(&s);
+        set_fails("userns", "x", "invalid --userns 'x'");
+        set_fails("userns", "keep-id", "rootless");
+        set_fails("uidmap", "0:1", "--uidmap: invalid id mapping '0:1'");
+        set_fails("gidmap", "0:1:0", "the size is 0");
+        set_fails("subuidname", "a:b", "invalid --subuidname");
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("spec");
@@ -221,6 +256,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_network_alias);
         tcase_add_test(tc, test_args);
         tcase_add_test(tc, test_finish);
+        tcase_add_test(tc, test_userns);
         suite_add_tcase(s, tc);
         return s;
 }

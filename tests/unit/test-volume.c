@@ -86,6 +86,13 @@ START_TEST(test_volume_flag)
         ck_assert_int_eq(m.kind, MOUNT_SPEC_VOLUME);
         ck_assert(m.readonly);
         ck_assert(m.nocopy);
+        ck_assert(!m.idmap);
+        mount_spec_clear(&m);
+
+        m = parse_ok(V, "/srv:/srv:idmap,ro");
+        ck_assert_int_eq(m.kind, MOUNT_SPEC_BIND);
+        ck_assert(m.readonly);
+        ck_assert(m.idmap);
         mount_spec_clear(&m);
 
         m = parse_ok(V, "/data");
@@ -121,6 +128,8 @@ START_TEST(test_volume_flag_errors)
                 { ":/x", "the source is empty" },
                 { "data:/", "can't be '/'" },
                 { "/h:/x:nocopy", "nocopy applies to volumes only" },
+                { "data:/x:idmap", "idmap applies to host directories only" },
+                { "/x:idmap", "idmap applies to host directories only" },
         };
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
                 cleanup_free char *msg = parse_err(V, bad[i].spec);

@@ -1,0 +1,44 @@
+/* Fuzz target: the user namespace parsers of idmap.h.  The first byte
+ * chooses the parser: a --uidmap range, a --userns mode, or the content of
+ * /etc/subuid (looked up by name and by uid, then a range chosen from what
+ * it gave, as --userns=auto does). */
+#include "config.h"
+
+#include "berth/idmap.h"
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        if (size == 0)
+                return 0;
+        cleanup_free char *s = fuzz_text(data + 1, size - 1);
+        cleanup_error berth_error_t err = NULL;
+        switch (data[0] % 3) {
+        case 0: {
+                struct idmap_range r;
+                struct idmap m = {};
+                if (idmap_range_parse(s, &r, &err) == 0 && idmap_add(&m, &r, "x", &err) == 0) {
+                        free(idmap_proc_text(&m));
+                        json_t *j = idmap_to_json(&m);
+                        (void) idmap_from_json(j, &m, &err);
+                        json_decref(j);
+                }
+                break;
+        }
+        case 1: {
+                bool is_auto;
+                uint32_t n;
+                (void) idmap_userns_parse(s, &is_auto, &n, &err);
+                break;
+        }
+        case 2: {
+                struct idmap_range r[IDMAP_MAX];
+                size_t n = 0;
+                uint32_t start;
+                if (idmap_subid_parse(s, "berth", 1000, r, IDMAP_MAX, &n, &err) == 0 && n > 0)
+                        (void) idmap_allocate(r, n, r + n / 2, n - n / 2, 1000, &start, &err);
+                break;
+        }
+        }
+        return 0;
+}
