@@ -572,23 +572,81 @@ static int down_manifest(struct berth_cli *cli, sd_bus *bus, const struct layout
         return 0;
 }
 
+static int image_used(const char *image_id, char **container_id, void *userdata, berth_error_t *err)
+{
+        return store_image_in_use(userdata, image_id, container_id, err);
+}
+
+/* down --rmi: the images of the project's services (all), or only those
+ * its builds named PROJECT-SERVICE for want of an image: key (local), as
+ * Docker Compose picks them; read from the files before anything goes. */
+static int rmi_images(const struct compose_options *co, const char *rmi, char ***out, berth_error_t *err)
+{
+        cleanup_compose_project struct compose_project *p = NULL;
+        if (compose_load(co, &p, err) < 0)
+                return berth_error_wrap(err, "down --rmi %s", rmi);
+        for (size_t i = 0; i < p->n_services; i++) {
+                const struct compose_service *s = &p->services[i];
+                if (streq(rmi, "local") && (!s->build || s->image))
+                        continue;
+                cleanup_free char *image = compose_service_image(p, s);
+                if (image && !strv_contains(*out, image))
+                        strv_push(out, image);
+        }
+        return 0;
+}
+
+/* Each image that is there and no other container uses goes; the first
+ * failure is the error, after all were tried. */
+static int remove_images(struct berth_cli *cli, char *const *images, berth_error_t *err)
+{
+        int r = 0;
+        for (size_t i = 0; images && images[i]; i++) {
+                cleanup_image struct berth_image *img = NULL;
+                berth_error_t e = NULL;
+                if (image_lookup(&cli->store, images[i], &img, &e) < 0) {
+                        berth_error_free(&e); /* never pulled or built */
+                        continue;
+                }
+                if (image_remove(&cli->store, images[i], false, image_used, &cli->store, NULL, &e) < 0) {
+                        fprintf(stderr, " Image %s  Error\n", images[i]);
+                        if (r == 0)
+                                r = berth_error(err, 0, "%s", e->msg);
+                        berth_error_free(&e);
+                        continue;
+                }
+                fprintf(stderr, " Image %s  Removed\n", images[i]);
+        }
+        return r;
+}
+
 static int compose_down_cmd(struct berth_cli *cli, const struct compose_options *co, int argc, char **argv,
                             berth_error_t *err)
 {
         static const struct option opts[] = {
                 { "volumes", no_argument, NULL, 'v' },
+                { "rmi", required_argument, NULL, 'R' },
                 { "help", no_argument, NULL, 'H' },
                 {},
         };
         bool volumes = false;
+        const char *rmi = NULL;
         int c;
         while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
                 switch (c) {
                 case 'v': volumes = true; break;
+                case 'R':
+                        if (!streq(optarg, "local") && !streq(optarg, "all"))
+                                return cli_usage_error(err, "compose down", "--rmi takes local or all, not '%s'",
+                                                       optarg);
+                        rmi = optarg;
+                        break;
                 case 'H':
                         puts("Usage:  berth compose down [OPTIONS]\n\n"
                              "Stop and remove what 'compose up' made: the units, containers, networks and files\n\n"
                              "Options:\n"
+                             "      --rmi type  Remove images used by services: \"local\" only those without an\n"
+                             "                  image: key (built as PROJECT-SERVICE), \"all\" every one\n"
                              "  -v, --volumes   Remove the project's named volumes too");
                         return 0;
                 default: return cli_usage_error(err, "compose down", "unknown option '%s'", argv[optind - 1]);
@@ -599,10 +657,13 @@ static int compose_down_cmd(struct berth_cli *cli, const struct compose_options 
         cleanup_free char *name = NULL;
         if (compose_project_name(co, &name, err) < 0)
                 return -1;
+        cleanup_strv char **images = NULL;
+        if (rmi && rmi_images(co, rmi, &images, err) < 0)
+                return -1;
         if (!definition_name_valid(name))
                 return berth_error(err, 0, "invalid project name '%s'", name);
         cleanup_strv char **mr = manifest_read(&runtime_layout, name), **me = manifest_read(&enabled_layout, name);
-        if (!mr[0] && !me[0])
+        if (!mr[0] && !me[0] && !images)
                 return 0; /* nothing up made */
         if (geteuid() != 0)
                 return berth_error(err, EPERM, "compose down needs root");
@@ -617,7 +678,9 @@ static int compose_down_cmd(struct berth_cli *cli, const struct compose_options 
                 return -1;
         if (mr[0] && down_manifest(cli, bus, &runtime_layout, name, mr, volumes, err) < 0)
                 return -1;
-        return unit_daemon_reload(bus, err);
+        if (unit_daemon_reload(bus, err) < 0)
+                return -1;
+        return remove_images(cli, images, err);
 }
 
 int cmd_compose_up_down(struct berth_cli *cli, const struct compose_options *co, const char *sub, int argc,

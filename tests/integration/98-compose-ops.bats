@@ -381,8 +381,30 @@ first"
     run --separate-stderr berth compose build nope
     assert_status 125
     [ "$stderr" = "berth: no such service: nope" ] || _fail "stderr: $stderr"
-    berth compose down >/dev/null
-    berth rmi -f t98app-web >/dev/null 2>&1 || :
+
+    # down --rmi: a bad type is one line and changes nothing; local takes
+    # the image built for want of an image: key, all the named one too
+    # (here a second name of busybox: only that name goes)
+    berth tag busybox t98/named:1
+    id=$(berth images -q t98/named:1)
+    [ -n "$id" ] || _fail "no t98/named:1"
+    run --separate-stderr berth compose down --rmi some
+    assert_status 125
+    [ "$stderr" = "berth: compose down: --rmi takes local or all, not 'some' (see 'berth compose down --help')" ] ||
+        _fail "stderr: $stderr"
+    [ "$(berth compose ps -q | wc -l)" -eq 1 ] || _fail "down --rmi some took the project down"
+    run --separate-stderr berth compose down --rmi local
+    assert_success
+    [[ "$stderr" == *"Image t98app-web  Removed"* ]] || _fail "stderr: $stderr"
+    run berth image inspect t98app-web
+    assert_failure
+    [ "$(berth images -q t98/named:1)" = "$id" ] || _fail "down --rmi local removed t98/named:1"
+    run --separate-stderr berth compose down --rmi all
+    assert_success
+    [[ "$stderr" == *"Image t98/named:1  Removed"* ]] || _fail "stderr: $stderr"
+    run berth image inspect t98/named:1
+    assert_failure
+    [ "$(berth images -q busybox)" = "$id" ] || _fail "busybox went with its other name"
 }
 
 @test "compose pull and push through a registry; up --pull always|never" {
