@@ -102,14 +102,16 @@ int nl_veth_attach(const char *host_name, const char *bridge, pid_t pid, const c
                    unsigned prefix, uint32_t gw, berth_error_t *err);
 
 /* ---- nftables (nft.c) --------------------------------------------------------- */
-/* The berth table (re)made whole, with subnet masqueraded: one transaction. */
-int nft_network_add(const char *subnet, berth_error_t *err);
+/* The berth table (re)made whole, with subnet masqueraded and bridge
+ * isolated from the other networks' bridges: one transaction. */
+int nft_network_add(const char *subnet, const char *bridge, berth_error_t *err);
 /* The same plus the DNAT map elements of container id (ports: its
  * NetworkSettings.Ports) to ctr_ip. */
-int nft_ports_add(const char *id, const char *subnet, const char *ctr_ip, json_t *ports, berth_error_t *err);
+int nft_ports_add(const char *id, const char *subnet, const char *bridge, const char *ctr_ip, json_t *ports,
+                  berth_error_t *err);
 /* Delete the DNAT elements of these reservations ({ "tcp/8080": { HostIp } }). */
 int nft_ports_delete(json_t *reservations, berth_error_t *err);
-/* Take the subnet out of the masquerade set (network rm). */
-int nft_subnet_delete(const char *subnet, berth_error_t *err);
+/* Take the subnet and the bridge out of the sets (network rm). */
+int nft_network_delete(const char *subnet, const char *bridge, berth_error_t *err);
 
 #endif

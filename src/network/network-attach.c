@@ -198,9 +198,9 @@ static int endpoint_attach(struct berth_store *s, struct berth_container *c, pid
         bool nat_done = access(nat_mark, F_OK) == 0;
         int r = 0;
         if (ports && json_object_size(*ports) > 0)
-                r = nft_ports_add(c->id, subnet, ip, *ports, err);
+                r = nft_ports_add(c->id, subnet, bridge, ip, *ports, err);
         else if (!nat_done)
-                r = nft_network_add(subnet, err);
+                r = nft_network_add(subnet, bridge, err);
         if (r < 0)
                 return -1;
         if (!nat_done)

@@ -427,7 +427,7 @@ int network_remove(struct berth_store *s, const char *ref, berth_error_t *err)
                                    name, json_str(def, "Id"));
         if (nl_link_delete(network_def_bridge(def), err) < 0)
                 return -1;
-        if (network_def_subnet(def) && nft_subnet_delete(network_def_subnet(def), err) < 0)
+        if (network_def_subnet(def) && nft_network_delete(network_def_subnet(def), network_def_bridge(def), err) < 0)
                 return -1;
         cleanup_free char *mp = members_path(s, name);
         cleanup_free char *nat_mark = store_run_path(s, "networks/%s.nat", name);
