@@ -113,6 +113,7 @@ hosts_ip() {
     berth run -d --name db --network back busybox sleep 1000
     run berth exec db ping -c1 -W2 web
     assert_failure
+    since=$(date +%s.%N)
     run berth network connect --alias shop front db
     assert_success
     assert_output ""
@@ -134,6 +135,15 @@ hosts_ip() {
     assert_success
     run berth exec db ping -c1 -W2 web
     assert_failure
+    # nor by address, once disconnected
+    run berth exec db ping -c1 -W2 "$(berth inspect -f '{{.NetworkSettings.IPAddress}}' web)"
+    assert_failure
+    # the events of connect and disconnect, with the container's ID
+    id=$(berth inspect -f '{{.Id}}' db)
+    net=$(berth network inspect front | jq -r '.[0].Id')
+    run berth events --since "$since" --until "$(date +%s.%N)" --filter type=network
+    assert_line_matches " network connect $net \\(container=$id, name=front, type=bridge\\)$"
+    assert_line_matches " network disconnect $net \\(container=$id, name=front, type=bridge\\)$"
     run berth exec db ip -o link show
     assert_output_not_contains eth1
     run berth inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' db
