@@ -74,6 +74,9 @@ void network_endpoint_spec_done(struct network_endpoint_spec *e);
  * NetworkMode and Berth.NetworkAliases for records made before it; [] for
  * host, none and container:NAME.  A new reference. */
 json_t *network_endpoints(json_t *cfg);
+/* The networks of a container as the NETWORKS of Docker's ps
+ * ("front,back"; "host", "none"; "" for container:NAME), malloc'ed. */
+char *network_names_text(json_t *cfg);
 /* network connect / disconnect: a running container at once (its network
  * namespace entered through its PID), a stopped one at its next start. */
 int network_connect(struct berth_store *s, const char *net, const char *container, char *const *aliases,

@@ -654,6 +654,24 @@ json_t *network_endpoints(json_t *cfg)
         return json_pack("[o]", ep);
 }
 
+char *network_names_text(json_t *cfg)
+{
+        json_auto_t *eps = network_endpoints(cfg);
+        const char *mode = json_str(cfg, "HostConfig.NetworkMode") ?: "";
+        if (json_array_size(eps) == 0 && !json_is_array(json_at(cfg, "Berth.Networks")))
+                return xstrdup(startswith(mode, "container:") ? "" : mode);
+        char *text = xstrdup("");
+        size_t i;
+        json_t *ep;
+        json_array_foreach(eps, i, ep)
+        {
+                char *t = xasprintf("%s%s%s", text, i ? "," : "", json_str(ep, "Name"));
+                free(text);
+                text = t;
+        }
+        return text;
+}
+
 int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publish, bool publish_all,
                            char *const *expose, json_t *image_exposed, berth_error_t *err)
 {

@@ -86,6 +86,13 @@ hosts_ip() {
     run berth network inspect back
     assert_output_contains '"Name": "api"'
     assert_output_not_contains '"Veth"'
+    run berth ps --format '{{.Names}} {{.Networks}}'
+    assert_output "api front,back"
+    run berth ps -q --filter network=back
+    id=$(berth inspect -f '{{.Id}}' api)
+    assert_output "${id:0:12}"
+    run berth ps -q --filter network=bridge
+    assert_output ""
 }
 
 @test "ip= in the long form picks the address; a taken one refuses the start" {
