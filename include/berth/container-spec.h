@@ -53,6 +53,7 @@ struct container_spec {
         char **publish, **expose;
         char **cap_add, **cap_drop;
         char **network_aliases; /* --network-alias: more names on a user network */
+        char **networks;        /* each --network as given (NAME or name=NAME,alias=...) */
         char **security_opts; /* seccomp= with an absolute profile path */
         char **ulimits;       /* "NAME=SOFT[:HARD]", checked */
         char **device_rules;  /* --device-cgroup-rule, checked */

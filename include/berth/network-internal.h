@@ -32,14 +32,41 @@ int port_spec_parse(const char *s, struct port_spec *out, berth_error_t *err);
  * ":::" rows.  malloc'ed. */
 char *network_ports_display(json_t *ports);
 
+/* ---- state files, shared by network.c and network-attach.c ---------------- */
+struct berth_store;
+/* RUN/networks/lock, exclusive (the fd). */
+int network_state_lock(struct berth_store *s, berth_error_t *err);
+/* A JSON object file; a missing one is {}, an unreadable one an error. */
+int network_json_load(const char *path, json_t **out, berth_error_t *err);
+int network_json_save(const char *path, json_t *j, berth_error_t *err);
+/* The lock, then NAME's members read under it; returns the lock's fd. */
+int network_lock_members(struct berth_store *s, const char *name, json_t **members, berth_error_t *err);
+int network_members_save(struct berth_store *s, const char *name, json_t *members, berth_error_t *err);
+/* Every network the container id is a member of now: { NAME: entry }. */
+json_t *network_memberships(struct berth_store *s, const char *id);
+const char *network_def_subnet(json_t *def);
+const char *network_def_bridge(json_t *def);
+/* "bridge" for the default NetworkMode, else the mode itself. */
+const char *network_mode_name(const char *mode);
+void network_event(const char *action, json_t *def, const char *container_id);
+/* An endpoint ({ Name }) of network def with aliases and an address: both
+ * refused off user networks, the address outside def's subnet. */
+int network_endpoint_fill(json_t *ep, json_t *def, json_t *aliases, const char *ip, berth_error_t *err);
+/* RUN/networks/ports.json and the checks on it. */
+char *network_ports_path(struct berth_store *s);
+const char *network_display_ip(const char *ip);
+int network_port_check(json_t *reserved, const char *self, const char *proto, const char *ip, unsigned port,
+                       berth_error_t *err);
+int network_port_pick(json_t *reserved, const char *proto, const char *ip, unsigned *out, berth_error_t *err);
+
 /* ---- /etc/hosts (network-hosts.c) ----------------------------------------- */
 /* "a.b.c.d" of "a.b.c.d/16" into out. */
 void network_ip_only(const char *cidr, char *out, size_t n);
 /* Rewrite the hosts files of a network's members (members: the network's
- * member list, ID -> {Name, Hostname, IPv4Address, Aliases}): on a user
- * network all of them, each knowing the others; on the default bridge only
- * `only`'s, with its own names. */
-struct berth_store;
+ * member list, ID -> {Name, Hostname, IPv4Address, Aliases, Interface}): on
+ * a user network all of them, on the default bridge only `only`'s.  Each
+ * file has the container's own names (on its first interface) and the
+ * members of every user network it is on, with their aliases there. */
 void network_hosts_sync(struct berth_store *s, const char *network, json_t *members, const char *only);
 
 /* ---- IPAM (ipam.c): pure functions on subnets and addresses -------------- */
@@ -57,6 +84,9 @@ bool ipam_overlaps(const struct ipv4_subnet *a, const struct ipv4_subnet *b);
 /* The lowest address of sn that is not the network, gateway or broadcast
  * address nor in used[]; -ENOSPC when the subnet is full. */
 int ipam_pick(const struct ipv4_subnet *sn, const uint32_t *used, size_t nused, uint32_t *out);
+/* Is a an address of sn a container can have (not the network, gateway or
+ * broadcast address)? */
+bool ipam_host_address(const struct ipv4_subnet *sn, uint32_t a);
 /* A /16 of 172.18-31.0.0 then 192.168.0-240.0/20 overlapping none of used[]. */
 int ipam_pick_subnet(const struct ipv4_subnet *used, size_t nused, struct ipv4_subnet *out);
 
@@ -65,20 +95,23 @@ int ipam_pick_subnet(const struct ipv4_subnet *used, size_t nused, struct ipv4_s
 int nl_bridge_ensure(const char *name, uint32_t addr, unsigned prefix, berth_error_t *err);
 /* Delete a link of the host's namespace; a missing one is fine. */
 int nl_link_delete(const char *name, berth_error_t *err);
-/* A veth pair: host_name on bridge (up), its peer eth0 in the network
- * namespace of pid with addr/prefix, up, default route via gw; lo up. */
-int nl_veth_attach(const char *host_name, const char *bridge, pid_t pid, uint32_t addr, unsigned prefix, uint32_t gw,
-                   berth_error_t *err);
+/* A veth pair: host_name on bridge (up), its peer ifname in the network
+ * namespace of pid with addr/prefix and the MAC 02:42:ADDR, up, default
+ * route via gw (none when gw is 0); lo up. */
+int nl_veth_attach(const char *host_name, const char *bridge, pid_t pid, const char *ifname, uint32_t addr,
+                   unsigned prefix, uint32_t gw, berth_error_t *err);
 
 /* ---- nftables (nft.c) --------------------------------------------------------- */
-/* The berth table (re)made whole, with subnet masqueraded: one transaction. */
-int nft_network_add(const char *subnet, berth_error_t *err);
+/* The berth table (re)made whole, with subnet masqueraded and bridge
+ * isolated from the other networks' bridges: one transaction. */
+int nft_network_add(const char *subnet, const char *bridge, berth_error_t *err);
 /* The same plus the DNAT map elements of container id (ports: its
  * NetworkSettings.Ports) to ctr_ip. */
-int nft_ports_add(const char *id, const char *subnet, const char *ctr_ip, json_t *ports, berth_error_t *err);
+int nft_ports_add(const char *id, const char *subnet, const char *bridge, const char *ctr_ip, json_t *ports,
+                  berth_error_t *err);
 /* Delete the DNAT elements of these reservations ({ "tcp/8080": { HostIp } }). */
 int nft_ports_delete(json_t *reservations, berth_error_t *err);
-/* Take the subnet out of the masquerade set (network rm). */
-int nft_subnet_delete(const char *subnet, berth_error_t *err);
+/* Take the subnet and the bridge out of the sets (network rm). */
+int nft_network_delete(const char *subnet, const char *bridge, berth_error_t *err);
 
 #endif

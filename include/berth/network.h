@@ -7,8 +7,10 @@
  *                             Bridge }; `bridge`, `host` and `none` are made
  *                             on first use.
  *   RUN/networks/NAME.json    who is attached now: { "Containers": { ID:
- *                             { Name, Hostname, IPv4Address } } } (IPAM: an
- *                             address is taken while it is listed here)
+ *                             { Name, Hostname, IPv4Address, MacAddress,
+ *                             Aliases, Interface (eth0...), Veth (the host
+ *                             side) } } } (IPAM: an address is taken while
+ *                             it is listed here)
  *   RUN/networks/NAME.nat     the nft table has NAME's masquerade (made
  *                             once per boot, or again after a failure)
  *   RUN/networks/ports.json   host ports reserved by running containers:
@@ -56,13 +58,38 @@ int network_create(struct berth_store *s, const char *name, const char *subnet, 
 bool network_name_valid(const char *name);
 int network_subnet_check(const char *subnet, berth_error_t *err);
 int network_remove(struct berth_store *s, const char *ref, berth_error_t *err);
+/* A name for /etc/hosts: letters, digits, '-', '.', '_', a letter or digit first. */
+bool network_alias_valid(const char *v);
+/* One --network value: NAME, or Docker's long form
+ * name=NAME[,alias=ALIAS]...[,ip=IPV4]. */
+struct network_endpoint_spec {
+        char *name;
+        char **aliases;
+        char *ip;
+};
+int network_endpoint_parse(const char *s, struct network_endpoint_spec *out, berth_error_t *err);
+void network_endpoint_spec_done(struct network_endpoint_spec *e);
+/* The networks a container joins at start, in order (eth0, eth1...):
+ * [{ Name, Aliases, IPAMConfig: { IPv4Address } }] from Berth.Networks, or
+ * NetworkMode and Berth.NetworkAliases for records made before it; [] for
+ * host, none and container:NAME.  A new reference. */
+json_t *network_endpoints(json_t *cfg);
+/* The networks of a container as the NETWORKS of Docker's ps
+ * ("front,back"; "host", "none"; "" for container:NAME), malloc'ed. */
+char *network_names_text(json_t *cfg);
+/* network connect / disconnect: a running container at once (its network
+ * namespace entered through its PID), a stopped one at its next start. */
+int network_connect(struct berth_store *s, const char *net, const char *container, char *const *aliases,
+                    const char *ip, berth_error_t *err);
+int network_disconnect(struct berth_store *s, const char *net, const char *container, bool force, berth_error_t *err);
 /* Every definition, sorted by name. */
 int network_list(struct berth_store *s, json_t **out, berth_error_t *err);
 /* The containers attached to a network now (RUN/networks/NAME.json); a
  * file that cannot be read is an error, never "nobody". */
 int network_members(struct berth_store *s, const char *name, json_t **out, berth_error_t *err);
 
-/* run/create: check --network, turn -p/-P/--expose into
+/* run/create: check --network (each of Berth.Networks, as typed, into
+ * network_endpoints()' form; NetworkMode the first), turn -p/-P/--expose into
  * HostConfig.PortBindings, Config.ExposedPorts and HostConfig.PublishAllPorts
  * in cfg, and refuse a host port another container or a host socket holds. */
 int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publish, bool publish_all,
@@ -72,9 +99,11 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
 bool network_mode_private(const char *mode);
 /* container:NAME: *fd is that container's network namespace (else -1). */
 int network_join_fd(struct berth_store *s, const char *mode, int *fd, berth_error_t *err);
-/* Shim: the child (pid) waits in its network namespace; reserve the ports,
- * allocate the address, make the veth and the nft rules, write /etc/hosts;
- * the result goes to c->state's NetworkSettings (saved by the caller). */
+/* Shim: the child (pid) waits in its network namespace; for each network
+ * allocate the address, make the veth (eth0, eth1... in order) and write
+ * /etc/hosts; reserve the ports and make their nft rules (to the address on
+ * the first network, which has the default route); the result goes to
+ * c->state's NetworkSettings (saved by the caller). */
 int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, berth_error_t *err);
 /* ExecStopPost: undo what network_attach did (best effort, idempotent). */
 void network_detach(struct berth_store *s, struct berth_container *c);

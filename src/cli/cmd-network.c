@@ -16,7 +16,11 @@ static const char network_usage[] =
         "  create [--subnet CIDR] NAME   Create a bridge network\n"
         "  ls                            List networks\n"
         "  inspect NAME [NAME...]        Display detailed information on networks\n"
-        "  rm NAME [NAME...]             Remove networks (not while containers use them)\n";
+        "  rm NAME [NAME...]             Remove networks (not while containers use them)\n"
+        "  connect [--alias A] [--ip IP] NETWORK CONTAINER\n"
+        "                                Connect a container to a network\n"
+        "  disconnect [-f] NETWORK CONTAINER\n"
+        "                                Disconnect a container from a network\n";
 
 static int network_create_cmd(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
@@ -103,7 +107,11 @@ static int network_inspect_cmd(struct berth_cli *cli, int argc, char **argv, ber
                 const char *id;
                 json_t *m;
                 json_object_foreach(members, id, m)
+                {
                         json_object_del(m, "Hostname");
+                        json_object_del(m, "Interface");
+                        json_object_del(m, "Veth");
+                }
                 json_object_set_new(def, "Containers", members);
                 json_array_append_new(out, def);
         }
@@ -124,6 +132,58 @@ static int network_rm_cmd(struct berth_cli *cli, int argc, char **argv, berth_er
         return 0;
 }
 
+static int network_connect_cmd(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "alias", required_argument, NULL, 'a' },
+                { "ip", required_argument, NULL, 'i' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        cleanup_strv char **aliases = NULL;
+        const char *ip = NULL;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+                switch (ch) {
+                case 'a':
+                        if (!network_alias_valid(optarg))
+                                return berth_error(err, 0, "invalid network alias '%s' (a host name: letters, digits, "
+                                                           "'-', '.', '_')", optarg);
+                        strv_push(&aliases, optarg);
+                        break;
+                case 'i': ip = optarg; break;
+                case 'h':
+                        puts("Usage:  berth network connect [--alias ALIAS]... [--ip IPV4] NETWORK CONTAINER");
+                        return 0;
+                default: return cli_usage_error(err, "network connect", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind + 2 != argc)
+                return cli_usage_error(err, "network connect", "requires exactly 2 arguments");
+        return network_connect(&cli->store, argv[optind], argv[optind + 1], aliases, ip, err);
+}
+
+static int network_disconnect_cmd(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "force", no_argument, NULL, 'f' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        bool force = false;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+                switch (ch) {
+                case 'f': force = true; break;
+                case 'h': puts("Usage:  berth network disconnect [-f] NETWORK CONTAINER"); return 0;
+                default: return cli_usage_error(err, "network disconnect", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind + 2 != argc)
+                return cli_usage_error(err, "network disconnect", "requires exactly 2 arguments");
+        return network_disconnect(&cli->store, argv[optind], argv[optind + 1], force, err);
+}
+
 int cmd_network(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
         static const struct {
@@ -132,6 +192,7 @@ int cmd_network(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
         } subs[] = {
                 { "create", network_create_cmd }, { "ls", network_ls_cmd }, { "list", network_ls_cmd },
                 { "inspect", network_inspect_cmd }, { "rm", network_rm_cmd }, { "remove", network_rm_cmd },
+                { "connect", network_connect_cmd }, { "disconnect", network_disconnect_cmd },
         };
         if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
                 fputs(network_usage, argc < 2 ? stderr : stdout);

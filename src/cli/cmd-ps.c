@@ -93,6 +93,14 @@ static bool filter_one(struct berth_container *c, const char *k, const char *v)
                 const char *h = container_health_status(c);
                 return streq(v, "none") ? !h : h && streq(h, v);
         }
+        if (streq(k, "network")) {
+                cleanup_free char *names = network_names_text(c->config);
+                char *save = NULL;
+                for (char *n = strtok_r(names, ",", &save); n; n = strtok_r(NULL, ",", &save))
+                        if (streq(n, v))
+                                return true;
+                return false;
+        }
         if (streq(k, "exited"))
                 return streq(container_status(c), "exited") && json_int(c->state, "ExitCode", -1) == atoi(v);
         return false;
@@ -185,6 +193,7 @@ static json_t *ps_row(struct berth_container *c, bool notrunc)
         cleanup_free char *status = container_status_text(c);
         cleanup_free char *created = format_human_ago(parse_rfc3339_ns(json_str(c->config, "Created")));
         cleanup_free char *ports = network_ports_text(c); /* "0.0.0.0:8080->80/tcp" */
+        cleanup_free char *networks = network_names_text(c->config); /* "front,back" */
         /* Labels as docker prints them: "k=v,k2=v2" */
         cleanup_free char *labels = xstrdup("");
         const char *k;
@@ -198,12 +207,13 @@ static json_t *ps_row(struct berth_container *c, bool notrunc)
         const char *def_unit = json_str(c->config, "Berth.Definition") ? container_unit(c) : NULL;
         /* the compose service and Name, for `berth compose ps` (its NAME column) */
         json_t *svc = json_object_get(json_at(c->config, "Config.Labels"), "com.docker.compose.service");
-        return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", c->id,
+        return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", c->id,
                          (size_t) (notrunc ? 64 : 12), "Image", json_str(c->config, "Config.Image") ?: "", "Command",
                          cmd, "Names", c->name, "Status", status, "State", container_status(c), "Ports", ports,
                          "RunningFor", created, "CreatedAt", json_str(c->config, "Created") ?: "", "Unit",
                          container_unit(c) ?: "", "DefinitionUnit", def_unit ? def_unit : "", "Labels", labels,
-                         "Size", "0B", "Service", json_is_string(svc) ? json_string_value(svc) : "", "Name", c->name);
+                         "Size", "0B", "Service", json_is_string(svc) ? json_string_value(svc) : "", "Name", c->name,
+                         "Networks", networks);
 }
 
 int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
@@ -234,7 +244,8 @@ int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                         char *eq = strchr(optarg, '=');
                         if (!eq || nf >= ARRAY_SIZE(filters))
                                 return berth_error(err, 0, "bad format of filter (expected name=value): %s", optarg);
-                        static const char *known[] = { "status", "name", "id", "label", "ancestor", "exited", "health" };
+                        static const char *known[] = { "status", "name", "id", "label", "ancestor", "exited", "health",
+                                                       "network" };
                         bool ok = false;
                         for (size_t i = 0; i < ARRAY_SIZE(known); i++)
                                 ok |= strncmp(optarg, known[i], eq - optarg) == 0 && strlen(known[i]) == (size_t) (eq - optarg);
@@ -252,7 +263,8 @@ int cmd_ps(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 case 'H':
                         puts("Usage:  berth ps [OPTIONS]\n\n"
                              "  -a, --all             Show all containers (default shows just running)\n"
-                             "  -f, --filter filter   Filter output (status=, name=, id=, label=, ancestor=, exited=, health=)\n"
+                             "  -f, --filter filter   Filter output (status=, name=, id=, label=, ancestor=, exited=, health=,\n"
+                             "                        network=)\n"
                              "      --format string   Format output using a Go template, or json\n"
                              "  -n, --last int        Show n last created containers\n"
                              "  -l, --latest          Show the latest created container\n"

@@ -437,6 +437,8 @@ int container_create_from_spec(struct berth_store *s, const struct container_spe
                 json_object_set_new(berth, "Unit", json_string(spec->unit));
         if (spec->network_aliases)
                 json_object_set_new(berth, "NetworkAliases", strv_to_json(spec->network_aliases));
+        if (spec->networks)
+                json_object_set_new(berth, "Networks", strv_to_json(spec->networks));
         if (spec->definition) {
                 json_object_set_new(berth, "Definition", json_string(spec->definition));
                 json_object_set_new(berth, "Notify", json_boolean(spec->notify));

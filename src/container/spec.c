@@ -8,6 +8,7 @@
 #include "berth/devices.h"
 #include "berth/idmap.h"
 #include "berth/limits.h"
+#include "berth/network.h"
 #include "berth/parse.h"
 #include "berth/secret.h"
 #include "berth/unit.h"
@@ -79,18 +80,6 @@ const struct container_spec_option container_spec_options[] = {
 };
 const size_t container_spec_options_count = ARRAY_SIZE(container_spec_options);
 
-/* A name for /etc/hosts: letters, digits, '-', '.', '_', a letter or digit first. */
-static bool network_alias_valid(const char *v)
-{
-        size_t n = strlen(v);
-        if (n == 0 || n > 253 || !isalnum((unsigned char) v[0]))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!isalnum((unsigned char) v[i]) && !strchr("-._", v[i]))
-                        return false;
-        return true;
-}
-
 void container_spec_init(struct container_spec *s)
 {
         *s = (struct container_spec) { .stop_timeout = -1, .limits = json_object(), .devices = json_array(),
@@ -122,6 +111,7 @@ void container_spec_clear(struct container_spec *s)
         strv_free(s->expose);
         strv_free(s->cap_add);
         strv_free(s->network_aliases);
+        strv_free(s->networks);
         strv_free(s->cap_drop);
         strv_free(s->security_opts);
         strv_free(s->ulimits);
@@ -250,7 +240,13 @@ int container_spec_set(struct container_spec *s, const char *option, const char 
         case SO_ENTRYPOINT: set_str(&s->entrypoint, value); break;
         case SO_HOSTNAME: set_str(&s->hostname, value); break;
         case SO_NETWORK:
-        case SO_NET: set_str(&s->network, value); break;
+        case SO_NET:
+                /* repeated (Docker 25): one network each, the first the
+                 * NetworkMode; network_prepare_config() checks them */
+                if (!s->networks)
+                        set_str(&s->network, value);
+                strv_push(&s->networks, value);
+                break;
         case SO_NETWORK_ALIAS:
                 if (!network_alias_valid(value))
                         return berth_error(err, 0, "invalid network alias '%s' (a host name: letters, digits, '-', '.', '_')",

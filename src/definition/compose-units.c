@@ -220,29 +220,49 @@ static int add_network(struct strbuf *b, const struct compose_project *p, const 
                 strbuf_printf(b, "Network=%s\n", s->network_mode);
                 return 0;
         }
-        if (s->n_networks > 1)
-                return unsupported(s, "more than one network", err);
         if (s->n_networks == 0)
                 return 0;
-        const struct compose_service_net *sn = &s->networks[0];
-        if (sn->ipv4_address)
-                return unsupported(s, "networks' ipv4_address", err);
-        const struct compose_network *n = find_network(p, sn->name);
-        if (!n)
-                return berth_error(err, 0, "service %s: network %s is not declared", s->name, sn->name);
-        if (n->external)
-                strbuf_printf(b, "Network=%s\n", n->name);
-        else
-                strbuf_printf(b, "Network=%s.network\n", n->name);
-        if (!n->external && !strv_contains(u->networks, n->name))
-                strv_push(&u->networks, n->name);
-        /* as Docker Compose: the service's name is an alias on its network */
-        if (add_string(b, s, "NetworkAlias", s->name, err) < 0)
-                return -1;
-        for (size_t i = 0; sn->aliases && sn->aliases[i]; i++)
-                if (check_run_option(s, "network-alias", sn->aliases[i], err) < 0 ||
-                    add_string(b, s, "NetworkAlias", sn->aliases[i], err) < 0)
+        /* one network: Network= and NetworkAlias=; several (or an address):
+         * Network=NAME:alias=...,ip=..., each with its own aliases, the
+         * service's name on every one, as Docker Compose does */
+        bool own = s->n_networks > 1;
+        for (size_t i = 0; i < s->n_networks; i++)
+                own |= s->networks[i].ipv4_address != NULL;
+        for (size_t i = 0; i < s->n_networks; i++) {
+                const struct compose_service_net *sn = &s->networks[i];
+                const struct compose_network *n = find_network(p, sn->name);
+                if (!n)
+                        return berth_error(err, 0, "service %s: network %s is not declared", s->name, sn->name);
+                for (size_t k = 0; sn->aliases && sn->aliases[k]; k++)
+                        if (check_run_option(s, "network-alias", sn->aliases[k], err) < 0)
+                                return -1;
+                cleanup_free char *line = xasprintf("%s%s", n->name, n->external ? "" : ".network");
+                if (!n->external && !strv_contains(u->networks, n->name))
+                        strv_push(&u->networks, n->name);
+                if (!own) {
+                        if (add_string(b, s, "Network", line, err) < 0 || add_string(b, s, "NetworkAlias", s->name, err) < 0)
+                                return -1;
+                        for (size_t k = 0; sn->aliases && sn->aliases[k]; k++)
+                                if (add_string(b, s, "NetworkAlias", sn->aliases[k], err) < 0)
+                                        return -1;
+                        continue;
+                }
+                char *t = xasprintf("%s:alias=%s", line, s->name);
+                free(line);
+                line = t;
+                for (size_t k = 0; sn->aliases && sn->aliases[k]; k++) {
+                        t = xasprintf("%s,alias=%s", line, sn->aliases[k]);
+                        free(line);
+                        line = t;
+                }
+                if (sn->ipv4_address) {
+                        t = xasprintf("%s,ip=%s", line, sn->ipv4_address);
+                        free(line);
+                        line = t;
+                }
+                if (add_string(b, s, "Network", line, err) < 0)
                         return -1;
+        }
         return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "berth/container-spec.h"
 #include "berth/definition-internal.h"
 #include "berth/devices.h"
+#include "berth/network.h"
 #include "berth/parse.h"
 #include "berth/secret.h"
 #include "berth/util.h"
@@ -232,9 +233,44 @@ static int check_image(const char *v, berth_error_t *err)
         return 0;
 }
 
+/* Network=NAME[:OPTIONS], Podman's form (alias=A,ip=IP): the length of
+ * NAME, *opts the options or NULL; container:NAME has none. */
+static size_t network_value_split(const char *v, const char **opts)
+{
+        const char *colon = startswith(v, "container:") ? NULL : strchr(v, ':');
+        *opts = colon ? colon + 1 : NULL;
+        return colon ? (size_t) (colon - v) : strlen(v);
+}
+
+/* The options as `berth run --network` takes them, checked the same way. */
+static char *network_value_long(const char *name, const char *opts, char *const *aliases, berth_error_t *err)
+{
+        char *arg = xasprintf("name=%s%s%s", name, opts && *opts ? "," : "", opts ? opts : "");
+        for (size_t a = 0; aliases && aliases[a]; a++) {
+                char *t = xasprintf("%s,alias=%s", arg, aliases[a]);
+                free(arg);
+                arg = t;
+        }
+        struct network_endpoint_spec e;
+        if (network_endpoint_parse(arg, &e, err) < 0) {
+                free(arg);
+                return NULL;
+        }
+        network_endpoint_spec_done(&e);
+        return arg;
+}
+
 static int check_network(const char *v, berth_error_t *err)
 {
-        cleanup_free char *stem = resource_stem(v, strlen(v), DEFINITION_NETWORK);
+        const char *opts;
+        size_t n = network_value_split(v, &opts);
+        if (opts) {
+                cleanup_free char *name = xstrndup(v, n);
+                cleanup_free char *arg = network_value_long(name, opts, NULL, err);
+                if (!arg)
+                        return -1;
+        }
+        cleanup_free char *stem = resource_stem(v, n, DEFINITION_NETWORK);
         cleanup_free char *name = NULL;
         return stem ? resource_ref(stem, DEFINITION_NETWORK, &name, NULL, err) : 0;
 }
@@ -410,23 +446,55 @@ static int apply_mount_paths(struct parser *p, const struct container_key *k, st
         return 0;
 }
 
-/* Network=NAME.network: the network NAME.network declares, created first. */
+/* Network=NAME.network: the network NAME.network declares, created first.
+ * Repeated: one network each, in order.  NetworkAlias= names the container
+ * on every user network, as Podman's --network-alias does; with several
+ * networks or NAME:OPTIONS the values become `--network
+ * name=NAME,OPTIONS,alias=A...` (berth run's --network-alias is Docker's,
+ * for the first network only). */
+static struct key_state *state_of(struct parser *p, const char *key);
+
+static bool network_values_long(char *const *values)
+{
+        const char *opts = NULL;
+        for (size_t i = 0; values && values[i] && !opts; i++)
+                (void) network_value_split(values[i], &opts);
+        return strv_length(values) > 1 || opts;
+}
+
 static int apply_network(struct parser *p, const struct container_key *k, struct key_state *st, berth_error_t *err)
 {
-        const char *v = last_value(st);
-        if (!v)
-                return 0;
-        cleanup_free char *stem = p->template ? NULL : resource_stem(v, strlen(v), DEFINITION_NETWORK);
-        if (!stem) {
-                push_flag(p->d, k->flag, NULL, v);
-                return 0;
+        bool long_form = network_values_long(st->values);
+        char **aliases = state_of(p, "NetworkAlias")->values;
+        for (size_t i = 0; st->values && st->values[i]; i++) {
+                const char *v = st->values[i], *opts;
+                size_t n = network_value_split(v, &opts);
+                cleanup_free char *stem = p->template ? NULL : resource_stem(v, n, DEFINITION_NETWORK);
+                cleanup_free char *name = NULL, *unit = NULL;
+                if (stem) {
+                        if (resource_ref(stem, DEFINITION_NETWORK, &name, &unit, err) < 0)
+                                return berth_error_wrap(err, "%s:%u", p->path, st->line);
+                        add_requires(p->d, unit);
+                } else
+                        name = xstrndup(v, n);
+                bool user = !streq(name, "host") && !streq(name, "none") && !streq(name, "bridge") &&
+                            !startswith(name, "container:");
+                cleanup_free char *arg = long_form ? network_value_long(name, opts, user ? aliases : NULL, err)
+                                                   : xstrdup(name);
+                if (!arg)
+                        return berth_error_wrap(err, "%s:%u", p->path, st->line);
+                push_flag(p->d, k->flag, NULL, arg);
         }
-        cleanup_free char *name = NULL, *unit = NULL;
-        if (resource_ref(stem, DEFINITION_NETWORK, &name, &unit, err) < 0)
-                return berth_error_wrap(err, "%s:%u", p->path, st->line);
-        add_requires(p->d, unit);
-        push_flag(p->d, k->flag, NULL, name);
         return 0;
+}
+
+/* NetworkAlias=: --network-alias, unless Network= took them. */
+static int apply_network_alias(struct parser *p, const struct container_key *k, struct key_state *st,
+                               berth_error_t *err)
+{
+        if (network_values_long(state_of(p, "Network")->values))
+                return 0;
+        return emit_flags(p, k, st, err);
 }
 
 /* Each device's rule goes into the unit (DeviceAllow=, whether or not the node
@@ -455,8 +523,6 @@ static int apply_publish(struct parser *p, const struct container_key *k, struct
         p->d->publishes = strv_length(st->values) > 0;
         return emit_flags(p, k, st, err);
 }
-
-static struct key_state *state_of(struct parser *p, const char *key);
 
 /* User= and Group= together: -u USER[:GROUP]. */
 static int apply_user(struct parser *p, const struct container_key *k, struct key_state *st, berth_error_t *err)
@@ -544,8 +610,8 @@ static const struct container_key container_keys[] = {
         { "Mount", KEY_LIST, "--mount", NULL, NULL, apply_mount_paths },
         { "Tmpfs", KEY_LIST, "--tmpfs", NULL, NULL, NULL },
         { "Secret", KEY_LIST, "--secret", NULL, secret_ref_check, NULL },
-        { "Network", KEY_STRING, "--network", NULL, check_network, apply_network },
-        { "NetworkAlias", KEY_LIST, "--network-alias", NULL, NULL, NULL, true },
+        { "Network", KEY_LIST, "--network", NULL, check_network, apply_network },
+        { "NetworkAlias", KEY_LIST, "--network-alias", NULL, NULL, apply_network_alias, true },
         { "User", KEY_STRING, "-u", NULL, NULL, apply_user },
         { "Group", KEY_STRING, NULL, NULL, NULL, apply_nothing }, /* apply_user: -u USER:GROUP */
         { "WorkingDir", KEY_STRING, "-w", NULL, check_absolute, NULL },

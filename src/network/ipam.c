@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 
 #include "berth/container.h"
 #include "berth/network-internal.h"
@@ -103,4 +104,82 @@ int network_subnet_check(const char *subnet, berth_error_t *err)
 {
         struct ipv4_subnet want = {};
         return ipam_parse_subnet(subnet, &want, err);
+}
+
+bool network_alias_valid(const char *v)
+{
+        size_t n = strlen(v);
+        if (n == 0 || n > 253 || !isalnum((unsigned char) v[0]))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) v[i]) && !strchr("-._", v[i]))
+                        return false;
+        return true;
+}
+
+void network_endpoint_spec_done(struct network_endpoint_spec *e)
+{
+        free(e->name);
+        strv_free(e->aliases);
+        free(e->ip);
+        *e = (struct network_endpoint_spec) {};
+}
+
+/* NAME, or Docker's long form: comma-separated KEY=VALUE with name= (or a
+ * first field without '='), alias= (repeated), ip=. */
+int network_endpoint_parse(const char *s, struct network_endpoint_spec *out, berth_error_t *err)
+{
+        *out = (struct network_endpoint_spec) {};
+        if (!strchr(s, '=')) {
+                if (!*s || strchr(s, ','))
+                        return berth_error(err, 0, "invalid network \"%s\": a name or name=NAME[,alias=ALIAS][,ip=IP]",
+                                           s);
+                out->name = xstrdup(s);
+                return 0;
+        }
+        cleanup_free char *copy = xstrdup(s);
+        char *rest = copy, *f;
+        for (size_t i = 0; (f = strsep(&rest, ",")); i++) {
+                char *eq = strchr(f, '=');
+                if (!eq) {
+                        if (i == 0 && *f) {
+                                out->name = xstrdup(f);
+                                continue;
+                        }
+                        network_endpoint_spec_done(out);
+                        return berth_error(err, 0, "invalid field \"%s\" in --network %s: must be a key=value pair", f, s);
+                }
+                *eq = '\0';
+                const char *v = eq + 1;
+                int r = 0;
+                if (streq(f, "name") && *v && !out->name)
+                        out->name = xstrdup(v);
+                else if (streq(f, "alias") && network_alias_valid(v))
+                        strv_push(&out->aliases, v);
+                else if (streq(f, "ip") && !out->ip) {
+                        struct in_addr a;
+                        if (inet_pton(AF_INET, v, &a) == 1)
+                                out->ip = xstrdup(v);
+                        else
+                                r = berth_error(err, 0, "invalid IPv4 address in --network %s: %s", s, v);
+                } else if (streq(f, "name") || streq(f, "alias") || streq(f, "ip"))
+                        r = berth_error(err, 0, "invalid %s \"%s\" in --network %s", f, v, s);
+                else
+                        r = berth_error(err, 0, "invalid field key \"%s\" in --network %s (name, alias, ip)", f, s);
+                if (r < 0) {
+                        network_endpoint_spec_done(out);
+                        return r;
+                }
+        }
+        if (!out->name) {
+                network_endpoint_spec_done(out);
+                return berth_error(err, 0, "invalid --network %s: no network name (name=NAME)", s);
+        }
+        return 0;
+}
+
+bool ipam_host_address(const struct ipv4_subnet *sn, uint32_t a)
+{
+        uint32_t m = prefix_mask(sn->prefix);
+        return (a & m) == sn->addr && a != sn->addr && a != ipam_gateway(sn) && a != (sn->addr | ~m);
 }

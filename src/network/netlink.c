@@ -169,7 +169,8 @@ int nl_link_delete(const char *name, berth_error_t *err)
         return 0;
 }
 
-static int nl_veth_create(struct nl *nl, const char *host_name, int master, pid_t pid)
+static int nl_veth_create(struct nl *nl, const char *host_name, int master, pid_t pid, const char *ifname,
+                          uint32_t addr)
 {
         nl_link_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
         struct nlmsghdr *nlh = (struct nlmsghdr *) nl->buf;
@@ -184,7 +185,11 @@ static int nl_veth_create(struct nl *nl, const char *host_name, int master, pid_
         nlh->nlmsg_len += MNL_ALIGN(sizeof(*pifm));
         memset(pifm, 0, sizeof(*pifm));
         pifm->ifi_family = AF_UNSPEC;
-        mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth0");
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+        /* Docker's MAC of old: 02:42 and the IPv4 address, so inspect can
+         * tell it without asking the container's namespace */
+        uint8_t mac[6] = { 0x02, 0x42, addr >> 24, addr >> 16, addr >> 8, addr };
+        mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(mac), mac);
         mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, pid);
         mnl_attr_nest_end(nlh, peer);
         mnl_attr_nest_end(nlh, data);
@@ -192,9 +197,11 @@ static int nl_veth_create(struct nl *nl, const char *host_name, int master, pid_
         return nl_talk(nl, nlh);
 }
 
-/* Inside the container's namespace: lo and eth0 up, the address, the route.
- * The socket is opened there; the shim itself goes back at once. */
-static int nl_configure_inside(pid_t pid, uint32_t addr, unsigned prefix, uint32_t gw, berth_error_t *err)
+/* Inside the container's namespace: lo and ifname up, the address, the
+ * default route (when gw).  The socket is opened there; the shim itself goes
+ * back at once. */
+static int nl_configure_inside(pid_t pid, const char *ifname, uint32_t addr, unsigned prefix, uint32_t gw,
+                               berth_error_t *err)
 {
         char p[64];
         snprintf(p, sizeof(p), "/proc/%d/ns/net", (int) pid);
@@ -206,30 +213,30 @@ static int nl_configure_inside(pid_t pid, uint32_t addr, unsigned prefix, uint32
                 return berth_error(err, errno, "enter the network namespace of the container");
         struct nl nl = {};
         int r = nl_open(&nl, err) < 0 ? -EIO : 0;
-        int eth0 = if_nametoindex("eth0"), lo = if_nametoindex("lo");
+        int eth0 = if_nametoindex(ifname), lo = if_nametoindex("lo");
         if (setns(self, CLONE_NEWNET) < 0)
                 abort(); /* cannot happen: we could leave it; never run on in the wrong one */
         if (r < 0)
                 return -1;
-        const char *what = "find eth0";
+        const char *what = "find";
         if (!eth0 || !lo)
                 r = -ENODEV;
         if (r == 0 && (r = nl_addr_add(&nl, eth0, addr, prefix)) < 0)
-                what = "add the address of eth0";
+                what = "add the address of";
         if (r == 0 && (r = nl_link_up(&nl, eth0)) < 0)
-                what = "bring up eth0";
+                what = "bring up";
         if (r == 0 && (r = nl_link_up(&nl, lo)) < 0)
-                what = "bring up lo";
-        if (r == 0 && (r = nl_route_default(&nl, eth0, gw)) < 0)
-                what = "add the default route";
+                what = "bring up lo with";
+        if (r == 0 && gw && (r = nl_route_default(&nl, eth0, gw)) < 0)
+                what = "add the default route of";
         nl_close(&nl);
         if (r < 0)
-                return berth_error(err, -r, "%s in the container", what);
+                return berth_error(err, -r, "%s %s in the container", what, ifname);
         return 0;
 }
 
-int nl_veth_attach(const char *host_name, const char *bridge, pid_t pid, uint32_t addr, unsigned prefix, uint32_t gw,
-                   berth_error_t *err)
+int nl_veth_attach(const char *host_name, const char *bridge, pid_t pid, const char *ifname, uint32_t addr,
+                   unsigned prefix, uint32_t gw, berth_error_t *err)
 {
         int master = if_nametoindex(bridge);
         if (!master)
@@ -237,12 +244,12 @@ int nl_veth_attach(const char *host_name, const char *bridge, pid_t pid, uint32_
         struct nl nl = {};
         if (nl_open(&nl, err) < 0)
                 return -1;
-        int r = nl_veth_create(&nl, host_name, master, pid);
+        int r = nl_veth_create(&nl, host_name, master, pid, ifname, addr);
         if (r == -EEXIST) {
                 /* a leftover of a container whose stop hook never ran */
                 nl_link_msg(&nl, RTM_DELLINK, 0, if_nametoindex(host_name));
                 (void) nl_talk(&nl, (struct nlmsghdr *) nl.buf);
-                r = nl_veth_create(&nl, host_name, master, pid);
+                r = nl_veth_create(&nl, host_name, master, pid, ifname, addr);
         }
         int index = r == 0 ? (int) if_nametoindex(host_name) : 0;
         if (r == 0)
@@ -250,5 +257,5 @@ int nl_veth_attach(const char *host_name, const char *bridge, pid_t pid, uint32_
         nl_close(&nl);
         if (r < 0)
                 return berth_error(err, -r, "create the veth pair %s", host_name);
-        return nl_configure_inside(pid, addr, prefix, gw, err);
+        return nl_configure_inside(pid, ifname, addr, prefix, gw, err);
 }

@@ -20,36 +20,56 @@ void network_ip_only(const char *cidr, char *out, size_t n)
         snprintf(out, n, "%.*s", (int) strcspn(cidr ? cidr : "", "/"), cidr ? cidr : "");
 }
 
-/* The file is bind-mounted into the running container: rewrite it in place
- * (a rename would leave the container with the old inode). */
-static void hosts_write(struct berth_store *s, const char *id, json_t *members, bool peers)
+static void names_append(char **text, const char *ip, json_t *m)
 {
-        json_t *self = json_object_get(members, id);
+        cleanup_free char *names = xstrdup(json_str(m, "Name") ?: "");
+        size_t k;
+        json_t *a;
+        json_array_foreach(json_object_get(m, "Aliases"), k, a)
+        {
+                char *n = xasprintf("%s %s", names, json_string_value(a));
+                free(names);
+                names = n;
+        }
+        char *t = xasprintf("%s%s\t%s\n", *text, ip, names);
+        free(*text);
+        *text = t;
+}
+
+/* The file is bind-mounted into the running container: rewrite it in place
+ * (a rename would leave the container with the old inode).  Under the
+ * network lock: the members files are read as they are now. */
+static void hosts_write(struct berth_store *s, const char *id)
+{
+        json_auto_t *mine = network_memberships(s, id);
+        json_t *self = NULL;
+        const char *net;
+        json_t *m;
+        /* its own names on its first interface */
+        json_object_foreach(mine, net, m)
+                if (!self || strcmp(json_str(m, "Interface") ?: "eth0", json_str(self, "Interface") ?: "eth0") < 0)
+                        self = m;
         if (!self)
                 return;
         char ip[32];
         network_ip_only(json_str(self, "IPv4Address"), ip, sizeof(ip));
         cleanup_free char *text = xasprintf("%s%s\t%s %s\n", hosts_base, ip, json_str(self, "Hostname"),
                                             json_str(self, "Name"));
-        const char *pid;
-        json_t *m;
-        json_object_foreach(members, pid, m)
+        /* every other member of each user network, with its aliases there */
+        json_object_foreach(mine, net, m)
         {
-                if (!peers || streq(pid, id))
+                json_auto_t *members = NULL;
+                if (streq(net, NETWORK_DEFAULT) || network_members(s, net, &members, NULL) < 0)
                         continue;
-                network_ip_only(json_str(m, "IPv4Address"), ip, sizeof(ip));
-                cleanup_free char *names = xstrdup(json_str(m, "Name"));
-                size_t k;
-                json_t *a;
-                json_array_foreach(json_object_get(m, "Aliases"), k, a)
+                const char *pid;
+                json_t *peer;
+                json_object_foreach(members, pid, peer)
                 {
-                        char *n = xasprintf("%s %s", names, json_string_value(a));
-                        free(names);
-                        names = n;
+                        if (streq(pid, id))
+                                continue;
+                        network_ip_only(json_str(peer, "IPv4Address"), ip, sizeof(ip));
+                        names_append(&text, ip, peer);
                 }
-                char *t = xasprintf("%s%s\t%s\n", text, ip, names);
-                free(text);
-                text = t;
         }
         cleanup_free char *path = store_path(s, "containers/%s/hosts", id);
         cleanup_close int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
@@ -57,7 +77,6 @@ static void hosts_write(struct berth_store *s, const char *id, json_t *members, 
                 (void) write_all(fd, text, strlen(text));
 }
 
-/* On a user network every member knows every other by name. */
 void network_hosts_sync(struct berth_store *s, const char *network, json_t *members, const char *only)
 {
         bool peers = !streq(network, NETWORK_DEFAULT);
@@ -65,5 +84,7 @@ void network_hosts_sync(struct berth_store *s, const char *network, json_t *memb
         json_t *m;
         json_object_foreach(members, id, m)
                 if (peers || (only && streq(id, only)))
-                        hosts_write(s, id, members, peers);
+                        hosts_write(s, id);
+        if (only && !json_object_get(members, only))
+                hosts_write(s, only); /* one that left: without that network's members */
 }

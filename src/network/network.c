@@ -104,7 +104,7 @@ char *network_resolv_conf(const char *host)
 }
 
 /* ---- files and the lock --------------------------------------------------------- */
-static int network_lock(struct berth_store *s, berth_error_t *err)
+int network_state_lock(struct berth_store *s, berth_error_t *err)
 {
         cleanup_free char *dir = store_run_path(s, "networks");
         cleanup_free char *path = store_run_path(s, "networks/lock");
@@ -116,7 +116,7 @@ static int network_lock(struct berth_store *s, berth_error_t *err)
 /* The JSON object in path, or an empty one when there is no such file; a
  * file that cannot be read is an error (it records who holds what: reading
  * it as empty would hand out what is taken). */
-static int json_load_object(const char *path, json_t **out, berth_error_t *err)
+int network_json_load(const char *path, json_t **out, berth_error_t *err)
 {
         json_error_t jerr;
         json_t *j = json_load_path(path, 0, &jerr);
@@ -132,7 +132,7 @@ static int json_load_object(const char *path, json_t **out, berth_error_t *err)
         return 0;
 }
 
-static int json_save(const char *path, json_t *j, berth_error_t *err)
+int network_json_save(const char *path, json_t *j, berth_error_t *err)
 {
         return json_write_atomic(path, j, JSON_INDENT(2) | JSON_SORT_KEYS, 0644, err);
 }
@@ -146,7 +146,7 @@ int network_members(struct berth_store *s, const char *name, json_t **out, berth
 {
         cleanup_free char *p = members_path(s, name);
         json_auto_t *j = NULL;
-        if (json_load_object(p, &j, err) < 0)
+        if (network_json_load(p, &j, err) < 0)
                 return berth_error_wrap(err, "cannot tell which containers are on network %s", name);
         json_t *m = json_object_get(j, "Containers");
         *out = json_is_object(m) ? json_incref(m) : json_object();
@@ -156,20 +156,38 @@ int network_members(struct berth_store *s, const char *name, json_t **out, berth
 /* The networks lock, then NAME's members read under it: a change to who is
  * on a network (and to the addresses they hold) must start from what the
  * file says while nobody else can change it.  Returns the lock's fd. */
-static int network_lock_members(struct berth_store *s, const char *name, json_t **members, berth_error_t *err)
+int network_lock_members(struct berth_store *s, const char *name, json_t **members, berth_error_t *err)
 {
-        cleanup_close int lfd = network_lock(s, err);
+        cleanup_close int lfd = network_state_lock(s, err);
         if (lfd < 0 || network_members(s, name, members, err) < 0)
                 return -1;
         return steal_fd(&lfd);
 }
 
-static int members_save(struct berth_store *s, const char *name, json_t *members, berth_error_t *err)
+int network_members_save(struct berth_store *s, const char *name, json_t *members, berth_error_t *err)
 {
         cleanup_free char *p = members_path(s, name);
         json_auto_t *j = json_pack("{s:O}", "Containers", members);
         /* on /run: gone with a reboot anyway */
         return json_write_atomic_sync(p, j, JSON_INDENT(2) | JSON_SORT_KEYS, 0644, WRITE_VOLATILE, err);
+}
+
+json_t *network_memberships(struct berth_store *s, const char *id)
+{
+        json_t *out = json_object();
+        json_auto_t *all = NULL;
+        if (network_list(s, &all, NULL) < 0)
+                return out;
+        size_t i;
+        json_t *def;
+        json_array_foreach(all, i, def)
+        {
+                json_auto_t *members = NULL;
+                const char *name = json_str(def, "Name");
+                if (network_members(s, name, &members, NULL) == 0 && json_object_get(members, id))
+                        json_object_set(out, name, json_object_get(members, id));
+        }
+        return out;
 }
 
 /* ---- definitions ------------------------------------------------------------------ */
@@ -196,12 +214,12 @@ static json_t *network_def_new(const char *name, const char *driver, const char 
                          "default", "Config", cfg, "Internal", 0, "Options", opts, "Labels");
 }
 
-static const char *def_subnet(json_t *def)
+const char *network_def_subnet(json_t *def)
 {
         return json_string_value(json_object_get(json_array_get(json_at(def, "IPAM.Config"), 0), "Subnet"));
 }
 
-static const char *def_bridge(json_t *def)
+const char *network_def_bridge(json_t *def)
 {
         return json_string_value(json_object_get(json_object_get(def, "Options"), "com.docker.network.bridge.name"));
 }
@@ -265,7 +283,7 @@ static int network_builtins_ensure(struct berth_store *s, berth_error_t *err)
                 bool br = streq(names[i][0], "bridge");
                 cleanup_free char *subnet = br ? default_subnet() : NULL;
                 json_auto_t *def = network_def_new(names[i][0], names[i][1], subnet, br ? NETWORK_DEFAULT_BRIDGE : NULL);
-                if (json_save(p, def, err) < 0)
+                if (network_json_save(p, def, err) < 0)
                         return -1;
         }
         return 0;
@@ -333,7 +351,7 @@ int network_lookup(struct berth_store *s, const char *ref, json_t **out, berth_e
 
 /* Docker's network events: actor the network's ID; name=, type=bridge and,
  * for connect/disconnect, container=ID. */
-static void network_event(const char *action, json_t *def, const char *container_id)
+void network_event(const char *action, json_t *def, const char *container_id)
 {
         cleanup_free char *n = xasprintf("name=%s", json_str(def, "Name") ?: "");
         cleanup_free char *t = xasprintf("type=%s", json_str(def, "Driver") ?: "bridge");
@@ -350,7 +368,7 @@ int network_create(struct berth_store *s, const char *name, const char *subnet, 
         struct ipv4_subnet want = {};
         if (subnet && ipam_parse_subnet(subnet, &want, err) < 0)
                 return -1;
-        cleanup_close int lfd = network_lock(s, err);
+        cleanup_close int lfd = network_state_lock(s, err);
         if (lfd < 0)
                 return -1;
         json_auto_t *all = NULL;
@@ -363,7 +381,7 @@ int network_create(struct berth_store *s, const char *name, const char *subnet, 
         {
                 if (streq(json_str(def, "Name"), name))
                         return berth_error(err, 0, "network with name %s already exists", name);
-                const char *sub = def_subnet(def);
+                const char *sub = network_def_subnet(def);
                 if (sub && ipam_parse_subnet(sub, &used[n], NULL) == 0)
                         n++;
         }
@@ -384,7 +402,7 @@ int network_create(struct berth_store *s, const char *name, const char *subnet, 
         cleanup_free char *bridge = xasprintf("br-%.12s", json_str(nd, "Id"));
         json_object_set_new(json_object_get(nd, "Options"), "com.docker.network.bridge.name", json_string(bridge));
         cleanup_free char *p = store_path(s, "networks/%s.json", name);
-        if (json_save(p, nd, err) < 0) {
+        if (network_json_save(p, nd, err) < 0) {
                 json_decref(nd);
                 return -1;
         }
@@ -408,9 +426,9 @@ int network_remove(struct berth_store *s, const char *ref, berth_error_t *err)
         if (json_object_size(members) > 0)
                 return berth_error(err, 0, "error while removing network: network %s id %s has active endpoints",
                                    name, json_str(def, "Id"));
-        if (nl_link_delete(def_bridge(def), err) < 0)
+        if (nl_link_delete(network_def_bridge(def), err) < 0)
                 return -1;
-        if (def_subnet(def) && nft_subnet_delete(def_subnet(def), err) < 0)
+        if (network_def_subnet(def) && nft_network_delete(network_def_subnet(def), network_def_bridge(def), err) < 0)
                 return -1;
         cleanup_free char *mp = members_path(s, name);
         cleanup_free char *nat_mark = store_run_path(s, "networks/%s.nat", name);
@@ -424,7 +442,7 @@ int network_remove(struct berth_store *s, const char *ref, berth_error_t *err)
 }
 
 /* ---- ports ----------------------------------------------------------------------- */
-static char *ports_path(struct berth_store *s)
+char *network_ports_path(struct berth_store *s)
 {
         return store_run_path(s, "networks/ports.json");
 }
@@ -453,14 +471,14 @@ static bool host_port_free(const char *proto, const char *ip, unsigned port, uns
         return true;
 }
 
-static const char *display_ip(const char *ip)
+const char *network_display_ip(const char *ip)
 {
         return ip && *ip ? ip : "0.0.0.0";
 }
 
 /* Check one host port against the reservations (other than self's) and the
  * host's sockets.  Returns 0 or -1 with Docker's message. */
-static int port_check(json_t *reserved, const char *self, const char *proto, const char *ip, unsigned port,
+int network_port_check(json_t *reserved, const char *self, const char *proto, const char *ip, unsigned port,
                       berth_error_t *err)
 {
         char key[32];
@@ -469,16 +487,16 @@ static int port_check(json_t *reserved, const char *self, const char *proto, con
         const char *owner = json_str(r, "Container");
         if (owner && (!self || !streq(owner, self)))
                 return berth_error(err, 0, "Bind for %s:%u/%s failed: port is already allocated (by container %s)",
-                                   display_ip(ip), port, proto, json_str(r, "Name") ?: owner);
+                                   network_display_ip(ip), port, proto, json_str(r, "Name") ?: owner);
         if (!host_port_free(proto, ip, port, NULL))
                 return berth_error(err, 0, "Bind for %s:%u/%s failed: address already in use on the host",
-                                   display_ip(ip), port, proto);
+                                   network_display_ip(ip), port, proto);
         return 0;
 }
 
 /* A free host port for -p CTRPORT: the kernel's pick among its ephemeral
  * ports, not reserved by a container. */
-static int port_pick(json_t *reserved, const char *proto, const char *ip, unsigned *out, berth_error_t *err)
+int network_port_pick(json_t *reserved, const char *proto, const char *ip, unsigned *out, berth_error_t *err)
 {
         for (int tries = 0; tries < 64; tries++) {
                 unsigned p = 0;
@@ -500,7 +518,7 @@ bool network_mode_private(const char *mode)
         return mode && !streq(mode, "host") && !startswith(mode, "container:");
 }
 
-static const char *mode_network(const char *mode)
+const char *network_mode_name(const char *mode)
 {
         return !mode || streq(mode, "default") ? NETWORK_DEFAULT : mode;
 }
@@ -517,33 +535,152 @@ static void add_binding(json_t *bindings, json_t *exposed, const char *key, cons
         json_object_set_new(exposed, key, json_object());
 }
 
+/* Does this --network name a user network (an endpoint with aliases, an
+ * address of its choosing, company)? */
+static bool mode_user(const char *name)
+{
+        return !network_builtin(name) && !streq(name, "default") && !startswith(name, "container:");
+}
+
+int network_endpoint_fill(json_t *ep, json_t *def, json_t *aliases, const char *ip, berth_error_t *err)
+{
+        const char *name = json_str(ep, "Name");
+        if (json_array_size(aliases) > 0 && !mode_user(name))
+                return berth_error(err, 0, "network-scoped aliases are supported only for containers in user defined "
+                                           "networks");
+        if (ip) {
+                struct in_addr a;
+                struct ipv4_subnet sn;
+                if (!mode_user(name))
+                        return berth_error(err, 0, "user specified IP address is supported on user defined networks "
+                                                   "only");
+                if (inet_pton(AF_INET, ip, &a) != 1 || !network_def_subnet(def) ||
+                    ipam_parse_subnet(network_def_subnet(def), &sn, NULL) < 0 || !ipam_host_address(&sn, ntohl(a.s_addr)))
+                        return berth_error(err, 0, "no configured subnet contains the IP address %s (network %s)", ip,
+                                           name);
+                json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", ip));
+        }
+        if (json_array_size(aliases) > 0)
+                json_object_set(ep, "Aliases", aliases);
+        return 0;
+}
+
+/* One --network value checked and resolved: { Name, Aliases, IPAMConfig }. */
+static int prepare_endpoint(struct berth_store *s, const char *given, json_t *aliases, json_t **out, berth_error_t *err)
+{
+        struct network_endpoint_spec e;
+        if (network_endpoint_parse(given, &e, err) < 0)
+                return -1;
+        json_auto_t *ep = json_object();
+        int r = 0;
+        const char *name = streq(e.name, "default") ? NETWORK_DEFAULT : e.name;
+        json_auto_t *def = NULL;
+        if (startswith(name, "container:")) {
+                cleanup_container struct berth_container *other = NULL;
+                if (container_lookup(s, name + 10, &other, err) < 0)
+                        r = berth_error_wrap(err, "--network %s", name);
+        } else if (!streq(name, "host") && !streq(name, "none")) {
+                r = network_lookup(s, name, &def, err);
+                if (r == 0 && !streq(json_str(def, "Driver"), "bridge"))
+                        r = berth_error(err, 0, "network %s: only bridge networks can be joined by name", name);
+                if (r == 0)
+                        name = json_str(def, "Name"); /* an ID (prefix) is recorded as the name */
+        }
+        if (r == 0 && e.aliases && json_array_size(aliases) > 0)
+                r = berth_error(err, 0, "conflicting options: cannot specify both --network-alias and per-network "
+                                        "alias");
+        json_auto_t *al = e.aliases ? strv_to_json(e.aliases) : json_incref(aliases);
+        json_object_set_new(ep, "Name", json_string(name));
+        if (r == 0)
+                r = network_endpoint_fill(ep, def, al, e.ip, err);
+        network_endpoint_spec_done(&e);
+        if (r < 0)
+                return -1;
+        *out = json_incref(ep);
+        return 0;
+}
+
+/* Berth.Networks as typed (or NetworkMode alone) into network_endpoints()'
+ * form, NetworkMode the first; --network-alias goes to the first, as
+ * Docker's.  host, none, container:NAME and the default bridge stand alone. */
+static int prepare_networks(struct berth_store *s, json_t *cfg, berth_error_t *err)
+{
+        json_t *hc = json_object_get(cfg, "HostConfig");
+        json_t *berth = json_object_get(cfg, "Berth");
+        json_auto_t *given = json_incref(json_object_get(berth, "Networks"));
+        if (json_array_size(given) == 0) {
+                json_decref(given);
+                given = json_pack("[s]", json_str(hc, "NetworkMode") ?: NETWORK_DEFAULT);
+        }
+        json_auto_t *eps = json_array();
+        size_t i;
+        json_t *g;
+        json_array_foreach(given, i, g)
+        {
+                json_t *ep = NULL;
+                if (prepare_endpoint(s, json_string_value(g) ?: "", i == 0 ? json_object_get(berth, "NetworkAliases")
+                                                                            : NULL, &ep, err) < 0)
+                        return -1;
+                json_array_append_new(eps, ep);
+                const char *name = json_str(ep, "Name");
+                for (size_t k = 0; k < i; k++)
+                        if (streq(json_str(json_array_get(eps, k), "Name"), name))
+                                return berth_error(err, 0, "network \"%s\" is specified multiple times", name);
+                if (json_array_size(given) > 1 && !mode_user(name))
+                        return berth_error(err, 0, "conflicting options: --network %s cannot be combined with other "
+                                                   "networks (only user defined networks can)", name);
+        }
+        const char *first = json_str(json_array_get(eps, 0), "Name");
+        json_object_set_new(hc, "NetworkMode", json_string(first));
+        json_object_del(berth, "NetworkAliases"); /* in the first endpoint now */
+        if (network_mode_private(first) && !streq(first, "none"))
+                json_object_set(berth, "Networks", eps);
+        else
+                json_object_del(berth, "Networks");
+        return 0;
+}
+
+json_t *network_endpoints(json_t *cfg)
+{
+        json_t *eps = json_at(cfg, "Berth.Networks");
+        if (json_is_array(eps))
+                return json_incref(eps);
+        const char *mode = json_str(cfg, "HostConfig.NetworkMode");
+        if (!network_mode_private(mode) || streq(mode, "none"))
+                return json_array();
+        json_t *ep = json_pack("{s:s}", "Name", network_mode_name(mode));
+        json_t *aliases = json_at(cfg, "Berth.NetworkAliases");
+        if (json_array_size(aliases) > 0)
+                json_object_set(ep, "Aliases", aliases);
+        return json_pack("[o]", ep);
+}
+
+char *network_names_text(json_t *cfg)
+{
+        json_auto_t *eps = network_endpoints(cfg);
+        const char *mode = json_str(cfg, "HostConfig.NetworkMode") ?: "";
+        if (json_array_size(eps) == 0 && !json_is_array(json_at(cfg, "Berth.Networks")))
+                return xstrdup(startswith(mode, "container:") ? "" : mode);
+        char *text = xstrdup("");
+        size_t i;
+        json_t *ep;
+        json_array_foreach(eps, i, ep)
+        {
+                char *t = xasprintf("%s%s%s", text, i ? "," : "", json_str(ep, "Name"));
+                free(text);
+                text = t;
+        }
+        return text;
+}
+
 int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publish, bool publish_all,
                            char *const *expose, json_t *image_exposed, berth_error_t *err)
 {
         json_t *hc = json_object_get(cfg, "HostConfig");
         json_t *config = json_object_get(cfg, "Config");
+        if (prepare_networks(s, cfg, err) < 0)
+                return -1;
         const char *mode = json_str(hc, "NetworkMode");
-        if (!mode || streq(mode, "default"))
-                json_object_set_new(hc, "NetworkMode", json_string(mode = NETWORK_DEFAULT));
-        if (startswith(mode, "container:")) {
-                cleanup_container struct berth_container *other = NULL;
-                if (container_lookup(s, mode + 10, &other, err) < 0)
-                        return berth_error_wrap(err, "--network %s", mode);
-        } else if (!streq(mode, "host") && !streq(mode, "none")) {
-                json_auto_t *def = NULL;
-                if (network_lookup(s, mode, &def, err) < 0)
-                        return -1;
-                if (!streq(json_str(def, "Driver"), "bridge"))
-                        return berth_error(err, 0, "network %s: only bridge networks can be joined by name", mode);
-                /* an ID (prefix) is recorded as the network's name */
-                json_object_set_new(hc, "NetworkMode", json_string(json_str(def, "Name")));
-                mode = json_str(hc, "NetworkMode");
-        }
-        if (json_array_size(json_at(cfg, "Berth.NetworkAliases")) > 0 &&
-            (streq(mode, NETWORK_DEFAULT) || streq(mode, "host") || streq(mode, "none") ||
-             startswith(mode, "container:")))
-                return berth_error(err, 0, "network-scoped aliases are supported only for containers in user defined "
-                                           "networks");
 
         json_t *bindings = json_object(), *exposed = json_object();
         json_object_set_new(hc, "PortBindings", bindings);
@@ -580,9 +717,9 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
                 return 0;
         }
         /* a clash is refused now, before anything is created */
-        cleanup_free char *pp = ports_path(s);
+        cleanup_free char *pp = network_ports_path(s);
         json_auto_t *reserved = NULL;
-        if (json_load_object(pp, &reserved, err) < 0)
+        if (network_json_load(pp, &reserved, err) < 0)
                 return berth_error_wrap(err, "cannot tell which host ports are taken");
         json_auto_t *mine = json_object(); /* the same host port twice in one run */
         json_object_foreach(bindings, k, v)
@@ -599,7 +736,7 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
                         if (json_object_get(mine, key))
                                 return berth_error(err, 0, "host port %u/%s is published twice", port, proto);
                         json_object_set_new(mine, key, json_true());
-                        if (port_check(reserved, json_str(cfg, "Id"), proto, json_str(b, "HostIp"), port, err) < 0)
+                        if (network_port_check(reserved, json_str(cfg, "Id"), proto, json_str(b, "HostIp"), port, err) < 0)
                                 return -1;
                 }
         }
@@ -622,230 +759,6 @@ int network_join_fd(struct berth_store *s, const char *mode, int *fd, berth_erro
         if (*fd < 0)
                 return berth_error(err, errno, "open the network namespace of container %s", other->name);
         return 0;
-}
-
-/* ---- attach / detach -------------------------------------------------------------- */
-static char *veth_name(const char *id)
-{
-        return xasprintf("veth%.11s", id);
-}
-
-/* The container's bindings: -p ones plus, with -P, the exposed ports. */
-static json_t *wanted_bindings(json_t *cfg)
-{
-        json_t *b = json_deep_copy(json_at(cfg, "HostConfig.PortBindings"));
-        if (!json_is_object(b)) {
-                json_decref(b);
-                b = json_object();
-        }
-        if (json_bool(cfg, "HostConfig.PublishAllPorts")) {
-                const char *k;
-                json_t *v;
-                json_object_foreach(json_at(cfg, "Config.ExposedPorts"), k, v)
-                        if (!json_object_get(b, k))
-                                json_object_set_new(b, k, json_pack("[{s:s, s:s}]", "HostIp", "", "HostPort", ""));
-        }
-        return b;
-}
-
-/* Reserve the host ports (picking the random ones): the resulting
- * NetworkSettings.Ports.  Under the network lock. */
-static int ports_reserve(struct berth_store *s, struct berth_container *c, json_t **out, berth_error_t *err)
-{
-        cleanup_free char *pp = ports_path(s);
-        json_auto_t *reserved = NULL;
-        if (json_load_object(pp, &reserved, err) < 0)
-                return berth_error_wrap(err, "cannot tell which host ports are taken");
-        json_auto_t *want = wanted_bindings(c->config);
-        json_auto_t *ports = json_object();
-        const char *k;
-        json_t *v;
-        json_object_foreach(want, k, v)
-        {
-                const char *proto = strchr(k, '/') ? strchr(k, '/') + 1 : "tcp";
-                json_t *list = json_array();
-                json_object_set_new(ports, k, list);
-                size_t i;
-                json_t *b;
-                json_array_foreach(v, i, b)
-                {
-                        const char *ip = json_str(b, "HostIp");
-                        unsigned port = atoi(json_str(b, "HostPort") ?: "0");
-                        if (port ? port_check(reserved, c->id, proto, ip, port, err) < 0
-                                 : port_pick(reserved, proto, ip, &port, err) < 0)
-                                return -1;
-                        char key[32], num[8];
-                        snprintf(key, sizeof(key), "%s/%u", proto, port);
-                        snprintf(num, sizeof(num), "%u", port);
-                        json_object_set_new(reserved, key, json_pack("{s:s, s:s, s:s}", "Container", c->id, "Name",
-                                                                     c->name, "HostIp", display_ip(ip)));
-                        json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", display_ip(ip), "HostPort", num));
-                }
-        }
-        if (json_object_size(want) > 0 && json_save(pp, reserved, err) < 0)
-                return -1;
-        *out = json_incref(ports);
-        return 0;
-}
-
-/* Allocate the address and reserve the ports under the lock; update the
- * members' hosts files. */
-static int network_allocate(struct berth_store *s, struct berth_container *c, const char *name,
-                            const struct ipv4_subnet *sn, uint32_t *addr, json_t **ports, berth_error_t *err)
-{
-        json_auto_t *members = NULL;
-        cleanup_close int lfd = network_lock_members(s, name, &members, err);
-        if (lfd < 0)
-                return -1;
-        json_object_del(members, c->id); /* a stale entry of ours */
-        size_t n = 0;
-        cleanup_free uint32_t *used = xcalloc(json_object_size(members) + 1, sizeof(uint32_t));
-        const char *id;
-        json_t *m;
-        json_object_foreach(members, id, m)
-        {
-                char ip[32];
-                struct in_addr a;
-                network_ip_only(json_str(m, "IPv4Address"), ip, sizeof(ip));
-                if (inet_pton(AF_INET, ip, &a) == 1)
-                        used[n++] = ntohl(a.s_addr);
-        }
-        if (ipam_pick(sn, used, n, addr) < 0)
-                return berth_error(err, 0, "no available IPv4 addresses on network %s", name);
-        if (ports_reserve(s, c, ports, err) < 0)
-                return -1;
-        cleanup_free char *ip = ipam_format(*addr);
-        cleanup_free char *cidr = xasprintf("%s/%u", ip, sn->prefix);
-        const char *hostname = json_str(c->config, "Config.Hostname");
-        char short_id[13];
-        snprintf(short_id, sizeof(short_id), "%s", c->id);
-        json_object_set_new(members, c->id, json_pack("{s:s, s:s, s:s}", "Name", c->name, "Hostname",
-                                                      hostname && *hostname ? hostname : short_id, "IPv4Address",
-                                                      cidr));
-        json_t *aliases = json_at(c->config, "Berth.NetworkAliases");
-        if (json_array_size(aliases) > 0)
-                json_object_set(json_object_get(members, c->id), "Aliases", aliases);
-        if (members_save(s, name, members, err) < 0)
-                return -1;
-        network_hosts_sync(s, name, members, c->id);
-        return 0;
-}
-
-int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, berth_error_t *err)
-{
-        const char *mode = json_str(c->config, "HostConfig.NetworkMode");
-        if (!network_mode_private(mode) || streq(mode, "none"))
-                return 0;
-        const char *name = mode_network(mode);
-        json_auto_t *def = NULL;
-        if (network_lookup(s, name, &def, err) < 0)
-                return -1;
-        struct ipv4_subnet sn;
-        const char *subnet = def_subnet(def), *bridge = def_bridge(def);
-        if (!subnet || !bridge || ipam_parse_subnet(subnet, &sn, err) < 0)
-                return berth_error(err, 0, "network %s has no subnet or bridge", name);
-        uint32_t addr;
-        json_auto_t *ports = NULL;
-        if (network_allocate(s, c, name, &sn, &addr, &ports, err) < 0)
-                return -1;
-        cleanup_free char *ip = ipam_format(addr);
-        cleanup_free char *gw = ipam_format(ipam_gateway(&sn));
-        cleanup_free char *veth = veth_name(c->id);
-        if (nl_bridge_ensure(bridge, ipam_gateway(&sn), sn.prefix, err) < 0)
-                return -1;
-        /* forwarding, and 127.0.0.1 DNAT'd onto the bridge (published ports
-         * reached from the host itself) */
-        cleanup_free char *localnet = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
-        const char *sysctls[] = { "/proc/sys/net/ipv4/ip_forward", localnet };
-        for (size_t i = 0; i < ARRAY_SIZE(sysctls); i++) {
-                cleanup_close int fd = open(sysctls[i], O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || write(fd, "1", 1) != 1)
-                        return berth_error(err, errno, "set %s", sysctls[i]);
-        }
-        if (nl_veth_attach(veth, bridge, pid, addr, sn.prefix, ipam_gateway(&sn), err) < 0)
-                return -1;
-        /* nftables only for published ports, or once for the network's
-         * masquerade (see nft.c: each transaction costs milliseconds) */
-        cleanup_free char *nat_mark = store_run_path(s, "networks/%s.nat", name);
-        bool nat_done = access(nat_mark, F_OK) == 0;
-        int r = 0;
-        if (json_object_size(ports) > 0)
-                r = nft_ports_add(c->id, subnet, ip, ports, err);
-        else if (!nat_done)
-                r = nft_network_add(subnet, err);
-        if (r < 0)
-                return -1;
-        if (!nat_done)
-                (void) write_file_atomic(nat_mark, "", 0, 0644, NULL);
-        /* exposed but not published: listed without a binding, as Docker's
-         * NetworkSettings.Ports ("5000/tcp": null) */
-        const char *k;
-        json_t *v;
-        json_object_foreach(json_at(c->config, "Config.ExposedPorts"), k, v)
-                if (!json_object_get(ports, k))
-                        json_object_set_new(ports, k, json_null());
-        json_t *ns = json_pack("{s:s, s:s, s:s, s:i, s:s, s:O, s:{s:{s:s, s:s, s:s, s:i}}}", "Bridge", bridge,
-                               "IPAddress", ip, "Gateway", gw, "IPPrefixLen", (int) sn.prefix, "SandboxKey", "",
-                               "Ports", ports, "Networks", name, "NetworkID", json_str(def, "Id"), "IPAddress", ip,
-                               "Gateway", gw, "IPPrefixLen", (int) sn.prefix);
-        json_t *aliases = json_at(c->config, "Berth.NetworkAliases");
-        if (json_array_size(aliases) > 0)
-                json_object_set(json_object_get(json_object_get(ns, "Networks"), name), "Aliases", aliases);
-        json_object_set_new(c->state, "NetworkSettings", ns);
-        network_event("connect", def, c->id);
-        return 0;
-}
-
-void network_detach(struct berth_store *s, struct berth_container *c)
-{
-        const char *mode = json_str(c->config, "HostConfig.NetworkMode");
-        if (!network_mode_private(mode) || streq(mode, "none"))
-                return;
-        const char *name = mode_network(mode);
-        berth_error_t e = NULL;
-        cleanup_free char *veth = veth_name(c->id);
-        (void) nl_link_delete(veth, &e);
-        berth_error_free(&e);
-
-        json_auto_t *mine = json_object();
-        bool was_member = false;
-        cleanup_close int lfd = network_lock(s, &e);
-        berth_error_free(&e);
-        json_auto_t *members = NULL;
-        if (network_members(s, name, &members, &e) < 0)
-                berth_error_free(&e); /* left as it is: the next attach refuses it */
-        else if (json_object_get(members, c->id)) {
-                was_member = true;
-                json_object_del(members, c->id);
-                (void) members_save(s, name, members, NULL);
-                network_hosts_sync(s, name, members, NULL);
-        }
-        cleanup_free char *pp = ports_path(s);
-        json_auto_t *reserved = NULL;
-        if (json_load_object(pp, &reserved, &e) < 0)
-                berth_error_free(&e); /* as the members above */
-        const char *k;
-        json_t *v;
-        void *tmp;
-        json_object_foreach_safe(reserved, tmp, k, v)
-                if (streq(json_str(v, "Container") ?: "", c->id)) {
-                        json_object_set(mine, k, v);
-                        json_object_del(reserved, k);
-                }
-        if (json_object_size(mine) > 0)
-                (void) json_save(pp, reserved, NULL);
-        if (lfd >= 0)
-                close(steal_fd(&lfd));
-        (void) nft_ports_delete(mine, &e);
-        berth_error_free(&e);
-        json_t *ns = json_object_get(c->state, "NetworkSettings");
-        if (ns) {
-                json_object_set_new(ns, "Ports", json_object());
-                json_object_set_new(ns, "IPAddress", json_string(""));
-        }
-        json_auto_t *def = NULL;
-        if (was_member && network_lookup(s, name, &def, NULL) == 0)
-                network_event("disconnect", def, c->id);
 }
 
 /* One (container port, host binding) pair of NetworkSettings.Ports, as the

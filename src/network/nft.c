@@ -1,10 +1,18 @@
 /* berth — nftables through libnftables: one table, `ip berth`.
  *
  *   set subnets        the bridge networks' subnets (interval set)
+ *   set bridges        their bridges, and set same each one's pair
+ *                      BRIDGE . BRIDGE
  *   chain prerouting   nat hook: traffic to a local address -> ports
  *   chain output       the same for the host's own traffic (127.0.0.1:PORT)
  *   chain postrouting  masquerade what leaves the subnets, and the host's
  *                      127.0.0.1 traffic that the output chain sent to one
+ *   chain forward      isolation, as Docker's DOCKER-ISOLATION chains: what
+ *                      the host would route from one network's bridge to
+ *                      another's is dropped (a container on both reaches
+ *                      each directly; a published port's DNAT is let
+ *                      through; traffic inside one bridge, seen here with
+ *                      br_netfilter, matches @same)
  *   chain ports        DNAT through four maps: {tcp,udp}_any (HOSTPORT ->
  *                      ADDR . PORT) and {tcp,udp}_addr (HOSTIP . HOSTPORT ->
  *                      ADDR . PORT); an element per published port, its
@@ -29,6 +37,8 @@
 static const char nft_base[] =
         "add table ip berth\n"
         "add set ip berth subnets { type ipv4_addr; flags interval; }\n"
+        "add set ip berth bridges { type ifname; }\n"
+        "add set ip berth same { type ifname . ifname; }\n"
         "add map ip berth tcp_any { type inet_service : ipv4_addr . inet_service; }\n"
         "add map ip berth udp_any { type inet_service : ipv4_addr . inet_service; }\n"
         "add map ip berth tcp_addr { type ipv4_addr . inet_service : ipv4_addr . inet_service; }\n"
@@ -36,7 +46,9 @@ static const char nft_base[] =
         "add chain ip berth prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
         "add chain ip berth output { type nat hook output priority -100; policy accept; }\n"
         "add chain ip berth postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+        "add chain ip berth forward { type filter hook forward priority filter; policy accept; }\n"
         "add chain ip berth ports\n"
+        "flush chain ip berth forward\n"
         "flush chain ip berth prerouting\n"
         "flush chain ip berth output\n"
         "flush chain ip berth postrouting\n"
@@ -45,6 +57,9 @@ static const char nft_base[] =
         "add rule ip berth output fib daddr type local jump ports\n"
         "add rule ip berth postrouting ip saddr 127.0.0.0/8 ip daddr @subnets masquerade\n"
         "add rule ip berth postrouting ip saddr @subnets ip daddr != @subnets masquerade\n"
+        "add rule ip berth forward iifname . oifname @same accept\n"
+        "add rule ip berth forward ct status dnat accept\n"
+        "add rule ip berth forward iifname @bridges oifname @bridges drop\n"
         "add rule ip berth ports dnat ip to ip daddr . tcp dport map @tcp_addr\n"
         "add rule ip berth ports dnat ip to ip daddr . udp dport map @udp_addr\n"
         "add rule ip berth ports dnat ip to tcp dport map @tcp_any\n"
@@ -112,15 +127,25 @@ static char *port_key(const char *proto, const char *host_ip, const char *host_p
         return xasprintf("%s_addr { %s . %s", p, host_ip, host_port);
 }
 
-int nft_network_add(const char *subnet, berth_error_t *err)
+/* The base and a network's elements. */
+static char *network_cmds(const char *subnet, const char *bridge)
 {
-        cleanup_free char *cmds = xasprintf("%sadd element ip berth subnets { %s }\n", nft_base, subnet);
+        return xasprintf("%sadd element ip berth subnets { %s }\n"
+                         "add element ip berth bridges { \"%s\" }\n"
+                         "add element ip berth same { \"%s\" . \"%s\" }\n",
+                         nft_base, subnet, bridge, bridge, bridge);
+}
+
+int nft_network_add(const char *subnet, const char *bridge, berth_error_t *err)
+{
+        cleanup_free char *cmds = network_cmds(subnet, bridge);
         return nft_run(cmds, err);
 }
 
-int nft_ports_add(const char *id, const char *subnet, const char *ctr_ip, json_t *ports, berth_error_t *err)
+int nft_ports_add(const char *id, const char *subnet, const char *bridge, const char *ctr_ip, json_t *ports,
+                  berth_error_t *err)
 {
-        cleanup_free char *cmds = xasprintf("%sadd element ip berth subnets { %s }\n", nft_base, subnet);
+        cleanup_free char *cmds = network_cmds(subnet, bridge);
         const char *key;
         json_t *binds;
         json_object_foreach(ports, key, binds)
@@ -158,13 +183,20 @@ int nft_ports_delete(json_t *reservations, berth_error_t *err)
         return nft_run(cmds, err);
 }
 
-int nft_subnet_delete(const char *subnet, berth_error_t *err)
+int nft_network_delete(const char *subnet, const char *bridge, berth_error_t *err)
 {
-        cleanup_free char *cmds = xasprintf("delete element ip berth subnets { %s }\n", subnet);
-        berth_error_t e = NULL;
-        if (nft_run(cmds, &e) < 0) {
-                /* not there (no table, or never used): nothing to undo */
-                berth_error_free(&e);
+        /* one at a time: a network used before its bridge was in the sets
+         * has the subnet alone */
+        char *cmds[] = {
+                xasprintf("delete element ip berth subnets { %s }\n", subnet),
+                xasprintf("delete element ip berth bridges { \"%s\" }\n", bridge),
+                xasprintf("delete element ip berth same { \"%s\" . \"%s\" }\n", bridge, bridge),
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+                berth_error_t e = NULL;
+                if (nft_run(cmds[i], &e) < 0)
+                        berth_error_free(&e); /* not there (no table, or never used): nothing to undo */
+                free(cmds[i]);
         }
         (void) err;
         return 0;

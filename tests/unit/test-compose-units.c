@@ -258,6 +258,31 @@ START_TEST(test_install)
 }
 END_TEST
 
+/* several networks: one Network= each with its own aliases and address,
+ * the service's name on every one */
+START_TEST(test_several_networks)
+{
+        cleanup_error berth_error_t err = NULL;
+        cleanup_compose_units struct compose_units *u = make("services:\n"
+                                                             "  api:\n"
+                                                             "    image: busybox\n"
+                                                             "    networks:\n"
+                                                             "      front: {aliases: [web]}\n"
+                                                             "      back: {ipv4_address: 10.89.3.7}\n"
+                                                             "networks:\n"
+                                                             "  front: {}\n"
+                                                             "  back: {external: true, name: shared}\n",
+                                                             NULL, &err);
+        ck_assert_msg(u != NULL, "%s", err ? err->msg : "?");
+        STRV_EQ(u->networks, "app_front");
+        cleanup_definition struct definition *d = load("app-api-1", DEFINITION_CONTAINER);
+        ck_assert(strv_contains(d->run_args, "name=app_front,alias=api,alias=web"));
+        ck_assert(strv_contains(d->run_args, "name=shared,alias=api,ip=10.89.3.7"));
+        ck_assert(!strv_contains(d->run_args, "--network-alias"));
+        STRV_EQ(d->requires, "berth-network@app_front.service");
+}
+END_TEST
+
 static void bad(const char *yaml, const char *want)
 {
         cleanup_error berth_error_t err = NULL;
@@ -326,6 +351,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_depends_on);
         tcase_add_test(tc, test_unsupported);
         tcase_add_test(tc, test_build_image);
+        tcase_add_test(tc, test_several_networks);
         tcase_add_test(tc, test_no_such_service);
         tcase_add_test(tc, test_completed_successfully);
         tcase_add_test(tc, test_config_hash);

@@ -132,6 +132,66 @@ START_TEST(test_subnet_parse)
 }
 END_TEST
 
+/* --network NAME and name=NAME,alias=A,ip=IP */
+START_TEST(test_endpoint_parse)
+{
+        struct network_endpoint_spec e;
+        cleanup_error berth_error_t err = NULL;
+        ck_assert_int_eq(network_endpoint_parse("backnet", &e, &err), 0);
+        ck_assert_str_eq(e.name, "backnet");
+        ck_assert_ptr_null(e.aliases);
+        ck_assert_ptr_null(e.ip);
+        network_endpoint_spec_done(&e);
+        ck_assert_int_eq(network_endpoint_parse("container:web", &e, &err), 0);
+        ck_assert_str_eq(e.name, "container:web");
+        network_endpoint_spec_done(&e);
+        ck_assert_int_eq(network_endpoint_parse("name=a,alias=x,alias=y.z,ip=10.1.2.3", &e, &err), 0);
+        ck_assert_str_eq(e.name, "a");
+        ck_assert_str_eq(e.aliases[0], "x");
+        ck_assert_str_eq(e.aliases[1], "y.z");
+        ck_assert_ptr_null(e.aliases[2]);
+        ck_assert_str_eq(e.ip, "10.1.2.3");
+        network_endpoint_spec_done(&e);
+        /* the name as the first field without a key, as Docker's csv */
+        ck_assert_int_eq(network_endpoint_parse("front,alias=w", &e, &err), 0);
+        ck_assert_str_eq(e.name, "front");
+        ck_assert_str_eq(e.aliases[0], "w");
+        network_endpoint_spec_done(&e);
+
+        static const char *bad[][2] = {
+                { "", "invalid network \"\": a name or name=NAME[,alias=ALIAS][,ip=IP]" },
+                { "a,b", "invalid network \"a,b\": a name or name=NAME[,alias=ALIAS][,ip=IP]" },
+                { "alias=x", "invalid --network alias=x: no network name (name=NAME)" },
+                { "name=a,alias=b c", "invalid alias \"b c\" in --network name=a,alias=b c" },
+                { "name=a,ip=10.1", "invalid IPv4 address in --network name=a,ip=10.1: 10.1" },
+                { "name=a,ip=10.0.0.2,ip=10.0.0.3", "invalid ip \"10.0.0.3\" in --network name=a,ip=10.0.0.2,ip=10.0.0.3" },
+                { "name=a,name=b", "invalid name \"b\" in --network name=a,name=b" },
+                { "name=a,mac-address=02:42:00:00:00:01",
+                  "invalid field key \"mac-address\" in --network name=a,mac-address=02:42:00:00:00:01 (name, alias, ip)" },
+                { "name=a,x", "invalid field \"x\" in --network name=a,x: must be a key=value pair" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                berth_error_t e2 = NULL;
+                ck_assert_int_lt(network_endpoint_parse(bad[i][0], &e, &e2), 0);
+                ck_assert_str_eq(e2->msg, bad[i][1]);
+                ck_assert_ptr_null(e.name);
+                berth_error_free(&e2);
+        }
+}
+END_TEST
+
+START_TEST(test_ipam_host_address)
+{
+        struct ipv4_subnet sn = subnet_ok("10.5.0.0/24");
+        ck_assert(ipam_host_address(&sn, 0x0a050002u));
+        ck_assert(ipam_host_address(&sn, 0x0a0500feu));
+        ck_assert(!ipam_host_address(&sn, 0x0a050000u)); /* network */
+        ck_assert(!ipam_host_address(&sn, 0x0a050001u)); /* gateway */
+        ck_assert(!ipam_host_address(&sn, 0x0a0500ffu)); /* broadcast */
+        ck_assert(!ipam_host_address(&sn, 0x0a060002u)); /* another subnet */
+}
+END_TEST
+
 START_TEST(test_ipam_pick)
 {
         struct ipv4_subnet sn = subnet_ok("10.1.2.0/29"); /* .1 gateway, .2-.6 hosts, .7 broadcast */
@@ -232,6 +292,8 @@ static Suite *network_suite(void)
         tcase_add_test(tc, test_port_errors);
         tcase_add_test(tc, test_subnet_parse);
         tcase_add_test(tc, test_ipam_pick);
+        tcase_add_test(tc, test_endpoint_parse);
+        tcase_add_test(tc, test_ipam_host_address);
         tcase_add_test(tc, test_ipam_pick_subnet);
         tcase_add_test(tc, test_resolv_conf);
         tcase_add_test(tc, test_ports_display);

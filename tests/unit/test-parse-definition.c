@@ -132,6 +132,28 @@ START_TEST(test_escaped_backslash_is_not_continuation)
 }
 END_TEST
 
+/* Network= repeated: one --network each; NetworkAlias= on every user
+ * network then (Podman's meaning), in the long form berth run takes */
+START_TEST(test_several_networks)
+{
+        cleanup_definition struct definition *one = load_ok("[Container]\nImage=x\nNetwork=a\nNetworkAlias=w\n");
+        STRV_EQ(one->run_args, "--network", "a", "--network-alias", "w");
+        cleanup_definition struct definition *d = load_ok("[Container]\n"
+                                                          "Image=x\n"
+                                                          "Network=front\n"
+                                                          "Network=back:alias=db,ip=10.89.0.5\n"
+                                                          "NetworkAlias=w\n"
+                                                          "NetworkAlias=www\n");
+        STRV_EQ(d->run_args, "--network", "name=front,alias=w,alias=www", "--network",
+                "name=back,alias=db,ip=10.89.0.5,alias=w,alias=www");
+        /* an empty assignment resets, as for every list */
+        cleanup_definition struct definition *r = load_ok("[Container]\nImage=x\nNetwork=a\nNetwork=\nNetwork=b\n");
+        STRV_EQ(r->run_args, "--network", "b");
+        ERR_EQ("[Container]\nImage=x\nNetwork=a:mac=1\n",
+               "DIR/web.container:3: invalid field key \"mac\" in --network name=a,mac=1 (name, alias, ip)");
+}
+END_TEST
+
 START_TEST(test_quotes)
 {
         cleanup_definition struct definition *d = load_ok(
@@ -745,6 +767,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_userns_keys);
         tcase_add_test(tc, test_escaped_backslash_is_not_continuation);
         tcase_add_test(tc, test_quotes);
+        tcase_add_test(tc, test_several_networks);
         tcase_add_test(tc, test_exec_last_wins);
         tcase_add_test(tc, test_empty_assignment_resets);
         tcase_add_test(tc, test_specifiers);
