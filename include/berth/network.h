@@ -97,16 +97,26 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
 /* Does this NetworkMode give the container a network namespace of its own
  * that the shim sets up (none, bridge, user networks)? */
 bool network_mode_private(const char *mode);
-/* container:NAME: *fd is that container's network namespace (else -1). */
-int network_join_fd(struct berth_store *s, const char *mode, int *fd, berth_error_t *err);
+/* container:NAME: *fd is that container's network namespace (else -1);
+ * the joiner (ID) is noted until its stop hook, see
+ * network_links_go_with_netns(). */
+int network_join_fd(struct berth_store *s, const char *mode, const char *joiner, int *fd, berth_error_t *err);
+/* From the stop hook, when the container's processes are gone: whether its
+ * network namespace goes with them, taking its veths along (no container
+ * joined it).  The kernel deletes those while it tears the namespace down;
+ * an RTM_DELLINK of our own would wait for that on the RTNL lock (15 ms
+ * here).  Also forgets C's own mark as a joiner. */
+bool network_links_go_with_netns(struct berth_store *s, struct berth_container *c);
 /* Shim: the child (pid) waits in its network namespace; for each network
  * allocate the address, make the veth (eth0, eth1... in order) and write
  * /etc/hosts; reserve the ports and make their nft rules (to the address on
  * the first network, which has the default route); the result goes to
  * c->state's NetworkSettings (saved by the caller). */
 int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, berth_error_t *err);
-/* ExecStopPost: undo what network_attach did (best effort, idempotent). */
-void network_detach(struct berth_store *s, struct berth_container *c);
+/* ExecStopPost: undo what network_attach did (best effort, idempotent);
+ * links_gone: the veths go with the network namespace (leave them to the
+ * kernel). */
+void network_detach(struct berth_store *s, struct berth_container *c, bool links_gone);
 
 /* The PORTS column of `ps` for a running container, as Docker writes it
  * ("0.0.0.0:8080->80/tcp, 5000/tcp"); "" for a stopped one. */

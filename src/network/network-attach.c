@@ -99,6 +99,26 @@ static unsigned free_interface(json_t *memberships)
         }
 }
 
+/* The address NAME handed out last (RUN/networks/NAME.last, under the
+ * network lock), so the next one is picked after it: 0 when none. */
+static uint32_t last_address(struct berth_store *s, const char *name)
+{
+        cleanup_free char *p = store_run_path(s, "networks/%s.last", name), *text = NULL;
+        struct in_addr a;
+        if (read_file(p, &text, NULL, NULL) < 0)
+                return 0;
+        text[strcspn(text, "\n")] = '\0';
+        return inet_pton(AF_INET, text, &a) == 1 ? ntohl(a.s_addr) : 0;
+}
+
+static void last_address_set(struct berth_store *s, const char *name, uint32_t addr)
+{
+        cleanup_free char *p = store_run_path(s, "networks/%s.last", name);
+        cleanup_free char *ip = ipam_format(addr);
+        cleanup_free char *text = xasprintf("%s\n", ip);
+        (void) write_file_atomic_sync(p, text, strlen(text), 0644, WRITE_VOLATILE, NULL);
+}
+
 /* Allocate the address (the endpoint's own, or a free one) and, for the
  * first network, reserve the ports, under the lock; record the member and
  * update the members' hosts files. */
@@ -133,8 +153,11 @@ static int endpoint_allocate(struct berth_store *s, struct berth_container *c, j
                 for (size_t i = 0; i < n; i++)
                         if (used[i] == *addr)
                                 return berth_error(err, 0, "address %s is already in use on network %s", want, name);
-        } else if (ipam_pick(sn, used, n, addr) < 0)
+        } else if (ipam_pick(sn, used, n, last_address(s, name), addr) < 0) {
                 return berth_error(err, 0, "no available IPv4 addresses on network %s", name);
+        } else {
+                last_address_set(s, name, *addr);
+        }
         if (ports && ports_reserve(s, c, ports, err) < 0)
                 return -1;
         cleanup_free char *ip = ipam_format(*addr);
@@ -260,13 +283,15 @@ int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, 
         return 0;
 }
 
-/* Out of one network: the veth, the member entry, the peers' hosts files.
- * Under the network lock. */
-static void endpoint_detach(struct berth_store *s, struct berth_container *c, const char *name, json_t *entry)
+/* Out of one network: the veth (unless links_gone), the member entry, the
+ * peers' hosts files.  Under the network lock. */
+static void endpoint_detach(struct berth_store *s, struct berth_container *c, const char *name, json_t *entry,
+                            bool links_gone)
 {
         berth_error_t e = NULL;
         cleanup_free char *veth = json_str(entry, "Veth") ? xstrdup(json_str(entry, "Veth")) : veth_name(c->id, 0);
-        (void) nl_link_delete(veth, &e);
+        if (!links_gone)
+                (void) nl_link_delete(veth, &e);
         berth_error_free(&e);
         json_auto_t *members = NULL;
         if (network_members(s, name, &members, &e) < 0) {
@@ -281,7 +306,7 @@ static void endpoint_detach(struct berth_store *s, struct berth_container *c, co
                 network_event("disconnect", def, c->id);
 }
 
-void network_detach(struct berth_store *s, struct berth_container *c)
+void network_detach(struct berth_store *s, struct berth_container *c, bool links_gone)
 {
         json_auto_t *eps = network_endpoints(c->config);
         berth_error_t e = NULL;
@@ -294,9 +319,10 @@ void network_detach(struct berth_store *s, struct berth_container *c)
         const char *name;
         json_t *entry;
         json_object_foreach(mine_nets, name, entry)
-                endpoint_detach(s, c, name, entry);
+                endpoint_detach(s, c, name, entry, links_gone);
         cleanup_free char *veth0 = veth_name(c->id, 0); /* an attach that failed before its record */
-        (void) nl_link_delete(veth0, &e);
+        if (!links_gone)
+                (void) nl_link_delete(veth0, &e);
         berth_error_free(&e);
 
         json_auto_t *mine = json_object();
@@ -413,7 +439,7 @@ int network_connect(struct berth_store *s, const char *net, const char *containe
                         cleanup_close int nfd = network_state_lock(s, &e);
                         berth_error_free(&e);
                         if (entry)
-                                endpoint_detach(s, c, name, entry);
+                                endpoint_detach(s, c, name, entry, false);
                         return -1;
                 }
         }
@@ -472,7 +498,7 @@ int network_disconnect(struct berth_store *s, const char *net, const char *conta
                 cleanup_close int nfd = network_state_lock(s, err);
                 if (nfd < 0)
                         return -1;
-                endpoint_detach(s, c, name, entry);
+                endpoint_detach(s, c, name, entry, false);
         }
         json_t *ns = json_object_get(c->state, "NetworkSettings");
         if (json_object_get(json_object_get(ns, "Networks"), name)) {

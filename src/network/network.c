@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -432,9 +433,11 @@ int network_remove(struct berth_store *s, const char *ref, berth_error_t *err)
                 return -1;
         cleanup_free char *mp = members_path(s, name);
         cleanup_free char *nat_mark = store_run_path(s, "networks/%s.nat", name);
+        cleanup_free char *last = store_run_path(s, "networks/%s.last", name);
         cleanup_free char *p = store_path(s, "networks/%s.json", name);
         unlink(mp);
         unlink(nat_mark);
+        unlink(last);
         if (unlink(p) < 0)
                 return berth_error(err, errno, "remove `%s`", p);
         network_event("destroy", def, NULL);
@@ -743,7 +746,7 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
         return 0;
 }
 
-int network_join_fd(struct berth_store *s, const char *mode, int *fd, berth_error_t *err)
+int network_join_fd(struct berth_store *s, const char *mode, const char *joiner, int *fd, berth_error_t *err)
 {
         *fd = -1;
         if (!mode || !startswith(mode, "container:"))
@@ -753,12 +756,47 @@ int network_join_fd(struct berth_store *s, const char *mode, int *fd, berth_erro
                 return -1;
         if (!container_is_running(other))
                 return berth_error(err, 0, "cannot join the network of container %s: it is not running", other->name);
+        /* RUN/netns-joiners/JOINER names the owner, until the joiner's stop
+         * hook: the owner's stop hook then takes its links down itself */
+        cleanup_free char *dir = store_run_path(s, "netns-joiners");
+        cleanup_free char *mark = store_run_path(s, "netns-joiners/%s", joiner);
+        if (mkdir_p(dir, 0700, err) < 0 ||
+            write_file_atomic_sync(mark, other->id, strlen(other->id), 0600, WRITE_VOLATILE, err) < 0)
+                return -1;
         char p[64];
         snprintf(p, sizeof(p), "/proc/%d/ns/net", (int) json_int(other->state, "Pid", 0));
         *fd = open(p, O_RDONLY | O_CLOEXEC);
         if (*fd < 0)
                 return berth_error(err, errno, "open the network namespace of container %s", other->name);
         return 0;
+}
+
+/* Whether a container that joined ID's network namespace may still be in
+ * it: a mark of RUN/netns-joiners names ID.  Fails closed: a directory
+ * that cannot be read says yes. */
+static bool netns_has_joiners(struct berth_store *s, const char *id)
+{
+        cleanup_free char *dir = store_run_path(s, "netns-joiners");
+        DIR *d = opendir(dir);
+        if (!d)
+                return errno != ENOENT;
+        bool found = false;
+        struct dirent *de;
+        while (!found && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name), *owner = NULL;
+                found = read_file(p, &owner, NULL, NULL) < 0 || streq(owner, id);
+        }
+        closedir(d);
+        return found;
+}
+
+bool network_links_go_with_netns(struct berth_store *s, struct berth_container *c)
+{
+        cleanup_free char *mark = store_run_path(s, "netns-joiners/%s", c->id);
+        (void) unlink(mark); /* it was a joiner: it has left */
+        return !netns_has_joiners(s, c->id);
 }
 
 /* One (container port, host binding) pair of NetworkSettings.Ports, as the

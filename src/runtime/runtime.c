@@ -562,7 +562,7 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 return berth_error(err, 0, "--network container: is not supported with a user namespace yet");
         }
         cleanup_close int join_net = -1; /* --network container:NAME */
-        if (network_join_fd(s, netmode, &join_net, err) < 0) {
+        if (network_join_fd(s, netmode, c->id, &join_net, err) < 0) {
                 close(sync[0]);
                 close(sync[1]);
                 return -1;
@@ -719,7 +719,10 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         /* the recorded status only: container_is_running() would wait for this very hook */
         const char *st = json_str(c->state, "Status");
         bool was_running = st && (streq(st, "running") || streq(st, "paused"));
-        network_detach(s, c); /* veth, nft rules, address, ports, peers' hosts */
+        /* veth, nft rules, address, ports, peers' hosts; the processes are
+         * gone, so the veths go with their namespace unless another
+         * container joined it */
+        network_detach(s, c, network_links_go_with_netns(s, c));
         cleanup_free char *secrets = store_run_path(s, "containers/%s/secrets", id);
         (void) rm_rf(secrets, NULL); /* the mount points of --secret's tmpfs */
         /* Docker's State.OOMKilled: the kernel's OOM killer ended it */

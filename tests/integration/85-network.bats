@@ -54,6 +54,9 @@ EOF
     cc -static -O -o "$BATS_FILE_TMPDIR/udpecho" "$BATS_FILE_TMPDIR/udpecho.c"
 }
 
+# No veth of a container left on the host.
+no_veth() { [ -z "$(ls /sys/class/net | grep '^veth' || true)" ]; }
+
 teardown() {
     berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true
     for n in netA netB netC; do berth network rm $n >/dev/null 2>&1 || true; done
@@ -359,7 +362,9 @@ teardown() {
     kill -9 "$(berth inspect -f '{{.State.Pid}}' doomed)"
     wait_until 20 bash -c '[ "$(berth inspect -f "{{.State.Status}}" doomed)" = exited ]'
     [ "$(systemctl show -p ActiveState --value berth-doomed.service)" != active ]
-    [ ! -e "/sys/class/net/$veth" ]
+    # the kernel deletes the veth with the container's network namespace,
+    # right after the stop hook
+    wait_until 5 test ! -e "/sys/class/net/$veth"
     run nft list ruleset
     assert_output_not_contains "$id"
     assert_output_not_contains 8083
@@ -380,7 +385,35 @@ teardown() {
     assert_output_not_contains 8084
     run cat /run/berth/networks/ports.json
     assert_output_not_contains 8084
-    [ -z "$(ls /sys/class/net | grep '^veth' || true)" ]
+    wait_until 5 no_veth
+}
+
+@test "addresses go round the subnet: one just given back is not handed out again at once" {
+    local a b
+    a=$(berth run --rm busybox ip -4 -o addr show eth0 | awk '{print $4}')
+    b=$(berth run --rm busybox ip -4 -o addr show eth0 | awk '{print $4}')
+    [[ $a == 172.17.* ]] || _fail "first address: $a"
+    [[ $b == 172.17.* ]] || _fail "second address: $b"
+    [ "$a" != "$b" ] || _fail "$a handed out twice in a row"
+}
+
+@test "the owner of a joined network namespace stops: its interface goes at once, its address is free" {
+    berth run -d --name owner2 busybox sleep 1000 >/dev/null
+    id=$(berth inspect -f '{{.Id}}' owner2)
+    berth run -d --name joiner2 --network container:owner2 busybox sleep 1000 >/dev/null
+    run berth exec joiner2 ip -4 -o addr show eth0
+    assert_success
+    [ -e "/run/berth/netns-joiners/$(berth inspect -f '{{.Id}}' joiner2)" ]
+    berth stop -t 1 owner2 >/dev/null
+    # the joiner still holds the namespace: the stop hook took the veth
+    # down itself, so the joiner has no eth0 left
+    [ ! -e "/sys/class/net/veth${id:0:11}" ]
+    run berth exec joiner2 ip link show eth0
+    assert_failure
+    run cat /run/berth/networks/bridge.json
+    assert_output_not_contains "$id"
+    berth rm -f joiner2 >/dev/null
+    [ -z "$(ls /run/berth/netns-joiners)" ] || _fail "marks left: $(ls /run/berth/netns-joiners)"
 }
 
 @test "--network none has only lo; --network host sees the harness' interfaces" {
@@ -388,6 +421,8 @@ teardown() {
     assert_success
     assert_output lo
     berth run --rm busybox true # makes berth0
+    # (its veth goes with its network namespace, a moment after)
+    wait_until 5 no_veth
     run berth run --rm --network host busybox ls /sys/class/net
     assert_success
     assert_equal "$output" "$(ls /sys/class/net)"

@@ -204,8 +204,9 @@ hosts_ip() {
     [ "${#lines[@]}" -eq 1 ]
     kill -9 "$(berth inspect -f '{{.State.Pid}}' api)"
     wait_until 20 bash -c '[ "$(berth inspect -f "{{.State.Status}}" api)" = exited ]'
-    [ ! -e "/sys/class/net/veth${id:0:11}" ]
-    [ ! -e "/sys/class/net/veth${id:0:9}01" ]
+    # the kernel deletes the veths with the container's network namespace
+    wait_until 5 test ! -e "/sys/class/net/veth${id:0:11}"
+    wait_until 5 test ! -e "/sys/class/net/veth${id:0:9}01"
     run cat /run/berth/networks/front.json /run/berth/networks/back.json /run/berth/networks/ports.json
     assert_output_not_contains "$id"
     run nft list ruleset
