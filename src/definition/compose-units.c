@@ -211,6 +211,34 @@ static int add_mounts(struct strbuf *b, const struct compose_project *p, const s
         return 0;
 }
 
+/* secrets: as Docker Compose outside a swarm, a file secret is the file
+ * bound read-only at /run/secrets/TARGET (TARGET: the secret's key, or the
+ * long syntax's target, a name or an absolute path). */
+static int add_secrets(struct strbuf *b, const struct compose_project *p, const struct compose_service *s,
+                       berth_error_t *err)
+{
+        for (size_t i = 0; i < s->n_secrets; i++) {
+                const struct compose_secret_ref *r = &s->secrets[i];
+                const struct compose_secret *cs = NULL;
+                for (size_t k = 0; k < p->n_secrets && !cs; k++)
+                        if (streq(p->secrets[k].key, r->source))
+                                cs = &p->secrets[k];
+                if (!cs)
+                        return berth_error(err, 0, "service %s: secret %s is not declared", s->name, r->source);
+                if (!cs->file)
+                        return berth_error(err, 0,
+                                           "service %s: secret %s: only secrets from a file are supported by compose "
+                                           "up yet",
+                                           s->name, r->source);
+                const char *t = r->target ? r->target : r->source;
+                cleanup_free char *line = t[0] == '/' ? xasprintf("%s:%s:ro", cs->file, t)
+                                                      : xasprintf("%s:/run/secrets/%s:ro", cs->file, t);
+                if (add_string(b, s, "Volume", line, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
 static int add_network(struct strbuf *b, const struct compose_project *p, const struct compose_service *s,
                        struct compose_units *u, berth_error_t *err)
 {
@@ -303,20 +331,18 @@ static int check_unsupported(const struct compose_service *s, berth_error_t *err
 {
         if (!s->image && !s->build)
                 return berth_error(err, 0, "service %s has neither an image nor a build section", s->name);
-        if (s->expose)
-                return unsupported(s, "expose", err);
-        if (s->privileged > 0)
-                return unsupported(s, "privileged", err);
         if (s->tty > 0 || s->stdin_open > 0)
                 return unsupported(s, s->tty > 0 ? "tty" : "stdin_open", err);
-        if (s->n_secrets)
-                return unsupported(s, "secrets", err);
         if (s->dns)
                 return unsupported(s, "dns", err);
         if (s->extra_hosts)
                 return unsupported(s, "extra_hosts", err);
         if (s->reservations.cpus >= 0 || s->reservations.pids >= 0)
-                return unsupported(s, "deploy.resources.reservations other than memory", err);
+                /* Docker Compose passes neither to a container outside a
+                 * swarm: a file that has them still comes up */
+                berth_warn("service %s: deploy.resources.reservations.%s is not applied outside a swarm, as "
+                           "with Docker Compose",
+                           s->name, s->reservations.cpus >= 0 ? "cpus" : "pids");
         return 0;
 }
 
@@ -464,7 +490,7 @@ static int service_file(const struct compose_project *p, const struct compose_se
                         v = xasprintf("%u/%s", pt->target, proto);
                 strbuf_printf(&c, "PublishPort=%s\n", v);
         }
-        if (add_mounts(&c, p, s, u, err) < 0 || add_network(&c, p, s, u, err) < 0)
+        if (add_mounts(&c, p, s, u, err) < 0 || add_secrets(&c, p, s, err) < 0 || add_network(&c, p, s, u, err) < 0)
                 return -1;
         if (s->user && add_string(&c, s, "User", s->user, err) < 0)
                 return -1;
@@ -474,6 +500,11 @@ static int service_file(const struct compose_project *p, const struct compose_se
                 return -1;
         if (s->read_only > 0)
                 strbuf_adds(&c, "ReadOnly=yes\n");
+        if (s->privileged > 0)
+                strbuf_adds(&c, "Privileged=yes\n");
+        for (size_t i = 0; s->expose && s->expose[i]; i++)
+                if (add_string(&c, s, "ExposeHostPort", s->expose[i], err) < 0)
+                        return -1;
         if (s->init > 0)
                 strbuf_adds(&c, "RunInit=yes\n");
         if (s->cap_add)

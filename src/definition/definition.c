@@ -606,6 +606,7 @@ static const struct container_key container_keys[] = {
         { "Environment", KEY_WORDS, "-e", NULL, check_environment, NULL },
         { "EnvironmentFile", KEY_LIST, "--env-file", NULL, NULL, apply_path },
         { "PublishPort", KEY_LIST, "-p", NULL, NULL, apply_publish },
+        { "ExposeHostPort", KEY_LIST, "--expose", NULL, NULL, NULL },
         { "Volume", KEY_LIST, "-v", NULL, check_volume, apply_mount_paths },
         { "Mount", KEY_LIST, "--mount", NULL, NULL, apply_mount_paths },
         { "Tmpfs", KEY_LIST, "--tmpfs", NULL, NULL, NULL },
@@ -617,6 +618,8 @@ static const struct container_key container_keys[] = {
         { "WorkingDir", KEY_STRING, "-w", NULL, check_absolute, NULL },
         { "HostName", KEY_STRING, "--hostname", NULL, NULL, NULL },
         { "ReadOnly", KEY_BOOL, "--read-only", NULL, NULL, NULL },
+        /* berth's own: Quadlet has none (PodmanArgs=--privileged there) */
+        { "Privileged", KEY_BOOL, "--privileged", NULL, NULL, NULL },
         { "AddCapability", KEY_WORDS, "--cap-add", NULL, check_capability, NULL },
         { "AddDevice", KEY_LIST, "--device", NULL, check_device, apply_devices },
         { "DropCapability", KEY_WORDS, "--cap-drop", NULL, check_capability, NULL },

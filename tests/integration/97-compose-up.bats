@@ -46,6 +46,9 @@ teardown() {
     if [ -f /run/berth/compose/shop.list ]; then
         (cd "$D/shop" && berth compose down -v >/dev/null 2>&1) || :
     fi
+    if [ -f /run/berth/compose/sec.list ]; then
+        (cd "$D/sec" && berth compose down >/dev/null 2>&1) || :
+    fi
     rm -rf "$D"
     remove_all_containers
 }
@@ -144,10 +147,11 @@ hello world"
 @test "compose up: unsupported keys, a missing image and a bad --pull fail in one line with 125, writing nothing" {
     cd "$D/shop"
     cp compose.yaml good.yaml
-    sed -i 's/^    restart: on-failure/    privileged: true/' compose.yaml
+    sed -i 's/^    restart: on-failure$/    restart: on-failure:3/' compose.yaml
     run --separate-stderr berth compose up -d
     assert_status 125
-    [ "$stderr" = "berth: service web: privileged is not supported by compose up yet" ] || _fail "stderr: $stderr"
+    [ "$stderr" = "berth: service web: restart with a retry count is not supported by compose up yet" ] ||
+        _fail "stderr: $stderr"
     assert_no_compose_project shop
 
     cp good.yaml compose.yaml
@@ -182,4 +186,43 @@ hello world"
     run berth compose down
     assert_success
     assert_no_compose_project shop
+}
+
+@test "compose up: a file secret at /run/secrets (read-only), privileged and expose, as Docker Compose makes them" {
+    mkdir -p "$D/sec"
+    echo "s3cret-value" >"$D/sec/pw.txt"
+    cat >"$D/sec/compose.yaml" <<'YAML'
+services:
+  app:
+    image: busybox
+    command: ["sleep", "1000"]
+    privileged: true
+    expose: ["9000"]
+    secrets: [pw, {source: pw, target: /etc/pw}]
+  plain:
+    image: busybox
+    command: ["sleep", "1000"]
+secrets:
+  pw:
+    file: ./pw.txt
+YAML
+    cd "$D/sec"
+    run berth compose up -d
+    assert_success
+    run berth compose exec -T app cat /run/secrets/pw
+    assert_success
+    assert_output s3cret-value
+    run berth compose exec -T app cat /etc/pw
+    assert_output s3cret-value
+    run berth compose exec -T app sh -c 'echo changed >/run/secrets/pw'
+    assert_failure
+    assert_equal "$(cat "$D/sec/pw.txt")" s3cret-value
+    run berth compose exec -T plain ls /run/secrets
+    assert_failure
+    run berth inspect -f '{{.HostConfig.Privileged}} {{json .Config.ExposedPorts}}' sec-app-1
+    assert_output 'true {"9000/tcp":{}}'
+    run berth inspect -f '{{.HostConfig.Privileged}}' sec-plain-1
+    assert_output false
+    run berth compose down
+    assert_success
 }

@@ -85,10 +85,10 @@ $D/out/berth-compose-life.target"
     [[ "$stderr" == "berth: --output $D/afile is not a directory"* ]] || _fail "stderr: $stderr"
     [ ! -s "$D/afile" ]
     # a bad project: one line, 125, no directory made
-    sed -i 's/^    init: true/    privileged: true/' compose.yaml
+    sed -i 's/^    init: true/    extra_hosts: ["h:10.0.0.1"]/' compose.yaml
     run --separate-stderr berth compose generate -o "$D/bad"
     assert_status 125
-    [ "$stderr" = "berth: service db: privileged is not supported by compose up yet" ] || _fail "stderr: $stderr"
+    [ "$stderr" = "berth: service db: extra_hosts is not supported by compose up yet" ] || _fail "stderr: $stderr"
     [ ! -e "$D/bad" ]
     run --separate-stderr berth compose generate --bogus
     assert_status 125

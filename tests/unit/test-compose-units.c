@@ -294,10 +294,8 @@ static void bad(const char *yaml, const char *want)
 
 START_TEST(test_unsupported)
 {
-        bad("services:\n  a:\n    image: x\n    privileged: true\n",
-            "service a: privileged is not supported by compose up yet");
-        bad("services:\n  a:\n    image: x\n    expose: [\"80\"]\n",
-            "service a: expose is not supported by compose up yet");
+        bad("services:\n  a:\n    image: x\n    secrets: [s]\nsecrets:\n  s: {environment: TOKEN}\n",
+            "service a: secret s: only secrets from a file are supported by compose up yet");
         bad("services:\n  a:\n    image: x\n    networks: {default: {aliases: [\"b c\"]}}\n",
             "service a: invalid network alias 'b c' (a host name: letters, digits, '-', '.', '_')");
         bad("services:\n  a:\n    image: x\n    restart: on-failure:3\n",
@@ -317,6 +315,31 @@ START_TEST(test_unsupported)
             "service b: its healthcheck is disabled, but a service depends on it with condition service_healthy");
         bad("services:\n  a:\n    image: x\n    volumes: [\"v:/v\"]\nvolumes:\n  v:\n    labels: [x=y]\n",
             "volume v: labels is not supported by compose up yet");
+}
+END_TEST
+
+/* privileged, expose and file secrets (read-only binds at /run/secrets,
+ * as Docker Compose makes them outside a swarm) */
+START_TEST(test_privileged_expose_secrets)
+{
+        cleanup_error berth_error_t err = NULL;
+        cleanup_compose_units struct compose_units *u =
+                make("services:\n  a:\n    image: x\n    privileged: true\n    expose: [\"80\", 90/udp]\n"
+                     "    secrets: [pw, {source: key, target: /etc/app.key}, {source: pw, target: other}]\n"
+                     "    deploy: {resources: {reservations: {cpus: '0.5', memory: 64m}}}\n"
+                     "secrets:\n  pw: {file: ./pw.txt}\n  key: {file: /srv/app.key}\n",
+                     NULL, &err);
+        ck_assert_msg(u != NULL, "%s", err ? err->msg : "?");
+        cleanup_definition struct definition *d = load("app-a-1", DEFINITION_CONTAINER);
+        cleanup_free char *pw = xasprintf("%s/pw.txt:/run/secrets/pw:ro", tmpdir);
+        cleanup_free char *other = xasprintf("%s/pw.txt:/run/secrets/other:ro", tmpdir);
+        ck_assert(strv_contains(d->run_args, pw));
+        ck_assert(strv_contains(d->run_args, other));
+        ck_assert(strv_contains(d->run_args, "/srv/app.key:/etc/app.key:ro"));
+        ck_assert(strv_contains(d->run_args, "--privileged"));
+        ck_assert(strv_contains(d->run_args, "--expose"));
+        ck_assert(strv_contains(d->run_args, "90/udp"));
+        ck_assert(d->limits.set[LIMIT_MEMORY_RESERVATION]);
 }
 END_TEST
 
@@ -351,6 +374,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_depends_on);
         tcase_add_test(tc, test_unsupported);
         tcase_add_test(tc, test_build_image);
+        tcase_add_test(tc, test_privileged_expose_secrets);
         tcase_add_test(tc, test_several_networks);
         tcase_add_test(tc, test_no_such_service);
         tcase_add_test(tc, test_completed_successfully);
