@@ -51,6 +51,11 @@ int cli_volume_prune(struct berth_store *s, bool all, long long *reclaimed, bert
 struct compose_options;
 int cmd_compose_up_down(struct berth_cli *cli, const struct compose_options *co, const char *sub, int argc,
                         char **argv, berth_error_t *err);
+/* compose run of a project that is not up: the files of SERVICE (and what
+ * it depends on) as up writes them, its networks and volumes made, no
+ * container created or started (cmd-compose-up.c). */
+int compose_up_resources(struct berth_cli *cli, const struct compose_options *co, const char *service,
+                         berth_error_t *err);
 /* compose logs/start/stop/restart/exec/top/run (src/cli/cmd-compose-ops.c),
  * build/pull/push/images (src/cli/cmd-compose-build.c), for cmd_compose(). */
 int cmd_compose_ops(struct berth_cli *cli, const struct compose_options *co, const char *sub, int argc, char **argv,

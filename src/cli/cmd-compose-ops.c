@@ -444,10 +444,9 @@ static int compose_run_cmd(struct berth_cli *cli, const struct compose_options *
                 if (cmd_compose_up_down(cli, co, "up", (int) strv_length(up), up, err) < 0)
                         return -1;
         } else {
-                cleanup_free char *manifest = xasprintf("%s/%s.list", COMPOSE_MANIFEST_DIR, p->name);
-                if (access(manifest, F_OK) < 0)
-                        return berth_error(err, 0, "project %s is not up (run needs its networks and volumes): run "
-                                                   "'berth compose up' first", p->name);
+                /* as Docker Compose: the networks and volumes are made */
+                if (compose_up_resources(cli, co, s->name, err) < 0)
+                        return -1;
         }
         /* loaded once the project's network and volume definitions are there */
         cleanup_definition struct definition *d = NULL;

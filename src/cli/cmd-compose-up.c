@@ -231,7 +231,7 @@ static char *container_hash(struct berth_cli *cli, const char *name, bool *exist
 
 /* --no-start: the networks and volumes, and each container's record as its
  * unit would make it (state "created"); a later up or start makes it afresh. */
-static int create_only(struct berth_cli *cli, sd_bus *bus, const struct compose_units *u, berth_error_t *err)
+static int start_resources(sd_bus *bus, const struct compose_units *u, berth_error_t *err)
 {
         for (int k = 0; k < 2; k++)
                 for (char **n = k ? u->volumes : u->networks; *n; n++) {
@@ -239,6 +239,13 @@ static int create_only(struct berth_cli *cli, sd_bus *bus, const struct compose_
                         if (unit_start(bus, unit, err) < 0)
                                 return -1;
                 }
+        return 0;
+}
+
+static int create_only(struct berth_cli *cli, sd_bus *bus, const struct compose_units *u, berth_error_t *err)
+{
+        if (start_resources(bus, u, err) < 0)
+                return -1;
         struct container_progress progress = { .out = stderr };
         for (size_t i = 0; u->containers[i]; i++) {
                 bool exists, ok;
@@ -428,6 +435,31 @@ static int compose_up_cmd(struct berth_cli *cli, const struct compose_options *c
         if (r < 0 || detach)
                 return r;
         return attach_project(bus, u, started, err);
+}
+
+int compose_up_resources(struct berth_cli *cli, const struct compose_options *co, const char *service,
+                         berth_error_t *err)
+{
+        char *names[] = { (char *) service, NULL };
+        cleanup_compose_project struct compose_project *p = NULL;
+        cleanup_compose_units struct compose_units *u = NULL;
+        if (compose_load(co, &p, err) < 0)
+                return -1;
+        cleanup_strv char **was_enabled = manifest_read(&enabled_layout, p->name);
+        cleanup_strv char **was_runtime = manifest_read(&runtime_layout, p->name);
+        if (was_enabled[0] || was_runtime[0])
+                return 0; /* up already: its networks and volumes are there */
+        if (compose_units_make(p, names, &u, err) < 0)
+                return -1;
+        for (size_t i = 0; i < u->n_files; i++)
+                if (check_clash(&runtime_layout, &u->files[i], err) < 0)
+                        return -1;
+        if (cli_store_open(cli, err) < 0 || write_project(&runtime_layout, false, p, u, err) < 0)
+                return -1;
+        cleanup_bus sd_bus *bus = NULL;
+        if (unit_bus_open(&bus, err) < 0 || unit_daemon_reload(bus, err) < 0)
+                return -1;
+        return start_resources(bus, u, err);
 }
 
 /* berth compose generate [--output DIR] [SERVICE...]: the files up --enable

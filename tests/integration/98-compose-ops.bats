@@ -245,16 +245,23 @@ stopped() {
     [ ! -e /run/berth/compose/ops.list ] || _fail "manifest left"
 }
 
-@test "compose run --no-deps on a project that is not up: one line, 125, nothing made" {
+@test "compose run --rm --no-deps on a project that is not up: its network is made, no service container; down takes it" {
     cd "$D/ops"
     local before
     before=$(berth ps -aq | wc -l)
-    run --separate-stderr berth compose run --rm --no-deps -T b true
-    assert_status 125
-    [ "$stderr" = "berth: project ops is not up (run needs its networks and volumes): run 'berth compose up' first" ] \
-        || _fail "stderr: $stderr"
-    [ "$(berth ps -aq | wc -l)" -eq "$before" ] || _fail "a container was made"
-    [ ! -e /run/berth/compose/ops.list ] || _fail "a manifest was written"
+    run --separate-stderr berth compose run --rm --no-deps -T b sh -c 'ip -4 -o addr show eth0 | grep -c inet'
+    assert_success
+    assert_output 1
+    [ "$(berth ps -aq | wc -l)" -eq "$before" ] || _fail "a container was left"
+    run berth network inspect ops_default
+    assert_success
+    run berth inspect ops-b-1
+    assert_failure
+    run berth compose down
+    assert_success
+    run berth network inspect ops_default
+    assert_failure
+    [ ! -e /run/berth/compose/ops.list ] || _fail "manifest left"
 }
 
 @test "compose rm: the stopped containers after a confirmation or -f, -s stops first; start makes them again" {
