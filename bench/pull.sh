@@ -92,11 +92,16 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench-pull: hyperfine, $runs runs per engine (load average before: $load)" >&2
 hyperfine "${hf[@]}" >&2
 [ -z "${BERTH_HARNESS_OUT:-}" ] || cp "$work/pull.json" "$BERTH_HARNESS_OUT/bench-pull.json"
+# issue 15: pull in bounded memory whatever the image size
+berth rmi -f "$img" >/dev/null 2>&1 || true
+/usr/bin/time -f '%M' -o "$work/pull-rss" berth pull -q "$img" >/dev/null || die "berth pull failed"
+pull_rss=$(cat "$work/pull-rss")
 
 echo
 echo "berth pull bench, $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) CPUs," \
     "$(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), load before: $load"
 echo "  image: $nlayers layers, $bytes bytes compressed, from docker-registry on 127.0.0.1 (plain HTTP)"
+echo "  berth pull's peak resident size: $pull_rss KB"
 echo "  $(podman --version); podman: $(podman info --format '{{.Store.GraphDriverName}} storage')"
 python3 - "$work/pull.json" "$bytes" <<'PY'
 import json, sys

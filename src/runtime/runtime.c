@@ -732,7 +732,10 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         json_object_set_new(c->state, "ExitCode", json_integer(exit_code));
         json_object_set_new(c->state, "FinishedAt", json_string(finished));
         json_object_set_new(c->state, "OOMKilled", json_boolean(oom));
-        if (container_save_state(c, err) < 0)
+        /* a --rm container's record goes below: its last state need not
+         * reach the disk first (only if the removal fails) */
+        bool auto_remove = json_bool(c->config, "HostConfig.AutoRemove");
+        if (!auto_remove && container_save_state(c, err) < 0)
                 return -1;
         if (was_running) {
                 if (oom)
@@ -742,13 +745,15 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
                 char *attrs[] = { ec, NULL };
                 container_event(c, "die", attrs);
         }
-        if (json_bool(c->config, "HostConfig.AutoRemove")) {
+        if (auto_remove) {
                 cleanup_free char *exitfile = store_run_path(s, "exits/%s", id);
                 cleanup_free char *text = xasprintf("%d\n", exit_code);
                 (void) write_file_atomic_sync(exitfile, text, strlen(text), 0600, WRITE_VOLATILE, NULL);
                 close(steal_fd(&lfd));
-                if (container_remove(s, c, err) < 0)
+                if (container_remove(s, c, err) < 0) {
+                        (void) container_save_state(c, NULL);
                         return -1;
+                }
                 volume_remove_anonymous(s, c->config); /* --rm takes its anonymous volumes along */
                 return 0;
         }

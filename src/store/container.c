@@ -545,14 +545,19 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
         json_decref(state);
         if (r < 0)
                 goto fail;
-        fsync_dir(stage);
+        /* a --rm container lives as long as its run: whole files, but its
+         * name in containers/ need not outlive a crash (two syncs fewer) */
+        bool ephemeral = json_bool(config, "HostConfig.AutoRemove");
+        if (!ephemeral)
+                fsync_dir(stage);
         final = store_path(s, "containers/%s", id);
         if (rename(stage, final) < 0) {
                 r = berth_error(err, errno, "rename `%s` to `%s`", stage, final);
                 goto fail;
         }
         parent = store_path(s, "containers");
-        fsync_dir(parent);
+        if (!ephemeral)
+                fsync_dir(parent);
         name_index_set(s, chosen, id);
         store_lock_scope_release(&lock);
         r = container_load(s, id, out, err);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Images move in bounded memory whatever their size (issue 15): load, save,
-# import, export and commit stream a layer through fixed buffers and never
+# import, export, commit and build stream a layer through fixed buffers and never
 # hold it whole, so their peak resident size stays far below the layer's.
 # GNU time's "Maximum resident set size" of the berth process measures it.
 
@@ -24,7 +24,7 @@ teardown_file() {
 teardown() {
     remove_all_containers
     local i
-    for i in mem66/big:1 mem66/imported:1 mem66/committed:1; do
+    for i in mem66/big:1 mem66/imported:1 mem66/committed:1 mem66/built:1; do
         if berth image inspect "$i" >/dev/null 2>&1; then
             berth rmi -f "$i" >/dev/null
         fi
@@ -74,4 +74,17 @@ assert_bounded() {
     run berth run --rm --network none mem66/imported:1 stat -c %s /big
     assert_success
     assert_output "$((LAYER_MB * 1048576))"
+}
+
+@test "build with a ${LAYER_MB} MB file in its context (COPY, then a RUN on it) stays under 64 MB resident" {
+    local kb
+    mkdir -p "$T66/ctx"
+    head -c $((LAYER_MB * 1048576)) /dev/urandom >"$T66/ctx/big"
+    printf '%s\n' 'FROM busybox' 'COPY big /big' 'RUN stat -c %s /big >/size' >"$T66/ctx/Dockerfile"
+    kb=$(peak_kb berth build -q --network none -t mem66/built:1 "$T66/ctx")
+    assert_bounded build "$kb"
+    run berth run --rm --network none mem66/built:1 cat /size
+    assert_success
+    assert_output "$((LAYER_MB * 1048576))"
+    rm -rf "$T66/ctx"
 }
