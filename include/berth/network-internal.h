@@ -81,11 +81,12 @@ char *ipam_format(uint32_t addr);
 /* The gateway: the first host address of the subnet. */
 uint32_t ipam_gateway(const struct ipv4_subnet *sn);
 bool ipam_overlaps(const struct ipv4_subnet *a, const struct ipv4_subnet *b);
-/* The first address of sn after `after` (round the subnet; 0: from the
- * start) that is not the network, gateway or broadcast address nor in
- * used[], as Docker's IPAM hands them out in turn; -ENOSPC when the subnet
- * is full. */
-int ipam_pick(const struct ipv4_subnet *sn, const uint32_t *used, size_t nused, uint32_t after, uint32_t *out);
+/* The lowest address of sn that is not the network, gateway or broadcast
+ * address nor in used[], as Docker's IPAM picks it; -ENOSPC when the subnet
+ * is full.  (An address given back while the kernel still tears down its
+ * old veth is safe to hand out again: the MAC comes from the address, so
+ * neighbours' caches stay right.) */
+int ipam_pick(const struct ipv4_subnet *sn, const uint32_t *used, size_t nused, uint32_t *out);
 /* Is a an address of sn a container can have (not the network, gateway or
  * broadcast address)? */
 bool ipam_host_address(const struct ipv4_subnet *sn, uint32_t a);

@@ -56,16 +56,10 @@ bool ipam_overlaps(const struct ipv4_subnet *a, const struct ipv4_subnet *b)
         return (a->addr & m) == (b->addr & m);
 }
 
-int ipam_pick(const struct ipv4_subnet *sn, const uint32_t *used, size_t nused, uint32_t after, uint32_t *out)
+int ipam_pick(const struct ipv4_subnet *sn, const uint32_t *used, size_t nused, uint32_t *out)
 {
-        uint32_t first = ipam_gateway(sn) + 1;
         uint32_t last = sn->addr | ~prefix_mask(sn->prefix); /* broadcast */
-        uint32_t span = last > first ? last - first : 0;
-        /* from the one after `after`, round the subnet: an address just
-         * given back is the last one handed out again */
-        uint32_t start = after >= first && after < last ? after + 1 - first : 0;
-        for (uint32_t k = 0; k < span; k++) {
-                uint32_t a = first + (start + k) % span;
+        for (uint32_t a = ipam_gateway(sn) + 1; a < last; a++) {
                 bool taken = false;
                 for (size_t i = 0; i < nused && !taken; i++)
                         taken = used[i] == a;

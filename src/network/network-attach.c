@@ -99,26 +99,6 @@ static unsigned free_interface(json_t *memberships)
         }
 }
 
-/* The address NAME handed out last (RUN/networks/NAME.last, under the
- * network lock), so the next one is picked after it: 0 when none. */
-static uint32_t last_address(struct berth_store *s, const char *name)
-{
-        cleanup_free char *p = store_run_path(s, "networks/%s.last", name), *text = NULL;
-        struct in_addr a;
-        if (read_file(p, &text, NULL, NULL) < 0)
-                return 0;
-        text[strcspn(text, "\n")] = '\0';
-        return inet_pton(AF_INET, text, &a) == 1 ? ntohl(a.s_addr) : 0;
-}
-
-static void last_address_set(struct berth_store *s, const char *name, uint32_t addr)
-{
-        cleanup_free char *p = store_run_path(s, "networks/%s.last", name);
-        cleanup_free char *ip = ipam_format(addr);
-        cleanup_free char *text = xasprintf("%s\n", ip);
-        (void) write_file_atomic_sync(p, text, strlen(text), 0644, WRITE_VOLATILE, NULL);
-}
-
 /* Allocate the address (the endpoint's own, or a free one) and, for the
  * first network, reserve the ports, under the lock; record the member and
  * update the members' hosts files. */
@@ -153,11 +133,8 @@ static int endpoint_allocate(struct berth_store *s, struct berth_container *c, j
                 for (size_t i = 0; i < n; i++)
                         if (used[i] == *addr)
                                 return berth_error(err, 0, "address %s is already in use on network %s", want, name);
-        } else if (ipam_pick(sn, used, n, last_address(s, name), addr) < 0) {
+        } else if (ipam_pick(sn, used, n, addr) < 0)
                 return berth_error(err, 0, "no available IPv4 addresses on network %s", name);
-        } else {
-                last_address_set(s, name, *addr);
-        }
         if (ports && ports_reserve(s, c, ports, err) < 0)
                 return -1;
         cleanup_free char *ip = ipam_format(*addr);

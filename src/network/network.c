@@ -433,11 +433,9 @@ int network_remove(struct berth_store *s, const char *ref, berth_error_t *err)
                 return -1;
         cleanup_free char *mp = members_path(s, name);
         cleanup_free char *nat_mark = store_run_path(s, "networks/%s.nat", name);
-        cleanup_free char *last = store_run_path(s, "networks/%s.last", name);
         cleanup_free char *p = store_path(s, "networks/%s.json", name);
         unlink(mp);
         unlink(nat_mark);
-        unlink(last);
         if (unlink(p) < 0)
                 return berth_error(err, errno, "remove `%s`", p);
         network_event("destroy", def, NULL);
