@@ -373,7 +373,8 @@ static bool name_index_covers(struct berth_store *s)
                 ids[n++] = xstrdup(t);
         }
         closedir(d);
-        qsort(ids, n, sizeof(char *), cmp_str);
+        if (n > 0) /* qsort() takes no NULL, even for nothing */
+                qsort(ids, n, sizeof(char *), cmp_str);
         d = opendir(recs);
         if (!d)
                 ok = false;
