@@ -47,6 +47,10 @@ int cli_container_list(struct berth_store *s, struct berth_container ***out, siz
  * *reclaimed. */
 int cli_volume_prune(struct berth_store *s, bool all, long long *reclaimed, berth_error_t *err);
 
+/* image_remove()'s in_use callback: userdata is the struct berth_store *;
+ * whether a container (its ID in *container_id) uses the image. */
+int cli_image_in_use(const char *image_id, char **container_id, void *userdata, berth_error_t *err);
+
 /* compose up, down and generate (src/cli/cmd-compose-up.c), for cmd_compose(). */
 struct compose_options;
 int cmd_compose_up_down(struct berth_cli *cli, const struct compose_options *co, const char *sub, int argc,

@@ -182,3 +182,8 @@ int cli_print_formatted(const char *format, const char *default_table, json_t *h
         cli_table_free(&tab);
         return 0;
 }
+
+int cli_image_in_use(const char *image_id, char **container_id, void *userdata, berth_error_t *err)
+{
+        return store_image_in_use(userdata, image_id, container_id, err);
+}

@@ -604,11 +604,6 @@ static int down_manifest(struct berth_cli *cli, sd_bus *bus, const struct layout
         return 0;
 }
 
-static int image_used(const char *image_id, char **container_id, void *userdata, berth_error_t *err)
-{
-        return store_image_in_use(userdata, image_id, container_id, err);
-}
-
 /* down --rmi: the images of the project's services (all), or only those
  * its builds named PROJECT-SERVICE for want of an image: key (local), as
  * Docker Compose picks them; read from the files before anything goes. */
@@ -640,7 +635,7 @@ static int remove_images(struct berth_cli *cli, char *const *images, berth_error
                         berth_error_free(&e); /* never pulled or built */
                         continue;
                 }
-                if (image_remove(&cli->store, images[i], false, image_used, &cli->store, NULL, &e) < 0) {
+                if (image_remove(&cli->store, images[i], false, cli_image_in_use, &cli->store, NULL, &e) < 0) {
                         fprintf(stderr, " Image %s  Error\n", images[i]);
                         if (r == 0)
                                 r = berth_error(err, 0, "%s", e->msg);

@@ -426,11 +426,6 @@ static const char rmi_usage[] =
         "  -f, --force      Force removal of the image\n"
         "      --no-prune   Do not delete untagged parents (accepted; berth has none)\n";
 
-static int container_uses_image(const char *image_id, char **container_id, void *userdata, berth_error_t *err)
-{
-        return store_image_in_use(userdata, image_id, container_id, err);
-}
-
 static void print_line(const char *line, void *userdata)
 {
         printf("%s\n", line);
@@ -462,14 +457,14 @@ int cmd_rmi(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         if (optind >= argc)
                 return cli_usage_error(err, "rmi", "\"rmi\" requires at least 1 argument");
         if (argc - optind == 1)
-                return image_remove(&cli->store, argv[optind], force, container_uses_image, &cli->store, print_line, err) < 0
+                return image_remove(&cli->store, argv[optind], force, cli_image_in_use, &cli->store, print_line, err) < 0
                                ? -1
                                : 0;
         /* several: go on after a failure, as Docker does, and fail at the end */
         int failed = 0;
         for (int i = optind; i < argc; i++) {
                 berth_error_t e = NULL;
-                if (image_remove(&cli->store, argv[i], force, container_uses_image, &cli->store, print_line, &e) < 0) {
+                if (image_remove(&cli->store, argv[i], force, cli_image_in_use, &cli->store, print_line, &e) < 0) {
                         fflush(stdout);
                         fprintf(stderr, "berth: %s\n", e ? e->msg : "unknown error");
                         failed = e ? e->exit_code : BERTH_EXIT_ENGINE;

@@ -108,11 +108,6 @@ static const char image_prune_usage[] =
         "  -f, --force   Do not prompt for confirmation (berth prompts only when\n"
         "                stdin is a terminal)\n";
 
-static int container_uses_image(const char *image_id, char **container_id, void *userdata, berth_error_t *err)
-{
-        return store_image_in_use(userdata, image_id, container_id, err);
-}
-
 struct prune_out {
         bool header_done;
         const char *header;
@@ -147,7 +142,7 @@ static void prune_report(const char *line, void *userdata)
 
 static int prune_in_use(const char *image_id, char **container_id, void *userdata, berth_error_t *err)
 {
-        return container_uses_image(image_id, container_id, ((struct prune_ctx *) userdata)->s, err);
+        return cli_image_in_use(image_id, container_id, ((struct prune_ctx *) userdata)->s, err);
 }
 
 /* Remove dangling (all: every unused) image; *reclaimed gets the bytes of the

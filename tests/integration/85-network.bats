@@ -55,7 +55,7 @@ EOF
 }
 
 # No veth of a container left on the host.
-no_veth() { [ -z "$(ls /sys/class/net | grep '^veth' || true)" ]; }
+no_veth() { ! compgen -G '/sys/class/net/veth*' >/dev/null; }
 
 teardown() {
     berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true
