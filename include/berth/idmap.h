@@ -55,7 +55,7 @@ char *idmap_proc_text(const struct idmap *m);
 int idmap_subid_parse(const char *content, const char *name, uid_t uid, struct idmap_range *out, size_t max,
                       size_t *n, berth_error_t *err);
 /* The same, read from path; a missing file has no ranges. */
-int idmap_subid_read(const char *path, const char *name, struct idmap_range *out, size_t max, size_t *n,
+int idmap_subid_read(const char *path, const char *name, uid_t uid, struct idmap_range *out, size_t max, size_t *n,
                      berth_error_t *err);
 
 /* First fit: a host range of `size` ids inside one of avail (their host and

@@ -28,6 +28,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "berth/rootless-ns.h"
 #include "berth/archive-util.h"
 #include "berth/cli.h"
 #include "berth/container.h"
@@ -455,7 +456,9 @@ static int container_side(void *data, berth_error_t *err)
                 o.uids = &uids;
                 o.gids = &gids;
         }
-        int r = running ? enter_running((pid_t) json_int(j->c->state, "Pid", 0), err) : enter_stopped(j->s, j->c, err);
+        /* a user's stopped container: mounted in berth's user namespace */
+        int r = running ? enter_running((pid_t) json_int(j->c->state, "Pid", 0), err)
+                        : rootless_enter(err) < 0 ? -1 : enter_stopped(j->s, j->c, err);
         if (r < 0)
                 return r;
         if (j->to_container)

@@ -120,7 +120,7 @@ static json_t *id_mappings(char **names_out)
                 struct idmap_range r[IDMAP_MAX];
                 size_t n = 0;
                 json_t *a = json_array();
-                if (idmap_subid_read(files[f][0], name, r, IDMAP_MAX, &n, &e) < 0)
+                if (idmap_subid_read(files[f][0], name, (uid_t) -1, r, IDMAP_MAX, &n, &e) < 0)
                         berth_error_free(&e);
                 json_int_t next = 0;
                 for (size_t i = 0; i < n; i++) {

@@ -320,7 +320,7 @@ static int subid_map(const char *path, const char *name, struct idmap *m, berth_
         struct idmap_range r[IDMAP_MAX];
         size_t n;
         uint32_t next = 0;
-        if (idmap_subid_read(path, name, r, IDMAP_MAX, &n, err) < 0)
+        if (idmap_subid_read(path, name, (uid_t) -1, r, IDMAP_MAX, &n, err) < 0)
                 return -1;
         if (n == 0)
                 return berth_error(err, 0, "no entries for %s in %s", name, path);

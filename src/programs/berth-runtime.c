@@ -9,11 +9,14 @@
 #include <signal.h>
 
 #include "berth/cli.h"
+#include "berth/rootless-ns.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 int main(int argc, char **argv)
 {
         signal(SIGPIPE, SIG_IGN);
+        rootless_init();
         const char *root = NULL, *runroot = NULL;
         int i = 1;
         for (; i + 1 < argc && startswith(argv[i], "--"); i += 2) {
@@ -39,7 +42,12 @@ int main(int argc, char **argv)
         }
         struct berth_cli cli = {};
         berth_error_t err = NULL;
-        int r = store_open(&cli.store, root, runroot, &err);
+        /* a user's container: the shim and the stop hook work in berth's
+         * user namespace (the container's is made there); a health check
+         * joins the container's own */
+        int r = fn == cmd__healthcheck ? 0 : rootless_enter(&err);
+        if (r >= 0)
+                r = store_open(&cli.store, root, runroot, &err);
         if (r >= 0)
                 r = fn(&cli, argc - i, argv + i, &err);
         store_close(&cli.store);

@@ -8,6 +8,8 @@
 #include <signal.h>
 
 #include "berth/cli.h"
+#include "berth/rootless-ns.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 struct command {
@@ -15,6 +17,8 @@ struct command {
         berth_cmd_fn fn;
         const char *summary; /* NULL: hidden */
         bool own_store;      /* opens the store itself, when it needs it (cli_store_open) */
+        bool outside;        /* for a user: stays outside berth's user namespace (rootless-ns.h):
+                              * reads only files of the user's own, or joins a container's */
 };
 
 static const struct command commands[] = {
@@ -29,46 +33,46 @@ static const struct command commands[] = {
         { "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
         { "update", cmd_update, "Update configuration of one or more containers" },
         { "rm", cmd_rm, "Remove one or more containers" },
-        { "ps", cmd_ps, "List containers" },
-        { "logs", cmd_logs, "Fetch the logs of a container (from the journal)" },
-        { "events", cmd_events, "Get real time events from the journal" },
-        { "attach", cmd_attach, "Attach to a running container's output" },
-        { "exec", cmd_exec, "Execute a command in a running container" },
-        { "inspect", cmd_inspect, "Return low-level information on containers and images" },
-        { "wait", cmd_wait, "Block until containers stop, then print their exit codes" },
-        { "stats", cmd_stats, "Display a live stream of container(s) resource usage statistics" },
-        { "top", cmd_top, "Display the running processes of a container" },
+        { "ps", cmd_ps, "List containers", .outside = true },
+        { "logs", cmd_logs, "Fetch the logs of a container (from the journal)", .outside = true },
+        { "events", cmd_events, "Get real time events from the journal", .outside = true },
+        { "attach", cmd_attach, "Attach to a running container's output", .outside = true },
+        { "exec", cmd_exec, "Execute a command in a running container", .outside = true },
+        { "inspect", cmd_inspect, "Return low-level information on containers and images", .outside = true },
+        { "wait", cmd_wait, "Block until containers stop, then print their exit codes", .outside = true },
+        { "stats", cmd_stats, "Display a live stream of container(s) resource usage statistics", .outside = true },
+        { "top", cmd_top, "Display the running processes of a container", .outside = true },
         { "import", cmd_import, "Import the contents from a tarball to create an image" },
-        { "images", cmd_images, "List images" },
+        { "images", cmd_images, "List images", .outside = true },
         { "rmi", cmd_rmi, "Remove one or more images" },
         { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
         { "save", cmd_save, "Save one or more images to a tar archive" },
         { "load", cmd_load, "Load images from a tar archive or STDIN" },
-        { "history", cmd_history, "Show the history of an image" },
+        { "history", cmd_history, "Show the history of an image", .outside = true },
         { "commit", cmd_commit, "Create a new image from a container's changes" },
         { "export", cmd_export, "Export a container's filesystem as a tar archive" },
         { "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem" },
-        { "version", cmd_version, "Show the berth version information" },
-        { "info", cmd_info, "Display system-wide information" },
-        { "generate", cmd_generate, "Show or write the units berth-generator makes from definition files" },
+        { "version", cmd_version, "Show the berth version information", .outside = true },
+        { "info", cmd_info, "Display system-wide information", .outside = true },
+        { "generate", cmd_generate, "Show or write the units berth-generator makes from definition files", .outside = true },
         { "network", cmd_network, "Manage networks (create, ls, inspect, rm)" },
-        { "port", cmd_port, "List port mappings of a container" },
+        { "port", cmd_port, "List port mappings of a container", .outside = true },
         { "volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)" },
         { "secret", cmd_secret, "Manage secrets (create, ls, inspect, rm)" },
-        { "healthcheck", cmd_healthcheck, "Run the health check of a container now" },
+        { "healthcheck", cmd_healthcheck, "Run the health check of a container now", .outside = true },
         { "auto-update", cmd_auto_update, "Update containers to their newer images and restart their units" },
-        { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
+        { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem", .outside = true },
         { "pull", cmd_pull, "Download an image from a registry" },
         { "push", cmd_push, "Upload an image to a registry" },
-        { "login", cmd_login, "Log in to a registry" },
-        { "logout", cmd_logout, "Log out from a registry" },
-        { "search", cmd_search, "Search a registry for images" },
+        { "login", cmd_login, "Log in to a registry", .outside = true },
+        { "logout", cmd_logout, "Log out from a registry", .outside = true },
+        { "search", cmd_search, "Search a registry for images", .outside = true },
         { "build", cmd_build, "Build an image from a Dockerfile" },
         { "compose", cmd_compose, "Define and run multi-container applications (compose files)", .own_store = true },
         { "image-prune", cmd_image_prune, NULL },
-        { "image-inspect", cmd_image_inspect, NULL },
+        { "image-inspect", cmd_image_inspect, NULL, .outside = true },
         { "container-prune", cmd_container_prune, NULL },
-        { "container-inspect", cmd_container_inspect, NULL },
+        { "container-inspect", cmd_container_inspect, NULL, .outside = true },
         { "system-df", cmd_system_df, NULL },
         { "system-check", cmd_system_check, NULL },
         { "system-prune", cmd_system_prune, NULL },
@@ -126,6 +130,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
         setlocale(LC_ALL, "");
+        rootless_init();
         signal(SIGPIPE, SIG_IGN);
 
         const char *root = NULL, *runroot = NULL;
@@ -187,7 +192,9 @@ int main(int argc, char **argv)
         cleanup_free char *self = realpath("/proc/self/exe", NULL);
         cli.self = self ? self : argv[0];
         berth_error_t err = NULL;
-        int r = cmd->own_store ? 0 : cli_store_open(&cli, &err);
+        int r = cmd->outside ? 0 : rootless_enter(&err);
+        if (r >= 0 && !cmd->own_store)
+                r = cli_store_open(&cli, &err);
         if (r >= 0) {
                 optind = 0; /* full getopt re-initialisation for the command */
                 opterr = 0; /* commands report bad options themselves, in one line */

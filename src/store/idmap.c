@@ -167,7 +167,7 @@ int idmap_subid_parse(const char *content, const char *name, uid_t uid, struct i
         return 0;
 }
 
-int idmap_subid_read(const char *path, const char *name, struct idmap_range *out, size_t max, size_t *n,
+int idmap_subid_read(const char *path, const char *name, uid_t uid, struct idmap_range *out, size_t max, size_t *n,
                      berth_error_t *err)
 {
         cleanup_free char *text = NULL;
@@ -176,7 +176,7 @@ int idmap_subid_read(const char *path, const char *name, struct idmap_range *out
                 return 0;
         if (read_file(path, &text, NULL, err) < 0)
                 return -1;
-        if (idmap_subid_parse(text, name, (uid_t) -1, out, max, n, err) < 0)
+        if (idmap_subid_parse(text, name, uid, out, max, n, err) < 0)
                 return berth_error_wrap(err, "%s", path);
         return 0;
 }
@@ -272,7 +272,7 @@ static int allocate_side(const char *path, const char *name, struct berth_contai
 {
         struct idmap_range avail[IDMAP_MAX];
         size_t navail;
-        if (idmap_subid_read(path, name, avail, IDMAP_MAX, &navail, err) < 0)
+        if (idmap_subid_read(path, name, (uid_t) -1, avail, IDMAP_MAX, &navail, err) < 0)
                 return -1;
         if (navail == 0)
                 return berth_error(err, 0, "no %s entries in %s for user namespaces: add some with `echo "

@@ -11,6 +11,7 @@
 
 #include "berth/container.h"
 #include "berth/json-util.h"
+#include "berth/rootless.h"
 #include "berth/store.h"
 #include "berth/util.h"
 
@@ -33,8 +34,12 @@ static const char *env_or(const char *name, const char *dflt)
 int store_open(struct berth_store *s, const char *root, const char *run, berth_error_t *err)
 {
         *s = (struct berth_store) { .lock_fd = -1 }; /* callers may hand in an uninitialised one */
-        s->root = absolute_path(root ? root : env_or("BERTH_ROOT", "/var/lib/berth"));
-        s->run = absolute_path(run ? run : env_or("BERTH_RUNROOT", "/run/berth"));
+        /* root's store, or the user's (XDG: ~/.local/share/berth, $XDG_RUNTIME_DIR/berth) */
+        cleanup_free char *dflt_root = rootless_data_dir(), *dflt_run = NULL;
+        if (!run && !getenv("BERTH_RUNROOT") && rootless_runtime_dir(&dflt_run, err) < 0)
+                return -1;
+        s->root = absolute_path(root ? root : env_or("BERTH_ROOT", dflt_root));
+        s->run = absolute_path(run ? run : env_or("BERTH_RUNROOT", dflt_run ? dflt_run : "/run/berth"));
         /* Drop trailing slashes so store_path() never yields "//". */
         for (char *p = s->root; strlen(p) > 1 && p[strlen(p) - 1] == '/';)
                 p[strlen(p) - 1] = '\0';

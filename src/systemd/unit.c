@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "berth/limits.h"
+#include "berth/rootless.h"
 #include "berth/unit.h"
 #include "berth/util.h"
 
@@ -24,7 +25,7 @@ int unit_bus_open(sd_bus **bus, berth_error_t *err)
 {
         sd_bus *b = NULL;
         int r;
-        if (geteuid() == 0 && access("/run/systemd/private", F_OK) == 0) {
+        if (!rootless() && geteuid() == 0 && access("/run/systemd/private", F_OK) == 0) {
                 r = sd_bus_new(&b);
                 if (r >= 0)
                         r = sd_bus_set_address(b, "unix:path=/run/systemd/private");
@@ -38,9 +39,17 @@ int unit_bus_open(sd_bus **bus, berth_error_t *err)
                 }
                 b = sd_bus_unref(b);
         }
-        r = sd_bus_open_system(&b);
-        if (r < 0)
-                return berth_error(err, -r, "connect to systemd (is systemd running as PID 1?)");
+        if (rootless()) {
+                /* a user's containers are units of the user's own manager */
+                r = sd_bus_open_user(&b);
+                if (r < 0)
+                        return berth_error(err, -r, "connect to the user's systemd manager (does `systemctl --user` "
+                                                    "work? log in through a session or `loginctl enable-linger`)");
+        } else {
+                r = sd_bus_open_system(&b);
+                if (r < 0)
+                        return berth_error(err, -r, "connect to systemd (is systemd running as PID 1?)");
+        }
         cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
         r = sd_bus_call_method(b, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &e, NULL, NULL);
         if (r < 0) {

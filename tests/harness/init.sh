@@ -102,6 +102,14 @@ fi
 mount -t tmpfs -o mode=1777,nosuid,nodev berth-harness-tmp "$N/tmp"
 mount -t tmpfs -o mode=0755,nosuid,nodev berth-harness-run "$N/run"
 
+# A second proc of this PID namespace, without the read-only submounts
+# above, in a directory only root may enter: the kernel lets a user
+# namespace mount a proc (a rootless container's) only while some proc
+# mount is fully visible, as /proc is on a real host.
+mkdir -m 0700 "$N/run/berth-harness"
+mkdir "$N/run/berth-harness/proc"
+mount -t proc -o nosuid,nodev,noexec proc "$N/run/berth-harness/proc"
+
 # The store and the engine config: tmpfs, the persistent --state dir, or
 # (--store-fs ext4) ext4 in loop files for the store and podman's storage.
 mkdir -p "$N/var/lib/berth" "$N/etc/berth"
@@ -148,11 +156,14 @@ echo "# berth test harness: no filesystems to mount" >"$N/etc/fstab"
 mkdir -p "$N/etc/tmpfiles.d"
 echo "d /tmp 1777 root root -" >"$N/etc/tmpfiles.d/tmp.conf"
 
-# A volatile journal without rate limits, so tests can read every line.
-mkdir -p "$N/etc/systemd/journald.conf.d"
+# A journal without rate limits, so tests can read every line; persistent
+# (in the guest's /var/log/journal, on the overlay's tmpfs) as on Debian 12,
+# where only that splits a user's entries into a file the user may read
+# (`journalctl --user`, a rootless berth's logs).
+mkdir -p "$N/etc/systemd/journald.conf.d" "$N/var/log/journal"
 cat >"$N/etc/systemd/journald.conf.d/berth-harness.conf" <<'EOF'
 [Journal]
-Storage=volatile
+Storage=persistent
 RateLimitIntervalSec=0
 RateLimitBurst=0
 EOF

@@ -240,3 +240,45 @@ remove_definitions() {
     done
     systemctl daemon-reload
 }
+
+# ---- rootless berth: a user made here, with subordinate ids and lingering
+# (so the user's systemd manager runs without a login), and its home on a
+# tmpfs (an overlay's upper dir cannot be on the guest's overlayfs root).
+ROOTLESS_USER=berthie
+ROOTLESS_SUB=600000
+export ROOTLESS_USER
+
+rootless_user_setup() {
+    mountpoint -q /home || mount -t tmpfs -o mode=0755 berth-test-home /home
+    if ! id -u "$ROOTLESS_USER" >/dev/null 2>&1; then
+        useradd -m -s /bin/bash "$ROOTLESS_USER"
+    fi
+    local end=$((ROOTLESS_SUB + 65535))
+    grep -q "^$ROOTLESS_USER:$ROOTLESS_SUB:" /etc/subuid 2>/dev/null ||
+        usermod --add-subuids "$ROOTLESS_SUB-$end" --add-subgids "$ROOTLESS_SUB-$end" "$ROOTLESS_USER"
+    ROOTLESS_UID=$(id -u "$ROOTLESS_USER")
+    export ROOTLESS_UID
+    loginctl enable-linger "$ROOTLESS_USER"
+    systemctl start "user@$ROOTLESS_UID.service"
+}
+
+# as_user CMD...: CMD as the user, with a login's environment (no sudo-ish
+# leftovers of root's)
+as_user() {
+    runuser -u "$ROOTLESS_USER" -- env -i HOME="/home/$ROOTLESS_USER" USER="$ROOTLESS_USER" \
+        LOGNAME="$ROOTLESS_USER" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+        XDG_RUNTIME_DIR="/run/user/$(id -u "$ROOTLESS_USER")" "$@"
+}
+
+# The user's busybox:latest, imported as the user from the same tarball.
+ensure_user_busybox_image() {
+    if [ -z "$(as_user berth images -q busybox:latest 2>/dev/null)" ]; then
+        local tar
+        tar=$(mktemp /tmp/busybox-rootfs.XXXXXX.tar)
+        "$REPO/tests/harness/mkbusybox.sh" "$tar" >&2
+        chmod 0644 "$tar"
+        as_user berth import "$tar" busybox:latest >&2
+        rm -f "$tar"
+    fi
+    [ -n "$(as_user berth images -q busybox:latest)" ]
+}

@@ -1,0 +1,187 @@
+/* berth — the user namespace a user's berth works in (rootless).
+ *
+ * A user's store holds files of every id an image has: a layer's root-owned
+ * files belong to the user, and id N > 0 to the Nth id of the user's
+ * subordinate range (/etc/subuid, /etc/subgid), as in Podman's storage.
+ * To write them, berth enters a user namespace with that mapping — made by
+ * Debian's setuid newuidmap/newgidmap (package uidmap), which check the
+ * ranges — and becomes its root; a mount namespace of its own comes with
+ * it, so overlay mounts stay berth's.  A user without subordinate ranges
+ * gets one line about it and the single-id mapping (only id 0 is mapped:
+ * images with files of other owners cannot be unpacked). */
+#include "config.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+#include "berth/idmap.h"
+#include "berth/rootless-ns.h"
+#include "berth/rootless.h"
+#include "berth/util.h"
+
+static bool entered;
+
+int rootless_maps(struct idmap *uids, struct idmap *gids, berth_error_t *err)
+{
+        struct passwd *pw = getpwuid(rootless_uid());
+        cleanup_free char *name = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned) rootless_uid());
+        struct idmap *maps[2] = { uids, gids };
+        const char *paths[2] = { IDMAP_SUBUID_PATH, IDMAP_SUBGID_PATH };
+        uint32_t self[2] = { rootless_uid(), rootless_gid() };
+        for (int k = 0; k < 2; k++) {
+                struct idmap_range sub[IDMAP_MAX];
+                size_t n;
+                if (idmap_subid_read(paths[k], name, rootless_uid(), sub, IDMAP_MAX - 1, &n, err) < 0)
+                        return -1;
+                *maps[k] = (struct idmap) { 0 };
+                struct idmap_range r = { 0, self[k], 1 };
+                if (idmap_add(maps[k], &r, paths[k], err) < 0)
+                        return -1;
+                uint32_t next = 1;
+                for (size_t i = 0; i < n; i++) {
+                        r = (struct idmap_range) { next, sub[i].host, sub[i].size };
+                        if (idmap_add(maps[k], &r, paths[k], err) < 0)
+                                return -1;
+                        next += sub[i].size;
+                }
+        }
+        return 0;
+}
+
+/* newuidmap PID 0 UID 1 SUB N ... (its argv) */
+static char **map_argv(const char *prog, pid_t pid, const struct idmap *m)
+{
+        char **argv = NULL;
+        strv_push(&argv, prog);
+        char num[16];
+        snprintf(num, sizeof(num), "%d", (int) pid);
+        strv_push(&argv, num);
+        for (size_t i = 0; i < m->n; i++) {
+                uint32_t v[3] = { m->r[i].container, m->r[i].host, m->r[i].size };
+                for (int k = 0; k < 3; k++) {
+                        snprintf(num, sizeof(num), "%u", v[k]);
+                        strv_push(&argv, num);
+                }
+        }
+        return argv;
+}
+
+static int run_map_helper(char **argv, berth_error_t *err)
+{
+        pid_t p = fork();
+        if (p < 0)
+                return berth_error(err, errno, "fork");
+        if (p == 0) {
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        int status;
+        while (waitpid(p, &status, 0) < 0)
+                if (errno != EINTR)
+                        return berth_error(err, errno, "wait for %s", argv[0]);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+                return berth_error(err, 0, "%s is missing: install it (Debian: apt-get install uidmap)", argv[0]);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return berth_error(err, 0, "%s refused the mapping (see its message above; /etc/subuid and "
+                                           "/etc/subgid must give the user these ranges)",
+                                   argv[0]);
+        return 0;
+}
+
+int rootless_write_maps(pid_t pid, const struct idmap *uids, const struct idmap *gids, berth_error_t *err)
+{
+        cleanup_strv char **u = map_argv("/usr/bin/newuidmap", pid, uids);
+        cleanup_strv char **g = map_argv("/usr/bin/newgidmap", pid, gids);
+        if (run_map_helper(u, err) < 0 || run_map_helper(g, err) < 0)
+                return -1;
+        return 0;
+}
+
+static int write_self(const char *file, const char *text, berth_error_t *err)
+{
+        cleanup_close int fd = open(file, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text))
+                return berth_error(err, errno, "write %s", file);
+        return 0;
+}
+
+int rootless_enter(berth_error_t *err)
+{
+        if (!rootless() || entered)
+                return 0;
+        struct idmap uids, gids;
+        if (rootless_maps(&uids, &gids, err) < 0)
+                return -1;
+        bool single = uids.n == 1 || gids.n == 1;
+        if (single) {
+                struct passwd *pw = getpwuid(rootless_uid());
+                berth_warn("no subordinate ids for %s in /etc/subuid and /etc/subgid: only uid 0 of containers "
+                           "is mapped (add a range with `usermod --add-subuids 100000-165535 --add-subgids "
+                           "100000-165535 %s`)",
+                           pw ? pw->pw_name : "the user", pw ? pw->pw_name : "USER");
+                uids.n = gids.n = 1;
+        }
+
+        int sync[2];
+        if (pipe2(sync, O_CLOEXEC) < 0)
+                return berth_error(err, errno, "pipe");
+        pid_t self = getpid(), helper = -1;
+        if (!single) {
+                helper = fork();
+                if (helper < 0)
+                        return berth_error(err, errno, "fork");
+                if (helper == 0) {
+                        /* map the parent once it has unshared */
+                        char c;
+                        close(sync[1]);
+                        if (read(sync[0], &c, 1) != 1)
+                                _exit(1);
+                        berth_error_t e = NULL;
+                        if (rootless_write_maps(self, &uids, &gids, &e) < 0) {
+                                berth_warn("%s", e->msg);
+                                _exit(1);
+                        }
+                        _exit(0);
+                }
+        }
+        close(sync[0]);
+        int r = unshare(CLONE_NEWUSER);
+        int unshare_errno = errno;
+        if (write(sync[1], "U", 1) != 1 && helper > 0)
+                kill(helper, SIGKILL);
+        close(sync[1]);
+        if (helper > 0) {
+                int status;
+                while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
+                        ;
+                if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+                        return berth_error(err, 0, "map the user namespace of %s's containers with newuidmap",
+                                           getpwuid(rootless_uid()) ? getpwuid(rootless_uid())->pw_name : "the user");
+        }
+        if (r < 0)
+                return berth_error(err, unshare_errno, "create a user namespace (is user.max_user_namespaces 0?)");
+        if (single) {
+                cleanup_free char *u = xasprintf("0 %u 1\n", (unsigned) rootless_uid());
+                cleanup_free char *g = xasprintf("0 %u 1\n", (unsigned) rootless_gid());
+                if (write_self("/proc/self/setgroups", "deny", err) < 0 ||
+                    write_self("/proc/self/uid_map", u, err) < 0 || write_self("/proc/self/gid_map", g, err) < 0)
+                        return -1;
+        }
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                return berth_error(err, errno, "become root in the user namespace");
+        if (!single && setgroups(0, NULL) < 0)
+                return berth_error(err, errno, "setgroups in the user namespace");
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+                return berth_error(err, errno, "create a mount namespace");
+        /* programs berth runs in here know whom they work for */
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%u:%u", (unsigned) rootless_uid(), (unsigned) rootless_gid());
+        setenv("BERTH_ROOTLESS_ID", buf, 1);
+        entered = true;
+        return 0;
+}
