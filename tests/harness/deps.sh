@@ -30,7 +30,7 @@ BERTH_DEPS_TEST=(
     docker-registry skopeo umoci podman
     python3 openssl
     mmdebstrap runc e2fsprogs time
-    uidmap passt
+    uidmap passt dbus-user-session
 )
 
 # Only for the fuzz stage (tests/fuzz/): clang and its libFuzzer runtime;
