@@ -38,6 +38,23 @@ int journal_send_line(const struct log_fields *f, int priority, const char *line
  * Returns a new strv; fields whose value is NULL are left out. */
 char **journal_extra_fields(const struct log_fields *f);
 
+/* A container's stdout (stream 0, PRIORITY=6) and stderr (1, PRIORITY=3)
+ * cut into lines for journal_send_line(), as Docker's journald driver logs
+ * them: whole lines without the newline (and a trailing \r), the rest at
+ * EOF (flush). */
+struct journal_lines {
+        struct log_fields fields;
+        unsigned long long ordinal;
+        char *line[2];
+        size_t len[2];
+};
+void journal_lines_feed(struct journal_lines *jl, int stream, const char *buf, size_t n, bool flush);
+void journal_lines_done(struct journal_lines *jl);
+
+/* The journal files berth's entries are in: the system's, or for a user's
+ * berth the user's own (journalctl --user). */
+int journal_open_flags(void);
+
 struct logs_opts {
         bool follow;         /* -f */
         bool timestamps;     /* -t: RFC 3339 Nano (UTC) + space before each line */

@@ -34,4 +34,14 @@ char *rootless_data_dir(void);
 char *rootless_config_dir(void);
 int rootless_runtime_dir(char **out, berth_error_t *err);
 
+/* overlayfs keeps its whiteout bookkeeping in trusted.overlay.* xattrs,
+ * which only the host's root may set; in a user's namespace it is mounted
+ * with userxattr and uses user.overlay.* instead (kernel >= 5.11).  The
+ * opaque marker of the store's layers and upper dirs, and what each
+ * overlay mount adds to its options for it ("" or ",userxattr"). */
+const char *overlay_opaque_xattr(void);
+const char *overlay_mount_extra(void);
+/* Either namespace's overlay bookkeeping (never content to copy or pack). */
+bool overlay_xattr_is_private(const char *name);
+
 #endif

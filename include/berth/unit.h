@@ -29,6 +29,7 @@ struct unit_spec {
         char **log_extra_fields; /* "KEY=VALUE" */
         const char *syslog_identifier;
         int kill_signal;         /* 0: SIGTERM */
+        const char *kill_mode;   /* NULL: "mixed" */
         uint64_t timeout_stop_usec;
         char **environment;      /* "KEY=VALUE" for the ExecStart process */
         const char *notify_access; /* NULL: "main" */

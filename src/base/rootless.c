@@ -86,6 +86,21 @@ char *rootless_config_dir(void)
         return rootless() ? xdg_dir("XDG_CONFIG_HOME", ".config") : xstrdup("/etc/berth");
 }
 
+const char *overlay_opaque_xattr(void)
+{
+        return rootless() ? "user.overlay.opaque" : "trusted.overlay.opaque";
+}
+
+const char *overlay_mount_extra(void)
+{
+        return rootless() ? ",userxattr" : "";
+}
+
+bool overlay_xattr_is_private(const char *name)
+{
+        return startswith(name, "trusted.overlay.") || startswith(name, "user.overlay.");
+}
+
 int rootless_runtime_dir(char **out, berth_error_t *err)
 {
         if (!rootless()) {

@@ -12,6 +12,7 @@
 
 #include "berth/archive-util.h"
 #include "berth/build-internal.h"
+#include "berth/rootless.h"
 #include "berth/runtime.h"
 #include "berth/util.h"
 
@@ -322,7 +323,8 @@ static int mount_image(struct berth_store *s, struct berth_image *img, const cha
                 return 0;
         }
         cleanup_free char *lower = image_lowerdir(img);
-        cleanup_free char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+        cleanup_free char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s%s", lower, upper, work,
+                                            overlay_mount_extra());
         if (chdir(s->root) < 0)
                 return berth_error(err, errno, "enter `%s`", s->root);
         if (mount("overlay", mnt, "overlay", 0, opts) < 0)

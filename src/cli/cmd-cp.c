@@ -28,6 +28,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "berth/rootless.h"
 #include "berth/rootless-ns.h"
 #include "berth/archive-util.h"
 #include "berth/cli.h"
@@ -386,7 +387,8 @@ static int enter_stopped(struct berth_store *s, struct berth_container *c, berth
         if (!lower)
                 return berth_error(err, 0, "container %s has no image layers recorded: re-create it", c->name);
         cleanup_free char *rootfs = xasprintf("%s/rootfs", c->dir);
-        cleanup_free char *opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir);
+        cleanup_free char *opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work%s", lower, c->dir,
+                                            c->dir, overlay_mount_extra());
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return berth_error(err, errno, "private mount namespace");
         (void) mkdir(rootfs, 0755);

@@ -12,9 +12,9 @@
 #include "berth/image.h"
 #include "berth/json-util.h"
 #include "berth/mounts.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
-#define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
 
 void fs_changes_free(struct fs_change *v, size_t n)
 {
@@ -31,7 +31,7 @@ static bool is_whiteout(const struct stat *st)
 static bool fd_opaque(int fd)
 {
         char v[4];
-        ssize_t n = fgetxattr(fd, OVERLAY_OPAQUE_XATTR, v, sizeof(v));
+        ssize_t n = fgetxattr(fd, overlay_opaque_xattr(), v, sizeof(v));
         return n == 1 && v[0] == 'y';
 }
 

@@ -15,6 +15,7 @@
 #include "berth/idmap.h"
 #include "berth/image.h"
 #include "berth/json-util.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 /* Runs in the child, in its own mount namespace: mount the merged view
@@ -34,7 +35,7 @@ static int export_child(struct berth_store *s, struct berth_container *c, const 
                 return berth_error(err, errno, "make mounts private");
         /* the upper dir as the topmost lower dir: a read-only overlay that
          * leaves the container's own upper/work dirs alone */
-        cleanup_free char *opts = xasprintf("lowerdir=%s/upper:%s", c->dir, lower);
+        cleanup_free char *opts = xasprintf("lowerdir=%s/upper:%s%s", c->dir, lower, overlay_mount_extra());
         if (chdir(s->root) < 0)
                 return berth_error(err, errno, "enter `%s`", s->root);
         if (mount("overlay", mnt, "overlay", MS_RDONLY, opts) < 0)

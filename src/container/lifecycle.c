@@ -18,6 +18,7 @@
 #include "berth/lifecycle.h"
 #include "berth/limits.h"
 #include "berth/parse.h"
+#include "berth/rootless.h"
 #include "berth/unit.h"
 #include "berth/util.h"
 
@@ -51,37 +52,8 @@ struct relay {
         int in_w;          /* container stdin, or -1 */
         int out_r, err_r;  /* container stdout/stderr (err_r -1 with a tty) */
         bool tty;
-        struct log_fields fields;
-        unsigned long long ordinal;
-        char *line[2];     /* partial lines for the journal, per stream */
-        size_t len[2];
+        struct journal_lines log; /* partial lines for the journal, per stream */
 };
-
-static void relay_log(struct relay *r, int stream, const char *buf, size_t n, bool flush)
-{
-        /* Log whole lines, as Docker's journald driver does. */
-        int prio = stream == 0 ? 6 : 3;
-        r->line[stream] = xrealloc(r->line[stream], r->len[stream] + n + 1);
-        memcpy(r->line[stream] + r->len[stream], buf, n);
-        r->len[stream] += n;
-        char *start = r->line[stream];
-        size_t left = r->len[stream];
-        char *nl;
-        while ((nl = memchr(start, '\n', left))) {
-                size_t l = nl - start;
-                if (l > 0 && start[l - 1] == '\r')
-                        l--;
-                journal_send_line(&r->fields, prio, start, l, ++r->ordinal, false);
-                left -= nl + 1 - start;
-                start = nl + 1;
-        }
-        if (flush && left > 0) {
-                journal_send_line(&r->fields, prio, start, left, ++r->ordinal, false);
-                left = 0;
-        }
-        memmove(r->line[stream], start, left);
-        r->len[stream] = left;
-}
 
 static int relay_run(struct relay *r, sd_bus *bus, const char *unit, bool sig_proxy)
 {
@@ -116,13 +88,13 @@ static int relay_run(struct relay *r, sd_bus *bus, const char *unit, bool sig_pr
                         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                                 continue;
                         if (n <= 0) {
-                                relay_log(r, i, "", 0, true);
+                                journal_lines_feed(&r->log, i, "", 0, true);
                                 close(*fd);
                                 *fd = -1;
                                 continue;
                         }
                         (void) write_all(i == 0 ? 1 : 2, buf, n);
-                        relay_log(r, i, buf, n, false);
+                        journal_lines_feed(&r->log, i, buf, n, false);
                 }
                 if (p[2].revents) {
                         ssize_t n = read(0, buf, sizeof(buf));
@@ -148,8 +120,7 @@ static int relay_run(struct relay *r, sd_bus *bus, const char *unit, bool sig_pr
                 }
         }
         sigprocmask(SIG_UNBLOCK, &mask, NULL);
-        free(r->line[0]);
-        free(r->line[1]);
+        journal_lines_done(&r->log);
         return 0;
 }
 
@@ -253,6 +224,11 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 .log_extra_fields = fields,
                 .syslog_identifier = c->name,
                 .kill_signal = sig,
+                /* a user's detached container has a log relay next to it
+                 * (runtime.h), which must outlive the container's end to
+                 * pass its last lines on: the container's processes all go
+                 * with its PID namespace when its PID 1 is killed */
+                .kill_mode = rootless() && !io->attach ? "process" : NULL,
                 .timeout_stop_usec = json_int(c->config, "Config.StopTimeout", 10) * 1000000ULL,
                 .props = &props,
         };
@@ -335,8 +311,8 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 .out_r = io->tty ? dup(master) : outp[0],
                 .err_r = io->tty ? -1 : errp[0],
                 .tty = io->tty,
-                .fields = { .id_full = c->id, .name = c->name, .tag = NULL,
-                            .image = json_str(c->config, "Config.Image") },
+                .log.fields = { .id_full = c->id, .name = c->name, .tag = NULL,
+                                .image = json_str(c->config, "Config.Image") },
         };
         relay_run(&rl, bus, unit, io->sig_proxy);
         if (rl.in_w >= 0 && rl.in_w != master)

@@ -174,6 +174,16 @@ static int mount_op_apply(const struct mount_op *op, const char *root, berth_err
                 r = ensure_target(dst, false);
                 if (r == 0 && mount(op->src, dst, op->fstype, op->flags, op->data) < 0)
                         r = -errno;
+                /* a user namespace may mount a sysfs only for a network
+                 * namespace of its own: with the host's network (a user's
+                 * --network host), the host's /sys read-only, as crun does */
+                if (r == -EPERM && op->fstype && streq(op->fstype, "sysfs")) {
+                        r = 0;
+                        if (mount("/sys", dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+                                r = -errno;
+                        else
+                                r = remount_ro(dst, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+                }
                 if (r < 0 && op->kind == OP_MOUNT_OPTIONAL)
                         r = 0;
                 break;

@@ -28,9 +28,11 @@
 #include "berth/health-timer.h"
 #include "berth/journal.h"
 #include "berth/json-util.h"
+#include "berth/log-relay.h"
 #include "berth/mounts.h"
 #include "berth/network.h"
 #include "berth/parse.h"
+#include "berth/rootless.h"
 #include "berth/runtime-internal.h"
 #include "berth/runtime.h"
 #include "berth/seccomp.h"
@@ -59,6 +61,7 @@ struct child_ctx {
         struct seccomp_program seccomp;
         const char *journal_id; /* detached: connect stdout/stderr to the journal as this */
         const char *journal_unit; /* ... lines of this unit */
+        int log_fds[2];     /* a user's detached container: stdout/stderr to the log relay (-1: none) */
         int console_fd;     /* -t: connected to the client's console socket */
         int sync_fd;        /* SOCK_SEQPACKET to the shim: "R" ready / "E<code> <msg>"; "G" back */
 };
@@ -134,6 +137,10 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
         berth_error_t err = NULL;
         int fd = ctx->sync_fd;
 
+        if (ctx->log_fds[0] >= 0 && (dup2(ctx->log_fds[0], 1) < 0 || dup2(ctx->log_fds[1], 2) < 0)) {
+                berth_error(&err, errno, "connect the container's output to its log relay");
+                child_fail(fd, &err);
+        }
         if (ctx->journal_id) {
                 /* Connected from this process, which is the container's main
                  * process for its whole life: journald resolves the unit (and
@@ -414,11 +421,13 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         if (!lower)
                 return berth_error(err, 0, "container %s has no image layers recorded: re-create it", c->name);
 
-        struct child_ctx ctx __attribute__((cleanup(child_ctx_clear))) = { .sync_fd = -1, .console_fd = -1 };
+        struct child_ctx ctx __attribute__((cleanup(child_ctx_clear))) = { .sync_fd = -1, .console_fd = -1,
+                                                                            .log_fds = { -1, -1 } };
         cleanup_free char *rootfs = xasprintf("%s/rootfs", c->dir);
         ctx.rootfs = rootfs;
         ctx.store_root = s->root;
-        ctx.overlay_opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir);
+        ctx.overlay_opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work%s", lower, c->dir, c->dir,
+                                     overlay_mount_extra());
         struct idmap uids, gids;
         if (idmap_from_config(cfg, &uids, &gids, &ctx.userns, err) < 0)
                 return berth_error_wrap(err, "the user namespace of container %s", c->name);
@@ -527,7 +536,17 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         if (!ctx.privileged && seccomp_program(profile, ctx.caps, seccomp_cache, &ctx.seccomp, err) < 0)
                 return -1;
 
-        if (!attached) {
+        /* Detached: the output goes to the journal with the CONTAINER_*
+         * fields.  Root's unit adds them to its streams (LogExtraFields=);
+         * a user's manager does not pass that on to journald (systemd 252),
+         * so a user's container writes into pipes that its log relay reads. */
+        struct log_relay relay __attribute__((cleanup(log_relay_close))) = LOG_RELAY_INIT;
+        if (!attached && rootless()) {
+                if (log_relay_prepare(&relay, s, c, err) < 0)
+                        return -1;
+                ctx.log_fds[0] = relay.out[1];
+                ctx.log_fds[1] = relay.err[1];
+        } else if (!attached) {
                 ctx.journal_id = c->name;
                 ctx.journal_unit = container_unit(c);
         }
@@ -601,6 +620,11 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 child_run(&ctx);
         }
         close(sync[1]);
+        if (relay.out[0] >= 0 && log_relay_start(&relay, err) < 0) {
+                kill(pid, SIGKILL);
+                close(sync[0]);
+                return -1;
+        }
         if (ctx.userns) {
                 cleanup_free char *upper = xasprintf("%s/upper", c->dir), *work = xasprintf("%s/work", c->dir);
                 struct userns_rootfs ur = { .store_root = s->root, .lower = lower, .upper = upper, .work = work,
@@ -691,6 +715,8 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         cleanup_container struct berth_container *c = NULL;
         if (container_load(s, id, &c, err) < 0)
                 return -1;
+        if (rootless())
+                log_relay_wait(s, id);
         const char *code = getenv("EXIT_CODE");
         const char *status = getenv("EXIT_STATUS");
         int exit_code = 0;

@@ -14,7 +14,8 @@
  * directory and relative names only; whiteouts and opaque markers are created
  * through O_NOFOLLOW directory fds.  OCI whiteouts become overlayfs ones:
  * ".wh.NAME" -> char device 0/0 NAME, ".wh..wh..opq" -> xattr
- * trusted.overlay.opaque=y on the directory. */
+ * trusted.overlay.opaque=y on the directory (user.overlay.opaque in a user's
+ * store, see overlay_opaque_xattr()). */
 #include "config.h"
 
 #include <archive.h>
@@ -29,6 +30,7 @@
 #include "berth/blob.h"
 #include "berth/idmap.h"
 #include "berth/layer.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 #define WHITEOUT_PREFIX ".wh."
@@ -187,9 +189,9 @@ static int make_whiteout(int rootfd, const char *display, const char *norm, stru
                 return berth_error(err, -dfd, "layer entry `%s`", display);
         }
         if (streq(base, WHITEOUT_OPAQUE)) {
-                if (fsetxattr(dfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
-                        return berth_error(err, errno, "mark the directory of `%s` opaque (trusted.overlay.opaque)",
-                                           display);
+                if (fsetxattr(dfd, overlay_opaque_xattr(), "y", 1, 0) < 0)
+                        return berth_error(err, errno, "mark the directory of `%s` opaque (%s)", display,
+                                           overlay_opaque_xattr());
                 return 0;
         }
         if (startswith(base, WHITEOUT_META_PREFIX))
@@ -232,7 +234,7 @@ void archive_entry_drop_overlay_xattrs(struct archive_entry *e)
         size_t size;
         bool found = false;
         while (sym_archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
-                if (startswith(name, "trusted.overlay."))
+                if (overlay_xattr_is_private(name))
                         found = true;
         if (!found)
                 return;
@@ -242,7 +244,7 @@ void archive_entry_drop_overlay_xattrs(struct archive_entry *e)
         size_t *sizes = xcalloc(n, sizeof(size_t));
         sym_archive_entry_xattr_reset(e);
         while (sym_archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-                if (startswith(name, "trusted.overlay."))
+                if (overlay_xattr_is_private(name))
                         continue;
                 names[k] = xstrdup(name);
                 values[k] = xmalloc(size);

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
+#include "berth/rootless.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 
@@ -29,7 +30,7 @@ static void copy_xattrs(int src, int dst)
         ssize_t len = flistxattr(src, names, sizeof(names));
         for (ssize_t off = 0; len > 0 && off < len; off += (ssize_t) strlen(names + off) + 1) {
                 const char *n = names + off;
-                if (startswith(n, "trusted.overlay."))
+                if (overlay_xattr_is_private(n))
                         continue; /* overlayfs' own bookkeeping */
                 char val[65536];
                 ssize_t vl = fgetxattr(src, n, val, sizeof(val));
@@ -230,7 +231,7 @@ static int copy_up_child(void *userdata, berth_error_t *err)
         if (chdir(cu->s->root) < 0) /* the layer links are relative to it */
                 return berth_error(err, errno, "chdir `%s`", cu->s->root);
         cleanup_free char *root = xasprintf("%s/root", cu->tmp);
-        cleanup_free char *opts = xasprintf("lowerdir=%s:%s/empty", cu->lowerdir, cu->tmp);
+        cleanup_free char *opts = xasprintf("lowerdir=%s:%s/empty%s", cu->lowerdir, cu->tmp, overlay_mount_extra());
         if (mount("overlay", root, "overlay", MS_RDONLY, opts) < 0)
                 return berth_error(err, errno, "mount the image's layers");
         cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -6,6 +6,7 @@
 
 #include "berth/event.h"
 #include "berth/events.h"
+#include "berth/journal.h"
 #include "berth/util.h"
 
 #define FOLLOW_POLL_USEC 250000
@@ -59,7 +60,7 @@ int events_read(const struct events_opts *o, int (*show)(const struct event *e, 
                 berth_error_t *err)
 {
         __attribute__((cleanup(journal_closep))) sd_journal *j = NULL;
-        int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        int r = sd_journal_open(&j, journal_open_flags());
         if (r < 0)
                 return berth_error(err, -r, "open the journal");
         r = sd_journal_add_match(j, "MESSAGE_ID=" EVENT_MESSAGE_ID, 0);

@@ -10,6 +10,7 @@
 #include <systemd/sd-journal.h>
 
 #include "berth/journal.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 #define FOLLOW_POLL_USEC 250000ULL  /* how often still_running() is asked */
@@ -48,6 +49,43 @@ int journal_send_line(const struct log_fields *f, int priority, const char *line
                 if (fields[i])
                         iov[n++] = (struct iovec){ (void *) fields[i], strlen(fields[i]) };
         return sd_journal_sendv(iov, n);
+}
+
+void journal_lines_feed(struct journal_lines *jl, int stream, const char *buf, size_t n, bool flush)
+{
+        int prio = stream == 0 ? 6 : 3;
+        jl->line[stream] = xrealloc(jl->line[stream], jl->len[stream] + n + 1);
+        memcpy(jl->line[stream] + jl->len[stream], buf, n);
+        jl->len[stream] += n;
+        char *start = jl->line[stream];
+        size_t left = jl->len[stream];
+        char *nl;
+        while ((nl = memchr(start, '\n', left))) {
+                size_t l = nl - start;
+                if (l > 0 && start[l - 1] == '\r')
+                        l--;
+                journal_send_line(&jl->fields, prio, start, l, ++jl->ordinal, false);
+                left -= nl + 1 - start;
+                start = nl + 1;
+        }
+        if (flush && left > 0) {
+                journal_send_line(&jl->fields, prio, start, left, ++jl->ordinal, false);
+                left = 0;
+        }
+        memmove(jl->line[stream], start, left);
+        jl->len[stream] = left;
+}
+
+void journal_lines_done(struct journal_lines *jl)
+{
+        free(jl->line[0]);
+        free(jl->line[1]);
+        jl->line[0] = jl->line[1] = NULL;
+}
+
+int journal_open_flags(void)
+{
+        return SD_JOURNAL_LOCAL_ONLY | (rootless() ? SD_JOURNAL_CURRENT_USER : SD_JOURNAL_SYSTEM);
 }
 
 char **journal_extra_fields(const struct log_fields *f)
@@ -139,7 +177,7 @@ int journal_show_logs(const char *container_id_full, const struct logs_opts *o,
                       bool (*still_running)(void *userdata), void *userdata, berth_error_t *err)
 {
         __attribute__((cleanup(journal_closep))) sd_journal *j = NULL;
-        int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        int r = sd_journal_open(&j, journal_open_flags());
         if (r < 0)
                 return berth_error(err, -r, "open the journal");
         (void) sd_journal_set_data_threshold(j, 0); /* whole messages, however long */
@@ -251,7 +289,7 @@ static int tail_start(const char *id, long tail, uint64_t *start_us, berth_error
                 return 0;
         }
         __attribute__((cleanup(journal_closep))) sd_journal *j = NULL;
-        int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        int r = sd_journal_open(&j, journal_open_flags());
         if (r < 0)
                 return berth_error(err, -r, "open the journal");
         cleanup_free char *match = xasprintf("CONTAINER_ID_FULL=%s", id);
@@ -283,7 +321,7 @@ int journal_show_many(char *const *ids, char *const *prefixes, const struct logs
                 if (tail_start(ids[i], o->tail, &start[i], err) < 0)
                         return -1;
         __attribute__((cleanup(journal_closep))) sd_journal *j = NULL;
-        int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        int r = sd_journal_open(&j, journal_open_flags());
         if (r < 0)
                 return berth_error(err, -r, "open the journal");
         (void) sd_journal_set_data_threshold(j, 0);

@@ -226,7 +226,7 @@ int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_
                 r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", spec->description,
                                           "Type", "s", "notify", "NotifyAccess", "s",
                                           spec->notify_access ? spec->notify_access : "main", "KillMode", "s",
-                                          "mixed", "KillSignal", "i", spec->kill_signal ? spec->kill_signal : SIGTERM,
+                                          spec->kill_mode ? spec->kill_mode : "mixed", "KillSignal", "i", spec->kill_signal ? spec->kill_signal : SIGTERM,
                                           "CollectMode", "s", "inactive-or-failed", "SendSIGHUP", "b", 0);
         /* Delegate: berth exec moves its process into the unit's cgroup
          * (AttachProcessesToUnit needs a delegated unit). */
