@@ -35,8 +35,11 @@
 #include "berth/registry-curl.h"
 #include "berth/registry.h"
 
-#define REGISTRY_CONFIG_PATH "/etc/berth/config.json"
-#define REGISTRY_CERTS_DIR "/etc/berth/certs.d"
+/* The engine config and the certificates dir of whom berth runs for:
+ * root's /etc/berth/config.json and /etc/berth/certs.d, a user's in
+ * rootless_config_dir() (~/.config/berth). */
+char *registry_config_path(void);
+char *registry_certs_dir(void);
 #define DOCKER_IO "docker.io"
 #define REGISTRY_MAX_ERROR_BODY (64 << 10) /* an error answer's body */
 

@@ -15,6 +15,7 @@
 #include "berth/parse.h"
 #include "berth/seccomp.h"
 #include "berth/secret.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 
@@ -338,6 +339,16 @@ static int subid_map(const char *path, const char *name, struct idmap *m, berth_
 static int userns_plan_make(const struct container_spec *o, struct userns_plan *p, berth_error_t *err)
 {
         *p = (struct userns_plan) { .mode = "" };
+        if (rootless()) {
+                /* a user's containers are all in berth's own namespace of the
+                 * user's subordinate ids (rootless-ns.h), as Podman's default */
+                if ((o->userns && *o->userns && !streq(o->userns, "host")) || o->uidmaps || o->gidmaps ||
+                    o->subuidname || o->subgidname)
+                        return berth_error(err, 0, "--userns, --uidmap, --gidmap and --subuidname are for root's "
+                                                   "containers: a user's containers map the user's subordinate ids "
+                                                   "of /etc/subuid and /etc/subgid");
+                return 0;
+        }
         for (size_t i = 0; o->uidmaps && o->uidmaps[i]; i++) {
                 struct idmap_range r;
                 if (idmap_range_parse(o->uidmaps[i], &r, err) < 0 || idmap_add(&p->uids, &r, "--uidmap", err) < 0)

@@ -272,11 +272,12 @@ static int search_get(struct reg_client *c, const char *url, struct http_resp *r
                 return -1; /* (an HTTP answer: the message says what to do already) */
         if ((*err)->errnum == EHOSTUNREACH)
                 return berth_error_hint(err, "check the registry's address and that it is running");
+        cleanup_free char *cfg_path = registry_config_path(), *certs = registry_certs_dir();
         if (startswith(c->base, "https://") && !streq(c->host, DOCKER_IO))
                 return berth_error_hint(err,
                                         "if %s serves plain HTTP, list it in \"insecure-registries\" in %s; "
                                         "for a private CA, put its ca.crt in %s/%s/",
-                                        c->host, REGISTRY_CONFIG_PATH, REGISTRY_CERTS_DIR, c->host);
+                                        c->host, cfg_path, certs, c->host);
         return -1;
 }
 

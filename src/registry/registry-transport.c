@@ -14,6 +14,7 @@
 
 #include "berth/blob.h"
 #include "berth/registry-internal.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 #define SYSTEM_CA_PATH "/etc/ssl/certs"
@@ -128,9 +129,10 @@ int reg_client_open(const struct registry_config *cfg, const char *host, const c
                 contact = xstrdup(streq(host, DOCKER_IO) ? DOCKER_IO_API : host);
                 c->base = xasprintf("%s://%s", registry_config_insecure(cfg, host) ? "http" : "https", contact);
         }
-        c->ca_file = file_if_exists(xasprintf("%s/%s/ca.crt", REGISTRY_CERTS_DIR, contact));
-        c->cert_file = file_if_exists(xasprintf("%s/%s/client.cert", REGISTRY_CERTS_DIR, contact));
-        c->key_file = file_if_exists(xasprintf("%s/%s/client.key", REGISTRY_CERTS_DIR, contact));
+        cleanup_free char *certs = registry_certs_dir();
+        c->ca_file = file_if_exists(xasprintf("%s/%s/ca.crt", certs, contact));
+        c->cert_file = file_if_exists(xasprintf("%s/%s/client.cert", certs, contact));
+        c->key_file = file_if_exists(xasprintf("%s/%s/client.key", certs, contact));
         if (stored_creds && !base_url && creds_lookup(host, &c->user, &c->password, err) < 0) {
                 reg_client_free(c);
                 return -1;
@@ -471,7 +473,20 @@ char *registry_upload_url(const char *base, const char *location, const char *pa
         return xasprintf("%s%c%s", abs, strchr(abs, '?') ? '&' : '?', param ? param : "");
 }
 
+char *registry_config_path(void)
+{
+        cleanup_free char *d = rootless_config_dir();
+        return xasprintf("%s/config.json", d);
+}
+
+char *registry_certs_dir(void)
+{
+        cleanup_free char *d = rootless_config_dir();
+        return xasprintf("%s/certs.d", d);
+}
+
 int registry_engine_config_load(struct registry_config *cfg, berth_error_t *err)
 {
-        return registry_config_load(REGISTRY_CONFIG_PATH, cfg, err);
+        cleanup_free char *p = registry_config_path();
+        return registry_config_load(p, cfg, err);
 }

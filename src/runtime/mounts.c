@@ -174,6 +174,13 @@ static int mount_op_apply(const struct mount_op *op, const char *root, berth_err
                 r = ensure_target(dst, false);
                 if (r == 0 && mount(op->src, dst, op->fstype, op->flags, op->data) < 0)
                         r = -errno;
+                /* the tty group (gid 5) is not mapped when a user has no
+                 * subordinate ids: the ptys then belong to the user's group */
+                if (r == -EINVAL && op->fstype && streq(op->fstype, "devpts")) {
+                        r = 0;
+                        if (mount(op->src, dst, op->fstype, op->flags, "newinstance,ptmxmode=0666,mode=0620") < 0)
+                                r = -errno;
+                }
                 /* a user namespace may mount a sysfs only for a network
                  * namespace of its own: with the host's network (a user's
                  * --network host), the host's /sys read-only, as crun does */

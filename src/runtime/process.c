@@ -156,6 +156,12 @@ __attribute__((noreturn)) void child_fail(int sync_fd, berth_error_t *err)
 
 /* Apply user, capabilities, seccomp, then exec: shared by the container's
  * process and `berth exec`.  Only returns on failure (err set). */
+static bool setgroups_denied(void)
+{
+        cleanup_free char *v = NULL;
+        return read_file("/proc/self/setgroups", &v, NULL, NULL) == 0 && startswith(v, "deny");
+}
+
 int finish_and_exec(const char *path, char **argv, char **env, const struct user_spec *us, uint64_t caps,
                            const struct seccomp_program *seccomp, bool nnp, berth_error_t *err)
 {
@@ -166,7 +172,9 @@ int finish_and_exec(const char *path, char **argv, char **env, const struct user
                 return -1;
         if (caps_prepare_bounding(caps, err) < 0)
                 return -1;
-        if (setgroups(us->ngroups, us->groups) < 0)
+        /* EPERM: a user namespace with setgroups denied (a user without
+         * subordinate ids: only the user's group exists there) */
+        if (setgroups(us->ngroups, us->groups) < 0 && !(errno == EPERM && setgroups_denied()))
                 return berth_error(err, errno, "setgroups");
         if (setresgid(us->gid, us->gid, us->gid) < 0)
                 return berth_error(err, errno, "setgid %u", (unsigned) us->gid);

@@ -328,6 +328,12 @@ static int extract_entries(struct archive *inner, int rootfd, long long *size, b
                                 return -1;
                         continue; /* the reader skips its data */
                 }
+                /* a user namespace may not make device nodes: a user's layers
+                 * go without them, as containers-storage's do (the runtime
+                 * binds the host's standard nodes into /dev) */
+                if (rootless() && (sym_archive_entry_filetype(e) == AE_IFCHR ||
+                                   sym_archive_entry_filetype(e) == AE_IFBLK))
+                        continue;
                 cleanup_free char *nlink = NULL;
                 if (hardlink) {
                         nlink = entry_name(hardlink);

@@ -35,3 +35,150 @@ teardown() {
     run berth ps -a --format '{{.Names}}'
     assert_output_not_contains rl1
 }
+
+@test "rootless: logs reach the user's journal with Docker's fields; no berth process stays after stop" {
+    as_user berth run -d --name rlog --network none busybox sh -c 'echo to-out; echo to-err >&2; sleep 300'
+    for _ in $(seq 50); do
+        [[ "$(as_user berth logs rlog 2>&1)" == *to-err* ]] && break
+        sleep 0.2
+    done
+    run --separate-stderr as_user berth logs rlog
+    assert_success
+    assert_output "to-out"
+    [ "$stderr" = "to-err" ]
+    run as_user journalctl --user --no-pager -o cat CONTAINER_NAME=rlog
+    assert_success
+    assert_output_contains to-out
+    run as_user journalctl --user --no-pager -o export CONTAINER_NAME=rlog
+    assert_output_contains "CONTAINER_ID_FULL=$(as_user berth inspect -f '{{.Id}}' rlog)"
+    assert_output_contains "_SYSTEMD_USER_UNIT=berth-rlog.service"
+    as_user berth stop -t 1 rlog
+    run pgrep -u "$ROOTLESS_USER" -f berth-runtime
+    assert_failure
+    # an exit right after the last line: the relay still passes it on
+    as_user berth run -d --name rlast --network none busybox sh -c 'seq 1 500'
+    as_user berth wait rlast
+    run as_user berth logs --tail 1 rlast
+    assert_output "500"
+}
+
+@test "rootless: exec, whiteouts and opaque directories, --network host" {
+    as_user berth run -d --name rex --network none busybox sleep 300
+    run as_user berth exec rex sh -c 'id -u; ps -o pid,comm | wc -l'
+    assert_success
+    [ "${lines[0]}" = 0 ]
+    run as_user berth exec rex sh -c 'exit 7'
+    assert_status 7
+    run as_user berth exec rex sh -c 'rm /bin/ls; rm -r /usr; mkdir /usr; ls -A /usr | wc -l; test ! -e /bin/ls'
+    assert_success
+    assert_output 0
+    upper="/home/$ROOTLESS_USER/.local/share/berth/containers/$(as_user berth inspect -f '{{.Id}}' rex)/upper"
+    [ -c "$upper/bin/ls" ]
+    run --separate-stderr getfattr -n user.overlay.opaque --only-values "$upper/usr"
+    assert_output y
+    run --separate-stderr as_user berth run --rm --network host busybox sh -c 'test -d /sys/class/net && id -u'
+    assert_success
+    assert_output 0
+}
+
+@test "rootless: a real Debian image pulled from the registry; its ids land in the user's subordinate range" {
+    ensure_seed_images
+    mkdir -p "/home/$ROOTLESS_USER/.config/berth"
+    echo '{"insecure-registries": ["localhost:5000"]}' >"/home/$ROOTLESS_USER/.config/berth/config.json"
+    chown -R "$ROOTLESS_USER:" "/home/$ROOTLESS_USER/.config"
+    run as_user berth pull -q localhost:5000/debian:bookworm
+    assert_success
+    run as_user berth run --rm --network none localhost:5000/debian:bookworm sh -c 'cat /etc/debian_version; stat -c %G /var/mail'
+    assert_success
+    assert_line_matches '^12\.'
+    assert_output_contains mail
+    # group mail (8) of the image is the 8th subordinate id on the host
+    mail=$(find "/home/$ROOTLESS_USER/.local/share/berth/layers" -maxdepth 4 -path '*/var/mail' | head -1)
+    [ -n "$mail" ]
+    [ "$(stat -c %g "$mail")" = "$((ROOTLESS_SUB + 7))" ]
+    [ "$(stat -c %u "$mail")" = "$ROOTLESS_UID" ]
+}
+
+@test "rootless: build with RUN from a relative context, run as the image's user, volumes, cp, commit, save and load" {
+    ensure_seed_images
+    as_user mkdir -p "/home/$ROOTLESS_USER/proj"
+    cat >"/home/$ROOTLESS_USER/proj/Dockerfile" <<'DOCKERFILE'
+FROM localhost:5000/debian:bookworm
+RUN useradd -u 1000 -m app && echo built-by-run >/home/app/f && chown app /home/app/f
+COPY note.txt /home/app/
+USER app
+CMD ["sh", "-c", "cat /home/app/f /home/app/note.txt; id -un"]
+DOCKERFILE
+    echo from-context >"/home/$ROOTLESS_USER/proj/note.txt"
+    chown -R "$ROOTLESS_USER:" "/home/$ROOTLESS_USER/proj"
+    run as_user sh -c 'cd ~/proj && berth build -q -t rlapp .'
+    assert_success
+    run --separate-stderr as_user berth run --rm --network none rlapp
+    assert_success
+    assert_output $'built-by-run\nfrom-context\napp'
+
+    # a named volume written by uid 1000: the host sees the 1000th subordinate id
+    as_user berth run --rm --network none -v rldata:/data -u 0 rlapp sh -c 'echo kept >/data/k; chown app /data/k'
+    run as_user berth run --rm --network none -v rldata:/data rlapp cat /data/k
+    assert_output kept
+    vol=$(as_user berth volume inspect -f '{{.Mountpoint}}' rldata)
+    [ "$(stat -c %u "$vol/k")" = "$((ROOTLESS_SUB + 999))" ]
+    # a bind mount with a relative path
+    as_user mkdir -p "/home/$ROOTLESS_USER/proj/out"
+    run as_user sh -c 'cd ~/proj && berth run --rm --network none -u 0 -v ./out:/out rlapp sh -c "echo via-bind >/out/b"'
+    assert_success
+    [ "$(cat "/home/$ROOTLESS_USER/proj/out/b")" = via-bind ]
+
+    # cp into a stopped container and out of a running one
+    as_user berth create --name rlcp --network none rlapp sleep 300
+    run as_user sh -c 'cd ~/proj && berth cp note.txt rlcp:/tmp/n'
+    assert_success
+    as_user berth start rlcp
+    run as_user sh -c 'cd ~/proj && berth cp rlcp:/tmp/n copied && cat copied'
+    assert_success
+    assert_output from-context
+
+    # commit, save, rmi, load
+    as_user berth exec rlcp sh -c 'echo committed >/tmp/c'
+    as_user berth commit rlcp rlcommitted
+    run as_user sh -c 'cd ~/proj && berth save -o img.tar rlcommitted && berth rm -f rlcp && berth rmi rlcommitted && berth load -i img.tar'
+    assert_success
+    run as_user berth run --rm --network none rlcommitted cat /tmp/c
+    assert_output committed
+}
+
+@test "rootless: the user cannot use root's store; root's options for user namespaces are refused in one line" {
+    [ "$(stat -c %a "/home/$ROOTLESS_USER/.local/share/berth")" = 700 ]
+    run as_user berth --root /var/lib/berth images
+    assert_failure
+    [ "${#lines[@]}" -eq 1 ]
+    assert_output_contains "berth: "
+    run as_user ls /var/lib/berth
+    assert_failure
+    before=$(as_user berth ps -aq | wc -l)
+    run as_user berth run --userns=auto --network none busybox true
+    assert_failure
+    assert_output_contains "for root's containers"
+    [ "$(as_user berth ps -aq | wc -l)" = "$before" ]
+}
+
+@test "rootless: a user without subordinate ids gets one line on how to add them, and the single-id mapping" {
+    id -u berthsolo >/dev/null 2>&1 || useradd -m -s /bin/bash berthsolo
+    sed -i '/^berthsolo:/d' /etc/subuid /etc/subgid
+    loginctl enable-linger berthsolo
+    systemctl start "user@$(id -u berthsolo).service"
+    tar=$(mktemp /tmp/busybox-rootfs.XXXXXX.tar)
+    "$REPO/tests/harness/mkbusybox.sh" "$tar" >&2
+    chmod 0644 "$tar"
+    solo() { runuser -u berthsolo -- env -i HOME=/home/berthsolo PATH=/usr/bin:/bin XDG_RUNTIME_DIR="/run/user/$(id -u berthsolo)" "$@"; }
+    solo berth import "$tar" busybox:latest >"$BATS_TEST_TMPDIR/solo.out" 2>&1 || echo "import: exit $?" >>"$BATS_TEST_TMPDIR/solo.out"
+    run cat "$BATS_TEST_TMPDIR/solo.out"
+    rm -f "$tar"
+    assert_success
+    assert_output_contains "usermod --add-subuids"
+    run solo berth run --rm --network none busybox id -u
+    assert_success
+    assert_line_matches '^0$'
+    ids=$(solo berth ps -aq)
+    [ -z "$ids" ]
+}

@@ -245,7 +245,10 @@ remove_definitions() {
 # (so the user's systemd manager runs without a login), and its home on a
 # tmpfs (an overlay's upper dir cannot be on the guest's overlayfs root).
 ROOTLESS_USER=berthie
-ROOTLESS_SUB=600000
+ROOTLESS_SUB_ADD=600000
+# the user's first subordinate range: what container id 1 maps to (useradd
+# may have given the user one before ours)
+ROOTLESS_SUB=$(awk -F: -v u="$ROOTLESS_USER" '$1 == u { print $2; exit }' /etc/subuid 2>/dev/null)
 export ROOTLESS_USER
 
 rootless_user_setup() {
@@ -253,11 +256,12 @@ rootless_user_setup() {
     if ! id -u "$ROOTLESS_USER" >/dev/null 2>&1; then
         useradd -m -s /bin/bash "$ROOTLESS_USER"
     fi
-    local end=$((ROOTLESS_SUB + 65535))
-    grep -q "^$ROOTLESS_USER:$ROOTLESS_SUB:" /etc/subuid 2>/dev/null ||
-        usermod --add-subuids "$ROOTLESS_SUB-$end" --add-subgids "$ROOTLESS_SUB-$end" "$ROOTLESS_USER"
+    local end=$((ROOTLESS_SUB_ADD + 65535))
+    grep -q "^$ROOTLESS_USER:$ROOTLESS_SUB_ADD:" /etc/subuid 2>/dev/null ||
+        usermod --add-subuids "$ROOTLESS_SUB_ADD-$end" --add-subgids "$ROOTLESS_SUB_ADD-$end" "$ROOTLESS_USER"
     ROOTLESS_UID=$(id -u "$ROOTLESS_USER")
-    export ROOTLESS_UID
+    ROOTLESS_SUB=$(awk -F: -v u="$ROOTLESS_USER" '$1 == u { print $2; exit }' /etc/subuid)
+    export ROOTLESS_UID ROOTLESS_SUB
     loginctl enable-linger "$ROOTLESS_USER"
     systemctl start "user@$ROOTLESS_UID.service"
 }
