@@ -7,6 +7,8 @@
 #include <sys/vfs.h>
 #include <systemd/sd-bus.h>
 
+#include "berth/rootless-ns.h"
+#include "berth/rootless.h"
 #include "berth/caps.h"
 #include "berth/cli.h"
 #include "berth/container.h"
@@ -102,8 +104,39 @@ static void print_security_options(json_t *opts)
  * ranges (those --userns=auto takes from) as {ContainerID, HostID, Size},
  * the container ids counted from 0 over the ranges as --subuidname maps
  * them. */
+/* A user's: the user namespace berth works in (rootless-ns.h). */
+static json_t *rootless_id_mappings(char **names_out)
+{
+        struct idmap maps[2];
+        berth_error_t e = NULL;
+        if (rootless_maps(&maps[0], &maps[1], &e) < 0) {
+                json_t *j = json_pack("{s:s, s:s}", "UsernsMode", "rootless", "Error", e->msg);
+                berth_error_free(&e);
+                return j;
+        }
+        json_t *j = json_pack("{s:s}", "UsernsMode", "rootless");
+        struct strbuf text = {};
+        for (int k = 0; k < 2; k++) {
+                json_t *a = json_array();
+                for (size_t i = 0; i < maps[k].n; i++) {
+                        json_array_append_new(a, json_pack("{s:I, s:I, s:I}", "ContainerID",
+                                                           (json_int_t) maps[k].r[i].container, "HostID",
+                                                           (json_int_t) maps[k].r[i].host, "Size",
+                                                           (json_int_t) maps[k].r[i].size));
+                        if (k == 0 && i > 0)
+                                strbuf_printf(&text, "%s%u:%u", i > 1 ? " " : "", (unsigned) maps[k].r[i].host,
+                                              (unsigned) maps[k].r[i].size);
+                }
+                json_object_set_new(j, k ? "GIDMap" : "UIDMap", a);
+        }
+        *names_out = strbuf_steal(&text);
+        return j;
+}
+
 static json_t *id_mappings(char **names_out)
 {
+        if (rootless())
+                return rootless_id_mappings(names_out);
         cleanup_free char *remap = NULL;
         berth_error_t e = NULL;
         if (idmap_remap_config(IDMAP_CONFIG_PATH, &remap, &e) < 0) {
@@ -208,7 +241,11 @@ int cmd_info(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 return berth_error(err, 0, "internal error: cannot build the info object");
         cleanup_free char *subuids = NULL;
         json_t *idm = id_mappings(&subuids);
-        json_object_set_new(info, "Host", json_pack("{s:o}", "IDMappings", idm));
+        /* Podman's .Host.Security.Rootless; Docker's name=rootless */
+        json_object_set_new(info, "Host", json_pack("{s:o, s:{s:b}}", "IDMappings", idm, "Security", "Rootless",
+                                                    rootless()));
+        if (rootless())
+                json_array_append_new(json_object_get(info, "SecurityOptions"), json_string("name=rootless"));
         const char *userns_mode = json_str(idm, "UsernsMode");
         if (startswith(userns_mode, "userns-remap")) /* as Docker's */
                 json_array_append_new(json_object_get(info, "SecurityOptions"), json_string("name=userns"));
@@ -237,16 +274,22 @@ int cmd_info(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                " Cgroup Driver: systemd\n"
                " Cgroup Version: %s\n"
                " Init Binary: systemd %s\n"
-               " Network: bridge (default), host, none, user networks (berth network create)\n"
-               " Default Network: bridge\n",
+               " Network: %s\n"
+               " Default Network: %s\n",
                PACKAGE_VERSION, nc, running, paused, stopped, ni, PACKAGE_VERSION, cgroup_layout(),
-               sd_version ? sd_version : "(not reachable)");
+               sd_version ? sd_version : "(not reachable)",
+               rootless() ? "pasta (default), host, none" : "bridge (default), host, none, user networks (berth network create)",
+               rootless() ? "pasta" : "bridge");
+        if (rootless())
+                printf(" Rootless: yes (the user's systemd manager, %s)\n", "systemctl --user");
         print_security_options(json_object_get(info, "SecurityOptions"));
         const char *idm_error = json_str(idm, "Error");
         printf(" User namespaces: %s%s%s%s\n", userns_mode, idm_error ? " (" : "", idm_error ?: "",
                idm_error ? ")" : "");
         if (subuids && *subuids)
                 printf("  Subordinate uids: %s\n", subuids);
+        else if (rootless())
+                printf("  Subordinate uids: none (only uid 0 is mapped; see usermod --add-subuids)\n");
         printf(" Kernel Version: %s\n"
                " Operating System: Linux\n"
                " Architecture: %s\n"

@@ -182,3 +182,17 @@ DOCKERFILE
     ids=$(solo berth ps -aq)
     [ -z "$ids" ]
 }
+
+@test "rootless: info says so, with the user's mapping and paths; root's says not" {
+    run as_user berth info --format '{{.Host.Security.Rootless}} {{.DockerRootDir}} {{.BerthRunDir}}'
+    assert_success
+    assert_output "true /home/$ROOTLESS_USER/.local/share/berth /run/user/$ROOTLESS_UID/berth"
+    run as_user berth info --format '{{json .Host.IDMappings.UIDMap}}'
+    assert_output_contains "{\"ContainerID\":0,\"HostID\":$ROOTLESS_UID,\"Size\":1}"
+    assert_output_contains "{\"ContainerID\":1,\"HostID\":$ROOTLESS_SUB,"
+    run as_user berth info
+    assert_output_contains "Rootless: yes"
+    assert_line_matches "^  rootless$"
+    run berth info --format '{{.Host.Security.Rootless}}'
+    assert_output false
+}
