@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <sys/un.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,11 @@ int mkdir_p(const char *path, mode_t mode, berth_error_t *err);
 ssize_t read_chunk(int fd, void *buf, size_t size, const char *name, berth_error_t *err);
 /* Read a whole file (NUL-terminated); *len may be NULL. */
 int read_file(const char *path, char **out, size_t *len, berth_error_t *err);
+/* The AF_UNIX address of NAME in directory DIR however long DIR's path is
+ * (sun_path holds 107 bytes; a user's runtime dir is longer than root's):
+ * "/proc/self/fd/N/NAME" over *dirfd, an O_PATH descriptor of DIR the
+ * caller closes after bind() or connect(). */
+int unix_addr_in_dir(const char *dir, const char *name, struct sockaddr_un *sa, int *dirfd, berth_error_t *err);
 /* Write atomically: a temp file in the same dir renamed over path, so a
  * reader sees the old or the new content, never a mix.  How much survives
  * a crash is the caller's choice, as few syncs as its guarantee needs:

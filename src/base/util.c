@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -240,6 +241,21 @@ ssize_t read_chunk(int fd, void *buf, size_t size, const char *name, berth_error
                 if (errno != EINTR)
                         return berth_error(err, errno, "read `%s`", name);
         }
+}
+
+int unix_addr_in_dir(const char *dir, const char *name, struct sockaddr_un *sa, int *dirfd, berth_error_t *err)
+{
+        *sa = (struct sockaddr_un) { .sun_family = AF_UNIX };
+        *dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (*dirfd < 0)
+                return berth_error(err, errno, "open `%s`", dir);
+        int n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", *dirfd, name);
+        if (n < 0 || (size_t) n >= sizeof(sa->sun_path)) {
+                close(*dirfd);
+                *dirfd = -1;
+                return berth_error(err, ENAMETOOLONG, "socket `%s/%s`", dir, name);
+        }
+        return 0;
 }
 
 int read_file(const char *path, char **out, size_t *len, berth_error_t *err)

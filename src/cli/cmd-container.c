@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "berth/cli.h"
@@ -327,7 +328,22 @@ int cmd_top(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         cleanup_free char *procs = NULL;
         if (!procs_path || read_file(procs_path, &procs, NULL, err) < 0)
                 return berth_error(err, 0, "cannot find the processes of container %s", c->name);
-        cleanup_free char *procs_nl = xasprintf("\n%s\n", procs); /* "\nPID\n" lookups */
+        /* ... those in the container's PID namespace: not a user's log
+         * relay (log-relay.h), which is of the unit but not the container */
+        struct stat main_ns, ns;
+        char nspath[64];
+        snprintf(nspath, sizeof(nspath), "/proc/%lld/ns/pid", json_int(c->state, "Pid", 0));
+        struct strbuf kept = {};
+        bool have_ns = stat(nspath, &main_ns) == 0;
+        char *pos = NULL;
+        for (char *tok = strtok_r(procs, "\n", &pos); tok; tok = strtok_r(NULL, "\n", &pos)) {
+                snprintf(nspath, sizeof(nspath), "/proc/%s/ns/pid", tok);
+                if (have_ns && stat(nspath, &ns) == 0 && ns.st_ino != main_ns.st_ino)
+                        continue;
+                strbuf_printf(&kept, "%s\n", tok);
+        }
+        cleanup_free char *kept_text = strbuf_steal(&kept);
+        cleanup_free char *procs_nl = xasprintf("\n%s\n", kept_text ? kept_text : ""); /* "\nPID\n" lookups */
         /* As docker: run `ps [ARGS]` (default -ef) over the whole system
          * and keep the header and the lines whose PID is the container's. */
         cleanup_strv char **ps = NULL;

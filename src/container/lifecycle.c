@@ -242,12 +242,12 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         if (io->attach && io->tty) {
                 cleanup_free char *dir = store_run_path(s, "containers/%s", c->id);
                 cleanup_free char *path = store_run_path(s, "containers/%s/console.sock", c->id);
-                struct sockaddr_un sa = { .sun_family = AF_UNIX };
-                if (mkdir_p(dir, 0700, err) < 0 || strlen(path) >= sizeof(sa.sun_path)) {
+                struct sockaddr_un sa;
+                cleanup_close int dirfd = -1;
+                if (mkdir_p(dir, 0700, err) < 0 || unix_addr_in_dir(dir, "console.sock", &sa, &dirfd, err) < 0) {
                         unit_props_free(&props);
-                        return berth_error(err, ENAMETOOLONG, "console socket `%s`", path);
+                        return -1;
                 }
-                strcpy(sa.sun_path, path);
                 unlink(path);
                 listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (listener < 0 || bind(listener, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(listener, 1) < 0) {

@@ -554,11 +554,11 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         cleanup_close int console = -1;
         if (tty) {
                 /* the client listens there; the child sends the pty master */
-                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                struct sockaddr_un sa;
                 cleanup_free char *path = store_run_path(s, "containers/%s/console.sock", id);
-                if (strlen(path) >= sizeof(sa.sun_path))
-                        return berth_error(err, ENAMETOOLONG, "console socket `%s`", path);
-                strcpy(sa.sun_path, path);
+                cleanup_close int dirfd = -1;
+                if (unix_addr_in_dir(rundir, "console.sock", &sa, &dirfd, err) < 0)
+                        return -1;
                 console = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (console < 0 || connect(console, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                         return berth_error(err, errno, "connect to the console socket `%s`", path);

@@ -196,3 +196,53 @@ DOCKERFILE
     run berth info --format '{{.Host.Security.Rootless}}'
     assert_output false
 }
+
+@test "rootless: health checks, pause, top, restart policy, -it, push to the registry" {
+    as_user berth run -d --name rhc --network none --health-cmd 'test -e /tmp/ok' --health-interval 1s \
+        --health-retries 1 busybox sh -c 'touch /tmp/ok; sleep 300'
+    for _ in $(seq 50); do
+        [ "$(as_user berth inspect -f '{{.State.Health.Status}}' rhc)" = healthy ] && break
+        sleep 0.2
+    done
+    run as_user berth healthcheck run rhc
+    assert_success
+    as_user berth exec rhc rm /tmp/ok
+    for _ in $(seq 50); do
+        [ "$(as_user berth inspect -f '{{.State.Health.Status}}' rhc)" = unhealthy ] && break
+        sleep 0.2
+    done
+    run as_user berth ps --format '{{.Status}}' --filter name=rhc
+    assert_output_contains "(unhealthy)"
+    # top: the container's processes, not its log relay
+    run as_user berth top rhc
+    assert_success
+    assert_output_contains "sleep 300"
+    assert_output_not_contains berth-runtime
+    as_user berth pause rhc
+    [ "$(as_user berth inspect -f '{{.State.Status}}' rhc)" = paused ]
+    as_user berth unpause rhc
+    [ "$(as_user berth inspect -f '{{.State.Status}}' rhc)" = running ]
+
+    as_user berth run -d --name rrp --network none --restart on-failure:2 busybox sh -c 'exit 3'
+    for _ in $(seq 50); do
+        [ "$(as_user systemctl --user show -P NRestarts berth-rrp.service)" = 2 ] && break
+        sleep 0.2
+    done
+    run as_user systemctl --user show -P NRestarts berth-rrp.service
+    assert_output 2
+
+    run as_user script -qec 'berth run --rm -it --network none busybox sh -c "tty; echo in-tty"' /dev/null </dev/null
+    assert_success
+    assert_output_contains /dev/pts/0
+    assert_output_contains in-tty
+
+    ensure_seed_images
+    mkdir -p "/home/$ROOTLESS_USER/.config/berth"
+    echo '{"insecure-registries": ["localhost:5000"]}' >"/home/$ROOTLESS_USER/.config/berth/config.json"
+    chown -R "$ROOTLESS_USER:" "/home/$ROOTLESS_USER/.config"
+    as_user berth tag busybox localhost:5000/berthie/bb:1
+    run as_user berth push localhost:5000/berthie/bb:1
+    assert_success
+    run skopeo inspect --tls-verify=false docker://localhost:5000/berthie/bb:1
+    assert_success
+}
