@@ -104,6 +104,11 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* fsync a directory (its entries: files renamed into it); errors ignored
  * as nothing can be done about them but lose the durability. */
 void fsync_dir(const char *path);
+/* syncfs() the file system path is on: one sync for a transaction of
+ * several new files and renames (their data and names together, one
+ * journal commit on ext4) instead of one per file and directory.  Returns
+ * 0 or fills err. */
+int sync_fs_of(const char *path, berth_error_t *err);
 /* rm -rf; missing path is not an error.  Does not cross mount points. */
 int rm_rf(const char *path, berth_error_t *err);
 /* Write all of buf to fd, retrying on EINTR / short writes. */

@@ -305,6 +305,14 @@ void fsync_dir(const char *path)
                 (void) fsync(dfd);
 }
 
+int sync_fs_of(const char *path, berth_error_t *err)
+{
+        cleanup_close int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || syncfs(fd) < 0)
+                return berth_error(err, errno, "sync the file system of `%s`", path);
+        return 0;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, berth_error_t *err)
 {
         return write_file_atomic_sync(path, data, len, mode, WRITE_DURABLE, err);

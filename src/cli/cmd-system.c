@@ -13,6 +13,7 @@
 #include "berth/cli.h"
 #include "berth/container.h"
 #include "berth/image.h"
+#include "berth/json-util.h"
 #include "berth/layer.h"
 #include "berth/util.h"
 #include "berth/volume.h"
@@ -590,6 +591,16 @@ static void check_container(struct check *ck, const char *dir, DIR *d, const cha
                 cleanup_error berth_error_t e = NULL;
                 if (container_load(ck->s, name, &c, &e) == 0) {
                         container_free(c);
+                        return;
+                }
+                /* a --rm container's run state is not synced (its record
+                 * goes with its run): after a power cut the state may be
+                 * torn, and the record is garbage as a finished --rm one is */
+                json_auto_t *conf = json_load_file(cfg, 0, NULL);
+                if (conf && json_bool(conf, "HostConfig.AutoRemove")) {
+                        finding(ck, "--rm container left by a crash", p);
+                        if (ck->repair)
+                                (void) rm_rf(p, NULL);
                         return;
                 }
                 /* it may hold the only copy of what the container

@@ -538,27 +538,27 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
                 json_decref(state);
                 goto fail;
         }
-        /* one transaction: both files whole, their names in the stage, the
-         * stage's name in containers/ — three syncs of metadata at most */
-        r = write_json(p_cfg, config, WRITE_WHOLE, err);
+        /* one transaction, one sync: both files, their names in the stage
+         * and the stage's name in containers/ reach the disk together
+         * (syncfs), where a sync per file and directory took four */
+        r = write_json(p_cfg, config, WRITE_VOLATILE, err);
         if (r >= 0)
-                r = write_json(p_state, state, WRITE_WHOLE, err);
+                r = write_json(p_state, state, WRITE_VOLATILE, err);
         json_decref(state);
         if (r < 0)
                 goto fail;
-        /* a --rm container lives as long as its run: whole files, but its
-         * name in containers/ need not outlive a crash (two syncs fewer) */
-        bool ephemeral = json_bool(config, "HostConfig.AutoRemove");
-        if (!ephemeral)
-                fsync_dir(stage);
         final = store_path(s, "containers/%s", id);
         if (rename(stage, final) < 0) {
                 r = berth_error(err, errno, "rename `%s` to `%s`", stage, final);
                 goto fail;
         }
         parent = store_path(s, "containers");
-        if (!ephemeral)
-                fsync_dir(parent);
+        if (sync_fs_of(parent, err) < 0) {
+                /* not durable: undo, as if it had failed before the rename */
+                rm_rf(final, NULL);
+                r = -1;
+                goto fail;
+        }
         name_index_set(s, chosen, id);
         store_lock_scope_release(&lock);
         r = container_load(s, id, out, err);
@@ -602,7 +602,10 @@ int container_save_state(struct berth_container *c, berth_error_t *err)
          * unit's state (none: not running) is the truth, so the record only
          * has to stay whole */
         cleanup_free char *p = xasprintf("%s/state.json", c->dir);
-        return write_json(p, c->state, WRITE_WHOLE, err);
+        /* a --rm container's record goes with its run: after a crash it is
+         * garbage whatever its state says (system check removes it) */
+        bool ephemeral = json_bool(c->config, "HostConfig.AutoRemove");
+        return write_json(p, c->state, ephemeral ? WRITE_VOLATILE : WRITE_WHOLE, err);
 }
 
 int container_save_config(struct berth_container *c, berth_error_t *err)

@@ -152,6 +152,29 @@ has_image() { berth images -q --no-trunc | grep -qx "$1"; }
     assert_output "still-runs"
 }
 
+@test "system check: a --rm container whose unsynced state was torn by a power cut is garbage; another container's is left to the user" {
+    berth system check --repair >/dev/null
+    rmid=$(berth create --rm --name torn65 busybox:latest true)
+    keepid=$(berth create --name kept65 busybox:latest true)
+    # what a power cut can leave of a state.json written without a sync
+    : >"/var/lib/berth/containers/$rmid/state.json"
+    : >"/var/lib/berth/containers/$keepid/state.json"
+    run berth system check
+    assert_status 1
+    assert_line_matches "^--rm container left by a crash: /var/lib/berth/containers/$rmid\$"
+    assert_line_matches "^unreadable container record: /var/lib/berth/containers/$keepid: "
+    run berth system check --repair
+    assert_line_matches "^removed --rm container left by a crash: /var/lib/berth/containers/$rmid\$"
+    [ ! -e "/var/lib/berth/containers/$rmid" ]
+    [ -d "/var/lib/berth/containers/$keepid" ]
+    # the name is free again
+    run berth run --rm --name torn65 busybox:latest echo reused
+    assert_success
+    assert_output reused
+    rm -rf "/var/lib/berth/containers/$keepid"
+    berth system check --repair >/dev/null
+}
+
 @test "system prune removes stopped containers and dangling images" {
     name=$(new_container busybox:latest)
     id=$(berth inspect -f '{{.Id}}' "$name")
