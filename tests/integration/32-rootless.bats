@@ -181,6 +181,12 @@ DOCKERFILE
     assert_line_matches '^0$'
     ids=$(solo berth ps -aq)
     [ -z "$ids" ]
+    # one user cannot reach another's store
+    run solo berth --root "/home/$ROOTLESS_USER/.local/share/berth" images
+    assert_failure
+    assert_line_matches '^berth: '
+    run solo ls "/home/$ROOTLESS_USER/.local/share/berth/containers"
+    assert_failure
 }
 
 @test "rootless: info says so, with the user's mapping and paths; root's says not" {
