@@ -151,4 +151,17 @@ void unit_props_add_string(struct unit_props *p, const char *name, const char *s
 void unit_props_add_device_allow(struct unit_props *p, const char *path, const char *access);
 void unit_props_free(struct unit_props *p);
 
+/* The cgroup controller that enforces a unit property ("memory" for
+ * MemoryMax, "pids" for TasksMax...), NULL for a property that needs none. */
+const char *limits_prop_controller(const char *prop);
+/* Whether the user's systemd manager (user@UID.service) has the controller
+ * delegated, so that limits on the user's units are enforced: on cgroup v2
+ * the controllers of its cgroup; never on v1 or hybrid hosts, where
+ * systemd delegates no controller to user managers.  cgroot: the cgroup
+ * mount (/sys/fs/cgroup; tests give another). */
+bool limits_user_controller_delegated(const char *cgroot, unsigned uid, const char *controller);
+/* For a user's unit: one warning per controller whose properties among
+ * props will be set but not enforced. */
+void limits_warn_undelegated(const struct unit_props *props, const char *unit);
+
 #endif

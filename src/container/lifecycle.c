@@ -174,6 +174,8 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         if (props_from_config(c->config, &props, err) < 0)
                 return -1;
 
+        if (rootless())
+                limits_warn_undelegated(&props, unit);
         cleanup_strv char **fields = extra_fields(c);
         /* the small berth-runtime when installed, else this very binary */
         const char *hooks = access(BERTH_LIBEXECDIR "/berth-runtime", X_OK) == 0 ? BERTH_LIBEXECDIR "/berth-runtime" : self;

@@ -5,6 +5,7 @@
 
 #include "berth/limits.h"
 #include "berth/parse.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 #define MIN_MEMORY (6ULL * 1024 * 1024) /* Docker's linuxMinMemory */
@@ -463,6 +464,58 @@ void unit_props_add_device_allow(struct unit_props *p, const char *path, const c
         strv_push(&u->pairs, access);
         cleanup_free char *t = xasprintf("%s %s", path, access);
         prop_value(u, t);
+}
+
+const char *limits_prop_controller(const char *prop)
+{
+        static const struct {
+                const char *prefix, *controller;
+        } map[] = {
+                { "Memory", "memory" }, { "Tasks", "pids" },  { "CPUQuota", "cpu" },
+                { "CPUWeight", "cpu" }, { "AllowedCPUs", "cpuset" }, { "IO", "io" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+                if (startswith(prop, map[i].prefix))
+                        return map[i].controller;
+        return NULL;
+}
+
+bool limits_user_controller_delegated(const char *cgroot, unsigned uid, const char *controller)
+{
+        cleanup_free char *top = xasprintf("%s/cgroup.controllers", cgroot);
+        if (access(top, F_OK) < 0)
+                return false; /* v1 or hybrid: nothing is delegated to a user manager */
+        cleanup_free char *p = xasprintf("%s/user.slice/user-%u.slice/user@%u.service/cgroup.controllers", cgroot,
+                                         uid, uid);
+        cleanup_free char *text = NULL;
+        if (read_file(p, &text, NULL, NULL) < 0)
+                return false;
+        char *pos = NULL;
+        for (char *w = strtok_r(text, " \n", &pos); w; w = strtok_r(NULL, " \n", &pos))
+                if (streq(w, controller))
+                        return true;
+        return false;
+}
+
+void limits_warn_undelegated(const struct unit_props *props, const char *unit)
+{
+        const char *warned[8] = { 0 };
+        size_t nwarned = 0;
+        for (size_t i = 0; i < props->n; i++) {
+                const char *ctl = limits_prop_controller(props->v[i].name);
+                if (!ctl || limits_user_controller_delegated("/sys/fs/cgroup", (unsigned) rootless_uid(), ctl))
+                        continue;
+                bool seen = false;
+                for (size_t k = 0; k < nwarned; k++)
+                        seen = seen || streq(warned[k], ctl);
+                if (seen || nwarned == ARRAY_SIZE(warned))
+                        continue;
+                warned[nwarned++] = ctl;
+                berth_warn("the %s controller is not delegated to user@%u.service on this host: %s is set on %s "
+                           "but not enforced",
+                           ctl, (unsigned) rootless_uid(), props->v[i].unit_key ? props->v[i].unit_key : props->v[i].name,
+                           unit);
+        }
 }
 
 void unit_props_free(struct unit_props *p)

@@ -252,3 +252,22 @@ DOCKERFILE
     run skopeo inspect --tls-verify=false docker://localhost:5000/berthie/bb:1
     assert_success
 }
+
+@test "rootless: limits are the user's unit's properties; a controller not delegated to the user's manager is named" {
+    run --separate-stderr as_user berth run -d --name rlim --network none -m 64m --pids-limit 50 busybox sleep 300
+    assert_success
+    run as_user systemctl --user show -P MemoryMax berth-rlim.service
+    assert_output 67108864
+    run as_user systemctl --user show -P TasksMax berth-rlim.service
+    assert_output 50
+    uid=$ROOTLESS_UID
+    for ctl in memory pids; do
+        if [ -e /sys/fs/cgroup/cgroup.controllers ] &&
+            grep -qw "$ctl" "/sys/fs/cgroup/user.slice/user-$uid.slice/user@$uid.service/cgroup.controllers"; then
+            [[ "$stderr" != *"the $ctl controller is not delegated"* ]]
+        else
+            # this harness's hybrid cgroups delegate nothing to user managers: said by name
+            [[ "$stderr" == *"the $ctl controller is not delegated to user@$uid.service on this host"* ]]
+        fi
+    done
+}

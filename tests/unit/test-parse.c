@@ -1250,6 +1250,44 @@ START_TEST(test_device_props)
 }
 END_TEST
 
+
+/* Which controller enforces a property, and whether a user manager has it:
+ * a fake cgroup mount for v2 (cgroup.controllers at the top), and one
+ * without it (v1/hybrid: never delegated). */
+START_TEST(test_limits_user_delegation)
+{
+        ck_assert_str_eq(limits_prop_controller("MemoryMax"), "memory");
+        ck_assert_str_eq(limits_prop_controller("MemorySwapMax"), "memory");
+        ck_assert_str_eq(limits_prop_controller("TasksMax"), "pids");
+        ck_assert_str_eq(limits_prop_controller("CPUQuotaPerSecUSec"), "cpu");
+        ck_assert_str_eq(limits_prop_controller("CPUWeight"), "cpu");
+        ck_assert_str_eq(limits_prop_controller("AllowedCPUs"), "cpuset");
+        ck_assert_str_eq(limits_prop_controller("IOReadBandwidthMax"), "io");
+        ck_assert_ptr_null(limits_prop_controller("LimitNOFILE"));
+        ck_assert_ptr_null(limits_prop_controller("DeviceAllow"));
+
+        char root[] = "/tmp/berth-test-cgroot-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(root));
+        /* hybrid: no cgroup.controllers at the top */
+        ck_assert(!limits_user_controller_delegated(root, 1000, "memory"));
+        cleanup_free char *top = xasprintf("%s/cgroup.controllers", root);
+        ck_assert_int_eq(write_file_atomic_sync(top, "cpuset cpu io memory pids\n", 26, 0644, WRITE_VOLATILE, NULL), 0);
+        /* v2, but no such user manager */
+        ck_assert(!limits_user_controller_delegated(root, 1000, "memory"));
+        cleanup_free char *dir = xasprintf("%s/user.slice/user-1000.slice/user@1000.service", root);
+        ck_assert_int_eq(mkdir_p(dir, 0755, NULL), 0);
+        cleanup_free char *ctl = xasprintf("%s/cgroup.controllers", dir);
+        ck_assert_int_eq(write_file_atomic_sync(ctl, "cpu memory pids\n", 16, 0644, WRITE_VOLATILE, NULL), 0);
+        ck_assert(limits_user_controller_delegated(root, 1000, "memory"));
+        ck_assert(limits_user_controller_delegated(root, 1000, "pids"));
+        ck_assert(limits_user_controller_delegated(root, 1000, "cpu"));
+        ck_assert(!limits_user_controller_delegated(root, 1000, "io"));
+        ck_assert(!limits_user_controller_delegated(root, 1000, "cpuset"));
+        ck_assert(!limits_user_controller_delegated(root, 1001, "memory"));
+        rm_rf(root, NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("parse");
@@ -1274,6 +1312,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_limits_swap);
         tcase_add_test(tc, test_limits_flags);
         tcase_add_test(tc, test_limits_bus);
+        tcase_add_test(tc, test_limits_user_delegation);
         suite_add_tcase(s, tc);
         tc = tcase_create("template");
         tcase_add_test(tc, test_template_fields);
