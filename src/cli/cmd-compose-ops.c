@@ -19,6 +19,7 @@
 #include "berth/lifecycle.h"
 #include "berth/parse.h"
 #include "berth/unit.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 
@@ -50,7 +51,7 @@ static struct berth_container *service_container(struct berth_cli *cli, const st
 
 static int need_root(const char *cmd, berth_error_t *err)
 {
-        if (geteuid() != 0)
+        if (rootless())
                 return berth_error(err, EPERM, "compose %s needs root (the project's units are system units)", cmd);
         return 0;
 }

@@ -26,6 +26,7 @@
 #include "berth/json-util.h"
 #include "berth/network.h"
 #include "berth/unit.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 
@@ -383,7 +384,7 @@ static int compose_up_cmd(struct berth_cli *cli, const struct compose_options *c
         cleanup_compose_units struct compose_units *u = NULL;
         if (compose_load(co, &p, err) < 0 || compose_units_make(p, argv + optind, &u, err) < 0)
                 return -1;
-        if (geteuid() != 0)
+        if (rootless())
                 return berth_error(err, EPERM, "compose up needs root (it writes to %s and starts units)",
                                    enable ? enabled_layout.definitions : runtime_layout.definitions);
         /* a project enabled once stays so until down; one up for this boot
@@ -692,7 +693,7 @@ static int compose_down_cmd(struct berth_cli *cli, const struct compose_options 
         cleanup_strv char **mr = manifest_read(&runtime_layout, name), **me = manifest_read(&enabled_layout, name);
         if (!mr[0] && !me[0] && !images)
                 return 0; /* nothing up made */
-        if (geteuid() != 0)
+        if (rootless())
                 return berth_error(err, EPERM, "compose down needs root");
         if (cli_store_open(cli, err) < 0)
                 return -1;
