@@ -56,11 +56,13 @@ configure_flags=(--enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir
 passed=0 failed=0 skipped=0
 report=()          # one summary line per stage, printed at the end
 
-log() { printf '\n==== %s\n' "$*"; }
+# log TEXT: a stage's heading; its time counts from here (the summary shows it)
+log() { printf '\n==== %s\n' "$*"; stage_t0=$(date +%s); }
 # stage_result NAME PASSED FAILED [SKIPPED]
 stage_result() {
     passed=$((passed + $2)) failed=$((failed + $3)) skipped=$((skipped + ${4:-0}))
-    report+=("$(printf '%-12s %4d passed, %4d failed, %4d skipped' "$1" "$2" "$3" "${4:-0}")")
+    report+=("$(printf '%-16s %4d passed, %4d failed, %4d skipped  (%d s)' "$1" "$2" "$3" "${4:-0}" \
+        $(( $(date +%s) - ${stage_t0:-$t_start} )))")
 }
 stage_broke() {
     echo "run-all: stage $1 FAILED: $2" >&2
