@@ -110,7 +110,7 @@ char *cli_labels_text(json_t *labels);
         X(pull) X(push) X(login) X(logout) X(search) \
         X(network) X(port) \
         X(volume) X(secret) X(healthcheck) X(auto_update) X(cp) X(events) \
-        X(build) X(compose)
+        X(build) X(compose) X(unshare)
 #define X(name) int cmd_##name(struct berth_cli *cli, int argc, char **argv, berth_error_t *err);
 BERTH_COMMANDS(X)
 #undef X

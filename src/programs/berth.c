@@ -68,6 +68,7 @@ static const struct command commands[] = {
         { "logout", cmd_logout, "Log out from a registry", .outside = true },
         { "search", cmd_search, "Search a registry for images", .outside = true },
         { "build", cmd_build, "Build an image from a Dockerfile" },
+        { "unshare", cmd_unshare, "Run a command in the user namespace of a user's berth" },
         { "compose", cmd_compose, "Define and run multi-container applications (compose files)", .own_store = true },
         { "image-prune", cmd_image_prune, NULL },
         { "image-inspect", cmd_image_inspect, NULL, .outside = true },

@@ -271,3 +271,27 @@ DOCKERFILE
         fi
     done
 }
+
+@test "rootless: berth unshare shows the store's files with their image ids and lets the user remove them" {
+    run as_user berth unshare id -u
+    assert_success
+    assert_output 0
+    run as_user berth unshare sh -c 'exit 9'
+    assert_status 9
+    run -127 as_user berth unshare no-such-command-here
+    run as_user berth volume create rlunshare
+    vol=$(as_user berth volume inspect -f '{{.Mountpoint}}' rlunshare)
+    as_user berth run --rm --network none -v rlunshare:/v busybox sh -c 'mkdir /v/d; touch /v/d/f; chown -R 33:33 /v/d'
+    run as_user berth unshare stat -c %u "$vol/d/f"
+    assert_output 33
+    # the user alone cannot remove a subordinate id's directory; in the namespace it can
+    run as_user rm -rf "$vol/d"
+    assert_failure
+    [ -e "$vol/d/f" ]
+    run as_user berth unshare rm -rf "$vol/d"
+    assert_success
+    [ ! -e "$vol/d" ]
+    run berth unshare true
+    assert_failure
+    assert_output "berth: berth unshare is for users: root's berth works in the host's user namespace"
+}
