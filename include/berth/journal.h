@@ -51,8 +51,9 @@ struct journal_lines {
 void journal_lines_feed(struct journal_lines *jl, int stream, const char *buf, size_t n, bool flush);
 void journal_lines_done(struct journal_lines *jl);
 
-/* The journal files berth's entries are in: the system's, or for a user's
- * berth the user's own (journalctl --user). */
+/* The journal files berth's entries are in: all of them for root (a
+ * --userns container's are a subordinate uid's), the user's own for a
+ * user's berth (journalctl --user). */
 int journal_open_flags(void);
 
 struct logs_opts {

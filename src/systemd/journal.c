@@ -85,7 +85,10 @@ void journal_lines_done(struct journal_lines *jl)
 
 int journal_open_flags(void)
 {
-        return SD_JOURNAL_LOCAL_ONLY | (rootless() ? SD_JOURNAL_CURRENT_USER : SD_JOURNAL_SYSTEM);
+        /* Root reads every file: with a persistent journal (Debian 12's),
+         * journald files the lines of a --userns container, whose processes
+         * are subordinate ids, as that uid's (user-UID.journal) */
+        return SD_JOURNAL_LOCAL_ONLY | (rootless() ? SD_JOURNAL_CURRENT_USER : 0);
 }
 
 char **journal_extra_fields(const struct log_fields *f)
