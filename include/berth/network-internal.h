@@ -74,7 +74,7 @@ void network_ports_add_exposed(json_t *cfg, json_t *ports);
 /* ---- pasta (pasta.c): a user's network -------------------------------------- */
 /* --network pasta[:OPTION[,VALUE]...]: pasta's own arguments, split at the
  * commas (Podman's syntax; NULL for none); those berth sets itself
- * (--netns, --userns, --netns-only, -f) and an empty one refused. */
+ * (--netns, --userns, --netns-only, -f, --pid) and an empty one refused. */
 int pasta_options_parse(const char *mode, char ***out, berth_error_t *err);
 /* net.ipv4.ip_unprivileged_port_start of the caller's namespace (1024 when
  * unreadable). */
@@ -82,18 +82,19 @@ unsigned pasta_unprivileged_port_start(void);
 /* Refuse a host port (HostConfig.PortBindings) below start: pasta binds
  * it as the user. */
 int pasta_ports_check(json_t *bindings, unsigned start, berth_error_t *err);
-/* pasta's command line for netns (a path), the published ports
- * (NetworkSettings.Ports) as -t/-u forwards, the user's options last:
- * --config-net --quiet --ns-ifname eth0 --no-map-gw, and "none" for each
- * kind of forward nothing asks for, unless an option says otherwise. */
-char **pasta_argv(const char *netns, json_t *ports, char *const *opts);
+/* pasta's command line for netns (a path), its pid file (NULL: none), the
+ * published ports (NetworkSettings.Ports) as -t/-u forwards, the user's
+ * options last: --config-net --quiet --ns-ifname eth0 --no-map-gw, and
+ * "none" for each kind of forward nothing asks for, unless an option says
+ * otherwise. */
+char **pasta_argv(const char *netns, const char *pidfile, json_t *ports, char *const *opts);
 /* pasta's stderr after a failure on one line: the messages without their
  * timestamps, "; " between them, the usage text after a bad option left
  * out (malloc'ed). */
 char *pasta_message(const char *text);
 /* Shim: start pasta for pid's network namespace, the ports reserved; the
- * result in c->state's NetworkSettings.  Stop hook: the ports given back
- * (pasta goes with the unit's cgroup). */
+ * result in c->state's NetworkSettings.  Stop hook: pasta ended (if the
+ * unit left it), the ports given back. */
 int pasta_attach(struct berth_store *s, struct berth_container *c, pid_t pid, berth_error_t *err);
 void pasta_detach(struct berth_store *s, struct berth_container *c);
 

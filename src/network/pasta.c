@@ -12,9 +12,9 @@
  *
  * Where pasta runs: the shim (network_attach(), once the container's PID 1
  * waits in its own network namespace) starts it, so it lives in the
- * container's unit and cgroup: systemd kills it with the container (it does
- * not quit by itself when the namespace goes: it is given an fd, not a
- * file it could watch).  The shim is already root of the user's user
+ * container's unit and cgroup, and goes with it (it does not quit by
+ * itself when the namespace goes: it is given an fd, not a file it could
+ * watch).  The shim is already root of the user's user
  * namespace (berth-runtime enters it before anything else), and pasta runs
  * there as that root: root of a user namespace is not root of the host, so
  * pasta keeps that identity (it only drops to `nobody` as the host's root),
@@ -24,11 +24,14 @@
  * namespace only with every capability the other has.  So the shim opens
  * it and hands the descriptor over as fd 3 (`--netns /proc/self/fd/3`).
  * pasta forks into the background once the tap is configured (its default,
- * as Podman runs it): its exit status tells that the network is up. */
+ * as Podman runs it): its exit status tells that the network is up.  Its
+ * pid file (RUN/containers/ID/pasta.pid) lets the stop hook end it where
+ * the unit leaves the rest of its cgroup alone (KillMode=process). */
 #include "config.h"
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -45,7 +48,8 @@ bool network_mode_pasta(const char *mode)
 
 /* The options berth sets itself: pasta runs in the background on the
  * container's network namespace, which berth hands over. */
-static const char *const pasta_refused[] = { "--netns", "--userns", "--netns-only", "-f", "--foreground" };
+static const char *const pasta_refused[] = { "--netns", "--userns", "--netns-only", "-f", "--foreground", "-P",
+                                             "--pid" };
 
 /* Does this option (an item of --network pasta:...) spell short or long,
  * alone, with an attached value ("-t80") or as "--long=VALUE"? */
@@ -148,10 +152,14 @@ static void push_forwards(char ***argv, json_t *ports, const char *proto, const 
         }
 }
 
-char **pasta_argv(const char *netns, json_t *ports, char *const *opts)
+char **pasta_argv(const char *netns, const char *pidfile, json_t *ports, char *const *opts)
 {
         char **argv = NULL;
         strv_push(&argv, "pasta");
+        if (pidfile) {
+                strv_push(&argv, "--pid");
+                strv_push(&argv, pidfile);
+        }
         if (!opts_have(opts, NULL, "--config-net"))
                 strv_push(&argv, "--config-net");
         /* pasta refuses --quiet twice or with --debug */
@@ -230,7 +238,8 @@ static char *pasta_said(int fd)
 
 /* Run pasta for the network namespace of pid: 0 once it is in the
  * background with the tap configured. */
-static int pasta_run(const char *name, pid_t pid, json_t *ports, char *const *opts, berth_error_t *err)
+static int pasta_run(const char *name, pid_t pid, const char *pidfile, json_t *ports, char *const *opts,
+                     berth_error_t *err)
 {
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) pid);
@@ -241,7 +250,7 @@ static int pasta_run(const char *name, pid_t pid, json_t *ports, char *const *op
         int out[2];
         if (devnull < 0 || pipe2(out, O_CLOEXEC) < 0)
                 return berth_error(err, errno, "start pasta");
-        cleanup_strv char **argv = pasta_argv("/proc/self/fd/3", ports, opts);
+        cleanup_strv char **argv = pasta_argv("/proc/self/fd/3", pidfile, ports, opts);
         pid_t child = fork();
         if (child < 0) {
                 close(out[0]);
@@ -291,7 +300,8 @@ int pasta_attach(struct berth_store *s, struct berth_container *c, pid_t pid, be
                         return -1;
         }
         cleanup_strv char **opts = json_strv(json_at(c->config, "Berth.PastaOptions"));
-        if (pasta_run(c->name, pid, ports, opts, err) < 0)
+        cleanup_free char *pidfile = store_run_path(s, "containers/%s/pasta.pid", c->id);
+        if (pasta_run(c->name, pid, pidfile, ports, opts, err) < 0)
                 return -1;
         network_ports_add_exposed(c->config, ports);
         /* pasta copies the host's address: there is none of berth's to list */
@@ -302,8 +312,43 @@ int pasta_attach(struct berth_store *s, struct berth_container *c, pid_t pid, be
         return 0;
 }
 
+/* The pasta of the pid file, if it still is one: its command line starts
+ * with "pasta" (the binary may be passt.avx2).  A pidfd, so the check and
+ * the signal are about the same process. */
+static int pasta_pidfd(const char *pidfile)
+{
+        cleanup_free char *text = NULL;
+        if (read_file(pidfile, &text, NULL, NULL) < 0)
+                return -1;
+        int pid = atoi(text);
+        if (pid <= 1)
+                return -1;
+        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+                return -1;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+        cleanup_free char *cmd = NULL;
+        if (read_file(path, &cmd, NULL, NULL) < 0 || !streq(cmd, "pasta")) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
 void pasta_detach(struct berth_store *s, struct berth_container *c)
 {
+        /* systemd ends pasta with the unit's cgroup, unless the unit keeps
+         * what outlives its main process (KillMode=process: a user's log
+         * relay): then here, and before the ports are given back */
+        cleanup_free char *pidfile = store_run_path(s, "containers/%s/pasta.pid", c->id);
+        cleanup_close int pfd = pasta_pidfd(pidfile);
+        if (pfd >= 0 && syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0) == 0) {
+                struct pollfd p = { .fd = pfd, .events = POLLIN };
+                if (poll(&p, 1, 2000) == 0)
+                        (void) syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+        }
+        (void) unlink(pidfile);
         berth_error_t e = NULL;
         cleanup_close int lfd = network_state_lock(s, &e);
         berth_error_free(&e);

@@ -78,6 +78,8 @@ START_TEST(test_options_errors)
         /* --netns-only is refused as itself, --netnsx is not --netns */
         cleanup_free char *e8 = opts_error("pasta:--netns-only");
         ck_assert_ptr_nonnull(strstr(e8, "berth sets --netns-only itself"));
+        cleanup_free char *e9 = opts_error("pasta:--pid,/tmp/p");
+        ck_assert_ptr_nonnull(strstr(e9, "berth sets --pid itself"));
 }
 END_TEST
 
@@ -101,9 +103,9 @@ END_TEST
 START_TEST(test_argv_default)
 {
         json_auto_t *ports = json_pack("{s:n}", "5000/tcp");
-        cleanup_strv char **argv = pasta_argv("/proc/self/fd/3", ports, NULL);
-        STRV_EQ(argv, "pasta", "--config-net", "--quiet", "--netns", "/proc/self/fd/3", "--ns-ifname", "eth0",
-                "--no-map-gw", "-t", "none", "-u", "none", "-T", "none", "-U", "none");
+        cleanup_strv char **argv = pasta_argv("/proc/self/fd/3", "/run/p.pid", ports, NULL);
+        STRV_EQ(argv, "pasta", "--pid", "/run/p.pid", "--config-net", "--quiet", "--netns", "/proc/self/fd/3",
+                "--ns-ifname", "eth0", "--no-map-gw", "-t", "none", "-u", "none", "-T", "none", "-U", "none");
 }
 END_TEST
 
@@ -112,7 +114,7 @@ START_TEST(test_argv_ports)
         json_auto_t *ports = json_pack("{s:[{s:s, s:s}, {s:s, s:s}], s:[{s:s, s:s}]}", "80/tcp", "HostIp", "0.0.0.0",
                                        "HostPort", "8080", "HostIp", "127.0.0.1", "HostPort", "8081", "53/udp",
                                        "HostIp", "0.0.0.0", "HostPort", "5353");
-        cleanup_strv char **argv = pasta_argv("/proc/self/fd/3", ports, NULL);
+        cleanup_strv char **argv = pasta_argv("/proc/self/fd/3", NULL, ports, NULL);
         STRV_EQ(argv, "pasta", "--config-net", "--quiet", "--netns", "/proc/self/fd/3", "--ns-ifname", "eth0",
                 "--no-map-gw", "-t", "8080:80", "-t", "127.0.0.1/8081:80", "-u", "5353:53", "-T", "none", "-U",
                 "none");
@@ -124,11 +126,11 @@ START_TEST(test_argv_user_options)
         /* the user's options win: no second --quiet with --debug, their
          * interface name, the gateway mapped, their -T and -u */
         char *opts[] = { "--debug", "-I", "tap0", "--map-gw", "-T", "8000", "-u", "auto", NULL };
-        cleanup_strv char **argv = pasta_argv("/proc/self/fd/3", NULL, opts);
+        cleanup_strv char **argv = pasta_argv("/proc/self/fd/3", NULL, NULL, opts);
         STRV_EQ(argv, "pasta", "--config-net", "--netns", "/proc/self/fd/3", "-t", "none", "-U", "none", "--debug",
                 "-I", "tap0", "-T", "8000", "-u", "auto");
         char *opts2[] = { "--ns-ifname=net0", "--no-map-gw", "--config-net", "-q", NULL };
-        cleanup_strv char **argv2 = pasta_argv("/x", NULL, opts2);
+        cleanup_strv char **argv2 = pasta_argv("/x", NULL, NULL, opts2);
         STRV_EQ(argv2, "pasta", "--netns", "/x", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
                 "--ns-ifname=net0", "--no-map-gw", "--config-net", "-q");
 }
