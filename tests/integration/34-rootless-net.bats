@@ -108,6 +108,18 @@ user_container_is() {
     as_user berth run -d --name web3 -p 8080:80 busybox sleep 300
     run as_user berth port web3 80
     assert_output "0.0.0.0:8080"
+
+    # an address of the host's only, and a random host port
+    as_user berth run -d --name web4 -p 127.0.0.1:8085:80 -p 81 busybox \
+        sh -c 'echo four >/www/index.html && httpd -p 81 -h /www && exec httpd -f -p 80 -h /www'
+    run as_user berth port web4 81
+    [[ $output =~ ^0\.0\.0\.0:([0-9]+)$ ]] || _fail "got: $output"
+    wait_until 10 curl -sf "http://127.0.0.1:${BASH_REMATCH[1]}/"
+    wait_until 10 curl -sf http://127.0.0.1:8085/
+    run ss -Htln 'sport = :8085'
+    assert_output_contains "127.0.0.1:8085"
+    run curl -s -m 2 http://10.99.0.2:8085/
+    assert_failure
 }
 
 @test "rootless net: pasta lives in the container's unit and is gone after berth stop" {
@@ -129,6 +141,15 @@ user_container_is() {
     as_user berth run -d --name p2 -p 8083:80 busybox sleep 1
     wait_until 10 user_container_is p2 exited
     wait_until 5 no_user_pasta
+
+    # and after kill -9 of its process: the port is free again too
+    as_user berth run -d --name p3 -p 8084:80 busybox sleep 300
+    kill -9 "$(as_user berth inspect -f '{{.State.Pid}}' p3)"
+    wait_until 10 user_container_is p3 exited
+    wait_until 5 no_user_pasta
+    as_user berth run -d --name p4 -p 8084:80 busybox sleep 300
+    run as_user berth port p4 80
+    assert_output "0.0.0.0:8084"
 }
 
 @test "rootless net: a privileged host port is one line and leaves no container" {
@@ -159,6 +180,12 @@ user_container_is() {
     run --separate-stderr as_user berth run --rm --network usernet busybox true
     assert_failure
     [[ $stderr == "berth: --network usernet: a user's containers cannot join bridge networks yet "* ]] || _fail "got: $stderr"
+    # nor can a container on pasta be connected to one
+    as_user berth run -d --name onpasta busybox sleep 300
+    run --separate-stderr as_user berth network connect usernet onpasta
+    assert_failure
+    assert_equal "$stderr" "berth: container onpasta uses --network pasta: it cannot be connected to or disconnected from other networks"
+    as_user berth rm -f onpasta >/dev/null
     as_user berth network rm usernet >/dev/null
     run as_user berth ps -aq
     assert_output ""
