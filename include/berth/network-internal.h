@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "berth/container.h"
 #include "berth/error.h"
 
 /* ---- published ports (network.c) ------------------------------------------ */
@@ -58,6 +59,44 @@ const char *network_display_ip(const char *ip);
 int network_port_check(json_t *reserved, const char *self, const char *proto, const char *ip, unsigned port,
                        berth_error_t *err);
 int network_port_pick(json_t *reserved, const char *proto, const char *ip, unsigned *out, berth_error_t *err);
+
+/* ---- host ports of a running container (network-attach.c) ------------------ */
+/* Reserve c's host ports in RUN/networks/ports.json (picking the random
+ * ones): *out its NetworkSettings.Ports.  Under the network lock. */
+int network_ports_reserve(struct berth_store *s, struct berth_container *c, json_t **out, berth_error_t *err);
+/* Give back what container id reserved (under the network lock): the
+ * reservations it had ({ "tcp/8080": { HostIp... } }). */
+json_t *network_ports_release(struct berth_store *s, const char *id);
+/* The exposed ports of cfg without a binding, listed in ports as Docker's
+ * NetworkSettings.Ports has them ("5000/tcp": null). */
+void network_ports_add_exposed(json_t *cfg, json_t *ports);
+
+/* ---- pasta (pasta.c): a user's network -------------------------------------- */
+/* --network pasta[:OPTION[,VALUE]...]: pasta's own arguments, split at the
+ * commas (Podman's syntax; NULL for none); those berth sets itself
+ * (--netns, --userns, --netns-only, -f, --pid) and an empty one refused. */
+int pasta_options_parse(const char *mode, char ***out, berth_error_t *err);
+/* net.ipv4.ip_unprivileged_port_start of the caller's namespace (1024 when
+ * unreadable). */
+unsigned pasta_unprivileged_port_start(void);
+/* Refuse a host port (HostConfig.PortBindings) below start: pasta binds
+ * it as the user. */
+int pasta_ports_check(json_t *bindings, unsigned start, berth_error_t *err);
+/* pasta's command line for netns (a path), its pid file (NULL: none), the
+ * published ports (NetworkSettings.Ports) as -t/-u forwards, the user's
+ * options last: --config-net --quiet --ns-ifname eth0 --no-map-gw, and
+ * "none" for each kind of forward nothing asks for, unless an option says
+ * otherwise. */
+char **pasta_argv(const char *netns, const char *pidfile, json_t *ports, char *const *opts);
+/* pasta's stderr after a failure on one line: the messages without their
+ * timestamps, "; " between them, the usage text after a bad option left
+ * out (malloc'ed). */
+char *pasta_message(const char *text);
+/* Shim: start pasta for pid's network namespace, the ports reserved; the
+ * result in c->state's NetworkSettings.  Stop hook: pasta ended (if the
+ * unit left it), the ports given back. */
+int pasta_attach(struct berth_store *s, struct berth_container *c, pid_t pid, berth_error_t *err);
+void pasta_detach(struct berth_store *s, struct berth_container *c);
 
 /* ---- /etc/hosts (network-hosts.c) ----------------------------------------- */
 /* "a.b.c.d" of "a.b.c.d/16" into out. */

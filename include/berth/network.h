@@ -26,7 +26,12 @@
  * ports in prerouting and output (so 127.0.0.1:HOSTPORT works from the host)
  * through maps with one element per published port, deleted by key.
  * Everything is undone by network_detach() from the unit's ExecStopPost, also
- * after kill -9.  Those internals, with -p parsing and IPAM, are declared in
+ * after kill -9.
+ *
+ * A user's containers (rootless) cannot have any of that: their default
+ * network is pasta (src/network/pasta.c), which the shim starts in the
+ * container's unit, -p its port forwards; bridge networks are refused for
+ * them.  Those internals, with -p parsing and IPAM, are declared in
  * network-internal.h for src/network/ alone; this header is what the rest of
  * berth calls.
  */
@@ -95,8 +100,12 @@ int network_members(struct berth_store *s, const char *name, json_t **out, berth
 int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publish, bool publish_all,
                            char *const *expose, json_t *image_exposed, berth_error_t *err);
 /* Does this NetworkMode give the container a network namespace of its own
- * that the shim sets up (none, bridge, user networks)? */
+ * that the shim sets up (none, bridge, user networks, pasta)? */
 bool network_mode_private(const char *mode);
+/* pasta or pasta:OPTIONS: a user's network (the default for a user's
+ * containers, src/network/pasta.c), recorded as NetworkMode "pasta" and
+ * Berth.PastaOptions. */
+bool network_mode_pasta(const char *mode);
 /* container:NAME: *fd is that container's network namespace (else -1);
  * the joiner (ID) is noted until its stop hook, see
  * network_links_go_with_netns(). */

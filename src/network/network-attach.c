@@ -37,9 +37,7 @@ static json_t *wanted_bindings(json_t *cfg)
         return b;
 }
 
-/* Reserve the host ports (picking the random ones): the resulting
- * NetworkSettings.Ports.  Under the network lock. */
-static int ports_reserve(struct berth_store *s, struct berth_container *c, json_t **out, berth_error_t *err)
+int network_ports_reserve(struct berth_store *s, struct berth_container *c, json_t **out, berth_error_t *err)
 {
         cleanup_free char *pp = network_ports_path(s);
         json_auto_t *reserved = NULL;
@@ -135,7 +133,7 @@ static int endpoint_allocate(struct berth_store *s, struct berth_container *c, j
                                 return berth_error(err, 0, "address %s is already in use on network %s", want, name);
         } else if (ipam_pick(sn, used, n, addr) < 0)
                 return berth_error(err, 0, "no available IPv4 addresses on network %s", name);
-        if (ports && ports_reserve(s, c, ports, err) < 0)
+        if (ports && network_ports_reserve(s, c, ports, err) < 0)
                 return -1;
         cleanup_free char *ip = ipam_format(*addr);
         cleanup_free char *cidr = xasprintf("%s/%u", ip, sn->prefix);
@@ -230,8 +228,19 @@ static void settings_top(json_t *ns)
         json_object_set_new(ns, "Bridge", json_string(json_str(first, "Bridge") ?: ""));
 }
 
+void network_ports_add_exposed(json_t *cfg, json_t *ports)
+{
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_at(cfg, "Config.ExposedPorts"), k, v)
+                if (!json_object_get(ports, k))
+                        json_object_set_new(ports, k, json_null());
+}
+
 int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, berth_error_t *err)
 {
+        if (network_mode_pasta(json_str(c->config, "HostConfig.NetworkMode")))
+                return pasta_attach(s, c, pid, err);
         json_auto_t *eps = network_endpoints(c->config);
         if (json_array_size(eps) == 0)
                 return 0;
@@ -248,13 +257,8 @@ int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, 
                         return -1;
                 json_object_set_new(nets, json_str(ep, "Name"), net);
         }
-        /* exposed but not published: listed without a binding, as Docker's
-         * NetworkSettings.Ports ("5000/tcp": null) */
-        const char *k;
-        json_t *v;
-        json_object_foreach(json_at(c->config, "Config.ExposedPorts"), k, v)
-                if (!json_object_get(ports, k))
-                        json_object_set_new(ports, k, json_null());
+        /* exposed but not published: listed without a binding */
+        network_ports_add_exposed(c->config, ports);
         json_object_set(ns, "Ports", ports);
         settings_top(ns);
         return 0;
@@ -283,8 +287,33 @@ static void endpoint_detach(struct berth_store *s, struct berth_container *c, co
                 network_event("disconnect", def, c->id);
 }
 
+json_t *network_ports_release(struct berth_store *s, const char *id)
+{
+        json_t *mine = json_object();
+        berth_error_t e = NULL;
+        cleanup_free char *pp = network_ports_path(s);
+        json_auto_t *reserved = NULL;
+        if (network_json_load(pp, &reserved, &e) < 0)
+                berth_error_free(&e); /* left as it is: the next attach refuses it */
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(reserved, tmp, k, v)
+                if (streq(json_str(v, "Container") ?: "", id)) {
+                        json_object_set(mine, k, v);
+                        json_object_del(reserved, k);
+                }
+        if (json_object_size(mine) > 0)
+                (void) network_json_save(pp, reserved, NULL);
+        return mine;
+}
+
 void network_detach(struct berth_store *s, struct berth_container *c, bool links_gone)
 {
+        if (network_mode_pasta(json_str(c->config, "HostConfig.NetworkMode"))) {
+                pasta_detach(s, c);
+                return;
+        }
         json_auto_t *eps = network_endpoints(c->config);
         berth_error_t e = NULL;
         cleanup_close int lfd = network_state_lock(s, &e);
@@ -302,26 +331,14 @@ void network_detach(struct berth_store *s, struct berth_container *c, bool links
                 (void) nl_link_delete(veth0, &e);
         berth_error_free(&e);
 
-        json_auto_t *mine = json_object();
-        cleanup_free char *pp = network_ports_path(s);
-        json_auto_t *reserved = NULL;
-        if (network_json_load(pp, &reserved, &e) < 0)
-                berth_error_free(&e); /* as the members above */
-        const char *k;
-        json_t *v;
-        void *tmp;
-        json_object_foreach_safe(reserved, tmp, k, v)
-                if (streq(json_str(v, "Container") ?: "", c->id)) {
-                        json_object_set(mine, k, v);
-                        json_object_del(reserved, k);
-                }
-        if (json_object_size(mine) > 0)
-                (void) network_json_save(pp, reserved, NULL);
+        json_auto_t *mine = network_ports_release(s, c->id);
         if (lfd >= 0)
                 close(steal_fd(&lfd));
         (void) nft_ports_delete(mine, &e);
         berth_error_free(&e);
         json_t *ns = json_object_get(c->state, "NetworkSettings");
+        const char *k;
+        json_t *v;
         if (ns) {
                 json_object_set_new(ns, "Ports", json_object());
                 json_object_foreach(json_object_get(ns, "Networks"), k, v)
@@ -354,7 +371,7 @@ static int container_take(struct berth_store *s, const char *ref, struct berth_c
 static int connectable(struct berth_container *c, berth_error_t *err)
 {
         const char *mode = json_str(c->config, "HostConfig.NetworkMode");
-        if (!network_mode_private(mode) || streq(mode, "none"))
+        if (!network_mode_private(mode) || streq(mode, "none") || network_mode_pasta(mode))
                 return berth_error(err, 0, "container %s uses --network %s: it cannot be connected to or disconnected "
                                            "from other networks", c->name, mode ? mode : "");
         return 0;

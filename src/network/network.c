@@ -13,6 +13,7 @@
 #include "berth/json-util.h"
 #include "berth/network-internal.h"
 #include "berth/network.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 /* ---- -p specs ----------------------------------------------------------------- */
@@ -366,6 +367,8 @@ int network_create(struct berth_store *s, const char *name, const char *subnet, 
         if (!network_name_valid(name))
                 return berth_error(err, 0, "invalid network name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                                    name);
+        if (streq(name, "pasta"))
+                return berth_error(err, 0, "network name pasta is reserved: --network pasta is a user's network");
         struct ipv4_subnet want = {};
         if (subnet && ipam_parse_subnet(subnet, &want, err) < 0)
                 return -1;
@@ -601,9 +604,33 @@ static int prepare_endpoint(struct berth_store *s, const char *given, json_t *al
         return 0;
 }
 
+/* --network pasta[:OPTIONS] (given: the --network values): NetworkMode
+ * "pasta", the options in Berth.PastaOptions.  A user's only. */
+static int prepare_pasta(json_t *cfg, json_t *given, berth_error_t *err)
+{
+        json_t *berth = json_object_get(cfg, "Berth");
+        if (json_array_size(given) > 1)
+                return berth_error(err, 0, "conflicting options: --network pasta cannot be combined with other networks");
+        if (!rootless())
+                return berth_error(err, 0, "--network pasta is for a user's containers: root's use bridge networks");
+        if (json_array_size(json_object_get(berth, "NetworkAliases")) > 0)
+                return berth_error(err, 0, "network-scoped aliases are supported only for containers in user defined "
+                                           "networks");
+        cleanup_strv char **opts = NULL;
+        if (pasta_options_parse(json_string_value(json_array_get(given, 0)), &opts, err) < 0)
+                return -1;
+        json_object_set_new(json_object_get(cfg, "HostConfig"), "NetworkMode", json_string("pasta"));
+        if (opts)
+                json_object_set_new(berth, "PastaOptions", strv_to_json(opts));
+        json_object_del(berth, "Networks");
+        json_object_del(berth, "NetworkAliases");
+        return 0;
+}
+
 /* Berth.Networks as typed (or NetworkMode alone) into network_endpoints()'
  * form, NetworkMode the first; --network-alias goes to the first, as
- * Docker's.  host, none, container:NAME and the default bridge stand alone. */
+ * Docker's.  host, none, container:NAME and the default bridge stand alone.
+ * A user's default is pasta (no bridge without root), as Podman's. */
 static int prepare_networks(struct berth_store *s, json_t *cfg, berth_error_t *err)
 {
         json_t *hc = json_object_get(cfg, "HostConfig");
@@ -611,11 +638,17 @@ static int prepare_networks(struct berth_store *s, json_t *cfg, berth_error_t *e
         json_auto_t *given = json_incref(json_object_get(berth, "Networks"));
         if (json_array_size(given) == 0) {
                 json_decref(given);
-                given = json_pack("[s]", json_str(hc, "NetworkMode") ?: NETWORK_DEFAULT);
+                const char *mode = json_str(hc, "NetworkMode");
+                if (rootless() && (!mode || streq(mode, NETWORK_DEFAULT) || streq(mode, "default")))
+                        mode = "pasta";
+                given = json_pack("[s]", mode ?: NETWORK_DEFAULT);
         }
         json_auto_t *eps = json_array();
         size_t i;
         json_t *g;
+        json_array_foreach(given, i, g)
+                if (network_mode_pasta(json_string_value(g)))
+                        return prepare_pasta(cfg, given, err);
         json_array_foreach(given, i, g)
         {
                 json_t *ep = NULL;
@@ -624,6 +657,11 @@ static int prepare_networks(struct berth_store *s, json_t *cfg, berth_error_t *e
                         return -1;
                 json_array_append_new(eps, ep);
                 const char *name = json_str(ep, "Name");
+                if (rootless() && network_mode_private(name) && !streq(name, "none"))
+                        return berth_error(err, 0, "--network %s: a user's containers cannot join bridge networks yet "
+                                                   "(their bridge would need root); use the default network (pasta) "
+                                                   "or --network none|host",
+                                           name);
                 for (size_t k = 0; k < i; k++)
                         if (streq(json_str(json_array_get(eps, k), "Name"), name))
                                 return berth_error(err, 0, "network \"%s\" is specified multiple times", name);
@@ -647,7 +685,7 @@ json_t *network_endpoints(json_t *cfg)
         if (json_is_array(eps))
                 return json_incref(eps);
         const char *mode = json_str(cfg, "HostConfig.NetworkMode");
-        if (!network_mode_private(mode) || streq(mode, "none"))
+        if (!network_mode_private(mode) || streq(mode, "none") || network_mode_pasta(mode))
                 return json_array();
         json_t *ep = json_pack("{s:s}", "Name", network_mode_name(mode));
         json_t *aliases = json_at(cfg, "Berth.NetworkAliases");
@@ -717,6 +755,8 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
                 berth_warn("Published ports are discarded when using host network mode");
                 return 0;
         }
+        if (network_mode_pasta(mode) && pasta_ports_check(bindings, pasta_unprivileged_port_start(), err) < 0)
+                return -1;
         /* a clash is refused now, before anything is created */
         cleanup_free char *pp = network_ports_path(s);
         json_auto_t *reserved = NULL;

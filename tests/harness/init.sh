@@ -9,7 +9,8 @@
 #   overlay $H_WORK/t/root           lowerdir=/ : the host's root, copy-on-write
 #     /proc            fresh proc of this PID namespace (/proc/sys read-only
 #                      except /proc/sys/net, which belongs to our netns)
-#     /dev             private tmpfs with a few host nodes bound in, new devpts
+#     /dev             private tmpfs with a few host nodes bound in, new devpts,
+#                      a /dev/net/tun of its own (0666)
 #     /sys             fresh sysfs of our netns (read-only) + the host's
 #                      /sys/fs/cgroup (systemd manages its own subtree there)
 #     /tmp /run        fresh tmpfs (systemd-tmpfiles empties /tmp at boot!)
@@ -17,6 +18,9 @@
 #     /etc/berth       cannot live on an overlayfs; with --state also
 #     /etc/systemd/system)
 #     $H_BINDS         the checkout and build dirs, at the same paths
+#
+# The network namespace has lo and an uplink that leads nowhere (uplink0,
+# 10.99.0.2/24, default route via 10.99.0.1: what pasta needs; see below).
 #
 # Nothing here writes to the host: every change to / lands in the tmpfs
 # upper dir, which vanishes with the namespace.
@@ -76,6 +80,11 @@ ln -s /proc/self/fd "$N/dev/fd"
 ln -s /proc/self/fd/0 "$N/dev/stdin"
 ln -s /proc/self/fd/1 "$N/dev/stdout"
 ln -s /proc/self/fd/2 "$N/dev/stderr"
+# /dev/net/tun of the guest's own (not the host's node, which is 0600 with
+# no udev to open it up): pasta, a user's container network, makes its tap
+# device through it as the user, as on a desktop host.
+mkdir -m 0755 "$N/dev/net"
+mknod -m 0666 "$N/dev/net/tun" c 10 200
 
 # /sys: a fresh sysfs shows only this netns' interfaces; read-only so that
 # udev-ish units skip themselves.
@@ -219,6 +228,20 @@ umount -l .
 cd /
 
 ip link set lo up
+# An uplink of the guest's own network namespace (never the host's): pasta
+# (a user's container network) copies the address and default route of the
+# interface that has the default route, and starts only where there is one.
+# It leads nowhere: the peer of the veth pair is in this namespace too, and
+# a lookup that would take the default route fails at once (the rules below:
+# main without its default route, then unreachable), as when there was no
+# route at all -- so nothing waits on a timeout.
+ip link add uplink0 type veth peer name uplink1
+ip addr add 10.99.0.2/24 dev uplink0
+ip link set uplink1 up
+ip link set uplink0 up
+ip route add default via 10.99.0.1 dev uplink0
+ip rule add priority 32000 lookup main suppress_prefixlength 0
+ip rule add priority 32001 unreachable
 
 # shellcheck disable=SC2086  # H_SYSTEMD_ARGS: several words on purpose
 exec env -i container=berth-test \

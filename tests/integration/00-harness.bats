@@ -63,11 +63,23 @@ load helpers
     assert_success
 }
 
-@test "only the loopback interface is visible, and it is up" {
+@test "lo is up, and the uplink pasta needs is the only other interface, leading nowhere" {
     run ip -o link show
     assert_success
-    [ "${#lines[@]}" -eq 1 ] || _fail "expected exactly one interface"
+    [ "${#lines[@]}" -eq 3 ] || _fail "expected lo and the veth pair uplink0/uplink1"
     assert_line_matches '^1: lo: <LOOPBACK,UP'
+    assert_line_matches '^[0-9]+: uplink0@uplink1: <.*,UP'
+    run ip route show default
+    assert_output "default via 10.99.0.1 dev uplink0 "
+    # a lookup that would take that route fails at once, as with no route
+    run ip route get 192.0.2.1
+    assert_failure
+    assert_output_contains "Network is unreachable"
+}
+
+@test "/dev/net/tun is the guest's own, open to users (pasta)" {
+    run stat -c '%F %t:%T %a' /dev/net/tun
+    assert_output "character special file a:c8 666"
 }
 
 @test "per-namespace network sysctls are writable, kernel-wide ones are not" {
