@@ -14,13 +14,44 @@
 #include "berth/image.h"
 #include "berth/journal.h"
 #include "berth/registry.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 #ifndef SYSTEMD_UNIT_DIR
 #define SYSTEMD_UNIT_DIR "/usr/lib/systemd/system"
 #endif
 
+#ifndef SYSTEMD_USER_UNIT_DIR
+#define SYSTEMD_USER_UNIT_DIR "/usr/lib/systemd/user"
+#endif
+
 const char DEFINITION_TEMPLATE_UNIT[] = SYSTEMD_UNIT_DIR "/container@.service";
+const char DEFINITION_USER_TEMPLATE_UNIT[] = SYSTEMD_USER_UNIT_DIR "/container@.service";
+
+char *definition_generator_dir(void)
+{
+        if (!rootless())
+                return xstrdup(DEFINITION_GENERATOR_DIR);
+        const char *run = getenv("XDG_RUNTIME_DIR");
+        if (run && run[0] == '/')
+                return xasprintf("%s/systemd/generator", run);
+        return xasprintf("/run/user/%u/systemd/generator", (unsigned) rootless_uid());
+}
+
+/* A user's manager has no network-online.target of its own (and cannot
+ * order after the system's, systemd issue #3312): a user's unit waits for
+ * it through DEFINITION_USER_WAIT_ONLINE. */
+void def_put_network_wait(FILE *f, const struct definition *d)
+{
+        const char *unit = d->user ? DEFINITION_USER_WAIT_ONLINE : "network-online.target";
+        fprintf(f, "After=%s\nWants=%s\n", unit, unit);
+}
+
+char *def_store_dir(const struct definition *d)
+{
+        cleanup_free char *dir = d->user ? rootless_data_dir() : xstrdup("/var/lib/berth");
+        return def_escape_specifiers(dir);
+}
 
 #define DROPIN_NAME "50-berth.conf"
 
@@ -97,8 +128,10 @@ static char *container_dropin(const struct definition *d)
         fputs("[Unit]\n", f);
         fprintf(f, "Description=berth container %s (%s)\n", d->name, d->image);
         fprintf(f, "SourcePath=%s\n", path);
-        if (d->publishes)
-                fputs("After=network-online.target\nWants=network-online.target\n", f);
+        /* root's containers reach the network over their bridge: only a
+         * published port needs the host's; a user's (pasta) need it to start */
+        if (d->user ? !d->no_network : d->publishes)
+                def_put_network_wait(f, d);
         for (size_t i = 0; d->requires && d->requires[i]; i++)
                 fprintf(f, "Requires=%s\nAfter=%s\n", d->requires[i], d->requires[i]);
         if (unit_props)
@@ -152,8 +185,9 @@ char *definition_dropin(const struct definition *d)
 /* What the [Install] links point at: the template, or the generated unit. */
 static char *link_target(const struct definition *d, const char *outdir)
 {
-        return d->kind == DEFINITION_CONTAINER ? xstrdup(DEFINITION_TEMPLATE_UNIT)
-                                               : definition_dropin_path(d, outdir);
+        if (d->kind == DEFINITION_CONTAINER)
+                return xstrdup(d->user ? DEFINITION_USER_TEMPLATE_UNIT : DEFINITION_TEMPLATE_UNIT);
+        return definition_dropin_path(d, outdir);
 }
 
 char **definition_install_links(const struct definition *d)
@@ -232,7 +266,8 @@ static void definitions_use_store(struct definition **defs, size_t n)
 {
         /* Only a store that exists is read: a generator runs early at boot
          * and must not create /var/lib/berth (which may not be mounted). */
-        const char *root = getenv("BERTH_ROOT") ? getenv("BERTH_ROOT") : "/var/lib/berth";
+        cleanup_free char *dflt = rootless_data_dir(); /* root's, or the user's own */
+        const char *root = getenv("BERTH_ROOT") ? getenv("BERTH_ROOT") : dflt;
         cleanup_free char *index = xasprintf("%s/images.json", root);
         if (n == 0 || access(index, R_OK) < 0)
                 return;

@@ -385,9 +385,10 @@ char *def_resource_unit(const struct definition *d)
         fprintf(f, "Description=berth %s %s\n", w, rname);
         fprintf(f, "Documentation=man:berth.%s(5)\n", w);
         fprintf(f, "SourcePath=%s\n", path);
-        fputs("RequiresMountsFor=/var/lib/berth\n", f);
+        cleanup_free char *store = def_store_dir(d);
+        fprintf(f, "RequiresMountsFor=%s\n", store);
         if (d->kind == DEFINITION_IMAGE || d->kind == DEFINITION_BUILD)
-                fputs("After=network-online.target\nWants=network-online.target\n", f);
+                def_put_network_wait(f, d);
         for (size_t i = 0; d->unit_lines_raw && d->unit_lines_raw[i]; i++)
                 fprintf(f, "%s\n", d->unit_lines_raw[i]);
         fputs("\n[Service]\nType=oneshot\nRemainAfterExit=yes\n", f);
