@@ -173,6 +173,9 @@ EOF
 
     as_user systemctl --user daemon-reload
     wait_until 10 journal_has _UID="$ROOTLESS_UID" -t berth-user-generator -- "bad.container:3: unknown key 'Frobnicate'"
+    # and the user finds it in the user's own journal
+    run as_user journalctl --user --no-pager -o cat -t berth-user-generator
+    assert_output_contains "bad.container:3: unknown key 'Frobnicate' in section [Container]"
     [ ! -e "$GEN/container@bad.service.d" ]
     [ -f "$GEN/container@web.service.d/50-berth.conf" ]
     run --separate-stderr as_user berth generate --dry-run
