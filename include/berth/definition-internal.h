@@ -100,6 +100,9 @@ char **def_dropin_paths(const char *name, enum definition_kind kind);
 /* After= and Wants= of the network: root's network-online.target, a user's
  * DEFINITION_USER_WAIT_ONLINE. */
 void def_put_network_wait(FILE *f, const struct definition *d);
+/* The comment lines a generated file starts with: where it comes from (the
+ * file and its drop-ins), how to apply a change, the man page berth.PAGE(5). */
+void def_put_header(FILE *f, const struct definition *d, const char *page);
 /* The store the definition's units use (RequiresMountsFor=): root's, or
  * the user's own; '%' doubled. */
 char *def_store_dir(const struct definition *d);
