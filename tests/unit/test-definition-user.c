@@ -146,6 +146,7 @@ START_TEST(test_user_units)
                 load_user("web.container", "[Container]\nImage=busybox\nPublishPort=8080:80\n"
                                            "[Install]\nWantedBy=default.target\n");
         cleanup_free char *text = definition_dropin(web);
+        HAS_LINE(text, "# systemctl --user daemon-reload.  See berth.container(5).");
         HAS_LINE(text, "After=" DEFINITION_USER_WAIT_ONLINE);
         HAS_LINE(text, "Wants=" DEFINITION_USER_WAIT_ONLINE);
         NO_LINE(text, "After=network-online.target");
@@ -186,6 +187,7 @@ START_TEST(test_user_units)
         cleanup_definition struct definition *img =
                 load_user("app.image", "[Image]\nImage=registry.example/app:1\n");
         cleanup_free char *itext = definition_dropin(img);
+        HAS_LINE(itext, "# systemctl --user daemon-reload.  See berth.image(5).");
         HAS_LINE(itext, "After=" DEFINITION_USER_WAIT_ONLINE);
         NO_LINE(itext, "Wants=network-online.target");
         cleanup_free char *store = rootless_data_dir();
