@@ -16,6 +16,8 @@
 #define BERTH_DEFINITION_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "berth/definition.h"
 #include "berth/error.h"
@@ -87,8 +89,23 @@ char *def_resource_unit(const struct definition *d);
 
 /* ---- files (definition-path.c) ---------------------------------------------------- */
 
+/* The search path of uid's definitions: root's BERTH_DEFINITION_DIRS, or a
+ * user's CONFIG_DIR/containers, RUNTIME_DIR/containers (unless NULL),
+ * SYSTEM_DIR/users/UID and SYSTEM_DIR/users (BERTH_DEFINITION_SYSTEM_DIR). */
+char **def_search_path(uid_t uid, const char *config_dir, const char *runtime_dir, const char *system_dir);
 /* The drop-ins of a definition, in the order they apply (definition_load()). */
 char **def_dropin_paths(const char *name, enum definition_kind kind);
+/* ---- what the units say (definition-dropin.c) -------------------------------------- */
+
+/* After= and Wants= of the network: root's network-online.target, a user's
+ * DEFINITION_USER_WAIT_ONLINE. */
+void def_put_network_wait(FILE *f, const struct definition *d);
+/* The comment lines a generated file starts with: where it comes from (the
+ * file and its drop-ins), how to apply a change, the man page berth.PAGE(5). */
+void def_put_header(FILE *f, const struct definition *d, const char *page);
+/* The store the definition's units use (RequiresMountsFor=): root's, or
+ * the user's own; '%' doubled. */
+char *def_store_dir(const struct definition *d);
 /* Double every '%' so systemd reads the text literally. */
 char *def_escape_specifiers(const char *s);
 

@@ -31,6 +31,12 @@
 /* Search path, earlier wins (like unit search paths).  $BERTH_DEFINITION_PATH
  * (colon-separated) replaces it, for tests. */
 #define BERTH_DEFINITION_DIRS "/etc/berth/containers:/run/berth/containers:/usr/lib/berth/containers"
+/* A user's (rootless()) search path instead, as Quadlet's rootless one:
+ * $XDG_CONFIG_HOME/berth/containers (~/.config/berth/containers),
+ * $XDG_RUNTIME_DIR/berth/containers, then what root keeps for users in
+ * BERTH_DEFINITION_SYSTEM_DIR: users/UID/ for that user, users/ for all.
+ * Root's search path reads no subdirectory, so neither sees the other's. */
+#define BERTH_DEFINITION_SYSTEM_DIR "/etc/berth/containers"
 
 /* What a definition file describes, by its suffix. */
 enum definition_kind {
@@ -62,6 +68,10 @@ struct definition {
         char *pull;          /* Pull=: "missing" (default), "always", "never", "newer" */
         bool notify;         /* Notify=yes: the container sends READY=1 itself */
         bool publishes;      /* has PublishPort=: order after network-online.target */
+        bool no_network;     /* Network=none: nothing to wait for */
+        bool user;           /* loaded by a user's berth: its units are the user's
+                                manager's (the user's store, the user template,
+                                DEFINITION_USER_WAIT_ONLINE for the network) */
         char *stop_signal;   /* the image's STOPSIGNAL (KillSignal=), when known */
         long long stop_timeout; /* StopTimeout= in seconds (also TimeoutStopSec=), -1: not set */
         struct limits limits;/* the limit keys (Memory=, CPUs=, ...) */
@@ -141,10 +151,19 @@ int definition_generate(const struct definition *d, const char *outdir, berth_er
  * then "# LINK -> TARGET" per link (berth generate --dry-run). */
 void definition_print(const struct definition *d, const char *outdir, FILE *out);
 
-/* The template unit the links point at (SYSTEMD_UNIT_DIR/container@.service). */
+/* The template unit the links point at (SYSTEMD_UNIT_DIR/container@.service),
+ * and a user's (SYSTEMD_USER_UNIT_DIR/container@.service). */
 extern const char DEFINITION_TEMPLATE_UNIT[];
+extern const char DEFINITION_USER_TEMPLATE_UNIT[];
+/* The user unit a user's container and image units order after instead of
+ * network-online.target, which a user's manager does not have: it waits for
+ * the system's (units/user/berth-user-wait-network-online.service). */
+#define DEFINITION_USER_WAIT_ONLINE "berth-user-wait-network-online.service"
 /* Where generators write at runtime, and `berth generate` by default. */
 #define DEFINITION_GENERATOR_DIR "/run/systemd/generator"
+/* That of the manager berth works for: DEFINITION_GENERATOR_DIR, or a
+ * user's $XDG_RUNTIME_DIR/systemd/generator (/run/user/UID/...). */
+char *definition_generator_dir(void);
 
 /* What berth-generator does with the definitions it loaded, shared with
  * `berth generate`: the images' STOPSIGNAL brought in from the store (a

@@ -1,7 +1,9 @@
 /* berth generate [--dry-run] [-o DIR] [NAME[.KIND]...]: what berth-generator makes of
  * the definition files.  With --dry-run it prints each drop-in (path, then
  * content) and the links it would create; without, it writes them into
- * /run/systemd/generator as the generator does.  Bad definitions are printed
+ * /run/systemd/generator as the generator does.  Run by a user: the user's
+ * definitions (~/.config/berth/containers, ...) and user units, written into
+ * $XDG_RUNTIME_DIR/systemd/generator.  Bad definitions are printed
  * as "FILE:LINE: message" on stderr, the others are still handled, and the
  * exit status is 1 if any was bad. */
 #include "config.h"
@@ -10,16 +12,20 @@
 
 #include "berth/cli.h"
 #include "berth/definition.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 static const char generate_usage[] =
         "Usage:  berth generate [OPTIONS] [NAME[.container|.volume|.network|.image|.build]...]\n\n"
         "Show or write the units berth-generator makes from definition files\n"
         "(/etc/berth/containers/NAME.container, .volume, .network, .image, .build; also in\n"
-        "/run/berth/containers, /usr/lib/berth/containers)\n\n"
+        "/run/berth/containers, /usr/lib/berth/containers); run by a user, the user's\n"
+        "(~/.config/berth/containers, $XDG_RUNTIME_DIR/berth/containers,\n"
+        "/etc/berth/containers/users/UID, /etc/berth/containers/users) as user units\n\n"
         "Options:\n"
         "  -n, --dry-run         Print the drop-ins and links instead of writing them\n"
-        "  -o, --output DIR      Generator output directory (default " DEFINITION_GENERATOR_DIR ")\n"
+        "  -o, --output DIR      Generator output directory (default " DEFINITION_GENERATOR_DIR ",\n"
+        "                        a user's $XDG_RUNTIME_DIR/systemd/generator)\n"
         "  -h, --help            Print usage\n";
 
 static void print_bad(const char *msg, void *ud)
@@ -41,7 +47,8 @@ int cmd_generate(struct berth_cli *cli, int argc, char **argv, berth_error_t *er
                 {},
         };
         bool dry_run = false;
-        const char *outdir = DEFINITION_GENERATOR_DIR;
+        cleanup_free char *dflt = definition_generator_dir();
+        const char *outdir = dflt;
         int c;
         while ((c = getopt_long(argc, argv, "+no:h", opts, NULL)) != -1) {
                 switch (c) {
@@ -92,8 +99,8 @@ int cmd_generate(struct berth_cli *cli, int argc, char **argv, berth_error_t *er
         bad += definitions_generate_all(defs, n, outdir, dry_run, stdout, print_generate_error, NULL, &written);
         definitions_free(defs, n);
         if (!dry_run && written)
-                fprintf(stderr, "Wrote %zu definition%s to %s: run 'systemctl daemon-reload' to apply.\n", written,
-                        written == 1 ? "" : "s", outdir);
+                fprintf(stderr, "Wrote %zu definition%s to %s: run 'systemctl%s daemon-reload' to apply.\n",
+                        written, written == 1 ? "" : "s", outdir, rootless() ? " --user" : "");
         fflush(stdout);
         return bad ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 #include "berth/container.h"
 #include "berth/definition.h"
 #include "berth/image.h"
+#include "berth/rootless.h"
 #include "berth/runtime.h"
 #include "berth/util.h"
 #include "berth/volume.h"
@@ -62,8 +63,8 @@ int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t 
                 return berth_error(err, 0,
                                    "container@%s.service has no generated configuration: add the instance as a "
                                    "file %s.container (a link to the template) or DefaultInstance=, then run "
-                                   "systemctl daemon-reload",
-                                   name, name);
+                                   "systemctl%s daemon-reload",
+                                   name, name, rootless() ? " --user" : "");
         cleanup_free char *path = NULL;
         cleanup_definition struct definition *d = NULL;
         if (definition_find(name, &path, err) < 0 || definition_load(path, name, &d, err) < 0)

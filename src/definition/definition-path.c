@@ -10,18 +10,51 @@
 #include <sys/stat.h>
 
 #include "berth/definition-internal.h"
+#include "berth/rootless.h"
 #include "berth/sha256.h"
 #include "berth/util.h"
 
-static char **search_dirs(void)
+static char **split_path(const char *list)
 {
-        const char *env = getenv("BERTH_DEFINITION_PATH");
-        cleanup_free char *copy = xstrdup(env && *env ? env : BERTH_DEFINITION_DIRS);
+        cleanup_free char *copy = xstrdup(list);
         char **v = xcalloc(1, sizeof(char *));
         char *save = NULL;
         for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save))
                 strv_push(&v, t);
         return v;
+}
+
+char **def_search_path(uid_t uid, const char *config_dir, const char *runtime_dir, const char *system_dir)
+{
+        if (uid == 0)
+                return split_path(BERTH_DEFINITION_DIRS);
+        /* the user's own first, then what root wrote for this user, then
+         * for all users (Quadlet's rootless search path) */
+        char **v = xcalloc(1, sizeof(char *));
+        cleanup_free char *own = xasprintf("%s/containers", config_dir);
+        cleanup_free char *run = runtime_dir ? xasprintf("%s/containers", runtime_dir) : NULL;
+        cleanup_free char *one = xasprintf("%s/users/%u", system_dir, (unsigned) uid);
+        cleanup_free char *all = xasprintf("%s/users", system_dir);
+        strv_push(&v, own);
+        if (run)
+                strv_push(&v, run);
+        strv_push(&v, one);
+        strv_push(&v, all);
+        return v;
+}
+
+/* $BERTH_DEFINITION_PATH, else the search path of the user berth runs for. */
+static char **search_dirs(void)
+{
+        const char *env = getenv("BERTH_DEFINITION_PATH");
+        if (env && *env)
+                return split_path(env);
+        if (!rootless())
+                return split_path(BERTH_DEFINITION_DIRS);
+        cleanup_free char *config = rootless_config_dir(), *run = NULL;
+        if (rootless_runtime_dir(&run, NULL) < 0)
+                run = NULL; /* no runtime dir: the other directories still count */
+        return def_search_path(rootless_uid(), config, run, BERTH_DEFINITION_SYSTEM_DIR);
 }
 
 /* A symlink to /dev/null masks a definition, as for units. */

@@ -24,6 +24,7 @@
 #include "berth/devices.h"
 #include "berth/network.h"
 #include "berth/parse.h"
+#include "berth/rootless.h"
 #include "berth/secret.h"
 #include "berth/util.h"
 #include "berth/volume.h"
@@ -466,6 +467,7 @@ static int apply_network(struct parser *p, const struct container_key *k, struct
 {
         bool long_form = network_values_long(st->values);
         char **aliases = state_of(p, "NetworkAlias")->values;
+        p->d->no_network = strv_length(st->values) == 1 && streq(st->values[0], "none");
         for (size_t i = 0; st->values && st->values[i]; i++) {
                 const char *v = st->values[i], *opts;
                 size_t n = network_value_split(v, &opts);
@@ -832,6 +834,7 @@ int definition_load(const char *path, const char *name, struct definition **out,
         d->name = xstrdup(name);
         d->path = xstrdup(path);
         d->stop_timeout = -1;
+        d->user = rootless();
         if (strchr(name, '@'))
                 d->instance = xstrdup(strchr(name, '@') + 1);
         d->dropins = def_dropin_paths(name, d->kind);

@@ -3,7 +3,9 @@
 # with the volume and network definitions it names, and a template's
 # DefaultInstance=; a compose project brought up with `berth compose up -d
 # --enable` comes back at boot (its target is enabled), and `down` after the
-# reboot removes it all.
+# reboot removes it all; a user's definition under ~/.config/berth/containers
+# enabled with `systemctl --user enable` runs at boot, as the user, with no
+# login: the user's manager lingers.
 #
 # Two boots of the throwaway systemd (tests/harness/boot.sh) sharing one
 # store, /etc/berth and /etc/systemd/system (--state): the first installs berth, imports busybox
@@ -18,6 +20,26 @@ trap 'rm -rf "$state"' EXIT
 boot=("$repo/tests/harness/boot.sh" -q --state "$state" --bind-rw "$build" --install "$build")
 
 echo "1..3"
+# The user of the user's container: the guest's accounts are not kept across
+# boots (only /etc/berth, /var/lib/berth and /etc/systemd/system are), so a
+# unit made in the first boot, and kept, makes the account again early at
+# each boot, before logind looks for lingering users; the home, with the
+# user's store and definitions, is in /etc/berth.
+user_home=/etc/berth/test-home/berthie
+user_unit="[Unit]
+Description=the reboot test's user berthie, its home in $user_home
+Before=systemd-logind.service systemd-user-sessions.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'id -u berthie >/dev/null 2>&1 || useradd -u 1500 -M -d $user_home -s /bin/bash berthie; \
+    grep -q ^berthie: /etc/subuid || usermod --add-subuids 600000-665535 --add-subgids 600000-665535 berthie; \
+    mkdir -p /var/lib/systemd/linger && touch /var/lib/systemd/linger/berthie'
+[Install]
+WantedBy=multi-user.target"
+# as_user of tests/integration/helpers.bash
+as_user="runuser -u berthie -- env -i HOME=$user_home USER=berthie LOGNAME=berthie PATH=/usr/local/bin:/usr/bin:/bin \
+    LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/1500"
 first=$(cat <<SCRIPT
 set -e
 tar=\$(mktemp /tmp/rootfs.XXXXXX.tar)
@@ -45,6 +67,21 @@ printf '%s\n' 'services:' '  web:' '    image: busybox' '    command: ["sh", "-c
 cd /etc/berth/bootapp
 berth compose up -d --enable
 [ "\$(systemctl is-enabled berth-compose-bootapp.target)" = enabled ]
+# a user's definition, enabled for the user's default.target
+cat > /etc/systemd/system/berth-test-user.service <<'UNIT'
+$user_unit
+UNIT
+systemctl daemon-reload
+systemctl enable --now berth-test-user.service
+install -d -m 0755 /etc/berth/test-home
+install -d -o berthie -g berthie $user_home
+systemctl start user@1500.service
+chmod 0644 "\$tar"
+$as_user berth import "\$tar" busybox:latest >/dev/null
+$as_user sh -c 'mkdir -p ~/.config/berth/containers && printf "%s\n" "[Container]" "Image=busybox" \
+    "Exec=sleep 1000" "Network=none" > ~/.config/berth/containers/userweb.container'
+$as_user systemctl --user daemon-reload
+$as_user systemctl --user enable container@userweb.service
 SCRIPT
 )
 if "${boot[@]}" -- bash -c "$first"; then
@@ -90,12 +127,22 @@ cd /etc/berth/bootapp
 berth compose ps --format '{{.Name}} {{.Service}}' | sort | tr '\n' ' ' | grep -qx 'bootapp-db-1 db bootapp-web-1 web '
 # the volume kept what the first boot wrote
 berth exec bootapp-web-1 cat /data/boots | wc -l | grep -qx 2
+# the user's container: its lingering manager started it, no one logged in
+if loginctl list-sessions --no-legend | grep -q berthie; then exit 1; fi
+for i in \$(seq 100); do
+    [ "\$($as_user systemctl --user is-active container@userweb.service)" = active ] && break
+    sleep 0.2
+done
+$as_user systemctl --user status --no-pager container@userweb.service
+$as_user berth ps --format '{{.Names}}' | grep -qx userweb
+pid=\$($as_user berth inspect -f '{{.State.Pid}}' userweb)
+[ "\$(awk '/^Uid:/ {print \$2}' /proc/\$pid/status)" = 1500 ]
 SCRIPT
 )
 if "${boot[@]}" --target multi-user.target -- bash -c "$second"; then
-    echo "ok 2 second boot: the enabled containers and compose project run without anyone starting them, after their volume and network"
+    echo "ok 2 second boot: the enabled containers and compose project run without anyone starting them, after their volume and network; a user's enabled container too, as the user"
 else
-    echo "not ok 2 second boot: the enabled containers and compose project run without anyone starting them, after their volume and network"
+    echo "not ok 2 second boot: the enabled containers and compose project run without anyone starting them, after their volume and network; a user's enabled container too, as the user"
     echo "not ok 3 compose down after the reboot: not tried, the second boot failed"
     exit 1
 fi

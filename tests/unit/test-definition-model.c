@@ -28,15 +28,6 @@ static void teardown(void)
         unsetenv("BERTH_DEFINITION_PATH");
 }
 
-/* Write tmpdir/FILE (FILE may have one directory level). */
-static char *write_at(const char *file, const char *text)
-{
-        char *path = xasprintf("%s/%s", tmpdir, file);
-        cleanup_free char *dir = xstrndup(path, (size_t) (strrchr(path, '/') - path));
-        ck_assert_int_eq(mkdir_p(dir, 0755, NULL), 0);
-        ck_assert_int_eq(write_file_atomic(path, text, strlen(text), 0644, NULL), 0);
-        return path;
-}
 
 /* Load NAME of the kind its file has, as _unit-start would find it. */
 static struct definition *load_kind(const char *name, enum definition_kind kind, berth_error_t *err)
@@ -74,7 +65,7 @@ static char *load_bad(const char *name, enum definition_kind kind)
 
 #define BAD_EQ(file, text, name, kind, want)                          \
         do {                                                          \
-                free(write_at(file, text));                           \
+                free(tmpdir_write(file, text));                           \
                 cleanup_free char *_m = load_bad(name, kind);         \
                 ck_assert_str_eq(_m, want);                           \
         } while (0)
@@ -86,21 +77,12 @@ static bool endswith(const char *s, const char *suffix)
         return n >= m && streq(s + n - m, suffix);
 }
 
-static bool has_line(const char *text, const char *line)
-{
-        size_t n = strlen(line);
-        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-                if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
-                        return true;
-        return false;
-}
-#define HAS_LINE(text, line) ck_assert_msg(has_line(text, line), "no line '%s' in:\n%s", line, text)
 
 /* ---- .volume and .network ------------------------------------------------------- */
 
 START_TEST(test_volume)
 {
-        free(write_at("data.volume", "[Volume]\nLabel=app=web \"note=two words\"\nDriver=local\nCopy=yes\n"
+        free(tmpdir_write("data.volume", "[Volume]\nLabel=app=web \"note=two words\"\nDriver=local\nCopy=yes\n"
                                      "[Unit]\nDescription=the data\n[Install]\nWantedBy=multi-user.target\n"));
         cleanup_definition struct definition *d = load_good("data", DEFINITION_VOLUME);
         ck_assert_int_eq(d->kind, DEFINITION_VOLUME);
@@ -130,7 +112,7 @@ START_TEST(test_volume)
         HAS_LINE(printed, "# /out/multi-user.target.wants/berth-volume@data.service -> /out/berth-volume@data.service");
 
         /* VolumeName= names it; '%' and '$' are literal in ExecStart= */
-        free(write_at("named.volume", "[Volume]\nVolumeName=web-data\nLabel=cost=5$%%\n"));
+        free(tmpdir_write("named.volume", "[Volume]\nVolumeName=web-data\nLabel=cost=5$%%\n"));
         cleanup_definition struct definition *n = load_good("named", DEFINITION_VOLUME);
         ck_assert_str_eq(n->resource_name, "web-data");
         buf = NULL;
@@ -144,7 +126,7 @@ END_TEST
 
 START_TEST(test_network)
 {
-        free(write_at("app.network", "[Network]\nSubnet=10.89.7.0/24\nDriver=bridge\n"));
+        free(tmpdir_write("app.network", "[Network]\nSubnet=10.89.7.0/24\nDriver=bridge\n"));
         cleanup_definition struct definition *d = load_good("app", DEFINITION_NETWORK);
         ck_assert_str_eq(d->resource_name, "app");
         STRV_EQ(d->create_args, "network", "create", "--ignore", "--subnet", "10.89.7.0/24", "app");
@@ -152,7 +134,7 @@ START_TEST(test_network)
         ck_assert_str_eq(unit, "berth-network@app.service");
 
         /* an empty Subnet= resets; NetworkName= names it */
-        free(write_at("b.network", "[Network]\nSubnet=10.89.7.0/24\nSubnet=\nNetworkName=backend\n"));
+        free(tmpdir_write("b.network", "[Network]\nSubnet=10.89.7.0/24\nSubnet=\nNetworkName=backend\n"));
         cleanup_definition struct definition *b = load_good("b", DEFINITION_NETWORK);
         STRV_EQ(b->create_args, "network", "create", "--ignore", "backend");
 }
@@ -186,9 +168,9 @@ END_TEST
 
 START_TEST(test_references)
 {
-        free(write_at("data.volume", "[Volume]\nVolumeName=web-data\n"));
-        free(write_at("app.network", "[Network]\n"));
-        free(write_at("web.container", "[Container]\nImage=busybox\nVolume=data.volume:/var/lib/x:ro\n"
+        free(tmpdir_write("data.volume", "[Volume]\nVolumeName=web-data\n"));
+        free(tmpdir_write("app.network", "[Network]\n"));
+        free(tmpdir_write("web.container", "[Container]\nImage=busybox\nVolume=data.volume:/var/lib/x:ro\n"
                                        "Volume=/srv:/srv\nNetwork=app.network\n"));
         cleanup_definition struct definition *d = load_good("web", DEFINITION_CONTAINER);
         STRV_EQ(d->run_args, "-v", "web-data:/var/lib/x:ro", "-v", "/srv:/srv", "--network", "app");
@@ -203,7 +185,7 @@ START_TEST(test_references)
         cleanup_free char *want = xasprintf("DIR/web.container:3: no definition nope.volume in DIR");
         BAD_EQ("web.container", "[Container]\nImage=busybox\nVolume=nope.volume:/x\n", "web", DEFINITION_CONTAINER,
                want);
-        free(write_at("bad.network", "[Network]\nInternal=yes\n"));
+        free(tmpdir_write("bad.network", "[Network]\nInternal=yes\n"));
         BAD_EQ("web.container", "[Container]\nImage=busybox\n\nNetwork=bad.network\n", "web", DEFINITION_CONTAINER,
                "DIR/web.container:4: DIR/bad.network:2: Internal= is not supported: `berth network create` has no "
                "such option");
@@ -212,7 +194,7 @@ END_TEST
 
 START_TEST(test_image_build)
 {
-        free(write_at("app.image", "[Image]\nImage=docker.io/library/nginx:1\nAllTags=no\nArch=arm64\nVariant=v8\n"));
+        free(tmpdir_write("app.image", "[Image]\nImage=docker.io/library/nginx:1\nAllTags=no\nArch=arm64\nVariant=v8\n"));
         cleanup_definition struct definition *i = load_good("app", DEFINITION_IMAGE);
         ck_assert_str_eq(i->resource_name, "docker.io/library/nginx:1");
         STRV_EQ(i->create_args, "pull", "--platform", "linux/arm64/v8", "docker.io/library/nginx:1");
@@ -222,23 +204,23 @@ START_TEST(test_image_build)
         HAS_LINE(text, "After=network-online.target");
         HAS_LINE(text, "ExecStart=" BERTH_BINDIR "/berth pull --platform linux/arm64/v8 docker.io/library/nginx:1");
 
-        free(write_at("app.build", "[Build]\nImageTag=localhost/app:1\nImageTag=app:latest\nFile=Containerfile\n"
+        free(tmpdir_write("app.build", "[Build]\nImageTag=localhost/app:1\nImageTag=app:latest\nFile=Containerfile\n"
                                    "Label=a=b\nTarget=final\nNetwork=none\n"));
         cleanup_definition struct definition *b = load_good("app", DEFINITION_BUILD);
         ck_assert_str_eq(b->resource_name, "localhost/app:1");
         cleanup_free char *file = xasprintf("%s/Containerfile", tmpdir);
         STRV_EQ(b->create_args, "build", "-t", "localhost/app:1", "-t", "app:latest", "-f", file, "--label", "a=b",
                 "--target", "final", "--network", "none", tmpdir);
-        free(write_at("other.build", "[Build]\nImageTag=other\nSetWorkingDirectory=/srv/ctx\nFile=df\n"));
+        free(tmpdir_write("other.build", "[Build]\nImageTag=other\nSetWorkingDirectory=/srv/ctx\nFile=df\n"));
         cleanup_definition struct definition *o = load_good("other", DEFINITION_BUILD);
         STRV_EQ(o->create_args, "build", "-t", "other", "-f", "/srv/ctx/df", "/srv/ctx");
 
         /* a container on them: their image, after their units */
-        free(write_at("web.container", "[Container]\nImage=app.build\n"));
+        free(tmpdir_write("web.container", "[Container]\nImage=app.build\n"));
         cleanup_definition struct definition *w = load_good("web", DEFINITION_CONTAINER);
         ck_assert_str_eq(w->image, "localhost/app:1");
         STRV_EQ(w->requires, "berth-build@app.service");
-        free(write_at("web.container", "[Container]\nImage=app.image\n"));
+        free(tmpdir_write("web.container", "[Container]\nImage=app.image\n"));
         cleanup_definition struct definition *w2 = load_good("web", DEFINITION_CONTAINER);
         ck_assert_str_eq(w2->image, "docker.io/library/nginx:1");
         STRV_EQ(w2->requires, "berth-image@app.service");
@@ -262,17 +244,17 @@ END_TEST
 
 START_TEST(test_dropins)
 {
-        free(write_at("web.container", "[Container]\nImage=busybox\nExec=sleep 1\nEnvironment=A=1\nLabel=x=1\n"));
+        free(tmpdir_write("web.container", "[Container]\nImage=busybox\nExec=sleep 1\nEnvironment=A=1\nLabel=x=1\n"));
         /* for every container, applied by file name among the others */
-        free(write_at("container.d/10-all.conf", "[Container]\nEnvironment=ALL=yes\n"));
+        free(tmpdir_write("container.d/10-all.conf", "[Container]\nEnvironment=ALL=yes\n"));
         /* hidden by the more specific web.container.d/30-mask.conf */
-        free(write_at("container.d/30-mask.conf", "[Container]\nEnvironment=HIDDEN=yes\n"));
-        free(write_at("web.container.d/30-mask.conf", "[Service]\nRestart=always\n"));
+        free(tmpdir_write("container.d/30-mask.conf", "[Container]\nEnvironment=HIDDEN=yes\n"));
+        free(tmpdir_write("web.container.d/30-mask.conf", "[Service]\nRestart=always\n"));
         /* later files override single values, add to lists, "" resets */
-        free(write_at("web.container.d/20-web.conf",
+        free(tmpdir_write("web.container.d/20-web.conf",
                       "[Container]\nExec=sleep 2\nEnvironment=B=2\nLabel=\nLabel=y=2\n[Unit]\nDescription=web\n"));
-        free(write_at("web.container.d/notes.txt", "not a drop-in\n"));
-        free(write_at("other.container.d/10.conf", "[Container]\nEnvironment=OTHER=1\n"));
+        free(tmpdir_write("web.container.d/notes.txt", "not a drop-in\n"));
+        free(tmpdir_write("other.container.d/10.conf", "[Container]\nEnvironment=OTHER=1\n"));
         cleanup_definition struct definition *d = load_good("web", DEFINITION_CONTAINER);
         STRV_EQ(d->command, "sleep", "2");
         STRV_EQ(d->run_args, "-e", "A=1", "-e", "ALL=yes", "-e", "B=2", "-l", "y=2");
@@ -284,7 +266,7 @@ START_TEST(test_dropins)
         ck_assert(endswith(d->dropins[2], "/web.container.d/30-mask.conf"));
 
         /* an error in a drop-in names the drop-in's line */
-        free(write_at("web.container.d/40-bad.conf", "[Container]\n\nFrob=1\n"));
+        free(tmpdir_write("web.container.d/40-bad.conf", "[Container]\n\nFrob=1\n"));
         cleanup_free char *m = load_bad("web", DEFINITION_CONTAINER);
         ck_assert_str_eq(m, "DIR/web.container.d/40-bad.conf:3: unknown key 'Frob' in section [Container]");
 
@@ -296,8 +278,8 @@ START_TEST(test_dropins)
         ck_assert_uint_eq(strv_length(d2->dropins), 3);
 
         /* volumes have theirs too */
-        free(write_at("data.volume", "[Volume]\n"));
-        free(write_at("volume.d/10.conf", "[Volume]\nVolumeName=shared\n"));
+        free(tmpdir_write("data.volume", "[Volume]\n"));
+        free(tmpdir_write("volume.d/10.conf", "[Volume]\nVolumeName=shared\n"));
         cleanup_definition struct definition *v = load_good("data", DEFINITION_VOLUME);
         ck_assert_str_eq(v->resource_name, "shared");
 }
@@ -308,10 +290,10 @@ START_TEST(test_dropins_search_path)
         /* an earlier search directory's file of a name wins */
         cleanup_free char *path = xasprintf("%s/etc:%s/usr", tmpdir, tmpdir);
         setenv("BERTH_DEFINITION_PATH", path, 1);
-        free(write_at("usr/web.container", "[Container]\nImage=busybox\n"));
-        free(write_at("usr/web.container.d/10.conf", "[Container]\nEnvironment=FROM=usr\n"));
-        free(write_at("etc/web.container.d/10.conf", "[Container]\nEnvironment=FROM=etc\n"));
-        free(write_at("usr/web.container.d/05.conf", "[Container]\nEnvironment=EARLY=usr\n"));
+        free(tmpdir_write("usr/web.container", "[Container]\nImage=busybox\n"));
+        free(tmpdir_write("usr/web.container.d/10.conf", "[Container]\nEnvironment=FROM=usr\n"));
+        free(tmpdir_write("etc/web.container.d/10.conf", "[Container]\nEnvironment=FROM=etc\n"));
+        free(tmpdir_write("usr/web.container.d/05.conf", "[Container]\nEnvironment=EARLY=usr\n"));
         cleanup_definition struct definition *d = load_good("web", DEFINITION_CONTAINER);
         STRV_EQ(d->run_args, "-e", "EARLY=usr", "-e", "FROM=etc");
 }
@@ -321,11 +303,11 @@ END_TEST
 
 START_TEST(test_template)
 {
-        free(write_at("web@.container", "[Container]\nImage=busybox\nEnvironment=INSTANCE=%i NAME=%n\n"
+        free(tmpdir_write("web@.container", "[Container]\nImage=busybox\nEnvironment=INSTANCE=%i NAME=%n\n"
                                         "[Service]\nEnvironment=PORT=80%i\n[Install]\nWantedBy=multi-user.target\n"
                                         "DefaultInstance=a\n"));
-        free(write_at("web@.container.d/10.conf", "[Container]\nLabel=tier=web\n"));
-        free(write_at("web@b.container.d/10.conf", "[Container]\nLabel=tier=b-only\n"));
+        free(tmpdir_write("web@.container.d/10.conf", "[Container]\nLabel=tier=web\n"));
+        free(tmpdir_write("web@b.container.d/10.conf", "[Container]\nLabel=tier=b-only\n"));
         /* an instance nobody listed still loads (berth _unit-start web@c) */
         cleanup_definition struct definition *c = load_good("web@c", DEFINITION_CONTAINER);
         ck_assert_str_eq(c->name, "web@c");
@@ -369,8 +351,8 @@ END_TEST
 START_TEST(test_template_resources)
 {
         /* a template's instance names a template volume's instance: both are made */
-        free(write_at("data@.volume", "[Volume]\nLabel=for=%i\n"));
-        free(write_at("db@.container", "[Container]\nImage=busybox\nVolume=data@%i.volume:/d\n"
+        free(tmpdir_write("data@.volume", "[Volume]\nLabel=for=%i\n"));
+        free(tmpdir_write("db@.container", "[Container]\nImage=busybox\nVolume=data@%i.volume:/d\n"
                                        "[Install]\nDefaultInstance=main\n"));
         struct definition **v = NULL;
         size_t n = 0;
@@ -390,8 +372,8 @@ END_TEST
 START_TEST(test_template_errors_reported)
 {
         /* a bad template is reported once, even without instances */
-        free(write_at("bad@.container", "[Container]\nImage=busybox\nFrob=1\n"));
-        free(write_at("good.container", "[Container]\nImage=busybox\n"));
+        free(tmpdir_write("bad@.container", "[Container]\nImage=busybox\nFrob=1\n"));
+        free(tmpdir_write("good.container", "[Container]\nImage=busybox\n"));
         struct definition **v = NULL;
         size_t n = 0;
         ck_assert_int_eq(definition_load_all(&v, &n, NULL, NULL), 1);
