@@ -29,8 +29,12 @@ struct log_relay {
 /* The pipes and the lock, before the container's process is made. */
 int log_relay_prepare(struct log_relay *r, struct berth_store *s, const struct berth_container *c,
                       berth_error_t *err);
-/* Fork the relay (after the container's process has its ends). */
+/* Fork and exec the relay (after the container's process has its ends). */
 int log_relay_start(struct log_relay *r, berth_error_t *err);
+/* The relay itself: `berth-runtime _log-relay ID NAME IMAGE` (also a hidden
+ * command of berth), its pipes on fds 3 and 4, its lock on 5.  Returns the
+ * exit status. */
+int log_relay_main(int argc, char **argv);
 void log_relay_close(struct log_relay *r);
 /* The stop hook: wait (5 s at most) until the relay of container id ended. */
 void log_relay_wait(struct berth_store *s, const char *id);

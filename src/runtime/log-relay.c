@@ -51,29 +51,43 @@ void log_relay_close(struct log_relay *r)
         close_fd(&r->lock_fd);
 }
 
-static __attribute__((noreturn)) void relay_run(struct log_relay *r)
+/* The relay is a program of its own (berth-runtime _log-relay), exec'd
+ * with its pipes as fds 3 and 4 and the lock as 5: nothing of the shim's
+ * stays with it (its bus, its end of the container's sync socket, the
+ * journal socket libsystemd keeps open once a process has logged). */
+static __attribute__((noreturn)) void relay_exec(struct log_relay *r)
 {
-        (void) prctl(PR_SET_NAME, "berth-log");
-        /* only the pipes' end stops it (systemd signals the main process only) */
-        signal(SIGTERM, SIG_IGN);
-        signal(SIGINT, SIG_IGN);
-        signal(SIGHUP, SIG_IGN);
         close_fd(&r->out[1]);
         close_fd(&r->err[1]);
-        /* nothing else of the shim's: its bus, its end of the container's
-         * sync socket... (the three kept move to 1000-1002 first) */
         int *keep[3] = { &r->out[0], &r->err[0], &r->lock_fd };
         for (int i = 0; i < 3; i++) {
                 int fd = fcntl(*keep[i], F_DUPFD_CLOEXEC, 1000 + i);
                 if (fd != 1000 + i)
                         _exit(1);
-                *keep[i] = fd;
         }
-        syscall(SYS_close_range, 3, 999, 0);
-        syscall(SYS_close_range, 1003, ~0U, 0);
-        struct journal_lines jl = { .fields = { .id_full = r->c->id, .name = r->c->name,
-                                                .image = json_str(r->c->config, "Config.Image") } };
-        int fds[2] = { r->out[0], r->err[0] };
+        for (int i = 0; i < 3; i++)
+                if (dup2(1000 + i, 3 + i) != 3 + i)
+                        _exit(1);
+        syscall(SYS_close_range, 6, ~0U, 0);
+        const char *image = json_str(r->c->config, "Config.Image");
+        char *argv[] = { "berth-runtime", "_log-relay", (char *) r->c->id, (char *) r->c->name,
+                         (char *) (image ? image : ""), NULL };
+        execv("/proc/self/exe", argv);
+        _exit(127);
+}
+
+int log_relay_main(int argc, char **argv)
+{
+        if (argc != 5)
+                return 2;
+        (void) prctl(PR_SET_NAME, "berth-log");
+        /* only the pipes' end stops it (systemd signals the main process only) */
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        struct journal_lines jl = { .fields = { .id_full = argv[2], .name = argv[3],
+                                                .image = *argv[4] ? argv[4] : NULL } };
+        int fds[2] = { 3, 4 };
         char buf[16384];
         while (fds[0] >= 0 || fds[1] >= 0) {
                 struct pollfd p[2] = { { .fd = fds[0], .events = POLLIN }, { .fd = fds[1], .events = POLLIN } };
@@ -98,7 +112,7 @@ static __attribute__((noreturn)) void relay_run(struct log_relay *r)
                 }
         }
         journal_lines_done(&jl);
-        _exit(0);
+        return 0;
 }
 
 int log_relay_start(struct log_relay *r, berth_error_t *err)
@@ -107,7 +121,7 @@ int log_relay_start(struct log_relay *r, berth_error_t *err)
         if (pid < 0)
                 return berth_error(err, errno, "fork the log relay");
         if (pid == 0)
-                relay_run(r);
+                relay_exec(r);
         /* the relay keeps the lock (the same open file) and its ends */
         log_relay_close(r);
         return 0;
