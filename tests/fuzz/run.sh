@@ -24,7 +24,7 @@ set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 all_targets=(fuzz-dockerfile fuzz-image-ref fuzz-definition fuzz-parse fuzz-dockerignore fuzz-template
-    fuzz-registry fuzz-manifest fuzz-seccomp fuzz-idmap fuzz-load fuzz-compose)
+    fuzz-registry fuzz-manifest fuzz-seccomp fuzz-idmap fuzz-load fuzz-compose fuzz-pasta)
 
 if [ $# -lt 1 ]; then
     echo "usage: $0 BUILD_DIR [TARGET...]" >&2
