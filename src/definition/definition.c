@@ -235,10 +235,11 @@ static int check_image(const char *v, berth_error_t *err)
 }
 
 /* Network=NAME[:OPTIONS], Podman's form (alias=A,ip=IP): the length of
- * NAME, *opts the options or NULL; container:NAME has none. */
+ * NAME, *opts the options or NULL; container:NAME and pasta:OPTIONS (pasta's
+ * own arguments) are one value. */
 static size_t network_value_split(const char *v, const char **opts)
 {
-        const char *colon = startswith(v, "container:") ? NULL : strchr(v, ':');
+        const char *colon = startswith(v, "container:") || startswith(v, "pasta:") ? NULL : strchr(v, ':');
         *opts = colon ? colon + 1 : NULL;
         return colon ? (size_t) (colon - v) : strlen(v);
 }
@@ -480,7 +481,7 @@ static int apply_network(struct parser *p, const struct container_key *k, struct
                 } else
                         name = xstrndup(v, n);
                 bool user = !streq(name, "host") && !streq(name, "none") && !streq(name, "bridge") &&
-                            !startswith(name, "container:");
+                            !startswith(name, "container:") && !streq(name, "pasta") && !startswith(name, "pasta:");
                 cleanup_free char *arg = long_form ? network_value_long(name, opts, user ? aliases : NULL, err)
                                                    : xstrdup(name);
                 if (!arg)

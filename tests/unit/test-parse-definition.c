@@ -149,6 +149,9 @@ START_TEST(test_several_networks)
         /* an empty assignment resets, as for every list */
         cleanup_definition struct definition *r = load_ok("[Container]\nImage=x\nNetwork=a\nNetwork=\nNetwork=b\n");
         STRV_EQ(r->run_args, "--network", "b");
+        /* pasta:OPTIONS are pasta's own arguments, passed on whole */
+        cleanup_definition struct definition *pa = load_ok("[Container]\nImage=x\nNetwork=pasta:-T,none\nNetworkAlias=w\n");
+        STRV_EQ(pa->run_args, "--network", "pasta:-T,none", "--network-alias", "w");
         ERR_EQ("[Container]\nImage=x\nNetwork=a:mac=1\n",
                "DIR/web.container:3: invalid field key \"mac\" in --network name=a,mac=1 (name, alias, ip)");
 }
