@@ -593,11 +593,13 @@ static void check_container(struct check *ck, const char *dir, DIR *d, const cha
                         container_free(c);
                         return;
                 }
-                /* a --rm container's run state is not synced (its record
-                 * goes with its run): after a power cut the state may be
-                 * torn, and the record is garbage as a finished --rm one is */
+                /* a --rm container's record is not synced (it goes with
+                 * its run): after a power cut it may be torn, and is garbage
+                 * as a finished --rm one is (the `ephemeral` mark, or its
+                 * config says --rm) */
                 json_auto_t *conf = json_load_file(cfg, 0, NULL);
-                if (conf && json_bool(conf, "HostConfig.AutoRemove")) {
+                cleanup_free char *mark = xasprintf("%s/ephemeral", p);
+                if (access(mark, F_OK) == 0 || (conf && json_bool(conf, "HostConfig.AutoRemove"))) {
                         finding(ck, "--rm container left by a crash", p);
                         if (ck->repair)
                                 (void) rm_rf(p, NULL);

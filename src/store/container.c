@@ -521,7 +521,7 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
         /* Stage the directory in ROOT/tmp and rename it into place, so a
          * crash never leaves a half-made container behind. */
         cleanup_free char *stage = NULL, *p_upper = NULL, *p_work = NULL, *p_rootfs = NULL, *p_cfg = NULL,
-                          *p_state = NULL, *final = NULL, *parent = NULL;
+                          *p_state = NULL, *final = NULL, *parent = NULL, *p_mark = NULL;
         int r = store_mkstemp_dir(s, &stage, err);
         if (r < 0)
                 goto fail;
@@ -540,7 +540,18 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
         }
         /* one transaction, one sync: both files, their names in the stage
          * and the stage's name in containers/ reach the disk together
-         * (syncfs), where a sync per file and directory took four */
+         * (syncfs), where a sync per file and directory took four.  A --rm
+         * container's record goes with its run and need not survive a
+         * crash: no sync at all; its empty `ephemeral` mark (metadata only,
+         * in the journal before the rename) tells system check that what a
+         * power cut left of it is garbage. */
+        bool ephemeral = json_bool(config, "HostConfig.AutoRemove");
+        p_mark = xasprintf("%s/ephemeral", stage);
+        if (ephemeral && write_file_atomic_sync(p_mark, "", 0, 0600, WRITE_VOLATILE, err) < 0) {
+                json_decref(state);
+                r = -1;
+                goto fail;
+        }
         r = write_json(p_cfg, config, WRITE_VOLATILE, err);
         if (r >= 0)
                 r = write_json(p_state, state, WRITE_VOLATILE, err);
@@ -553,7 +564,7 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
                 goto fail;
         }
         parent = store_path(s, "containers");
-        if (sync_fs_of(parent, err) < 0) {
+        if (!ephemeral && sync_fs_of(parent, err) < 0) {
                 /* not durable: undo, as if it had failed before the rename */
                 rm_rf(final, NULL);
                 r = -1;

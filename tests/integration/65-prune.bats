@@ -152,11 +152,16 @@ has_image() { berth images -q --no-trunc | grep -qx "$1"; }
     assert_output "still-runs"
 }
 
-@test "system check: a --rm container whose unsynced state was torn by a power cut is garbage; another container's is left to the user" {
+@test "system check: a --rm container whose unsynced record was torn by a power cut is garbage; another container's is left to the user" {
     berth system check --repair >/dev/null
     rmid=$(berth create --rm --name torn65 busybox:latest true)
     keepid=$(berth create --name kept65 busybox:latest true)
-    # what a power cut can leave of a state.json written without a sync
+    # what a power cut can leave of files written without a sync: a --rm
+    # record is never synced (its `ephemeral` mark says what it was), another
+    # container's state only whole
+    [ -e "/var/lib/berth/containers/$rmid/ephemeral" ]
+    [ ! -e "/var/lib/berth/containers/$keepid/ephemeral" ]
+    : >"/var/lib/berth/containers/$rmid/config.json"
     : >"/var/lib/berth/containers/$rmid/state.json"
     : >"/var/lib/berth/containers/$keepid/state.json"
     run berth system check
