@@ -16,7 +16,7 @@
 #               (and $BERTH_VALGRIND_TESTS)
 #               under valgrind --leak-check=full, CK_FORK=no
 #   fuzz        build-fuzz/ with CC=clang --enable-fuzzing; tests/fuzz/run.sh
-#               runs each libFuzzer target for $FUZZ_TIME s (default 25) on
+#               runs each libFuzzer target for $FUZZ_TIME s (default 15) on
 #               a copy of its seed corpus; a crash, leak or sanitizer report
 #               fails the target and prints the reproducer
 #   images      tests/harness/mkimages.sh: the real Debian 12 images the

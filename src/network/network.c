@@ -657,6 +657,10 @@ static int prepare_networks(struct berth_store *s, json_t *cfg, berth_error_t *e
                         return -1;
                 json_array_append_new(eps, ep);
                 const char *name = json_str(ep, "Name");
+                if (rootless() && startswith(name, "container:"))
+                        return berth_error(err, 0, "--network %s: a user's containers cannot share another's network "
+                                                   "yet (each has a user namespace of its own)",
+                                           name);
                 if (rootless() && network_mode_private(name) && !streq(name, "none"))
                         return berth_error(err, 0, "--network %s: a user's containers cannot join bridge networks yet "
                                                    "(their bridge would need root); use the default network (pasta) "

@@ -5,7 +5,7 @@
 #
 # BUILD_DIR was configured with CC=clang --enable-fuzzing and built; TARGET
 # is a name such as fuzz-dockerfile (default: all of them).  Each target
-# runs for FUZZ_TIME seconds (default 25) on a copy of its seed corpus,
+# runs for FUZZ_TIME seconds (default 15) on a copy of its seed corpus,
 # tests/fuzz/corpus/NAME/ (the checkout is never written to); the corpus it
 # grows, its log and any reproducer go to FUZZ_OUT/TARGET/ (default
 # BUILD_DIR/fuzz-out/).
@@ -34,7 +34,7 @@ build=$(cd "$1" && pwd -P) || exit 2
 shift
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
-budget=${FUZZ_TIME:-25}
+budget=${FUZZ_TIME:-15}
 out_root=${FUZZ_OUT:-$build/fuzz-out}
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}

@@ -185,6 +185,10 @@ user_container_is() {
     run --separate-stderr as_user berth network connect usernet onpasta
     assert_failure
     assert_equal "$stderr" "berth: container onpasta uses --network pasta: it cannot be connected to or disconnected from other networks"
+    # nor share another container's network (yet)
+    run --separate-stderr as_user berth run --rm --network container:onpasta busybox true
+    assert_failure
+    assert_equal "$stderr" "berth: --network container:onpasta: a user's containers cannot share another's network yet (each has a user namespace of its own)"
     as_user berth rm -f onpasta >/dev/null
     as_user berth network rm usernet >/dev/null
     run as_user berth ps -aq
