@@ -33,6 +33,9 @@ char *rootless_home(void);
 char *rootless_data_dir(void);
 char *rootless_config_dir(void);
 int rootless_runtime_dir(char **out, berth_error_t *err);
+/* The user's runtime directory itself ($XDG_RUNTIME_DIR, else the user's
+ * /run/user/UID when it exists), which rootless_runtime_dir() is under. */
+int rootless_xdg_runtime_dir(char **out, berth_error_t *err);
 
 /* overlayfs keeps its whiteout bookkeeping in trusted.overlay.* xattrs,
  * which only the host's root may set; in a user's namespace it is mounted

@@ -107,15 +107,24 @@ int rootless_runtime_dir(char **out, berth_error_t *err)
                 *out = xstrdup("/run/berth");
                 return 0;
         }
+        cleanup_free char *d = NULL;
+        if (rootless_xdg_runtime_dir(&d, err) < 0)
+                return -1;
+        *out = xasprintf("%s/berth", d);
+        return 0;
+}
+
+int rootless_xdg_runtime_dir(char **out, berth_error_t *err)
+{
         const char *v = getenv("XDG_RUNTIME_DIR");
         if (v && v[0] == '/') {
-                *out = xasprintf("%s/berth", v);
+                *out = xstrdup(v);
                 return 0;
         }
         cleanup_free char *d = xasprintf("/run/user/%u", (unsigned) rootless_uid());
         struct stat st;
         if (stat(d, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == rootless_uid()) {
-                *out = xasprintf("%s/berth", d);
+                *out = steal_pointer(&d);
                 return 0;
         }
         return berth_error(err, 0,

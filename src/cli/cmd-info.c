@@ -104,6 +104,13 @@ static void print_security_options(json_t *opts)
  * ranges (those --userns=auto takes from) as {ContainerID, HostID, Size},
  * the container ids counted from 0 over the ranges as --subuidname maps
  * them. */
+/* One range of Host.IDMappings' UIDMap/GIDMap, as Podman shows it. */
+static json_t *range_json(json_int_t container, json_int_t host, json_int_t size)
+{
+        return json_pack("{s:I, s:I, s:I}", "ContainerID", container, "HostID", host,
+                         "Size", size);
+}
+
 /* A user's: the user namespace berth works in (rootless-ns.h). */
 static json_t *rootless_id_mappings(char **names_out)
 {
@@ -119,10 +126,8 @@ static json_t *rootless_id_mappings(char **names_out)
         for (int k = 0; k < 2; k++) {
                 json_t *a = json_array();
                 for (size_t i = 0; i < maps[k].n; i++) {
-                        json_array_append_new(a, json_pack("{s:I, s:I, s:I}", "ContainerID",
-                                                           (json_int_t) maps[k].r[i].container, "HostID",
-                                                           (json_int_t) maps[k].r[i].host, "Size",
-                                                           (json_int_t) maps[k].r[i].size));
+                        json_array_append_new(a, range_json(maps[k].r[i].container, maps[k].r[i].host,
+                                                            maps[k].r[i].size));
                         if (k == 0 && i > 0)
                                 strbuf_printf(&text, "%s%u:%u", i > 1 ? " " : "", (unsigned) maps[k].r[i].host,
                                               (unsigned) maps[k].r[i].size);
@@ -157,8 +162,7 @@ static json_t *id_mappings(char **names_out)
                         berth_error_free(&e);
                 json_int_t next = 0;
                 for (size_t i = 0; i < n; i++) {
-                        json_array_append_new(a, json_pack("{s:I, s:I, s:I}", "ContainerID", next, "HostID",
-                                                           (json_int_t) r[i].host, "Size", (json_int_t) r[i].size));
+                        json_array_append_new(a, range_json(next, r[i].host, r[i].size));
                         next += r[i].size;
                         if (f == 0)
                                 strbuf_printf(&text, "%s%s:%u:%u", i ? " " : "", name, (unsigned) r[i].host,

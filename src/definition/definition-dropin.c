@@ -32,10 +32,10 @@ char *definition_generator_dir(void)
 {
         if (!rootless())
                 return xstrdup(DEFINITION_GENERATOR_DIR);
-        const char *run = getenv("XDG_RUNTIME_DIR");
-        if (run && run[0] == '/')
-                return xasprintf("%s/systemd/generator", run);
-        return xasprintf("/run/user/%u/systemd/generator", (unsigned) rootless_uid());
+        cleanup_free char *run = NULL;
+        if (rootless_xdg_runtime_dir(&run, NULL) < 0)
+                return xasprintf("/run/user/%u/systemd/generator", (unsigned) rootless_uid());
+        return xasprintf("%s/systemd/generator", run);
 }
 
 /* A user's manager has no network-online.target of its own (and cannot

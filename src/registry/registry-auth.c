@@ -6,10 +6,10 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <pwd.h>
 #include <sys/stat.h>
 
 #include "berth/registry-internal.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 /* ---- engine configuration ------------------------------------------------ */
@@ -245,21 +245,12 @@ char *registry_base64_decode(const char *text, size_t *len)
 
 /* ---- auth files ---------------------------------------------------------------- */
 
-static char *home_dir(void)
-{
-        const char *h = getenv("HOME");
-        if (h && *h)
-                return xstrdup(h);
-        struct passwd *pw = getpwuid(getuid());
-        return xstrdup(pw && pw->pw_dir ? pw->pw_dir : "/");
-}
-
 char *registry_auth_path(void)
 {
         const char *x = getenv("XDG_CONFIG_HOME");
         if (x && *x)
                 return xasprintf("%s/berth/auth.json", x);
-        cleanup_free char *h = home_dir();
+        cleanup_free char *h = rootless_home(); /* the user's, also in berth's user namespace */
         return xasprintf("%s/.config/berth/auth.json", h);
 }
 
@@ -268,7 +259,7 @@ char *registry_docker_config_path(void)
         const char *d = getenv("DOCKER_CONFIG");
         if (d && *d)
                 return xasprintf("%s/config.json", d);
-        cleanup_free char *h = home_dir();
+        cleanup_free char *h = rootless_home();
         return xasprintf("%s/.docker/config.json", h);
 }
 

@@ -547,11 +547,14 @@ int container_create(struct berth_store *s, json_t *config, const char *name, st
          * power cut left of it is garbage. */
         bool ephemeral = json_bool(config, "HostConfig.AutoRemove");
         p_mark = xasprintf("%s/ephemeral", stage);
-        if (ephemeral && write_file_atomic_sync(p_mark, "", 0, 0600, WRITE_VOLATILE, err) < 0) {
+        int mark = ephemeral ? open(p_mark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+        if (ephemeral && mark < 0) {
                 json_decref(state);
-                r = -1;
+                r = berth_error(err, errno, "create `%s`", p_mark);
                 goto fail;
         }
+        if (mark >= 0)
+                close(mark);
         r = write_json(p_cfg, config, WRITE_VOLATILE, err);
         if (r >= 0)
                 r = write_json(p_state, state, WRITE_VOLATILE, err);

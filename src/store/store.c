@@ -36,7 +36,7 @@ int store_open(struct berth_store *s, const char *root, const char *run, berth_e
         *s = (struct berth_store) { .lock_fd = -1 }; /* callers may hand in an uninitialised one */
         /* root's store, or the user's (XDG: ~/.local/share/berth, $XDG_RUNTIME_DIR/berth) */
         cleanup_free char *dflt_root = rootless_data_dir(), *dflt_run = NULL;
-        if (!run && !getenv("BERTH_RUNROOT") && rootless_runtime_dir(&dflt_run, err) < 0)
+        if (!run && !env_or("BERTH_RUNROOT", NULL) && rootless_runtime_dir(&dflt_run, err) < 0)
                 return -1;
         s->root = absolute_path(root ? root : env_or("BERTH_ROOT", dflt_root));
         s->run = absolute_path(run ? run : env_or("BERTH_RUNROOT", dflt_run ? dflt_run : "/run/berth"));

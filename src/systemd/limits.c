@@ -499,18 +499,19 @@ bool limits_user_controller_delegated(const char *cgroot, unsigned uid, const ch
 
 void limits_warn_undelegated(const struct unit_props *props, const char *unit)
 {
-        const char *warned[8] = { 0 };
-        size_t nwarned = 0;
+        const char *looked[8] = { 0 };
+        size_t nlooked = 0;
         for (size_t i = 0; i < props->n; i++) {
                 const char *ctl = limits_prop_controller(props->v[i].name);
-                if (!ctl || limits_user_controller_delegated("/sys/fs/cgroup", (unsigned) rootless_uid(), ctl))
-                        continue;
                 bool seen = false;
-                for (size_t k = 0; k < nwarned; k++)
-                        seen = seen || streq(warned[k], ctl);
-                if (seen || nwarned == ARRAY_SIZE(warned))
+                for (size_t k = 0; ctl && k < nlooked; k++)
+                        seen = seen || streq(looked[k], ctl);
+                /* each controller looked up once, whether delegated or not */
+                if (!ctl || seen || nlooked == ARRAY_SIZE(looked))
                         continue;
-                warned[nwarned++] = ctl;
+                looked[nlooked++] = ctl;
+                if (limits_user_controller_delegated("/sys/fs/cgroup", (unsigned) rootless_uid(), ctl))
+                        continue;
                 berth_warn("the %s controller is not delegated to user@%u.service on this host: %s is set on %s "
                            "but not enforced",
                            ctl, (unsigned) rootless_uid(), props->v[i].unit_key ? props->v[i].unit_key : props->v[i].name,

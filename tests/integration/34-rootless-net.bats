@@ -47,7 +47,9 @@ user_pasta() {
 }
 
 no_user_pasta() {
-    ! user_pasta
+    if user_pasta >/dev/null; then
+        return 1
+    fi
 }
 
 # user_container_is NAME STATUS
