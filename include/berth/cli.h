@@ -97,6 +97,11 @@ typedef struct json_t json_t;
 int cli_print_formatted(const char *format, const char *default_table, json_t *header, json_t *const *rows, size_t n,
                         berth_error_t *err);
 
+/* The options of `network ls`, `secret ls`: -q, --format, --help (1: the
+ * help was printed); anything else is a usage error of cmd ("secret ls"). */
+int cli_ls_options(int argc, char **argv, const char *cmd, const char *ids, bool *quiet, const char **format,
+                   berth_error_t *err);
+
 /* --label KEY=VALUE (or KEY: "") into a labels object, as volume and secret
  * create take it; and a labels object as ls prints it ("a=1,b=2"). */
 void cli_label_add(json_t *labels, const char *kv);

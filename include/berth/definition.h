@@ -69,6 +69,8 @@ struct definition {
         bool notify;         /* Notify=yes: the container sends READY=1 itself */
         bool publishes;      /* has PublishPort=: order after network-online.target */
         bool no_network;     /* Network=none: nothing to wait for */
+        bool bridge_network; /* Network= names a bridge network (a user's are
+                                in berth-netns.service's namespace) */
         bool user;           /* loaded by a user's berth: its units are the user's
                                 manager's (the user's store, the user template,
                                 DEFINITION_USER_WAIT_ONLINE for the network) */

@@ -97,6 +97,19 @@ char *pasta_message(const char *text);
  * unit left it), the ports given back. */
 int pasta_attach(struct berth_store *s, struct berth_container *c, pid_t pid, berth_error_t *err);
 void pasta_detach(struct berth_store *s, struct berth_container *c);
+/* pasta_attach()'s work without NetworkSettings: the ports reserved and
+ * pasta started for them, *out NetworkSettings.Ports.  Also what a user's
+ * container on bridge networks publishes its ports with (pasta is its eth0
+ * then, the bridges eth1...). */
+int pasta_publish(struct berth_store *s, struct berth_container *c, pid_t pid, json_t **out, berth_error_t *err);
+/* A user's container on bridge networks that publishes ports: pasta
+ * carries them (network-attach.c). */
+bool network_ports_via_pasta(json_t *cfg);
+/* pasta for the network namespace nsfd (name for messages), as the shim
+ * runs it for a container: 0 once it is in the background with the tap
+ * configured. */
+int pasta_run_netns(const char *name, int nsfd, const char *pidfile, json_t *ports, char *const *opts,
+                    berth_error_t *err);
 
 /* ---- /etc/hosts (network-hosts.c) ----------------------------------------- */
 /* "a.b.c.d" of "a.b.c.d/16" into out. */
@@ -137,6 +150,8 @@ int ipam_pick_subnet(const struct ipv4_subnet *used, size_t nused, struct ipv4_s
 int nl_bridge_ensure(const char *name, uint32_t addr, unsigned prefix, berth_error_t *err);
 /* Delete a link of the host's namespace; a missing one is fine. */
 int nl_link_delete(const char *name, berth_error_t *err);
+/* lo of the caller's network namespace, up. */
+int nl_loopback_up(berth_error_t *err);
 /* A veth pair: host_name on bridge (up), its peer ifname in the network
  * namespace of pid with addr/prefix and the MAC 02:42:ADDR, up, default
  * route via gw (none when gw is 0); lo up. */

@@ -28,10 +28,11 @@
  * Everything is undone by network_detach() from the unit's ExecStopPost, also
  * after kill -9.
  *
- * A user's containers (rootless) cannot have any of that: their default
- * network is pasta (src/network/pasta.c), which the shim starts in the
- * container's unit, -p its port forwards; bridge networks are refused for
- * them.  Those internals, with -p parsing and IPAM, are declared in
+ * A user's containers (rootless) cannot have any of that in the host's
+ * namespace: their default network is pasta (src/network/pasta.c), which
+ * the shim starts in the container's unit, -p its port forwards; a user's
+ * bridge networks live in a network namespace of the user's
+ * (src/network/user-network.c), where the same code wires them.  Those internals, with -p parsing and IPAM, are declared in
  * network-internal.h for src/network/ alone; this header is what the rest of
  * berth calls.
  */
@@ -126,6 +127,17 @@ int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, 
  * links_gone: the veths go with the network namespace (leave them to the
  * kernel). */
 void network_detach(struct berth_store *s, struct berth_container *c, bool links_gone);
+
+/* A user's bridge networks (user-network.c): they live in the network
+ * namespace that berth-netns.service (NETWORK_USER_UNIT, a unit of the
+ * user's manager) holds, in the user namespace every berth process of the
+ * user joins while it runs.  network_user_enter() moves the caller there
+ * for good (root of a user namespace may not go back to the host's; a
+ * no-op for root and when done); an error when the unit is not running.
+ * network_holder_main() is the unit's `berth-runtime _netns`. */
+extern const char NETWORK_USER_UNIT[];
+int network_user_enter(berth_error_t *err);
+int network_holder_main(berth_error_t *err);
 
 /* The PORTS column of `ps` for a running container, as Docker writes it
  * ("0.0.0.0:8080->80/tcp, 5000/tcp"); "" for a stopped one. */

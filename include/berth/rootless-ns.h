@@ -17,5 +17,15 @@ int rootless_write_maps(pid_t pid, const struct idmap *uids, const struct idmap 
  * namespace with the user's mapping as its root, and a mount namespace.
  * Single-threaded callers only (before any library starts threads). */
 int rootless_enter(berth_error_t *err);
+/* While the user's berth-netns.service runs, rootless_enter() joins its
+ * user namespace (one mapping for every berth process of the user, and the
+ * one that owns the network namespace of the user's bridge networks).
+ * rootless_enter_new() always makes a new one: the holder's own.  The pid
+ * file says "PID USERNS-INODE NETNS-INODE" (rootless_holder_path(), NULL
+ * without a runtime dir); rootless_netns_fd() is the holder's network
+ * namespace after a join, else -1. */
+int rootless_enter_new(berth_error_t *err);
+char *rootless_holder_path(void);
+int rootless_netns_fd(void);
 
 #endif

@@ -33,6 +33,7 @@ struct unit_spec {
         uint64_t timeout_stop_usec;
         char **environment;      /* "KEY=VALUE" for the ExecStart process */
         const char *notify_access; /* NULL: "main" */
+        char **binds_to;         /* units it BindsTo= and is After= */
         const struct unit_props *props; /* limits, restart policy */
         const struct unit_rlimit *rlimits;
         size_t n_rlimits;

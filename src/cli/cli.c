@@ -1,6 +1,8 @@
 /* berth — CLI helpers shared by the commands: usage errors, tables. */
 #include "config.h"
 
+#include <getopt.h>
+
 #include <stdarg.h>
 
 #include <jansson.h>
@@ -186,4 +188,35 @@ int cli_print_formatted(const char *format, const char *default_table, json_t *h
 int cli_image_in_use(const char *image_id, char **container_id, void *userdata, berth_error_t *err)
 {
         return store_image_in_use(userdata, image_id, container_id, err);
+}
+
+int cli_ls_options(int argc, char **argv, const char *cmd, const char *ids, bool *quiet, const char **format,
+                   berth_error_t *err)
+{
+        static const struct option opts[] = {
+                { "quiet", no_argument, NULL, 'q' },
+                { "format", required_argument, NULL, 'F' },
+                { "help", no_argument, NULL, 'H' },
+                {},
+        };
+        *quiet = false;
+        *format = NULL;
+        int c;
+        while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+                switch (c) {
+                case 'q': *quiet = true; break;
+                case 'F': *format = optarg; break;
+                case 'H':
+                        printf("Usage:  berth %s [OPTIONS]\n\n"
+                               "Options:\n"
+                               "      --format string   json, a Go template, or table TEMPLATE\n"
+                               "  -q, --quiet           Only display %s\n",
+                               cmd, ids);
+                        return 1;
+                default: return cli_usage_error(err, cmd, "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(err, cmd, "\"%s\" accepts no arguments", cmd);
+        return 0;
 }

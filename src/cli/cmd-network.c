@@ -7,6 +7,7 @@
 #include "berth/container.h"
 #include "berth/json-util.h"
 #include "berth/network.h"
+#include "berth/template.h"
 #include "berth/util.h"
 
 static const char network_usage[] =
@@ -14,8 +15,8 @@ static const char network_usage[] =
         "Manage networks\n\n"
         "Commands:\n"
         "  create [--subnet CIDR] NAME   Create a bridge network\n"
-        "  ls                            List networks\n"
-        "  inspect NAME [NAME...]        Display detailed information on networks\n"
+        "  ls [-q] [--format F]          List networks\n"
+        "  inspect [-f F] NAME [NAME...] Display detailed information on networks\n"
         "  rm NAME [NAME...]             Remove networks (not while containers use them)\n"
         "  connect [--alias A] [--ip IP] NETWORK CONTAINER\n"
         "                                Connect a container to a network\n"
@@ -65,37 +66,62 @@ static int network_create_cmd(struct berth_cli *cli, int argc, char **argv, bert
 
 static int network_ls_cmd(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
-        bool quiet = argc > 1 && (streq(argv[1], "-q") || streq(argv[1], "--quiet"));
-        if (argc > (quiet ? 2 : 1))
-                return cli_usage_error(err, "network ls", "unknown option or argument '%s'", argv[quiet ? 2 : 1]);
+        bool quiet;
+        const char *format;
+        int r = cli_ls_options(argc, argv, "network ls", "network IDs", &quiet, &format, err);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
         json_auto_t *all = NULL;
         if (network_list(&cli->store, &all, err) < 0)
                 return -1;
-        struct cli_table t;
-        cli_table_init(&t, 4, "NETWORK ID", "NAME", "DRIVER", "SCOPE");
+        size_t n = json_array_size(all);
+        json_t **rows = xcalloc(n + 1, sizeof(json_t *));
         size_t i;
         json_t *def;
         json_array_foreach(all, i, def)
         {
                 char id[13];
                 snprintf(id, sizeof(id), "%s", json_str(def, "Id"));
-                if (quiet)
+                if (quiet && !format)
                         printf("%s\n", id);
-                else
-                        cli_table_add(&t, id, json_str(def, "Name"), json_str(def, "Driver"), "local");
+                rows[i] = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "Name", json_str(def, "Name"),
+                                    "Driver", json_str(def, "Driver"), "Scope", "local", "IPv6", "false", "Internal",
+                                    "false", "Labels", "", "CreatedAt", json_str(def, "Created") ?: "");
         }
-        if (!quiet)
-                cli_table_print(&t, stdout);
-        cli_table_free(&t);
-        return 0;
+        json_auto_t *header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "NETWORK ID", "Name", "NAME",
+                                        "Driver", "DRIVER", "Scope", "SCOPE", "IPv6", "IPV6", "Internal", "INTERNAL",
+                                        "Labels", "LABELS", "CreatedAt", "CREATED AT");
+        r = quiet && !format ? 0
+                             : cli_print_formatted(format ? format : "table",
+                                                       "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", header, rows, n, err);
+        for (i = 0; i < n; i++)
+                json_decref(rows[i]);
+        free(rows);
+        return r;
 }
 
 static int network_inspect_cmd(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
-        if (argc < 2)
+        static const struct option opts[] = {
+                { "format", required_argument, NULL, 'f' },
+                { "help", no_argument, NULL, 'H' },
+                {},
+        };
+        const char *format = NULL;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+                if (ch == 'f')
+                        format = optarg;
+                else if (ch == 'H') {
+                        puts("Usage:  berth network inspect [-f FORMAT] NETWORK [NETWORK...]");
+                        return 0;
+                } else
+                        return cli_usage_error(err, "network inspect", "unknown option '%s'", argv[optind - 1]);
+        }
+        if (optind >= argc)
                 return cli_usage_error(err, "network inspect", "requires at least 1 argument");
         json_auto_t *out = json_array();
-        for (int i = 1; i < argc; i++) {
+        for (int i = optind; i < argc; i++) {
                 json_t *def = NULL;
                 if (network_lookup(&cli->store, argv[i], &def, err) < 0)
                         return -1;
@@ -114,6 +140,18 @@ static int network_inspect_cmd(struct berth_cli *cli, int argc, char **argv, ber
                 }
                 json_object_set_new(def, "Containers", members);
                 json_array_append_new(out, def);
+        }
+        if (format) {
+                size_t i;
+                json_t *def;
+                json_array_foreach(out, i, def)
+                {
+                        cleanup_free char *text = NULL;
+                        if (template_render(format, def, &text, err) < 0)
+                                return -1;
+                        printf("%s\n", text);
+                }
+                return 0;
         }
         cleanup_free char *text = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
         printf("%s\n", text);

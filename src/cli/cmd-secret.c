@@ -91,30 +91,11 @@ static int secret_create_cmd(struct berth_cli *cli, int argc, char **argv, berth
 
 static int secret_ls_cmd(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
-        static const struct option opts[] = {
-                { "quiet", no_argument, NULL, 'q' },
-                { "format", required_argument, NULL, 'F' },
-                { "help", no_argument, NULL, 'H' },
-                {},
-        };
-        bool quiet = false;
-        const char *format = NULL;
-        int c;
-        while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
-                switch (c) {
-                case 'q': quiet = true; break;
-                case 'F': format = optarg; break;
-                case 'H':
-                        puts("Usage:  berth secret ls [OPTIONS]\n\n"
-                             "Options:\n"
-                             "      --format string   json, a Go template, or table TEMPLATE\n"
-                             "  -q, --quiet           Only display secret IDs");
-                        return 0;
-                default: return cli_usage_error(err, "secret ls", "unknown option '%s'", argv[optind - 1]);
-                }
-        }
-        if (optind < argc)
-                return cli_usage_error(err, "secret ls", "\"secret ls\" accepts no arguments");
+        bool quiet;
+        const char *format;
+        int r = cli_ls_options(argc, argv, "secret ls", "secret IDs", &quiet, &format, err);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
         struct secret_info *v = NULL;
         size_t n = 0;
         if (secret_list(&cli->store, &v, &n, err) < 0)
@@ -135,9 +116,8 @@ static int secret_ls_cmd(struct berth_cli *cli, int argc, char **argv, berth_err
         }
         json_auto_t *header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "ID", "Name", "NAME", "Driver",
                                         "DRIVER", "CreatedAt", "CREATED", "UpdatedAt", "UPDATED", "Labels", "LABELS");
-        int r = cli_print_formatted(format ? format : "table",
-                                    "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.CreatedAt}}\t{{.UpdatedAt}}", header, rows, n,
-                                    err);
+        r = cli_print_formatted(format ? format : "table",
+                                "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.CreatedAt}}\t{{.UpdatedAt}}", header, rows, n, err);
         for (size_t i = 0; i < n; i++)
                 json_decref(rows[i]);
         free(rows);

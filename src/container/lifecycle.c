@@ -17,6 +17,7 @@
 #include "berth/json-util.h"
 #include "berth/lifecycle.h"
 #include "berth/limits.h"
+#include "berth/network.h"
 #include "berth/parse.h"
 #include "berth/rootless.h"
 #include "berth/unit.h"
@@ -213,7 +214,12 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                         return -1;
                 }
         }
+        /* a user's bridge networks are in berth-netns.service's
+         * namespace: systemd starts it first, and stops this with it */
+        json_auto_t *eps = network_endpoints(c->config);
+        char *user_net[] = { (char *) NETWORK_USER_UNIT, NULL };
         struct unit_spec spec = {
+                .binds_to = rootless() && json_array_size(eps) > 0 ? user_net : NULL,
                 .rlimits = rlimits,
                 .n_rlimits = nrl,
                 .name = unit,

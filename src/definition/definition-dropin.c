@@ -13,6 +13,7 @@
 #include "berth/devices.h"
 #include "berth/image.h"
 #include "berth/journal.h"
+#include "berth/network.h"
 #include "berth/registry.h"
 #include "berth/rootless.h"
 #include "berth/util.h"
@@ -139,6 +140,9 @@ static char *container_dropin(const struct definition *d)
                 def_put_network_wait(f, d);
         for (size_t i = 0; d->requires && d->requires[i]; i++)
                 fprintf(f, "Requires=%s\nAfter=%s\n", d->requires[i], d->requires[i]);
+        /* a user's bridge networks are in that unit's namespace */
+        if (d->user && d->bridge_network)
+                fprintf(f, "BindsTo=%s\nAfter=%s\n", NETWORK_USER_UNIT, NETWORK_USER_UNIT);
         if (unit_props)
                 fputs(unit_props, f);
         for (size_t i = 0; d->unit_lines_raw && d->unit_lines_raw[i]; i++)

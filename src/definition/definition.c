@@ -482,6 +482,7 @@ static int apply_network(struct parser *p, const struct container_key *k, struct
                         name = xstrndup(v, n);
                 bool user = !streq(name, "host") && !streq(name, "none") && !streq(name, "bridge") &&
                             !startswith(name, "container:") && !streq(name, "pasta") && !startswith(name, "pasta:");
+                p->d->bridge_network |= user;
                 cleanup_free char *arg = long_form ? network_value_long(name, opts, user ? aliases : NULL, err)
                                                    : xstrdup(name);
                 if (!arg)

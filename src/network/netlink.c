@@ -153,6 +153,18 @@ int nl_bridge_ensure(const char *name, uint32_t addr, unsigned prefix, berth_err
         return 0;
 }
 
+int nl_loopback_up(berth_error_t *err)
+{
+        struct nl nl = {};
+        if (nl_open(&nl, err) < 0)
+                return -1;
+        int r = nl_link_up(&nl, if_nametoindex("lo"));
+        nl_close(&nl);
+        if (r < 0)
+                return berth_error(err, -r, "bring up the loopback interface");
+        return 0;
+}
+
 int nl_link_delete(const char *name, berth_error_t *err)
 {
         int index = if_nametoindex(name);

@@ -6,10 +6,12 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "berth/json-util.h"
 #include "berth/network-internal.h"
 #include "berth/network.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 /* The host side of interface ethN: vethID11 for eth0 (as before there were
@@ -95,6 +97,15 @@ static unsigned free_interface(json_t *memberships)
                 if (!taken)
                         return n;
         }
+}
+
+/* The inode of the caller's network namespace, as text. */
+static char *netns_id(void)
+{
+        struct stat st;
+        if (stat("/proc/self/ns/net", &st) < 0)
+                return xstrdup("");
+        return xasprintf("%llu", (unsigned long long) st.st_ino);
 }
 
 /* Allocate the address (the endpoint's own, or a free one) and, for the
@@ -192,8 +203,11 @@ static int endpoint_attach(struct berth_store *s, struct berth_container *c, pid
                 return -1;
         /* nftables only for published ports, or once for the network's
          * masquerade (see nft.c: each transaction costs milliseconds) */
-        cleanup_free char *nat_mark = store_run_path(s, "networks/%s.nat", name);
-        bool nat_done = access(nat_mark, F_OK) == 0;
+        /* the mark names the namespace it was made in: a user's networks
+         * get a new one each time berth-netns.service starts */
+        cleanup_free char *nat_mark = store_run_path(s, "networks/%s.nat", name), *nat_text = NULL;
+        cleanup_free char *netns = netns_id();
+        bool nat_done = read_file(nat_mark, &nat_text, NULL, NULL) == 0 && streq(nat_text, netns);
         int r = 0;
         if (ports && json_object_size(*ports) > 0)
                 r = nft_ports_add(c->id, subnet, bridge, ip, *ports, err);
@@ -202,7 +216,7 @@ static int endpoint_attach(struct berth_store *s, struct berth_container *c, pid
         if (r < 0)
                 return -1;
         if (!nat_done)
-                (void) write_file_atomic(nat_mark, "", 0, 0644, NULL);
+                (void) write_file_atomic(nat_mark, netns, strlen(netns), 0644, NULL);
         cleanup_free char *mac = mac_of(addr);
         json_t *aliases = json_object_get(ep, "Aliases");
         *out = json_pack("{s:O?, s:O, s:s, s:s, s:s, s:s, s:i, s:s}", "IPAMConfig", json_object_get(ep, "IPAMConfig"),
@@ -237,6 +251,15 @@ void network_ports_add_exposed(json_t *cfg, json_t *ports)
                         json_object_set_new(ports, k, json_null());
 }
 
+bool network_ports_via_pasta(json_t *cfg)
+{
+        if (!rootless() || network_mode_pasta(json_str(cfg, "HostConfig.NetworkMode")))
+                return false;
+        json_auto_t *eps = network_endpoints(cfg);
+        json_auto_t *want = wanted_bindings(cfg);
+        return json_array_size(eps) > 0 && json_object_size(want) > 0;
+}
+
 int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, berth_error_t *err)
 {
         if (network_mode_pasta(json_str(c->config, "HostConfig.NetworkMode")))
@@ -248,12 +271,24 @@ int network_attach(struct berth_store *s, struct berth_container *c, pid_t pid, 
         json_t *nets = json_object();
         json_t *ns = json_pack("{s:s, s:o}", "SandboxKey", "", "Networks", nets);
         json_object_set_new(c->state, "NetworkSettings", ns);
+        /* A user's bridges are behind the pasta of berth-netns.service,
+         * which forwards no ports: a container that publishes some gets a
+         * pasta of its own as eth0 (its way out too, started from the
+         * host's namespace), the bridges as eth1... */
+        unsigned first = 0;
+        if (network_ports_via_pasta(c->config)) {
+                if (pasta_publish(s, c, pid, &ports, err) < 0)
+                        return -1;
+                first = 1;
+        }
+        if (network_user_enter(err) < 0)
+                return -1;
         size_t i;
         json_t *ep;
         json_array_foreach(eps, i, ep)
         {
                 json_t *net = NULL;
-                if (endpoint_attach(s, c, pid, ep, i, i == 0 ? &ports : NULL, &net, err) < 0)
+                if (endpoint_attach(s, c, pid, ep, first + i, i == 0 && !first ? &ports : NULL, &net, err) < 0)
                         return -1;
                 json_object_set_new(nets, json_str(ep, "Name"), net);
         }
@@ -271,7 +306,7 @@ static void endpoint_detach(struct berth_store *s, struct berth_container *c, co
 {
         berth_error_t e = NULL;
         cleanup_free char *veth = json_str(entry, "Veth") ? xstrdup(json_str(entry, "Veth")) : veth_name(c->id, 0);
-        if (!links_gone)
+        if (!links_gone && network_user_enter(&e) == 0)
                 (void) nl_link_delete(veth, &e);
         berth_error_free(&e);
         json_auto_t *members = NULL;
@@ -314,6 +349,8 @@ void network_detach(struct berth_store *s, struct berth_container *c, bool links
                 pasta_detach(s, c);
                 return;
         }
+        if (network_ports_via_pasta(c->config))
+                pasta_detach(s, c); /* its ports given back: none for nft below */
         json_auto_t *eps = network_endpoints(c->config);
         berth_error_t e = NULL;
         cleanup_close int lfd = network_state_lock(s, &e);
@@ -322,6 +359,12 @@ void network_detach(struct berth_store *s, struct berth_container *c, bool links
         json_auto_t *mine_nets = network_memberships(s, c->id);
         if (json_array_size(eps) == 0 && json_object_size(mine_nets) == 0)
                 return;
+        /* a user's links are in the namespace of the user's networks; when
+         * that is gone, so are they */
+        if (network_user_enter(&e) < 0) {
+                berth_error_free(&e);
+                links_gone = true;
+        }
         const char *name;
         json_t *entry;
         json_object_foreach(mine_nets, name, entry)
@@ -423,7 +466,8 @@ int network_connect(struct berth_store *s, const char *net, const char *containe
         json_t *out = NULL;
         if (running_now(c)) {
                 json_auto_t *mine = network_memberships(s, c->id);
-                if (endpoint_attach(s, c, (pid_t) json_int(c->state, "Pid", 0), ep, free_interface(mine), NULL, &out,
+                if (network_user_enter(err) < 0 ||
+                    endpoint_attach(s, c, (pid_t) json_int(c->state, "Pid", 0), ep, free_interface(mine), NULL, &out,
                                     err) < 0) {
                         /* undo what was made of it: recorded first, so an
                          * entry is all there can be */

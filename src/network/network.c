@@ -430,9 +430,15 @@ int network_remove(struct berth_store *s, const char *ref, berth_error_t *err)
         if (json_object_size(members) > 0)
                 return berth_error(err, 0, "error while removing network: network %s id %s has active endpoints",
                                    name, json_str(def, "Id"));
-        if (nl_link_delete(network_def_bridge(def), err) < 0)
+        /* a user's bridge is in the namespace of berth-netns.service,
+         * and goes with it when that is not running */
+        berth_error_t e = NULL;
+        bool here = network_user_enter(&e) == 0;
+        berth_error_free(&e);
+        if (here && nl_link_delete(network_def_bridge(def), err) < 0)
                 return -1;
-        if (network_def_subnet(def) && nft_network_delete(network_def_subnet(def), network_def_bridge(def), err) < 0)
+        if (here && network_def_subnet(def) &&
+            nft_network_delete(network_def_subnet(def), network_def_bridge(def), err) < 0)
                 return -1;
         cleanup_free char *mp = members_path(s, name);
         cleanup_free char *nat_mark = store_run_path(s, "networks/%s.nat", name);
@@ -643,6 +649,11 @@ static int prepare_networks(struct berth_store *s, json_t *cfg, berth_error_t *e
                         mode = "pasta";
                 given = json_pack("[s]", mode ?: NETWORK_DEFAULT);
         }
+        /* a user's default network is pasta, whatever it is called */
+        if (rootless() && json_array_size(given) == 1 &&
+            (streq(json_string_value(json_array_get(given, 0)) ?: "", NETWORK_DEFAULT) ||
+             streq(json_string_value(json_array_get(given, 0)) ?: "", "default")))
+                json_array_set_new(given, 0, json_string("pasta"));
         json_auto_t *eps = json_array();
         size_t i;
         json_t *g;
@@ -660,11 +671,6 @@ static int prepare_networks(struct berth_store *s, json_t *cfg, berth_error_t *e
                 if (rootless() && startswith(name, "container:"))
                         return berth_error(err, 0, "--network %s: a user's containers cannot share another's network "
                                                    "yet (each has a user namespace of its own)",
-                                           name);
-                if (rootless() && network_mode_private(name) && !streq(name, "none"))
-                        return berth_error(err, 0, "--network %s: a user's containers cannot join bridge networks yet "
-                                                   "(their bridge would need root); use the default network (pasta) "
-                                                   "or --network none|host",
                                            name);
                 for (size_t k = 0; k < i; k++)
                         if (streq(json_str(json_array_get(eps, k), "Name"), name))
@@ -759,7 +765,8 @@ int network_prepare_config(struct berth_store *s, json_t *cfg, char *const *publ
                 berth_warn("Published ports are discarded when using host network mode");
                 return 0;
         }
-        if (network_mode_pasta(mode) && pasta_ports_check(bindings, pasta_unprivileged_port_start(), err) < 0)
+        /* a user's ports are pasta's forwards, on any network */
+        if (rootless() && pasta_ports_check(bindings, pasta_unprivileged_port_start(), err) < 0)
                 return -1;
         /* a clash is refused now, before anything is created */
         cleanup_free char *pp = network_ports_path(s);

@@ -246,6 +246,12 @@ static int pasta_run(const char *name, pid_t pid, const char *pidfile, json_t *p
         cleanup_close int nsfd = open(path, O_RDONLY | O_CLOEXEC);
         if (nsfd < 0)
                 return berth_error(err, errno, "open the network namespace of %s", name);
+        return pasta_run_netns(name, nsfd, pidfile, ports, opts, err);
+}
+
+int pasta_run_netns(const char *name, int nsfd, const char *pidfile, json_t *ports, char *const *opts,
+                    berth_error_t *err)
+{
         cleanup_close int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
         int out[2];
         if (devnull < 0 || pipe2(out, O_CLOEXEC) < 0)
@@ -291,7 +297,7 @@ static int pasta_run(const char *name, pid_t pid, const char *pidfile, json_t *p
         return 0;
 }
 
-int pasta_attach(struct berth_store *s, struct berth_container *c, pid_t pid, berth_error_t *err)
+int pasta_publish(struct berth_store *s, struct berth_container *c, pid_t pid, json_t **out, berth_error_t *err)
 {
         json_auto_t *ports = NULL;
         {
@@ -302,6 +308,15 @@ int pasta_attach(struct berth_store *s, struct berth_container *c, pid_t pid, be
         cleanup_strv char **opts = json_strv(json_at(c->config, "Berth.PastaOptions"));
         cleanup_free char *pidfile = store_run_path(s, "containers/%s/pasta.pid", c->id);
         if (pasta_run(c->name, pid, pidfile, ports, opts, err) < 0)
+                return -1;
+        *out = json_incref(ports);
+        return 0;
+}
+
+int pasta_attach(struct berth_store *s, struct berth_container *c, pid_t pid, berth_error_t *err)
+{
+        json_auto_t *ports = NULL;
+        if (pasta_publish(s, c, pid, &ports, err) < 0)
                 return -1;
         network_ports_add_exposed(c->config, ports);
         /* pasta copies the host's address: there is none of berth's to list */

@@ -2,6 +2,7 @@
  *   berth-runtime --root DIR --runroot DIR _shim [--attached] [--tty] ID
  *   berth-runtime --root DIR --runroot DIR _cleanup ID
  *   berth-runtime --root DIR --runroot DIR _healthcheck ID (the health timer's)
+ *   berth-runtime _netns (a user's berth-netns.service)
  * (see src/cli/cmd-hooks.c).  Kept apart from the CLI so that the hooks on
  * every container's start and stop load only the libraries they use. */
 #include "config.h"
@@ -10,6 +11,7 @@
 
 #include "berth/cli.h"
 #include "berth/log-relay.h"
+#include "berth/network.h"
 #include "berth/rootless-ns.h"
 #include "berth/rootless.h"
 #include "berth/util.h"
@@ -21,6 +23,16 @@ int main(int argc, char **argv)
         /* a user's container's log relay (log-relay.h): no store, no options */
         if (argc >= 2 && streq(argv[1], "_log-relay"))
                 return log_relay_main(argc, argv);
+        /* berth-netns.service: the namespace of a user's bridge networks */
+        if (argc == 2 && streq(argv[1], "_netns")) {
+                berth_error_t err = NULL;
+                if (network_holder_main(&err) < 0) {
+                        fprintf(stderr, "berth: %s\n", err->msg);
+                        berth_error_free(&err);
+                        return BERTH_EXIT_ENGINE;
+                }
+                return 0;
+        }
         const char *root = NULL, *runroot = NULL;
         int i = 1;
         for (; i + 1 < argc && startswith(argv[i], "--"); i += 2) {

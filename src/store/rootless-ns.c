@@ -8,7 +8,14 @@
  * ranges — and becomes its root; a mount namespace of its own comes with
  * it, so overlay mounts stay berth's.  A user without subordinate ranges
  * gets one line about it and the single-id mapping (only id 0 is mapped:
- * images with files of other owners cannot be unpacked). */
+ * images with files of other owners cannot be unpacked).
+ *
+ * While the user's berth-netns.service runs (the network namespace of
+ * the user's bridge networks, src/network/user-network.c), every berth
+ * process of the user joins its user namespace instead of making one: a
+ * network namespace can be entered only from the user namespace that owns
+ * it, and so the shims of containers on those networks, and `network
+ * connect`, can wire them there.  The mapping is the same either way. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -17,6 +24,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "berth/idmap.h"
@@ -110,10 +118,114 @@ static int write_self(const char *file, const char *text, berth_error_t *err)
         return 0;
 }
 
+/* ---- the user's network namespace (berth-netns.service) ------------------ */
+
+static int held_netns = -1;
+
+char *rootless_holder_path(void)
+{
+        cleanup_free char *run = NULL;
+        berth_error_t e = NULL;
+        if (rootless_runtime_dir(&run, &e) < 0) {
+                berth_error_free(&e);
+                return NULL;
+        }
+        return xasprintf("%s/netns.pid", run);
+}
+
+/* The holder's namespaces, if its pid file names a live holder: the inodes
+ * recorded there are the ones /proc/PID/ns/ shows (a reused pid is not). */
+static int holder_open(int *userns, int *netns)
+{
+        cleanup_free char *path = rootless_holder_path(), *text = NULL;
+        int pid;
+        unsigned long long uino, nino;
+        if (!path || read_file(path, &text, NULL, NULL) < 0 || sscanf(text, "%d %llu %llu", &pid, &uino, &nino) != 3 ||
+            pid <= 1)
+                return -1;
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/ns/user", pid);
+        cleanup_close int u = open(p, O_RDONLY | O_CLOEXEC);
+        snprintf(p, sizeof(p), "/proc/%d/ns/net", pid);
+        cleanup_close int n = open(p, O_RDONLY | O_CLOEXEC);
+        struct stat su, sn;
+        if (u < 0 || n < 0 || fstat(u, &su) < 0 || fstat(n, &sn) < 0 || su.st_ino != uino || sn.st_ino != nino)
+                return -1;
+        *userns = steal_fd(&u);
+        *netns = steal_fd(&n);
+        return 0;
+}
+
+int rootless_netns_fd(void)
+{
+        return held_netns;
+}
+
+static int become_root(bool single, berth_error_t *err)
+{
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                return berth_error(err, errno, "become root in the user namespace");
+        if (!single && setgroups(0, NULL) < 0)
+                return berth_error(err, errno, "setgroups in the user namespace");
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+                return berth_error(err, errno, "create a mount namespace");
+        /* programs berth runs in here know whom they work for */
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%u:%u", (unsigned) rootless_uid(), (unsigned) rootless_gid());
+        setenv("BERTH_ROOTLESS_ID", buf, 1);
+        entered = true;
+        return 0;
+}
+
+/* Join the holder's user namespace (the same mapping as a new one). */
+static int holder_join(void)
+{
+        int u = -1, n = -1;
+        if (holder_open(&u, &n) < 0)
+                return -1;
+        int r = setns(u, CLONE_NEWUSER);
+        close(u);
+        if (r < 0) {
+                close(n);
+                return -1;
+        }
+        cleanup_free char *sg = NULL;
+        bool denied = read_file("/proc/self/setgroups", &sg, NULL, NULL) == 0 && startswith(sg, "deny");
+        berth_error_t e = NULL;
+        if (become_root(denied, &e) < 0) {
+                /* in it already: there is no going back */
+                berth_warn("%s", e->msg);
+                berth_error_free(&e);
+                close(n);
+                return -2;
+        }
+        held_netns = n;
+        return 0;
+}
+
+static int enter_new(berth_error_t *err);
+
 int rootless_enter(berth_error_t *err)
 {
         if (!rootless() || entered)
                 return 0;
+        int r = holder_join();
+        if (r == 0)
+                return 0;
+        if (r == -2)
+                return berth_error(err, 0, "cannot work in the user namespace of berth-netns.service");
+        return enter_new(err);
+}
+
+int rootless_enter_new(berth_error_t *err)
+{
+        if (!rootless() || entered)
+                return 0;
+        return enter_new(err);
+}
+
+static int enter_new(berth_error_t *err)
+{
         struct idmap uids, gids;
         if (rootless_maps(&uids, &gids, err) < 0)
                 return -1;
@@ -172,16 +284,5 @@ int rootless_enter(berth_error_t *err)
                     write_self("/proc/self/uid_map", u, err) < 0 || write_self("/proc/self/gid_map", g, err) < 0)
                         return -1;
         }
-        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-                return berth_error(err, errno, "become root in the user namespace");
-        if (!single && setgroups(0, NULL) < 0)
-                return berth_error(err, errno, "setgroups in the user namespace");
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-                return berth_error(err, errno, "create a mount namespace");
-        /* programs berth runs in here know whom they work for */
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%u:%u", (unsigned) rootless_uid(), (unsigned) rootless_gid());
-        setenv("BERTH_ROOTLESS_ID", buf, 1);
-        entered = true;
-        return 0;
+        return become_root(single, err);
 }

@@ -247,6 +247,10 @@ int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_
                 r = append_exec(m, "ExecStopPost", spec->exec_stop_post, true);
         if (r >= 0 && spec->environment)
                 r = append_strv_prop(m, "Environment", spec->environment);
+        if (r >= 0 && spec->binds_to)
+                r = append_strv_prop(m, "BindsTo", spec->binds_to);
+        if (r >= 0 && spec->binds_to)
+                r = append_strv_prop(m, "After", spec->binds_to);
         if (r >= 0 && spec->log_extra_fields)
                 r = append_extra_fields(m, spec->log_extra_fields);
         if (r >= 0 && spec->stdin_fd >= 0)

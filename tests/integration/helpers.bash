@@ -286,3 +286,23 @@ ensure_user_busybox_image() {
     fi
     [ -n "$(as_user berth images -q busybox:latest)" ]
 }
+
+# guest_server_start IP PORT: an HTTP server of the harness' (the "host" of
+# a user's pasta) on IP:PORT, serving /greeting ("hello from the guest");
+# guest_server_stop undoes it. For the rootless network tests.
+guest_server_start() {
+    GUEST_IP=$1 GUEST_PORT=$2
+    ip addr add "$GUEST_IP/32" dev lo
+    GUEST_WWW=$(mktemp -d)
+    echo "hello from the guest" >"$GUEST_WWW/greeting"
+    python3 -m http.server --bind "$GUEST_IP" --directory "$GUEST_WWW" "$GUEST_PORT" >/dev/null 2>&1 &
+    echo $! >"$BATS_FILE_TMPDIR/server.pid"
+    export GUEST_WWW
+    wait_until 10 curl -sf "http://$GUEST_IP:$GUEST_PORT/greeting"
+}
+
+guest_server_stop() {
+    kill "$(cat "$BATS_FILE_TMPDIR/server.pid")"
+    ip addr del "$GUEST_IP/32" dev lo
+    rm -rf "$GUEST_WWW"
+}
