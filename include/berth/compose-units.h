@@ -39,8 +39,26 @@ struct compose_units {
  * project's environment (p->env), or is left out when that has none. */
 int compose_units_make(const struct compose_project *p, char *const *services, struct compose_units **out,
                        berth_error_t *err);
-/* The target gets [Install] WantedBy=multi-user.target (up --enable, generate). */
+/* The target gets [Install] WantedBy= the layout's target (up --enable,
+ * generate). */
 void compose_units_set_install(struct compose_units *u);
+/* Where compose puts a project's files, for this boot only (enabled false)
+ * or for every boot: root's
+ *   /run/berth/containers, /run/systemd/system, /run/berth/compose
+ *   /etc/berth/containers, /etc/systemd/system, /etc/berth/compose
+ * and a user's, on the user generator's search path and the user
+ * manager's unit path
+ *   $XDG_RUNTIME_DIR/berth/containers, $XDG_RUNTIME_DIR/systemd/user,
+ *   $XDG_RUNTIME_DIR/berth/compose
+ *   ~/.config/berth/containers, ~/.config/systemd/user,
+ *   ~/.config/berth/compose
+ * with the target an enabled project is wanted by (multi-user.target,
+ * default.target). */
+struct compose_layout {
+        char *definitions, *units, *manifests;
+        const char *wanted_by;
+};
+const struct compose_layout *compose_layout(bool enabled);
 void compose_units_free(struct compose_units *u);
 static inline void compose_units_freep(struct compose_units **u) { if (*u) compose_units_free(*u); }
 #define cleanup_compose_units __attribute__((cleanup(compose_units_freep)))

@@ -25,6 +25,10 @@ int rootless_enter(berth_error_t *err);
  * without a runtime dir); rootless_netns_fd() is the holder's network
  * namespace after a join, else -1. */
 int rootless_enter_new(berth_error_t *err);
+/* Join the user namespace of process pid instead (a container's, for
+ * --network container:NAME: its network namespace is that one's); it must
+ * be one the user made. */
+int rootless_enter_pid(pid_t pid, berth_error_t *err);
 char *rootless_holder_path(void);
 int rootless_netns_fd(void);
 

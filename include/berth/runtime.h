@@ -31,6 +31,10 @@
  * streams (PRIORITY 6 and 3) itself, so journald keeps the unit's fields
  * for the container's whole life. */
 int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty, berth_error_t *err);
+/* For a user's container, before runtime_shim(): enter berth's user
+ * namespace (rootless_enter()), or, with --network container:NAME, join
+ * that container's, which owns the network namespace it shares. */
+int runtime_shim_enter(struct berth_store *s, const char *id, berth_error_t *err);
 /* ExecStopPost: record the exit, network_detach(), remove --rm containers.
  * Nothing to unmount: all mounts lived in the container's own mount
  * namespace. */

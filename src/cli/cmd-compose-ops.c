@@ -19,11 +19,8 @@
 #include "berth/lifecycle.h"
 #include "berth/parse.h"
 #include "berth/unit.h"
-#include "berth/rootless.h"
 #include "berth/util.h"
 #include "berth/volume.h"
-
-#define COMPOSE_MANIFEST_DIR "/run/berth/compose"
 
 /* The project and the one service a command names. */
 static int load_one(const struct compose_options *co, char *name, struct compose_project **p,
@@ -47,13 +44,6 @@ static struct berth_container *service_container(struct berth_cli *cli, const st
         if (container_lookup(&cli->store, name, &c, &e) < 0)
                 berth_error_free(&e);
         return c;
-}
-
-static int need_root(const char *cmd, berth_error_t *err)
-{
-        if (rootless())
-                return berth_error(err, EPERM, "compose %s needs root (the project's units are system units)", cmd);
-        return 0;
 }
 
 static volatile int interrupted;
@@ -201,7 +191,7 @@ static int compose_lifecycle_cmd(struct berth_cli *cli, const struct compose_opt
         }
         if (!names[0])
                 return 0;
-        if (need_root(sub, err) < 0 || cli_store_open(cli, err) < 0)
+        if (cli_store_open(cli, err) < 0)
                 return -1;
         cleanup_bus sd_bus *bus = NULL;
         if (unit_bus_open(&bus, err) < 0)
@@ -349,9 +339,10 @@ static int service_definition(const struct compose_project *p, const struct comp
                         text = u->files[i].text;
         if (!text)
                 return berth_error(err, 0, "service %s: no definition", s->name);
-        if (mkdir_p(COMPOSE_MANIFEST_DIR, 0755, err) < 0)
+        const char *manifests = compose_layout(false)->manifests;
+        if (mkdir_p(manifests, 0755, err) < 0)
                 return -1;
-        char dir[] = COMPOSE_MANIFEST_DIR "/.run-XXXXXX";
+        cleanup_free char *dir = xasprintf("%s/.run-XXXXXX", manifests);
         if (!mkdtemp(dir))
                 return berth_error(err, errno, "mkdtemp %s", dir);
         cleanup_free char *path = xasprintf("%s/%s.container", dir, oneoff);
@@ -431,8 +422,6 @@ static int compose_run_cmd(struct berth_cli *cli, const struct compose_options *
                                                      rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
         if (!definition_name_valid(oneoff))
                 return berth_error(err, 0, "invalid container name '%s'", oneoff);
-        if (need_root("run", err) < 0)
-                return -1;
         /* the dependencies, as `up -d DEP...` starts them; the project's
          * networks and volumes come with them */
         if (!no_deps && s->n_depends_on) {
@@ -561,7 +550,7 @@ static int compose_rm_cmd(struct berth_cli *cli, const struct compose_options *c
         for (size_t i = 0; v[i] && r == 0; i++) {
                 struct berth_container *ct = service_container(cli, p, v[i]);
                 if (ct && container_is_running(ct) && stop) {
-                        if ((!bus && (need_root("rm", err) < 0 || unit_bus_open(&bus, err) < 0)) ||
+                        if ((!bus && unit_bus_open(&bus, err) < 0) ||
                             container_stop(&cli->store, bus, ct, -1, err) < 0)
                                 r = -1;
                         else {
@@ -591,8 +580,6 @@ static int compose_rm_cmd(struct berth_cli *cli, const struct compose_options *c
                         if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
                                 n_remove = 0; /* not confirmed: nothing removed */
                 }
-                if (n_remove > 0 && need_root("rm", err) < 0)
-                        r = -1;
                 for (size_t i = 0; i < n_remove && r == 0; i++)
                         r = remove_stopped(cli, gone[i], volumes, err);
         }

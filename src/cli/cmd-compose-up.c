@@ -8,7 +8,10 @@
  * so the project comes back at boot.  systemd does the rest: order
  * (Requires=/After=), readiness (Notify=healthy), run-to-completion
  * dependencies (Type=oneshot), restarts.  A re-up restarts (recreates) only
- * the services whose config hash or image changed. */
+ * the services whose config hash or image changed.  A user's projects go
+ * to the user's places instead (compose_layout(): $XDG_RUNTIME_DIR and
+ * ~/.config, units of the user's manager, the target wanted by
+ * default.target). */
 #include "config.h"
 
 #include <getopt.h>
@@ -26,32 +29,24 @@
 #include "berth/json-util.h"
 #include "berth/network.h"
 #include "berth/unit.h"
-#include "berth/rootless.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 
-/* Where a project's files go: for this boot only, or for every boot. */
-struct layout {
-        const char *definitions, *units, *manifests;
-};
-static const struct layout runtime_layout = { "/run/berth/containers", "/run/systemd/system", "/run/berth/compose" };
-static const struct layout enabled_layout = { "/etc/berth/containers", "/etc/systemd/system", "/etc/berth/compose" };
-
-static char *manifest_path(const struct layout *l, const char *project)
+static char *manifest_path(const struct compose_layout *l, const char *project)
 {
         return xasprintf("%s/%s.list", l->manifests, project);
 }
 
-static char *file_path(const struct layout *l, const struct compose_unit_file *f)
+static char *file_path(const struct compose_layout *l, const struct compose_unit_file *f)
 {
         bool target = definition_kind_of_file(f->name) < 0; /* the .target */
         return xasprintf("%s/%s", target ? l->units : l->definitions, f->name);
 }
 
 /* What systemctl enable makes of the target's [Install]. */
-static char *wants_link(const struct layout *l, const char *target)
+static char *wants_link(const struct compose_layout *l, const char *target)
 {
-        return xasprintf("%s/multi-user.target.wants/%s", l->units, target);
+        return xasprintf("%s/%s.wants/%s", l->units, l->wanted_by, target);
 }
 
 /* Lines "file PATH", "unit UNIT", "container NAME", "volume NAME",
@@ -64,7 +59,7 @@ static void manifest_add(struct strbuf *b, char **old, const char *kind, const c
         strbuf_printf(b, "%s\n", line);
 }
 
-static char **manifest_read(const struct layout *l, const char *project)
+static char **manifest_read(const struct compose_layout *l, const char *project)
 {
         cleanup_free char *path = manifest_path(l, project), *text = NULL;
         char **v = xcalloc(1, sizeof(char *));
@@ -77,7 +72,7 @@ static char **manifest_read(const struct layout *l, const char *project)
 }
 
 /* The other definitions on the search path must not hide or clash with ours. */
-static int check_clash(const struct layout *l, const struct compose_unit_file *f, berth_error_t *err)
+static int check_clash(const struct compose_layout *l, const struct compose_unit_file *f, berth_error_t *err)
 {
         int kind = definition_kind_of_file(f->name);
         if (kind < 0)
@@ -95,7 +90,7 @@ static int check_clash(const struct layout *l, const struct compose_unit_file *f
         return 0;
 }
 
-static int write_project(const struct layout *l, bool enable, const struct compose_project *p,
+static int write_project(const struct compose_layout *l, bool enable, const struct compose_project *p,
                          const struct compose_units *u, berth_error_t *err)
 {
         if (mkdir_p(l->definitions, 0755, err) < 0 || mkdir_p(l->manifests, 0755, err) < 0 ||
@@ -384,19 +379,16 @@ static int compose_up_cmd(struct berth_cli *cli, const struct compose_options *c
         cleanup_compose_units struct compose_units *u = NULL;
         if (compose_load(co, &p, err) < 0 || compose_units_make(p, argv + optind, &u, err) < 0)
                 return -1;
-        if (rootless())
-                return berth_error(err, EPERM, "compose up needs root (it writes to %s and starts units)",
-                                   enable ? enabled_layout.definitions : runtime_layout.definitions);
         /* a project enabled once stays so until down; one up for this boot
          * only must come down before it can be enabled */
-        cleanup_strv char **was_enabled = manifest_read(&enabled_layout, p->name);
-        cleanup_strv char **was_runtime = manifest_read(&runtime_layout, p->name);
+        cleanup_strv char **was_enabled = manifest_read(compose_layout(true), p->name);
+        cleanup_strv char **was_runtime = manifest_read(compose_layout(false), p->name);
         if (enable && was_runtime[0])
                 return berth_error(err, 0, "project %s is up without --enable: run 'berth compose down' first",
                                    p->name);
         if (was_enabled[0])
                 enable = true;
-        const struct layout *l = enable ? &enabled_layout : &runtime_layout;
+        const struct compose_layout *l = enable ? compose_layout(true) : compose_layout(false);
         if (enable) {
                 compose_units_set_install(u);
                 detach = true;
@@ -446,16 +438,16 @@ int compose_up_resources(struct berth_cli *cli, const struct compose_options *co
         cleanup_compose_units struct compose_units *u = NULL;
         if (compose_load(co, &p, err) < 0)
                 return -1;
-        cleanup_strv char **was_enabled = manifest_read(&enabled_layout, p->name);
-        cleanup_strv char **was_runtime = manifest_read(&runtime_layout, p->name);
+        cleanup_strv char **was_enabled = manifest_read(compose_layout(true), p->name);
+        cleanup_strv char **was_runtime = manifest_read(compose_layout(false), p->name);
         if (was_enabled[0] || was_runtime[0])
                 return 0; /* up already: its networks and volumes are there */
         if (compose_units_make(p, names, &u, err) < 0)
                 return -1;
         for (size_t i = 0; i < u->n_files; i++)
-                if (check_clash(&runtime_layout, &u->files[i], err) < 0)
+                if (check_clash(compose_layout(false), &u->files[i], err) < 0)
                         return -1;
-        if (cli_store_open(cli, err) < 0 || write_project(&runtime_layout, false, p, u, err) < 0)
+        if (cli_store_open(cli, err) < 0 || write_project(compose_layout(false), false, p, u, err) < 0)
                 return -1;
         cleanup_bus sd_bus *bus = NULL;
         if (unit_bus_open(&bus, err) < 0 || unit_daemon_reload(bus, err) < 0)
@@ -547,7 +539,7 @@ static int remove_container(struct berth_cli *cli, const char *name, const char 
 }
 
 /* Down for the files and things one manifest lists (after the target stopped). */
-static int down_manifest(struct berth_cli *cli, sd_bus *bus, const struct layout *l, const char *name, char **m,
+static int down_manifest(struct berth_cli *cli, sd_bus *bus, const struct compose_layout *l, const char *name, char **m,
                          bool volumes, berth_error_t *err)
 {
         for (size_t i = 0; m[i]; i++)
@@ -588,7 +580,7 @@ static int down_manifest(struct berth_cli *cli, sd_bus *bus, const struct layout
                         return berth_error(err, errno, "remove %s", m[i] + 5);
         /* an enablement of the target made by hand (systemctl enable) */
         cleanup_free char *target = compose_target_name(name), *ours = xasprintf("%s/%s", l->units, target);
-        const struct layout *ls[] = { &runtime_layout, &enabled_layout };
+        const struct compose_layout *ls[] = { compose_layout(false), compose_layout(true) };
         for (size_t i = 0; i < ARRAY_SIZE(ls); i++) {
                 cleanup_free char *link = wants_link(ls[i], target);
                 char to[PATH_MAX];
@@ -690,11 +682,9 @@ static int compose_down_cmd(struct berth_cli *cli, const struct compose_options 
                 return -1;
         if (!definition_name_valid(name))
                 return berth_error(err, 0, "invalid project name '%s'", name);
-        cleanup_strv char **mr = manifest_read(&runtime_layout, name), **me = manifest_read(&enabled_layout, name);
+        cleanup_strv char **mr = manifest_read(compose_layout(false), name), **me = manifest_read(compose_layout(true), name);
         if (!mr[0] && !me[0] && !images)
                 return 0; /* nothing up made */
-        if (rootless())
-                return berth_error(err, EPERM, "compose down needs root");
         if (cli_store_open(cli, err) < 0)
                 return -1;
         cleanup_bus sd_bus *bus = NULL;
@@ -702,9 +692,9 @@ static int compose_down_cmd(struct berth_cli *cli, const struct compose_options 
                 return -1;
         cleanup_free char *target = compose_target_name(name);
         stop_unit(bus, target);
-        if (me[0] && down_manifest(cli, bus, &enabled_layout, name, me, volumes, err) < 0)
+        if (me[0] && down_manifest(cli, bus, compose_layout(true), name, me, volumes, err) < 0)
                 return -1;
-        if (mr[0] && down_manifest(cli, bus, &runtime_layout, name, mr, volumes, err) < 0)
+        if (mr[0] && down_manifest(cli, bus, compose_layout(false), name, mr, volumes, err) < 0)
                 return -1;
         if (unit_daemon_reload(bus, err) < 0)
                 return -1;

@@ -25,7 +25,9 @@ int cmd__shim(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         }
         if (i + 1 != argc)
                 return berth_error(err, 0, "usage: berth _shim [--attached] [--tty] ID (run by the container's unit)");
-        int r = runtime_shim(&cli->store, argv[i], attached, tty, err);
+        int r = runtime_shim_enter(&cli->store, argv[i], err);
+        if (r == 0)
+                r = runtime_shim(&cli->store, argv[i], attached, tty, err);
         if (r < 0 && *err) {
                 /* for the client, which reads why its container did not start */
                 cleanup_free char *p = store_run_path(&cli->store, "exits/%s.error", argv[i]);

@@ -12,6 +12,7 @@
 #include "berth/container-spec.h"
 #include "berth/definition-internal.h"
 #include "berth/definition.h"
+#include "berth/rootless.h"
 #include "berth/util.h"
 
 char *compose_target_name(const char *project)
@@ -684,10 +685,42 @@ int compose_units_make(const struct compose_project *p, char *const *services, s
         return 0;
 }
 
+const struct compose_layout *compose_layout(bool enabled)
+{
+        static struct compose_layout l[2];
+        static bool made;
+        if (!made) {
+                made = true;
+                if (!rootless()) {
+                        l[0] = (struct compose_layout) { xstrdup("/run/berth/containers"), xstrdup("/run/systemd/system"),
+                                                         xstrdup("/run/berth/compose"), "multi-user.target" };
+                        l[1] = (struct compose_layout) { xstrdup("/etc/berth/containers"), xstrdup("/etc/systemd/system"),
+                                                         xstrdup("/etc/berth/compose"), "multi-user.target" };
+                } else {
+                        cleanup_free char *run = NULL, *config = rootless_config_dir();
+                        berth_error_t e = NULL;
+                        if (rootless_xdg_runtime_dir(&run, &e) < 0) {
+                                berth_error_free(&e); /* what store_open() says first */
+                                run = xasprintf("/run/user/%u", (unsigned) rootless_uid());
+                        }
+                        l[0] = (struct compose_layout) { xasprintf("%s/berth/containers", run),
+                                                         xasprintf("%s/systemd/user", run),
+                                                         xasprintf("%s/berth/compose", run), "default.target" };
+                        /* ~/.config/berth -> ~/.config/systemd/user */
+                        cleanup_free char *xdg = xstrndup(config, strlen(config) - strlen("/berth"));
+                        l[1] = (struct compose_layout) { xasprintf("%s/containers", config),
+                                                         xasprintf("%s/systemd/user", xdg),
+                                                         xasprintf("%s/compose", config), "default.target" };
+                }
+        }
+        return &l[enabled ? 1 : 0];
+}
+
 void compose_units_set_install(struct compose_units *u)
 {
         struct compose_unit_file *f = &u->files[u->n_files - 1]; /* the target */
-        char *t = xasprintf("%s\n[Install]\nWantedBy=multi-user.target\n", f->text);
+        const struct compose_layout *l = compose_layout(true);
+        char *t = xasprintf("%s\n[Install]\nWantedBy=%s\n", f->text, l->wanted_by);
         free(f->text);
         f->text = t;
 }

@@ -668,10 +668,6 @@ static int prepare_networks(struct berth_store *s, json_t *cfg, berth_error_t *e
                         return -1;
                 json_array_append_new(eps, ep);
                 const char *name = json_str(ep, "Name");
-                if (rootless() && startswith(name, "container:"))
-                        return berth_error(err, 0, "--network %s: a user's containers cannot share another's network "
-                                                   "yet (each has a user namespace of its own)",
-                                           name);
                 for (size_t k = 0; k < i; k++)
                         if (streq(json_str(json_array_get(eps, k), "Name"), name))
                                 return berth_error(err, 0, "network \"%s\" is specified multiple times", name);

@@ -59,9 +59,10 @@ int main(int argc, char **argv)
         struct berth_cli cli = {};
         berth_error_t err = NULL;
         /* a user's container: the shim and the stop hook work in berth's
-         * user namespace (the container's is made there); a health check
-         * joins the container's own */
-        int r = fn == cmd__healthcheck ? 0 : rootless_enter(&err);
+         * user namespace (the container's is made there; the shim enters
+         * it itself, runtime_shim_enter()); a health check joins the
+         * container's own */
+        int r = fn == cmd__healthcheck || fn == cmd__shim ? 0 : rootless_enter(&err);
         if (r >= 0)
                 r = store_open(&cli.store, root, runroot, &err);
         if (r >= 0)

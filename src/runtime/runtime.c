@@ -32,6 +32,7 @@
 #include "berth/mounts.h"
 #include "berth/network.h"
 #include "berth/parse.h"
+#include "berth/rootless-ns.h"
 #include "berth/rootless.h"
 #include "berth/runtime-internal.h"
 #include "berth/runtime.h"
@@ -402,6 +403,25 @@ static int record_start_error(struct berth_store *s, const char *id, const char 
 {
         cleanup_free char *p = store_run_path(s, "exits/%s.error", id);
         return write_file_atomic_sync(p, msg, strlen(msg), 0600, WRITE_VOLATILE, NULL);
+}
+
+int runtime_shim_enter(struct berth_store *s, const char *id, berth_error_t *err)
+{
+        if (!rootless())
+                return 0;
+        cleanup_container struct berth_container *c = NULL;
+        if (container_load(s, id, &c, err) < 0)
+                return -1;
+        const char *mode = json_str(c->config, "HostConfig.NetworkMode");
+        if (!mode || !startswith(mode, "container:"))
+                return rootless_enter(err);
+        cleanup_container struct berth_container *other = NULL;
+        if (container_lookup(s, mode + 10, &other, err) < 0)
+                return -1;
+        pid_t pid = (pid_t) json_int(other->state, "Pid", 0);
+        if (!container_is_running(other) || pid <= 0)
+                return berth_error(err, 0, "cannot join the network of container %s: it is not running", other->name);
+        return rootless_enter_pid(pid, err);
 }
 
 int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty, berth_error_t *err)

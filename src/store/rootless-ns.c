@@ -23,6 +23,8 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -177,6 +179,21 @@ static int become_root(bool single, berth_error_t *err)
         return 0;
 }
 
+/* Become root of an existing user namespace of the user's (its setgroups
+ * as its maker left it). */
+static int become_root_of(void)
+{
+        cleanup_free char *sg = NULL;
+        bool denied = read_file("/proc/self/setgroups", &sg, NULL, NULL) == 0 && startswith(sg, "deny");
+        berth_error_t e = NULL;
+        if (become_root(denied, &e) < 0) {
+                berth_warn("%s", e->msg);
+                berth_error_free(&e);
+                return -1;
+        }
+        return 0;
+}
+
 /* Join the holder's user namespace (the same mapping as a new one). */
 static int holder_join(void)
 {
@@ -189,13 +206,8 @@ static int holder_join(void)
                 close(n);
                 return -1;
         }
-        cleanup_free char *sg = NULL;
-        bool denied = read_file("/proc/self/setgroups", &sg, NULL, NULL) == 0 && startswith(sg, "deny");
-        berth_error_t e = NULL;
-        if (become_root(denied, &e) < 0) {
+        if (become_root_of() < 0) {
                 /* in it already: there is no going back */
-                berth_warn("%s", e->msg);
-                berth_error_free(&e);
                 close(n);
                 return -2;
         }
@@ -204,6 +216,25 @@ static int holder_join(void)
 }
 
 static int enter_new(berth_error_t *err);
+
+int rootless_enter_pid(pid_t pid, berth_error_t *err)
+{
+        if (!rootless() || entered)
+                return 0;
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/ns/user", (int) pid);
+        cleanup_close int u = open(p, O_RDONLY | O_CLOEXEC);
+        /* the user's own: made by one of the user's berth processes */
+        uid_t owner = (uid_t) -1;
+        if (u < 0 || ioctl(u, NS_GET_OWNER_UID, &owner) < 0 || owner != rootless_uid())
+                return berth_error(err, u < 0 ? errno : 0, "the user namespace of process %d is not the user's",
+                                   (int) pid);
+        if (setns(u, CLONE_NEWUSER) < 0)
+                return berth_error(err, errno, "join the user namespace of process %d", (int) pid);
+        if (become_root_of() < 0)
+                return berth_error(err, 0, "cannot work in the user namespace of process %d", (int) pid);
+        return 0;
+}
 
 int rootless_enter(berth_error_t *err)
 {

@@ -87,8 +87,12 @@ int journal_open_flags(void)
 {
         /* Root reads every file: with a persistent journal (Debian 12's),
          * journald files the lines of a --userns container, whose processes
-         * are subordinate ids, as that uid's (user-UID.journal) */
-        return SD_JOURNAL_LOCAL_ONLY | (rootless() ? SD_JOURNAL_CURRENT_USER : 0);
+         * are subordinate ids, as that uid's (user-UID.journal).  A user's
+         * berth reads the user's own files; inside its user namespace
+         * (compose) it is uid 0 there, so CURRENT_USER would look for
+         * root's: it opens what it may read, which the kernel decides as
+         * for the user */
+        return SD_JOURNAL_LOCAL_ONLY | (rootless() && getuid() == rootless_uid() ? SD_JOURNAL_CURRENT_USER : 0);
 }
 
 char **journal_extra_fields(const struct log_fields *f)

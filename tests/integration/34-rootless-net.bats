@@ -171,10 +171,6 @@ user_container_is() {
     run --separate-stderr as_user berth network connect usernet onpasta
     assert_failure
     assert_equal "$stderr" "berth: container onpasta uses --network pasta: it cannot be connected to or disconnected from other networks"
-    # nor share another container's network (yet)
-    run --separate-stderr as_user berth run --rm --network container:onpasta busybox true
-    assert_failure
-    assert_equal "$stderr" "berth: --network container:onpasta: a user's containers cannot share another's network yet (each has a user namespace of its own)"
     as_user berth rm -f onpasta >/dev/null
     as_user berth network rm usernet >/dev/null
     run as_user berth ps -aq
@@ -208,4 +204,38 @@ user_container_is() {
     run --separate-stderr berth network create pasta
     assert_failure
     assert_equal "$stderr" "berth: network name pasta is reserved: --network pasta is a user's network"
+}
+
+@test "rootless net: --network container:NAME shares a user's container's network, on pasta and on a user network" {
+    as_user berth run -d --name srv busybox \
+        sh -c 'mkdir -p /www && echo served-to-the-joiner >/www/index.html && exec httpd -f -p 127.0.0.1:80 -h /www'
+    run --separate-stderr as_user berth run --rm --network container:srv busybox wget -qO- http://127.0.0.1/
+    assert_success
+    assert_output served-to-the-joiner
+    # the same interfaces: the joiner is in srv's network namespace
+    srvpid=$(as_user berth inspect -f '{{.State.Pid}}' srv)
+    as_user berth run -d --name joiner --network container:srv busybox sleep 300
+    joinpid=$(as_user berth inspect -f '{{.State.Pid}}' joiner)
+    [ "$(readlink "/proc/$srvpid/ns/net")" = "$(readlink "/proc/$joinpid/ns/net")" ]
+    run grep '^Uid:' "/proc/$joinpid/status"
+    assert_output "Uid:	$ROOTLESS_UID	$ROOTLESS_UID	$ROOTLESS_UID	$ROOTLESS_UID"
+    as_user berth rm -f joiner >/dev/null
+
+    # one on a user network reaches that network's members by name
+    as_user berth network create shared >/dev/null
+    as_user berth run -d --name member --network shared busybox \
+        sh -c 'mkdir -p /www && echo member-page >/www/index.html && exec httpd -f -h /www'
+    as_user berth run -d --name onnet --network shared busybox sleep 300
+    run --separate-stderr as_user berth run --rm --network container:onnet busybox wget -qO- "http://$(as_user berth inspect -f '{{.NetworkSettings.Networks.shared.IPAddress}}' member)/"
+    assert_success
+    assert_output member-page
+
+    # a stopped one cannot be joined: one line, nothing left
+    as_user berth stop -t 1 srv >/dev/null
+    run --separate-stderr as_user berth run --rm --network container:srv busybox true
+    assert_failure
+    [[ $stderr == *"cannot join the network of container srv: it is not running"* ]] || _fail "got: $stderr"
+    [ "$(as_user berth ps -aq | wc -l)" -eq 3 ] || _fail "a container was left: $(as_user berth ps -a)"
+    as_user berth rm -f member onnet >/dev/null
+    as_user berth network rm shared >/dev/null
 }
