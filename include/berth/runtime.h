@@ -35,6 +35,9 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
  * namespace (rootless_enter()), or, with --network container:NAME, join
  * that container's, which owns the network namespace it shares. */
 int runtime_shim_enter(struct berth_store *s, const char *id, berth_error_t *err);
+/* The same for a NetworkMode (a definition's, before its container is
+ * made). */
+int runtime_enter_for_network(struct berth_store *s, const char *mode, berth_error_t *err);
 /* ExecStopPost: record the exit, network_detach(), remove --rm containers.
  * Nothing to unmount: all mounts lived in the container's own mount
  * namespace. */

@@ -69,6 +69,14 @@ int cmd__unit_start(struct berth_cli *cli, int argc, char **argv, berth_error_t 
         cleanup_definition struct definition *d = NULL;
         if (definition_find(name, &path, err) < 0 || definition_load(path, name, &d, err) < 0)
                 return -1;
+        /* a user's: berth's user namespace, or with Network=container:NAME
+         * that container's (it owns the network namespace to share) */
+        const char *netmode = NULL;
+        for (size_t i = 0; d->run_args && d->run_args[i] && d->run_args[i + 1]; i++)
+                if (streq(d->run_args[i], "--network"))
+                        netmode = d->run_args[i + 1];
+        if (runtime_enter_for_network(&cli->store, netmode, err) < 0)
+                return berth_error_wrap(err, "%s", path);
 
         /* The image, as Pull= says.  Pull output goes to the unit's journal;
          * a long pull keeps pushing the start timeout out (systemd's

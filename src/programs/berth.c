@@ -81,7 +81,7 @@ static const struct command commands[] = {
         { "_shim", cmd__shim, NULL },
         { "_cleanup", cmd__cleanup, NULL },
         { "_healthcheck", cmd__healthcheck, NULL },
-        { "_unit-start", cmd__unit_start, NULL },
+        { "_unit-start", cmd__unit_start, NULL, .outside = true }, /* enters for itself (runtime.h) */
         { "_unit-stop", cmd__unit_stop, NULL },
 
 };

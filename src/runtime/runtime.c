@@ -412,7 +412,13 @@ int runtime_shim_enter(struct berth_store *s, const char *id, berth_error_t *err
         cleanup_container struct berth_container *c = NULL;
         if (container_load(s, id, &c, err) < 0)
                 return -1;
-        const char *mode = json_str(c->config, "HostConfig.NetworkMode");
+        return runtime_enter_for_network(s, json_str(c->config, "HostConfig.NetworkMode"), err);
+}
+
+int runtime_enter_for_network(struct berth_store *s, const char *mode, berth_error_t *err)
+{
+        if (!rootless())
+                return 0;
         if (!mode || !startswith(mode, "container:"))
                 return rootless_enter(err);
         cleanup_container struct berth_container *other = NULL;

@@ -216,6 +216,20 @@ EOF
     run as_user berth run --rm --network front busybox wget -qO- http://api/
     assert_success
     assert_output served-by-definition
-    as_user systemctl --user stop container@api.service
+    # a definition sharing its network: Network=container:api
+    as_user sh -c "cat > ~/$USER_DEFS_REL/side.container" <<'EOF'
+[Container]
+Image=busybox
+Exec=sleep 300
+Network=container:api
+EOF
+    as_user systemctl --user daemon-reload
+    as_user systemctl --user start container@side.service
+    run as_user berth exec side wget -qO- http://127.0.0.1/
+    assert_success
+    assert_output served-by-definition
+    [ "$(readlink "/proc/$(as_user berth inspect -f '{{.State.Pid}}' side)/ns/net")" = \
+      "$(readlink "/proc/$(as_user berth inspect -f '{{.State.Pid}}' api)/ns/net")" ]
+    as_user systemctl --user stop container@side.service container@api.service
     wait_until 10 holder_gone
 }
