@@ -88,6 +88,14 @@ int unit_freeze(sd_bus *bus, const char *unit, bool freeze, berth_error_t *err);
 /* Wait until the unit is inactive/failed or gone; timeout_usec 0 = forever.
  * Returns 1 when it is, 0 on timeout. */
 int unit_wait_inactive(sd_bus *bus, const char *unit, uint64_t timeout_usec, berth_error_t *err);
+/* The same as a watch that an event loop of its own drives (the bus's fd
+ * in its poll set, sd_bus_get_events()): unit_watch_inactive() processes
+ * what the bus has and tells whether the unit is inactive or failed now
+ * (the first call asks systemd once). */
+struct unit_watch;
+int unit_watch_new(sd_bus *bus, const char *unit, struct unit_watch **out, berth_error_t *err);
+bool unit_watch_inactive(struct unit_watch *uw);
+void unit_watch_free(struct unit_watch *uw);
 /* ResetFailedUnit, errors ignored (the unit may not exist). */
 void unit_reset_failed(sd_bus *bus, const char *unit);
 /* Reload (systemctl daemon-reload), waiting until systemd is done. */

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 
 #include "berth/console.h"
 #include "berth/container-update.h"
@@ -56,8 +57,47 @@ struct relay {
         struct journal_lines log; /* partial lines for the journal, per stream */
 };
 
-static int relay_run(struct relay *r, sd_bus *bus, const char *unit, bool sig_proxy)
+/* After the unit's end: what is left in the pipes (its writers are gone,
+ * only systemd still holds copies of them until it collects the unit). */
+static void relay_drain(struct relay *r, char *buf, size_t size)
 {
+        for (int i = 0; i < 2; i++) {
+                int *fd = i == 0 ? &r->out_r : &r->err_r;
+                if (*fd < 0)
+                        continue;
+                (void) fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
+                ssize_t n;
+                while ((n = read(*fd, buf, size)) > 0 || (n < 0 && errno == EINTR))
+                        if (n > 0) {
+                                (void) write_all(i == 0 ? 1 : 2, buf, n);
+                                journal_lines_feed(&r->log, i, buf, n, false);
+                        }
+                journal_lines_feed(&r->log, i, "", 0, true);
+                close(*fd);
+                *fd = -1;
+        }
+}
+
+static int poll_timeout_of(sd_bus *bus)
+{
+        uint64_t until;
+        if (sd_bus_get_timeout(bus, &until) < 0 || until == UINT64_MAX)
+                return -1;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t now = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+        return until <= now ? 0 : (int) ((until - now + 999) / 1000);
+}
+
+/* Copy the container's output and our input until the unit has ended
+ * (*ended: the unit's PropertiesChanged said inactive; systemd closes its
+ * copies of the pipes only when it collects the unit, a few milliseconds
+ * later) or, without a watch, until the pipes' end. */
+static int relay_run(struct relay *r, sd_bus *bus, const char *unit, bool sig_proxy, bool *ended)
+{
+        struct unit_watch *uw = NULL;
+        if (unit_watch_new(bus, unit, &uw, NULL) < 0)
+                uw = NULL;
         sigset_t mask;
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
@@ -70,15 +110,22 @@ static int relay_run(struct relay *r, sd_bus *bus, const char *unit, bool sig_pr
         bool stdin_open = r->in_w >= 0;
         char buf[16384];
         while (r->out_r >= 0 || r->err_r >= 0) {
-                struct pollfd p[4] = {
+                if (uw && unit_watch_inactive(uw)) {
+                        relay_drain(r, buf, sizeof(buf));
+                        *ended = true;
+                        break;
+                }
+                struct pollfd p[5] = {
                         { .fd = r->out_r, .events = POLLIN },
                         { .fd = r->err_r, .events = POLLIN },
                         { .fd = stdin_open ? 0 : -1, .events = POLLIN },
                         { .fd = sfd, .events = POLLIN },
+                        { .fd = uw ? sd_bus_get_fd(bus) : -1, .events = uw ? sd_bus_get_events(bus) : 0 },
                 };
-                if (poll(p, 4, -1) < 0) {
+                if (poll(p, 5, uw ? poll_timeout_of(bus) : -1) < 0) {
                         if (errno == EINTR)
                                 continue;
+                        unit_watch_free(uw);
                         return -errno;
                 }
                 for (int i = 0; i < 2; i++) {
@@ -120,6 +167,7 @@ static int relay_run(struct relay *r, sd_bus *bus, const char *unit, bool sig_pr
                         }
                 }
         }
+        unit_watch_free(uw);
         sigprocmask(SIG_UNBLOCK, &mask, NULL);
         journal_lines_done(&r->log);
         return 0;
@@ -141,14 +189,25 @@ static int read_exit_code(struct berth_store *s, struct berth_container *c, int 
         return 0;
 }
 
-static int start_error(struct berth_store *s, struct berth_container *c, berth_error_t *err)
+static int start_error(struct berth_store *s, sd_bus *bus, struct berth_container *c, berth_error_t *err)
 {
         cleanup_free char *p = store_run_path(s, "exits/%s.error", c->id);
         cleanup_free char *text = NULL;
         int r = read_file(p, &text, NULL, NULL);
         unlink(p);
+        const char *user = rootless() ? "--user " : "";
+        if (r < 0 && rootless()) {
+                /* the shim never ran: was it the user's networks? */
+                json_auto_t *eps = network_endpoints(c->config);
+                cleanup_free char *st = NULL;
+                if (json_array_size(eps) > 0 && unit_active_state(bus, NETWORK_USER_UNIT, &st, NULL) == 0 &&
+                    streq(st, "failed"))
+                        return berth_error(err, 0, "container %s failed to start: the user's networks (%s) failed: "
+                                                   "see 'journalctl --user -u %s'",
+                                           c->name, NETWORK_USER_UNIT, NETWORK_USER_UNIT);
+        }
         if (r < 0)
-                return berth_error(err, 0, "container %s failed to start: see 'journalctl -u %s'", c->name,
+                return berth_error(err, 0, "container %s failed to start: see 'journalctl %s-u %s'", c->name, user,
                                    container_unit(c));
         char *msg = strchr(text, ' ');
         int code = atoi(text);
@@ -294,7 +353,7 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 if (r < 0)
                         return r;
                 (void) unit_wait_inactive(bus, unit, 5 * 1000000ULL, NULL);
-                return start_error(s, c, err);
+                return start_error(s, bus, c, err);
         }
         if (!io->attach)
                 return 0;
@@ -322,7 +381,8 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 .log.fields = { .id_full = c->id, .name = c->name, .tag = NULL,
                                 .image = json_str(c->config, "Config.Image") },
         };
-        relay_run(&rl, bus, unit, io->sig_proxy);
+        bool ended = false;
+        relay_run(&rl, bus, unit, io->sig_proxy, &ended);
         if (rl.in_w >= 0 && rl.in_w != master)
                 close(rl.in_w);
         if (master >= 0)
@@ -330,7 +390,7 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         if (raw)
                 tcsetattr(0, TCSANOW, &saved);
         int code = 0;
-        if (unit_wait_inactive(bus, unit, 0, err) < 0 || read_exit_code(s, c, &code, err) < 0)
+        if ((!ended && unit_wait_inactive(bus, unit, 0, err) < 0) || read_exit_code(s, c, &code, err) < 0)
                 return -1;
         return code;
 }

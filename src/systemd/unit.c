@@ -567,6 +567,44 @@ int unit_wait_inactive(sd_bus *bus, const char *unit, uint64_t timeout_usec, ber
         return r;
 }
 
+struct unit_watch {
+        struct inactive_wait w;
+        sd_bus_slot *slot;
+        char *unit;
+};
+
+int unit_watch_new(sd_bus *bus, const char *unit, struct unit_watch **out, berth_error_t *err)
+{
+        struct unit_watch *uw = xcalloc(1, sizeof(*uw));
+        uw->unit = xstrdup(unit);
+        uw->w = (struct inactive_wait) { .bus = bus, .unit = uw->unit, .dirty = true };
+        cleanup_free char *path = unit_path(unit);
+        int r = sd_bus_match_signal(bus, &uw->slot, NULL, path, "org.freedesktop.DBus.Properties",
+                                    "PropertiesChanged", on_props_changed, &uw->w);
+        if (r < 0) {
+                unit_watch_free(uw);
+                return berth_error(err, -r, "watch unit %s", unit);
+        }
+        *out = uw;
+        return 0;
+}
+
+bool unit_watch_inactive(struct unit_watch *uw)
+{
+        while (sd_bus_process(uw->w.bus, NULL) > 0)
+                ;
+        return inactive_done(&uw->w);
+}
+
+void unit_watch_free(struct unit_watch *uw)
+{
+        if (!uw)
+                return;
+        sd_bus_slot_unref(uw->slot);
+        free(uw->unit);
+        free(uw);
+}
+
 void unit_reset_failed(sd_bus *bus, const char *unit)
 {
         (void) sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", NULL, NULL, "s", unit);

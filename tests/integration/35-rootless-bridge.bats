@@ -233,3 +233,24 @@ EOF
     as_user systemctl --user stop container@side.service container@api.service
     wait_until 10 holder_gone
 }
+
+@test "user network: when its namespace cannot be made, the start fails in one line naming the unit, and leaves the store as it was" {
+    as_user berth network create front >/dev/null
+    # pasta that fails: the namespace has no way out, the unit fails
+    mount --bind /bin/false "$(readlink -f "$(command -v pasta)")"
+    run --separate-stderr as_user berth run -d --name nope --network front busybox true
+    umount "$(readlink -f "$(command -v pasta)")"
+    assert_failure
+    assert_equal "$stderr" "berth: container nope failed to start: the user's networks (berth-netns.service) failed: see 'journalctl --user -u berth-netns.service'"
+    run as_user journalctl --user -u berth-netns.service --no-pager -o cat
+    assert_output_contains "pasta could not set up the network of the user's networks"
+    # the container is there, not running; the network has no members
+    run as_user berth inspect -f '{{.State.Status}}' nope
+    assert_output created
+    run as_user berth network inspect -f '{{len .Containers}}' front
+    assert_output 0
+    # and with pasta back, it starts
+    as_user systemctl --user reset-failed berth-netns.service
+    as_user berth start nope >/dev/null
+    wait_until 10 user_container_is nope exited
+}
