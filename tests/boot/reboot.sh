@@ -78,8 +78,9 @@ install -d -o berthie -g berthie $user_home
 systemctl start user@1500.service
 chmod 0644 "\$tar"
 $as_user berth import "\$tar" busybox:latest >/dev/null
+$as_user berth network create usernet >/dev/null
 $as_user sh -c 'mkdir -p ~/.config/berth/containers && printf "%s\n" "[Container]" "Image=busybox" \
-    "Exec=sleep 1000" "Network=none" > ~/.config/berth/containers/userweb.container'
+    "Exec=sleep 1000" "Network=usernet" > ~/.config/berth/containers/userweb.container'
 $as_user systemctl --user daemon-reload
 $as_user systemctl --user enable container@userweb.service
 SCRIPT
@@ -137,12 +138,15 @@ $as_user systemctl --user status --no-pager container@userweb.service
 $as_user berth ps --format '{{.Names}}' | grep -qx userweb
 pid=\$($as_user berth inspect -f '{{.State.Pid}}' userweb)
 [ "\$(awk '/^Uid:/ {print \$2}' /proc/\$pid/status)" = 1500 ]
+# on the user's own network: systemd started its namespace's unit first
+[ "\$($as_user systemctl --user is-active berth-netns.service)" = active ]
+$as_user berth inspect -f '{{.NetworkSettings.Networks.usernet.IPAddress}}' userweb | grep -q '^172\.'
 SCRIPT
 )
 if "${boot[@]}" --target multi-user.target -- bash -c "$second"; then
-    echo "ok 2 second boot: the enabled containers and compose project run without anyone starting them, after their volume and network; a user's enabled container too, as the user"
+    echo "ok 2 second boot: the enabled containers and compose project run without anyone starting them, after their volume and network; a user's enabled container too, as the user, on the user's network"
 else
-    echo "not ok 2 second boot: the enabled containers and compose project run without anyone starting them, after their volume and network; a user's enabled container too, as the user"
+    echo "not ok 2 second boot: the enabled containers and compose project run without anyone starting them, after their volume and network; a user's enabled container too, as the user, on the user's network"
     echo "not ok 3 compose down after the reboot: not tried, the second boot failed"
     exit 1
 fi
