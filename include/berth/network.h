@@ -135,7 +135,7 @@ void network_detach(struct berth_store *s, struct berth_container *c, bool links
  * for good (root of a user namespace may not go back to the host's; a
  * no-op for root and when done); an error when the unit is not running.
  * network_holder_main() is the unit's `berth-runtime _netns`. */
-extern const char NETWORK_USER_UNIT[];
+#define NETWORK_USER_UNIT "berth-netns.service"
 int network_user_enter(berth_error_t *err);
 int network_holder_main(berth_error_t *err);
 

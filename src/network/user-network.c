@@ -38,8 +38,6 @@
 #include "berth/rootless.h"
 #include "berth/util.h"
 
-const char NETWORK_USER_UNIT[] = "berth-netns.service";
-
 int network_user_enter(berth_error_t *err)
 {
         static bool moved;
