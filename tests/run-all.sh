@@ -307,8 +307,7 @@ if want asan-integration; then
     run_integration asan-integration build-asan \
         tests/integration/10-run.bats tests/integration/12-paths.bats tests/integration/60-images.bats tests/integration/75-volumes.bats \
         tests/integration/77-events.bats tests/integration/78-health.bats tests/integration/80-registry.bats \
-        tests/integration/35-rootless-bridge.bats tests/integration/85-network.bats tests/integration/90-build.bats \
-        tests/integration/95-seeds.bats \
+        tests/integration/85-network.bats tests/integration/90-build.bats tests/integration/95-seeds.bats \
         tests/integration/96-compose.bats tests/integration/98-compose-lifecycle.bats
 fi
 
