@@ -254,3 +254,27 @@ EOF
     as_user berth start nope >/dev/null
     wait_until 10 user_container_is nope exited
 }
+
+@test "user network: enabled, berth-netns.service stays without containers, and each berth command joins its user namespace" {
+    as_user systemctl --user enable --now berth-netns.service
+    run holder_state
+    assert_output active
+    holder=$(as_user systemctl --user show -p MainPID --value berth-netns.service)
+    # a berth command works in the holder's user namespace, not one of its own
+    run as_user berth unshare readlink /proc/self/ns/user
+    assert_success
+    assert_output "$(readlink "/proc/$holder/ns/user")"
+    run as_user berth run --rm --network none busybox echo joined
+    assert_output joined
+    # no container needs it, and it stays
+    sleep 1
+    run holder_state
+    assert_output active
+    as_user systemctl --user disable --now berth-netns.service
+    run holder_state
+    assert_output inactive
+    # now each command makes its own again
+    run as_user berth unshare readlink /proc/self/ns/user
+    assert_success
+    [ "$output" != "$(readlink /proc/self/ns/user)" ] || _fail "berth unshare ran in the host's user namespace"
+}
