@@ -275,10 +275,10 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         }
         /* a user's bridge networks are in berth-netns.service's
          * namespace: systemd starts it first, and stops this with it */
-        json_auto_t *eps = network_endpoints(c->config);
+        json_auto_t *eps = rootless() ? network_endpoints(c->config) : NULL;
         char *user_net[] = { (char *) NETWORK_USER_UNIT, NULL };
         struct unit_spec spec = {
-                .binds_to = rootless() && json_array_size(eps) > 0 ? user_net : NULL,
+                .binds_to = json_array_size(eps) > 0 ? user_net : NULL,
                 .rlimits = rlimits,
                 .n_rlimits = nrl,
                 .name = unit,

@@ -135,6 +135,14 @@ char *rootless_holder_path(void)
         return xasprintf("%s/netns.pid", run);
 }
 
+/* /proc/PID/ns/NAME, opened (-1 with errno). */
+static int ns_open(pid_t pid, const char *name)
+{
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int) pid, name);
+        return open(p, O_RDONLY | O_CLOEXEC);
+}
+
 /* The holder's namespaces, if its pid file names a live holder: the inodes
  * recorded there are the ones /proc/PID/ns/ shows (a reused pid is not). */
 static int holder_open(int *userns, int *netns)
@@ -145,11 +153,7 @@ static int holder_open(int *userns, int *netns)
         if (!path || read_file(path, &text, NULL, NULL) < 0 || sscanf(text, "%d %llu %llu", &pid, &uino, &nino) != 3 ||
             pid <= 1)
                 return -1;
-        char p[64];
-        snprintf(p, sizeof(p), "/proc/%d/ns/user", pid);
-        cleanup_close int u = open(p, O_RDONLY | O_CLOEXEC);
-        snprintf(p, sizeof(p), "/proc/%d/ns/net", pid);
-        cleanup_close int n = open(p, O_RDONLY | O_CLOEXEC);
+        cleanup_close int u = ns_open(pid, "user"), n = ns_open(pid, "net");
         struct stat su, sn;
         if (u < 0 || n < 0 || fstat(u, &su) < 0 || fstat(n, &sn) < 0 || su.st_ino != uino || sn.st_ino != nino)
                 return -1;
@@ -221,9 +225,7 @@ int rootless_enter_pid(pid_t pid, berth_error_t *err)
 {
         if (!rootless() || entered)
                 return 0;
-        char p[64];
-        snprintf(p, sizeof(p), "/proc/%d/ns/user", (int) pid);
-        cleanup_close int u = open(p, O_RDONLY | O_CLOEXEC);
+        cleanup_close int u = ns_open(pid, "user");
         /* the user's own: made by one of the user's berth processes */
         uid_t owner = (uid_t) -1;
         if (u < 0 || ioctl(u, NS_GET_OWNER_UID, &owner) < 0 || owner != rootless_uid())
