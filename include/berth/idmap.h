@@ -63,10 +63,23 @@ int idmap_subid_read(const char *path, const char *name, uid_t uid, struct idmap
 int idmap_allocate(const struct idmap_range *avail, size_t navail, const struct idmap_range *taken,
                    size_t ntaken, uint32_t size, uint32_t *host_start, berth_error_t *err);
 
-/* `--userns` mode syntax: "", host, auto[:size=N], keep-id, nomap.  *size
- * is auto's size (IDMAP_AUTO_SIZE by default).  keep-id and nomap are
- * rootless modes and refused for root's containers. */
-int idmap_userns_parse(const char *mode, bool *is_auto, uint32_t *size, berth_error_t *err);
+/* `--userns` modes: host (""), auto[:size=N] (root's: a range of the
+ * berth entries of /etc/subuid), keep-id[:uid=N,gid=N] and nomap (a user's:
+ * a namespace nested in berth's own, see idmap_nested()). */
+enum userns_kind { USERNS_HOST, USERNS_AUTO, USERNS_KEEP_ID, USERNS_NOMAP };
+struct idmap_userns {
+        enum userns_kind kind;
+        uint32_t size;          /* auto's (IDMAP_AUTO_SIZE by default) */
+        uint32_t uid, gid;      /* keep-id's, when has_uid / has_gid */
+        bool has_uid, has_gid;
+};
+int idmap_userns_parse(const char *mode, struct idmap_userns *u, berth_error_t *err);
+/* A user's keep-id (the user as container id inner) or nomap mapping, from
+ * container ids to the ids of berth's namespace of the user, whose ranges
+ * are own (id 0 the user, then the subordinate ids).  No subordinate ids:
+ * an error. */
+int idmap_nested(enum userns_kind kind, const struct idmap *own, uint32_t inner, struct idmap *out,
+                 berth_error_t *err);
 
 /* /etc/berth/config.json's "userns-remap" ("default": the berth entries of
  * /etc/subuid; a user name: that name's): *name NULL when unset or "". */

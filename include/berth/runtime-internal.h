@@ -36,11 +36,18 @@ struct userns_rootfs {
         const char *upper, *work, *rootfs;
         const char *scratch;    /* a host dir for the idmapped layers' mount points */
         char **idmapped;        /* host dirs (-v DIR:PATH:idmap) idmapped at scratch/bN */
+        bool whole;             /* a user's keep-id/nomap: lower is a copy with shifted ids, no idmapping */
 };
 /* A helper with host root's credentials joins pid's mount namespace and
  * mounts the overlay on rootfs over idmapped copies of the layers, and the
- * idmapped copies of r->idmapped for the container to bind. */
+ * idmapped copies of r->idmapped for the container to bind.  For a user
+ * (r->whole), whose berth may not idmap the host's file systems, the helper
+ * is root of berth's namespace and mounts a plain overlay over the
+ * container's shifted copy of the image. */
 int userns_mount_rootfs(pid_t pid, const struct userns_rootfs *r, berth_error_t *err);
+/* Unless an entry of file (/etc/passwd, /etc/group) has id as its third
+ * field, append line (keep-id's user, as Podman adds it). */
+int userns_add_entry(const char *file, uint32_t id, const char *line, berth_error_t *err);
 /* In the container's process once the maps are written. */
 int userns_become_root(berth_error_t *err);
 /* A tree owned by host root (a new volume) given to the container's ids:

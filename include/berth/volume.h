@@ -101,6 +101,13 @@ int volume_child_reap(pid_t pid, int errfd, int r, berth_error_t *err);
  * modes, times, xattrs, symlinks and device nodes.  dst_dir must exist. */
 int volume_copy_tree(int src_dirfd, int dst_dirfd, berth_error_t *err);
 
+/* A copy of the whole image (lowerdir) in dst (an existing directory), its
+ * owners shifted through uids and gids: the lower dir of a user's
+ * --userns=keep-id or nomap container, which may not idmap the layers. */
+struct idmap;
+int volume_copy_image_mapped(struct berth_store *s, const char *lowerdir, const char *dst, const struct idmap *uids,
+                             const struct idmap *gids, berth_error_t *err);
+
 /* Fill a new (empty) volume NAME (its _data dir is data) with what the
  * image has at target (lowerdir: the image's overlay lowerdir), unless
  * nocopy; under the volume's exclusive lock (volume-copy.c). */

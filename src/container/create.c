@@ -3,6 +3,8 @@
  * volumes, the record. */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include "berth/caps.h"
 #include "berth/container-spec.h"
 #include "berth/container-update.h"
@@ -15,6 +17,7 @@
 #include "berth/parse.h"
 #include "berth/seccomp.h"
 #include "berth/secret.h"
+#include "berth/rootless-ns.h"
 #include "berth/rootless.h"
 #include "berth/util.h"
 #include "berth/volume.h"
@@ -314,7 +317,29 @@ struct userns_plan {
         char *auto_name; /* NULL: no allocation */
         uint32_t auto_size;
         const char *mode;
+        bool nested;       /* a user's keep-id or nomap: mapped on berth's own */
+        char user[32];     /* keep-id's default user, "UID:GID" */
 };
+
+/* A user's --userns=keep-id or nomap: a namespace nested in berth's own
+ * (the ids of rootless_maps()).  A user may not idmap the image's layers
+ * (their file system is the host's), so the container gets a copy of the
+ * image with its ids shifted (mapped_lower()), as Podman's mapped layers. */
+static int userns_plan_nested(const struct idmap_userns *u, struct userns_plan *p, berth_error_t *err)
+{
+        struct idmap own[2];
+        if (rootless_maps(&own[0], &own[1], err) < 0)
+                return -1;
+        uint32_t inner[2] = { u->has_uid ? u->uid : rootless_uid(), u->has_gid ? u->gid : rootless_gid() };
+        struct idmap *out[2] = { &p->uids, &p->gids };
+        for (int k = 0; k < 2; k++)
+                if (idmap_nested(u->kind, &own[k], inner[k], out[k], err) < 0)
+                        return -1;
+        p->nested = true;
+        if (u->kind == USERNS_KEEP_ID)
+                snprintf(p->user, sizeof(p->user), "%" PRIu32 ":%" PRIu32, inner[0], inner[1]);
+        return 0;
+}
 
 static int subid_map(const char *path, const char *name, struct idmap *m, berth_error_t *err)
 {
@@ -339,16 +364,29 @@ static int subid_map(const char *path, const char *name, struct idmap *m, berth_
 static int userns_plan_make(const struct container_spec *o, struct userns_plan *p, berth_error_t *err)
 {
         *p = (struct userns_plan) { .mode = "" };
+        struct idmap_userns u;
+        if (idmap_userns_parse(o->userns, &u, err) < 0)
+                return -1;
+        p->auto_size = u.size; /* also for the userns-remap default */
         if (rootless()) {
-                /* a user's containers are all in berth's own namespace of the
+                /* a user's containers are in berth's own namespace of the
                  * user's subordinate ids (rootless-ns.h), as Podman's default */
-                if ((o->userns && *o->userns && !streq(o->userns, "host")) || o->uidmaps || o->gidmaps ||
-                    o->subuidname || o->subgidname)
-                        return berth_error(err, 0, "--userns, --uidmap, --gidmap and --subuidname are for root's "
-                                                   "containers: a user's containers map the user's subordinate ids "
-                                                   "of /etc/subuid and /etc/subgid");
+                if (u.kind == USERNS_AUTO || o->uidmaps || o->gidmaps || o->subuidname || o->subgidname)
+                        return berth_error(err, 0, "--userns=auto, --uidmap, --gidmap and --subuidname are for "
+                                                   "root's containers: a user's containers map the user's "
+                                                   "subordinate ids (--userns=keep-id or nomap change how)");
+                if (u.kind == USERNS_KEEP_ID || u.kind == USERNS_NOMAP) {
+                        p->mode = o->userns;
+                        if (userns_plan_nested(&u, p, err) < 0)
+                                return -1;
+                        if (o->user && *o->user)
+                                p->user[0] = '\0';
+                }
                 return 0;
         }
+        if (u.kind == USERNS_KEEP_ID || u.kind == USERNS_NOMAP)
+                return berth_error(err, 0, "--userns=%s maps the calling user and is for a user's berth only; "
+                                           "root's containers use --userns=auto or --uidmap", o->userns);
         for (size_t i = 0; o->uidmaps && o->uidmaps[i]; i++) {
                 struct idmap_range r;
                 if (idmap_range_parse(o->uidmaps[i], &r, err) < 0 || idmap_add(&p->uids, &r, "--uidmap", err) < 0)
@@ -378,10 +416,7 @@ static int userns_plan_make(const struct container_spec *o, struct userns_plan *
                 p->mode = "private";
                 return 0;
         }
-        bool is_auto;
-        if (idmap_userns_parse(o->userns, &is_auto, &p->auto_size, err) < 0)
-                return -1;
-        if (is_auto) {
+        if (u.kind == USERNS_AUTO) {
                 p->auto_name = xstrdup(IDMAP_SUBID_NAME);
                 p->mode = o->userns;
                 return 0;
@@ -409,9 +444,26 @@ static int userns_plan_apply(struct berth_store *s, struct userns_plan *p, json_
         }
         if (!p->uids.n)
                 return 0;
+        if (p->user[0]) /* keep-id without --user: the user, as Podman's */
+                json_object_set_new(json_object_get(cfg, "Config"), "User", json_string(p->user));
         json_object_set_new(hc, "IDMappings", json_pack("{s:o, s:o}", "UidMap", idmap_to_json(&p->uids), "GidMap",
                                                         idmap_to_json(&p->gids)));
         return 0;
+}
+
+/* Outside the store lock (a large image takes a while): the image copied
+ * into the container's MAPPED dir with its ids shifted, which becomes the
+ * container's lower dir (Berth.LowerDir). */
+static int mapped_lower(struct berth_store *s, struct berth_container *c, const struct userns_plan *p,
+                        berth_error_t *err)
+{
+        cleanup_free char *dir = xasprintf("%s/mapped", c->dir);
+        if (mkdir(dir, 0700) < 0)
+                return berth_error(err, errno, "create `%s`", dir);
+        if (volume_copy_image_mapped(s, json_str(c->config, "Berth.LowerDir"), dir, &p->uids, &p->gids, err) < 0)
+                return -1;
+        json_object_set_new(json_object_get(c->config, "Berth"), "LowerDir", json_string(dir));
+        return container_save_config(c, err);
 }
 
 int container_create_from_spec(struct berth_store *s, const struct container_spec *spec,
@@ -474,6 +526,14 @@ int container_create_from_spec(struct berth_store *s, const struct container_spe
                 r = container_create(s, cfg, spec->name, out, err);
         store_lock_scope_release(&lock);
         volume_holds_release(&holds);
+        if (r >= 0 && userns.nested && mapped_lower(s, *out, &userns, err) < 0) {
+                berth_error_t e = NULL;
+                if (container_remove(s, *out, &e) < 0)
+                        berth_error_free(&e);
+                container_free(*out);
+                *out = NULL;
+                r = -1;
+        }
         if (r < 0)
                 volume_remove_anonymous(s, cfg); /* the ones made for it */
         json_decref(cfg);

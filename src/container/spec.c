@@ -316,9 +316,8 @@ int container_spec_set(struct container_spec *s, const char *option, const char 
                 break;
         case SO_SDNOTIFY: return set_sdnotify(s, value, err);
         case SO_USERNS: {
-                bool is_auto;
-                uint32_t size;
-                if (idmap_userns_parse(value, &is_auto, &size, err) < 0)
+                struct idmap_userns u;
+                if (idmap_userns_parse(value, &u, err) < 0)
                         return -1;
                 set_str(&s->userns, value);
                 break;

@@ -54,6 +54,8 @@ struct child_ctx {
         const char *hostname;
         bool privileged, readonly, tty, init, nnp;
         bool userns;          /* own user namespace: the shim mounted the root */
+        char *passwd_entry, *group_entry; /* keep-id: the user, added unless there */
+        uint32_t keep_uid, keep_gid;
         const char *user;
         const char *workdir;
         char **argv;
@@ -79,6 +81,8 @@ static void child_ctx_clear(struct child_ctx *ctx)
         }
         free(ctx->binds);
         free(ctx->overlay_opts);
+        free(ctx->passwd_entry);
+        free(ctx->group_entry);
         seccomp_program_free(&ctx->seccomp);
 }
 
@@ -185,6 +189,9 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
                 berth_error(&err, errno, "pivot_root into the container");
                 child_fail(fd, &err);
         }
+        if (ctx->passwd_entry && (userns_add_entry("/etc/passwd", ctx->keep_uid, ctx->passwd_entry, &err) < 0 ||
+                                  userns_add_entry("/etc/group", ctx->keep_gid, ctx->group_entry, &err) < 0))
+                child_fail(fd, &err);
         if (!ctx->privileged) {
                 const struct mount_op *conf = mounts_confine(&n);
                 if (mounts_apply(conf, n, "", &err) < 0)
@@ -477,8 +484,19 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         }
         if (write_etc_files(s, c, ctx.hostname, host_net, err) < 0)
                 return -1;
+        /* a user's keep-id or nomap: nested in berth's own namespace */
+        bool whole = ctx.userns && rootless();
         if (ctx.userns && userns_give_files(c, cfg, &uids, &gids, err) < 0)
                 return -1;
+        if (whole && idmap_to_container(&uids, 0, &ctx.keep_uid) && idmap_to_container(&gids, 0, &ctx.keep_gid)) {
+                /* keep-id: the user by name in the container, with a home */
+                struct passwd *pw = getpwuid(rootless_uid());
+                cleanup_free char *name = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned) rootless_uid());
+                cleanup_free char *home = pw && pw->pw_dir && *pw->pw_dir ? xstrdup(pw->pw_dir) : xstrdup("/");
+                ctx.passwd_entry = xasprintf("%s:*:%" PRIu32 ":%" PRIu32 ":%s:%s:/bin/sh", name, ctx.keep_uid,
+                                             ctx.keep_gid, name, home);
+                ctx.group_entry = xasprintf("%s:x:%" PRIu32 ":", name, ctx.keep_gid);
+        }
         static const char *etc[] = { "hostname", "hosts", "resolv.conf" };
         for (size_t i = 0; i < ARRAY_SIZE(etc); i++) {
                 cleanup_free char *src = xasprintf("%s/%s", c->dir, etc[i]);
@@ -494,6 +512,9 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         {
                 cleanup_free char *staged = NULL;
                 if (ctx.userns && json_bool(m, "IDMap")) {
+                        if (whole)
+                                return berth_error(err, 0, "-v %s:%s:idmap is for root's containers",
+                                                   json_str(m, "Source"), json_str(m, "Destination"));
                         staged = xasprintf("%s/b%zu", scratch, strv_length(idmapped));
                         strv_push(&idmapped, json_str(m, "Source"));
                 }
@@ -654,7 +675,8 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         if (ctx.userns) {
                 cleanup_free char *upper = xasprintf("%s/upper", c->dir), *work = xasprintf("%s/work", c->dir);
                 struct userns_rootfs ur = { .store_root = s->root, .lower = lower, .upper = upper, .work = work,
-                                            .rootfs = rootfs, .scratch = scratch, .idmapped = idmapped };
+                                            .rootfs = rootfs, .scratch = scratch, .idmapped = idmapped,
+                                            .whole = whole };
                 if (userns_write_maps(pid, &uids, &gids, err) < 0 || userns_mount_rootfs(pid, &ur, err) < 0 ||
                     send(sync[0], "M", 1, MSG_NOSIGNAL) != 1) {
                         kill(pid, SIGKILL);

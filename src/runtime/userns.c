@@ -5,10 +5,12 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <grp.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -42,6 +44,22 @@ static int idmapped_copy(int userns_fd, const char *path, const char *target, be
         if (fd < 0 || mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 || mkdir(target, 0700) < 0 ||
             move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return berth_error(err, errno, "idmap `%s`", path);
+        return 0;
+}
+
+/* A user's keep-id or nomap container: its lower dir is a copy of the
+ * image with the ids shifted (volume_copy_image_mapped()), so a plain
+ * overlay, mounted by root of berth's namespace (the store's owner), shows
+ * the container the image's ids. */
+static int mount_user_overlay(int userns_fd, const struct userns_rootfs *r, berth_error_t *err)
+{
+        (void) userns_fd;
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return berth_error(err, errno, "make mounts private");
+        cleanup_free char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", r->lower, r->upper,
+                                            r->work);
+        if (chdir(r->store_root) < 0 || mount("overlay", r->rootfs, "overlay", 0, opts) < 0)
+                return berth_error(err, errno, "mount the container's overlay root");
         return 0;
 }
 
@@ -128,7 +146,7 @@ static int helper_run(int userns_fd, int mnt_fd, int net_fd, const struct userns
                 return -1;
         if (setns(mnt_fd, CLONE_NEWNS) < 0)
                 return berth_error(err, errno, "join the container's mount namespace");
-        if (mount_idmapped_root(userns_fd, r, err) < 0)
+        if ((r->whole ? mount_user_overlay : mount_idmapped_root)(userns_fd, r, err) < 0)
                 return -1;
         return attach(proc, r->rootfs, "/proc", err) < 0 || attach(sys, r->rootfs, "/sys", err) < 0 ? -1 : 0;
 }
@@ -207,6 +225,36 @@ int userns_become_root(berth_error_t *err)
                 return berth_error(err, errno, "become root in the container's user namespace");
         if (setgroups(0, NULL) < 0)
                 return berth_error(err, errno, "setgroups in the container's user namespace");
+        /* The change of ids made this process undumpable, and its memory
+         * (copied from the shim, which a user's manager started) belongs to
+         * the host's namespace: a user's shim could then not open its
+         * namespaces to connect its network.  exec decides anew. */
+        if (prctl(PR_SET_DUMPABLE, 1) < 0)
+                return berth_error(err, errno, "prctl(PR_SET_DUMPABLE)");
+        return 0;
+}
+
+int userns_add_entry(const char *file, uint32_t id, const char *line, berth_error_t *err)
+{
+        cleanup_free char *text = NULL;
+        size_t len = 0;
+        if (read_file(file, &text, &len, NULL) < 0 && errno != ENOENT)
+                return berth_error(err, errno, "read the container's %s", file);
+        char idtext[16];
+        snprintf(idtext, sizeof(idtext), "%" PRIu32, id);
+        for (const char *l = text; l && *l;) {
+                const char *end = strchrnul(l, '\n');
+                /* NAME:PASSWORD:ID:... */
+                const char *f = memchr(l, ':', (size_t) (end - l));
+                f = f ? memchr(f + 1, ':', (size_t) (end - f - 1)) : NULL;
+                if (f && strncmp(f + 1, idtext, strlen(idtext)) == 0 && f[1 + strlen(idtext)] == ':')
+                        return 0;
+                l = *end ? end + 1 : end;
+        }
+        cleanup_close int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        cleanup_free char *add = xasprintf("%s%s\n", len && text[len - 1] != '\n' ? "\n" : "", line);
+        if (fd < 0 || write_all(fd, add, strlen(add)) < 0)
+                return berth_error(err, errno, "add the user to the container's %s", file);
         return 0;
 }
 

@@ -204,25 +204,99 @@ int idmap_allocate(const struct idmap_range *avail, size_t navail, const struct 
         return berth_error(err, 0, "no free range of %" PRIu32 " ids left in the subordinate ranges", size);
 }
 
-int idmap_userns_parse(const char *mode, bool *is_auto, uint32_t *size, berth_error_t *err)
+/* "uid=N,gid=N" of keep-id:, each at most once. */
+static int keep_id_options(const char *mode, const char *opts, struct idmap_userns *u, berth_error_t *err)
 {
-        *is_auto = false;
-        *size = IDMAP_AUTO_SIZE;
+        cleanup_free char *copy = xstrdup(opts);
+        char *save = NULL;
+        for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                bool is_uid = startswith(o, "uid="), is_gid = startswith(o, "gid=");
+                uint32_t v;
+                if ((!is_uid && !is_gid) || !parse_u32(o + 4, strlen(o + 4), &v) || (is_uid ? u->has_uid : u->has_gid))
+                        return berth_error(err, 0, "invalid --userns '%s': keep-id takes uid=N and gid=N", mode);
+                if (is_uid) {
+                        u->uid = v;
+                        u->has_uid = true;
+                } else {
+                        u->gid = v;
+                        u->has_gid = true;
+                }
+        }
+        if (!u->has_uid && !u->has_gid)
+                return berth_error(err, 0, "invalid --userns '%s': keep-id takes uid=N and gid=N", mode);
+        return 0;
+}
+
+int idmap_userns_parse(const char *mode, struct idmap_userns *u, berth_error_t *err)
+{
+        *u = (struct idmap_userns) { .kind = USERNS_HOST, .size = IDMAP_AUTO_SIZE };
         if (!mode || !*mode || streq(mode, "host"))
                 return 0;
-        if (streq(mode, "keep-id") || startswith(mode, "keep-id:") || streq(mode, "nomap"))
-                return berth_error(err, 0, "--userns=%s maps the calling user and is for rootless berth only; root's "
-                                           "containers use --userns=auto or --uidmap", mode);
+        if (streq(mode, "nomap")) {
+                u->kind = USERNS_NOMAP;
+                return 0;
+        }
+        if (streq(mode, "keep-id") || startswith(mode, "keep-id:")) {
+                u->kind = USERNS_KEEP_ID;
+                return mode[7] ? keep_id_options(mode, mode + 8, u, err) : 0;
+        }
         if (!streq(mode, "auto") && !startswith(mode, "auto:"))
-                return berth_error(err, 0, "invalid --userns '%s': use host, auto[:size=N], keep-id or nomap", mode);
-        *is_auto = true;
+                return berth_error(err, 0, "invalid --userns '%s': use host, auto[:size=N], keep-id[:uid=N,gid=N] "
+                                           "or nomap", mode);
+        u->kind = USERNS_AUTO;
         if (!mode[4])
                 return 0;
         const char *opt = mode + 5;
         uint32_t v;
         if (!startswith(opt, "size=") || !parse_u32(opt + 5, strlen(opt + 5), &v) || v == 0)
                 return berth_error(err, 0, "invalid --userns '%s': auto takes size=N (N > 0)", mode);
-        *size = v;
+        u->size = v;
+        return 0;
+}
+
+/* The ids of berth's own namespace of a user (own: its ranges, container
+ * side) are 0 (the user) and the subordinate ids from 1.  keep-id puts the
+ * user at container id `inner` and the subordinate ids around it, in order;
+ * nomap maps the subordinate ids from container id 0 and not the user.  A
+ * range never spans two of own's: the kernel maps each range of a nested
+ * namespace through a single range of its parent. */
+int idmap_nested(enum userns_kind kind, const struct idmap *own, uint32_t inner, struct idmap *out,
+                 berth_error_t *err)
+{
+        *out = (struct idmap) {};
+        bool keep = kind == USERNS_KEEP_ID, placed = !keep;
+        uint64_t next = 0;
+        for (size_t i = 0; i < own->n; i++) {
+                uint64_t b = own->r[i].container, n = own->r[i].size;
+                if (b == 0) { /* the user */
+                        b++;
+                        n--;
+                }
+                while (n > 0) {
+                        if (!placed && next == inner) {
+                                out->r[out->n++] = (struct idmap_range) { inner, 0, 1 };
+                                placed = true;
+                                next++;
+                        }
+                        uint64_t chunk = n;
+                        if (!placed && next + chunk > inner)
+                                chunk = inner - next;
+                        if (next + chunk - 1 > UINT32_MAX || out->n >= IDMAP_MAX - 1)
+                                return berth_error(err, 0, "too many subordinate ids for --userns=%s",
+                                                   keep ? "keep-id" : "nomap");
+                        out->r[out->n++] = (struct idmap_range) { (uint32_t) next, (uint32_t) b, (uint32_t) chunk };
+                        next += chunk;
+                        b += chunk;
+                        n -= chunk;
+                }
+        }
+        if (out->n == 0)
+                return berth_error(err, 0, "--userns=%s needs subordinate ids for the container's other users: add "
+                                           "some with `usermod --add-subuids 100000-165535 --add-subgids "
+                                           "100000-165535 USER`",
+                                   keep ? "keep-id" : "nomap");
+        if (!placed)
+                out->r[out->n++] = (struct idmap_range) { inner, 0, 1 };
         return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
+#include "berth/idmap.h"
 #include "berth/rootless.h"
 #include "berth/util.h"
 #include "berth/volume.h"
@@ -22,7 +23,19 @@ struct hardlinks {
         int top; /* the destination's top directory */
         struct { dev_t dev; ino_t ino; char *path; } *v;
         size_t n;
+        const struct idmap *uids, *gids; /* owners shifted to these (NULL: kept) */
 };
+
+/* An owner of the source as the copy's: id N of the image becomes the id
+ * that N of the container maps to; an id the map lacks is kept. */
+static void shift_owner(const struct hardlinks *hl, struct stat *st)
+{
+        uint32_t id;
+        if (hl->uids && idmap_to_host(hl->uids, st->st_uid, &id))
+                st->st_uid = id;
+        if (hl->gids && idmap_to_host(hl->gids, st->st_gid, &id))
+                st->st_gid = id;
+}
 
 static void copy_xattrs(int src, int dst)
 {
@@ -113,6 +126,7 @@ static int copy_entry(int src, int dst, const char *name, const char *rel, struc
         } else if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0) {
                 return berth_error(err, errno, "create node `%s`", rel);
         }
+        shift_owner(hl, &st);
         set_times_owner(dst, name, &st);
         return 0;
 }
@@ -139,14 +153,20 @@ static int copy_tree_at(int src, int dst, const char *relpath, struct hardlinks 
         return 0;
 }
 
-int volume_copy_tree(int src_dirfd, int dst_dirfd, berth_error_t *err)
+static int copy_tree_mapped(int src_dirfd, int dst_dirfd, const struct idmap *uids, const struct idmap *gids,
+                            berth_error_t *err)
 {
-        struct hardlinks hl = { .top = dst_dirfd };
+        struct hardlinks hl = { .top = dst_dirfd, .uids = uids, .gids = gids };
         int r = copy_tree_at(src_dirfd, dst_dirfd, "", &hl, err);
         for (size_t i = 0; i < hl.n; i++)
                 free(hl.v[i].path);
         free(hl.v);
         return r;
+}
+
+int volume_copy_tree(int src_dirfd, int dst_dirfd, berth_error_t *err)
+{
+        return copy_tree_mapped(src_dirfd, dst_dirfd, NULL, NULL, err);
 }
 
 int volume_open_in_root(int rootfd, const char *path, int flags)
@@ -218,6 +238,7 @@ int volume_child_reap(pid_t pid, int errfd, int r, berth_error_t *err)
 struct copy_up {
         struct berth_store *s;
         const char *lowerdir, *tmp, *target, *data;
+        const struct idmap *uids, *gids;
 };
 
 /* In a child with its own mount namespace: the image read-only at root (an
@@ -244,15 +265,17 @@ static int copy_up_child(void *userdata, berth_error_t *err)
                 return berth_error(err, errno, "open `%s`", cu->data);
         struct stat st;
         if (fstat(src, &st) == 0) { /* the volume's root takes the image dir's owner and mode */
+                struct hardlinks maps = { .uids = cu->uids, .gids = cu->gids };
+                shift_owner(&maps, &st);
                 (void) !fchown(dst, st.st_uid, st.st_gid);
                 (void) fchmod(dst, st.st_mode & 07777);
         }
         copy_xattrs(src, dst);
-        return volume_copy_tree(src, dst, err);
+        return copy_tree_mapped(src, dst, cu->uids, cu->gids, err);
 }
 
-static int volume_copy_up(struct berth_store *s, const char *lowerdir, const char *target, const char *data,
-                          berth_error_t *err)
+static int copy_up_mapped(struct berth_store *s, const char *lowerdir, const char *target, const char *data,
+                          const struct idmap *uids, const struct idmap *gids, berth_error_t *err)
 {
         if (!lowerdir || !*lowerdir)
                 return 0;
@@ -265,13 +288,27 @@ static int volume_copy_up(struct berth_store *s, const char *lowerdir, const cha
         if (mkdir(root, 0755) < 0 || mkdir(empty, 0755) < 0) {
                 r = berth_error(err, errno, "prepare the copy-up in `%s`", tmp);
         } else {
-                struct copy_up cu = { s, lowerdir, tmp, target, data };
+                struct copy_up cu = { s, lowerdir, tmp, target, data, uids, gids };
                 pid_t pid = volume_child_spawn(copy_up_child, &cu, -1, &errfd, err);
                 r = pid < 0 ? -1 : volume_child_reap(pid, errfd, 0, err);
         }
         rm_rf(tmp, NULL);
-        if (r < 0)
+        return r;
+}
+
+static int volume_copy_up(struct berth_store *s, const char *lowerdir, const char *target, const char *data,
+                          berth_error_t *err)
+{
+        if (copy_up_mapped(s, lowerdir, target, data, NULL, NULL, err) < 0)
                 return berth_error_wrap(err, "copy the image's %s into the volume", target);
+        return 0;
+}
+
+int volume_copy_image_mapped(struct berth_store *s, const char *lowerdir, const char *dst, const struct idmap *uids,
+                             const struct idmap *gids, berth_error_t *err)
+{
+        if (copy_up_mapped(s, lowerdir, "/", dst, uids, gids, err) < 0)
+                return berth_error_wrap(err, "copy the image for the container's user namespace");
         return 0;
 }
 

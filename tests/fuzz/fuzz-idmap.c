@@ -26,17 +26,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
         }
         case 1: {
-                bool is_auto;
-                uint32_t n;
-                (void) idmap_userns_parse(s, &is_auto, &n, &err);
+                struct idmap_userns u;
+                (void) idmap_userns_parse(s, &u, &err);
                 break;
         }
         case 2: {
                 struct idmap_range r[IDMAP_MAX];
                 size_t n = 0;
                 uint32_t start;
-                if (idmap_subid_parse(s, "berth", 1000, r, IDMAP_MAX, &n, &err) == 0 && n > 0)
+                if (idmap_subid_parse(s, "berth", 1000, r, IDMAP_MAX, &n, &err) == 0 && n > 0) {
                         (void) idmap_allocate(r, n, r + n / 2, n - n / 2, 1000, &start, &err);
+                        /* a user's namespace of these ranges, keep-id and nomap nested in it */
+                        struct idmap own = { .r = { { 0, 1000, 1 } }, .n = 1 }, out;
+                        uint32_t next = 1;
+                        for (size_t i = 0; i < n && own.n < IDMAP_MAX && next <= UINT32_MAX - r[i].size; i++) {
+                                own.r[own.n++] = (struct idmap_range) { next, r[i].host, r[i].size };
+                                next += r[i].size;
+                        }
+                        berth_error_free(&err);
+                        if (idmap_nested(USERNS_KEEP_ID, &own, r[0].host % 70000, &out, &err) == 0)
+                                free(idmap_proc_text(&out));
+                        berth_error_free(&err);
+                        (void) idmap_nested(USERNS_NOMAP, &own, 0, &out, &err);
+                }
                 break;
         }
         }

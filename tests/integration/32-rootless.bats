@@ -11,9 +11,7 @@ setup_file() {
 }
 
 teardown() {
-    local ids
-    ids=$(as_user berth ps -aq)
-    [ -z "$ids" ] || as_user berth rm -f $ids >/dev/null
+    remove_user_containers
 }
 
 @test "rootless: run prints, the store is the user's, container root is the user on the host" {

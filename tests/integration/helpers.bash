@@ -266,6 +266,13 @@ rootless_user_setup() {
     systemctl start "user@$ROOTLESS_UID.service"
 }
 
+# Teardown of a user's tests: the user's containers removed.
+remove_user_containers() {
+    local ids
+    ids=$(as_user berth ps -aq)
+    [ -z "$ids" ] || as_user berth rm -f $ids >/dev/null
+}
+
 # as_user CMD...: CMD as the user, with a login's environment (no sudo-ish
 # leftovers of root's)
 as_user() {

@@ -154,24 +154,83 @@ END_TEST
 
 START_TEST(test_userns_modes)
 {
-        bool is_auto;
-        uint32_t size;
+        struct idmap_userns u;
         cleanup_error berth_error_t e = NULL;
-        ck_assert_int_eq(idmap_userns_parse(NULL, &is_auto, &size, &e), 0);
-        ck_assert(!is_auto);
-        ck_assert_int_eq(idmap_userns_parse("host", &is_auto, &size, &e), 0);
-        ck_assert(!is_auto);
-        ck_assert_int_eq(idmap_userns_parse("auto", &is_auto, &size, &e), 0);
-        ck_assert(is_auto);
-        ck_assert_uint_eq(size, IDMAP_AUTO_SIZE);
-        ck_assert_int_eq(idmap_userns_parse("auto:size=1000", &is_auto, &size, &e), 0);
-        ck_assert_uint_eq(size, 1000);
+        ck_assert_int_eq(idmap_userns_parse(NULL, &u, &e), 0);
+        ck_assert_int_eq(u.kind, USERNS_HOST);
+        ck_assert_int_eq(idmap_userns_parse("host", &u, &e), 0);
+        ck_assert_int_eq(u.kind, USERNS_HOST);
+        ck_assert_int_eq(idmap_userns_parse("auto", &u, &e), 0);
+        ck_assert_int_eq(u.kind, USERNS_AUTO);
+        ck_assert_uint_eq(u.size, IDMAP_AUTO_SIZE);
+        ck_assert_int_eq(idmap_userns_parse("auto:size=1000", &u, &e), 0);
+        ck_assert_uint_eq(u.size, 1000);
+        ck_assert_int_eq(idmap_userns_parse("nomap", &u, &e), 0);
+        ck_assert_int_eq(u.kind, USERNS_NOMAP);
+        ck_assert_int_eq(idmap_userns_parse("keep-id", &u, &e), 0);
+        ck_assert_int_eq(u.kind, USERNS_KEEP_ID);
+        ck_assert(!u.has_uid && !u.has_gid);
+        ck_assert_int_eq(idmap_userns_parse("keep-id:uid=200,gid=210", &u, &e), 0);
+        ck_assert(u.has_uid && u.has_gid);
+        ck_assert_uint_eq(u.uid, 200);
+        ck_assert_uint_eq(u.gid, 210);
+        ck_assert_int_eq(idmap_userns_parse("keep-id:gid=5", &u, &e), 0);
+        ck_assert(!u.has_uid && u.has_gid);
+        ck_assert_uint_eq(u.gid, 5);
         static const char *bad[] = { "bogus", "auto:", "auto:size=", "auto:size=0", "auto:size=x",
-                                     "auto:uidmapping=0:1:2", "autox", "keep-id", "keep-id:uid=1", "nomap" };
+                                     "auto:uidmapping=0:1:2", "autox", "keep-id:", "keep-id:uid=", "keep-id:uid=x",
+                                     "keep-id:uid=1,uid=2", "keep-id:size=5", "keep-idx", "nomap:x",
+                                     "keep-id:uid=99999999999" };
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-                cleanup_free char *m = ERR_OF(idmap_userns_parse(bad[i], &is_auto, &size, &_e));
+                cleanup_free char *m = ERR_OF(idmap_userns_parse(bad[i], &u, &_e));
                 ck_assert_msg(strstr(m, "--userns"), "%s: %s", bad[i], m);
         }
+}
+END_TEST
+
+/* keep-id: the user (nested id 0) at container id inner, every subordinate
+ * id once, in order around it; nomap: the subordinate ids only. */
+START_TEST(test_nested_maps)
+{
+        /* berth's namespace of a user with one range of 65536 subordinate ids */
+        struct idmap one = { .r = { { 0, 1001, 1 }, { 1, 100000, 65536 } }, .n = 2 };
+        struct idmap m;
+        cleanup_error berth_error_t e = NULL;
+        ck_assert_int_eq(idmap_nested(USERNS_KEEP_ID, &one, 1000, &m, &e), 0);
+        cleanup_free char *t = idmap_proc_text(&m);
+        ck_assert_str_eq(t, "0 1 1000\n1000 0 1\n1001 1001 64536\n");
+        uint32_t h;
+        ck_assert(idmap_to_host(&m, 0, &h) && h == 1);
+        ck_assert(idmap_to_host(&m, 1000, &h) && h == 0);
+        ck_assert(idmap_to_host(&m, 65536, &h) && h == 65536);
+        ck_assert(!idmap_to_host(&m, 65537, &h));
+        /* as Podman's keep-id:uid=11 */
+        ck_assert_int_eq(idmap_nested(USERNS_KEEP_ID, &one, 11, &m, &e), 0);
+        cleanup_free char *t1 = idmap_proc_text(&m);
+        ck_assert_str_eq(t1, "0 1 11\n11 0 1\n12 12 65525\n");
+        /* two ranges of subordinate ids: no range of the nested map spans both */
+        struct idmap two = { .r = { { 0, 1001, 1 }, { 1, 100000, 65536 }, { 65537, 600000, 65536 } }, .n = 3 };
+        ck_assert_int_eq(idmap_nested(USERNS_KEEP_ID, &two, 1001, &m, &e), 0);
+        cleanup_free char *t2 = idmap_proc_text(&m);
+        ck_assert_str_eq(t2, "0 1 1001\n1001 0 1\n1002 1002 64535\n65537 65537 65536\n");
+        /* the user above the subordinate ids: last */
+        struct idmap small = { .r = { { 0, 1001, 1 }, { 1, 100000, 500 } }, .n = 2 };
+        ck_assert_int_eq(idmap_nested(USERNS_KEEP_ID, &small, 1000, &m, &e), 0);
+        cleanup_free char *t3 = idmap_proc_text(&m);
+        ck_assert_str_eq(t3, "0 1 500\n1000 0 1\n");
+        /* keep-id:uid=0 is berth's own mapping again */
+        ck_assert_int_eq(idmap_nested(USERNS_KEEP_ID, &small, 0, &m, &e), 0);
+        cleanup_free char *t4 = idmap_proc_text(&m);
+        ck_assert_str_eq(t4, "0 0 1\n1 1 500\n");
+        ck_assert_int_eq(idmap_nested(USERNS_NOMAP, &two, 1000, &m, &e), 0);
+        cleanup_free char *t5 = idmap_proc_text(&m);
+        ck_assert_str_eq(t5, "0 1 65536\n65536 65537 65536\n");
+        ck_assert(!idmap_to_container(&m, 0, &h));
+        struct idmap none = { .r = { { 0, 1001, 1 } }, .n = 1 };
+        cleanup_free char *m1 = ERR_OF(idmap_nested(USERNS_KEEP_ID, &none, 1000, &m, &_e));
+        ck_assert_msg(strstr(m1, "usermod --add-subuids"), "%s", m1);
+        cleanup_free char *m2 = ERR_OF(idmap_nested(USERNS_NOMAP, &none, 1000, &m, &_e));
+        ck_assert_msg(strstr(m2, "nomap"), "%s", m2);
 }
 END_TEST
 
@@ -224,6 +283,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_subid_parse);
         tcase_add_test(tc, test_allocate);
         tcase_add_test(tc, test_userns_modes);
+        tcase_add_test(tc, test_nested_maps);
         suite_add_tcase(s, tc);
         tc = tcase_create("config");
         tcase_add_checked_fixture(tc, setup_tmp, tmpdir_remove);

@@ -431,8 +431,8 @@ START_TEST(test_userns_keys)
         ck_assert(strv_contains(m->run_args, "--subgidname"));
         cleanup_free char *e1 = load_err("[Container]\nImage=x\nUIDMap=0:1\n");
         ck_assert_msg(strstr(e1, "web.container:3") && strstr(e1, "invalid id mapping '0:1'"), "%s", e1);
-        cleanup_free char *e2 = load_err("[Container]\nImage=x\nUserNS=keep-id\n");
-        ck_assert_msg(strstr(e2, "rootless"), "%s", e2);
+        cleanup_free char *e2 = load_err("[Container]\nImage=x\nUserNS=keep-id:size=1\n");
+        ck_assert_msg(strstr(e2, "web.container:3") && strstr(e2, "keep-id takes uid=N"), "%s", e2);
 }
 END_TEST
 

@@ -238,7 +238,13 @@ START_TEST(test_userns)
         berth_error_free(&err);
         container_spec_clear(&s);
         set_fails("userns", "x", "invalid --userns 'x'");
-        set_fails("userns", "keep-id", "rootless");
+        set_fails("userns", "keep-id:uid=x", "keep-id takes uid=N and gid=N");
+        /* keep-id and nomap are a user's: refused for root when the container is made */
+        container_spec_init(&s);
+        ck_assert_int_eq(container_spec_set(&s, "userns", "keep-id:uid=200,gid=210", NULL, &err), 0);
+        ck_assert_str_eq(s.userns, "keep-id:uid=200,gid=210");
+        ck_assert_int_eq(container_spec_set(&s, "userns", "nomap", NULL, &err), 0);
+        container_spec_clear(&s);
         set_fails("uidmap", "0:1", "--uidmap: invalid id mapping '0:1'");
         set_fails("gidmap", "0:1:0", "the size is 0");
         set_fails("subuidname", "a:b", "invalid --subuidname");
