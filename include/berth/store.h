@@ -37,6 +37,9 @@
  *                                 (see network.h)
  *   ROOT/build-cache/index.json   build cache: step key -> image ID, changed
  *                                 under ROOT/build-cache/lock
+ *   ROOT/mapped/IMAGE-MAP/        an image copied with its ids shifted, for a
+ *                                 user's --userns=keep-id/nomap containers
+ *                                 (one per image and mapping; rmi removes it)
  *   ROOT/tmp/                     staging area for half-written things (below)
  *   RUN/containers/ID/            runtime files (console.sock of a -t run)
  *   RUN/exits/ID                  exit code of a removed --rm container, read

@@ -16,6 +16,7 @@
 #include "berth/network.h"
 #include "berth/parse.h"
 #include "berth/seccomp.h"
+#include "berth/sha256.h"
 #include "berth/secret.h"
 #include "berth/rootless-ns.h"
 #include "berth/rootless.h"
@@ -452,16 +453,36 @@ static int userns_plan_apply(struct berth_store *s, struct userns_plan *p, json_
 }
 
 /* Outside the store lock (a large image takes a while): the image copied
- * into the container's MAPPED dir with its ids shifted, which becomes the
- * container's lower dir (Berth.LowerDir). */
+ * with its ids shifted, once per image and mapping (ROOT/mapped/IMAGE-MAP,
+ * Podman's mapped layers; rmi removes them), which becomes the container's
+ * lower dir (Berth.LowerDir).  A copy is made under tmp/ and renamed into
+ * place whole; of two made at once, the second is thrown away. */
 static int mapped_lower(struct berth_store *s, struct berth_container *c, const struct userns_plan *p,
                         berth_error_t *err)
 {
-        cleanup_free char *dir = xasprintf("%s/mapped", c->dir);
-        if (mkdir(dir, 0700) < 0)
-                return berth_error(err, errno, "create `%s`", dir);
-        if (volume_copy_image_mapped(s, json_str(c->config, "Berth.LowerDir"), dir, &p->uids, &p->gids, err) < 0)
-                return -1;
+        const char *image = json_str(c->config, "Image");
+        if (!image || !startswith(image, "sha256:"))
+                return berth_error(err, 0, "container %s has no image id recorded", c->name);
+        cleanup_free char *ut = idmap_proc_text(&p->uids), *gt = idmap_proc_text(&p->gids);
+        cleanup_free char *maps = xasprintf("%s|%s", ut, gt);
+        cleanup_free char *hash = sha256_hex_of(maps, strlen(maps));
+        if (!hash)
+                return berth_error(err, 0, "hash the id mapping (libcrypto)");
+        cleanup_free char *top = store_path(s, "mapped");
+        cleanup_free char *dir = store_path(s, "mapped/%s-%.16s", image + 7, hash);
+        if (access(dir, F_OK) < 0) {
+                cleanup_free char *tmp = NULL;
+                cleanup_close int tmpfd = -1;
+                if (mkdir_p(top, 0700, err) < 0 || store_tmp_create(s, "mapped", true, &tmp, &tmpfd, err) < 0)
+                        return -1;
+                int r = volume_copy_image_mapped(s, json_str(c->config, "Berth.LowerDir"), tmp, &p->uids, &p->gids,
+                                                 err);
+                if (r == 0 && rename(tmp, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+                        r = berth_error(err, errno, "rename `%s` to `%s`", tmp, dir);
+                (void) rm_rf(tmp, NULL); /* what is left: a failed copy, or the second of two */
+                if (r < 0)
+                        return -1;
+        }
         json_object_set_new(json_object_get(c->config, "Berth"), "LowerDir", json_string(dir));
         return container_save_config(c, err);
 }

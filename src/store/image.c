@@ -631,6 +631,26 @@ static void remove_manifests_of_id(json_t *idx, const char *id, char ***cand_blo
                         json_object_del(tags, m);
 }
 
+/* ROOT/mapped/HEX-MAP: the copies of an image with shifted ids that a
+ * user's keep-id and nomap containers use (container create.c); the image's
+ * removal (no container uses it) takes them along. */
+static void trash_mapped_copies(struct berth_store *s, const char *hex, char ***trash)
+{
+        cleanup_free char *top = store_path(s, "mapped");
+        cleanup_dir DIR *d = opendir(top);
+        struct dirent *de;
+        size_t n = strlen(hex);
+        while (d && (de = readdir(d))) {
+                if (strncmp(de->d_name, hex, n) != 0 || de->d_name[n] != '-')
+                        continue;
+                cleanup_free char *src = store_path(s, "mapped/%s", de->d_name);
+                char *dst = store_path(s, "tmp/rmlayer-mapped-%s", de->d_name);
+                if (rename(src, dst) == 0)
+                        strv_push(trash, dst);
+                free(dst);
+        }
+}
+
 int image_remove(struct berth_store *s, const char *ref, bool force, image_in_use_fn in_use, void *userdata,
                  void (*report)(const char *line, void *userdata), berth_error_t *err)
 {
@@ -705,6 +725,7 @@ int image_remove(struct berth_store *s, const char *ref, bool force, image_in_us
                 report_line(report, userdata, "Deleted", res.id);
                 image_event("delete", res.id, NULL);
                 collect_garbage(s, idx, cand_blobs, cand_diffs, &trash);
+                trash_mapped_copies(s, hex, &trash);
         }
         /* outside the lock: the renamed layer dirs are nobody's */
         for (size_t i = 0; trash[i]; i++)

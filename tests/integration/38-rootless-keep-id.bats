@@ -171,4 +171,23 @@ $ROOTLESS_USER"
 mail
 drwx------"
     [ "$(stat -c %U "/home/$ROOTLESS_USER/kd/out")" = "$ROOTLESS_USER" ]
+
+    # the shifted copy of the image: one per image and mapping, shared, gone with the image
+    mapped="/home/$ROOTLESS_USER/.local/share/berth/mapped"
+    as_user berth tag localhost:5000/debian:bookworm kdeb
+    hex=$(as_user berth image inspect -f '{{.Id}}' kdeb | sed 's/^sha256://')
+    as_user berth run -d --name k1 --network none --userns=keep-id kdeb sleep 300
+    as_user berth run -d --name k2 --network none --userns=keep-id kdeb sleep 300
+    run as_user berth run --rm --network none --userns=keep-id:uid=5 kdeb id -u
+    assert_output 5
+    run ls "$mapped"
+    [ "$(grep -c "^$hex-" <<<"$output")" -eq 2 ] || _fail "expected one copy for keep-id (shared) and one for uid=5"
+    as_user berth rmi localhost:5000/debian:bookworm
+    run as_user berth rmi kdeb
+    assert_failure
+    assert_output_contains "is using its referenced image"
+    as_user berth rm -f k1 k2
+    as_user berth rmi kdeb
+    run ls "$mapped"
+    [ "$(grep -c "^$hex-" <<<"$output")" -eq 0 ] || _fail "the copies should go with the image"
 }
