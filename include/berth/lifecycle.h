@@ -28,6 +28,10 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
  * own StopTimeout, systemd's TimeoutStopSec=).  A paused container is thawed
  * first; stopped containers are fine. */
 int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c, int timeout_s, berth_error_t *err);
+/* After the unit of an attached `run --rm` (which has no stop hook: its
+ * client removes the container) ended: wait for the client to do so, or do
+ * it if the client is gone. */
+int container_await_cleaner(struct berth_store *s, struct berth_container *c, berth_error_t *err);
 int container_kill(sd_bus *bus, struct berth_container *c, int sig, berth_error_t *err);
 /* `pause`/`unpause`: freeze the unit's processes (state "paused") with
  * systemd's FreezeUnit, or SIGSTOP/SIGCONT where systemd cannot freeze

@@ -228,10 +228,11 @@ static int do_rm(struct berth_cli *cli, sd_bus *bus, struct berth_container *c, 
                                            "before removing or force remove",
                                            c->name);
                 (void) unit_kill(bus, container_unit(c), "all", SIGKILL, NULL);
-                if (unit_stop(bus, container_unit(c), err) < 0)
+                if (unit_stop(bus, container_unit(c), err) < 0 ||
+                    container_await_cleaner(&cli->store, c, err) < 0)
                         return -1;
                 if (access(c->dir, F_OK) < 0)
-                        return 0; /* a --rm container: its stop hook removed it */
+                        return 0; /* a --rm container: its stop hook (or client) removed it */
         }
         /* Serialise with a stop hook that may still be running. */
         cleanup_close int lfd = container_lock(c, err);

@@ -21,6 +21,7 @@
 #include "berth/network.h"
 #include "berth/parse.h"
 #include "berth/rootless.h"
+#include "berth/runtime.h"
 #include "berth/unit.h"
 #include "berth/util.h"
 
@@ -93,11 +94,9 @@ static int poll_timeout_of(sd_bus *bus)
  * (*ended: the unit's PropertiesChanged said inactive; systemd closes its
  * copies of the pipes only when it collects the unit, a few milliseconds
  * later) or, without a watch, until the pipes' end. */
-static int relay_run(struct relay *r, sd_bus *bus, const char *unit, bool sig_proxy, bool *ended)
+static int relay_run(struct relay *r, sd_bus *bus, const char *unit, struct unit_watch *uw, bool sig_proxy,
+                     bool *ended)
 {
-        struct unit_watch *uw = NULL;
-        if (unit_watch_new(bus, unit, &uw, NULL) < 0)
-                uw = NULL;
         sigset_t mask;
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
@@ -125,7 +124,6 @@ static int relay_run(struct relay *r, sd_bus *bus, const char *unit, bool sig_pr
                 if (poll(p, 5, uw ? poll_timeout_of(bus) : -1) < 0) {
                         if (errno == EINTR)
                                 continue;
-                        unit_watch_free(uw);
                         return -errno;
                 }
                 for (int i = 0; i < 2; i++) {
@@ -167,7 +165,6 @@ static int relay_run(struct relay *r, sd_bus *bus, const char *unit, bool sig_pr
                         }
                 }
         }
-        unit_watch_free(uw);
         sigprocmask(SIG_UNBLOCK, &mask, NULL);
         journal_lines_done(&r->log);
         return 0;
@@ -215,6 +212,55 @@ static int start_error(struct berth_store *s, sd_bus *bus, struct berth_containe
                                 c->name, msg ? msg + 1 : text);
 }
 
+/* An attached `run --rm` of root's has no stop hook: the client that waits
+ * for its end anyway records it and removes the container itself, which
+ * spares a process that systemd would start and move into the unit's
+ * cgroup after the container's end (about 5 ms of the run; issue 15).
+ * RUN/containers/ID/cleaner says so ("PID STARTTIME" of the client), so
+ * that stop and rm wait for it, and do its work if it was killed. */
+static bool cleaner_alive(struct berth_store *s, const char *id, bool *marked)
+{
+        cleanup_free char *p = store_run_path(s, "containers/%s/cleaner", id);
+        cleanup_free char *text = NULL;
+        *marked = read_file(p, &text, NULL, NULL) == 0;
+        int pid = 0;
+        long long start = -1;
+        return *marked && sscanf(text, "%d %lld", &pid, &start) == 2 && pid > 0 && proc_starttime(pid) == start;
+}
+
+static int cleaner_mark(struct berth_store *s, struct berth_container *c, berth_error_t *err)
+{
+        cleanup_free char *dir = store_run_path(s, "containers/%s", c->id);
+        cleanup_free char *p = store_run_path(s, "containers/%s/cleaner", c->id);
+        cleanup_free char *text = xasprintf("%d %lld\n", (int) getpid(), proc_starttime(getpid()));
+        if (mkdir_p(dir, 0700, err) < 0)
+                return -1;
+        return write_file_atomic_sync(p, text, strlen(text), 0600, WRITE_VOLATILE, err);
+}
+
+/* The client's cleanup: a container removed meanwhile (rm -f) is fine. */
+static int cleaner_finish(struct berth_store *s, struct berth_container *c, int exit_code, bool oom,
+                          berth_error_t *err)
+{
+        if (runtime_cleanup_by_client(s, c->id, exit_code, oom, err) < 0) {
+                if (access(c->dir, F_OK) == 0)
+                        return -1;
+                berth_error_free(err);
+        }
+        return 0;
+}
+
+int container_await_cleaner(struct berth_store *s, struct berth_container *c, berth_error_t *err)
+{
+        bool marked;
+        for (int i = 0; i < 2000 && cleaner_alive(s, c->id, &marked) && access(c->dir, F_OK) == 0; i++)
+                usleep(5 * 1000);
+        if (!marked || access(c->dir, F_OK) < 0)
+                return 0;
+        /* its client was killed: do its work (the exit code is nobody's now) */
+        return cleaner_finish(s, c, 255, false, err);
+}
+
 int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct berth_container *c,
                     const struct start_io *io, berth_error_t *err)
 {
@@ -252,6 +298,7 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 strv_push(&exec_start, "--tty");
         strv_push(&exec_start, c->id);
         char *stop_post[] = { (char *) hooks, "--root", s->root, "--runroot", s->run, "_cleanup", c->id, NULL };
+
         cleanup_free char *desc = xasprintf("berth container %s (%s)", c->name, json_str(c->config, "Config.Image"));
         int sig = SIGTERM;
         const char *stopsig = json_str(c->config, "Config.StopSignal");
@@ -337,7 +384,21 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
          * returns: starting it again right then would find "already loaded". */
         (void) unit_wait_inactive(bus, unit, 10 * 1000000ULL, NULL);
         unit_reset_failed(bus, unit);
-        int r = unit_start_transient(bus, &spec, err);
+        /* Attached: the unit's signals watched from before its start, so
+         * its end is not missed however soon it comes; with --rm, as root,
+         * the client cleans up instead of a stop hook. */
+        struct unit_watch *uw __attribute__((cleanup(unit_watch_freep))) = NULL;
+        if (io->attach && unit_watch_new(bus, unit, &uw, NULL) < 0)
+                uw = NULL;
+        bool client_cleans = uw && !rootless() && json_bool(c->config, "HostConfig.AutoRemove");
+        int r = client_cleans ? cleaner_mark(s, c, err) : 0;
+        if (client_cleans)
+                spec.exec_stop_post = NULL;
+        if (r == 0)
+                r = unit_start_transient(bus, &spec, err);
+        /* what the watch saw until now was the start (or the unit's last run) */
+        if (uw)
+                unit_watch_reset(uw);
         unit_props_free(&props);
         /* systemd holds its own copies now */
         if (outp[1] >= 0)
@@ -353,6 +414,11 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 if (r < 0)
                         return r;
                 (void) unit_wait_inactive(bus, unit, 5 * 1000000ULL, NULL);
+                berth_error_t e = NULL;
+                if (client_cleans && cleaner_finish(s, c, BERTH_EXIT_ENGINE, false, &e) < 0)
+                        berth_warn_error(&e, "container %s is left behind", c->name);
+                cleanup_free char *exitfile = store_run_path(s, "exits/%s", c->id);
+                (void) unlink(exitfile); /* the cleanup's, for a client that reads it on success */
                 return start_error(s, bus, c, err);
         }
         if (!io->attach)
@@ -382,7 +448,7 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                                 .image = json_str(c->config, "Config.Image") },
         };
         bool ended = false;
-        relay_run(&rl, bus, unit, io->sig_proxy, &ended);
+        relay_run(&rl, bus, unit, uw, io->sig_proxy, &ended);
         if (rl.in_w >= 0 && rl.in_w != master)
                 close(rl.in_w);
         if (master >= 0)
@@ -390,7 +456,19 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         if (raw)
                 tcsetattr(0, TCSANOW, &saved);
         int code = 0;
-        if ((!ended && unit_wait_inactive(bus, unit, 0, err) < 0) || read_exit_code(s, c, &code, err) < 0)
+        if (!ended && unit_wait_inactive(bus, unit, 0, err) < 0)
+                return -1;
+        if (client_cleans) {
+                bool oom = false;
+                (void) unit_watch_inactive(uw); /* what is still queued */
+                if (unit_watch_exit(uw, &code, &oom) < 0) {
+                        berth_warn("the exit status of container %s was not seen", c->name);
+                        code = 255;
+                }
+                if (cleaner_finish(s, c, code, oom, err) < 0)
+                        return -1;
+        }
+        if (read_exit_code(s, c, &code, err) < 0)
                 return -1;
         return code;
 }
@@ -435,7 +513,6 @@ static int stop_unit(sd_bus *bus, struct berth_container *c, int timeout_s, bert
 
 int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c, int timeout_s, berth_error_t *err)
 {
-        (void) s;
         if (!container_is_running(c))
                 return 0;
         /* Docker's order: kill (the stop signal; SIGKILL after the
@@ -445,7 +522,7 @@ int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c
         if (stopsig && *stopsig)
                 (void) parse_signal(stopsig, &sig, NULL);
         kill_event(c, sig);
-        if (stop_unit(bus, c, timeout_s, err) < 0)
+        if (stop_unit(bus, c, timeout_s, err) < 0 || container_await_cleaner(s, c, err) < 0)
                 return -1;
         container_event(c, "stop", NULL); /* after the hook's die, as Docker's order */
         return 0;

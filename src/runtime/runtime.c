@@ -758,13 +758,16 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
 }
 
 /* ---- the stop hook ------------------------------------------------------------ */
+/* oom: -1 to read it from our own cgroup (the unit's, in its stop hook). */
+static int finish_exited(struct berth_store *s, const char *id, int exit_code, int oom_known, berth_error_t *err);
+
+int runtime_cleanup_by_client(struct berth_store *s, const char *id, int exit_code, bool oom, berth_error_t *err)
+{
+        return finish_exited(s, id, exit_code, oom, err);
+}
+
 int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
 {
-        cleanup_container struct berth_container *c = NULL;
-        if (container_load(s, id, &c, err) < 0)
-                return -1;
-        if (rootless())
-                log_relay_wait(s, id);
         const char *code = getenv("EXIT_CODE");
         const char *status = getenv("EXIT_STATUS");
         int exit_code = 0;
@@ -779,6 +782,16 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
                         exit_code = 128 + sig;
                 }
         }
+        return finish_exited(s, id, exit_code, -1, err);
+}
+
+static int finish_exited(struct berth_store *s, const char *id, int exit_code, int oom_known, berth_error_t *err)
+{
+        cleanup_container struct berth_container *c = NULL;
+        if (container_load(s, id, &c, err) < 0)
+                return -1;
+        if (rootless())
+                log_relay_wait(s, id);
         stop_health_checks(c);
         cleanup_close int lfd = container_lock(c, err);
         if (lfd < 0)
@@ -800,7 +813,7 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         cleanup_free char *secrets = store_run_path(s, "containers/%s/secrets", id);
         (void) rm_rf(secrets, NULL); /* the mount points of --secret's tmpfs */
         /* Docker's State.OOMKilled: the kernel's OOM killer ended it */
-        bool oom = was_running && unit_cgroup_oom_killed();
+        bool oom = was_running && (oom_known >= 0 ? oom_known > 0 : unit_cgroup_oom_killed());
         json_object_set_new(c->state, "Status", json_string("exited"));
         json_object_set_new(c->state, "Pid", json_integer(0));
         json_object_set_new(c->state, "ExitCode", json_integer(exit_code));

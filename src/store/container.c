@@ -594,8 +594,11 @@ int container_remove(struct berth_store *s, struct berth_container *c, berth_err
                 cleanup_store_lock struct store_lock_scope lock = {};
                 if (store_lock_scope_take(s, true, &lock, err) < 0)
                         return -1;
-                if (rename(c->dir, stage) < 0 && errno != ENOENT)
-                        return berth_error(err, errno, "remove container %s", c->name);
+                if (rename(c->dir, stage) < 0) {
+                        if (errno != ENOENT)
+                                return berth_error(err, errno, "remove container %s", c->name);
+                        return 0; /* removed meanwhile (its stop hook, or its client) */
+                }
                 name_index_drop(s, c->name, c->id);
         }
         container_event(c, "destroy", NULL);

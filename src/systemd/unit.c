@@ -499,7 +499,35 @@ struct inactive_wait {
         bool dirty; /* a PropertiesChanged arrived: look again */
         bool done;
         int error;
+        /* the Service interface's ExecMainCode (CLD_*, 0: not exited),
+         * ExecMainStatus and Result, as its signals said */
+        int main_code, main_status;
+        bool have_status, oom;
 };
+
+/* ExecMainCode, ExecMainStatus and Result from a Service signal. */
+static void service_props_changed(sd_bus_message *m, struct inactive_wait *w)
+{
+        if (sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}") < 0)
+                return;
+        while (sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv") > 0) {
+                const char *key = NULL, *text = NULL;
+                int v;
+                if (sd_bus_message_read(m, "s", &key) < 0)
+                        return;
+                if (streq(key, "ExecMainCode") && sd_bus_message_read(m, "v", "i", &v) >= 0)
+                        w->main_code = v;
+                else if (streq(key, "ExecMainStatus") && sd_bus_message_read(m, "v", "i", &v) >= 0) {
+                        w->main_status = v;
+                        w->have_status = true;
+                } else if (streq(key, "Result") && sd_bus_message_read(m, "v", "s", &text) >= 0)
+                        w->oom = streq(text, "oom-kill");
+                else if (sd_bus_message_skip(m, "v") < 0)
+                        return;
+                if (sd_bus_message_exit_container(m) < 0)
+                        return;
+        }
+}
 
 static bool inactive_done(void *userdata)
 {
@@ -524,7 +552,13 @@ static int on_props_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
 {
         struct inactive_wait *w = userdata;
         const char *iface = NULL;
-        if (sd_bus_message_read(m, "s", &iface) < 0 || !streq(iface, SD_UNIT))
+        if (sd_bus_message_read(m, "s", &iface) < 0)
+                return 0;
+        if (streq(iface, "org.freedesktop.systemd1.Service")) {
+                service_props_changed(m, w);
+                return 0;
+        }
+        if (!streq(iface, SD_UNIT))
                 return 0;
         if (sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}") < 0)
                 goto ask;
@@ -594,6 +628,32 @@ bool unit_watch_inactive(struct unit_watch *uw)
         while (sd_bus_process(uw->w.bus, NULL) > 0)
                 ;
         return inactive_done(&uw->w);
+}
+
+void unit_watch_reset(struct unit_watch *uw)
+{
+        while (sd_bus_process(uw->w.bus, NULL) > 0) /* dispatch what came with the start */
+                ;
+        uw->w = (struct inactive_wait) { .bus = uw->w.bus, .unit = uw->unit, .dirty = true };
+}
+
+int unit_watch_exit(struct unit_watch *uw, int *exit_code, bool *oom)
+{
+        struct inactive_wait *w = &uw->w;
+        if (!w->have_status || w->main_code == 0) {
+                /* not in a signal: the unit itself, if still loaded */
+                cleanup_free char *path = unit_path(uw->unit);
+                if (sd_bus_get_property_trivial(w->bus, SD_DEST, path, "org.freedesktop.systemd1.Service",
+                                                "ExecMainCode", NULL, 'i', &w->main_code) < 0 ||
+                    sd_bus_get_property_trivial(w->bus, SD_DEST, path, "org.freedesktop.systemd1.Service",
+                                                "ExecMainStatus", NULL, 'i', &w->main_status) < 0 ||
+                    w->main_code == 0)
+                        return -ENODATA;
+        }
+        /* CLD_EXITED: the status; CLD_KILLED, CLD_DUMPED: the signal */
+        *exit_code = w->main_code == CLD_EXITED ? w->main_status : 128 + w->main_status;
+        *oom = w->oom;
+        return 0;
 }
 
 void unit_watch_free(struct unit_watch *uw)
