@@ -31,6 +31,7 @@
 #include "berth/log-relay.h"
 #include "berth/mounts.h"
 #include "berth/network.h"
+#include "berth/overlay.h"
 #include "berth/parse.h"
 #include "berth/rootless-ns.h"
 #include "berth/rootless.h"
@@ -54,6 +55,7 @@ struct child_ctx {
         const char *hostname;
         bool privileged, readonly, tty, init, nnp;
         bool userns;          /* own user namespace: the shim mounted the root */
+        bool root_mounted;    /* a user's: the shim mounted it (overlay.h) */
         const char *user;
         const char *workdir;
         char **argv;
@@ -164,9 +166,9 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
         if (ctx->userns && userns_open_paths(ctx, &err) < 0)
                 child_fail(fd, &err);
         /* lowerdir= uses the short l/ links relative to the store root */
-        if (!ctx->userns &&
-            (chdir(ctx->store_root) < 0 || mount("overlay", ctx->rootfs, "overlay", 0, ctx->overlay_opts) < 0)) {
-                berth_error(&err, errno, "mount the container's overlay root");
+        if (!ctx->userns && !ctx->root_mounted &&
+            overlay_mount(ctx->store_root, ctx->rootfs, ctx->overlay_opts, 0, NULL, &err) < 0) {
+                berth_error_wrap(&err, "cannot mount the container's root");
                 child_fail(fd, &err);
         }
         size_t n;
@@ -399,6 +401,21 @@ static void stop_health_checks(struct berth_container *c)
                 berth_warn_error(&e, "the health checks of %s go on", c->name);
 }
 
+/* A user's root is mounted by the shim, in berth's mount namespace, of
+ * which the container's is a copy: fuse-overlayfs, where it is the way,
+ * then runs outside the container, in the unit's cgroup, until the stop
+ * hook ends it (its pid file). */
+static int shim_mount_root(struct berth_store *s, struct child_ctx *ctx, const char *rundir, berth_error_t *err)
+{
+        pid_t daemon = 0;
+        cleanup_free char *pidfile = xasprintf("%s/fuse-overlayfs.pid", rundir);
+        overlay_daemon_stop(pidfile); /* one of a start that failed before its stop hook */
+        if (overlay_mount(s->root, ctx->rootfs, ctx->overlay_opts, 0, &daemon, err) < 0)
+                return berth_error_wrap(err, "cannot mount the container's root");
+        ctx->root_mounted = true;
+        return daemon > 0 ? overlay_daemon_record(pidfile, daemon, err) : 0;
+}
+
 static int record_start_error(struct berth_store *s, const char *id, const char *msg)
 {
         cleanup_free char *p = store_run_path(s, "exits/%s.error", id);
@@ -452,8 +469,7 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         cleanup_free char *rootfs = xasprintf("%s/rootfs", c->dir);
         ctx.rootfs = rootfs;
         ctx.store_root = s->root;
-        ctx.overlay_opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work%s", lower, c->dir, c->dir,
-                                     overlay_mount_extra());
+        ctx.overlay_opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir);
         struct idmap uids, gids;
         if (idmap_from_config(cfg, &uids, &gids, &ctx.userns, err) < 0)
                 return berth_error_wrap(err, "the user namespace of container %s", c->name);
@@ -608,6 +624,11 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         }
         cleanup_close int join_net = -1; /* --network container:NAME */
         if (network_join_fd(s, netmode, c->id, &join_net, err) < 0) {
+                close(sync[0]);
+                close(sync[1]);
+                return -1;
+        }
+        if (rootless() && !ctx.userns && shim_mount_root(s, &ctx, rundir, err) < 0) {
                 close(sync[0]);
                 close(sync[1]);
                 return -1;
@@ -777,6 +798,8 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         network_detach(s, c, network_links_go_with_netns(s, c));
         cleanup_free char *secrets = store_run_path(s, "containers/%s/secrets", id);
         (void) rm_rf(secrets, NULL); /* the mount points of --secret's tmpfs */
+        cleanup_free char *fuse = store_run_path(s, "containers/%s/fuse-overlayfs.pid", id);
+        overlay_daemon_stop(fuse); /* a user's root through fuse-overlayfs */
         /* Docker's State.OOMKilled: the kernel's OOM killer ended it */
         bool oom = was_running && unit_cgroup_oom_killed();
         json_object_set_new(c->state, "Status", json_string("exited"));
