@@ -45,6 +45,10 @@ void overlay_mounts_end(void);
  * STARTTIME"): ended (SIGTERM, SIGKILL after 2 s) if it is still that
  * process, and the file removed.  For what outlives its starter (a
  * container's root, started by the shim, ended by the stop hook). */
+struct berth_store;
+/* RUN/containers/ID/fuse-overlayfs.pid: the daemon of a container's root,
+ * there while it runs. */
+char *overlay_container_pidfile(const struct berth_store *s, const char *id);
 int overlay_daemon_record(const char *pidfile, pid_t daemon, berth_error_t *err);
 void overlay_daemon_stop(const char *pidfile);
 

@@ -405,10 +405,10 @@ static void stop_health_checks(struct berth_container *c)
  * which the container's is a copy: fuse-overlayfs, where it is the way,
  * then runs outside the container, in the unit's cgroup, until the stop
  * hook ends it (its pid file). */
-static int shim_mount_root(struct berth_store *s, struct child_ctx *ctx, const char *rundir, berth_error_t *err)
+static int shim_mount_root(struct berth_store *s, struct berth_container *c, struct child_ctx *ctx, berth_error_t *err)
 {
         pid_t daemon = 0;
-        cleanup_free char *pidfile = xasprintf("%s/fuse-overlayfs.pid", rundir);
+        cleanup_free char *pidfile = overlay_container_pidfile(s, c->id);
         overlay_daemon_stop(pidfile); /* one of a start that failed before its stop hook */
         if (overlay_mount(s->root, ctx->rootfs, ctx->overlay_opts, 0, &daemon, err) < 0)
                 return berth_error_wrap(err, "cannot mount the container's root");
@@ -628,7 +628,7 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
                 close(sync[1]);
                 return -1;
         }
-        if (rootless() && !ctx.userns && shim_mount_root(s, &ctx, rundir, err) < 0) {
+        if (rootless() && !ctx.userns && shim_mount_root(s, c, &ctx, err) < 0) {
                 close(sync[0]);
                 close(sync[1]);
                 return -1;
@@ -798,7 +798,7 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
         network_detach(s, c, network_links_go_with_netns(s, c));
         cleanup_free char *secrets = store_run_path(s, "containers/%s/secrets", id);
         (void) rm_rf(secrets, NULL); /* the mount points of --secret's tmpfs */
-        cleanup_free char *fuse = store_run_path(s, "containers/%s/fuse-overlayfs.pid", id);
+        cleanup_free char *fuse = overlay_container_pidfile(s, id);
         overlay_daemon_stop(fuse); /* a user's root through fuse-overlayfs */
         /* Docker's State.OOMKilled: the kernel's OOM killer ended it */
         bool oom = was_running && unit_cgroup_oom_killed();

@@ -16,6 +16,7 @@
 #include "berth/json-util.h"
 #include "berth/overlay.h"
 #include "berth/rootless.h"
+#include "berth/store.h"
 #include "berth/util.h"
 
 #define FUSE_OPAQUE_XATTR "user.fuseoverlayfs.opaque"
@@ -189,6 +190,11 @@ void overlay_mounts_end(void)
         free(own_daemons);
         own_daemons = NULL;
         n_own_daemons = 0;
+}
+
+char *overlay_container_pidfile(const struct berth_store *s, const char *id)
+{
+        return store_run_path(s, "containers/%s/fuse-overlayfs.pid", id);
 }
 
 int overlay_daemon_record(const char *pidfile, pid_t daemon, berth_error_t *err)

@@ -96,6 +96,15 @@ no_fuse_left() {
     run cat "/proc/${lines[0]}/cgroup"
     assert_output_contains "/berth-fu1.service"
 
+    # paused, its fuse-overlayfs is frozen with it: cp says so
+    as_user berth pause fu1
+    run as_user berth cp fu1:/etc/passwd -
+    assert_failure
+    assert_output "berth: container fu1 is paused, and so is the fuse-overlayfs of its root: unpause it first"
+    as_user berth unpause fu1
+    run as_user sh -c 'berth cp fu1:/etc/group - | tar -xO'
+    assert_output $'root:x:0:\nnobody:x:65534:'
+
     run as_user berth info -f '{{.Driver}}'
     assert_output overlay
     run as_user berth info
