@@ -606,7 +606,8 @@ int cmd_cp(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         cleanup_free char *fuse = overlay_container_pidfile(&cli->store, c->id);
         const char *status = json_str(c->state, "Status");
         if (status && streq(status, "paused") && access(fuse, F_OK) == 0)
-                return berth_error(err, 0, "container %s is paused, and so is the fuse-overlayfs of its root: unpause it first",
+                return berth_error(err, 0,
+                                   "container %s is paused, and so is the fuse-overlayfs of its root: unpause it first",
                                    c->name);
         /* relative container paths are relative to its root, as Docker's */
         cleanup_free char *abs = cpath[0] == '/' ? xstrdup(cpath) : xasprintf("/%s", cpath);

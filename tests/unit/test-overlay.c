@@ -20,23 +20,24 @@ START_TEST(test_mount_program)
         static const char *none[] = { "{}", "{\"insecure-registries\": [\"localhost:5000\"]}",
                                       "{\"mount-program\": \"\"}" };
         for (size_t i = 0; i < ARRAY_SIZE(none); i++) {
-                tmpdir_write("config.json", none[i]);
+                free(tmpdir_write("config.json", none[i]));
                 ck_assert_int_eq(overlay_mount_program_read(p, &prog, &e), 0);
                 ck_assert_msg(prog == NULL, "%s", none[i]);
         }
-        tmpdir_write("config.json", "{\"mount-program\": \"/usr/bin/fuse-overlayfs\"}");
+        free(tmpdir_write("config.json", "{\"mount-program\": \"/usr/bin/fuse-overlayfs\"}"));
         ck_assert_int_eq(overlay_mount_program_read(p, &prog, &e), 0);
         ck_assert_str_eq(prog, "/usr/bin/fuse-overlayfs");
         free(prog);
 
         static const struct { const char *text, *says; } bad[] = {
-                { "{\"mount-program\": \"fuse-overlayfs\"}", "\"mount-program\" must be an absolute path, not `fuse-overlayfs`" },
+                { "{\"mount-program\": \"fuse-overlayfs\"}",
+                  "\"mount-program\" must be an absolute path, not `fuse-overlayfs`" },
                 { "{\"mount-program\": true}", "\"mount-program\" is not a string" },
                 { "[\"mount-program\"]", "invalid JSON (not an object)" },
                 { "{\"mount-program\": ", "invalid JSON" },
         };
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-                tmpdir_write("config.json", bad[i].text);
+                free(tmpdir_write("config.json", bad[i].text));
                 berth_error_t be = NULL;
                 prog = NULL;
                 ck_assert_int_lt(overlay_mount_program_read(p, &prog, &be), 0);
