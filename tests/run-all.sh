@@ -11,7 +11,7 @@
 #   distcheck   make distcheck in build/: the tarball has every file the
 #               build and the unit tests need, and installs under a prefix
 #   valgrind    the unit test binaries test-parse*, test-image, test-archive, test-registry,
-#               test-volume, test-idmap, test-secret, test-network, test-spec, test-compose, test-container, test-definition-model,
+#               test-volume, test-idmap, test-overlay, test-secret, test-network, test-spec, test-compose, test-container, test-definition-model,
 #               test-dockerfile and test-dockerignore
 #               (and $BERTH_VALGRIND_TESTS)
 #               under valgrind --leak-check=full, CK_FORK=no
@@ -200,7 +200,7 @@ if want valgrind; then
         { find build -type f -perm -u+x -name 'test-parse*' ! -name '*.*' 2>/dev/null
           # the reference, tar and JSON parsers of the image store too, and
           # the Dockerfile and .dockerignore parsers
-          for t in test-image test-archive test-dockerfile test-dockerignore test-registry test-volume test-idmap test-secret test-network test-spec test-compose test-compose-units test-compose-ops test-error test-container test-definition-model test-definition-user test-pasta test-event ${BERTH_VALGRIND_TESTS:-}; do find build -type f -perm -u+x -name "$t" 2>/dev/null; done
+          for t in test-image test-archive test-dockerfile test-dockerignore test-registry test-volume test-idmap test-overlay test-secret test-network test-spec test-compose test-compose-units test-compose-ops test-error test-container test-definition-model test-definition-user test-pasta test-event ${BERTH_VALGRIND_TESTS:-}; do find build -type f -perm -u+x -name "$t" 2>/dev/null; done
         } | sort -u)
     if [ ${#vg_bins[@]} -eq 0 ]; then
         echo "valgrind: no test-parse* binaries in build/ yet"

@@ -38,6 +38,10 @@ json_t *json_load_path(const char *path, size_t flags, json_error_t *error);
 
 /* json_dumps(j, flags) written with write_file_atomic(), or with
  * write_file_atomic_sync() and the sync it names. */
+/* The string KEY of the configuration file PATH (a JSON object, as
+ * config.json): *out NULL when the file or the key is missing or the string
+ * is empty; an error names the file and the key. */
+int json_config_string(const char *path, const char *key, char **out, berth_error_t *err);
 int json_write_atomic(const char *path, json_t *j, size_t flags, mode_t mode, berth_error_t *err);
 int json_write_atomic_sync(const char *path, json_t *j, size_t flags, mode_t mode, enum write_sync sync,
                            berth_error_t *err);

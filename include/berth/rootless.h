@@ -44,7 +44,8 @@ int rootless_xdg_runtime_dir(char **out, berth_error_t *err);
  * overlay mount adds to its options for it ("" or ",userxattr"). */
 const char *overlay_opaque_xattr(void);
 const char *overlay_mount_extra(void);
-/* Either namespace's overlay bookkeeping (never content to copy or pack). */
+/* Either namespace's overlay bookkeeping, and fuse-overlayfs's
+ * (include/berth/overlay.h): never content to copy or pack. */
 bool overlay_xattr_is_private(const char *name);
 
 #endif

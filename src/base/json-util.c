@@ -80,3 +80,20 @@ json_t *json_load_path(const char *path, size_t flags, json_error_t *error)
         }
         return json_loadb(text, len, flags, error);
 }
+
+int json_config_string(const char *path, const char *key, char **out, berth_error_t *err)
+{
+        *out = NULL;
+        if (access(path, F_OK) < 0 && errno == ENOENT)
+                return 0;
+        json_error_t je;
+        json_auto_t *j = json_load_file(path, 0, &je);
+        if (!json_is_object(j))
+                return berth_error(err, 0, "%s: invalid JSON (%s)", path, j ? "not an object" : je.text);
+        json_t *v = json_object_get(j, key);
+        if (v && !json_is_string(v))
+                return berth_error(err, 0, "%s: \"%s\" is not a string", path, key);
+        if (v && *json_string_value(v))
+                *out = xstrdup(json_string_value(v));
+        return 0;
+}

@@ -98,7 +98,8 @@ const char *overlay_mount_extra(void)
 
 bool overlay_xattr_is_private(const char *name)
 {
-        return startswith(name, "trusted.overlay.") || startswith(name, "user.overlay.");
+        return startswith(name, "trusted.overlay.") || startswith(name, "user.overlay.") ||
+               startswith(name, "user.fuseoverlayfs.");
 }
 
 int rootless_runtime_dir(char **out, berth_error_t *err)

@@ -12,7 +12,7 @@
 
 #include "berth/archive-util.h"
 #include "berth/build-internal.h"
-#include "berth/rootless.h"
+#include "berth/overlay.h"
 #include "berth/runtime.h"
 #include "berth/util.h"
 
@@ -323,12 +323,9 @@ static int mount_image(struct berth_store *s, struct berth_image *img, const cha
                 return 0;
         }
         cleanup_free char *lower = image_lowerdir(img);
-        cleanup_free char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s%s", lower, upper, work,
-                                            overlay_mount_extra());
-        if (chdir(s->root) < 0)
-                return berth_error(err, errno, "enter `%s`", s->root);
-        if (mount("overlay", mnt, "overlay", 0, opts) < 0)
-                return berth_error(err, errno, "mount the image's layers");
+        cleanup_free char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+        if (overlay_mount(s->root, mnt, opts, 0, NULL, err) < 0)
+                return berth_error_wrap(err, "mount the image's layers");
         *root_out = steal_pointer(&mnt);
         return 0;
 }
@@ -390,7 +387,9 @@ int build_copy_run(struct build *b, struct copy_job *j, struct berth_image *img,
         if (pid == 0) {
                 close(p[0]);
                 berth_error_t e = NULL;
-                if (copy_child(b->store, j, img, from_img, context, dir, &e) < 0) {
+                int r = copy_child(b->store, j, img, from_img, context, dir, &e);
+                overlay_mounts_end();
+                if (r < 0) {
                         (void) write_all(p[1], e->msg, strlen(e->msg));
                         _exit(1);
                 }

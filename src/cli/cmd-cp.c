@@ -28,13 +28,13 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "berth/rootless.h"
 #include "berth/rootless-ns.h"
 #include "berth/archive-util.h"
 #include "berth/cli.h"
 #include "berth/container.h"
 #include "berth/idmap.h"
 #include "berth/json-util.h"
+#include "berth/overlay.h"
 #include "berth/util.h"
 #include "berth/volume.h"
 
@@ -359,8 +359,6 @@ static int chroot_to_fd(int fd, berth_error_t *err)
 static int enter_running(pid_t pid, berth_error_t *err)
 {
         char p[64];
-        snprintf(p, sizeof(p), "/proc/%d/root", (int) pid);
-        cleanup_close int rootfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         snprintf(p, sizeof(p), "/proc/%d/ns/mnt", (int) pid);
         cleanup_close int ns = open(p, O_RDONLY | O_CLOEXEC);
         /* a container with a user namespace: copy as its root, so what comes
@@ -373,6 +371,10 @@ static int enter_running(pid_t pid, berth_error_t *err)
             (setns(user, CLONE_NEWUSER) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ||
              setgroups(0, NULL) < 0))
                 return berth_error(err, errno, "enter the container's user namespace");
+        /* opened from its user namespace: a fuse-overlayfs root (overlay.h)
+         * lets in only the processes of the namespace that mounted it */
+        snprintf(p, sizeof(p), "/proc/%d/root", (int) pid);
+        cleanup_close int rootfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0 || ns < 0 || setns(ns, CLONE_NEWNS) < 0)
                 return berth_error(err, errno, "enter the container's mount namespace (did it just stop?)");
         return chroot_to_fd(rootfd, err);
@@ -387,13 +389,13 @@ static int enter_stopped(struct berth_store *s, struct berth_container *c, berth
         if (!lower)
                 return berth_error(err, 0, "container %s has no image layers recorded: re-create it", c->name);
         cleanup_free char *rootfs = xasprintf("%s/rootfs", c->dir);
-        cleanup_free char *opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work%s", lower, c->dir,
-                                            c->dir, overlay_mount_extra());
+        cleanup_free char *opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir);
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return berth_error(err, errno, "private mount namespace");
         (void) mkdir(rootfs, 0755);
-        if (chdir(s->root) < 0 || mount("overlay", rootfs, "overlay", 0, opts) < 0)
-                return berth_error(err, errno, "mount the container's filesystem");
+        /* a fuse-overlayfs daemon ends with the child (volume_child_spawn()) */
+        if (overlay_mount(s->root, rootfs, opts, 0, NULL, err) < 0)
+                return berth_error_wrap(err, "mount the container's filesystem");
         cleanup_close int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return berth_error(err, errno, "open `%s`", rootfs);
@@ -600,6 +602,13 @@ int cmd_cp(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
         cleanup_container struct berth_container *c = NULL;
         if (container_lookup(&cli->store, from_c ? sname : dname, &c, err) < 0)
                 return -1;
+        /* a user's paused container: the fuse-overlayfs of its root is frozen too */
+        cleanup_free char *fuse = overlay_container_pidfile(&cli->store, c->id);
+        const char *status = json_str(c->state, "Status");
+        if (status && streq(status, "paused") && access(fuse, F_OK) == 0)
+                return berth_error(err, 0,
+                                   "container %s is paused, and so is the fuse-overlayfs of its root: unpause it first",
+                                   c->name);
         /* relative container paths are relative to its root, as Docker's */
         cleanup_free char *abs = cpath[0] == '/' ? xstrdup(cpath) : xasprintf("/%s", cpath);
         /* a stopped container's rootfs must not change under us */

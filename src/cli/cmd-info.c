@@ -15,6 +15,7 @@
 #include "berth/idmap.h"
 #include "berth/image.h"
 #include "berth/json-util.h"
+#include "berth/overlay.h"
 #include "berth/template.h"
 #include "berth/unit.h"
 #include "berth/util.h"
@@ -243,6 +244,15 @@ int cmd_info(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                 cli->store.root, "BerthRunDir", cli->store.run);
         if (!info)
                 return berth_error(err, 0, "internal error: cannot build the info object");
+        /* Docker's DriverStatus pairs; Podman shows a mount_program the same way
+         * (GraphDriverName overlay, GraphOptions overlay.mount_program) */
+        cleanup_free char *mount_program = NULL;
+        if (overlay_mount_program(&mount_program, &e) < 0)
+                berth_warn_error(&e, "the storage driver's mount program");
+        json_t *driver_status = json_array();
+        if (mount_program)
+                json_array_append_new(driver_status, json_pack("[s,s]", "Mount Program", mount_program));
+        json_object_set_new(info, "DriverStatus", driver_status);
         cleanup_free char *subuids = NULL;
         json_t *idm = id_mappings(&subuids);
         /* Podman's .Host.Security.Rootless; Docker's name=rootless */
@@ -273,14 +283,15 @@ int cmd_info(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
                "  Stopped: %zu\n"
                " Images: %zu\n"
                " Server Version: berth %s\n"
-               " Storage Driver: overlay\n"
+               " Storage Driver: overlay%s%s\n"
                " Logging Driver: journald\n"
                " Cgroup Driver: systemd\n"
                " Cgroup Version: %s\n"
                " Init Binary: systemd %s\n"
                " Network: %s\n"
                " Default Network: %s\n",
-               PACKAGE_VERSION, nc, running, paused, stopped, ni, PACKAGE_VERSION, cgroup_layout(),
+               PACKAGE_VERSION, nc, running, paused, stopped, ni, PACKAGE_VERSION,
+               mount_program ? "\n  Mount Program: " : "", mount_program ?: "", cgroup_layout(),
                sd_version ? sd_version : "(not reachable)",
                rootless() ? "pasta (default), host, none" : "bridge (default), host, none, user networks (berth network create)",
                rootless() ? "pasta" : "bridge");

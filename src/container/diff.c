@@ -12,6 +12,7 @@
 #include "berth/image.h"
 #include "berth/json-util.h"
 #include "berth/mounts.h"
+#include "berth/overlay.h"
 #include "berth/rootless.h"
 #include "berth/util.h"
 
@@ -26,13 +27,6 @@ void fs_changes_free(struct fs_change *v, size_t n)
 static bool is_whiteout(const struct stat *st)
 {
         return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
-}
-
-static bool fd_opaque(int fd)
-{
-        char v[4];
-        ssize_t n = fgetxattr(fd, overlay_opaque_xattr(), v, sizeof(v));
-        return n == 1 && v[0] == 'y';
 }
 
 /* The image's layer dirs, bottom first. */
@@ -109,7 +103,7 @@ static int lower_lookup(const struct lower *lo, const char *rel, struct stat *st
                                 close(dfd);
                         dfd = nfd;
                         own = true;
-                        if (fd_opaque(dfd))
+                        if (overlay_dir_opaque(dfd))
                                 hidden = true;
                         c = slash + 1;
                 }
@@ -160,6 +154,10 @@ static int walk_dir(struct walk *w, int dfd, const char *rel_dir, berth_error_t 
                 cleanup_free char *rel = *rel_dir ? xasprintf("%s/%s", rel_dir, de->d_name) : xstrdup(de->d_name);
                 if (strv_contains(w->excluded, rel))
                         continue;
+                /* fuse-overlayfs's bookkeeping, which it never shows: the
+                 * opaque marker (overlay_dir_opaque()) and whiteouts of it */
+                if (rootless() && startswith(de->d_name, ".wh."))
+                        continue;
                 struct stat st, lst = {};
                 if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         if (errno == ENOENT)
@@ -181,7 +179,7 @@ static int walk_dir(struct walk *w, int dfd, const char *rel_dir, berth_error_t 
                                 continue;
                         return berth_error(err, errno, "open `/%s` in the container's changes", rel);
                 }
-                bool opaque = fd_opaque(cfd);
+                bool opaque = overlay_dir_opaque(cfd);
                 size_t before = w->n;
                 if (walk_dir(w, cfd, rel, err) < 0)
                         return -1;

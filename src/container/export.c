@@ -15,7 +15,7 @@
 #include "berth/idmap.h"
 #include "berth/image.h"
 #include "berth/json-util.h"
-#include "berth/rootless.h"
+#include "berth/overlay.h"
 #include "berth/util.h"
 
 /* Runs in the child, in its own mount namespace: mount the merged view
@@ -35,11 +35,9 @@ static int export_child(struct berth_store *s, struct berth_container *c, const 
                 return berth_error(err, errno, "make mounts private");
         /* the upper dir as the topmost lower dir: a read-only overlay that
          * leaves the container's own upper/work dirs alone */
-        cleanup_free char *opts = xasprintf("lowerdir=%s/upper:%s%s", c->dir, lower, overlay_mount_extra());
-        if (chdir(s->root) < 0)
-                return berth_error(err, errno, "enter `%s`", s->root);
-        if (mount("overlay", mnt, "overlay", MS_RDONLY, opts) < 0)
-                return berth_error(err, errno, "mount the container's filesystem");
+        cleanup_free char *opts = xasprintf("lowerdir=%s/upper:%s", c->dir, lower);
+        if (overlay_mount(s->root, mnt, opts, MS_RDONLY, NULL, err) < 0)
+                return berth_error_wrap(err, "mount the container's filesystem");
         if (chdir("/") < 0)
                 return berth_error(err, errno, "chdir /");
 
@@ -141,7 +139,9 @@ int container_export(struct berth_store *s, struct berth_container *c, int fd, b
         if (pid == 0) {
                 close(pfd[0]);
                 berth_error_t cerr = NULL;
-                if (export_child(s, c, lower, mnt, fd, &cerr) < 0) {
+                int r = export_child(s, c, lower, mnt, fd, &cerr);
+                overlay_mounts_end();
+                if (r < 0) {
                         const char *msg = cerr && cerr->msg ? cerr->msg : "export failed";
                         (void) !write(pfd[1], msg, strlen(msg));
                         _exit(1);

@@ -31,6 +31,7 @@
 #include "berth/log-relay.h"
 #include "berth/mounts.h"
 #include "berth/network.h"
+#include "berth/overlay.h"
 #include "berth/parse.h"
 #include "berth/rootless-ns.h"
 #include "berth/rootless.h"
@@ -56,6 +57,7 @@ struct child_ctx {
         bool userns;          /* own user namespace: the shim mounted the root */
         char *passwd_entry, *group_entry; /* keep-id: the user, added unless there */
         uint32_t keep_uid, keep_gid;
+        bool root_mounted;    /* a user's: the shim mounted it (overlay.h) */
         const char *user;
         const char *workdir;
         char **argv;
@@ -168,9 +170,9 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *ctx)
         if (ctx->userns && userns_open_paths(ctx, &err) < 0)
                 child_fail(fd, &err);
         /* lowerdir= uses the short l/ links relative to the store root */
-        if (!ctx->userns &&
-            (chdir(ctx->store_root) < 0 || mount("overlay", ctx->rootfs, "overlay", 0, ctx->overlay_opts) < 0)) {
-                berth_error(&err, errno, "mount the container's overlay root");
+        if (!ctx->userns && !ctx->root_mounted &&
+            overlay_mount(ctx->store_root, ctx->rootfs, ctx->overlay_opts, 0, NULL, &err) < 0) {
+                berth_error_wrap(&err, "cannot mount the container's root");
                 child_fail(fd, &err);
         }
         size_t n;
@@ -406,6 +408,21 @@ static void stop_health_checks(struct berth_container *c)
                 berth_warn_error(&e, "the health checks of %s go on", c->name);
 }
 
+/* A user's root is mounted by the shim, in berth's mount namespace, of
+ * which the container's is a copy: fuse-overlayfs, where it is the way,
+ * then runs outside the container, in the unit's cgroup, until the stop
+ * hook ends it (its pid file). */
+static int shim_mount_root(struct berth_store *s, struct berth_container *c, struct child_ctx *ctx, berth_error_t *err)
+{
+        pid_t daemon = 0;
+        cleanup_free char *pidfile = overlay_container_pidfile(s, c->id);
+        overlay_daemon_stop(pidfile); /* one of a start that failed before its stop hook */
+        if (overlay_mount(s->root, ctx->rootfs, ctx->overlay_opts, 0, &daemon, err) < 0)
+                return berth_error_wrap(err, "cannot mount the container's root");
+        ctx->root_mounted = true;
+        return daemon > 0 ? overlay_daemon_record(pidfile, daemon, err) : 0;
+}
+
 static int record_start_error(struct berth_store *s, const char *id, const char *msg)
 {
         cleanup_free char *p = store_run_path(s, "exits/%s.error", id);
@@ -459,8 +476,7 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         cleanup_free char *rootfs = xasprintf("%s/rootfs", c->dir);
         ctx.rootfs = rootfs;
         ctx.store_root = s->root;
-        ctx.overlay_opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work%s", lower, c->dir, c->dir,
-                                     overlay_mount_extra());
+        ctx.overlay_opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir);
         struct idmap uids, gids;
         if (idmap_from_config(cfg, &uids, &gids, &ctx.userns, err) < 0)
                 return berth_error_wrap(err, "the user namespace of container %s", c->name);
@@ -629,6 +645,11 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
         }
         cleanup_close int join_net = -1; /* --network container:NAME */
         if (network_join_fd(s, netmode, c->id, &join_net, err) < 0) {
+                close(sync[0]);
+                close(sync[1]);
+                return -1;
+        }
+        if (rootless() && !ctx.userns && shim_mount_root(s, c, &ctx, err) < 0) {
                 close(sync[0]);
                 close(sync[1]);
                 return -1;
@@ -812,6 +833,8 @@ static int finish_exited(struct berth_store *s, const char *id, int exit_code, i
         network_detach(s, c, network_links_go_with_netns(s, c));
         cleanup_free char *secrets = store_run_path(s, "containers/%s/secrets", id);
         (void) rm_rf(secrets, NULL); /* the mount points of --secret's tmpfs */
+        cleanup_free char *fuse = overlay_container_pidfile(s, id);
+        overlay_daemon_stop(fuse); /* a user's root through fuse-overlayfs */
         /* Docker's State.OOMKilled: the kernel's OOM killer ended it */
         bool oom = was_running && (oom_known >= 0 ? oom_known > 0 : unit_cgroup_oom_killed());
         json_object_set_new(c->state, "Status", json_string("exited"));

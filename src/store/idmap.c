@@ -302,24 +302,15 @@ int idmap_nested(enum userns_kind kind, const struct idmap *own, uint32_t inner,
 
 int idmap_remap_config(const char *path, char **name, berth_error_t *err)
 {
+        cleanup_free char *v = NULL;
         *name = NULL;
-        if (access(path, F_OK) < 0 && errno == ENOENT)
-                return 0;
-        json_error_t je;
-        json_auto_t *j = json_load_file(path, 0, &je);
-        if (!json_is_object(j))
-                return berth_error(err, 0, "%s: invalid JSON (%s)", path, j ? "not an object" : je.text);
-        json_t *v = json_object_get(j, "userns-remap");
+        if (json_config_string(path, "userns-remap", &v, err) < 0)
+                return -1;
         if (!v)
                 return 0;
-        if (!json_is_string(v))
-                return berth_error(err, 0, "%s: \"userns-remap\" is not a string", path);
-        const char *s = json_string_value(v);
-        if (!*s)
-                return 0;
-        if (strchr(s, ':') || strchr(s, '\n'))
+        if (strchr(v, ':') || strchr(v, '\n'))
                 return berth_error(err, 0, "%s: \"userns-remap\": use \"default\" or a name of /etc/subuid", path);
-        *name = xstrdup(streq(s, "default") ? IDMAP_SUBID_NAME : s);
+        *name = xstrdup(streq(v, "default") ? IDMAP_SUBID_NAME : v);
         return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/xattr.h>
 
 #include "berth/idmap.h"
+#include "berth/overlay.h"
 #include "berth/rootless.h"
 #include "berth/util.h"
 #include "berth/volume.h"
@@ -194,7 +195,9 @@ pid_t volume_child_spawn(int (*fn)(void *data, berth_error_t *err), void *data, 
                 if (close_in_child >= 0)
                         close(close_in_child);
                 berth_error_t e = NULL;
-                if (fn(data, &e) < 0) {
+                int r = fn(data, &e);
+                overlay_mounts_end(); /* fuse-overlayfs's daemons, unmounted */
+                if (r < 0) {
                         cleanup_free char *msg = xasprintf("%d %s", e ? e->exit_code : BERTH_EXIT_ENGINE,
                                                            e ? e->msg : "failed");
                         (void) write_all(ep[1], msg, strlen(msg));
@@ -249,12 +252,11 @@ static int copy_up_child(void *userdata, berth_error_t *err)
         const struct copy_up *cu = userdata;
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return berth_error(err, errno, "private mount namespace");
-        if (chdir(cu->s->root) < 0) /* the layer links are relative to it */
-                return berth_error(err, errno, "chdir `%s`", cu->s->root);
         cleanup_free char *root = xasprintf("%s/root", cu->tmp);
-        cleanup_free char *opts = xasprintf("lowerdir=%s:%s/empty%s", cu->lowerdir, cu->tmp, overlay_mount_extra());
-        if (mount("overlay", root, "overlay", MS_RDONLY, opts) < 0)
-                return berth_error(err, errno, "mount the image's layers");
+        cleanup_free char *opts = xasprintf("lowerdir=%s:%s/empty", cu->lowerdir, cu->tmp);
+        /* the layer links are relative to the store's root */
+        if (overlay_mount(cu->s->root, root, opts, MS_RDONLY, NULL, err) < 0)
+                return berth_error_wrap(err, "mount the image's layers");
         cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         cleanup_close int src = rootfd < 0 ? -1 : volume_open_in_root(rootfd, cu->target, O_RDONLY | O_DIRECTORY);
         if (src < 0)

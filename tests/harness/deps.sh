@@ -20,7 +20,8 @@ BERTH_DEPS_BUILD=(
 # tools tests use to look at what berth did (nft, jq, curl, getfattr,
 # getcap...), mmdebstrap for the real Debian images of
 # tests/harness/mkimages.sh, runc, podman's runtime here (crun refuses
-# the hybrid cgroup layout), and e2fsprogs for the ext4 store of
+# the hybrid cgroup layout), fuse-overlayfs (a user's overlay where the
+# kernel refuses it, 37-rootless-fuse.bats), and e2fsprogs for the ext4 store of
 # `boot.sh --store-fs ext4`, GNU time for the peak memory of 66-memory.bats.
 BERTH_DEPS_TEST=(
     check valgrind bats busybox-static
@@ -30,7 +31,7 @@ BERTH_DEPS_TEST=(
     docker-registry skopeo umoci podman
     python3 openssl
     mmdebstrap runc e2fsprogs time
-    uidmap passt dbus-user-session
+    uidmap passt dbus-user-session fuse-overlayfs fuse3
 )
 
 # Only for the fuzz stage (tests/fuzz/): clang and its libFuzzer runtime;

@@ -10,7 +10,7 @@
 #     /proc            fresh proc of this PID namespace (/proc/sys read-only
 #                      except /proc/sys/net, which belongs to our netns)
 #     /dev             private tmpfs with a few host nodes bound in, new devpts,
-#                      a /dev/net/tun of its own (0666)
+#                      a /dev/net/tun and /dev/fuse of its own (0666)
 #     /sys             fresh sysfs of our netns (read-only) + the host's
 #                      /sys/fs/cgroup (systemd manages its own subtree there)
 #     /tmp /run        fresh tmpfs (systemd-tmpfiles empties /tmp at boot!)
@@ -85,6 +85,9 @@ ln -s /proc/self/fd/2 "$N/dev/stderr"
 # device through it as the user, as on a desktop host.
 mkdir -m 0755 "$N/dev/net"
 mknod -m 0666 "$N/dev/net/tun" c 10 200
+# /dev/fuse of the guest's own, 0666 as Debian's fuse3 package leaves it
+# (the host's may be 0600): a user's fuse-overlayfs opens it as the user.
+mknod -m 0666 "$N/dev/fuse" c 10 229
 
 # /sys: a fresh sysfs shows only this netns' interfaces; read-only so that
 # udev-ish units skip themselves.
