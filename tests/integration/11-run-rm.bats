@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# An attached `berth run --rm` of root's has no stop hook: the client removes
+# the container itself (issue 15). What users see must not change: exit
+# codes, the container gone when run returns, stop and rm -f from another
+# terminal, the events; and a client killed with SIGKILL leaves a container
+# that stop or rm still clean up.
+
+load helpers
+
+setup_file() { ensure_busybox_image; }
+teardown() { remove_all_containers; }
+
+# The unit of a running container NAME, once it runs.
+unit_running() { [ "$(systemctl is-active "berth-$1.service")" = active ]; }
+
+@test "attached run --rm: no ExecStopPost, the client is named, gone when run returns; -d keeps the hook" {
+    berth run --rm --name rmc busybox sleep 30 >/dev/null &
+    client=$!
+    wait_until 10 unit_running rmc
+    run systemctl show -p ExecStopPost --value berth-rmc.service
+    assert_success
+    assert_output ""
+    id=$(berth inspect -f '{{.Id}}' rmc)
+    read -r pid _ </run/berth/containers/"$id"/cleaner
+    [ "$pid" = "$client" ] || _fail "the cleaner mark names $pid, the client is $client"
+    berth kill rmc >/dev/null
+    st=0
+    wait "$client" || st=$?
+    [ "$st" -eq 137 ] || _fail "the client exits with the container's status, not $st"
+    [ ! -d "/var/lib/berth/containers/$id" ] || _fail "the record is still there"
+    [ ! -e "/run/berth/containers/$id" ] || _fail "the run dir is still there"
+    [ ! -e "/run/berth/exits/$id" ] || _fail "the exit file is still there"
+
+    berth run -d --rm --name rmd busybox sleep 30 >/dev/null
+    run systemctl show -p ExecStopPost --value berth-rmd.service
+    assert_output_contains "_cleanup"
+    berth run -d --name keep busybox sleep 30 >/dev/null
+    run systemctl show -p ExecStopPost --value berth-keep.service
+    assert_output_contains "_cleanup"
+}
+
+@test "attached run --rm: exit codes and signals as before, a name free again at once" {
+    for code in 0 1 7 125; do
+        run berth run --rm --name again busybox sh -c "exit $code"
+        [ "$status" -eq "$code" ] || _fail "exit $code gave $status"
+    done
+    # a signal from outside ends it: 128 + SIGTERM through `berth stop`
+    berth run --rm --name sig busybox sleep 30 >/dev/null &
+    client=$!
+    wait_until 10 unit_running sig
+    berth stop -t 1 sig >/dev/null
+    st=0
+    wait "$client" || st=$?
+    # sleep as PID 1 ignores SIGTERM: killed after the timeout, as Docker's
+    [ "$st" -eq 137 ] || _fail "stop: status $st"
+    run berth ps -a --format '{{.Names}}'
+    assert_output_not_contains sig
+}
+
+@test "stop and rm -f from another terminal: run returns, the container is gone, one destroy" {
+    since=$(date +%s.%N)
+    berth run --rm --name st busybox sleep 30 >/dev/null &
+    c1=$!
+    wait_until 10 unit_running st
+    id=$(berth inspect -f '{{.Id}}' st)
+    run berth stop -t 1 st
+    assert_success
+    # stop returns once the container is gone, not just its unit
+    run berth ps -a --format '{{.Names}}'
+    assert_output_not_contains st
+    wait "$c1" || true
+
+    berth run --rm --name rf busybox sleep 30 >/dev/null &
+    c2=$!
+    wait_until 10 unit_running rf
+    id2=$(berth inspect -f '{{.Id}}' rf)
+    run berth rm -f rf
+    assert_success
+    assert_output rf
+    st=0
+    wait "$c2" || st=$?
+    [ "$st" -eq 137 ] || _fail "the client of a removed container: $st"
+    run berth events --since "$since" --until "$(date +%s.%N)" --filter "container=$id2" --format '{{.Action}}'
+    assert_success
+    [ "$(grep -c '^destroy$' <<<"$output")" -eq 1 ] || _fail "expected one destroy event"
+    [ "$(grep -c '^die$' <<<"$output")" -eq 1 ] || _fail "expected one die event"
+}
+
+@test "a client killed with SIGKILL: stop and rm still remove its container" {
+    berth run --rm --name orphan busybox sleep 30 >/dev/null &
+    client=$!
+    wait_until 10 unit_running orphan
+    kill -KILL "$client"
+    wait "$client" || true
+    run berth ps --format '{{.Names}}'
+    assert_output_contains orphan
+    run berth stop -t 1 orphan
+    assert_success
+    run berth ps -a --format '{{.Names}}'
+    assert_output_not_contains orphan
+
+    berth run --rm --name orphan2 busybox sleep 30 >/dev/null &
+    client=$!
+    wait_until 10 unit_running orphan2
+    kill -KILL "$client"
+    wait "$client" || true
+    run berth rm -f orphan2
+    assert_success
+    run berth ps -a --format '{{.Names}}'
+    assert_output_not_contains orphan2
+}
