@@ -200,8 +200,8 @@ static int start_error(struct berth_store *s, sd_bus *bus, struct berth_containe
                 if (json_array_size(eps) > 0 && unit_active_state(bus, NETWORK_USER_UNIT, &st, NULL) == 0 &&
                     streq(st, "failed"))
                         return berth_error(err, 0, "container %s failed to start: the user's networks (%s) failed: "
-                                                   "see 'journalctl --user -u %s'",
-                                           c->name, NETWORK_USER_UNIT, NETWORK_USER_UNIT);
+                                                   "see 'journalctl --user -t berth-netns'",
+                                           c->name, NETWORK_USER_UNIT);
         }
         if (r < 0)
                 return berth_error(err, 0, "container %s failed to start: see 'journalctl %s-u %s'", c->name, user,

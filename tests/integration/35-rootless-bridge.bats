@@ -241,9 +241,12 @@ EOF
     run --separate-stderr as_user berth run -d --name nope --network front busybox true
     umount "$(readlink -f "$(command -v pasta)")"
     assert_failure
-    assert_equal "$stderr" "berth: container nope failed to start: the user's networks (berth-netns.service) failed: see 'journalctl --user -u berth-netns.service'"
+    assert_equal "$stderr" "berth: container nope failed to start: the user's networks (berth-netns.service) failed: see 'journalctl --user -t berth-netns'"
     run as_user systemctl --user is-failed berth-netns.service
     assert_output failed
+    # where the line says: the holder's own words
+    holder_said() { as_user journalctl --user --no-pager -o cat -t berth-netns | grep -q 'have no way out'; }
+    wait_until 10 holder_said
     # the container is there, not running; the network has no members
     run as_user berth inspect -f '{{.State.Status}}' nope
     assert_output created
