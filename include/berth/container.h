@@ -37,6 +37,10 @@ struct berth_container {
 };
 
 void container_free(struct berth_container *c);
+/* ROOT/containers/ID/cleaner: the client of an attached run --rm removes
+ * the container instead of a stop hook (lifecycle.c).  *marked: there is
+ * one; true while that client still runs. */
+bool container_cleaner(struct berth_container *c, bool *marked);
 static inline void container_freep(struct berth_container **p) { if (*p) container_free(*p); }
 #define cleanup_container __attribute__((cleanup(container_freep)))
 

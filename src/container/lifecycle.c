@@ -216,25 +216,13 @@ static int start_error(struct berth_store *s, sd_bus *bus, struct berth_containe
  * for its end anyway records it and removes the container itself, which
  * spares a process that systemd would start and move into the unit's
  * cgroup after the container's end (about 5 ms of the run; issue 15).
- * RUN/containers/ID/cleaner says so ("PID STARTTIME" of the client), so
- * that stop and rm wait for it, and do its work if it was killed. */
-static bool cleaner_alive(struct berth_store *s, const char *id, bool *marked)
+ * ROOT/containers/ID/cleaner says so ("PID STARTTIME" of the client), so
+ * that stop and rm wait for it, and do its work if it was killed
+ * (container_cleaner()). */
+static int cleaner_mark(struct berth_container *c, berth_error_t *err)
 {
-        cleanup_free char *p = store_run_path(s, "containers/%s/cleaner", id);
-        cleanup_free char *text = NULL;
-        *marked = read_file(p, &text, NULL, NULL) == 0;
-        int pid = 0;
-        long long start = -1;
-        return *marked && sscanf(text, "%d %lld", &pid, &start) == 2 && pid > 0 && proc_starttime(pid) == start;
-}
-
-static int cleaner_mark(struct berth_store *s, struct berth_container *c, berth_error_t *err)
-{
-        cleanup_free char *dir = store_run_path(s, "containers/%s", c->id);
-        cleanup_free char *p = store_run_path(s, "containers/%s/cleaner", c->id);
+        cleanup_free char *p = xasprintf("%s/cleaner", c->dir);
         cleanup_free char *text = xasprintf("%d %lld\n", (int) getpid(), proc_starttime(getpid()));
-        if (mkdir_p(dir, 0700, err) < 0)
-                return -1;
         return write_file_atomic_sync(p, text, strlen(text), 0600, WRITE_VOLATILE, err);
 }
 
@@ -252,8 +240,8 @@ static int cleaner_finish(struct berth_store *s, struct berth_container *c, int 
 
 int container_await_cleaner(struct berth_store *s, struct berth_container *c, berth_error_t *err)
 {
-        bool marked;
-        for (int i = 0; i < 2000 && cleaner_alive(s, c->id, &marked) && access(c->dir, F_OK) == 0; i++)
+        bool marked = false;
+        for (int i = 0; i < 2000 && container_cleaner(c, &marked) && access(c->dir, F_OK) == 0; i++)
                 usleep(5 * 1000);
         if (!marked || access(c->dir, F_OK) < 0)
                 return 0;
@@ -391,7 +379,7 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         if (io->attach && unit_watch_new(bus, unit, &uw, NULL) < 0)
                 uw = NULL;
         bool client_cleans = uw && !rootless() && json_bool(c->config, "HostConfig.AutoRemove");
-        int r = client_cleans ? cleaner_mark(s, c, err) : 0;
+        int r = client_cleans ? cleaner_mark(c, err) : 0;
         if (client_cleans)
                 spec.exec_stop_post = NULL;
         if (r == 0)

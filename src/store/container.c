@@ -711,6 +711,16 @@ void container_event(struct berth_container *c, const char *action, char *const 
         event_emit("container", action, c->id, attrs, json_object_get(json_object_get(c->config, "Config"), "Labels"));
 }
 
+bool container_cleaner(struct berth_container *c, bool *marked)
+{
+        cleanup_free char *p = xasprintf("%s/cleaner", c->dir);
+        cleanup_free char *text = NULL;
+        *marked = read_file(p, &text, NULL, NULL) == 0;
+        int pid = 0;
+        long long start = -1;
+        return *marked && sscanf(text, "%d %lld", &pid, &start) == 2 && pid > 0 && proc_starttime(pid) == start;
+}
+
 bool container_is_running(struct berth_container *c)
 {
         const char *st = json_str(c->state, "Status");
@@ -720,10 +730,14 @@ bool container_is_running(struct berth_container *c)
         long long start = json_int(c->state, "StartTime", -1);
         if (pid > 0 && proc_starttime(pid) == start)
                 return true;
-        /* The process is gone: its unit's stop hook records the exit in a
-         * moment.  Give it that moment, then read what it wrote. */
+        /* The process is gone: its unit's stop hook (or the client of an
+         * attached run --rm) records the exit in a moment.  Give it that
+         * moment, then read what it wrote; a client that was killed will
+         * not. */
+        bool marked;
+        bool cleaner = container_cleaner(c, &marked);
         cleanup_free char *path = xasprintf("%s/state.json", c->dir);
-        for (int i = 0; i < 40; i++) {
+        for (int i = 0; i < (marked && !cleaner ? 0 : 40); i++) {
                 json_t *fresh = json_load_path(path, 0, NULL);
                 const char *fst = json_str(fresh, "Status");
                 if (fst && !streq(fst, "running") && !streq(fst, "paused")) {

@@ -12,6 +12,7 @@ teardown() { remove_all_containers; }
 
 # The unit of a running container NAME, once it runs.
 unit_running() { [ "$(systemctl is-active "berth-$1.service")" = active ]; }
+unit_gone() { ! systemctl is-active -q "berth-$1.service"; }
 
 @test "attached run --rm: no ExecStopPost, the client is named, gone when run returns; -d keeps the hook" {
     berth run --rm --name rmc busybox sleep 30 >/dev/null &
@@ -21,7 +22,7 @@ unit_running() { [ "$(systemctl is-active "berth-$1.service")" = active ]; }
     assert_success
     assert_output ""
     id=$(berth inspect -f '{{.Id}}' rmc)
-    read -r pid _ </run/berth/containers/"$id"/cleaner
+    read -r pid _ </var/lib/berth/containers/"$id"/cleaner
     [ "$pid" = "$client" ] || _fail "the cleaner mark names $pid, the client is $client"
     berth kill rmc >/dev/null
     st=0
@@ -94,10 +95,27 @@ unit_running() { [ "$(systemctl is-active "berth-$1.service")" = active ]; }
     wait "$client" || true
     run berth ps --format '{{.Names}}'
     assert_output_contains orphan
-    run berth stop -t 1 orphan
+    # ended by itself with nobody to clean up: listed as exited, at once
+    berth kill orphan >/dev/null
+    wait_until 10 unit_gone orphan
+    start=$(date +%s%N)
+    run berth ps -a --format '{{.Names}} {{.Status}}'
+    assert_output_contains "orphan Exited"
+    [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 900 ] || _fail "ps waited for a stop hook that does not come"
+    run berth rm orphan
     assert_success
     run berth ps -a --format '{{.Names}}'
     assert_output_not_contains orphan
+
+    berth run --rm --name orphan1 busybox sleep 30 >/dev/null &
+    client=$!
+    wait_until 10 unit_running orphan1
+    kill -KILL "$client"
+    wait "$client" || true
+    run berth stop -t 1 orphan1
+    assert_success
+    run berth ps -a --format '{{.Names}}'
+    assert_output_not_contains orphan1
 
     berth run --rm --name orphan2 busybox sleep 30 >/dev/null &
     client=$!
