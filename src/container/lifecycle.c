@@ -212,7 +212,7 @@ static int start_error(struct berth_store *s, sd_bus *bus, struct berth_containe
                                 c->name, msg ? msg + 1 : text);
 }
 
-/* An attached `run --rm` of root's has no stop hook: the client that waits
+/* An attached `run --rm` has no stop hook: the client that waits
  * for its end anyway records it and removes the container itself, which
  * spares a process that systemd would start and move into the unit's
  * cgroup after the container's end (about 5 ms of the run; issue 15).
@@ -378,7 +378,9 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         struct unit_watch *uw __attribute__((cleanup(unit_watch_freep))) = NULL;
         if (io->attach && unit_watch_new(bus, unit, &uw, NULL) < 0)
                 uw = NULL;
-        bool client_cleans = uw && !rootless() && json_bool(c->config, "HostConfig.AutoRemove");
+        /* (not a user's container on the user's bridge networks: its
+         * cleanup enters their namespace, which this client may not) */
+        bool client_cleans = uw && json_array_size(eps) == 0 && json_bool(c->config, "HostConfig.AutoRemove");
         int r = client_cleans ? cleaner_mark(c, err) : 0;
         if (client_cleans)
                 spec.exec_stop_post = NULL;

@@ -293,3 +293,26 @@ DOCKERFILE
     assert_failure
     assert_output "berth: berth unshare is for users: root's berth works in the host's user namespace"
 }
+
+@test "rootless: an attached run --rm has no stop hook; its client removes it, also when stopped from elsewhere" {
+    user_unit_active() { [ "$(as_user systemctl --user is-active "berth-$1.service")" = active ]; }
+    as_user berth run --rm --name urm --network none busybox sleep 30 >/dev/null &
+    client=$!
+    wait_until 10 user_unit_active urm
+    run as_user systemctl --user show -p ExecStopPost --value berth-urm.service
+    assert_success
+    assert_output ""
+    id=$(as_user berth inspect -f '{{.Id}}' urm)
+    run as_user berth stop -t 1 urm
+    assert_success
+    run as_user berth ps -a --format '{{.Names}}'
+    assert_output_not_contains urm
+    st=0
+    wait "$client" || st=$?
+    [ "$st" -eq 137 ] || _fail "the client: status $st"
+    [ ! -e "/home/$ROOTLESS_USER/.local/share/berth/containers/$id" ] || _fail "the record is left"
+    # detached, the hook stays
+    as_user berth run -d --rm --name urd --network none busybox sleep 30 >/dev/null
+    run as_user systemctl --user show -p ExecStopPost --value berth-urd.service
+    assert_output_contains _cleanup
+}
