@@ -95,14 +95,15 @@ int unit_wait_inactive(sd_bus *bus, const char *unit, uint64_t timeout_usec, ber
 struct unit_watch;
 int unit_watch_new(sd_bus *bus, const char *unit, struct unit_watch **out, berth_error_t *err);
 bool unit_watch_inactive(struct unit_watch *uw);
-/* The main process's exit as the unit's signals said (a watch made before
- * the unit started sees them all): its exit code (128+N for signal N), and
+/* The exit of main process pid (0: any) as the unit's signals said (a
+ * watch made before the unit started sees them all; the pid tells this
+ * run's from the last one's): its exit code (128+N for signal N), and
  * whether the kernel's OOM killer ended it.  -ENODATA: not seen. */
-int unit_watch_exit(struct unit_watch *uw, int *exit_code, bool *oom);
+int unit_watch_exit(struct unit_watch *uw, pid_t pid, int *exit_code, bool *oom);
 void unit_watch_free(struct unit_watch *uw);
 static inline void unit_watch_freep(struct unit_watch **uw) { unit_watch_free(*uw); }
-/* Forget what the watch saw (the start job's signals, or the unit's last
- * run): from now on it follows the run just started. */
+/* After the start job: an inactive state seen until now was the last run's
+ * (or the start's); the watch looks again. */
 void unit_watch_reset(struct unit_watch *uw);
 /* ResetFailedUnit, errors ignored (the unit may not exist). */
 void unit_reset_failed(sd_bus *bus, const char *unit);

@@ -451,7 +451,10 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
         if (client_cleans) {
                 bool oom = false;
                 (void) unit_watch_inactive(uw); /* what is still queued */
-                if (unit_watch_exit(uw, &code, &oom) < 0) {
+                /* the container's pid, which the shim recorded before READY=1 */
+                cleanup_container struct berth_container *now = NULL;
+                pid_t pid = container_load(s, c->id, &now, NULL) == 0 ? (pid_t) json_int(now->state, "Pid", 0) : 0;
+                if (unit_watch_exit(uw, pid, &code, &oom) < 0) {
                         berth_warn("the exit status of container %s was not seen", c->name);
                         code = 255;
                 }

@@ -499,8 +499,9 @@ struct inactive_wait {
         bool dirty; /* a PropertiesChanged arrived: look again */
         bool done;
         int error;
-        /* the Service interface's ExecMainCode (CLD_*, 0: not exited),
-         * ExecMainStatus and Result, as its signals said */
+        /* the Service interface's ExecMainPID, ExecMainCode (CLD_*, 0: not
+         * exited), ExecMainStatus and Result, as its signals said */
+        uint32_t main_pid;
         int main_code, main_status;
         bool have_status, oom;
 };
@@ -515,7 +516,10 @@ static void service_props_changed(sd_bus_message *m, struct inactive_wait *w)
                 int v;
                 if (sd_bus_message_read(m, "s", &key) < 0)
                         return;
-                if (streq(key, "ExecMainCode") && sd_bus_message_read(m, "v", "i", &v) >= 0)
+                uint32_t u;
+                if (streq(key, "ExecMainPID") && sd_bus_message_read(m, "v", "u", &u) >= 0)
+                        w->main_pid = u;
+                else if (streq(key, "ExecMainCode") && sd_bus_message_read(m, "v", "i", &v) >= 0)
                         w->main_code = v;
                 else if (streq(key, "ExecMainStatus") && sd_bus_message_read(m, "v", "i", &v) >= 0) {
                         w->main_status = v;
@@ -632,18 +636,22 @@ bool unit_watch_inactive(struct unit_watch *uw)
 
 void unit_watch_reset(struct unit_watch *uw)
 {
-        while (sd_bus_process(uw->w.bus, NULL) > 0) /* dispatch what came with the start */
-                ;
-        uw->w = (struct inactive_wait) { .bus = uw->w.bus, .unit = uw->unit, .dirty = true };
+        /* an inactive state seen so far was the last run's (or the start's);
+         * the exit seen so far may be this run's: its pid tells */
+        uw->w.done = false;
+        uw->w.dirty = true;
 }
 
-int unit_watch_exit(struct unit_watch *uw, int *exit_code, bool *oom)
+int unit_watch_exit(struct unit_watch *uw, pid_t pid, int *exit_code, bool *oom)
 {
         struct inactive_wait *w = &uw->w;
-        if (!w->have_status || w->main_code == 0) {
+        if (!w->have_status || w->main_code == 0 || (pid > 0 && w->main_pid != (uint32_t) pid)) {
                 /* not in a signal: the unit itself, if still loaded */
                 cleanup_free char *path = unit_path(uw->unit);
                 if (sd_bus_get_property_trivial(w->bus, SD_DEST, path, "org.freedesktop.systemd1.Service",
+                                                "ExecMainPID", NULL, 'u', &w->main_pid) < 0 ||
+                    (pid > 0 && w->main_pid != (uint32_t) pid) ||
+                    sd_bus_get_property_trivial(w->bus, SD_DEST, path, "org.freedesktop.systemd1.Service",
                                                 "ExecMainCode", NULL, 'i', &w->main_code) < 0 ||
                     sd_bus_get_property_trivial(w->bus, SD_DEST, path, "org.freedesktop.systemd1.Service",
                                                 "ExecMainStatus", NULL, 'i', &w->main_status) < 0 ||
