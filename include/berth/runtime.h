@@ -43,8 +43,10 @@ int runtime_enter_for_network(struct berth_store *s, const char *mode, berth_err
  * namespace. */
 int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err);
 /* The same work done by the client of an attached `run --rm`, whose unit
- * has no stop hook (lifecycle.c): the exit as the unit's signal told it. */
-int runtime_cleanup_by_client(struct berth_store *s, const char *id, int exit_code, bool oom, berth_error_t *err);
+ * has no stop hook (lifecycle.c), on the record as loaded after the unit's
+ * end: the exit as the unit's signal told it. */
+int runtime_cleanup_by_client(struct berth_store *s, struct berth_container *c, int exit_code, bool oom,
+                              berth_error_t *err);
 
 struct exec_opts {
         char **argv;

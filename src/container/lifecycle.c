@@ -226,12 +226,20 @@ static int cleaner_mark(struct berth_container *c, berth_error_t *err)
         return write_file_atomic_sync(p, text, strlen(text), 0600, WRITE_VOLATILE, err);
 }
 
-/* The client's cleanup: a container removed meanwhile (rm -f) is fine. */
-static int cleaner_finish(struct berth_store *s, struct berth_container *c, int exit_code, bool oom,
+/* The record as it is now; NULL when it is gone (or unreadable). */
+static struct berth_container *record_now(struct berth_store *s, const char *id)
+{
+        struct berth_container *c = NULL;
+        return container_load(s, id, &c, NULL) == 0 ? c : NULL;
+}
+
+/* The client's cleanup, on the record as it is now (NULL: gone already); a
+ * container removed meanwhile (rm -f) is fine. */
+static int cleaner_finish(struct berth_store *s, struct berth_container *now, int exit_code, bool oom,
                           berth_error_t *err)
 {
-        if (runtime_cleanup_by_client(s, c->id, exit_code, oom, err) < 0) {
-                if (access(c->dir, F_OK) == 0)
+        if (now && runtime_cleanup_by_client(s, now, exit_code, oom, err) < 0) {
+                if (access(now->dir, F_OK) == 0)
                         return -1;
                 berth_error_free(err);
         }
@@ -246,7 +254,8 @@ int container_await_cleaner(struct berth_store *s, struct berth_container *c, be
         if (!marked || access(c->dir, F_OK) < 0)
                 return 0;
         /* its client was killed: do its work (the exit code is nobody's now) */
-        return cleaner_finish(s, c, 255, false, err);
+        cleanup_container struct berth_container *now = record_now(s, c->id);
+        return cleaner_finish(s, now, 255, false, err);
 }
 
 int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct berth_container *c,
@@ -404,11 +413,14 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 if (r < 0)
                         return r;
                 (void) unit_wait_inactive(bus, unit, 5 * 1000000ULL, NULL);
-                berth_error_t e = NULL;
-                if (client_cleans && cleaner_finish(s, c, BERTH_EXIT_ENGINE, false, &e) < 0)
-                        berth_warn_error(&e, "container %s is left behind", c->name);
-                cleanup_free char *exitfile = store_run_path(s, "exits/%s", c->id);
-                (void) unlink(exitfile); /* the cleanup's, for a client that reads it on success */
+                if (client_cleans) {
+                        berth_error_t e = NULL;
+                        cleanup_container struct berth_container *now = record_now(s, c->id);
+                        if (cleaner_finish(s, now, BERTH_EXIT_ENGINE, false, &e) < 0)
+                                berth_warn_error(&e, "container %s is left behind", c->name);
+                        cleanup_free char *exitfile = store_run_path(s, "exits/%s", c->id);
+                        (void) unlink(exitfile); /* the cleanup's, read only after a run */
+                }
                 return start_error(s, bus, c, err);
         }
         if (!io->attach)
@@ -452,13 +464,13 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 bool oom = false;
                 (void) unit_watch_inactive(uw); /* what is still queued */
                 /* the container's pid, which the shim recorded before READY=1 */
-                cleanup_container struct berth_container *now = NULL;
-                pid_t pid = container_load(s, c->id, &now, NULL) == 0 ? (pid_t) json_int(now->state, "Pid", 0) : 0;
+                cleanup_container struct berth_container *now = record_now(s, c->id);
+                pid_t pid = now ? (pid_t) json_int(now->state, "Pid", 0) : 0;
                 if (unit_watch_exit(uw, pid, &code, &oom) < 0) {
                         berth_warn("the exit status of container %s was not seen", c->name);
                         code = 255;
                 }
-                if (cleaner_finish(s, c, code, oom, err) < 0)
+                if (cleaner_finish(s, now, code, oom, err) < 0)
                         return -1;
         }
         if (read_exit_code(s, c, &code, err) < 0)

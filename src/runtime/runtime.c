@@ -780,11 +780,13 @@ int runtime_shim(struct berth_store *s, const char *id, bool attached, bool tty,
 
 /* ---- the stop hook ------------------------------------------------------------ */
 /* oom: -1 to read it from our own cgroup (the unit's, in its stop hook). */
-static int finish_exited(struct berth_store *s, const char *id, int exit_code, int oom_known, berth_error_t *err);
+static int finish_exited(struct berth_store *s, struct berth_container *c, int exit_code, int oom_known,
+                         berth_error_t *err);
 
-int runtime_cleanup_by_client(struct berth_store *s, const char *id, int exit_code, bool oom, berth_error_t *err)
+int runtime_cleanup_by_client(struct berth_store *s, struct berth_container *c, int exit_code, bool oom,
+                              berth_error_t *err)
 {
-        return finish_exited(s, id, exit_code, oom, err);
+        return finish_exited(s, c, exit_code, oom, err);
 }
 
 int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
@@ -803,14 +805,16 @@ int runtime_cleanup(struct berth_store *s, const char *id, berth_error_t *err)
                         exit_code = 128 + sig;
                 }
         }
-        return finish_exited(s, id, exit_code, -1, err);
-}
-
-static int finish_exited(struct berth_store *s, const char *id, int exit_code, int oom_known, berth_error_t *err)
-{
         cleanup_container struct berth_container *c = NULL;
         if (container_load(s, id, &c, err) < 0)
                 return -1;
+        return finish_exited(s, c, exit_code, -1, err);
+}
+
+static int finish_exited(struct berth_store *s, struct berth_container *c, int exit_code, int oom_known,
+                         berth_error_t *err)
+{
+        const char *id = c->id;
         if (rootless())
                 log_relay_wait(s, id);
         stop_health_checks(c);

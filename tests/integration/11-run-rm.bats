@@ -14,6 +14,17 @@ teardown() { remove_all_containers; }
 unit_running() { [ "$(systemctl is-active "berth-$1.service")" = active ]; }
 unit_gone() { ! systemctl is-active -q "berth-$1.service"; }
 
+# orphan NAME: an attached run --rm of sleep whose client is SIGKILLed once
+# the container runs (the client's own status: 137).
+orphan() {
+    berth run --rm --name "$1" busybox sleep 30 >/dev/null &
+    local client=$! st=0
+    wait_until 10 unit_running "$1"
+    kill -KILL "$client"
+    wait "$client" || st=$?
+    [ "$st" -eq 137 ] || _fail "the killed client of $1: status $st"
+}
+
 @test "attached run --rm: no ExecStopPost, the client is named, gone when run returns; -d keeps the hook" {
     berth run --rm --name rmc busybox sleep 30 >/dev/null &
     client=$!
@@ -72,7 +83,10 @@ unit_gone() { ! systemctl is-active -q "berth-$1.service"; }
     # stop returns once the container is gone, not just its unit
     run berth ps -a --format '{{.Names}}'
     assert_output_not_contains st
-    wait "$c1" || true
+    st=0
+    wait "$c1" || st=$?
+    # sleep as PID 1 ignores SIGTERM: killed after the timeout
+    [ "$st" -eq 137 ] || _fail "the client of a stopped container: $st"
 
     berth run --rm --name rf busybox sleep 30 >/dev/null &
     c2=$!
@@ -91,11 +105,7 @@ unit_gone() { ! systemctl is-active -q "berth-$1.service"; }
 }
 
 @test "a client killed with SIGKILL: stop and rm still remove its container" {
-    berth run --rm --name orphan busybox sleep 30 >/dev/null &
-    client=$!
-    wait_until 10 unit_running orphan
-    kill -KILL "$client"
-    wait "$client" || true
+    orphan orphan
     run berth ps --format '{{.Names}}'
     assert_output_contains orphan
     # ended by itself with nobody to clean up: listed as exited, at once
@@ -110,21 +120,13 @@ unit_gone() { ! systemctl is-active -q "berth-$1.service"; }
     run berth ps -a --format '{{.Names}}'
     assert_output_not_contains orphan
 
-    berth run --rm --name orphan1 busybox sleep 30 >/dev/null &
-    client=$!
-    wait_until 10 unit_running orphan1
-    kill -KILL "$client"
-    wait "$client" || true
+    orphan orphan1
     run berth stop -t 1 orphan1
     assert_success
     run berth ps -a --format '{{.Names}}'
     assert_output_not_contains orphan1
 
-    berth run --rm --name orphan2 busybox sleep 30 >/dev/null &
-    client=$!
-    wait_until 10 unit_running orphan2
-    kill -KILL "$client"
-    wait "$client" || true
+    orphan orphan2
     run berth rm -f orphan2
     assert_success
     run berth ps -a --format '{{.Names}}'
