@@ -374,10 +374,14 @@ void network_detach(struct berth_store *s, struct berth_container *c, bool links
                 (void) nl_link_delete(veth0, &e);
         berth_error_free(&e);
 
+        /* the rules go before the reservations, under the lock: a port
+         * given back is free for the next container at once, and its
+         * element must not outlive it (nor be deleted after the next
+         * owner added its own) */
         json_auto_t *mine = network_ports_release(s, c->id);
+        (void) nft_ports_delete(mine, &e);
         if (lfd >= 0)
                 close(steal_fd(&lfd));
-        (void) nft_ports_delete(mine, &e);
         berth_error_free(&e);
         json_t *ns = json_object_get(c->state, "NetworkSettings");
         const char *k;

@@ -180,7 +180,19 @@ int nft_ports_delete(json_t *reservations, berth_error_t *err)
         }
         if (!cmds)
                 return 0;
-        return nft_run(cmds, err);
+        if (nft_run(cmds, NULL) == 0)
+                return 0;
+        /* one transaction fails whole: an element already gone must not
+         * keep the others in place, so one at a time */
+        int failed = 0;
+        for (char *line = cmds, *end; *line; line = end + 1) {
+                end = strchr(line, '\n');
+                *end = '\0';
+                cleanup_free char *one = xasprintf("%s\n", line);
+                if (nft_run(one, failed ? NULL : err) < 0)
+                        failed = -1;
+        }
+        return failed;
 }
 
 int nft_network_delete(const char *subnet, const char *bridge, berth_error_t *err)

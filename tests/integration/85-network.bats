@@ -67,7 +67,7 @@ teardown() {
     www=$(mktemp -d)
     echo "hello from the host" >"$www/index.html"
     berth run -d --name web -p 8080:80 -v "$www":/www:ro busybox httpd -f -p 80 -h /www
-    wait_until 10 curl -sf http://127.0.0.1:8080/
+    wait_until 10 curl -sf -m 3 http://127.0.0.1:8080/ || { net_diag; false; }
     run curl -sf http://127.0.0.1:8080/
     assert_success
     assert_output "hello from the host"
@@ -123,7 +123,7 @@ teardown() {
     [[ $output =~ ^0\.0\.0\.0:([0-9]+)$ ]]
     port=${BASH_REMATCH[1]}
     [ "$port" -gt 1024 ]
-    wait_until 10 curl -sf "http://127.0.0.1:$port/"
+    wait_until 10 curl -sf -m 3 "http://127.0.0.1:$port/" || { net_diag; false; }
     run berth port rnd 81
     assert_failure
     assert_output "berth: No public port '81/tcp' published for rnd"
@@ -131,7 +131,7 @@ teardown() {
 
 @test "-p IP:HOSTPORT:PORT publishes on that address only; several ports in ps" {
     berth run -d --name lo-only -p 127.0.0.1:8086:80 -p 8087:80 -p 5300:53/udp busybox httpd -f -p 80 -h /www
-    wait_until 10 curl -sf http://127.0.0.1:8086/
+    wait_until 10 curl -sf -m 3 http://127.0.0.1:8086/ || { net_diag; false; }
     curl -sf http://127.0.0.1:8087/ >/dev/null
     # the gateway is a local address too, but not 127.0.0.1
     run curl -s -m 2 http://172.17.0.1:8086/
@@ -155,7 +155,7 @@ teardown() {
     run berth port pub
     assert_success
     [[ $output =~ ^80/tcp\ -\>\ 0\.0\.0\.0:([0-9]+)$ ]]
-    wait_until 10 curl -sf "http://127.0.0.1:${BASH_REMATCH[1]}/"
+    wait_until 10 curl -sf -m 3 "http://127.0.0.1:${BASH_REMATCH[1]}/" || { net_diag; false; }
     run berth inspect -f '{{json .Config.ExposedPorts}} {{.HostConfig.PublishAllPorts}}' pub
     assert_output '{"80/tcp":{}} true'
     berth rm -f pub
@@ -375,7 +375,7 @@ teardown() {
     # the port is free again
     berth rm doomed
     berth run -d --name reborn -p 8083:80 busybox httpd -f -p 80 -h /www
-    wait_until 10 curl -sf http://127.0.0.1:8083/
+    wait_until 10 curl -sf -m 3 http://127.0.0.1:8083/ || { net_diag; false; }
 }
 
 @test "--rm containers clean up on exit too" {

@@ -106,7 +106,7 @@ hosts_ip() {
 
 @test "-p publishes to the address on the first network" {
     berth run -d --name web -p 8086:80 --network back --network front busybox httpd -f -p 80 -h /www
-    wait_until 10 curl -sf -o /dev/null http://127.0.0.1:8086/
+    wait_until 10 curl -sf -m 3 -o /dev/null http://127.0.0.1:8086/ || { net_diag; false; }
     run nft list map ip berth tcp_any
     assert_output_contains "8086 comment"
     assert_output_contains ": 10.82.0.2 . 80"

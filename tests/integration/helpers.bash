@@ -166,6 +166,22 @@ wait_until() {
 
 # journal_has JOURNALCTL_MATCHES... -- TEXT: some journal message matching
 # the matches (e.g. CONTAINER_NAME=web, -u unit, -t tag) contains TEXT.
+# net_diag: what a failed reach through a published port needs to be
+# understood afterwards (printed to stderr, which bats shows on failure):
+# berth's nftables table, the addresses, routes and the port reservations.
+net_diag() {
+    {
+        echo "---- net_diag"
+        nft list table ip berth 2>&1
+        ip -4 -o addr show 2>&1
+        ip route 2>&1
+        cat /run/berth/networks/ports.json 2>&1
+        echo
+        cat /proc/net/nf_conntrack 2>/dev/null | grep -E 'dport=(80|808[0-9])' | head -n 20
+        berth ps -a 2>&1
+    } >&2
+}
+
 journal_has() {
     local args=()
     while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
