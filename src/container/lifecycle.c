@@ -376,11 +376,6 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 spec.stdin_fd = inp[0];
         }
 
-        /* The record says exited as soon as the unit's ExecStopPost hook has
-         * written it, but the unit stays loaded (deactivating) until the hook
-         * returns: starting it again right then would find "already loaded". */
-        (void) unit_wait_inactive(bus, unit, 10 * 1000000ULL, NULL);
-        unit_reset_failed(bus, unit);
         /* Attached: the unit's signals watched from before its start, so
          * its end is not missed however soon it comes; with --rm, as root,
          * the client cleans up instead of a stop hook. */
@@ -395,6 +390,18 @@ int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct
                 spec.exec_stop_post = NULL;
         if (r == 0)
                 r = unit_start_transient(bus, &spec, err);
+        if (r == -EEXIST) {
+                /* The record says exited as soon as the unit's ExecStopPost
+                 * hook has written it, but the unit stays loaded
+                 * (deactivating) until the hook returns, or failed: wait
+                 * for it and forget it, then start again.  Only then: two
+                 * round trips to a busy manager, which a new name never
+                 * needs. */
+                berth_error_free(err);
+                (void) unit_wait_inactive(bus, unit, 10 * 1000000ULL, NULL);
+                unit_reset_failed(bus, unit);
+                r = unit_start_transient(bus, &spec, err);
+        }
         /* what the watch saw until now was the start (or the unit's last run) */
         if (uw)
                 unit_watch_reset(uw);

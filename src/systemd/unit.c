@@ -138,7 +138,8 @@ static int call_and_wait_job(sd_bus *bus, sd_bus_message *m, const char *what, c
                         *result = xstrdup("done");
                         return 0;
                 }
-                return bus_error(err, r, &e, what);
+                bus_error(err, r, &e, what);
+                return sd_bus_error_has_name(&e, "org.freedesktop.systemd1.UnitExists") ? -EEXIST : -1;
         }
         const char *job;
         r = sd_bus_message_read(reply, "o", &job);

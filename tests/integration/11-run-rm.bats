@@ -132,3 +132,30 @@ orphan() {
     run berth ps -a --format '{{.Names}}'
     assert_output_not_contains orphan2
 }
+
+@test "a unit of the same name still loaded (failed): run and start reset it and start anyway" {
+    # the start is tried first; only a unit left loaded costs the wait and
+    # the reset (issue 15): a failed unit that systemd keeps stands for a
+    # stop hook still running or a failure nobody reset
+    systemd-run -q --unit berth-stale.service -p CollectMode=inactive /bin/false
+    wait_until 10 sh -c '[ "$(systemctl is-failed berth-stale.service)" = failed ]'
+    run berth run --rm --name stale --network none busybox echo fresh
+    assert_success
+    assert_output fresh
+    # the same for a container's second start
+    systemd-run -q --unit berth-stale2.service -p CollectMode=inactive /bin/false
+    wait_until 10 sh -c '[ "$(systemctl is-failed berth-stale2.service)" = failed ]'
+    berth create --name stale2 busybox echo again >/dev/null
+    run berth start -a stale2
+    assert_success
+    assert_output again
+    # a unit of that name that stays active is not taken over: one line
+    systemd-run -q --unit berth-busy.service sleep 100
+    run --separate-stderr berth run --name busy busybox true
+    assert_failure
+    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || _fail "stderr: $stderr"
+    [[ "$stderr" == *"berth-busy.service"* ]] || _fail "stderr: $stderr"
+    run systemctl is-active berth-busy.service
+    assert_output active
+    systemctl stop berth-busy.service
+}
