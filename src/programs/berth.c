@@ -131,7 +131,12 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-        setlocale(LC_ALL, "");
+        /* The character set only (table widths, file names in archives):
+         * numbers and dates stay as Docker prints and parses them whatever
+         * the user's locale (--cpus 1.5 under de_DE, stats' 0.50%), and
+         * messages are English as Docker's; loading one category instead
+         * of thirteen also spares every command a dozen file opens. */
+        setlocale(LC_CTYPE, "");
         rootless_init();
         /* a user's container's log relay (log-relay.h): no store, no options */
         if (argc >= 2 && streq(argv[1], "_log-relay"))
