@@ -9,6 +9,8 @@
 
 #include "berth/cli.h"
 #include "berth/container.h"
+#include "berth/lifecycle.h"
+#include "berth/json-util.h"
 #include "berth/registry.h"
 #include "berth/template.h"
 #include "berth/util.h"
@@ -31,6 +33,27 @@ int cli_container_list(struct berth_store *s, struct berth_container ***out, siz
         for (size_t i = 0; i < nbad; i++)
                 fprintf(stderr, "berth: %s; run berth system check\n", bad[i].error);
         container_unreadable_free(bad, nbad);
+        /* An attached run --rm has no stop hook: its client removes the
+         * container.  One whose client was killed is removed by the next
+         * command that lists containers once it has ended, as Docker's
+         * daemon removes a --rm container at its end whoever waits. */
+        size_t kept = 0;
+        for (size_t i = 0; i < *n; i++) {
+                struct berth_container *c = (*out)[i];
+                bool marked = false;
+                if (json_is_true(json_at(c->config, "HostConfig.AutoRemove")) && !container_cleaner(c, &marked) &&
+                    marked && !container_is_running(c)) {
+                        berth_error_t e = NULL;
+                        if (container_await_cleaner(s, c, &e) < 0)
+                                berth_warn_error(&e, "container %s is left behind", c->name);
+                        if (access(c->dir, F_OK) < 0) {
+                                container_free(c);
+                                continue;
+                        }
+                }
+                (*out)[kept++] = c;
+        }
+        *n = kept;
         return 0;
 }
 
