@@ -22,6 +22,9 @@
 void rootless_init(void);
 /* berth runs for a user other than root (also inside its user namespace). */
 bool rootless(void);
+/* A user's berth in its own user namespace (as its uid 0): it may act on
+ * files of the user's subordinate ids. */
+bool rootless_inside(void);
 /* The user berth runs for (0 for root), and that user's primary group. */
 uid_t rootless_uid(void);
 gid_t rootless_gid(void);

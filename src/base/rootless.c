@@ -44,6 +44,11 @@ bool rootless(void)
         return user_uid != 0;
 }
 
+bool rootless_inside(void)
+{
+        return rootless() && geteuid() == 0 && !in_initial_userns();
+}
+
 uid_t rootless_uid(void)
 {
         rootless_init();

@@ -12,6 +12,7 @@
 #include "berth/lifecycle.h"
 #include "berth/json-util.h"
 #include "berth/registry.h"
+#include "berth/rootless.h"
 #include "berth/template.h"
 #include "berth/util.h"
 
@@ -36,12 +37,15 @@ int cli_container_list(struct berth_store *s, struct berth_container ***out, siz
         /* An attached run --rm has no stop hook: its client removes the
          * container.  One whose client was killed is removed by the next
          * command that lists containers once it has ended, as Docker's
-         * daemon removes a --rm container at its end whoever waits. */
+         * daemon removes a --rm container at its end whoever waits.  (A
+         * user's berth outside its user namespace, as ps is, cannot remove
+         * files of the subordinate ids: it leaves that to rm and prune.) */
+        bool can_finish = !rootless() || rootless_inside();
         size_t kept = 0;
         for (size_t i = 0; i < *n; i++) {
                 struct berth_container *c = (*out)[i];
                 bool marked = false;
-                if (json_is_true(json_at(c->config, "HostConfig.AutoRemove")) && !container_cleaner(c, &marked) &&
+                if (can_finish && json_is_true(json_at(c->config, "HostConfig.AutoRemove")) && !container_cleaner(c, &marked) &&
                     marked && !container_is_running(c)) {
                         berth_error_t e = NULL;
                         if (container_await_cleaner(s, c, &e) < 0)

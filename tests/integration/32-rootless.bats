@@ -316,3 +316,31 @@ DOCKERFILE
     run as_user systemctl --user show -p ExecStopPost --value berth-urd.service
     assert_output_contains _cleanup
 }
+
+@test "rootless: a killed client's --rm container: ps lists it exited without a warning, prune removes it" {
+    user_unit_active() { [ "$(as_user systemctl --user is-active "berth-$1.service")" = active ]; }
+    user_unit_gone() { ! as_user systemctl --user is-active -q "berth-$1.service"; }
+    # a file of the container's root (a subordinate id) in its upper dir
+    as_user berth run --rm --name uorph --network none busybox sh -c 'mkdir -p /made/deep && touch /made/deep/f && exec sleep 30' >/dev/null &
+    wait_until 10 user_unit_active uorph
+    wait_until 10 as_user berth exec uorph test -e /made/deep/f
+    client=$(pgrep -u "$ROOTLESS_USER" -f 'berth run --rm --name uorph')
+    [ -n "$client" ] || _fail "no client found"
+    kill -KILL $client
+    id=$(as_user berth inspect -f '{{.Id}}' uorph)
+    as_user berth kill uorph >/dev/null
+    wait_until 10 user_unit_gone uorph
+    # ps stays outside the user's namespace: it cannot remove the files of
+    # the subordinate ids, so it lists the container, and says nothing else
+    run --separate-stderr as_user berth ps -a --format '{{.Names}} {{.Status}}'
+    assert_success
+    assert_output_contains "uorph Exited"
+    [ -z "$stderr" ] || _fail "stderr: $stderr"
+    [ -d "/home/$ROOTLESS_USER/.local/share/berth/containers/$id" ] || _fail "the record is gone or half gone"
+    # a command in the namespace removes it
+    run as_user berth container prune -f
+    assert_success
+    [ ! -e "/home/$ROOTLESS_USER/.local/share/berth/containers/$id" ] || _fail "the record is left"
+    run as_user berth ps -a --format '{{.Names}}'
+    assert_output_not_contains uorph
+}
