@@ -32,6 +32,12 @@ int container_stop(struct berth_store *s, sd_bus *bus, struct berth_container *c
  * client removes the container) ended: wait for the client to do so, or do
  * it if the client is gone. */
 int container_await_cleaner(struct berth_store *s, struct berth_container *c, berth_error_t *err);
+/* A `--rm` container whose client was killed and whose process has ended:
+ * do the client's work (die, network, removal) now, as Docker's daemon
+ * removes it at its end.  True when it is gone; false for any other
+ * container (and for a user's berth outside its user namespace, which
+ * cannot remove the files of the subordinate ids). */
+bool container_reap_orphan(struct berth_store *s, struct berth_container *c);
 int container_kill(sd_bus *bus, struct berth_container *c, int sig, berth_error_t *err);
 /* `pause`/`unpause`: freeze the unit's processes (state "paused") with
  * systemd's FreezeUnit, or SIGSTOP/SIGCONT where systemd cannot freeze

@@ -44,8 +44,8 @@ int unit_bus_open(sd_bus **bus, berth_error_t *err);
 /* StartTransientUnit and wait for its start job.  Returns 0 when the job
  * result is "done", 1 when it finished with another result (the unit failed
  * to start: the caller reads why from the container state), <0 on errors
- * talking to systemd. */
-/* -EEXIST (err set): a unit of that name is still loaded. */
+ * talking to systemd; -EEXIST (err set too) when a unit of that name is
+ * still loaded. */
 int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_t *err);
 /* A transient NAME.timer and the NAME.service it triggers (Type=oneshot,
  * one ExecStart), as `systemd-run --on-active=... --on-unit-inactive=...`

@@ -10,9 +10,7 @@
 #include "berth/cli.h"
 #include "berth/container.h"
 #include "berth/lifecycle.h"
-#include "berth/json-util.h"
 #include "berth/registry.h"
-#include "berth/rootless.h"
 #include "berth/template.h"
 #include "berth/util.h"
 
@@ -34,28 +32,14 @@ int cli_container_list(struct berth_store *s, struct berth_container ***out, siz
         for (size_t i = 0; i < nbad; i++)
                 fprintf(stderr, "berth: %s; run berth system check\n", bad[i].error);
         container_unreadable_free(bad, nbad);
-        /* An attached run --rm has no stop hook: its client removes the
-         * container.  One whose client was killed is removed by the next
-         * command that lists containers once it has ended, as Docker's
-         * daemon removes a --rm container at its end whoever waits.  (A
-         * user's berth outside its user namespace, as ps is, cannot remove
-         * files of the subordinate ids: it leaves that to rm and prune.) */
-        bool can_finish = !rootless() || rootless_inside();
+        /* a --rm container whose client was killed goes at its end, as
+         * Docker's daemon removes it, when the next command lists */
         size_t kept = 0;
         for (size_t i = 0; i < *n; i++) {
-                struct berth_container *c = (*out)[i];
-                bool marked = false;
-                if (can_finish && json_is_true(json_at(c->config, "HostConfig.AutoRemove")) && !container_cleaner(c, &marked) &&
-                    marked && !container_is_running(c)) {
-                        berth_error_t e = NULL;
-                        if (container_await_cleaner(s, c, &e) < 0)
-                                berth_warn_error(&e, "container %s is left behind", c->name);
-                        if (access(c->dir, F_OK) < 0) {
-                                container_free(c);
-                                continue;
-                        }
-                }
-                (*out)[kept++] = c;
+                if (container_reap_orphan(s, (*out)[i]))
+                        container_free((*out)[i]);
+                else
+                        (*out)[kept++] = (*out)[i];
         }
         *n = kept;
         return 0;

@@ -258,6 +258,21 @@ int container_await_cleaner(struct berth_store *s, struct berth_container *c, be
         return cleaner_finish(s, now, 255, false, err);
 }
 
+bool container_reap_orphan(struct berth_store *s, struct berth_container *c)
+{
+        /* the mark is only an attached --rm run's: the flag spares the
+         * other containers a file read */
+        bool marked = false;
+        if ((rootless() && !rootless_inside()) || !json_is_true(json_at(c->config, "HostConfig.AutoRemove")) ||
+            container_cleaner(c, &marked) || !marked || container_is_running(c))
+                return false;
+        berth_error_t e = NULL;
+        cleanup_container struct berth_container *now = record_now(s, c->id);
+        if (cleaner_finish(s, now, 255, false, &e) < 0)
+                berth_warn_error(&e, "container %s is left behind", c->name);
+        return access(c->dir, F_OK) < 0;
+}
+
 int container_start(struct berth_store *s, sd_bus *bus, const char *self, struct berth_container *c,
                     const struct start_io *io, berth_error_t *err)
 {
