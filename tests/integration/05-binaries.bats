@@ -116,12 +116,14 @@ loads() {
     HOOKS_ENV=1
     systemctl set-environment LD_DEBUG=files
     berth run -d --name "$name" --network none busybox true >/dev/null
-    systemctl unset-environment LD_DEBUG
     hooks_ran() {
         [ "$(journalctl -q -o cat -u "berth-$name.service" --no-pager |
             grep -c 'transferring control: /usr/libexec/berth/berth-runtime')" -eq 2 ]
     }
+    # the manager's environment is read at each spawn: kept until the stop
+    # hook has started too (teardown unsets it)
     wait_until 20 hooks_ran
+    systemctl unset-environment LD_DEBUG
     run journalctl -q -o cat -u "berth-$name.service" --no-pager
     assert_success
     assert_output_contains "file=libsystemd.so.0"
