@@ -14,6 +14,10 @@
 
 struct unit_props;
 
+/* Whether /sys/fs/cgroup is the unified (cgroup v2) hierarchy alone, as on
+ * a default Debian 12 host; false on hybrid and legacy (v1) hosts. */
+bool cgroup_unified(void);
+
 /* --ulimit: systemd's LimitX= (hard) and LimitXSoft= (soft) properties. */
 struct unit_rlimit {
         const char *property; /* "LimitNOFILE" */

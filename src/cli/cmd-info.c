@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <getopt.h>
 #include <sys/utsname.h>
-#include <sys/vfs.h>
 #include <systemd/sd-bus.h>
 
 #include "berth/rootless-ns.h"
@@ -19,10 +18,6 @@
 #include "berth/template.h"
 #include "berth/unit.h"
 #include "berth/util.h"
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 int cmd_version(struct berth_cli *cli, int argc, char **argv, berth_error_t *err)
 {
@@ -45,8 +40,7 @@ int cmd_version(struct berth_cli *cli, int argc, char **argv, berth_error_t *err
 
 static const char *cgroup_layout(void)
 {
-        struct statfs fs;
-        if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+        if (cgroup_unified())
                 return "2 (unified)";
         if (access("/sys/fs/cgroup/unified", F_OK) == 0)
                 return "1 (hybrid: v1 controllers, cgroup2 for systemd)";

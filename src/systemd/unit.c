@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <sys/vfs.h>
 #include <time.h>
 
 #include "berth/limits.h"
@@ -13,6 +14,16 @@
 #define SD_PATH "/org/freedesktop/systemd1"
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SD_UNIT "org.freedesktop.systemd1.Unit"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+bool cgroup_unified(void)
+{
+        struct statfs fs;
+        return statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
 
 static int bus_error(berth_error_t *err, int r, const sd_bus_error *e, const char *what)
 {
@@ -234,10 +245,17 @@ int unit_start_transient(sd_bus *bus, const struct unit_spec *spec, berth_error_
         if (r >= 0)
                 r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
         /* What `berth stats` reads back (MemoryCurrent, CPUUsageNSec,
-         * TasksCurrent, IOReadBytes...), whatever the host's defaults. */
+         * TasksCurrent, IOReadBytes...), whatever the host's defaults.
+         * IOReadBytes/IOWriteBytes come from the unified hierarchy's io.stat
+         * only: on a hybrid or legacy host systemd reports none whatever the
+         * unit asks, and IOAccounting= would only cost each start a blkio
+         * cgroup (2 ms of a 14 ms `run --rm` here).  I/O limits bring the
+         * controller in by themselves. */
         if (r >= 0)
-                r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "CPUAccounting", "b", 1, "MemoryAccounting", "b", 1,
-                                          "TasksAccounting", "b", 1, "IOAccounting", "b", 1);
+                r = sd_bus_message_append(m, "(sv)(sv)(sv)", "CPUAccounting", "b", 1, "MemoryAccounting", "b", 1,
+                                          "TasksAccounting", "b", 1);
+        if (r >= 0 && cgroup_unified())
+                r = sd_bus_message_append(m, "(sv)", "IOAccounting", "b", 1);
         if (r >= 0 && spec->timeout_stop_usec)
                 r = sd_bus_message_append(m, "(sv)", "TimeoutStopUSec", "t", spec->timeout_stop_usec);
         if (r >= 0 && spec->syslog_identifier)
