@@ -75,6 +75,9 @@ struct definition {
                                 manager's (the user's store, the user template,
                                 DEFINITION_USER_WAIT_ONLINE for the network) */
         char *stop_signal;   /* the image's STOPSIGNAL (KillSignal=), when known */
+        bool io_accounting;  /* IOAccounting=yes: the host's hierarchy is the unified
+                                one, the only one systemd reads block I/O from
+                                (cgroup_unified()); set by definitions_generate_all() */
         long long stop_timeout; /* StopTimeout= in seconds (also TimeoutStopSec=), -1: not set */
         struct limits limits;/* the limit keys (Memory=, CPUs=, ...) */
         char **devices;      /* AddDevice=: HOST[:CONTAINER][:PERMS] ("-" prefix dropped) */

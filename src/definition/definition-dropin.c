@@ -16,6 +16,7 @@
 #include "berth/network.h"
 #include "berth/registry.h"
 #include "berth/rootless.h"
+#include "berth/unit.h"
 #include "berth/util.h"
 
 #ifndef SYSTEMD_UNIT_DIR
@@ -163,6 +164,10 @@ static char *container_dropin(const struct definition *d)
                 fprintf(f, "# the limits are invalid: %s\n", e->msg);
         if (service_props)
                 fputs(service_props, f);
+        /* what `berth stats` reads as BLOCK I/O; elsewhere a blkio cgroup
+         * per start for nothing (unit_start_transient() does the same) */
+        if (d->io_accounting)
+                fputs("IOAccounting=yes\n", f);
         if (d->stop_timeout >= 0)
                 fprintf(f, "TimeoutStopSec=%lld\n", d->stop_timeout);
         if (d->notify)
@@ -309,6 +314,9 @@ int definitions_generate_all(struct definition **defs, size_t n, const char *out
                              void (*report)(const char *msg, void *ud), void *ud, size_t *written)
 {
         definitions_use_store(defs, n);
+        bool unified = cgroup_unified();
+        for (size_t i = 0; i < n; i++)
+                defs[i]->io_accounting = unified;
         int failed = 0;
         if (written)
                 *written = 0;

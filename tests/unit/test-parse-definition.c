@@ -367,6 +367,11 @@ START_TEST(test_ulimit)
         cleanup_free char *text = definition_dropin(d);
         ck_assert_int_ge(line_at(text, "LimitNOFILE=1024:2048"), 0);
         ck_assert_int_ge(line_at(text, "LimitCORE=infinity"), 0);
+        /* block I/O accounting only where the host's hierarchy gives it */
+        ck_assert_int_lt(line_at(text, "IOAccounting=yes"), 0);
+        d->io_accounting = true;
+        cleanup_free char *unified = definition_dropin(d);
+        ck_assert_int_gt(line_at(unified, "IOAccounting=yes"), line_at(unified, "[Service]"));
 
         ERR_EQ("[Container]\nImage=x\nUlimit=bogus=1\n", "DIR/web.container:3: invalid ulimit type: bogus");
         ERR_EQ("[Container]\nImage=x\nUlimit=nofile=2048:1024\n",
