@@ -63,14 +63,8 @@ teardown() {
     berth run -d --name hog -m 64m busybox sh -c 'while :; do :; done' >/dev/null
     berth run -d --name calm --network host busybox sleep 1000 >/dev/null
     berth create --name notyet busybox true >/dev/null
-    # accounting is switched on for the unit, whatever the host's defaults;
-    # I/O only on the unified hierarchy, the only one systemd reads it from
-    for p in CPUAccounting MemoryAccounting TasksAccounting; do
-        [ "$(systemctl show -p $p --value berth-hog.service)" = yes ] || _fail "$p is not on"
-    done
-    io=no
-    [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && io=yes
-    [ "$(systemctl show -p IOAccounting --value berth-hog.service)" = $io ] || _fail "IOAccounting is not $io"
+    # accounting is switched on for the unit, whatever the host's defaults
+    assert_unit_accounting berth-hog.service
     sleep 1
     run berth stats --no-stream --format '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.MemPerc}}|{{.NetIO}}|{{.PIDs}}'
     assert_success

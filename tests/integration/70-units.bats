@@ -49,13 +49,7 @@ EOF2
     [ "$(systemctl show -p MemoryMax --value container@web.service)" = 67108864 ]
     [ "$(systemctl show -p TasksMax --value container@web.service)" = 50 ]
     [ "$(systemctl show -p Description --value container@web.service)" = "the test web server" ]
-    for p in CPUAccounting MemoryAccounting TasksAccounting; do
-        [ "$(systemctl show -p $p --value container@web.service)" = yes ] || _fail "$p is not on"
-    done
-    # block I/O only where systemd reads it: the unified hierarchy
-    io=no
-    [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && io=yes
-    [ "$(systemctl show -p IOAccounting --value container@web.service)" = $io ] || _fail "IOAccounting is not $io"
+    assert_unit_accounting container@web.service
     wait_until 10 wget -qO- http://127.0.0.1:8081/
     # the container's process is the unit's main process, in the unit's cgroup
     main=$(systemctl show -p MainPID --value container@web.service)

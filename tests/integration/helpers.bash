@@ -329,3 +329,14 @@ guest_server_stop() {
     ip addr del "$GUEST_IP/32" dev lo
     rm -rf "$GUEST_WWW"
 }
+
+# UNIT has the accounting berth asks for: CPU, memory and tasks always,
+# block I/O only on the unified hierarchy (the only one systemd reads it from)
+assert_unit_accounting() {
+    local p io=no
+    for p in CPUAccounting MemoryAccounting TasksAccounting; do
+        [ "$(systemctl show -p $p --value "$1")" = yes ] || _fail "$1: $p is not on"
+    done
+    [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && io=yes
+    [ "$(systemctl show -p IOAccounting --value "$1")" = $io ] || _fail "$1: IOAccounting is not $io"
+}
