@@ -12,7 +12,7 @@
 # warm-up runs; BENCH_OUT=DIR keeps hyperfine's JSON in DIR/bench-run.json;
 # BENCH_STORE=ext4 puts the stores on ext4 (loop files on the disk) instead
 # of tmpfs, so that fsync costs what it costs on a real machine;
-# BENCH_ONLY=run stops after the first table.
+# BENCH_ONLY=run stops after the first table (and skips build and pull).
 #
 # What is measured (hyperfine, median of BENCH_RUNS runs each), all on the
 # same busybox rootfs (tests/harness/mkbusybox.sh):
@@ -34,7 +34,11 @@
 # Then (issues 4, 3): systemctl start of a container@ unit against a podman-run
 # unit; load of the same archive by berth and podman (MB/s); disk use of ten
 # images sharing a base layer.  Then (issue 15) the light commands against
-# /bin/true: berth version, ps, images, inspect and the generator.
+# /bin/true: berth version, ps, images, inspect and the generator; then,
+# unless BENCH_ONLY=run, bench/build.sh (cold and cached builds against
+# podman build) and bench/pull.sh (a 4 x 64 MB image against podman pull
+# and skopeo copy, BENCH_LAYER_MB to change it), each in a guest of its own,
+# so that one run prints every row of issue 15.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 build=$repo/build-bench
@@ -46,7 +50,15 @@ die() { echo "bench: $*" >&2; exit 1; }
 # shellcheck source=lib.sh
 . "$repo/bench/lib.sh"
 if [ "${1:-}" != --inside ]; then
-    bench_host run.sh BENCH_RUNS="$runs" BENCH_ONLY="${BENCH_ONLY:-}" -- podman runc hyperfine
+    # (bench_host ends in an exec of the guest: a subshell, so that the
+    # image rows of bench/build.sh and bench/pull.sh follow in the same run)
+    st=0
+    (bench_host run.sh BENCH_RUNS="$runs" BENCH_ONLY="${BENCH_ONLY:-}" -- podman runc hyperfine) || st=$?
+    if [ "$st" = 0 ] && [ "${BENCH_ONLY:-}" != run ]; then
+        "$repo/bench/build.sh" || st=$?
+        BENCH_LAYER_MB=${BENCH_LAYER_MB:-64} "$repo/bench/pull.sh" || st=$?
+    fi
+    exit "$st"
 fi
 
 # ---------------------------------------------------- inside the harness guest
