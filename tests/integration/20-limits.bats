@@ -5,6 +5,7 @@ load helpers
 
 setup_file() { ensure_busybox_image; }
 teardown() {
+    rm -f /dev/berth-test-blk
     if [ -e /etc/berth/containers/upddef.container ]; then
         remove_definitions upddef
     fi
@@ -57,6 +58,27 @@ teardown() {
     [[ "$output" == *"invalid ulimit type: nofiles"* ]]
     run berth run --rm --ulimit nofile=10:5 busybox true
     [ "$status" -eq 125 ]
+}
+
+@test "--blkio-weight and --device-read-bps land on the unit, whose processes join the I/O controller" {
+    # a node of this machine's first disk: the guest's /dev has none, Docker
+    # takes only paths under /dev, and systemd takes the number from the node
+    local sys
+    sys=$(ls -d /sys/block/* | grep -v -e /loop -e /ram -e /zram | head -1)
+    [ -n "$sys" ] || skip "this machine has no disk in /sys/block"
+    dev=/dev/berth-test-blk
+    rm -f "$dev"
+    mknod "$dev" b "$(cut -d: -f1 "$sys/dev")" "$(cut -d: -f2 "$sys/dev")"
+    berth run -d --name io --blkio-weight 300 --device-read-bps "$dev:1mb" busybox sleep 1000
+    # runc's mapping: IOWeight = 1 + (weight - 10) * 9999 / 990
+    [ "$(systemctl show -p IOWeight --value berth-io.service)" = 2930 ]
+    [ "$(systemctl show -p IOReadBandwidthMax --value berth-io.service)" = "$dev 1048576" ]
+    assert_in_io_cgroup berth-io.service "$(berth inspect -f '{{.State.Pid}}' io)"
+    # a container started without I/O limits gets the controller with its first
+    berth run -d --name late busybox sleep 1000
+    berth update --blkio-weight 200 late
+    [ "$(systemctl show -p IOWeight --value berth-late.service)" = 1920 ]
+    assert_in_io_cgroup berth-late.service "$(berth inspect -f '{{.State.Pid}}' late)"
 }
 
 @test "stats shows CPU, memory against the limit, network and PIDs; units account for them" {

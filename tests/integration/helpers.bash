@@ -340,3 +340,18 @@ assert_unit_accounting() {
     [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && io=yes
     [ "$(systemctl show -p IOAccounting --value "$1")" = $io ] || _fail "$1: IOAccounting is not $io"
 }
+
+# PID is in UNIT's cgroup (or below it) for the I/O controller: blkio's
+# hierarchy on a cgroup v1 host, io enabled for it on the unified one
+assert_in_io_cgroup() {
+    local unit=$1 pid=$2 cg
+    cg=$(systemctl show -p ControlGroup --value "$unit")
+    [ -n "$cg" ] || _fail "$unit has no control group"
+    if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+        [ -e "/sys/fs/cgroup$cg/io.weight" ] || _fail "$unit: no io controller in /sys/fs/cgroup$cg"
+        grep -q "^0::$cg" "/proc/$pid/cgroup" || _fail "pid $pid is not in $cg: $(cat /proc/$pid/cgroup)"
+    else
+        grep -Eq "^[0-9]+:([^:]*,)?blkio(,[^:]*)?:$cg(/|$)" "/proc/$pid/cgroup" ||
+            _fail "pid $pid is not in $cg for blkio: $(cat /proc/$pid/cgroup)"
+    fi
+}
