@@ -19,10 +19,15 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
+/* (asked at every start: the host's hierarchy does not change under a process) */
 bool cgroup_unified(void)
 {
-        struct statfs fs;
-        return statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+        static int unified = -1;
+        if (unified < 0) {
+                struct statfs fs;
+                unified = statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+        }
+        return unified;
 }
 
 static int bus_error(berth_error_t *err, int r, const sd_bus_error *e, const char *what)

@@ -330,6 +330,9 @@ guest_server_stop() {
     rm -rf "$GUEST_WWW"
 }
 
+# the host's /sys/fs/cgroup is the unified (v2) hierarchy alone
+cgroup_is_unified() { [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; }
+
 # UNIT has the accounting berth asks for: CPU, memory and tasks always,
 # block I/O only on the unified hierarchy (the only one systemd reads it from)
 assert_unit_accounting() {
@@ -337,7 +340,7 @@ assert_unit_accounting() {
     for p in CPUAccounting MemoryAccounting TasksAccounting; do
         [ "$(systemctl show -p $p --value "$1")" = yes ] || _fail "$1: $p is not on"
     done
-    [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && io=yes
+    cgroup_is_unified && io=yes
     [ "$(systemctl show -p IOAccounting --value "$1")" = $io ] || _fail "$1: IOAccounting is not $io"
 }
 
@@ -347,7 +350,7 @@ assert_in_io_cgroup() {
     local unit=$1 pid=$2 cg
     cg=$(systemctl show -p ControlGroup --value "$unit")
     [ -n "$cg" ] || _fail "$unit has no control group"
-    if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    if cgroup_is_unified; then
         [ -e "/sys/fs/cgroup$cg/io.weight" ] || _fail "$unit: no io controller in /sys/fs/cgroup$cg"
         grep -q "^0::$cg" "/proc/$pid/cgroup" || _fail "pid $pid is not in $cg: $(cat /proc/$pid/cgroup)"
     else
