@@ -364,18 +364,26 @@ static int rm_rf_at(int dfd, const char *name, dev_t dev)
                 close(fd);
                 return -errno;
         }
-        int ret = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                int r = rm_rf_at(dirfd(d), de->d_name, dev);
-                if (r < 0 && ret == 0)
-                        ret = r;
+        /* An entry made while we read (a writer that had resolved the path
+         * before it was renamed away) makes the rmdir fail: read again. */
+        for (int pass = 0;; pass++) {
+                int ret = 0;
+                struct dirent *de;
+                while ((de = readdir(d))) {
+                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                                continue;
+                        int r = rm_rf_at(dirfd(d), de->d_name, dev);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                }
+                if (ret < 0)
+                        return ret;
+                if (unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+                        return 0;
+                if (errno != ENOTEMPTY || pass == 2)
+                        return -errno;
+                rewinddir(d);
         }
-        if (ret == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-                ret = -errno;
-        return ret;
 }
 
 int rm_rf(const char *path, berth_error_t *err)

@@ -588,8 +588,14 @@ fail:
 int container_remove(struct berth_store *s, struct berth_container *c, berth_error_t *err)
 {
         /* Rename out of the way first (atomic: the container vanishes at once),
-         * then delete at leisure. */
-        cleanup_free char *stage = store_path(s, "tmp/rm-%s", c->id);
+         * then delete at leisure.  The stage's name is this removal's own: a
+         * definition's container keeps its id from start to start, and what
+         * an earlier removal could not delete must not stop this one. */
+        unsigned char raw[6] = { 0 };
+        char tag[sizeof(raw) * 2 + 1];
+        (void) random_bytes(raw, sizeof(raw));
+        hex_encode(raw, sizeof(raw), tag);
+        cleanup_free char *stage = store_path(s, "tmp/rm-%.12s-%s", c->id, tag);
         {
                 cleanup_store_lock struct store_lock_scope lock = {};
                 if (store_lock_scope_take(s, true, &lock, err) < 0)
@@ -604,7 +610,12 @@ int container_remove(struct berth_store *s, struct berth_container *c, berth_err
         container_event(c, "destroy", NULL);
         cleanup_free char *run = store_run_path(s, "containers/%s", c->id);
         rm_rf(run, NULL);
-        return rm_rf(stage, err);
+        /* Removed since the rename: what cannot be deleted now is garbage
+         * in tmp/ that `berth system check --repair` takes away. */
+        berth_error_t e = NULL;
+        if (rm_rf(stage, &e) < 0)
+                berth_warn_error(&e, "container %s is removed, but not all of its files", c->name);
+        return 0;
 }
 
 int container_lock(struct berth_container *c, berth_error_t *err)

@@ -13,6 +13,9 @@ teardown() {
     rm -f /etc/berth/containers/*.container
     systemctl daemon-reload
     berth rm -f $(berth ps -aq) >/dev/null 2>&1 || true
+    # what the pinned-record test mounted, if it failed midway
+    awk '$5 ~ "^/var/lib/berth/.*/pinned$" { print $5 }' /proc/self/mountinfo | xargs -r umount
+    berth system check --repair >/dev/null 2>&1 || true
 }
 
 write_web() {
@@ -81,6 +84,48 @@ EOF2
     [ "$(systemctl is-active container@web.service)" != active ]
     berth start web
     [ "$(systemctl is-active container@web.service)" = active ]
+}
+
+@test "a start whose previous record cannot all be deleted still starts; rm too; system check --repair takes the rest" {
+    printf '[Container]\nImage=busybox\nExec=sleep 1000\n' > /etc/berth/containers/pin.container
+    systemctl daemon-reload
+    systemctl start container@pin.service
+    id=$(berth inspect -f '{{.Id}}' pin)
+    systemctl stop container@pin.service
+    # a mount point in the record: the deletion stops there (never crosses it)
+    mkdir "/var/lib/berth/containers/$id/pinned"
+    mount -t tmpfs tmpfs "/var/lib/berth/containers/$id/pinned"
+    since=$(date '+%Y-%m-%d %H:%M:%S')
+    run systemctl start container@pin.service
+    assert_success
+    [ "$(systemctl is-active container@pin.service)" = active ]
+    # the same id again (a definition keeps it), the record a fresh one
+    [ "$(berth inspect -f '{{.Id}}' pin)" = "$id" ]
+    [ ! -e "/var/lib/berth/containers/$id/pinned" ]
+    wait_until 10 journal_has --since "$since" -u container@pin.service -- "container pin is removed, but not all of its files"
+    first=$(compgen -G "/var/lib/berth/tmp/rm-${id:0:12}-*/pinned")
+    [ -n "$first" ] || _fail "no leftover of the first removal"
+
+    # a second leftover of the same id does not stop rm either
+    systemctl stop container@pin.service
+    mkdir "/var/lib/berth/containers/$id/pinned"
+    mount -t tmpfs tmpfs "/var/lib/berth/containers/$id/pinned"
+    run --separate-stderr berth rm pin
+    assert_success
+    assert_output pin
+    [[ "$stderr" == *"container pin is removed, but not all of its files: remove \`/var/lib/berth/tmp/rm-${id:0:12}-"* ]] ||
+        _fail "stderr: $stderr"
+    run berth inspect pin
+    assert_failure
+    [ "$(compgen -G "/var/lib/berth/tmp/rm-${id:0:12}-*/pinned" | wc -l)" -eq 2 ]
+
+    for m in $(compgen -G "/var/lib/berth/tmp/rm-${id:0:12}-*/pinned"); do umount "$m"; done
+    run berth system check
+    assert_status 1
+    assert_output_contains "leftover staging entry: /var/lib/berth/tmp/rm-${id:0:12}-"
+    run berth system check --repair
+    assert_success
+    [ -z "$(compgen -G "/var/lib/berth/tmp/rm-${id:0:12}-*")" ] || _fail "leftovers: $(ls /var/lib/berth/tmp)"
 }
 
 @test "Restart=on-failure brings a killed container back" {
