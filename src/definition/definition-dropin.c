@@ -14,6 +14,7 @@
 #include "berth/image.h"
 #include "berth/journal.h"
 #include "berth/network.h"
+#include "berth/parse.h"
 #include "berth/registry.h"
 #include "berth/rootless.h"
 #include "berth/unit.h"
@@ -111,6 +112,24 @@ static int definition_device_props(const struct definition *d, struct unit_props
         return devices_to_props(hc, props, err);
 }
 
+/* The signal a stop sends: the definition's own KillSignal= line, else the
+ * image's STOPSIGNAL (or StopSignal=), else SIGTERM.  An init or a shell in
+ * the container ends with 128+N on it, as Docker records the exit of a
+ * stopped container (143): for systemd that exit is the clean end of a stop,
+ * as the signal itself would be, so that `systemctl stop` leaves the unit
+ * inactive, not failed (and the host not degraded). */
+static int stop_signal_number(const struct definition *d)
+{
+        const char *name = d->stop_signal;
+        for (size_t i = 0; d->service_lines_raw && d->service_lines_raw[i]; i++)
+                if (startswith(d->service_lines_raw[i], "KillSignal="))
+                        name = d->service_lines_raw[i] + strlen("KillSignal=");
+        int sig = SIGTERM;
+        if (name && parse_signal(name, &sig, NULL) < 0)
+                sig = SIGTERM;
+        return sig;
+}
+
 static char *container_dropin(const struct definition *d)
 {
         char *buf = NULL;
@@ -174,6 +193,7 @@ static char *container_dropin(const struct definition *d)
                 fputs("NotifyAccess=all\n", f);
         if (d->stop_signal)
                 fprintf(f, "KillSignal=%s\n", d->stop_signal);
+        fprintf(f, "SuccessExitStatus=%d\n", 128 + stop_signal_number(d));
         for (size_t i = 0; d->ulimit_lines && d->ulimit_lines[i]; i++)
                 fprintf(f, "%s\n", d->ulimit_lines[i]);
         /* last, so that they win over everything above */

@@ -280,6 +280,27 @@ C
     [ "$(systemctl show -p NotifyAccess --value container@notif.service)" = all ]
 }
 
+@test "systemctl stop of a container that ends with 128+N (an init, a shell) leaves the unit inactive, not failed" {
+    printf '[Container]\nImage=busybox\nRunInit=yes\nExec=sleep 1000\n' > /etc/berth/containers/clean.container
+    systemctl daemon-reload
+    run systemctl show -P SuccessExitStatus container@clean.service
+    assert_output 143
+    systemctl start container@clean.service
+    systemctl stop container@clean.service
+    # Docker's record of a stopped container, systemd's of a clean stop
+    run berth inspect -f '{{.State.Status}} {{.State.ExitCode}}' clean
+    assert_output "exited 143"
+    run systemctl is-active container@clean.service
+    assert_output inactive
+    run systemctl show -P Result container@clean.service
+    assert_output success
+    # an exit of its own with another code is still a failure
+    printf '[Container]\nImage=busybox\nExec=sh -c "exit 3"\n' > /etc/berth/containers/clean.container
+    systemctl daemon-reload
+    run systemctl start container@clean.service
+    wait_until 10 bash -c '[ "$(systemctl is-active container@clean.service)" = failed ]'
+}
+
 @test "stop sends the image's STOPSIGNAL" {
     tar=$(mktemp /tmp/rootfs.XXXXXX.tar)
     "$REPO/tests/harness/mkbusybox.sh" "$tar" >/dev/null

@@ -372,6 +372,20 @@ START_TEST(test_ulimit)
         d->io_accounting = true;
         cleanup_free char *unified = definition_dropin(d);
         ck_assert_int_gt(line_at(unified, "IOAccounting=yes"), line_at(unified, "[Service]"));
+        /* a stop's 128+N exit (an init's, a shell's) is a clean end: SIGTERM's by default */
+        ck_assert_int_gt(line_at(text, "SuccessExitStatus=143"), line_at(text, "[Service]"));
+        free(d->stop_signal);
+        d->stop_signal = xstrdup("SIGQUIT"); /* the image's STOPSIGNAL */
+        cleanup_free char *quit = definition_dropin(d);
+        ck_assert_int_ge(line_at(quit, "KillSignal=SIGQUIT"), 0);
+        ck_assert_int_ge(line_at(quit, "SuccessExitStatus=131"), 0);
+        ck_assert_int_lt(line_at(quit, "SuccessExitStatus=143"), 0);
+        /* the definition's own KillSignal= wins, and its own SuccessExitStatus= comes after */
+        cleanup_definition struct definition *own = load_ok(
+                "[Container]\nImage=x\n[Service]\nKillSignal=2\nSuccessExitStatus=42\n");
+        cleanup_free char *own_text = definition_dropin(own);
+        ck_assert_int_gt(line_at(own_text, "SuccessExitStatus=42"), line_at(own_text, "SuccessExitStatus=130"));
+        ck_assert_int_lt(line_at(own_text, "SuccessExitStatus=143"), 0);
 
         ERR_EQ("[Container]\nImage=x\nUlimit=bogus=1\n", "DIR/web.container:3: invalid ulimit type: bogus");
         ERR_EQ("[Container]\nImage=x\nUlimit=nofile=2048:1024\n",
