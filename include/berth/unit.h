@@ -85,6 +85,8 @@ int unit_kill(sd_bus *bus, const char *unit, const char *who, int sig, berth_err
 /* A uint64 property of a service unit (MemoryCurrent, CPUUsageNSec,
  * TasksCurrent, IOReadBytes...): UINT64_MAX where systemd has no value. */
 int unit_service_u64(sd_bus *bus, const char *unit, const char *property, uint64_t *out, berth_error_t *err);
+/* A uint64 property of any unit (InactiveExitTimestampMonotonic...). */
+int unit_u64(sd_bus *bus, const char *unit, const char *property, uint64_t *out, berth_error_t *err);
 /* GetUnitProcesses: every process in the unit's cgroup (malloc'ed). */
 int unit_processes(sd_bus *bus, const char *unit, pid_t **pids, size_t *n, berth_error_t *err);
 /* FreezeUnit/ThawUnit (the cgroup v2 freezer).  -EOPNOTSUPP without an

@@ -278,13 +278,33 @@ static int start_project(struct berth_cli *cli, sd_bus *bus, const struct compos
                          berth_error_t *err)
 {
         size_t n = strv_length(u->units);
+        /* When each one last stopped and started: a restart reaches the
+         * services that Require= the restarted one too (systemd propagates
+         * it), and one restarted so, or on its way (stopped, its start
+         * queued), is not restarted again: a second RestartUnit while it is
+         * starting would stop its ExecStart midway. */
+        static const char *const marks[] = { "InactiveEnterTimestampMonotonic", "InactiveExitTimestampMonotonic" };
+        cleanup_free uint64_t *began = xcalloc(2 * n + 1, sizeof(*began));
+        for (size_t i = 0; i < 2 * n; i++)
+                if (unit_u64(bus, u->units[i / 2], marks[i % 2], &began[i], err) < 0)
+                        return -1;
         for (size_t i = 0; i < n; i++) {
-                bool exists, ok, stale;
+                bool exists, ok, stale, moved = false;
                 cleanup_free char *h =
                         container_hash_image(cli, u->containers[i], u->images[i], &exists, &ok, &stale);
                 cleanup_free char *state = NULL;
                 if (unit_active_state(bus, u->units[i], &state, err) < 0)
                         return -1;
+                for (size_t k = 0; k < 2; k++) {
+                        uint64_t now = 0;
+                        if (unit_u64(bus, u->units[i], marks[k], &now, err) < 0)
+                                return -1;
+                        moved = moved || now != began[2 * i + k];
+                }
+                if (moved) {
+                        fprintf(stderr, " Container %s  Recreated\n", u->containers[i]);
+                        continue;
+                }
                 if (!exists || (!force && !stale && h && streq(h, u->hashes[i])) ||
                     (!streq(state, "active") && !streq(state, "activating")))
                         continue;

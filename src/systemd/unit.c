@@ -450,17 +450,27 @@ int unit_kill(sd_bus *bus, const char *unit, const char *who, int sig, berth_err
         return 0;
 }
 
-int unit_service_u64(sd_bus *bus, const char *unit, const char *property, uint64_t *out, berth_error_t *err)
+static int property_u64(sd_bus *bus, const char *unit, const char *iface, const char *property, uint64_t *out,
+                        berth_error_t *err)
 {
         cleanup_free char *path = unit_path(unit);
         cleanup_bus_error sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r = sd_bus_get_property_trivial(bus, SD_DEST, path, "org.freedesktop.systemd1.Service", property, &e,
-                                            't', out);
+        int r = sd_bus_get_property_trivial(bus, SD_DEST, path, iface, property, &e, 't', out);
         if (r < 0) {
                 cleanup_free char *what = xasprintf("read %s of %s", property, unit);
                 return bus_error(err, r, &e, what);
         }
         return 0;
+}
+
+int unit_service_u64(sd_bus *bus, const char *unit, const char *property, uint64_t *out, berth_error_t *err)
+{
+        return property_u64(bus, unit, "org.freedesktop.systemd1.Service", property, out, err);
+}
+
+int unit_u64(sd_bus *bus, const char *unit, const char *property, uint64_t *out, berth_error_t *err)
+{
+        return property_u64(bus, unit, SD_UNIT, property, out, err);
 }
 
 int unit_processes(sd_bus *bus, const char *unit, pid_t **pids, size_t *n, berth_error_t *err)

@@ -183,8 +183,17 @@ $D/out/berth-compose-life.target"
     hash2=$(berth inspect -f '{{index .Config.Labels "com.docker.compose.config-hash"}}' life-web-1)
     [ "$hash2" != "$hash1" ]
 
+    since=$(date +%s.%N)
     run berth compose up -d --force-recreate
     assert_success
+    assert_output_contains "Container life-web-1  Recreated"
+    assert_output_contains "Container life-db-1  Recreated"
+    # once each: restarting db restarts web (Requires=), which is not restarted again
+    for c in life-web-1 life-db-1; do
+        run berth events --since "$since" --until "$(date +%s.%N)" --filter "container=$c" --filter event=start \
+            --format '{{.Action}}'
+        assert_output start
+    done
     [ "$(started life-web-1)" != "$web2" ] || _fail "web not recreated"
     [ "$(started life-db-1)" != "$db1" ] || _fail "db not recreated"
     [ "$(systemctl is-active container@life-web-1.service)" = active ]
@@ -196,6 +205,33 @@ $D/out/berth-compose-life.target"
     run berth compose down -v
     assert_success
     assert_no_compose_project life
+}
+
+@test "--force-recreate while a dependent is still starting: each service restarted once, nothing left half-removed" {
+    cd "$D/life"
+    # web's record is slow to remove (20000 files in its writable layer):
+    # restarting db restarts web (Requires=), and web is still starting
+    # when compose comes to it
+    sed -i 's|command: \["sleep", "1000"\]|command: ["sh", "-c", "mkdir -p /many \&\& cd /many \&\& seq 20000 \| xargs touch \&\& exec sleep 1000"]|' compose.yaml
+    grep -q 'xargs touch' compose.yaml || _fail "compose.yaml not changed"
+    run berth compose up -d
+    assert_success
+    wait_until 30 berth exec life-web-1 test -e /many/20000
+    since=$(date +%s.%N)
+    run berth compose up -d --force-recreate
+    assert_success
+    assert_output_contains "Container life-web-1  Recreated"
+    assert_output_contains "Container life-db-1  Recreated"
+    for c in life-web-1 life-db-1; do
+        run berth events --since "$since" --until "$(date +%s.%N)" --filter "container=$c" --filter event=start \
+            --format '{{.Action}}'
+        assert_output start
+    done
+    [ "$(systemctl is-active container@life-web-1.service)" = active ]
+    run berth compose down -v
+    assert_success
+    assert_no_compose_project life
+    [ -z "$(compgen -G '/var/lib/berth/tmp/rm-*')" ] || _fail "left in tmp: $(ls /var/lib/berth/tmp)"
 }
 
 @test "depends_on service_completed_successfully: the dependent starts after a successful run, not after a failed one" {
