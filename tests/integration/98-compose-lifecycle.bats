@@ -45,6 +45,22 @@ started() {
     berth inspect -f '{{.State.StartedAt}} {{.State.Pid}}' "$1"
 }
 
+# up --force-recreate of life: both reported recreated and started once each
+# (restarting db restarts web, Requires=, which is not restarted again)
+force_recreate_once() {
+    local since c
+    since=$(date +%s.%N)
+    run berth compose up -d --force-recreate
+    assert_success
+    assert_output_contains "Container life-web-1  Recreated"
+    assert_output_contains "Container life-db-1  Recreated"
+    for c in life-web-1 life-db-1; do
+        run berth events --since "$since" --until "$(date +%s.%N)" --filter "container=$c" --filter event=start \
+            --format '{{.Action}}'
+        assert_output start
+    done
+}
+
 @test "compose generate: the files up --enable writes, printed or into a directory; bad input writes nothing" {
     cd "$D/life"
     run --separate-stderr berth compose generate
@@ -183,17 +199,7 @@ $D/out/berth-compose-life.target"
     hash2=$(berth inspect -f '{{index .Config.Labels "com.docker.compose.config-hash"}}' life-web-1)
     [ "$hash2" != "$hash1" ]
 
-    since=$(date +%s.%N)
-    run berth compose up -d --force-recreate
-    assert_success
-    assert_output_contains "Container life-web-1  Recreated"
-    assert_output_contains "Container life-db-1  Recreated"
-    # once each: restarting db restarts web (Requires=), which is not restarted again
-    for c in life-web-1 life-db-1; do
-        run berth events --since "$since" --until "$(date +%s.%N)" --filter "container=$c" --filter event=start \
-            --format '{{.Action}}'
-        assert_output start
-    done
+    force_recreate_once
     [ "$(started life-web-1)" != "$web2" ] || _fail "web not recreated"
     [ "$(started life-db-1)" != "$db1" ] || _fail "db not recreated"
     [ "$(systemctl is-active container@life-web-1.service)" = active ]
@@ -217,16 +223,7 @@ $D/out/berth-compose-life.target"
     run berth compose up -d
     assert_success
     wait_until 30 berth exec life-web-1 test -e /many/20000
-    since=$(date +%s.%N)
-    run berth compose up -d --force-recreate
-    assert_success
-    assert_output_contains "Container life-web-1  Recreated"
-    assert_output_contains "Container life-db-1  Recreated"
-    for c in life-web-1 life-db-1; do
-        run berth events --since "$since" --until "$(date +%s.%N)" --filter "container=$c" --filter event=start \
-            --format '{{.Action}}'
-        assert_output start
-    done
+    force_recreate_once
     [ "$(systemctl is-active container@life-web-1.service)" = active ]
     run berth compose down -v
     assert_success
