@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -595,7 +596,7 @@ int container_remove(struct berth_store *s, struct berth_container *c, berth_err
         char tag[sizeof(raw) * 2 + 1];
         (void) random_bytes(raw, sizeof(raw));
         hex_encode(raw, sizeof(raw), tag);
-        cleanup_free char *stage = store_path(s, "tmp/rm-%.12s-%s", c->id, tag);
+        cleanup_free char *stage = store_path(s, "tmp/rm-%s-%s", c->id, tag);
         {
                 cleanup_store_lock struct store_lock_scope lock = {};
                 if (store_lock_scope_take(s, true, &lock, err) < 0)
@@ -615,6 +616,15 @@ int container_remove(struct berth_store *s, struct berth_container *c, berth_err
         berth_error_t e = NULL;
         if (rm_rf(stage, &e) < 0)
                 berth_warn_error(&e, "container %s is removed, but not all of its files", c->name);
+        /* and what an earlier removal of this id left (its process killed
+         * midway: a definition's start stopped while it replaced the
+         * previous record), as far as it goes now */
+        cleanup_free char *pattern = store_path(s, "tmp/rm-%s-*", c->id);
+        glob_t g;
+        if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
+                for (size_t i = 0; i < g.gl_pathc; i++)
+                        (void) rm_rf(g.gl_pathv[i], NULL);
+        globfree(&g);
         return 0;
 }
 

@@ -86,7 +86,7 @@ EOF2
     [ "$(systemctl is-active container@web.service)" = active ]
 }
 
-@test "a start whose previous record cannot all be deleted still starts; rm too; system check --repair takes the rest" {
+@test "a start whose previous record cannot all be deleted still starts; rm too; the next removal takes the rest" {
     printf '[Container]\nImage=busybox\nExec=sleep 1000\n' > /etc/berth/containers/pin.container
     systemctl daemon-reload
     systemctl start container@pin.service
@@ -103,7 +103,7 @@ EOF2
     [ "$(berth inspect -f '{{.Id}}' pin)" = "$id" ]
     [ ! -e "/var/lib/berth/containers/$id/pinned" ]
     wait_until 10 journal_has --since "$since" -u container@pin.service -- "container pin is removed, but not all of its files"
-    first=$(compgen -G "/var/lib/berth/tmp/rm-${id:0:12}-*/pinned")
+    first=$(compgen -G "/var/lib/berth/tmp/rm-${id}-*/pinned")
     [ -n "$first" ] || _fail "no leftover of the first removal"
 
     # a second leftover of the same id does not stop rm either
@@ -113,19 +113,23 @@ EOF2
     run --separate-stderr berth rm pin
     assert_success
     assert_output pin
-    [[ "$stderr" == *"container pin is removed, but not all of its files: remove \`/var/lib/berth/tmp/rm-${id:0:12}-"* ]] ||
+    [[ "$stderr" == *"container pin is removed, but not all of its files: remove \`/var/lib/berth/tmp/rm-${id}-"* ]] ||
         _fail "stderr: $stderr"
     run berth inspect pin
     assert_failure
-    [ "$(compgen -G "/var/lib/berth/tmp/rm-${id:0:12}-*/pinned" | wc -l)" -eq 2 ]
+    [ "$(compgen -G "/var/lib/berth/tmp/rm-${id}-*/pinned" | wc -l)" -eq 2 ]
 
-    for m in $(compgen -G "/var/lib/berth/tmp/rm-${id:0:12}-*/pinned"); do umount "$m"; done
+    for m in $(compgen -G "/var/lib/berth/tmp/rm-${id}-*/pinned"); do umount "$m"; done
     run berth system check
     assert_status 1
-    assert_output_contains "leftover staging entry: /var/lib/berth/tmp/rm-${id:0:12}-"
-    run berth system check --repair
+    assert_output_contains "leftover staging entry: /var/lib/berth/tmp/rm-${id}-"
+    # the next removal of the same id takes what the earlier ones left
+    systemctl start container@pin.service
+    run berth rm -f pin
     assert_success
-    [ -z "$(compgen -G "/var/lib/berth/tmp/rm-${id:0:12}-*")" ] || _fail "leftovers: $(ls /var/lib/berth/tmp)"
+    [ -z "$(compgen -G "/var/lib/berth/tmp/rm-${id}-*")" ] || _fail "leftovers: $(ls /var/lib/berth/tmp)"
+    run berth system check
+    assert_output_not_contains "/var/lib/berth/tmp/rm-${id}-"
 }
 
 @test "Restart=on-failure brings a killed container back" {
