@@ -130,6 +130,17 @@ static int stop_signal_number(const struct definition *d)
         return sig;
 }
 
+/* Type=oneshot (compose's service_completed_successfully): only 0 is a
+ * success, as Docker Compose counts the run's exit. */
+static bool runs_to_completion(const struct definition *d)
+{
+        bool oneshot = false;
+        for (size_t i = 0; d->service_lines_raw && d->service_lines_raw[i]; i++)
+                if (startswith(d->service_lines_raw[i], "Type="))
+                        oneshot = streq(d->service_lines_raw[i] + strlen("Type="), "oneshot");
+        return oneshot;
+}
+
 static char *container_dropin(const struct definition *d)
 {
         char *buf = NULL;
@@ -193,7 +204,8 @@ static char *container_dropin(const struct definition *d)
                 fputs("NotifyAccess=all\n", f);
         if (d->stop_signal)
                 fprintf(f, "KillSignal=%s\n", d->stop_signal);
-        fprintf(f, "SuccessExitStatus=%d\n", 128 + stop_signal_number(d));
+        if (!runs_to_completion(d))
+                fprintf(f, "SuccessExitStatus=%d\n", 128 + stop_signal_number(d));
         for (size_t i = 0; d->ulimit_lines && d->ulimit_lines[i]; i++)
                 fprintf(f, "%s\n", d->ulimit_lines[i]);
         /* last, so that they win over everything above */

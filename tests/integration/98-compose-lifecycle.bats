@@ -269,6 +269,9 @@ YAML
     assert_output_contains "Container life-web-1  Started"
     [ "$(systemctl is-active container@life-web-1.service)" = active ]
     [ "$(systemctl show -p Type --value container@life-setup-1.service)" = oneshot ]
+    # a run to completion succeeds with 0 only; a service stops cleanly with 143 too
+    [ -z "$(systemctl show -P SuccessExitStatus container@life-setup-1.service)" ]
+    [ "$(systemctl show -P SuccessExitStatus container@life-web-1.service)" = 143 ]
     run berth inspect -f '{{.State.Status}} {{.State.ExitCode}}' life-setup-1
     assert_output "exited 0"
     done_at=$(systemctl show -p ExecMainExitTimestampMonotonic --value container@life-setup-1.service)

@@ -386,6 +386,10 @@ START_TEST(test_ulimit)
         cleanup_free char *own_text = definition_dropin(own);
         ck_assert_int_gt(line_at(own_text, "SuccessExitStatus=42"), line_at(own_text, "SuccessExitStatus=130"));
         ck_assert_int_lt(line_at(own_text, "SuccessExitStatus=143"), 0);
+        /* a run to completion succeeds with 0 only */
+        cleanup_definition struct definition *once = load_ok("[Container]\nImage=x\n[Service]\nType=oneshot\n");
+        cleanup_free char *once_text = definition_dropin(once);
+        ck_assert_int_lt(line_at(once_text, "SuccessExitStatus=143"), 0);
 
         ERR_EQ("[Container]\nImage=x\nUlimit=bogus=1\n", "DIR/web.container:3: invalid ulimit type: bogus");
         ERR_EQ("[Container]\nImage=x\nUlimit=nofile=2048:1024\n",
