@@ -85,6 +85,17 @@ static const char *index_id_of(json_t *idx, const char *manifest)
         return json_string_value(json_object_get(json_object_get(json_object_get(idx, "manifests"), manifest), "id"));
 }
 
+static void names_sort(char **v)
+{
+        size_t n = strv_length(v);
+        for (size_t i = 1; i < n; i++) /* few names: insertion sort */
+                for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+                        char *t = v[j];
+                        v[j] = v[j - 1];
+                        v[j - 1] = t;
+                }
+}
+
 /* Full tag names whose manifest has image ID id, sorted. */
 static char **index_names_of_id(json_t *idx, const char *id)
 {
@@ -96,13 +107,7 @@ static char **index_names_of_id(json_t *idx, const char *id)
                 if (mid && streq(mid, id))
                         strv_push(&v, name);
         }
-        size_t n = strv_length(v);
-        for (size_t i = 1; i < n; i++) /* few names: insertion sort */
-                for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
-                        char *t = v[j];
-                        v[j] = v[j - 1];
-                        v[j - 1] = t;
-                }
+        names_sort(v);
         return v;
 }
 
@@ -224,13 +229,21 @@ static int blob_json(struct berth_store *s, const char *digest, json_t **out, be
 }
 
 /* Load the image behind a manifest.  strict: every layer must be unpacked. */
-static int image_load(struct berth_store *s, json_t *idx, const char *manifest_digest, bool strict,
+/* The image of a manifest, with its tags (taken).  Strict (one image
+ * looked up to be used): the manifest blob is read and every layer must be
+ * there.  Listing: the index's ID of the manifest stands for the manifest
+ * (content-addressed, registered from it), one blob read fewer per image. */
+static int image_load(struct berth_store *s, json_t *idx, const char *manifest_digest, char **tags, bool strict,
                       struct berth_image **out, berth_error_t *err)
 {
+        cleanup_strv char **names = tags;
         json_auto_t *manifest = NULL;
-        if (blob_json(s, manifest_digest, &manifest, err) < 0)
-                return berth_error_wrap(err, "image manifest");
-        const char *config_digest = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
+        const char *config_digest = strict ? NULL : index_id_of(idx, manifest_digest);
+        if (!config_digest) {
+                if (blob_json(s, manifest_digest, &manifest, err) < 0)
+                        return berth_error_wrap(err, "image manifest");
+                config_digest = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
+        }
         if (!image_digest_valid(config_digest))
                 return berth_error(err, 0, "manifest %s has no valid config digest", manifest_digest);
         struct berth_image *img __attribute__((cleanup(image_freep))) = xcalloc(1, sizeof(*img));
@@ -239,7 +252,7 @@ static int image_load(struct berth_store *s, json_t *idx, const char *manifest_d
         if (blob_json(s, config_digest, &img->config, err) < 0)
                 return berth_error_wrap(err, "image config");
         img->created_ns = parse_rfc3339(json_string_value(json_object_get(img->config, "created")));
-        img->tags = index_names_of_id(idx, img->id);
+        img->tags = steal_pointer(&names);
         img->diff_ids = xcalloc(1, sizeof(char *));
         img->layer_links = xcalloc(1, sizeof(char *));
         json_t *diff_ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
@@ -388,7 +401,7 @@ int image_lookup(struct berth_store *s, const char *ref, struct berth_image **ou
                 }
                 berth_error_free(err);
         }
-        return image_load(s, idx, res.manifest, true, out, err);
+        return image_load(s, idx, res.manifest, index_names_of_id(idx, res.id), true, out, err);
 }
 
 static int image_cmp(const void *a, const void *b)
@@ -405,20 +418,43 @@ int image_list(struct berth_store *s, struct berth_image ***out, size_t *n, bert
         json_auto_t *idx = NULL;
         if (index_open(s, false, &lock, &idx, err) < 0)
                 return -1;
-        cleanup_strv char **seen = xcalloc(1, sizeof(char *));
-        struct berth_image **v = NULL;
-        size_t count = 0;
+        /* each ID once, with the manifest a tag points at (else the least
+         * digest of its manifests) and its tags: one pass over each table */
+        json_auto_t *by_id = json_object(); /* id -> [manifest, [tags]] */
         const char *m;
         json_t *val;
         json_object_foreach(json_object_get(idx, "manifests"), m, val) {
                 const char *id = json_string_value(json_object_get(val, "id"));
-                if (!id || strv_contains(seen, id))
+                json_t *e = id ? json_object_get(by_id, id) : NULL;
+                if (id && !e)
+                        json_object_set_new(by_id, id, json_pack("[s,[]]", m));
+                else if (e && !json_array_size(json_array_get(e, 1)) && strcmp(m, json_string_value(json_array_get(e, 0))) < 0)
+                        json_array_set_new(e, 0, json_string(m));
+        }
+        const char *name;
+        json_object_foreach(json_object_get(idx, "tags"), name, val) {
+                const char *id = index_id_of(idx, json_string_value(val));
+                json_t *e = id ? json_object_get(by_id, id) : NULL;
+                if (!e)
                         continue;
-                strv_push(&seen, id);
+                if (!json_array_size(json_array_get(e, 1)))
+                        json_array_set(e, 0, val);
+                json_array_append_new(json_array_get(e, 1), json_string(name));
+        }
+        struct berth_image **v = NULL;
+        size_t count = 0;
+        const char *id;
+        json_object_foreach(by_id, id, val) {
+                char **tags = xcalloc(1, sizeof(char *));
+                size_t k;
+                json_t *t;
+                json_array_foreach(json_array_get(val, 1), k, t)
+                        strv_push(&tags, json_string_value(t));
+                names_sort(tags);
                 struct berth_image *img = NULL;
                 berth_error_t e2 = NULL;
                 /* a broken image does not hide the others; `rmi` still works on it */
-                if (image_load(s, idx, index_manifest_of_id(idx, id), false, &img, &e2) < 0) {
+                if (image_load(s, idx, json_string_value(json_array_get(val, 0)), tags, false, &img, &e2) < 0) {
                         berth_error_free(&e2);
                         continue;
                 }
