@@ -37,6 +37,8 @@ int journal_send_line(const struct log_fields *f, int priority, const char *line
  * (a second SYSLOG_IDENTIFIER field would make the entry carry two).
  * Returns a new strv; fields whose value is NULL are left out. */
 char **journal_extra_fields(const struct log_fields *f);
+/* CONTAINER_TAG: the --log-opt tag, else the short ID (written into ID12). */
+const char *journal_tag_of(const struct log_fields *f, char id12[static 13]);
 
 /* A container's stdout (stream 0, PRIORITY=6) and stderr (1, PRIORITY=3)
  * cut into lines for journal_send_line(), as Docker's journald driver logs

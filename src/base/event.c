@@ -3,10 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-journal.h>
-
 #include "berth/error.h"
 #include "berth/event.h"
+#include "berth/journal-dl.h"
 #include "berth/util.h"
 
 static void attr_add(json_t *attrs, const char *kv)
@@ -36,7 +35,18 @@ void event_emit(const char *type, const char *action, const char *actor_id, char
         for (char *const *p = attrs; p && *p; p++)
                 attr_add(a, *p);
         cleanup_free char *aj = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
-        int r = sd_journal_send("MESSAGE=%s %s %s", type, action, actor_id ? actor_id : "",
+        /* libsystemd on first use: berth-generator, which links this, maps it
+         * only when it has something for the journal */
+        berth_error_t e = NULL;
+        if (journal_dl_load(&e) < 0) {
+                if (!warned) {
+                        warned = true;
+                        berth_warn_error(&e, "could not write the %s %s event to the journal", type, action);
+                }
+                berth_error_free(&e);
+                return;
+        }
+        int r = sym_sd_journal_send("MESSAGE=%s %s %s", type, action, actor_id ? actor_id : "",
                                 "MESSAGE_ID=" EVENT_MESSAGE_ID, "PRIORITY=6", "SYSLOG_IDENTIFIER=berth",
                                 "BERTH_EVENT_TYPE=%s", type, "BERTH_EVENT_ACTION=%s", action,
                                 "BERTH_EVENT_ID=%s", actor_id ? actor_id : "", "BERTH_EVENT_ATTRS=%s",

@@ -23,9 +23,9 @@
 #include "config.h"
 
 #include <syslog.h>
-#include <systemd/sd-journal.h>
 
 #include "berth/definition.h"
+#include "berth/journal-dl.h"
 #include "berth/util.h"
 
 #define USER_GENERATOR "berth-user-generator"
@@ -36,7 +36,8 @@ static const char *program = "berth-generator";
 static void log_error_line(const char *msg)
 {
         fprintf(stderr, "%s: %s\n", program, msg);
-        sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_ERR, "SYSLOG_IDENTIFIER=%s", program, NULL);
+        if (journal_dl_load(NULL) == 0) /* libsystemd only for a line to log */
+                sym_sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_ERR, "SYSLOG_IDENTIFIER=%s", program, NULL);
 }
 
 /* The library's warnings (berth_warn) go where the generator's errors go:
@@ -44,8 +45,9 @@ static void log_error_line(const char *msg)
 static void log_warning_line(const char *msg)
 {
         fprintf(stderr, "%s: WARNING: %s\n", program, msg);
-        sd_journal_send("MESSAGE=WARNING: %s", msg, "PRIORITY=%d", LOG_WARNING, "SYSLOG_IDENTIFIER=%s", program,
-                        NULL);
+        if (journal_dl_load(NULL) == 0)
+                sym_sd_journal_send("MESSAGE=WARNING: %s", msg, "PRIORITY=%d", LOG_WARNING, "SYSLOG_IDENTIFIER=%s",
+                                    program, NULL);
 }
 
 static void report(const char *msg, void *ud)

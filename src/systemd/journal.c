@@ -16,17 +16,11 @@
 #define FOLLOW_POLL_USEC 250000ULL  /* how often still_running() is asked */
 #define DRAIN_USEC 1000000LL        /* after the container exits: wait this long at most for late lines */
 
-static const char *tag_of(const struct log_fields *f, char id12[static 13])
-{
-        snprintf(id12, 13, "%.12s", f->id_full ? f->id_full : "");
-        return f->tag ? f->tag : id12;
-}
-
 int journal_send_line(const struct log_fields *f, int priority, const char *line, size_t len,
                       unsigned long long ordinal, bool partial)
 {
         char id12[13];
-        const char *tag = tag_of(f, id12);
+        const char *tag = journal_tag_of(f, id12);
         cleanup_free char *msg = xmalloc(len + sizeof("MESSAGE="));
         memcpy(msg, "MESSAGE=", 8);
         memcpy(msg + 8, line, len);
@@ -93,29 +87,6 @@ int journal_open_flags(void)
          * root's: it opens what it may read, which the kernel decides as
          * for the user */
         return SD_JOURNAL_LOCAL_ONLY | (rootless() && getuid() == rootless_uid() ? SD_JOURNAL_CURRENT_USER : 0);
-}
-
-char **journal_extra_fields(const struct log_fields *f)
-{
-        char id12[13];
-        const char *tag = tag_of(f, id12);
-        char **v = xcalloc(1, sizeof(char *));
-        struct {
-                const char *key, *value;
-        } fields[] = {
-                { "CONTAINER_ID", f->id_full ? id12 : NULL },
-                { "CONTAINER_ID_FULL", f->id_full },
-                { "CONTAINER_NAME", f->name },
-                { "CONTAINER_TAG", f->id_full || f->tag ? tag : NULL },
-                { "IMAGE_NAME", f->image },
-        };
-        for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
-                if (!fields[i].value)
-                        continue;
-                cleanup_free char *kv = xasprintf("%s=%s", fields[i].key, fields[i].value);
-                strv_push(&v, kv);
-        }
-        return v;
 }
 
 /* ---- reading ------------------------------------------------------------------ */

@@ -371,64 +371,6 @@ int limits_to_props(const struct limits *l, struct unit_props *out, berth_error_
         return 0;
 }
 
-static int append_one(sd_bus_message *m, const struct unit_prop *u)
-{
-        int r;
-        switch (u->type) {
-        case 't':
-                return sd_bus_message_append(m, "(sv)", u->name, "t", u->u);
-        case 'u':
-                return sd_bus_message_append(m, "(sv)", u->name, "u", (uint32_t) u->u);
-        case 'b':
-                return sd_bus_message_append(m, "(sv)", u->name, "b", (int) !!u->u);
-        case 's':
-                return sd_bus_message_append(m, "(sv)", u->name, "s", u->s);
-        case 'y':
-                if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
-                    (r = sd_bus_message_append(m, "s", u->name)) < 0 ||
-                    (r = sd_bus_message_open_container(m, 'v', "ay")) < 0 ||
-                    (r = sd_bus_message_append_array(m, 'y', u->bytes, u->nbytes)) < 0 ||
-                    (r = sd_bus_message_close_container(m)) < 0)
-                        return r;
-                return sd_bus_message_close_container(m);
-        case 'a':
-                if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
-                    (r = sd_bus_message_append(m, "s", u->name)) < 0 ||
-                    (r = sd_bus_message_open_container(m, 'v', "a(st)")) < 0 ||
-                    (r = sd_bus_message_open_container(m, 'a', "(st)")) < 0)
-                        return r;
-                for (size_t i = 0; i < u->nbps; i++)
-                        if ((r = sd_bus_message_append(m, "(st)", u->bps[i].path, u->bps[i].bytes)) < 0)
-                                return r;
-                if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
-                        return r;
-                return sd_bus_message_close_container(m);
-        case 'd':
-                if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
-                    (r = sd_bus_message_append(m, "s", u->name)) < 0 ||
-                    (r = sd_bus_message_open_container(m, 'v', "a(ss)")) < 0 ||
-                    (r = sd_bus_message_open_container(m, 'a', "(ss)")) < 0)
-                        return r;
-                for (size_t i = 0; u->pairs && u->pairs[i] && u->pairs[i + 1]; i += 2)
-                        if ((r = sd_bus_message_append(m, "(ss)", u->pairs[i], u->pairs[i + 1])) < 0)
-                                return r;
-                if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
-                        return r;
-                return sd_bus_message_close_container(m);
-        }
-        return -EINVAL;
-}
-
-int unit_props_append_bus(sd_bus_message *m, const struct unit_props *p, berth_error_t *err)
-{
-        for (size_t i = 0; i < p->n; i++) {
-                int r = append_one(m, &p->v[i]);
-                if (r < 0)
-                        return berth_error(err, -r, "append the unit property %s to the D-Bus message", p->v[i].name);
-        }
-        return 0;
-}
-
 char *unit_props_to_text(const struct unit_props *p, const char *section)
 {
         char *out = xstrdup("");

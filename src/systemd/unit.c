@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <signal.h>
-#include <sys/vfs.h>
 #include <time.h>
 
 #include "berth/limits.h"
@@ -14,21 +13,6 @@
 #define SD_PATH "/org/freedesktop/systemd1"
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SD_UNIT "org.freedesktop.systemd1.Unit"
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
-
-/* (asked at every start: the host's hierarchy does not change under a process) */
-bool cgroup_unified(void)
-{
-        static int unified = -1;
-        if (unified < 0) {
-                struct statfs fs;
-                unified = statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
-        }
-        return unified;
-}
 
 static int bus_error(berth_error_t *err, int r, const sd_bus_error *e, const char *what)
 {
@@ -799,4 +783,63 @@ bool unit_cgroup_oom_killed(void)
                         return true;
         }
         return false;
+}
+
+/* ---- unit properties onto a message (the mapping itself is limits.c's) ---------- */
+static int append_one(sd_bus_message *m, const struct unit_prop *u)
+{
+        int r;
+        switch (u->type) {
+        case 't':
+                return sd_bus_message_append(m, "(sv)", u->name, "t", u->u);
+        case 'u':
+                return sd_bus_message_append(m, "(sv)", u->name, "u", (uint32_t) u->u);
+        case 'b':
+                return sd_bus_message_append(m, "(sv)", u->name, "b", (int) !!u->u);
+        case 's':
+                return sd_bus_message_append(m, "(sv)", u->name, "s", u->s);
+        case 'y':
+                if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", u->name)) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "ay")) < 0 ||
+                    (r = sd_bus_message_append_array(m, 'y', u->bytes, u->nbytes)) < 0 ||
+                    (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+                return sd_bus_message_close_container(m);
+        case 'a':
+                if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", u->name)) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "a(st)")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'a', "(st)")) < 0)
+                        return r;
+                for (size_t i = 0; i < u->nbps; i++)
+                        if ((r = sd_bus_message_append(m, "(st)", u->bps[i].path, u->bps[i].bytes)) < 0)
+                                return r;
+                if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+                return sd_bus_message_close_container(m);
+        case 'd':
+                if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", u->name)) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "a(ss)")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'a', "(ss)")) < 0)
+                        return r;
+                for (size_t i = 0; u->pairs && u->pairs[i] && u->pairs[i + 1]; i += 2)
+                        if ((r = sd_bus_message_append(m, "(ss)", u->pairs[i], u->pairs[i + 1])) < 0)
+                                return r;
+                if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+                return sd_bus_message_close_container(m);
+        }
+        return -EINVAL;
+}
+
+int unit_props_append_bus(sd_bus_message *m, const struct unit_props *p, berth_error_t *err)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                int r = append_one(m, &p->v[i]);
+                if (r < 0)
+                        return berth_error(err, -r, "append the unit property %s to the D-Bus message", p->v[i].name);
+        }
+        return 0;
 }

@@ -7,7 +7,7 @@
 # first use (dlopen), so `berth version`, `ps`, `images`, `inspect`, `run`,
 # the generator (every boot and daemon-reload) and the runtime hooks (every
 # container start and stop) never map them and the forty-odd libraries
-# behind them.
+# behind them; the generator maps libsystemd only for a line to log.
 
 load helpers
 
@@ -66,11 +66,31 @@ needed() {
     assert_output "libc libcap libjansson libmnl libseccomp libsystemd "
     run needed "${p[1]}"
     assert_output "libc libcap libjansson libmnl libseccomp libsystemd "
+    # the generator: libsystemd (and its compression and crypto libraries)
+    # on first use, for a line to log
     run needed "${p[2]}"
-    assert_output "libc libcap libjansson libsystemd "
+    assert_output "libc libcap libjansson "
+}
+
+@test "the generator maps libsystemd only to log a bad definition, and the line reaches the journal" {
+    local gen out
+    gen=$(programs | tail -n 1)
+    out=$(mktemp -d "$BATS_TEST_TMPDIR/gen.XXXXXX")
+    mkdir -p /etc/berth/containers
+    printf '[Container]\nImage=busybox\nExec=true\n' >/etc/berth/containers/dlgood.container
+    loads "$gen" "$out" "$out" "$out"
+    assert_output_not_contains libsystemd
+    [ -f "$out/container@dlgood.service.d/50-berth.conf" ] || _fail "no drop-in written"
+    printf '[Container]\nImage=busybox\nFrobnicate=1\n' >/etc/berth/containers/dlbad.container
+    run env LD_DEBUG=files "$gen" "$out" "$out" "$out"
+    assert_output_contains "file=libsystemd.so.0"
+    assert_output_contains "dlbad.container:3: "
+    rm -f /etc/berth/containers/dlgood.container /etc/berth/containers/dlbad.container
+    wait_until 10 journal_has -t berth-generator -- "dlbad.container:3: "
 }
 
 teardown() {
+    rm -f /etc/berth/containers/dlgood.container /etc/berth/containers/dlbad.container
     if [ -n "${HOOKS_ENV:-}" ]; then
         systemctl unset-environment LD_DEBUG
     fi
